@@ -1,0 +1,53 @@
+//! The CPU's view of the outside world: physical memory and I/O ports.
+//!
+//! The interpreter never owns memory or devices; every access goes through a
+//! [`Bus`] implemented by the machine (or by a test harness). Addresses here
+//! are physical: segmentation (and later paging) happen inside `cpu/`.
+
+/// Width of an I/O port access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IoSize {
+    Byte,
+    Word,
+    Dword,
+}
+
+impl IoSize {
+    /// Number of bytes moved by an access of this width.
+    pub fn bytes(self) -> u32 {
+        match self {
+            IoSize::Byte => 1,
+            IoSize::Word => 2,
+            IoSize::Dword => 4,
+        }
+    }
+}
+
+/// Physical memory and port I/O as the CPU sees them.
+pub trait Bus {
+    /// Reads one byte of physical memory. Unmapped memory reads as 0xFF.
+    fn read_u8(&mut self, addr: u32) -> u8;
+    /// Writes one byte of physical memory. Writes to ROM or unmapped memory are dropped.
+    fn write_u8(&mut self, addr: u32, value: u8);
+
+    fn read_u16(&mut self, addr: u32) -> u16 {
+        u16::from_le_bytes([self.read_u8(addr), self.read_u8(addr.wrapping_add(1))])
+    }
+    fn read_u32(&mut self, addr: u32) -> u32 {
+        u32::from(self.read_u16(addr)) | (u32::from(self.read_u16(addr.wrapping_add(2))) << 16)
+    }
+    fn write_u16(&mut self, addr: u32, value: u16) {
+        let [lo, hi] = value.to_le_bytes();
+        self.write_u8(addr, lo);
+        self.write_u8(addr.wrapping_add(1), hi);
+    }
+    fn write_u32(&mut self, addr: u32, value: u32) {
+        self.write_u16(addr, value as u16);
+        self.write_u16(addr.wrapping_add(2), (value >> 16) as u16);
+    }
+
+    /// Reads an I/O port. Ports nobody decodes read as all ones.
+    fn io_read(&mut self, port: u16, size: IoSize) -> u32;
+    /// Writes an I/O port. Writes nobody decodes are dropped.
+    fn io_write(&mut self, port: u16, size: IoSize, value: u32);
+}

@@ -1,0 +1,235 @@
+//! The i386-class CPU: architectural state and the interpreter.
+//!
+//! `cpu/` owns registers, flags, segmentation, exceptions and instruction
+//! semantics. It sees the world only through [`Bus`] (physical memory and
+//! ports) and never knows about devices, the control API or Lua. The public
+//! surface below is what the machine, the control API and the test harnesses
+//! use; everything else is private to this module tree.
+//!
+//! SKELETON: the public API is fixed; the interpreter is being written.
+
+mod bus;
+
+pub use bus::{Bus, IoSize};
+
+/// General-purpose registers, in x86 encoding order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Gpr {
+    Eax = 0,
+    Ecx = 1,
+    Edx = 2,
+    Ebx = 3,
+    Esp = 4,
+    Ebp = 5,
+    Esi = 6,
+    Edi = 7,
+}
+
+impl Gpr {
+    pub const ALL: [Gpr; 8] = [
+        Gpr::Eax,
+        Gpr::Ecx,
+        Gpr::Edx,
+        Gpr::Ebx,
+        Gpr::Esp,
+        Gpr::Ebp,
+        Gpr::Esi,
+        Gpr::Edi,
+    ];
+    /// Lower-case 32-bit name ("eax").
+    pub fn name(self) -> &'static str {
+        ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][self as usize]
+    }
+}
+
+/// Segment registers, in x86 encoding order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SegReg {
+    Es = 0,
+    Cs = 1,
+    Ss = 2,
+    Ds = 3,
+    Fs = 4,
+    Gs = 5,
+}
+
+impl SegReg {
+    pub const ALL: [SegReg; 6] = [
+        SegReg::Es,
+        SegReg::Cs,
+        SegReg::Ss,
+        SegReg::Ds,
+        SegReg::Fs,
+        SegReg::Gs,
+    ];
+    /// Lower-case name ("cs").
+    pub fn name(self) -> &'static str {
+        ["es", "cs", "ss", "ds", "fs", "gs"][self as usize]
+    }
+}
+
+/// A segment register with its hidden descriptor cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Segment {
+    pub selector: u16,
+    pub base: u32,
+    /// Byte-granular limit (the last valid offset).
+    pub limit: u32,
+    /// Descriptor access rights: bits 0-7 are the access byte (type, S, DPL,
+    /// P), bits 12-15 the flags nibble (AVL, L, D/B, G), as in a descriptor's
+    /// bytes 5-6.
+    pub access: u16,
+}
+
+/// What one call to [`Cpu::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// An instruction retired, or an exception or interrupt was delivered.
+    Executed,
+    /// HLT executed: EIP points past it and the CPU waits for an interrupt.
+    Halted,
+    /// The CPU shut down (a fault while delivering a double fault).
+    Shutdown,
+}
+
+/// The architectural state of one i386-class processor.
+#[derive(Clone, Debug)]
+pub struct Cpu {
+    gpr: [u32; 8],
+    eip: u32,
+    eflags: u32,
+    segs: [Segment; 6],
+    cr0: u32,
+    cr2: u32,
+    cr3: u32,
+    cr4: u32,
+    /// Debug registers DR0-DR7, kept as storage.
+    pub dr: [u32; 8],
+    halted: bool,
+}
+
+impl Default for Cpu {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Cpu {
+    /// A CPU in its power-on reset state (CS:EIP = F000:FFF0, CS base FFFF0000).
+    pub fn new() -> Cpu {
+        let mut cpu = Cpu {
+            gpr: [0; 8],
+            eip: 0,
+            eflags: 2,
+            segs: [Segment::default(); 6],
+            cr0: 0,
+            cr2: 0,
+            cr3: 0,
+            cr4: 0,
+            dr: [0; 8],
+            halted: false,
+        };
+        cpu.reset();
+        cpu
+    }
+
+    /// Puts the CPU into its reset state, as the RESET pin does.
+    pub fn reset(&mut self) {
+        self.gpr = [0; 8];
+        self.gpr[Gpr::Edx as usize] = 0x0000_0303; // 386 DX: component id + stepping
+        self.eip = 0xFFF0;
+        self.eflags = 2;
+        let data = Segment {
+            selector: 0,
+            base: 0,
+            limit: 0xFFFF,
+            access: 0x93,
+        };
+        self.segs = [data; 6];
+        self.segs[SegReg::Cs as usize] = Segment {
+            selector: 0xF000,
+            base: 0xFFFF_0000,
+            limit: 0xFFFF,
+            access: 0x9B,
+        };
+        self.cr0 = 0x0000_0010; // ET
+        self.cr2 = 0;
+        self.cr3 = 0;
+        self.cr4 = 0;
+        self.dr = [0; 8];
+        self.dr[6] = 0xFFFF_0FF0;
+        self.dr[7] = 0x0000_0400;
+        self.halted = false;
+    }
+
+    /// Executes one instruction (a whole REP-prefixed string instruction
+    /// counts as one), delivering any exception it raises.
+    pub fn step<B: Bus + ?Sized>(&mut self, _bus: &mut B) -> StepOutcome {
+        StepOutcome::Halted
+    }
+
+    pub fn gpr(&self, r: Gpr) -> u32 {
+        self.gpr[r as usize]
+    }
+    pub fn set_gpr(&mut self, r: Gpr, value: u32) {
+        self.gpr[r as usize] = value;
+    }
+    pub fn eip(&self) -> u32 {
+        self.eip
+    }
+    pub fn set_eip(&mut self, value: u32) {
+        self.eip = value;
+    }
+    /// EFLAGS with every lazily computed flag materialised.
+    pub fn eflags(&self) -> u32 {
+        self.eflags
+    }
+    /// Sets EFLAGS; bit 1 reads as one and reserved bits as zero.
+    pub fn set_eflags(&mut self, value: u32) {
+        self.eflags = (value & 0x0025_7FD5) | 2;
+    }
+    pub fn segment(&self, s: SegReg) -> Segment {
+        self.segs[s as usize]
+    }
+    pub fn set_segment(&mut self, s: SegReg, seg: Segment) {
+        self.segs[s as usize] = seg;
+    }
+    /// Loads a segment register as real mode does: base = selector * 16, the
+    /// limit and access rights are left as they are.
+    pub fn load_segment_real(&mut self, s: SegReg, selector: u16) {
+        let seg = &mut self.segs[s as usize];
+        seg.selector = selector;
+        seg.base = u32::from(selector) << 4;
+    }
+    pub fn cr0(&self) -> u32 {
+        self.cr0
+    }
+    pub fn set_cr0(&mut self, value: u32) {
+        self.cr0 = value;
+    }
+    pub fn cr2(&self) -> u32 {
+        self.cr2
+    }
+    pub fn set_cr2(&mut self, value: u32) {
+        self.cr2 = value;
+    }
+    pub fn cr3(&self) -> u32 {
+        self.cr3
+    }
+    pub fn set_cr3(&mut self, value: u32) {
+        self.cr3 = value;
+    }
+    pub fn cr4(&self) -> u32 {
+        self.cr4
+    }
+    pub fn set_cr4(&mut self, value: u32) {
+        self.cr4 = value;
+    }
+    /// True after HLT until an interrupt (or a reset) wakes the CPU.
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+    pub fn set_halted(&mut self, halted: bool) {
+        self.halted = halted;
+    }
+}
