@@ -5,6 +5,11 @@
 //! memory), `devices`, `machine` (the board and loaders), `control` (the one
 //! control API), and the front ends `script` (Lua). Arrows point down only.
 
+pub mod control;
 pub mod cpu;
+pub mod devices;
+pub mod machine;
+pub mod mem;
 pub mod moo;
+pub mod script;
 pub mod x86;

@@ -1,1 +1,57 @@
-fn main() {}
+//! The `moon86` command line: run Lua scripts against emulated PCs.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "moon86",
+    version,
+    about = "A PC emulator (i386-class CPU, PC/AT board) driven from Lua",
+    long_about = "moon86 emulates an i386-class PC whose every part is scriptable from embedded Lua 5.4: \
+machines are objects whose fields are properties (vm.ram_size, vm.cpu.eax) and whose methods are actions \
+(vm:power_on(), vm:run{}, vm.mem:dump(...)).\n\nStart with `moon86 run examples/hello.lua`; \
+`moon86 doc` prints the Lua API reference.",
+    after_help = "Exit status: the script's own (os.exit), 0 when it ends normally, 1 after an error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a Lua script; ARGS are available to it as arg[1], arg[2], ...
+    #[command(
+        long_about = "Run a Lua script. The script sees the `moon86` module (moon86.new{...} creates a VM) \
+and its arguments in Lua's `arg` table (arg[0] is the script's path). An uncaught error is printed \
+with its Lua traceback and the exit status is 1; os.exit(n) sets the status."
+    )]
+    Run {
+        /// The Lua script to run
+        script: PathBuf,
+        /// Arguments passed to the script
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Print the Lua API reference (Markdown), generated from the property and action tables
+    Doc,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { script, args } => match moon86::script::run_file(&script, &args) {
+            Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!("moon86: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Doc => {
+            print!("{}", moon86::control::docs::lua_api_markdown());
+            ExitCode::SUCCESS
+        }
+    }
+}

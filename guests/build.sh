@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Rebuilds the guest programs moon86 ships (guests/*/*.S -> .bin) with GNU
+# binutils. With --check, builds into a temporary directory and fails if any
+# committed binary differs from what its source assembles to.
+set -euo pipefail
+cd "$(dirname "$0")"
+check=0
+[ "${1:-}" = "--check" ] && check=1
+command -v as >/dev/null && command -v ld >/dev/null || {
+    echo "guests/build.sh: GNU as and ld are needed (Debian package binutils)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for src in */*.S; do
+    name=${src%.S}
+    obj="$tmp/$(basename "$name").o"
+    out="$tmp/$(basename "$name").bin"
+    as --32 -o "$obj" "$src"
+    ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o "$out" "$obj"
+    if [ $check = 1 ]; then
+        if cmp -s "$out" "$name.bin"; then
+            echo "ok       $name.bin matches $src"
+        else
+            echo "MISMATCH $name.bin differs from what $src assembles to (run guests/build.sh)" >&2
+            status=1
+        fi
+    else
+        cp "$out" "$name.bin"
+        echo "built    $name.bin ($(stat -c %s "$name.bin") bytes)"
+    fi
+done
+exit $status

@@ -1,0 +1,89 @@
+-- moon86's Lua object model, shipped inside the binary.
+--
+-- A VM is a Lua table whose fields are the control API's properties and
+-- whose methods are its actions. Every object is a small handle (the VM's
+-- userdata plus a path prefix such as "cpu.cs") that resolves through the
+-- control API on each access, so nothing here caches machine state. The raw
+-- functions never raise; `check` turns their `false, message` into a Lua
+-- error that points at the caller's line.
+local raw = ...
+
+local function check(ok, ...)
+  if not ok then error((...), 3) end
+  return ...
+end
+
+local handle = setmetatable({}, { __mode = "k" }) -- object -> VM userdata
+local prefix_of = setmetatable({}, { __mode = "k" }) -- object -> path prefix
+
+-- Methods by namespace, generated from the raw API's list of callable names:
+-- "power_on" becomes vm:power_on(), "mem.read" becomes vm.mem:read().
+local methods = {}
+for _, full in ipairs(raw.methods()) do
+  local prefix, name = full:match("^(.*)%.([^.]+)$")
+  if not prefix then prefix, name = "", full end
+  methods[prefix] = methods[prefix] or {}
+  methods[prefix][name] = function(self, ...)
+    if handle[self] == nil then
+      error("moon86: call " .. name .. " with ':' (vm:" .. name .. "(...)), not '.'", 2)
+    end
+    -- The parentheses keep this from being a tail call, so the error level
+    -- in `check` still reaches the caller's line.
+    return (check(raw.call(handle[self], full, ...)))
+  end
+end
+
+local object_mt = {}
+
+local function object(ud, prefix)
+  local o = setmetatable({}, object_mt)
+  handle[o] = ud
+  prefix_of[o] = prefix
+  return o
+end
+
+local function path_of(self, key)
+  if type(key) ~= "string" then
+    error("moon86: field names are strings, got " .. type(key), 3)
+  end
+  local prefix = prefix_of[self]
+  return prefix == "" and key or (prefix .. "." .. key)
+end
+
+object_mt.__index = function(self, key)
+  local ns = methods[prefix_of[self]]
+  local m = ns and ns[key]
+  if m then return m end
+  local path = path_of(self, key)
+  local kind, message = raw.kind(path)
+  if kind == "property" then return (check(raw.get(handle[self], path))) end
+  if kind == "namespace" then return object(handle[self], path) end
+  error(message, 2)
+end
+
+object_mt.__newindex = function(self, key, value)
+  check(raw.set(handle[self], path_of(self, key), value))
+end
+
+object_mt.__tostring = function(self)
+  return raw.describe(handle[self], prefix_of[self])
+end
+
+local moon86 = { version = raw.version }
+
+--- Creates a VM in state "off". `opts` sets properties: { ram = "16M" }.
+function moon86.new(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("moon86.new expects a table of properties, like moon86.new{ ram = \"16M\" }", 2)
+  end
+  return object(check(raw.new(opts or {})), "")
+end
+
+--- Every property, as a list of { path, type, unit, doc, settable_in }.
+function moon86.properties() return raw.properties() end
+--- Every action, as a list of { name, args, returns, doc, allowed }.
+function moon86.actions() return raw.actions() end
+--- The documentation of one property or action.
+function moon86.help(name) return check(raw.help(name)) end
+
+return moon86

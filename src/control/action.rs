@@ -1,0 +1,176 @@
+//! The action table: every operation on a VM declared once, with its
+//! arguments, what it returns, its documentation and the states in which it
+//! is allowed. Each `Vm` method starts by asking [`Vm::guard`] with its
+//! [`Action`], so the table is the single source of truth for the lifecycle
+//! rules, for introspection and for `docs/lua-api.md`.
+
+use super::state::VmState;
+use super::vm::Vm;
+use super::ControlError;
+
+/// One argument of an action.
+#[derive(Debug)]
+pub struct ArgDef {
+    pub name: &'static str,
+    pub ty: &'static str,
+    pub doc: &'static str,
+}
+
+/// One row of the action table.
+#[derive(Debug)]
+pub struct ActionDef {
+    pub action: Action,
+    /// The name scripts use: `power_on`, `mem.read`.
+    pub name: &'static str,
+    pub args: &'static [ArgDef],
+    pub returns: &'static str,
+    pub doc: &'static str,
+    pub allowed: &'static [VmState],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    PowerOn,
+    PowerOff,
+    Reset,
+    Pause,
+    Resume,
+    Step,
+    Run,
+    Destroy,
+    LoadRaw,
+    LoadRom,
+    LoadBootSector,
+    MemRead,
+    MemWrite,
+    MemReadInt,
+    MemWriteInt,
+    MemDump,
+    DebugconText,
+    DebugconClear,
+}
+
+const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
+    ArgDef { name, ty, doc }
+}
+
+use VmState::{Halted, Off, Paused, Running};
+const WRITABLE_MEM: &[VmState] = &[Off, Paused, Halted];
+
+static ACTIONS: &[ActionDef] = &[
+    ActionDef { action: Action::PowerOn, name: "power_on", args: &[], returns: "",
+        doc: "Power the machine on. It stays paused, at its entry point, until `run` or `step`.",
+        allowed: &[Off] },
+    ActionDef { action: Action::PowerOff, name: "power_off", args: &[], returns: "",
+        doc: "Power the machine off: RAM is cleared, the CPU and devices return to their power-on state and the loaded images are put back, ready for the next `power_on`.",
+        allowed: VmState::POWERED },
+    ActionDef { action: Action::Reset, name: "reset", args: &[], returns: "",
+        doc: "Reset the machine as the RESET line does: CPU and devices to their power-on state, RAM kept, loaded images put back with their entry point. Leaves it paused.",
+        allowed: VmState::POWERED },
+    ActionDef { action: Action::Pause, name: "pause", args: &[], returns: "",
+        doc: "Stop a running machine at the next instruction boundary.",
+        allowed: &[Paused, Running] },
+    ActionDef { action: Action::Resume, name: "resume", args: &[], returns: "",
+        doc: "Mark a paused machine running. Execution happens in `run` (scripts) or in a front end's loop (monitor, window).",
+        allowed: &[Paused] },
+    ActionDef { action: Action::Step, name: "step", args: &[arg("count", "integer", "instructions to execute (default 1)")], returns: "stop reason",
+        doc: "Execute `count` instructions and stay paused. Returns why it stopped, as `run` does.",
+        allowed: &[Paused] },
+    ActionDef { action: Action::Run, name: "run", args: &[arg("instructions", "integer", "budget of instructions (default: no limit)")], returns: "stop reason",
+        doc: "Execute until the budget is spent or the guest stops itself. Returns \"budget\", \"halted\" (HLT with interrupts off), \"exit\" (exit port), \"shutdown\" (triple fault), \"idle\" (HLT with interrupts on and nothing to wake the CPU) or \"paused\".",
+        allowed: &[Paused, Running] },
+    ActionDef { action: Action::Destroy, name: "destroy", args: &[], returns: "",
+        doc: "Release the machine and its memory. Every later call fails.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::LoadRaw, name: "load_raw", args: &[
+            arg("path", "string", "file to load"),
+            arg("addr", "integer", "physical load address"),
+            arg("cs", "integer", "entry code segment (optional)"),
+            arg("ip", "integer", "entry offset (optional, default 0 when cs is given)")], returns: "",
+        doc: "Copy a raw binary into RAM at `addr` and, when `cs` or `ip` is given, set the real-mode entry point. Put back on reset and power-off.",
+        allowed: &[Off, Paused] },
+    ActionDef { action: Action::LoadRom, name: "load_rom", args: &[arg("path", "string", "ROM image, a multiple of 2 KiB")], returns: "",
+        doc: "Map a firmware ROM read-only at the top of the 4 GiB space and (its last 128 KiB) just below 1 MiB; the CPU starts at the reset vector F000:FFF0.",
+        allowed: &[Off, Paused] },
+    ActionDef { action: Action::LoadBootSector, name: "load_boot_sector", args: &[arg("path", "string", "512-byte boot sector ending in 55 AA")], returns: "",
+        doc: "Copy a boot sector to 0000:7C00 and enter it there with DL = 0x80 (first hard disk), DS = ES = SS = 0 and SP = 0x7C00.",
+        allowed: &[Off, Paused] },
+    ActionDef { action: Action::MemRead, name: "mem.read", args: &[arg("addr", "integer", "physical address"), arg("len", "integer", "byte count")], returns: "string",
+        doc: "Read guest physical memory (RAM or ROM) as a byte string.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::MemWrite, name: "mem.write", args: &[arg("addr", "integer", "physical address"), arg("data", "string", "bytes to write")], returns: "",
+        doc: "Write a byte string into guest RAM. Fails, writing nothing, if the range leaves RAM or touches ROM.",
+        allowed: WRITABLE_MEM },
+    ActionDef { action: Action::MemReadInt, name: "mem.read_u8 / read_u16 / read_u32", args: &[arg("addr", "integer", "physical address")], returns: "integer",
+        doc: "Read a little-endian unsigned integer from guest physical memory.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::MemWriteInt, name: "mem.write_u8 / write_u16 / write_u32", args: &[arg("addr", "integer", "physical address"), arg("value", "integer", "value")], returns: "",
+        doc: "Write a little-endian unsigned integer into guest RAM.",
+        allowed: WRITABLE_MEM },
+    ActionDef { action: Action::MemDump, name: "mem.dump", args: &[arg("addr", "integer", "physical address"), arg("len", "integer", "byte count"), arg("path", "string", "output file")], returns: "",
+        doc: "Write a range of guest physical memory to a file. The range is checked first and the file is written whole or not at all.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::DebugconText, name: "debugcon.text", args: &[], returns: "string",
+        doc: "Everything the guest wrote to the debug console (port 0xE9) since power-on or the last clear.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::DebugconClear, name: "debugcon.clear", args: &[], returns: "",
+        doc: "Forget the debug console text collected so far.",
+        allowed: VmState::ALIVE },
+];
+
+/// Every action, in documentation order.
+pub fn actions() -> &'static [ActionDef] {
+    ACTIONS
+}
+
+impl Action {
+    pub fn def(self) -> &'static ActionDef {
+        ACTIONS
+            .iter()
+            .find(|d| d.action == self)
+            .expect("every Action has a row in ACTIONS (checked by a test)")
+    }
+}
+
+/// The action a script calls `name`, or an error suggesting the nearest one.
+pub fn lookup_action(name: &str) -> Result<&'static ActionDef, ControlError> {
+    ACTIONS
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| ControlError::UnknownAction {
+            name: name.to_owned(),
+            suggestion: super::suggest::nearest(name, ACTIONS.iter().map(|d| d.name)),
+        })
+}
+
+impl Vm {
+    /// Fails unless `action` is allowed in the current state.
+    pub fn guard(&self, action: Action) -> Result<(), ControlError> {
+        let def = action.def();
+        if def.allowed.contains(&self.state()) {
+            Ok(())
+        } else if self.state() == VmState::Destroyed {
+            Err(ControlError::Destroyed)
+        } else {
+            Err(ControlError::ActionInWrongState {
+                action: def.name,
+                state: self.state(),
+                allowed: def.allowed,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_one_row() {
+        for d in ACTIONS {
+            assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
+            assert!(std::ptr::eq(d.action.def(), d));
+        }
+        assert_eq!(ACTIONS.len(), 18, "a new Action needs a row");
+    }
+}

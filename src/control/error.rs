@@ -1,0 +1,55 @@
+//! Errors of the control API. Each message names what was asked, why it
+//! cannot be done, and what would work instead.
+
+use super::state::{state_list, VmState};
+use crate::machine::loader::LoadError;
+use crate::mem::MemError;
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ControlError {
+    #[error(
+        "cannot set {property} while the VM is {state}: it may be set only while {}",
+        state_list(allowed)
+    )]
+    SetInWrongState {
+        property: String,
+        state: VmState,
+        allowed: &'static [VmState],
+    },
+    #[error(
+        "cannot {action} while the VM is {state}: {action} is allowed only while {}",
+        state_list(allowed)
+    )]
+    ActionInWrongState {
+        action: &'static str,
+        state: VmState,
+        allowed: &'static [VmState],
+    },
+    #[error("unknown property '{name}'{}", suggestion.as_ref().map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]
+    UnknownProperty {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("unknown action '{name}'{}", suggestion.as_ref().map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]
+    UnknownAction {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("{property} is read-only")]
+    ReadOnly { property: String },
+    #[error("bad value for {name}: {reason}")]
+    BadValue { name: String, reason: String },
+    #[error("the VM has been destroyed")]
+    Destroyed,
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Memory(#[from] MemError),
+    #[error("cannot write '{}': {source}", path.display())]
+    WriteFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}

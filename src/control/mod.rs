@@ -1,0 +1,21 @@
+//! THE control API. Every front end (Lua scripts, the CLI, later the monitor,
+//! the SDL window and the gdb stub) drives the machine through the [`Vm`]
+//! here and nothing else. A VM has a lifecycle ([`VmState`]); its fields are
+//! properties declared once in [`property::properties`] and its operations
+//! are actions declared once in [`action::actions`], each with the states in
+//! which it is allowed. This module never calls up into a front end.
+
+pub mod action;
+pub mod docs;
+mod error;
+pub mod property;
+mod state;
+mod suggest;
+pub mod value;
+mod vm;
+
+pub use error::ControlError;
+pub use state::{state_list, VmState};
+pub use suggest::nearest;
+pub use value::{parse_int, parse_size, Value, ValueType};
+pub use vm::{write_whole, StopReason, Vm, MAX_TRANSFER};

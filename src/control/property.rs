@@ -1,0 +1,357 @@
+//! The property table: every property of a VM declared once, with its path,
+//! type, unit, documentation and the states in which it may be set. Lua
+//! (`vm.cpu.eax`), the CLI (`--set ram_size=64M`), the monitor and
+//! `docs/lua-api.md` are all driven from [`properties`]; the accessors below
+//! are the only code that maps a property to machine state.
+
+use super::state::VmState;
+use super::value::{format_size, Value, ValueType};
+use super::vm::Vm;
+use super::ControlError;
+use crate::cpu::{Gpr, SegReg};
+use crate::machine::CpuModel;
+use std::sync::LazyLock;
+
+/// Where a property's value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    State,
+    HaltReason,
+    ExitCode,
+    RamSize,
+    CpuModel,
+    ExitPort,
+    Icount,
+    DebugconEcho,
+    PostCode,
+    PostCodes,
+    Gpr(Gpr),
+    Eip,
+    Eflags,
+    SegSelector(SegReg),
+    SegBase(SegReg),
+    SegLimit(SegReg),
+    SegAccess(SegReg),
+    Cr(u8),
+    CpuHalted,
+}
+
+/// One row of the property table.
+#[derive(Clone, Debug)]
+pub struct PropertyDef {
+    /// Dotted path: `ram_size`, `cpu.eax`, `cpu.cs.base`.
+    pub path: String,
+    pub ty: ValueType,
+    /// Unit of the value, "" when it has none.
+    pub unit: &'static str,
+    pub doc: String,
+    /// States in which the property may be set; empty for read-only.
+    pub settable_in: &'static [VmState],
+    pub target: Target,
+}
+
+impl PropertyDef {
+    pub fn read_only(&self) -> bool {
+        self.settable_in.is_empty()
+    }
+}
+
+const RO: &[VmState] = &[];
+const OFF: &[VmState] = &[VmState::Off];
+const REGS: &[VmState] = &[VmState::Off, VmState::Paused];
+const U32: ValueType = ValueType::Integer {
+    max: u32::MAX as u64,
+};
+const U16: ValueType = ValueType::Integer {
+    max: u16::MAX as u64,
+};
+
+fn def(
+    path: impl Into<String>,
+    ty: ValueType,
+    unit: &'static str,
+    settable_in: &'static [VmState],
+    target: Target,
+    doc: impl Into<String>,
+) -> PropertyDef {
+    PropertyDef {
+        path: path.into(),
+        ty,
+        unit,
+        doc: doc.into(),
+        settable_in,
+        target,
+    }
+}
+
+static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
+    use Target as T;
+    let mut t = vec![
+        def("state", ValueType::String, "", RO, T::State,
+            "Lifecycle state: off, paused, running, halted or destroyed."),
+        def("halt_reason", ValueType::String, "", RO, T::HaltReason,
+            "Why the guest stopped itself while `state` is halted: hlt, shutdown or exit; nil otherwise."),
+        def("exit_code", U32, "", RO, T::ExitCode,
+            "Exit status `(v << 1) | 1` after the guest wrote `v` to the exit port; nil before."),
+        def("ram_size", ValueType::Size, "bytes", OFF, T::RamSize,
+            "Guest RAM size, a multiple of 4K from 64K to 3.5G. Accepts \"16M\"-style strings. Loaded images are put into the new RAM."),
+        def("cpu_model", ValueType::String, "", OFF, T::CpuModel,
+            "CPU model to emulate. Known models: i386."),
+        def("exit_port", U16, "port", OFF, T::ExitPort,
+            "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
+        def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,
+            "Instructions retired since power-on or reset (a REP string instruction counts once)."),
+        def("debugcon.echo", ValueType::Boolean, "", VmState::ALIVE, T::DebugconEcho,
+            "Echo bytes written to the debug console (port 0xE9) to stdout as they arrive."),
+        def("post_code", ValueType::Integer { max: 0xFF }, "", RO, T::PostCode,
+            "Last value written to a POST-code port (0x80 or 0x190); nil before the first."),
+        def("post_codes", ValueType::IntegerList, "", RO, T::PostCodes,
+            "Values written to the POST-code ports, oldest first (the last 4096)."),
+    ];
+    for r in Gpr::ALL {
+        t.push(def(
+            format!("cpu.{}", r.name()),
+            U32,
+            "",
+            REGS,
+            T::Gpr(r),
+            format!("General-purpose register {}.", r.name().to_uppercase()),
+        ));
+    }
+    t.push(def(
+        "cpu.eip",
+        U32,
+        "",
+        REGS,
+        T::Eip,
+        "Instruction pointer, an offset into CS.",
+    ));
+    t.push(def("cpu.eflags", U32, "", REGS, T::Eflags,
+        "Flags register with every flag computed. Bit 1 always reads as 1; reserved bits read as 0."));
+    for s in SegReg::ALL {
+        let n = s.name();
+        let up = n.to_uppercase();
+        t.push(def(
+            format!("cpu.{n}.selector"),
+            U16,
+            "",
+            REGS,
+            T::SegSelector(s),
+            format!("{up} selector. Setting it in real mode also sets the base to selector * 16."),
+        ));
+        t.push(def(
+            format!("cpu.{n}.base"),
+            U32,
+            "",
+            REGS,
+            T::SegBase(s),
+            format!("{up} base address (hidden descriptor cache)."),
+        ));
+        t.push(def(
+            format!("cpu.{n}.limit"),
+            U32,
+            "bytes",
+            REGS,
+            T::SegLimit(s),
+            format!("{up} limit, the last valid offset (hidden descriptor cache)."),
+        ));
+        t.push(def(
+            format!("cpu.{n}.access"),
+            U16,
+            "",
+            REGS,
+            T::SegAccess(s),
+            format!("{up} access rights (hidden descriptor cache): descriptor bytes 5-6."),
+        ));
+    }
+    for (n, doc) in [
+        (
+            0,
+            "Control register 0: PE, MP, EM, TS, ET, NE, WP, AM, NW, CD, PG.",
+        ),
+        (
+            2,
+            "Control register 2: the linear address of the last page fault.",
+        ),
+        (3, "Control register 3: the page directory base."),
+        (4, "Control register 4 (486 and later)."),
+    ] {
+        t.push(def(format!("cpu.cr{n}"), U32, "", REGS, T::Cr(n), doc));
+    }
+    t.push(def(
+        "cpu.halted",
+        ValueType::Boolean,
+        "",
+        RO,
+        T::CpuHalted,
+        "True while the CPU waits for an interrupt after HLT.",
+    ));
+    t
+});
+
+/// Every property, in documentation order.
+pub fn properties() -> &'static [PropertyDef] {
+    &TABLE
+}
+
+/// The property at `path`, or an error suggesting the nearest one.
+pub fn lookup(path: &str) -> Result<&'static PropertyDef, ControlError> {
+    properties()
+        .iter()
+        .find(|p| p.path == path)
+        .ok_or_else(|| ControlError::UnknownProperty {
+            name: path.to_owned(),
+            suggestion: super::suggest::nearest(path, properties().iter().map(|p| p.path.as_str())),
+        })
+}
+
+/// True when some property lives under `prefix.` (so `cpu` and `cpu.cs` are namespaces).
+pub fn is_namespace(prefix: &str) -> bool {
+    properties().iter().any(|p| {
+        p.path.len() > prefix.len()
+            && p.path.starts_with(prefix)
+            && p.path.as_bytes()[prefix.len()] == b'.'
+    })
+}
+
+fn opt_int(v: Option<impl Into<i64>>) -> Value {
+    v.map_or(Value::Nil, |v| Value::Int(v.into()))
+}
+
+impl Vm {
+    /// Reads the property at `path`. Every property can be read in every state
+    /// but `destroyed` (where only `state` answers).
+    pub fn get(&self, path: &str) -> Result<Value, ControlError> {
+        let p = lookup(path)?;
+        if p.target == Target::State {
+            return Ok(Value::Str(self.state().name().into()));
+        }
+        let m = self.machine()?;
+        let cpu = &m.cpu;
+        Ok(match p.target {
+            Target::State => unreachable!("answered above"),
+            Target::HaltReason => self
+                .halt_reason()
+                .map_or(Value::Nil, |r| Value::Str(r.name().into())),
+            Target::ExitCode => opt_int(self.exit_code()),
+            Target::RamSize => Value::Int(self.config().ram_size as i64),
+            Target::CpuModel => Value::Str(self.config().cpu_model.name().into()),
+            Target::ExitPort => Value::Int(self.config().exit_port.into()),
+            Target::Icount => Value::Int(m.icount as i64),
+            Target::DebugconEcho => Value::Bool(m.board.io.debugcon.echo),
+            Target::PostCode => opt_int(m.board.io.post.last()),
+            Target::PostCodes => Value::List(m.board.io.post.history().map(i64::from).collect()),
+            Target::Gpr(r) => Value::Int(cpu.gpr(r).into()),
+            Target::Eip => Value::Int(cpu.eip().into()),
+            Target::Eflags => Value::Int(cpu.eflags().into()),
+            Target::SegSelector(s) => Value::Int(cpu.segment(s).selector.into()),
+            Target::SegBase(s) => Value::Int(cpu.segment(s).base.into()),
+            Target::SegLimit(s) => Value::Int(cpu.segment(s).limit.into()),
+            Target::SegAccess(s) => Value::Int(cpu.segment(s).access.into()),
+            Target::Cr(n) => Value::Int(
+                match n {
+                    0 => cpu.cr0(),
+                    2 => cpu.cr2(),
+                    3 => cpu.cr3(),
+                    _ => cpu.cr4(),
+                }
+                .into(),
+            ),
+            Target::CpuHalted => Value::Bool(cpu.is_halted()),
+        })
+    }
+
+    /// Sets the property at `path`, checking that it is writable, that the VM
+    /// is in a state that allows it, and that the value has the right type.
+    /// On error nothing changes.
+    pub fn set(&mut self, path: &str, value: Value) -> Result<(), ControlError> {
+        let p = lookup(path)?;
+        if p.read_only() {
+            return Err(ControlError::ReadOnly {
+                property: p.path.clone(),
+            });
+        }
+        if !p.settable_in.contains(&self.state()) {
+            return Err(ControlError::SetInWrongState {
+                property: p.path.clone(),
+                state: self.state(),
+                allowed: p.settable_in,
+            });
+        }
+        let bad = |reason: String| ControlError::BadValue {
+            name: p.path.clone(),
+            reason,
+        };
+        let v = p.ty.coerce(value).map_err(bad)?;
+        let int = match v {
+            Value::Int(i) => i,
+            _ => 0,
+        };
+        let int32 = int as u32;
+        match p.target {
+            Target::RamSize => self.set_ram_size(int as u64)?,
+            Target::CpuModel => {
+                let Value::Str(s) = &v else {
+                    unreachable!("coerced to a string")
+                };
+                let model: CpuModel = s.parse().map_err(bad)?;
+                self.config_mut().cpu_model = model;
+            }
+            Target::ExitPort => self.set_exit_port(int as u16)?,
+            Target::DebugconEcho => {
+                self.machine_mut()?.board.io.debugcon.echo = v == Value::Bool(true)
+            }
+            target => {
+                let cpu = &mut self.machine_mut()?.cpu;
+                match target {
+                    Target::Gpr(r) => cpu.set_gpr(r, int32),
+                    Target::Eip => cpu.set_eip(int32),
+                    Target::Eflags => cpu.set_eflags(int32),
+                    Target::SegSelector(s) => {
+                        if cpu.cr0() & 1 == 0 {
+                            cpu.load_segment_real(s, int as u16);
+                        } else {
+                            let mut seg = cpu.segment(s);
+                            seg.selector = int as u16;
+                            cpu.set_segment(s, seg);
+                        }
+                    }
+                    Target::SegBase(s) => {
+                        let mut seg = cpu.segment(s);
+                        seg.base = int32;
+                        cpu.set_segment(s, seg);
+                    }
+                    Target::SegLimit(s) => {
+                        let mut seg = cpu.segment(s);
+                        seg.limit = int32;
+                        cpu.set_segment(s, seg);
+                    }
+                    Target::SegAccess(s) => {
+                        let mut seg = cpu.segment(s);
+                        seg.access = int as u16;
+                        cpu.set_segment(s, seg);
+                    }
+                    Target::Cr(0) => cpu.set_cr0(int32),
+                    Target::Cr(2) => cpu.set_cr2(int32),
+                    Target::Cr(3) => cpu.set_cr3(int32),
+                    Target::Cr(_) => cpu.set_cr4(int32),
+                    _ => unreachable!("read-only targets are rejected above"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of a property formatted for people: sizes as "16M", registers in hex.
+    pub fn get_display(&self, path: &str) -> Result<String, ControlError> {
+        let p = lookup(path)?;
+        let v = self.get(path)?;
+        Ok(match (p.ty, &v) {
+            (ValueType::Size, Value::Int(n)) => format_size(*n as u64),
+            (ValueType::Integer { max }, Value::Int(n)) if max >= 0xFFFF && p.unit.is_empty() => {
+                format!("0x{n:x}")
+            }
+            _ => v.to_string(),
+        })
+    }
+}

@@ -1,0 +1,42 @@
+//! Board devices reached through I/O ports.
+//!
+//! Each device is a plain struct (its whole state serialisable later for
+//! snapshots) implementing [`PortDevice`]. Devices never call up into the
+//! machine or the control API: an effect on the machine (the exit port
+//! halting it) is recorded in the device and collected by the machine after
+//! the instruction. [`IoBus`] maps port ranges to the devices it owns.
+
+mod debugcon;
+mod exit_port;
+mod io_bus;
+mod post_code;
+
+pub use crate::cpu::IoSize;
+pub use debugcon::DebugCon;
+pub use exit_port::{ExitPort, DEFAULT_EXIT_PORT};
+pub use io_bus::{DeviceId, IoBus};
+pub use post_code::{PostCode, POST_PORTS};
+
+/// The ports the POST-code device decodes.
+pub fn post_code_ports() -> [u16; 2] {
+    POST_PORTS
+}
+
+/// A device on the I/O port bus.
+pub trait PortDevice {
+    /// Reads `size` bytes from `port`, which lies in one of the device's ranges.
+    fn read(&mut self, port: u16, size: IoSize) -> u32;
+    /// Writes `value` (`size` bytes) to `port`.
+    fn write(&mut self, port: u16, size: IoSize, value: u32);
+    /// Returns the device to its power-on state.
+    fn reset(&mut self);
+}
+
+/// The value an undecoded port, or the undecoded part of one, reads as.
+pub fn all_ones(size: IoSize) -> u32 {
+    match size {
+        IoSize::Byte => 0xFF,
+        IoSize::Word => 0xFFFF,
+        IoSize::Dword => 0xFFFF_FFFF,
+    }
+}

@@ -1,0 +1,57 @@
+//! What a machine is built from: the settings fixed while it is off.
+
+use crate::devices::DEFAULT_EXIT_PORT;
+use std::fmt;
+use std::str::FromStr;
+
+/// The CPU models moon86 can emulate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuModel {
+    /// An Intel 80386 (real mode in this release).
+    I386,
+}
+
+impl CpuModel {
+    pub const ALL: [CpuModel; 1] = [CpuModel::I386];
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuModel::I386 => "i386",
+        }
+    }
+}
+
+impl fmt::Display for CpuModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for CpuModel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "i386" | "386" | "80386" => Ok(CpuModel::I386),
+            _ => Err(format!(
+                "unknown CPU model '{s}' (known models: {})",
+                CpuModel::ALL.map(|m| m.name()).join(", ")
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MachineConfig {
+    pub ram_size: u64,
+    pub cpu_model: CpuModel,
+    pub exit_port: u16,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig {
+            ram_size: 16 << 20,
+            cpu_model: CpuModel::I386,
+            exit_port: DEFAULT_EXIT_PORT,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Image loaders: a raw binary at an address with a real-mode entry point, a
+//! ROM mapped below 1 MiB and at the top of 4 GiB (entry at the reset vector),
+//! and a boot sector at 0000:7C00. An image is validated completely when it is
+//! built, so a bad file is rejected before anything in the machine changes;
+//! [`Image::apply`] then checks that it fits the machine it is put into.
+
+use super::Machine;
+use crate::cpu::{Gpr, SegReg};
+use crate::mem::MemError;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Largest ROM image accepted.
+pub const MAX_ROM: usize = 16 << 20;
+/// The part of a ROM that is also visible just below 1 MiB.
+pub const LOW_ROM_WINDOW: usize = 128 << 10;
+pub const BOOT_SECTOR_ADDR: u32 = 0x7C00;
+
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("cannot read '{}': {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{}' is empty", path.display())]
+    Empty { path: PathBuf },
+    #[error("'{}' ({len} bytes) loaded at 0x{addr:x} does not fit in RAM: it would end at 0x{:x}, RAM is {ram_size} bytes", path.display(), addr + len)]
+    DoesNotFit {
+        path: PathBuf,
+        len: u64,
+        addr: u64,
+        ram_size: u64,
+    },
+    #[error("'{}' is {len} bytes: a boot sector is exactly 512 bytes (use load_raw for other images)", path.display())]
+    BootSectorSize { path: PathBuf, len: usize },
+    #[error("'{}' is not a boot sector: bytes 510-511 are {:02x} {:02x}, expected 55 aa", path.display(), found[0], found[1])]
+    BootSectorSignature { path: PathBuf, found: [u8; 2] },
+    #[error("'{}' is {len} bytes: a ROM image must be a multiple of 2 KiB and at most {} MiB", path.display(), MAX_ROM >> 20)]
+    RomSize { path: PathBuf, len: usize },
+    #[error("'{}': {source}", path.display())]
+    Memory { path: PathBuf, source: MemError },
+}
+
+/// A real-mode entry point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub cs: u16,
+    pub ip: u32,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Raw { addr: u32, entry: Option<Entry> },
+    Rom,
+    BootSector,
+}
+
+/// A validated image, ready to be put into a machine (again after a reset).
+#[derive(Clone, Debug)]
+pub struct Image {
+    path: PathBuf,
+    data: Arc<[u8]>,
+    kind: Kind,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let data = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if data.is_empty() {
+        return Err(LoadError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(data)
+}
+
+impl Image {
+    /// A raw binary copied to `addr`, optionally entered at `entry`.
+    pub fn raw(path: &Path, addr: u32, entry: Option<Entry>) -> Result<Image, LoadError> {
+        Ok(Image {
+            path: path.to_owned(),
+            data: read(path)?.into(),
+            kind: Kind::Raw { addr, entry },
+        })
+    }
+
+    /// A 512-byte boot sector ending in 55 AA.
+    pub fn boot_sector(path: &Path) -> Result<Image, LoadError> {
+        let data = read(path)?;
+        if data.len() != 512 {
+            return Err(LoadError::BootSectorSize {
+                path: path.to_owned(),
+                len: data.len(),
+            });
+        }
+        if data[510..] != [0x55, 0xAA] {
+            return Err(LoadError::BootSectorSignature {
+                path: path.to_owned(),
+                found: [data[510], data[511]],
+            });
+        }
+        Ok(Image {
+            path: path.to_owned(),
+            data: data.into(),
+            kind: Kind::BootSector,
+        })
+    }
+
+    /// A firmware ROM (BIOS), entered at the reset vector F000:FFF0.
+    pub fn rom(path: &Path) -> Result<Image, LoadError> {
+        let data = read(path)?;
+        if data.len() > MAX_ROM || !data.len().is_multiple_of(2048) {
+            return Err(LoadError::RomSize {
+                path: path.to_owned(),
+                len: data.len(),
+            });
+        }
+        Ok(Image {
+            path: path.to_owned(),
+            data: data.into(),
+            kind: Kind::Rom,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A one-line description for listings ("raw 'x.bin' at 0x1000").
+    pub fn describe(&self) -> String {
+        let p = self.path.display();
+        match &self.kind {
+            Kind::Raw { addr, .. } => format!("raw '{p}' at 0x{addr:x}"),
+            Kind::Rom => format!("rom '{p}'"),
+            Kind::BootSector => format!("boot sector '{p}'"),
+        }
+    }
+
+    fn mem_err(&self, source: MemError) -> LoadError {
+        if let MemError::OutOfRange {
+            addr,
+            len,
+            ram_size,
+        } = source
+        {
+            return LoadError::DoesNotFit {
+                path: self.path.clone(),
+                len,
+                addr,
+                ram_size,
+            };
+        }
+        LoadError::Memory {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Checks that the image fits `m` without changing anything.
+    pub fn check(&self, m: &Machine) -> Result<(), LoadError> {
+        let ram = m.board.mem.ram_size();
+        let (addr, len) = match self.kind {
+            Kind::Raw { addr, .. } => (u64::from(addr), self.data.len() as u64),
+            Kind::BootSector => (u64::from(BOOT_SECTOR_ADDR), 512),
+            Kind::Rom => return Ok(()),
+        };
+        if addr + len > ram {
+            return Err(self.mem_err(MemError::OutOfRange {
+                addr,
+                len,
+                ram_size: ram,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Copies the image into `m` and sets its entry point.
+    pub fn apply(&self, m: &mut Machine) -> Result<(), LoadError> {
+        self.check(m)?;
+        match self.kind {
+            Kind::Raw { addr, entry } => {
+                m.board
+                    .mem
+                    .write_bytes(u64::from(addr), &self.data)
+                    .map_err(|e| self.mem_err(e))?;
+                if let Some(Entry { cs, ip }) = entry {
+                    m.cpu.load_segment_real(SegReg::Cs, cs);
+                    m.cpu.set_eip(ip);
+                }
+            }
+            Kind::BootSector => {
+                m.board
+                    .mem
+                    .write_bytes(u64::from(BOOT_SECTOR_ADDR), &self.data)
+                    .map_err(|e| self.mem_err(e))?;
+                for seg in [SegReg::Cs, SegReg::Ds, SegReg::Es, SegReg::Ss] {
+                    m.cpu.load_segment_real(seg, 0);
+                }
+                m.cpu.set_eip(BOOT_SECTOR_ADDR);
+                m.cpu.set_gpr(Gpr::Esp, BOOT_SECTOR_ADDR);
+                m.cpu.set_gpr(Gpr::Edx, 0x80);
+            }
+            Kind::Rom => {
+                let len = self.data.len();
+                let top = (1u64 << 32) - len as u64;
+                m.board
+                    .mem
+                    .map_rom(top as u32, self.data.clone())
+                    .map_err(|e| self.mem_err(e))?;
+                let low_len = len.min(LOW_ROM_WINDOW);
+                let low: Arc<[u8]> = self.data[len - low_len..].into();
+                m.board
+                    .mem
+                    .map_rom((0x10_0000 - low_len) as u32, low)
+                    .map_err(|e| self.mem_err(e))?;
+                m.cpu.reset();
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! Guest physical memory: RAM plus read-only ROM regions.
+//!
+//! RAM is one anonymous `memmap2` mapping of `ram_size` bytes, committed
+//! lazily by the host OS. ROM regions overlay RAM and the address space above
+//! it; writes to them are dropped, as on a real board. Every guest address is
+//! bounds-checked here: nothing outside `mem/` touches the host mapping.
+//! Devices, the CPU and the control API all go through [`GuestMemory`].
+
+mod error;
+mod ram;
+mod rom;
+
+pub use error::MemError;
+pub use ram::Ram;
+pub use rom::RomRegion;
+
+use std::sync::Arc;
+
+/// The whole guest physical address space.
+#[derive(Debug)]
+pub struct GuestMemory {
+    ram: Ram,
+    roms: Vec<RomRegion>,
+}
+
+impl GuestMemory {
+    /// Zero-filled RAM of `ram_size` bytes and no ROM.
+    pub fn new(ram_size: u64) -> Result<GuestMemory, MemError> {
+        Ok(GuestMemory {
+            ram: Ram::new(ram_size)?,
+            roms: Vec::new(),
+        })
+    }
+
+    /// Size of RAM in bytes.
+    pub fn ram_size(&self) -> u64 {
+        self.ram.len() as u64
+    }
+
+    /// Maps `data` read-only at physical address `start`.
+    pub fn map_rom(&mut self, start: u32, data: Arc<[u8]>) -> Result<(), MemError> {
+        let region = RomRegion::new(start, data)?;
+        if let Some(other) = self.roms.iter().find(|r| r.overlaps(&region)) {
+            return Err(MemError::RomOverlap {
+                start: region.start(),
+                end: region.end(),
+                other_start: other.start(),
+                other_end: other.end(),
+            });
+        }
+        self.roms.push(region);
+        Ok(())
+    }
+
+    /// Removes every ROM mapping.
+    pub fn unmap_roms(&mut self) {
+        self.roms.clear();
+    }
+
+    /// Fills RAM with zeros (ROM is untouched).
+    pub fn clear_ram(&mut self) {
+        self.ram.clear();
+    }
+
+    fn rom_at(&self, addr: u64) -> Option<&RomRegion> {
+        self.roms.iter().find(|r| r.contains(addr))
+    }
+
+    /// Reads one byte as the CPU sees it: ROM first, then RAM; unmapped reads 0xFF.
+    pub fn read_u8(&self, addr: u32) -> u8 {
+        let a = u64::from(addr);
+        if let Some(rom) = self.rom_at(a) {
+            return rom.byte(a);
+        }
+        self.ram.get(a).unwrap_or(0xFF)
+    }
+
+    /// Writes one byte as the CPU does: dropped on ROM and unmapped addresses.
+    pub fn write_u8(&mut self, addr: u32, value: u8) {
+        let a = u64::from(addr);
+        if self.rom_at(a).is_none() {
+            self.ram.set(a, value);
+        }
+    }
+
+    /// Copies `buf.len()` bytes starting at `addr` as the CPU would read them.
+    /// Fails if any byte lies outside RAM and ROM.
+    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {
+        self.check_mapped(addr, buf.len() as u64)?;
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = self.read_u8((addr + i as u64) as u32);
+        }
+        Ok(())
+    }
+
+    /// Writes `data` into RAM at `addr` (loaders and the control API). Unlike
+    /// a CPU write, this fails when the range leaves RAM or touches ROM.
+    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), MemError> {
+        let len = data.len() as u64;
+        self.ram.check_range(addr, len)?;
+        if let Some(rom) = self.roms.iter().find(|r| r.overlaps_range(addr, len)) {
+            return Err(MemError::WriteToRom {
+                addr,
+                len,
+                rom_start: rom.start(),
+            });
+        }
+        self.ram.write(addr, data);
+        Ok(())
+    }
+
+    fn check_mapped(&self, addr: u64, len: u64) -> Result<(), MemError> {
+        let end = addr.checked_add(len).ok_or(MemError::OutOfRange {
+            addr,
+            len,
+            ram_size: self.ram_size(),
+        })?;
+        if end > 1 << 32 {
+            return Err(MemError::OutOfRange {
+                addr,
+                len,
+                ram_size: self.ram_size(),
+            });
+        }
+        // Every byte must be RAM or ROM; walk region by region, not byte by byte.
+        let mut a = addr;
+        while a < end {
+            if let Some(rom) = self.rom_at(a) {
+                a = rom.end().min(end);
+            } else if a < self.ram_size() {
+                let next_rom = self
+                    .roms
+                    .iter()
+                    .map(|r| r.start())
+                    .filter(|&s| s > a)
+                    .min()
+                    .unwrap_or(u64::MAX);
+                a = self.ram_size().min(next_rom).min(end);
+            } else {
+                return Err(MemError::OutOfRange {
+                    addr,
+                    len,
+                    ram_size: self.ram_size(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,446 @@
+//! The raw Lua API under `lua/moon86/init.lua`: a table of functions over the
+//! control API that never raise. Each returns `true, results...` or
+//! `false, message`; the Lua layer raises the message at the caller's line.
+//! Every binding is a line or two that converts arguments and calls a `Vm`
+//! method: the rules (states, types, ranges) live in `control/`.
+
+use super::convert::{from_value, to_bounded, to_bytes, to_string, to_u64, to_value, ArgResult};
+use crate::control::action::actions;
+use crate::control::property::{is_namespace, lookup, properties};
+use crate::control::value::format_size;
+use crate::control::{nearest, state_list, Vm, VmState};
+use crate::machine::loader::Entry;
+use crate::machine::MachineConfig;
+use mlua::{AnyUserData, Lua, MultiValue, Table, UserData, Value as LuaValue};
+use std::path::Path;
+
+/// The VM as Lua holds it.
+pub struct VmUd(pub Vm);
+impl UserData for VmUd {}
+
+/// Names callable through `raw.call`; "mem.read" becomes `vm.mem:read`.
+const METHODS: &[&str] = &[
+    "power_on",
+    "power_off",
+    "reset",
+    "pause",
+    "resume",
+    "step",
+    "run",
+    "destroy",
+    "load_raw",
+    "load_rom",
+    "load_boot_sector",
+    "properties",
+    "actions",
+    "help",
+    "mem.read",
+    "mem.write",
+    "mem.read_u8",
+    "mem.read_u16",
+    "mem.read_u32",
+    "mem.write_u8",
+    "mem.write_u16",
+    "mem.write_u32",
+    "mem.dump",
+    "debugcon.text",
+    "debugcon.clear",
+];
+
+type Reply = Result<Vec<LuaValue>, String>;
+
+fn reply(lua: &Lua, r: Reply) -> mlua::Result<MultiValue> {
+    let mut out = Vec::new();
+    match r {
+        Ok(values) => {
+            out.push(LuaValue::Boolean(true));
+            out.extend(values);
+        }
+        Err(msg) => {
+            out.push(LuaValue::Boolean(false));
+            out.push(LuaValue::String(lua.create_string(&msg)?));
+        }
+    }
+    Ok(MultiValue::from_vec(out))
+}
+
+fn err(e: impl ToString) -> String {
+    e.to_string()
+}
+
+fn none() -> Reply {
+    Ok(Vec::new())
+}
+
+fn string(lua: &Lua, s: impl AsRef<[u8]>) -> Reply {
+    Ok(vec![LuaValue::String(lua.create_string(s).map_err(err)?)])
+}
+
+fn int(n: u64) -> Reply {
+    Ok(vec![LuaValue::Integer(n as i64)])
+}
+
+fn arg(args: &[LuaValue], i: usize) -> &LuaValue {
+    args.get(i).unwrap_or(&LuaValue::Nil)
+}
+
+/// Reads the keys of an options table, rejecting unknown ones.
+fn options<'a>(t: &LuaValue, what: &str, known: &[&'a str]) -> ArgResult<Vec<(&'a str, LuaValue)>> {
+    let LuaValue::Table(t) = t else {
+        return Err(format!(
+            "{what} expects a table of options ({})",
+            known.join(", ")
+        ));
+    };
+    let mut out = Vec::new();
+    for pair in t.pairs::<LuaValue, LuaValue>() {
+        let (k, v) = pair.map_err(err)?;
+        let key = match &k {
+            LuaValue::String(s) => s.to_string_lossy(),
+            _ => return Err(format!("{what}: option names are strings")),
+        };
+        match known.iter().find(|&&n| n == key) {
+            Some(&name) => out.push((name, v)),
+            None => {
+                return Err(format!(
+                    "{what}: unknown option '{key}' (known options: {})",
+                    known.join(", ")
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn option(opts: &[(&str, LuaValue)], name: &str) -> LuaValue {
+    opts.iter()
+        .find(|(n, _)| *n == name)
+        .map_or(LuaValue::Nil, |(_, v)| v.clone())
+}
+
+fn run_budget(v: &LuaValue) -> ArgResult<Option<u64>> {
+    match v {
+        LuaValue::Nil => Ok(None),
+        LuaValue::Table(_) => {
+            let opts = options(v, "run", &["instructions"])?;
+            match option(&opts, "instructions") {
+                LuaValue::Nil => Ok(None),
+                n => to_u64(&n, "run: instructions").map(Some),
+            }
+        }
+        n => to_u64(n, "run: instructions").map(Some),
+    }
+}
+
+fn load_raw(vm: &mut Vm, spec: &LuaValue) -> Reply {
+    let opts = options(spec, "load_raw", &["path", "addr", "cs", "ip"])?;
+    let path = to_string(&option(&opts, "path"), "load_raw: path")?;
+    let addr = to_bounded(&option(&opts, "addr"), "load_raw: addr", u32::MAX.into())? as u32;
+    let (cs, ip) = (option(&opts, "cs"), option(&opts, "ip"));
+    let entry = if cs.is_nil() && ip.is_nil() {
+        None
+    } else {
+        let cs = if cs.is_nil() {
+            0
+        } else {
+            to_bounded(&cs, "load_raw: cs", 0xFFFF)?
+        };
+        let ip = if ip.is_nil() {
+            0
+        } else {
+            to_bounded(&ip, "load_raw: ip", 0xFFFF)?
+        };
+        Some(Entry {
+            cs: cs as u16,
+            ip: ip as u32,
+        })
+    };
+    vm.load_raw(Path::new(&path), addr, entry).map_err(err)?;
+    none()
+}
+
+/// Executes the method `name` on `vm`.
+fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
+    let a = |i| arg(args, i);
+    let addr = |i| to_u64(arg(args, i), "addr");
+    match name {
+        "power_on" => vm.power_on().map_err(err).and_then(|_| none()),
+        "power_off" => vm.power_off().map_err(err).and_then(|_| none()),
+        "reset" => vm.reset().map_err(err).and_then(|_| none()),
+        "pause" => vm.pause().map_err(err).and_then(|_| none()),
+        "resume" => vm.resume().map_err(err).and_then(|_| none()),
+        "destroy" => vm.destroy().map_err(err).and_then(|_| none()),
+        "step" => {
+            let count = if a(0).is_nil() {
+                1
+            } else {
+                to_u64(a(0), "step: count")?
+            };
+            string(lua, vm.step(count).map_err(err)?.name())
+        }
+        "run" => {
+            let budget = run_budget(a(0))?;
+            string(lua, vm.run(budget).map_err(err)?.name())
+        }
+        "load_raw" => load_raw(vm, a(0)),
+        "load_rom" => {
+            let path = to_string(a(0), "load_rom: path")?;
+            vm.load_rom(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "load_boot_sector" => {
+            let path = to_string(a(0), "load_boot_sector: path")?;
+            vm.load_boot_sector(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "properties" => Ok(vec![LuaValue::Table(property_list(lua).map_err(err)?)]),
+        "actions" => Ok(vec![LuaValue::Table(action_list(lua).map_err(err)?)]),
+        "help" => help(lua, a(0)),
+        "mem.read" => {
+            let bytes = vm.mem_read(addr(0)?, to_u64(a(1), "len")?).map_err(err)?;
+            string(lua, bytes)
+        }
+        "mem.write" => {
+            let data = to_bytes(a(1), "data")?;
+            vm.mem_write(addr(0)?, &data)
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "mem.read_u8" => int(vm.mem_read_int(addr(0)?, 1).map_err(err)?.into()),
+        "mem.read_u16" => int(vm.mem_read_int(addr(0)?, 2).map_err(err)?.into()),
+        "mem.read_u32" => int(vm.mem_read_int(addr(0)?, 4).map_err(err)?.into()),
+        "mem.write_u8" | "mem.write_u16" | "mem.write_u32" => {
+            let size = match name {
+                "mem.write_u8" => 1,
+                "mem.write_u16" => 2,
+                _ => 4,
+            };
+            let value = to_u64(a(1), "value")?;
+            vm.mem_write_int(addr(0)?, size, value)
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "mem.dump" => {
+            let path = to_string(a(2), "path")?;
+            vm.mem_dump(addr(0)?, to_u64(a(1), "len")?, Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
+        "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
+        _ => Err(format!("moon86: no method '{name}'")),
+    }
+}
+
+/// Builds a VM from `moon86.new{...}` options; nested tables are dotted paths.
+fn new_vm(opts: &Table) -> Result<Vm, String> {
+    let mut vm = Vm::new(MachineConfig::default()).map_err(err)?;
+    fn apply(vm: &mut Vm, prefix: &str, t: &Table) -> Result<(), String> {
+        for pair in t.pairs::<LuaValue, LuaValue>() {
+            let (k, v) = pair.map_err(err)?;
+            let LuaValue::String(k) = k else {
+                return Err("moon86.new: option names are strings".into());
+            };
+            let key = k.to_string_lossy();
+            let path = match (prefix, key.as_str()) {
+                ("", "ram") => "ram_size".to_string(),
+                ("", _) => key.clone(),
+                _ => format!("{prefix}.{key}"),
+            };
+            if let LuaValue::Table(inner) = &v {
+                apply(vm, &path, inner)?;
+                continue;
+            }
+            let value = to_value(&v).map_err(|e| format!("moon86.new: {path}: {e}"))?;
+            vm.set(&path, value)
+                .map_err(|e| format!("moon86.new: {e}"))?;
+        }
+        Ok(())
+    }
+    apply(&mut vm, "", opts)?;
+    Ok(vm)
+}
+
+fn property_list(lua: &Lua) -> mlua::Result<Table> {
+    let list = lua.create_table()?;
+    for p in properties() {
+        let t = lua.create_table()?;
+        t.set("path", p.path.as_str())?;
+        t.set("type", p.ty.name())?;
+        t.set("unit", p.unit)?;
+        t.set("doc", p.doc.as_str())?;
+        t.set(
+            "settable_in",
+            lua.create_sequence_from(p.settable_in.iter().map(|s| s.name()))?,
+        )?;
+        list.push(t)?;
+    }
+    Ok(list)
+}
+
+fn action_list(lua: &Lua) -> mlua::Result<Table> {
+    let list = lua.create_table()?;
+    for a in actions() {
+        let t = lua.create_table()?;
+        t.set("name", a.name)?;
+        t.set(
+            "args",
+            lua.create_sequence_from(a.args.iter().map(|x| x.name))?,
+        )?;
+        t.set("returns", a.returns)?;
+        t.set("doc", a.doc)?;
+        t.set(
+            "allowed",
+            lua.create_sequence_from(a.allowed.iter().map(|s| s.name()))?,
+        )?;
+        list.push(t)?;
+    }
+    Ok(list)
+}
+
+fn help(lua: &Lua, name: &LuaValue) -> Reply {
+    let name = to_string(name, "help: name")?;
+    if let Ok(p) = lookup(&name) {
+        let access = if p.read_only() {
+            "read-only".to_string()
+        } else {
+            format!("settable while {}", state_list(p.settable_in))
+        };
+        return string(
+            lua,
+            format!("{} ({}, {access}): {}", p.path, p.ty.name(), p.doc),
+        );
+    }
+    let key = name.replace(':', ".");
+    if let Some(a) = actions()
+        .iter()
+        .find(|a| a.name == key || a.name.starts_with(&format!("{key} ")))
+    {
+        let args: Vec<&str> = a.args.iter().map(|x| x.name).collect();
+        return string(
+            lua,
+            format!(
+                "{}({}): {} Allowed while {}.",
+                a.name,
+                args.join(", "),
+                a.doc,
+                state_list(a.allowed)
+            ),
+        );
+    }
+    Err(unknown_message(&name))
+}
+
+fn unknown_message(path: &str) -> String {
+    let names = properties()
+        .iter()
+        .map(|p| p.path.as_str())
+        .chain(METHODS.iter().copied());
+    match nearest(path, names) {
+        Some(s) => format!("unknown property or method '{path}' (did you mean '{s}'?)"),
+        None => format!(
+            "unknown property or method '{path}' (vm:properties() and vm:actions() list them)"
+        ),
+    }
+}
+
+fn is_method_namespace(path: &str) -> bool {
+    METHODS
+        .iter()
+        .any(|m| m.len() > path.len() && m.starts_with(path) && m.as_bytes()[path.len()] == b'.')
+}
+
+fn describe(vm: &Vm, prefix: &str) -> String {
+    if !prefix.is_empty() {
+        return format!("moon86.vm.{prefix}");
+    }
+    if vm.state() == VmState::Destroyed {
+        return "moon86.vm (destroyed)".into();
+    }
+    format!(
+        "moon86.vm ({}, ram {})",
+        vm.state(),
+        format_size(vm.config().ram_size)
+    )
+}
+
+/// The raw table handed to `init.lua`.
+pub fn table(lua: &Lua) -> mlua::Result<Table> {
+    let raw = lua.create_table()?;
+    raw.set("version", env!("CARGO_PKG_VERSION"))?;
+    raw.set(
+        "methods",
+        lua.create_function(|lua, ()| lua.create_sequence_from(METHODS.iter().copied()))?,
+    )?;
+    raw.set(
+        "new",
+        lua.create_function(|lua, opts: Table| {
+            let r = new_vm(&opts).and_then(|vm| {
+                let ud = lua.create_userdata(VmUd(vm)).map_err(err)?;
+                Ok(vec![LuaValue::UserData(ud)])
+            });
+            reply(lua, r)
+        })?,
+    )?;
+    raw.set(
+        "kind",
+        lua.create_function(|_, path: String| {
+            let kind = if lookup(&path).is_ok() {
+                "property"
+            } else if is_namespace(&path) || is_method_namespace(&path) {
+                "namespace"
+            } else {
+                return Ok((None, Some(unknown_message(&path))));
+            };
+            Ok((Some(kind), None))
+        })?,
+    )?;
+    raw.set(
+        "get",
+        lua.create_function(|lua, (ud, path): (AnyUserData, String)| {
+            let vm = ud.borrow::<VmUd>()?;
+            let r = vm.0.get(&path).map_err(err);
+            reply(
+                lua,
+                r.and_then(|v| Ok(vec![from_value(lua, v).map_err(err)?])),
+            )
+        })?,
+    )?;
+    raw.set(
+        "set",
+        lua.create_function(|lua, (ud, path, value): (AnyUserData, String, LuaValue)| {
+            let mut vm = ud.borrow_mut::<VmUd>()?;
+            let r = to_value(&value)
+                .map_err(|e| format!("bad value for {path}: {e}"))
+                .and_then(|v| vm.0.set(&path, v).map_err(err));
+            reply(lua, r.map(|_| Vec::new()))
+        })?,
+    )?;
+    raw.set(
+        "call",
+        lua.create_function(|lua, (ud, name, args): (AnyUserData, String, MultiValue)| {
+            let mut vm = ud.borrow_mut::<VmUd>()?;
+            let args: Vec<LuaValue> = args.into_iter().collect();
+            reply(lua, call(lua, &mut vm.0, &name, &args))
+        })?,
+    )?;
+    raw.set(
+        "describe",
+        lua.create_function(|_, (ud, prefix): (AnyUserData, String)| {
+            let vm = ud.borrow::<VmUd>()?;
+            Ok(describe(&vm.0, &prefix))
+        })?,
+    )?;
+    raw.set(
+        "properties",
+        lua.create_function(|lua, ()| property_list(lua))?,
+    )?;
+    raw.set("actions", lua.create_function(|lua, ()| action_list(lua))?)?;
+    raw.set(
+        "help",
+        lua.create_function(|lua, name: LuaValue| reply(lua, help(lua, &name)))?,
+    )?;
+    Ok(raw)
+}
