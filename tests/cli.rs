@@ -1,0 +1,181 @@
+//! The command line as a user meets it: help, exit statuses, and bad input
+//! (truncated images, images larger than RAM, bad sizes, bad register values,
+//! syntax errors) ending in a clear message, a non-zero status and nothing
+//! written to disk.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn moon86(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the moon86 binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A scratch directory with the given files; removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str, files: &[(&str, &[u8])]) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("moon86-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (f, data) in files {
+            std::fs::write(dir.join(f), data).unwrap();
+        }
+        Scratch(dir)
+    }
+    fn listing(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `script` in a scratch dir holding `files`, expects failure with
+/// `message` on stderr and no new file left behind.
+fn fails_cleanly(name: &str, script: &str, files: &[(&str, &[u8])], message: &str) {
+    let mut all: Vec<(&str, &[u8])> = files.to_vec();
+    all.push(("t.lua", script.as_bytes()));
+    let dir = Scratch::new(name, &all);
+    let before = dir.listing();
+    let out = moon86(&["run", "t.lua"], &dir.0);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{name}: status; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains(message),
+        "{name}: expected {message:?} in stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{name}: a panic:\n{stderr}");
+    assert_eq!(dir.listing(), before, "{name}: files were written");
+}
+
+#[test]
+fn help_explains_itself() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = moon86(&["--help"], here);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("run") && help.contains("Lua"), "{help}");
+    let out = moon86(&["run", "--help"], here);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("SCRIPT") && help.contains("arg"), "{help}");
+}
+
+#[test]
+fn exit_status_and_arguments_reach_the_script() {
+    let dir = Scratch::new(
+        "args",
+        &[(
+            "t.lua",
+            b"print(arg[0], arg[1], arg[2]) os.exit(tonumber(arg[1]))",
+        )],
+    );
+    let out = moon86(&["run", "t.lua", "7", "--flag"], &dir.0);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(text(&out.stdout), "t.lua\t7\t--flag\n");
+    let dir = Scratch::new("plain", &[("t.lua", b"print('fine')")]);
+    let out = moon86(&["run", "t.lua"], &dir.0);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn uncaught_error_prints_a_traceback() {
+    fails_cleanly(
+        "traceback",
+        "local function inner() error('boom') end\nlocal function outer() inner() end\nouter()\n",
+        &[],
+        "t.lua:1: boom\nstack traceback:",
+    );
+}
+
+#[test]
+fn syntax_error() {
+    fails_cleanly("syntax", "local x = = 1\n", &[], "t.lua:1:");
+}
+
+#[test]
+fn missing_script() {
+    let dir = Scratch::new("missing", &[]);
+    let out = moon86(&["run", "nope.lua"], &dir.0);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read script 'nope.lua'"));
+}
+
+#[test]
+fn truncated_boot_sector() {
+    fails_cleanly(
+        "truncated",
+        "local vm = moon86.new{} vm:load_boot_sector('boot.bin')",
+        &[("boot.bin", &[0xF4; 100])],
+        "'boot.bin' is 100 bytes: a boot sector is exactly 512 bytes",
+    );
+}
+
+#[test]
+fn image_larger_than_ram() {
+    let big = vec![0u8; 128 * 1024];
+    fails_cleanly(
+        "toolarge",
+        "local vm = moon86.new{ ram = '64K' } vm:load_raw{ path = 'big.bin', addr = 0 }",
+        &[("big.bin", &big)],
+        "'big.bin' (131072 bytes) loaded at 0x0 does not fit in RAM",
+    );
+}
+
+#[test]
+fn bad_size_string() {
+    fails_cleanly(
+        "badsize",
+        "local vm = moon86.new{ ram = '16Q' }",
+        &[],
+        "bad size '16Q': expected a number of bytes with an optional K, M or G suffix",
+    );
+}
+
+#[test]
+fn non_numeric_register_value() {
+    fails_cleanly(
+        "badreg",
+        "local vm = moon86.new{} vm.cpu.eax = 'lots'",
+        &[],
+        "t.lua:1: bad value for cpu.eax: 'lots' is not a number",
+    );
+}
+
+#[test]
+fn failed_dump_writes_nothing() {
+    fails_cleanly(
+        "baddump",
+        "local vm = moon86.new{ ram = '64K' } vm.mem:dump(0, 0x20000, 'out.bin')",
+        &[],
+        "is outside guest memory",
+    );
+}
+
+#[test]
+fn doc_prints_the_reference() {
+    let out = moon86(&["doc"], Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("# moon86 Lua API reference"));
+}

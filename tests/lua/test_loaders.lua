@@ -1,0 +1,70 @@
+-- The loaders: raw binaries, boot sectors and ROMs, and their errors.
+local t = dofile((arg[0]:match("^(.*)/") or ".") .. "/check.lua")
+
+local prog = "\xB8\x07\x00\xBB\x09\x00\xFA\xF4" -- mov ax,7 ; mov bx,9 ; cli ; hlt
+local raw = t.tmpfile(prog)
+local vm = moon86.new{ ram = "1M" }
+vm:load_raw{ path = raw, addr = 0x2000, cs = 0x200, ip = 0 }
+t.eq(vm.mem:read(0x2000, #prog), prog)
+t.eq(vm.cpu.cs.selector, 0x200)
+t.eq(vm.cpu.cs.base, 0x2000)
+vm:power_on()
+t.eq(vm:run(100), "halted")
+t.eq(vm.cpu.eax, 7)
+-- reset puts the image and its entry point back
+vm.mem:write(0x2000, "\0\0\0\0")
+vm:reset()
+t.eq(vm.mem:read(0x2000, #prog), prog)
+t.eq(vm.cpu.eip, 0)
+t.eq(vm:run(100), "halted")
+t.eq(vm.cpu.ebx, 9)
+-- power-off clears RAM and puts the images back for the next power-on
+vm:power_off()
+t.eq(vm.mem:read(0x2000, #prog), prog)
+-- a smaller RAM that still fits keeps the image
+vm.ram_size = "64K"
+t.eq(vm.mem:read(0x2000, #prog), prog)
+
+-- errors: missing file, empty file, does not fit, missing fields
+t.raises("cannot read '/no/such/file.bin'", function() vm:load_raw{ path = "/no/such/file.bin", addr = 0 } end)
+local empty = t.tmpfile("")
+t.raises("is empty", function() vm:load_raw{ path = empty, addr = 0 } end)
+t.raises("does not fit in RAM: it would end at 0x10004, RAM is 65536 bytes",
+  function() vm:load_raw{ path = raw, addr = 0xFFFC } end)
+t.raises("load_raw: addr is missing", function() vm:load_raw{ path = raw } end)
+t.raises("load_raw: unknown option 'adress'", function() vm:load_raw{ path = raw, adress = 0 } end)
+t.raises("load_raw expects a table of options", function() vm:load_raw(raw) end)
+t.raises("load_raw: cs must be at most 0xffff", function() vm:load_raw{ path = raw, addr = 0, cs = 0x10000 } end)
+-- shrinking RAM below a loaded image is refused, and RAM stays as it was
+t.raises("RAM size 0 bytes is not supported", function() vm.ram_size = 0 end)
+vm.ram_size = "1M"
+vm:load_raw{ path = raw, addr = 0x80000 }
+t.raises("does not fit in RAM: it would end at 0x80008, RAM is 262144 bytes", function() vm.ram_size = "256K" end)
+t.eq(vm.ram_size, 1 << 20)
+t.eq(vm.mem:read(0x80000, #prog), prog)
+
+-- boot sectors: 512 bytes ending in 55 AA, entered at 0000:7C00 with DL = 0x80
+local sector = "\xFA\xF4" .. string.rep("\0", 508) .. "\x55\xAA"
+local bs = t.tmpfile(sector)
+local b = moon86.new{ ram = "1M" }
+b:load_boot_sector(bs)
+t.eq(b.cpu.cs.selector, 0)
+t.eq(b.cpu.eip, 0x7C00)
+t.eq(b.cpu.edx & 0xFF, 0x80)
+t.eq(b.mem:read(0x7C00, 512), sector)
+b:power_on()
+t.eq(b:run(10), "halted")
+t.eq(b.cpu.eip, 0x7C02)
+
+local short = t.tmpfile(sector:sub(1, 300))
+t.raises("is 300 bytes: a boot sector is exactly 512 bytes", function() b:load_boot_sector(short) end)
+local unsigned = t.tmpfile(string.rep("\0", 512))
+t.raises("is not a boot sector: bytes 510-511 are 00 00, expected 55 aa", function() b:load_boot_sector(unsigned) end)
+t.raises("cannot load_boot_sector while the VM is halted", function() b:load_boot_sector(bs) end)
+
+-- ROM size rules
+local odd = t.tmpfile(string.rep("\0", 1000))
+t.raises("a ROM image must be a multiple of 2 KiB", function() moon86.new{}:load_rom(odd) end)
+
+for _, f in ipairs { raw, empty, bs, short, unsigned, odd } do os.remove(f) end
+print("loaders: ok")

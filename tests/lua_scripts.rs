@@ -1,0 +1,61 @@
+//! Runs every `tests/lua/test_*.lua` through the `moon86` binary, as a user
+//! would, and expects each to finish with status 0.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run_lua_test(name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lua");
+    let out = Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .arg("run")
+        .arg(dir.join(name))
+        .output()
+        .expect("the moon86 binary runs");
+    assert!(
+        out.status.success(),
+        "{name} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn lifecycle() {
+    run_lua_test("test_lifecycle.lua");
+}
+
+#[test]
+fn properties() {
+    run_lua_test("test_properties.lua");
+}
+
+#[test]
+fn memory() {
+    run_lua_test("test_memory.lua");
+}
+
+#[test]
+fn execution() {
+    run_lua_test("test_execution.lua");
+}
+
+#[test]
+fn loaders() {
+    run_lua_test("test_loaders.lua");
+}
+
+#[test]
+fn every_lua_test_is_listed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lua");
+    let listed = include_str!("lua_scripts.rs");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.starts_with("test_") && name.ends_with(".lua") {
+            assert!(
+                listed.contains(&format!("\"{name}\"")),
+                "{name} has no #[test] in tests/lua_scripts.rs"
+            );
+        }
+    }
+}
