@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole moon86 test suite, as CI runs it. Installs what the tests need on
+# a fresh Debian machine (binutils, to check the shipped guest binaries),
+# builds once in release mode, runs every test, then the hardware-vector
+# harness over the whole single-step folder, printing its table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need as || ! need ld; then
+    echo "== installing binutils (GNU as and ld, for guests/build.sh --check)"
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq binutils
+    else sudo apt-get update -qq && sudo apt-get install -y -qq binutils; fi
+fi
+
+echo "== guest binaries match their sources"
+guests/build.sh --check
+
+echo "== cargo test --release"
+cargo test --release
+
+singlestep=""
+for d in "${MOON86_SINGLESTEP_DIR:-}" ../shared/testdata/singlestep /work/shared/testdata/singlestep; do
+    if [ -n "$d" ] && [ -d "$d" ]; then singlestep=$d; break; fi
+done
+if [ -n "$singlestep" ]; then
+    echo "== hardware single-step vectors: $singlestep"
+    cargo run --release --example singlestep -- "$singlestep"
+else
+    echo "== SKIPPED hardware single-step vectors: no folder found (set MOON86_SINGLESTEP_DIR)"
+fi
+
+echo "== demo"
+cargo run --release -- run examples/hello.lua
+echo "== all tests passed"
