@@ -5,7 +5,7 @@ use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum MemError {
-    #[error("RAM size {size} bytes is not supported: it must be a multiple of 4 KiB between {min} bytes and {max} bytes")]
+    #[error("RAM size {size} bytes is not supported: it must be a multiple of 4 KiB from {} KiB to {} MiB", min >> 10, max >> 20)]
     BadRamSize { size: u64, min: u64, max: u64 },
     #[error("the host could not reserve {size} bytes of guest RAM: {reason}")]
     MapFailed { size: u64, reason: String },
