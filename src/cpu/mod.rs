@@ -104,6 +104,20 @@ pub enum StepOutcome {
     Shutdown,
 }
 
+/// Which processor's observable quirks the interpreter follows where the
+/// 80286 and the 80386 differ in real mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Model {
+    /// An 80386: LOCK on an illegal instruction is #UD, a 15-byte limit,
+    /// faults leave string registers untouched.
+    #[default]
+    I386,
+    /// 80286 behaviour where it is visible in real mode: LOCK is never #UD,
+    /// instructions over 10 bytes raise #GP(0), and a string instruction
+    /// faulting at a segment's end has already advanced SI/DI (and CX).
+    I286,
+}
+
 /// The architectural state of one i386-class processor.
 #[derive(Clone, Debug)]
 pub struct Cpu {
@@ -128,6 +142,7 @@ pub struct Cpu {
     shadow_ss: bool,
     /// The last instruction was an STI that set IF: no interrupt before the next.
     shadow_sti: bool,
+    model: Model,
 }
 
 /// DR6.BS: the single-step trap's status bit.
@@ -160,6 +175,7 @@ impl Cpu {
             gdtr_limit: 0xFFFF,
             shadow_ss: false,
             shadow_sti: false,
+            model: Model::I386,
         };
         cpu.reset();
         cpu
@@ -219,11 +235,16 @@ impl Cpu {
         let mut buf = [0u8; x86::MAX_INSN_LEN];
         let n = self.fetch(bus, start, &mut buf);
         let insn = match x86::decode(&buf[..n], self.code32()) {
+            Ok(insn) if self.model == Model::I286 && insn.len > 10 => {
+                return self.raise(bus, Fault::Gp(0))
+            }
             Ok(insn) => insn,
             // Running past CS's limit or over 15 bytes: #GP(0).
             Err(_) => return self.raise(bus, Fault::Gp(0)),
         };
-        self.eip = start.wrapping_add(u32::from(insn.len));
+        let next = start.wrapping_add(u32::from(insn.len));
+        // 16-bit code: IP wraps within the 64 KiB segment.
+        self.eip = if self.code32() { next } else { next & 0xFFFF };
         match self.execute(bus, &insn) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
@@ -254,12 +275,15 @@ impl Cpu {
         buf: &mut [u8; x86::MAX_INSN_LEN],
     ) -> usize {
         let cs = self.segs[SegReg::Cs as usize];
-        let room = (u64::from(cs.limit) + 1).saturating_sub(u64::from(eip));
-        let n = room.min(buf.len() as u64) as usize;
-        for (i, b) in buf.iter_mut().enumerate().take(n) {
-            *b = bus.read_u8(cs.base.wrapping_add(eip).wrapping_add(i as u32));
+        let wrap = if self.code32() { u32::MAX } else { 0xFFFF };
+        for (i, b) in buf.iter_mut().enumerate() {
+            let off = eip.wrapping_add(i as u32) & wrap;
+            if off > cs.limit {
+                return i;
+            }
+            *b = bus.read_u8(cs.base.wrapping_add(off));
         }
-        n
+        buf.len()
     }
 
     /// Delivers an external (hardware) interrupt through the IVT, waking a
@@ -280,6 +304,15 @@ impl Cpu {
     /// interrupt must wait one more instruction.
     pub fn interrupt_shadow(&self) -> bool {
         self.shadow_ss || self.shadow_sti
+    }
+
+    /// The processor model whose quirks are followed.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+    /// Selects the processor model (survives [`Cpu::reset`]).
+    pub fn set_model(&mut self, model: Model) {
+        self.model = model;
     }
 
     /// True after a shutdown (a fault while delivering a double fault).

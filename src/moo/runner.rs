@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::cpu::{Bus, Cpu, Gpr, IoSize, SegReg, Segment, StepOutcome};
+use crate::cpu::{Bus, Cpu, Gpr, IoSize, Model, SegReg, Segment, StepOutcome};
 
 use super::test::{CpuId, MooTest, Reg, RegLayout, Registers};
 
@@ -338,6 +338,9 @@ pub fn run_test(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome
 fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
     let layout = test.init.regs.layout;
     let mut cpu = Cpu::new();
+    if ctx.cpu == CpuId::I286 {
+        cpu.set_model(Model::I286);
+    }
     for (_, reg, value) in test.init.regs.iter() {
         write_reg(&mut cpu, reg, value, layout);
     }

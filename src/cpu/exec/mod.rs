@@ -45,6 +45,7 @@ impl Cpu {
         insn: &Insn,
     ) -> Result<Flow, Fault> {
         if insn.lock
+            && self.model == super::Model::I386
             && !(lockable(insn.mn)
                 && insn.mem.is_some()
                 && matches!(insn.ops.first(), Some(Opnd::Eb | Opnd::Ev)))
