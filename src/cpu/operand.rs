@@ -126,6 +126,10 @@ impl Cpu {
             }
             Gb | Gw | Gv => self.reg(m.reg, bytes),
             Sw => match SegReg::ALL.get(usize::from(m.reg)) {
+                // The 286 has no FS/GS.
+                Some(SegReg::Fs | SegReg::Gs) if self.model == super::Model::I286 => {
+                    return Err(Fault::Ud)
+                }
                 Some(&s) => u32::from(self.segs[s as usize].selector),
                 None => return Err(Fault::Ud),
             },

@@ -407,13 +407,26 @@ fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
     }
     let flags_bit = (0..layout.len()).find(|&b| layout.reg(b) == Some(Reg::Eflags));
     let pushed_flags_mask = flags_bit.map_or(u32::MAX, |b| compare_mask(test, ctx, b, Reg::Eflags));
+    // Where the exception pushed FLAGS: EXCP's flags_address is the bus
+    // address of an aligned word cycle, one byte low when SP was odd, so
+    // locate the two bytes from the final SS:SP (FLAGS, CS, IP were pushed).
+    let final_reg = |want: Reg| {
+        let value = |r: &Registers| r.iter().find(|&(_, reg, _)| reg == want).map(|(_, _, v)| v);
+        value(&test.fina.regs).or_else(|| value(&test.init.regs))
+    };
+    let flag_bytes = test.exception.map(|x| match (final_reg(Reg::Ss), final_reg(Reg::Esp)) {
+        (Some(ss), Some(sp)) => {
+            let at = |d: u32| ((ss << 4).wrapping_add((sp.wrapping_add(d)) & 0xFFFF)) & ADDR_MASK;
+            (at(4), at(5))
+        }
+        _ => (x.flags_address & ADDR_MASK, (x.flags_address + 1) & ADDR_MASK),
+    });
     for (&address, &want) in &expected {
         let mut mask = 0xFFu8;
-        if let Some(x) = test.exception {
-            let fa = x.flags_address & ADDR_MASK;
-            if address == fa {
+        if let Some((lo, hi)) = flag_bytes {
+            if address == lo {
                 mask = pushed_flags_mask as u8;
-            } else if address == (fa + 1) & ADDR_MASK {
+            } else if address == hi {
                 mask = (pushed_flags_mask >> 8) as u8;
             }
         }

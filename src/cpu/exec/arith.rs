@@ -194,7 +194,9 @@ impl Cpu {
         match (insn.ops[0], insn.ops[1]) {
             (Opnd::Sw, _) => {
                 let reg = insn.modrm.map_or(0, |m| m.reg);
+                let i286 = self.model() == super::super::Model::I286;
                 let seg = match SegReg::ALL.get(usize::from(reg)) {
+                    Some(SegReg::Fs | SegReg::Gs) if i286 => return Err(Fault::Ud),
                     Some(&s) if s != SegReg::Cs => s,
                     _ => return Err(Fault::Ud),
                 };
