@@ -31,7 +31,8 @@ impl Cpu {
             last <= u64::from(s.limit)
         };
         if !ok {
-            return Err(if seg == SegReg::Ss {
+            // The 286 reports a real-mode stack overrun as #GP, the 386 as #SS.
+            return Err(if seg == SegReg::Ss && self.model == super::Model::I386 {
                 Fault::Ss(0)
             } else {
                 Fault::Gp(0)
