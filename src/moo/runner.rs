@@ -414,13 +414,19 @@ fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
         let value = |r: &Registers| r.iter().find(|&(_, reg, _)| reg == want).map(|(_, _, v)| v);
         value(&test.fina.regs).or_else(|| value(&test.init.regs))
     };
-    let flag_bytes = test.exception.map(|x| match (final_reg(Reg::Ss), final_reg(Reg::Esp)) {
-        (Some(ss), Some(sp)) => {
-            let at = |d: u32| ((ss << 4).wrapping_add((sp.wrapping_add(d)) & 0xFFFF)) & ADDR_MASK;
-            (at(4), at(5))
-        }
-        _ => (x.flags_address & ADDR_MASK, (x.flags_address + 1) & ADDR_MASK),
-    });
+    let flag_bytes = test
+        .exception
+        .map(|x| match (final_reg(Reg::Ss), final_reg(Reg::Esp)) {
+            (Some(ss), Some(sp)) => {
+                let at =
+                    |d: u32| ((ss << 4).wrapping_add((sp.wrapping_add(d)) & 0xFFFF)) & ADDR_MASK;
+                (at(4), at(5))
+            }
+            _ => (
+                x.flags_address & ADDR_MASK,
+                (x.flags_address + 1) & ADDR_MASK,
+            ),
+        });
     for (&address, &want) in &expected {
         let mut mask = 0xFFu8;
         if let Some((lo, hi)) = flag_bytes {

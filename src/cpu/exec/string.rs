@@ -7,7 +7,7 @@ use super::super::bus::{Bus, IoSize};
 use super::super::fault::Fault;
 use super::super::flags::{DF, ZF};
 use super::super::operand::seg_of;
-use super::super::{Cpu, SegReg};
+use super::super::{Cpu, Model, SegReg};
 use crate::x86::{Insn, Mn, Opnd, Rep};
 
 pub(crate) fn io_size(bytes: u8) -> IoSize {
@@ -41,59 +41,106 @@ impl Cpu {
         };
     }
 
+    /// One iteration. On a fault, says whether it hit a write; on the 286
+    /// model the pointers of the operands accessed so far (the faulting one
+    /// included) have already advanced, as that processor's microcode does.
     fn string_once<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         insn: &Insn,
         bytes: u8,
-    ) -> Result<(), Fault> {
+    ) -> Result<(), (Fault, bool)> {
         let src = seg_of(insn.data_seg());
         let si = self.index_reg(insn, 6);
         let di = self.index_reg(insn, 7);
+        let quirk = self.model == Model::I286;
+        // Advances the listed pointers (on the 286) and reports the fault.
+        let fail = |cpu: &mut Cpu, f: Fault, regs: &[usize], write: bool| {
+            if quirk {
+                for &r in regs {
+                    cpu.advance_index(insn, r, bytes);
+                }
+            }
+            (f, write)
+        };
         match insn.mn {
             Mn::Movs => {
-                let v = self.read_mem(bus, src, si, bytes)?;
-                self.write_mem(bus, SegReg::Es, di, bytes, v)?;
+                let v = self
+                    .read_mem(bus, src, si, bytes)
+                    .map_err(|f| fail(self, f, &[6], false))?;
+                self.write_mem(bus, SegReg::Es, di, bytes, v)
+                    .map_err(|f| fail(self, f, &[6, 7], true))?;
                 self.advance_index(insn, 6, bytes);
                 self.advance_index(insn, 7, bytes);
             }
             Mn::Cmps => {
-                let a = self.read_mem(bus, src, si, bytes)?;
-                let b = self.read_mem(bus, SegReg::Es, di, bytes)?;
+                let (a, b) = if quirk {
+                    // The 286 fetches the destination operand first.
+                    let b = self
+                        .read_mem(bus, SegReg::Es, di, bytes)
+                        .map_err(|f| fail(self, f, &[7], false))?;
+                    let a = self
+                        .read_mem(bus, src, si, bytes)
+                        .map_err(|f| fail(self, f, &[7, 6], false))?;
+                    (a, b)
+                } else {
+                    let a = self.read_mem(bus, src, si, bytes).map_err(|f| (f, false))?;
+                    let b = self
+                        .read_mem(bus, SegReg::Es, di, bytes)
+                        .map_err(|f| (f, false))?;
+                    (a, b)
+                };
                 self.alu(Mn::Cmp, a, b, bytes);
                 self.advance_index(insn, 6, bytes);
                 self.advance_index(insn, 7, bytes);
             }
             Mn::Stos => {
                 let v = self.reg(0, bytes);
-                self.write_mem(bus, SegReg::Es, di, bytes, v)?;
+                self.write_mem(bus, SegReg::Es, di, bytes, v)
+                    .map_err(|f| fail(self, f, &[7], true))?;
                 self.advance_index(insn, 7, bytes);
             }
             Mn::Lods => {
-                let v = self.read_mem(bus, src, si, bytes)?;
+                let v = self
+                    .read_mem(bus, src, si, bytes)
+                    .map_err(|f| fail(self, f, &[6], false))?;
                 self.set_reg(0, bytes, v);
                 self.advance_index(insn, 6, bytes);
             }
             Mn::Scas => {
-                let b = self.read_mem(bus, SegReg::Es, di, bytes)?;
+                let b = self
+                    .read_mem(bus, SegReg::Es, di, bytes)
+                    .map_err(|f| fail(self, f, &[7], false))?;
                 let a = self.reg(0, bytes);
                 self.alu(Mn::Cmp, a, b, bytes);
                 self.advance_index(insn, 7, bytes);
             }
             Mn::Ins => {
                 // Check the destination before touching the port.
-                self.linear(SegReg::Es, di, u32::from(bytes))?;
+                self.linear(SegReg::Es, di, u32::from(bytes))
+                    .map_err(|f| fail(self, f, &[7], true))?;
                 let v = bus.io_read(self.reg(2, 2) as u16, io_size(bytes));
-                self.write_mem(bus, SegReg::Es, di, bytes, v)?;
+                self.write_mem(bus, SegReg::Es, di, bytes, v)
+                    .map_err(|f| fail(self, f, &[7], true))?;
                 self.advance_index(insn, 7, bytes);
             }
             _ => {
-                let v = self.read_mem(bus, src, si, bytes)?;
+                let v = self
+                    .read_mem(bus, src, si, bytes)
+                    .map_err(|f| fail(self, f, &[6], false))?;
                 bus.io_write(self.reg(2, 2) as u16, io_size(bytes), v);
                 self.advance_index(insn, 6, bytes);
             }
         }
         Ok(())
+    }
+
+    fn set_count(&mut self, insn: &Insn, c: u32) {
+        if insn.addr32 {
+            self.gpr[1] = c;
+        } else {
+            self.gpr[1] = (self.gpr[1] & 0xFFFF_0000) | (c & 0xFFFF);
+        }
     }
 
     pub(super) fn exec_string<B: Bus + ?Sized>(
@@ -104,7 +151,7 @@ impl Cpu {
         let wide = insn.ops.iter().any(|o| matches!(o, Opnd::Xv | Opnd::Yv));
         let bytes = if wide { Self::vsize(insn) } else { 1 };
         if insn.rep == Rep::None {
-            return self.string_once(bus, insn, bytes);
+            return self.string_once(bus, insn, bytes).map_err(|(f, _)| f);
         }
         let compares = matches!(insn.mn, Mn::Cmps | Mn::Scas);
         loop {
@@ -112,13 +159,16 @@ impl Cpu {
             if count == 0 {
                 return Ok(());
             }
-            self.string_once(bus, insn, bytes)?;
-            let c = count.wrapping_sub(1);
-            if insn.addr32 {
-                self.gpr[1] = c;
-            } else {
-                self.gpr[1] = (self.gpr[1] & 0xFFFF_0000) | (c & 0xFFFF);
+            if let Err((f, write)) = self.string_once(bus, insn, bytes) {
+                if self.model == Model::I286 {
+                    // The 286 has counted this iteration (and, when a write
+                    // faults, already the next one).
+                    let n = if write && count >= 2 { 2 } else { 1 };
+                    self.set_count(insn, count - n);
+                }
+                return Err(f);
             }
+            self.set_count(insn, count.wrapping_sub(1));
             if compares && (self.flag(ZF) != (insn.rep == Rep::Rep)) {
                 return Ok(());
             }
