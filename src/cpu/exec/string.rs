@@ -41,35 +41,36 @@ impl Cpu {
         };
     }
 
-    /// One iteration. On a fault, says whether it hit a write; on the 286
-    /// model the pointers of the operands accessed so far (the faulting one
-    /// included) have already advanced, as that processor's microcode does.
+    /// One iteration. On a fault, also returns by how much the 286 has
+    /// already decremented CX; on the 286 model the pointers of the operands
+    /// accessed so far (the faulting one included) have already advanced,
+    /// as that processor's microcode does.
     fn string_once<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         insn: &Insn,
         bytes: u8,
-    ) -> Result<(), (Fault, bool)> {
+    ) -> Result<(), (Fault, u32)> {
         let src = seg_of(insn.data_seg());
         let si = self.index_reg(insn, 6);
         let di = self.index_reg(insn, 7);
         let quirk = self.model == Model::I286;
         // Advances the listed pointers (on the 286) and reports the fault.
-        let fail = |cpu: &mut Cpu, f: Fault, regs: &[usize], write: bool| {
+        let fail = |cpu: &mut Cpu, f: Fault, regs: &[usize], counted: u32| {
             if quirk {
                 for &r in regs {
                     cpu.advance_index(insn, r, bytes);
                 }
             }
-            (f, write)
+            (f, counted)
         };
         match insn.mn {
             Mn::Movs => {
                 let v = self
                     .read_mem(bus, src, si, bytes)
-                    .map_err(|f| fail(self, f, &[6], false))?;
+                    .map_err(|f| fail(self, f, &[6], 1))?;
                 self.write_mem(bus, SegReg::Es, di, bytes, v)
-                    .map_err(|f| fail(self, f, &[6, 7], true))?;
+                    .map_err(|f| fail(self, f, &[6, 7], 2))?;
                 self.advance_index(insn, 6, bytes);
                 self.advance_index(insn, 7, bytes);
             }
@@ -78,16 +79,16 @@ impl Cpu {
                     // The 286 fetches the destination operand first.
                     let b = self
                         .read_mem(bus, SegReg::Es, di, bytes)
-                        .map_err(|f| fail(self, f, &[7], false))?;
+                        .map_err(|f| fail(self, f, &[7], 0))?;
                     let a = self
                         .read_mem(bus, src, si, bytes)
-                        .map_err(|f| fail(self, f, &[7, 6], false))?;
+                        .map_err(|f| fail(self, f, &[7, 6], 1))?;
                     (a, b)
                 } else {
-                    let a = self.read_mem(bus, src, si, bytes).map_err(|f| (f, false))?;
+                    let a = self.read_mem(bus, src, si, bytes).map_err(|f| (f, 0))?;
                     let b = self
                         .read_mem(bus, SegReg::Es, di, bytes)
-                        .map_err(|f| (f, false))?;
+                        .map_err(|f| (f, 0))?;
                     (a, b)
                 };
                 self.alu(Mn::Cmp, a, b, bytes);
@@ -97,20 +98,20 @@ impl Cpu {
             Mn::Stos => {
                 let v = self.reg(0, bytes);
                 self.write_mem(bus, SegReg::Es, di, bytes, v)
-                    .map_err(|f| fail(self, f, &[7], true))?;
+                    .map_err(|f| fail(self, f, &[7], 2))?;
                 self.advance_index(insn, 7, bytes);
             }
             Mn::Lods => {
                 let v = self
                     .read_mem(bus, src, si, bytes)
-                    .map_err(|f| fail(self, f, &[6], false))?;
+                    .map_err(|f| fail(self, f, &[6], 1))?;
                 self.set_reg(0, bytes, v);
                 self.advance_index(insn, 6, bytes);
             }
             Mn::Scas => {
                 let b = self
                     .read_mem(bus, SegReg::Es, di, bytes)
-                    .map_err(|f| fail(self, f, &[7], false))?;
+                    .map_err(|f| fail(self, f, &[7], 1))?;
                 let a = self.reg(0, bytes);
                 self.alu(Mn::Cmp, a, b, bytes);
                 self.advance_index(insn, 7, bytes);
@@ -118,16 +119,16 @@ impl Cpu {
             Mn::Ins => {
                 // Check the destination before touching the port.
                 self.linear(SegReg::Es, di, u32::from(bytes))
-                    .map_err(|f| fail(self, f, &[7], true))?;
+                    .map_err(|f| fail(self, f, &[7], 2))?;
                 let v = bus.io_read(self.reg(2, 2) as u16, io_size(bytes));
                 self.write_mem(bus, SegReg::Es, di, bytes, v)
-                    .map_err(|f| fail(self, f, &[7], true))?;
+                    .map_err(|f| fail(self, f, &[7], 2))?;
                 self.advance_index(insn, 7, bytes);
             }
             _ => {
                 let v = self
                     .read_mem(bus, src, si, bytes)
-                    .map_err(|f| fail(self, f, &[6], false))?;
+                    .map_err(|f| fail(self, f, &[6], 1))?;
                 bus.io_write(self.reg(2, 2) as u16, io_size(bytes), v);
                 self.advance_index(insn, 6, bytes);
             }
@@ -159,12 +160,11 @@ impl Cpu {
             if count == 0 {
                 return Ok(());
             }
-            if let Err((f, write)) = self.string_once(bus, insn, bytes) {
+            if let Err((f, counted)) = self.string_once(bus, insn, bytes) {
                 if self.model == Model::I286 {
                     // The 286 has counted this iteration (and, when a write
                     // faults, already the next one).
-                    let n = if write && count >= 2 { 2 } else { 1 };
-                    self.set_count(insn, count - n);
+                    self.set_count(insn, count.saturating_sub(counted));
                 }
                 return Err(f);
             }
