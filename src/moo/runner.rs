@@ -489,20 +489,21 @@ mod tests {
         assert_eq!(bus.io_read(0x60, IoSize::Word), 0xFFFF);
     }
 
-    /// A test whose expected final state equals its initial one except for
-    /// undefined flag bits: the stub CPU (which executes nothing) passes it,
-    /// which checks loading, masking and the bus without a real interpreter.
+    /// A test that only executes its closing HLT and whose expected final
+    /// state differs from the initial one in undefined flag bits (in the
+    /// FLAGS register and in the "pushed" FLAGS image found from SS:SP+4):
+    /// checks loading, masking and the bus.
     #[test]
     fn unchanged_state_with_masked_flags_passes() {
         let l = RegLayout::Regs16;
-        // ip = bit 12, flags = bit 13, cs = bit 4.
+        // ip = bit 12, flags = bit 13, cs = bit 4, sp = bit 8.
         let init = state(
             l,
-            &[(0, 0x1234), (4, 0x1000), (12, 0x10), (13, 0xF0D7)],
+            &[(0, 0x1234), (4, 0x1000), (8, 0x4FC), (12, 0x10), (13, 0xF0D7)],
             &[(0x10010, 0xF4), (0x500, 0xAA), (0x501, 0xBB)],
         );
         // Expected flags differ in AF (bit 4, masked below) and in bit 15.
-        let fina = state(l, &[(13, 0x80C7)], &[(0x500, 0xBA)]);
+        let fina = state(l, &[(12, 0x11), (13, 0x80C7)], &[(0x500, 0xBA)]);
         let test = MooTest {
             index: 0,
             name: String::new(),
