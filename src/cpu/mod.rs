@@ -412,3 +412,6 @@ impl Cpu {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

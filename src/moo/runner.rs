@@ -499,7 +499,13 @@ mod tests {
         // ip = bit 12, flags = bit 13, cs = bit 4, sp = bit 8.
         let init = state(
             l,
-            &[(0, 0x1234), (4, 0x1000), (8, 0x4FC), (12, 0x10), (13, 0xF0D7)],
+            &[
+                (0, 0x1234),
+                (4, 0x1000),
+                (8, 0x4FC),
+                (12, 0x10),
+                (13, 0xF0D7),
+            ],
             &[(0x10010, 0xF4), (0x500, 0xAA), (0x501, 0xBB)],
         );
         // Expected flags differ in AF (bit 4, masked below) and in bit 15.
