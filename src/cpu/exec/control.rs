@@ -186,7 +186,8 @@ impl Cpu {
             Mn::Lfs => SegReg::Fs,
             _ => SegReg::Gs,
         };
-        self.load_seg(seg, sel);
+        // Unlike MOV SS / POP SS, LSS opens no interrupt shadow.
+        self.load_segment_real(seg, sel);
         self.write_op(bus, insn, 0, off)
     }
 }
