@@ -330,17 +330,38 @@ fn compare_mask(test: &MooTest, ctx: &FileContext, bit: usize, reg: Reg) -> u32 
 /// Loads `test`'s INIT state into a fresh CPU and into `bus` (which must be
 /// clear), steps to the HLT, compares, and clears `bus` again.
 pub fn run_test(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
-    let outcome = run_inner(test, ctx, bus);
+    run_test_with(test, ctx, bus, &|_, cpu, bus| cpu.step(bus))
+}
+
+/// How a test advances the CPU by one step: normally `Cpu::step`, but a
+/// harness self-check (or a tracing wrapper) may substitute its own.
+pub type Stepper = dyn Fn(&MooTest, &mut Cpu, &mut TestBus) -> StepOutcome + Sync;
+
+/// [`run_test`] with `step` in place of `Cpu::step`.
+pub fn run_test_with(
+    test: &MooTest,
+    ctx: &FileContext,
+    bus: &mut TestBus,
+    step: &Stepper,
+) -> Outcome {
+    let outcome = run_inner(test, ctx, bus, step);
     bus.clear();
     outcome
 }
 
-fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
+/// Loads a register set into `cpu` the way a test's INIT state is loaded:
+/// segment registers in real mode (base = selector * 16, limit 0xFFFF), and
+/// for 16-bit (286) sets FLAGS bits 12-15 cleared.
+pub fn load_registers(cpu: &mut Cpu, regs: &Registers) {
+    for (_, reg, value) in regs.iter() {
+        write_reg(cpu, reg, value, regs.layout);
+    }
+}
+
+fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus, step: &Stepper) -> Outcome {
     let layout = test.init.regs.layout;
     let mut cpu = Cpu::new();
-    for (_, reg, value) in test.init.regs.iter() {
-        write_reg(&mut cpu, reg, value, layout);
-    }
+    load_registers(&mut cpu, &test.init.regs);
     for e in &test.init.ram {
         bus.poke(e.address, e.value);
     }
@@ -353,7 +374,7 @@ fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
             break;
         }
         steps += 1;
-        match cpu.step(bus) {
+        match step(test, &mut cpu, bus) {
             StepOutcome::Executed => {}
             StepOutcome::Halted => break,
             StepOutcome::Shutdown => {
