@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 
 use crate::cpu::{Bus, Cpu, Gpr, IoSize, SegReg, Segment, StepOutcome};
 
@@ -145,6 +146,8 @@ pub enum Diff {
         mask: u8,
     },
     Stop(StopProblem),
+    /// The CPU (or the stepper) panicked; the message is kept.
+    Panic(String),
 }
 
 impl fmt::Display for Diff {
@@ -197,6 +200,7 @@ impl fmt::Display for Diff {
             Diff::Stop(StopProblem::NoHalt { steps }) => {
                 write!(f, "no HLT within {steps} steps")
             }
+            Diff::Panic(ref msg) => write!(f, "panicked: {msg}"),
         }
     }
 }
@@ -344,9 +348,22 @@ pub fn run_test_with(
     bus: &mut TestBus,
     step: &Stepper,
 ) -> Outcome {
-    let outcome = run_inner(test, ctx, bus, step);
+    // A panicking interpreter fails this test only, not the whole run.
+    let run = std::panic::catch_unwind(AssertUnwindSafe(|| run_inner(test, ctx, bus, step)));
+    let outcome =
+        run.unwrap_or_else(|payload| Outcome::Fail(vec![Diff::Panic(panic_text(&payload))]));
     bus.clear();
     outcome
+}
+
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
 }
 
 /// Loads a register set into `cpu` the way a test's INIT state is loaded:
@@ -473,6 +490,33 @@ mod tests {
                 .collect(),
             queue: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_panicking_step_fails_only_its_test() {
+        let l = RegLayout::Regs16;
+        let test = MooTest {
+            index: 0,
+            name: String::new(),
+            bytes: vec![0xF4],
+            init: state(l, &[(0, 1)], &[(0x10, 0xF4)]),
+            fina: state(l, &[], &[]),
+            exception: None,
+            hash: None,
+        };
+        let mut bus = TestBus::new();
+        let boom = |_: &MooTest, _: &mut Cpu, _: &mut TestBus| -> StepOutcome {
+            panic!("opcode not implemented")
+        };
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let out = run_test_with(&test, &FileContext::new(CpuId::I286), &mut bus, &boom);
+        std::panic::set_hook(prev);
+        assert_eq!(
+            out,
+            Outcome::Fail(vec![Diff::Panic("opcode not implemented".into())])
+        );
+        assert_eq!(bus.peek(0x10), 0, "bus cleared after a panic");
     }
 
     #[test]

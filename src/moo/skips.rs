@@ -43,8 +43,8 @@ pub const SKIPS: &[SkipEntry] = &[
     },
     SkipEntry {
         id: "286-fpu-escape",
-        reason: "D8 FPU escape on a 286 without coprocessor: the rig's bus \
-                 behaviour for an absent 287 is not what an i386 without FPU does",
+        reason: "D8 FPU escape on a 286 with no coprocessor (it stepped over it); \
+                 the outcome belongs to the absent 287, not to the integer core",
         applies: |i| i.cpu == CpuId::I286 && i.key.is_some_and(|k| k.opcode == "D8"),
     },
     SkipEntry {
