@@ -58,15 +58,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A panicking interpreter is reported per test (as a diff); keep stderr
+    // from repeating the message for each of thousands of tests.
+    std::panic::set_hook(Box::new(|_| {}));
     let start = Instant::now();
     let report = match run_dir(&dir, &opts) {
         Ok(r) => r,
         Err(e) => {
+            drop(std::panic::take_hook());
             eprintln!("singlestep: {e}");
             return ExitCode::FAILURE;
         }
     };
     let elapsed = start.elapsed();
+    drop(std::panic::take_hook()); // back to the default hook
     let mut out = std::io::stdout().lock();
     if let Err(e) = report.write(&mut out) {
         eprintln!("singlestep: cannot write the report: {e}");

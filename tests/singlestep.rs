@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use moon86::moo::suite::{run_dir, SuiteOptions};
+use moon86::cpu::{Cpu, StepOutcome};
+use moon86::moo::runner::{load_registers, TestBus};
+use moon86::moo::suite::{run_dir, run_dir_with, SuiteOptions};
+use moon86::moo::MooTest;
 
 /// 80286 real mode (184,125) plus the 80386EX sample (63).
 const EXPECTED_TESTS: usize = 184_125 + 63;
@@ -66,4 +69,36 @@ fn pass_bar_holds() {
     if let Err(msg) = report.check_bar() {
         panic!("{msg}\n{}", report.final_line());
     }
+}
+
+/// Checks the harness itself: a stand-in "CPU" that jumps straight to each
+/// test's expected final state (FINA registers and RAM) must pass every test
+/// that is not skipped. A failure here is a bug in the reader or the
+/// comparison (register mapping, masks), not in the CPU.
+#[test]
+fn oracle_cpu_passes_every_test() {
+    let Some(dir) = suite_dir() else {
+        eprintln!("SKIPPED: single-step test directory not found (set MOON86_SINGLESTEP_DIR)");
+        return;
+    };
+    let opts = SuiteOptions {
+        verbose: 2,
+        ..SuiteOptions::default()
+    };
+    let oracle = |test: &MooTest, cpu: &mut Cpu, bus: &mut TestBus| {
+        load_registers(cpu, &test.fina.regs);
+        for e in &test.fina.ram {
+            bus.poke(e.address, e.value);
+        }
+        StepOutcome::Halted
+    };
+    let report = run_dir_with(&dir, &opts, &oracle).unwrap_or_else(|e| panic!("{e}"));
+    let mut text = Vec::new();
+    report.write(&mut text).expect("write to a Vec");
+    assert_eq!(
+        report.passed() + report.skipped(),
+        report.total(),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
 }

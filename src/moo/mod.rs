@@ -17,9 +17,11 @@ pub mod test;
 
 pub use format::{parse, parse_maybe_gz, read_file, MooError};
 pub use metadata::{FlagMasks, MetadataError, OpcodeKey};
-pub use runner::{run_test, Diff, FileContext, Outcome, TestBus};
+pub use runner::{
+    load_registers, run_test, run_test_with, Diff, FileContext, Outcome, Stepper, TestBus,
+};
 pub use skips::{Revocations, SkipEntry, SKIPS};
-pub use suite::{run_dir, SuiteError, SuiteOptions, SuiteReport};
+pub use suite::{run_dir, run_dir_with, SuiteError, SuiteOptions, SuiteReport};
 pub use test::{
     CpuId, CpuState, Exception, Header, Meta, MooFile, MooTest, Reg, RegLayout, Registers,
 };

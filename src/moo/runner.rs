@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 
 use crate::cpu::{Bus, Cpu, Gpr, IoSize, Model, SegReg, Segment, StepOutcome};
 
@@ -145,6 +146,8 @@ pub enum Diff {
         mask: u8,
     },
     Stop(StopProblem),
+    /// The CPU (or the stepper) panicked; the message is kept.
+    Panic(String),
 }
 
 impl fmt::Display for Diff {
@@ -197,6 +200,7 @@ impl fmt::Display for Diff {
             Diff::Stop(StopProblem::NoHalt { steps }) => {
                 write!(f, "no HLT within {steps} steps")
             }
+            Diff::Panic(ref msg) => write!(f, "panicked: {msg}"),
         }
     }
 }
@@ -330,20 +334,54 @@ fn compare_mask(test: &MooTest, ctx: &FileContext, bit: usize, reg: Reg) -> u32 
 /// Loads `test`'s INIT state into a fresh CPU and into `bus` (which must be
 /// clear), steps to the HLT, compares, and clears `bus` again.
 pub fn run_test(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
-    let outcome = run_inner(test, ctx, bus);
+    run_test_with(test, ctx, bus, &|_, cpu, bus| cpu.step(bus))
+}
+
+/// How a test advances the CPU by one step: normally `Cpu::step`, but a
+/// harness self-check (or a tracing wrapper) may substitute its own.
+pub type Stepper = dyn Fn(&MooTest, &mut Cpu, &mut TestBus) -> StepOutcome + Sync;
+
+/// [`run_test`] with `step` in place of `Cpu::step`.
+pub fn run_test_with(
+    test: &MooTest,
+    ctx: &FileContext,
+    bus: &mut TestBus,
+    step: &Stepper,
+) -> Outcome {
+    // A panicking interpreter fails this test only, not the whole run.
+    let run = std::panic::catch_unwind(AssertUnwindSafe(|| run_inner(test, ctx, bus, step)));
+    let outcome =
+        run.unwrap_or_else(|payload| Outcome::Fail(vec![Diff::Panic(panic_text(&payload))]));
     bus.clear();
     outcome
 }
 
-fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+/// Loads a register set into `cpu` the way a test's INIT state is loaded:
+/// segment registers in real mode (base = selector * 16, limit 0xFFFF), and
+/// for 16-bit (286) sets FLAGS bits 12-15 cleared.
+pub fn load_registers(cpu: &mut Cpu, regs: &Registers) {
+    for (_, reg, value) in regs.iter() {
+        write_reg(cpu, reg, value, regs.layout);
+    }
+}
+
+fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus, step: &Stepper) -> Outcome {
     let layout = test.init.regs.layout;
     let mut cpu = Cpu::new();
     if ctx.cpu == CpuId::I286 {
         cpu.set_model(Model::I286);
     }
-    for (_, reg, value) in test.init.regs.iter() {
-        write_reg(&mut cpu, reg, value, layout);
-    }
+    load_registers(&mut cpu, &test.init.regs);
     for e in &test.init.ram {
         bus.poke(e.address, e.value);
     }
@@ -356,7 +394,7 @@ fn run_inner(test: &MooTest, ctx: &FileContext, bus: &mut TestBus) -> Outcome {
             break;
         }
         steps += 1;
-        match cpu.step(bus) {
+        match step(test, &mut cpu, bus) {
             StepOutcome::Executed => {}
             StepOutcome::Halted => break,
             StepOutcome::Shutdown => {
@@ -474,6 +512,33 @@ mod tests {
                 .collect(),
             queue: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_panicking_step_fails_only_its_test() {
+        let l = RegLayout::Regs16;
+        let test = MooTest {
+            index: 0,
+            name: String::new(),
+            bytes: vec![0xF4],
+            init: state(l, &[(0, 1)], &[(0x10, 0xF4)]),
+            fina: state(l, &[], &[]),
+            exception: None,
+            hash: None,
+        };
+        let mut bus = TestBus::new();
+        let boom = |_: &MooTest, _: &mut Cpu, _: &mut TestBus| -> StepOutcome {
+            panic!("opcode not implemented")
+        };
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let out = run_test_with(&test, &FileContext::new(CpuId::I286), &mut bus, &boom);
+        std::panic::set_hook(prev);
+        assert_eq!(
+            out,
+            Outcome::Fail(vec![Diff::Panic("opcode not implemented".into())])
+        );
+        assert_eq!(bus.peek(0x10), 0, "bus cleared after a panic");
     }
 
     #[test]

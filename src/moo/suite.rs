@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::format::{read_file, MooError};
 use super::metadata::{FlagMasks, MetadataError, OpcodeKey};
-use super::runner::{run_test, Diff, FileContext, Outcome, TestBus};
+use super::runner::{run_test_with, Diff, FileContext, Outcome, Stepper, TestBus};
 use super::skips::{self, RevocationError, Revocations, SkipInput, SKIPS};
 use super::test::{hex, CpuId};
 
@@ -197,6 +197,15 @@ fn rel_name(root: &Path, path: &Path) -> String {
 
 /// Runs (or, with `parse_only`, decodes) every MOO file under `root`.
 pub fn run_dir(root: &Path, opts: &SuiteOptions) -> Result<SuiteReport, SuiteError> {
+    run_dir_with(root, opts, &|_, cpu, bus| cpu.step(bus))
+}
+
+/// [`run_dir`] with `step` in place of `Cpu::step` (see [`Stepper`]).
+pub fn run_dir_with(
+    root: &Path,
+    opts: &SuiteOptions,
+    step: &Stepper,
+) -> Result<SuiteReport, SuiteError> {
     let found = discover(root)?;
     let files: Vec<PathBuf> = found
         .moo
@@ -235,7 +244,7 @@ pub fn run_dir(root: &Path, opts: &SuiteOptions) -> Result<SuiteReport, SuiteErr
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
                         let masks = path.parent().and_then(|d| flag_masks.get(d));
-                        let rep = run_file(root, path, masks, &revoked, bus.as_mut(), opts);
+                        let rep = run_file(root, path, masks, &revoked, bus.as_mut(), opts, step);
                         out.push((i, rep));
                     }
                     out
@@ -299,6 +308,7 @@ fn run_file(
     revoked: &Revocations,
     bus: Option<&mut TestBus>,
     opts: &SuiteOptions,
+    step: &Stepper,
 ) -> FileReport {
     let mut rep = empty_report(root, path);
     let file = match read_file(path) {
@@ -341,7 +351,7 @@ fn run_file(
         });
         let outcome = match skip {
             Some(e) => Outcome::Skipped(e.id),
-            None => run_test(test, &ctx, bus),
+            None => run_test_with(test, &ctx, bus, step),
         };
         match outcome {
             Outcome::Pass => rep.passed += 1,
