@@ -6,11 +6,23 @@
 //! surface below is what the machine, the control API and the test harnesses
 //! use; everything else is private to this module tree.
 //!
-//! SKELETON: the public API is fixed; the interpreter is being written.
+//! Layout: `segment.rs` (segment:offset -> linear -> physical, the stack),
+//! `operand.rs` (operand access by encoding form), `flags.rs`, `fault.rs`
+//! (exceptions and their delivery), `exec/` (instruction semantics).
 
 mod bus;
+mod exec;
+mod fault;
+mod flags;
+mod operand;
+mod segment;
 
 pub use bus::{Bus, IoSize};
+pub use fault::Fault;
+
+use crate::x86;
+use exec::Flow;
+use flags::TF;
 
 /// General-purpose registers, in x86 encoding order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,6 +104,20 @@ pub enum StepOutcome {
     Shutdown,
 }
 
+/// Which processor's observable quirks the interpreter follows where the
+/// 80286 and the 80386 differ in real mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Model {
+    /// An 80386: LOCK on an illegal instruction is #UD, a 15-byte limit,
+    /// faults leave string registers untouched.
+    #[default]
+    I386,
+    /// 80286 behaviour where it is visible in real mode: LOCK is never #UD,
+    /// instructions over 10 bytes raise #GP(0), and a string instruction
+    /// faulting at a segment's end has already advanced SI/DI (and CX).
+    I286,
+}
+
 /// The architectural state of one i386-class processor.
 #[derive(Clone, Debug)]
 pub struct Cpu {
@@ -106,7 +132,21 @@ pub struct Cpu {
     /// Debug registers DR0-DR7, kept as storage.
     pub dr: [u32; 8],
     halted: bool,
+    /// Set with `halted` when the CPU shut down (fault during #DF).
+    shutdown: bool,
+    idtr_base: u32,
+    idtr_limit: u32,
+    gdtr_base: u32,
+    gdtr_limit: u32,
+    /// The last instruction loaded SS: no trap or interrupt before the next.
+    shadow_ss: bool,
+    /// The last instruction was an STI that set IF: no interrupt before the next.
+    shadow_sti: bool,
+    model: Model,
 }
+
+/// DR6.BS: the single-step trap's status bit.
+const DR6_BS: u32 = 1 << 14;
 
 impl Default for Cpu {
     fn default() -> Self {
@@ -128,6 +168,14 @@ impl Cpu {
             cr4: 0,
             dr: [0; 8],
             halted: false,
+            shutdown: false,
+            idtr_base: 0,
+            idtr_limit: 0x3FF,
+            gdtr_base: 0,
+            gdtr_limit: 0xFFFF,
+            shadow_ss: false,
+            shadow_sti: false,
+            model: Model::I386,
         };
         cpu.reset();
         cpu
@@ -160,12 +208,140 @@ impl Cpu {
         self.dr[6] = 0xFFFF_0FF0;
         self.dr[7] = 0x0000_0400;
         self.halted = false;
+        self.shutdown = false;
+        self.idtr_base = 0;
+        self.idtr_limit = 0x3FF;
+        self.gdtr_base = 0;
+        self.gdtr_limit = 0xFFFF;
+        self.shadow_ss = false;
+        self.shadow_sti = false;
     }
 
     /// Executes one instruction (a whole REP-prefixed string instruction
     /// counts as one), delivering any exception it raises.
-    pub fn step<B: Bus + ?Sized>(&mut self, _bus: &mut B) -> StepOutcome {
-        StepOutcome::Halted
+    pub fn step<B: Bus + ?Sized>(&mut self, bus: &mut B) -> StepOutcome {
+        if self.halted {
+            return if self.shutdown {
+                StepOutcome::Shutdown
+            } else {
+                StepOutcome::Halted
+            };
+        }
+        let trap = self.eflags & TF != 0;
+        self.shadow_ss = false;
+        self.shadow_sti = false;
+        let start = self.eip;
+        let esp = self.gpr[Gpr::Esp as usize];
+        let mut buf = [0u8; x86::MAX_INSN_LEN];
+        let n = self.fetch(bus, start, &mut buf);
+        let insn = match x86::decode(&buf[..n], self.code32()) {
+            Ok(insn) if self.model == Model::I286 && insn.len > 10 => {
+                return self.raise(bus, Fault::Gp(0))
+            }
+            Ok(insn) => insn,
+            // Running past CS's limit or over 15 bytes: #GP(0).
+            Err(_) => return self.raise(bus, Fault::Gp(0)),
+        };
+        let next = start.wrapping_add(u32::from(insn.len));
+        // 16-bit code: IP wraps within the 64 KiB segment.
+        self.eip = if self.code32() { next } else { next & 0xFFFF };
+        match self.execute(bus, &insn) {
+            Ok(Flow::SoftInt) => StepOutcome::Executed,
+            Ok(flow) => {
+                if trap && !self.shadow_ss {
+                    self.dr[6] |= DR6_BS;
+                    return self.raise(bus, Fault::Db);
+                }
+                if flow == Flow::Halt {
+                    self.halted = true;
+                    return StepOutcome::Halted;
+                }
+                StepOutcome::Executed
+            }
+            Err(f) => {
+                self.eip = start;
+                self.gpr[Gpr::Esp as usize] = esp;
+                self.raise(bus, f)
+            }
+        }
+    }
+
+    /// Copies up to 15 instruction bytes at CS:`eip` that lie within CS's
+    /// limit into `buf`; returns how many.
+    fn fetch<B: Bus + ?Sized>(
+        &self,
+        bus: &mut B,
+        eip: u32,
+        buf: &mut [u8; x86::MAX_INSN_LEN],
+    ) -> usize {
+        let cs = self.segs[SegReg::Cs as usize];
+        let wrap = if self.code32() { u32::MAX } else { 0xFFFF };
+        for (i, b) in buf.iter_mut().enumerate() {
+            let off = eip.wrapping_add(i as u32) & wrap;
+            if off > cs.limit {
+                return i;
+            }
+            *b = bus.read_u8(cs.base.wrapping_add(off));
+        }
+        buf.len()
+    }
+
+    /// Delivers an external (hardware) interrupt through the IVT, waking a
+    /// halted CPU. The caller checks IF and [`Cpu::interrupt_shadow`].
+    pub fn interrupt<B: Bus + ?Sized>(&mut self, bus: &mut B, vector: u8) -> StepOutcome {
+        if self.shutdown {
+            return StepOutcome::Shutdown;
+        }
+        self.halted = false;
+        let ret = self.eip;
+        match self.deliver_real(bus, vector, ret) {
+            Ok(()) => StepOutcome::Executed,
+            Err(f) => self.raise(bus, f),
+        }
+    }
+
+    /// True right after MOV SS/POP SS or an STI that set IF: an external
+    /// interrupt must wait one more instruction.
+    pub fn interrupt_shadow(&self) -> bool {
+        self.shadow_ss || self.shadow_sti
+    }
+
+    /// The processor model whose quirks are followed.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+    /// Selects the processor model (survives [`Cpu::reset`]).
+    pub fn set_model(&mut self, model: Model) {
+        self.model = model;
+    }
+
+    /// True after a shutdown (a fault while delivering a double fault).
+    pub fn is_shutdown(&self) -> bool {
+        self.shutdown
+    }
+
+    /// IDTR as (base, limit).
+    pub fn idtr(&self) -> (u32, u32) {
+        (self.idtr_base, self.idtr_limit)
+    }
+    pub fn set_idtr(&mut self, base: u32, limit: u32) {
+        self.idtr_base = base;
+        self.idtr_limit = limit;
+    }
+    /// GDTR as (base, limit).
+    pub fn gdtr(&self) -> (u32, u32) {
+        (self.gdtr_base, self.gdtr_limit)
+    }
+    pub fn set_gdtr(&mut self, base: u32, limit: u32) {
+        self.gdtr_base = base;
+        self.gdtr_limit = limit;
+    }
+
+    /// Disassembles the instruction at CS:EIP (for messages and monitors).
+    pub fn disassemble_current<B: Bus + ?Sized>(&self, bus: &mut B) -> String {
+        let mut buf = [0u8; x86::MAX_INSN_LEN];
+        let n = self.fetch(bus, self.eip, &mut buf);
+        x86::disassemble(&buf[..n], self.code32()).0
     }
 
     pub fn gpr(&self, r: Gpr) -> u32 {
@@ -231,5 +407,11 @@ impl Cpu {
     }
     pub fn set_halted(&mut self, halted: bool) {
         self.halted = halted;
+        if !halted {
+            self.shutdown = false;
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

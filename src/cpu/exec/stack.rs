@@ -1,0 +1,124 @@
+//! Stack instructions: PUSH/POP of registers, memory, immediates and
+//! segment registers, PUSHA/POPA, PUSHF/POPF, ENTER/LEAVE.
+
+use super::super::bus::Bus;
+use super::super::fault::Fault;
+use super::super::flags::{RF, VM, WRITABLE};
+use super::super::{Cpu, SegReg};
+use crate::x86::{Insn, Mn, Opnd};
+
+fn fixed_seg(o: Opnd) -> Option<SegReg> {
+    Some(match o {
+        Opnd::SEs => SegReg::Es,
+        Opnd::SCs => SegReg::Cs,
+        Opnd::SSs => SegReg::Ss,
+        Opnd::SDs => SegReg::Ds,
+        Opnd::SFs => SegReg::Fs,
+        Opnd::SGs => SegReg::Gs,
+        _ => return None,
+    })
+}
+
+impl Cpu {
+    /// Writes FLAGS/EFLAGS as POPF and IRET do in real mode.
+    pub(crate) fn load_flags(&mut self, v: u32, bytes: u8) {
+        let keep = if bytes == 2 { 0xFFFF_0000 } else { VM | RF };
+        let new = (self.eflags & keep) | (v & !keep);
+        self.eflags = (new & WRITABLE & !RF) | 2 | (self.eflags & VM);
+    }
+
+    pub(super) fn exec_stack<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &Insn,
+    ) -> Result<(), Fault> {
+        let v = Self::vsize(insn);
+        match insn.mn {
+            Mn::Push => {
+                let val = self.read_op(bus, insn, 0)?;
+                self.push(bus, v, val)
+            }
+            Mn::Pop => {
+                if let Some(s) = fixed_seg(insn.ops[0]) {
+                    let val = self.pop(bus, v)?;
+                    self.load_seg(s, val as u16);
+                    return Ok(());
+                }
+                let val = self.pop(bus, v)?;
+                self.write_op(bus, insn, 0, val)
+            }
+            Mn::Pusha => {
+                let sp = self.reg(4, v);
+                for n in 0..8u8 {
+                    let val = if n == 4 { sp } else { self.reg(n, v) };
+                    self.push(bus, v, val)?;
+                }
+                Ok(())
+            }
+            Mn::Popa => {
+                // Check the whole frame first so a fault leaves nothing popped.
+                self.peek_stack(bus, u32::from(v) * 8 - u32::from(v), v)?;
+                for n in (0..8u8).rev() {
+                    let val = self.pop(bus, v)?;
+                    if n != 4 {
+                        self.set_reg(n, v, val);
+                    }
+                }
+                Ok(())
+            }
+            Mn::Pushf => {
+                let f = self.eflags() & !(VM | RF);
+                self.push(bus, v, f)
+            }
+            Mn::Popf => {
+                let f = self.pop(bus, v)?;
+                self.load_flags(f, v);
+                Ok(())
+            }
+            Mn::Enter => self.enter(bus, insn),
+            _ => {
+                // LEAVE: (E)SP = (E)BP, then pop (E)BP.
+                let m = self.sp_mask();
+                let bp = self.gpr[5] & m;
+                let val = self.peek_stack_at(bus, bp, v)?;
+                self.set_sp(bp.wrapping_add(u32::from(v)));
+                self.set_reg(5, v, val);
+                Ok(())
+            }
+        }
+    }
+
+    fn peek_stack_at<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sp: u32,
+        bytes: u8,
+    ) -> Result<u32, Fault> {
+        self.read_mem(bus, SegReg::Ss, sp, bytes)
+    }
+
+    fn enter<B: Bus + ?Sized>(&mut self, bus: &mut B, insn: &Insn) -> Result<(), Fault> {
+        let v = Self::vsize(insn);
+        let size = insn.imm & 0xFFFF;
+        let level = insn.imm2 & 31;
+        let m = self.sp_mask();
+        let bp = self.reg(5, v);
+        self.push(bus, v, bp)?;
+        let frame = self.gpr[4] & m;
+        if level > 0 {
+            let mut ebp = self.gpr[5];
+            for _ in 1..level {
+                ebp = (ebp & !m) | (ebp.wrapping_sub(u32::from(v)) & m);
+                let val = self.read_mem(bus, SegReg::Ss, ebp & m, v)?;
+                self.push(bus, v, val)?;
+            }
+            self.push(bus, v, frame)?;
+        }
+        let new_sp = self.gpr[4].wrapping_sub(size) & m;
+        // The new stack top must be addressable.
+        self.linear(SegReg::Ss, new_sp, 1)?;
+        self.set_reg(5, v, frame);
+        self.set_sp(new_sp);
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! EFLAGS: bit names, the parity/sign/zero helpers shared by every
+//! arithmetic instruction, operand-width masks, and condition-code
+//! evaluation. Flags are kept eagerly in `Cpu::eflags`.
+
+use super::Cpu;
+
+pub const CF: u32 = 1 << 0;
+pub const PF: u32 = 1 << 2;
+pub const AF: u32 = 1 << 4;
+pub const ZF: u32 = 1 << 6;
+pub const SF: u32 = 1 << 7;
+pub const TF: u32 = 1 << 8;
+pub const IF: u32 = 1 << 9;
+pub const DF: u32 = 1 << 10;
+pub const OF: u32 = 1 << 11;
+pub const RF: u32 = 1 << 16;
+pub const VM: u32 = 1 << 17;
+pub const AC: u32 = 1 << 18;
+/// The six arithmetic status flags.
+pub const STATUS: u32 = CF | PF | AF | ZF | SF | OF;
+/// Bits software can hold in EFLAGS on this CPU (bit 1 reads as one).
+pub const WRITABLE: u32 = 0x0025_7FD5;
+
+/// All-ones mask for an operand of `bytes` bytes.
+pub fn mask(bytes: u8) -> u32 {
+    match bytes {
+        1 => 0xFF,
+        2 => 0xFFFF,
+        _ => u32::MAX,
+    }
+}
+
+/// The sign bit of an operand of `bytes` bytes.
+pub fn msb(bytes: u8) -> u32 {
+    match bytes {
+        1 => 0x80,
+        2 => 0x8000,
+        _ => 0x8000_0000,
+    }
+}
+
+/// Sign-extends the low `bytes` bytes of `v` to 32 bits.
+pub fn sext(v: u32, bytes: u8) -> u32 {
+    match bytes {
+        1 => v as u8 as i8 as i32 as u32,
+        2 => v as u16 as i16 as i32 as u32,
+        _ => v,
+    }
+}
+
+/// SF, ZF and PF for a result of `bytes` bytes.
+pub fn szp(r: u32, bytes: u8) -> u32 {
+    let r = r & mask(bytes);
+    let mut f = 0;
+    if r == 0 {
+        f |= ZF;
+    }
+    if r & msb(bytes) != 0 {
+        f |= SF;
+    }
+    if (r as u8).count_ones().is_multiple_of(2) {
+        f |= PF;
+    }
+    f
+}
+
+impl Cpu {
+    pub(crate) fn flag(&self, f: u32) -> bool {
+        self.eflags & f != 0
+    }
+
+    pub(crate) fn set_flag(&mut self, f: u32, on: bool) {
+        if on {
+            self.eflags |= f;
+        } else {
+            self.eflags &= !f;
+        }
+    }
+
+    /// Replaces the flags in `which` by those in `value`.
+    pub(crate) fn put_flags(&mut self, which: u32, value: u32) {
+        self.eflags = (self.eflags & !which) | (value & which);
+    }
+
+    /// Sets all six status flags from a result and its carry/overflow/adjust.
+    pub(crate) fn set_status(&mut self, r: u32, bytes: u8, cf: bool, of: bool, af: bool) {
+        let mut f = szp(r, bytes);
+        if cf {
+            f |= CF;
+        }
+        if of {
+            f |= OF;
+        }
+        if af {
+            f |= AF;
+        }
+        self.put_flags(STATUS, f);
+    }
+
+    /// Evaluates condition code `cc` (0-15, the Jcc/SETcc encoding).
+    pub(crate) fn cond(&self, cc: u8) -> bool {
+        let f = |b| self.flag(b);
+        let r = match cc >> 1 {
+            0 => f(OF),
+            1 => f(CF),
+            2 => f(ZF),
+            3 => f(CF) || f(ZF),
+            4 => f(SF),
+            5 => f(PF),
+            6 => f(SF) != f(OF),
+            _ => f(ZF) || (f(SF) != f(OF)),
+        };
+        r != (cc & 1 != 0)
+    }
+}
