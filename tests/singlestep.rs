@@ -1,6 +1,6 @@
 //! The hardware-captured single-step suite (`../shared/testdata/singlestep`):
-//! every file decodes with the expected test count, and (once the CPU is
-//! real) the pass bar holds.
+//! every file decodes with the expected test count, and the pass bar holds
+//! (99.5% of the tests not on the skip list, a skip list under 1%).
 
 use std::path::PathBuf;
 
@@ -49,10 +49,7 @@ fn every_file_parses_with_the_expected_count() {
     assert_eq!(report.total(), EXPECTED_TESTS);
 }
 
-// The CPU's `step` is still a stub that halts at once, so every test fails;
-// the CPU work un-ignores this when the interpreter is real.
 #[test]
-#[ignore = "the CPU interpreter is a stub"]
 fn pass_bar_holds() {
     let Some(dir) = suite_dir() else {
         eprintln!("SKIPPED: single-step test directory not found (set MOON86_SINGLESTEP_DIR)");

@@ -52,15 +52,32 @@ t.eq(b.cpu.cs.selector, 0)
 t.eq(b.cpu.eip, 0x7C00)
 t.eq(b.cpu.edx & 0xFF, 0x80)
 t.eq(b.mem:read(0x7C00, 512), sector)
-b:power_on()
-t.eq(b:run(10), "halted")
-t.eq(b.cpu.eip, 0x7C02)
-
 local short = t.tmpfile(sector:sub(1, 300))
 t.raises("is 300 bytes: a boot sector is exactly 512 bytes", function() b:load_boot_sector(short) end)
 local unsigned = t.tmpfile(string.rep("\0", 512))
 t.raises("is not a boot sector: bytes 510-511 are 00 00, expected 55 aa", function() b:load_boot_sector(unsigned) end)
+t.eq(b.mem:read(0x7C00, 512), sector, "a rejected image changes nothing")
+b:power_on()
+t.eq(b:run(10), "halted")
+t.eq(b.cpu.eip, 0x7C02)
 t.raises("cannot load_boot_sector while the VM is halted", function() b:load_boot_sector(bs) end)
+
+-- a ROM entered at the reset vector F000:FFF0: a far jump into RAM, where the
+-- program reports a POST code and halts
+local rom_image = string.rep("\xF4", 0x10000 - 16) .. "\xEA\x00\x00\x00\x02" .. string.rep("\xF4", 11)
+local rom = t.tmpfile(rom_image)
+local r = moon86.new{ ram = "1M" }
+r:load_rom(rom)
+r.mem:write(0x2000, "\xB0\x42\xE6\x80\xFA\xF4") -- mov al,0x42 ; out 0x80,al ; cli ; hlt
+r:power_on()
+t.eq(r:run(100), "halted")
+t.eq(r.post_code, 0x42)
+t.eq(r.cpu.cs.selector, 0x200)
+t.eq(r.cpu.cs.base, 0x2000, "the far jump reloads CS the real-mode way")
+r:reset()
+t.eq(r.cpu.cs.base, 0xFFFF0000, "reset returns to the reset vector")
+t.eq(r:run(100), "halted")
+os.remove(rom)
 
 -- ROM size rules
 local odd = t.tmpfile(string.rep("\0", 1000))
