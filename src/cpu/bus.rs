@@ -46,6 +46,14 @@ pub trait Bus {
         self.write_u16(addr.wrapping_add(2), (value >> 16) as u16);
     }
 
+    /// Reads `buf.len()` consecutive bytes from `addr` (instruction fetch).
+    /// Implementors may override it with a block copy.
+    fn read_block(&mut self, addr: u32, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = self.read_u8(addr.wrapping_add(i as u32));
+        }
+    }
+
     /// Reads an I/O port. Ports nobody decodes read as all ones.
     fn io_read(&mut self, port: u16, size: IoSize) -> u32;
     /// Writes an I/O port. Writes nobody decodes are dropped.

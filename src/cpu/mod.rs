@@ -276,6 +276,13 @@ impl Cpu {
     ) -> usize {
         let cs = self.segs[SegReg::Cs as usize];
         let wrap = if self.code32() { u32::MAX } else { 0xFFFF };
+        // Fast path: all 15 bytes lie inside the limit without wrapping.
+        let off = eip & wrap;
+        let room = u64::from(cs.limit.min(wrap)) + 1 - u64::from(off.min(cs.limit.min(wrap)));
+        if off <= cs.limit && room >= buf.len() as u64 {
+            bus.read_block(cs.base.wrapping_add(off), buf);
+            return buf.len();
+        }
         for (i, b) in buf.iter_mut().enumerate() {
             let off = eip.wrapping_add(i as u32) & wrap;
             if off > cs.limit {

@@ -18,6 +18,9 @@ impl Bus for Board {
     fn write_u8(&mut self, addr: u32, value: u8) {
         self.mem.write_u8(addr, value)
     }
+    fn read_block(&mut self, addr: u32, buf: &mut [u8]) {
+        self.mem.read_block(addr, buf)
+    }
     fn io_read(&mut self, port: u16, size: IoSize) -> u32 {
         self.io.read(port, size)
     }

@@ -21,6 +21,9 @@ use std::sync::Arc;
 pub struct GuestMemory {
     ram: Ram,
     roms: Vec<RomRegion>,
+    /// The hull of the ROM regions that overlay RAM (`start..end`, empty when
+    /// none do): RAM accesses outside it skip the ROM lookup.
+    overlay: (u64, u64),
 }
 
 impl GuestMemory {
@@ -29,6 +32,7 @@ impl GuestMemory {
         Ok(GuestMemory {
             ram: Ram::new(ram_size)?,
             roms: Vec::new(),
+            overlay: (0, 0),
         })
     }
 
@@ -49,12 +53,29 @@ impl GuestMemory {
             });
         }
         self.roms.push(region);
+        self.update_overlay();
         Ok(())
     }
 
     /// Removes every ROM mapping.
     pub fn unmap_roms(&mut self) {
         self.roms.clear();
+        self.update_overlay();
+    }
+
+    fn update_overlay(&mut self) {
+        let ram = self.ram_size();
+        let over = self.roms.iter().filter(|r| r.start() < ram);
+        let lo = over.clone().map(|r| r.start()).min();
+        let hi = over.map(|r| r.end()).max();
+        self.overlay = lo.zip(hi).unwrap_or((0, 0));
+    }
+
+    /// True when `addr..addr+len` is plain RAM with no ROM over it.
+    fn plain_ram(&self, addr: u64, len: u64) -> bool {
+        let end = addr + len;
+        let (lo, hi) = self.overlay;
+        end <= self.ram_size() && (end <= lo || addr >= hi)
     }
 
     /// Fills RAM with zeros (ROM is untouched).
@@ -69,6 +90,9 @@ impl GuestMemory {
     /// Reads one byte as the CPU sees it: ROM first, then RAM; unmapped reads 0xFF.
     pub fn read_u8(&self, addr: u32) -> u8 {
         let a = u64::from(addr);
+        if self.plain_ram(a, 1) {
+            return self.ram.get(a).unwrap_or(0xFF);
+        }
         if let Some(rom) = self.rom_at(a) {
             return rom.byte(a);
         }
@@ -80,6 +104,19 @@ impl GuestMemory {
         let a = u64::from(addr);
         if self.rom_at(a).is_none() {
             self.ram.set(a, value);
+        }
+    }
+
+    /// Reads `buf.len()` bytes from `addr` as the CPU does (instruction fetch):
+    /// a block copy from plain RAM, byte by byte elsewhere.
+    pub fn read_block(&self, addr: u32, buf: &mut [u8]) {
+        let a = u64::from(addr);
+        if self.plain_ram(a, buf.len() as u64) {
+            self.ram.read(a, buf);
+            return;
+        }
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = self.read_u8(addr.wrapping_add(i as u32));
         }
     }
 

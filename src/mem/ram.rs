@@ -66,6 +66,12 @@ impl Ram {
         }
     }
 
+    /// Copies RAM at `addr` into `buf`; the caller has checked the range.
+    pub fn read(&self, addr: u64, buf: &mut [u8]) {
+        let a = addr as usize;
+        buf.copy_from_slice(&self.map[a..a + buf.len()]);
+    }
+
     /// Copies `data` to `addr`; the caller has checked the range.
     pub fn write(&mut self, addr: u64, data: &[u8]) {
         let a = addr as usize;
