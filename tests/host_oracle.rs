@@ -43,37 +43,17 @@ impl W {
 
 // ---- the host side ---------------------------------------------------------
 
-/// Runs `$insn a, b` on the host with the arithmetic flags set to `f` first;
-/// returns (a, flags).
-macro_rules! host2 {
-    ($insn:literal, $w:expr, $a:expr, $b:expr, $f:expr) => {{
-        let mut a = $a as u64;
-        let b = $b as u64;
-        let mut f = ($f & ARITH) as u64 | 2;
-        // SAFETY: the block only touches the named registers and its own
-        // push/pop pair (no `nostack`), and restores RFLAGS' non-arithmetic bits
-        // from a value with only arithmetic flags and bit 1 set.
-        unsafe {
-            match $w {
-                W::B => asm!("push {f}", "popfq", concat!($insn, " {a:l}, {b:l}"), "pushfq", "pop {f}",
-                    a = inout(reg_abcd) a, b = in(reg_abcd) b, f = inout(reg) f),
-                W::H => asm!("push {f}", "popfq", concat!($insn, " {a:x}, {b:x}"), "pushfq", "pop {f}",
-                    a = inout(reg) a, b = in(reg) b, f = inout(reg) f),
-                W::D => asm!("push {f}", "popfq", concat!($insn, " {a:e}, {b:e}"), "pushfq", "pop {f}",
-                    a = inout(reg) a, b = in(reg) b, f = inout(reg) f),
-            }
-        }
-        (a as u32 & $w.mask(), f as u32)
-    }};
-}
-
-/// `host2!` for instructions that have no 8-bit form (BSF, BSR, BT, IMUL r,r/m).
+/// Runs `$insn a, b` at 16 or 32 bits on the host with the arithmetic flags
+/// set to `f` first; returns (a, flags). BSF, BSR, BT and IMUL r,r/m have no
+/// 8-bit form, so they use this directly.
 macro_rules! host2w {
     ($insn:literal, $w:expr, $a:expr, $b:expr, $f:expr) => {{
         let mut a = $a as u64;
         let b = $b as u64;
         let mut f = ($f & ARITH) as u64 | 2;
-        // SAFETY: as in host2!.
+        // SAFETY: the block only touches the named registers and its own
+        // push/pop pair (no `nostack`), and loads RFLAGS from a value with only
+        // arithmetic flags and bit 1 set.
         unsafe {
             match $w {
                 W::H => asm!("push {f}", "popfq", concat!($insn, " {a:x}, {b:x}"), "pushfq", "pop {f}",
@@ -86,13 +66,32 @@ macro_rules! host2w {
     }};
 }
 
+/// `host2w!` plus the 8-bit form.
+macro_rules! host2 {
+    ($insn:literal, $w:expr, $a:expr, $b:expr, $f:expr) => {{
+        if $w == W::B {
+            let mut a = $a as u64;
+            let b = $b as u64;
+            let mut f = ($f & ARITH) as u64 | 2;
+            // SAFETY: as in host2w!.
+            unsafe {
+                asm!("push {f}", "popfq", concat!($insn, " {a:l}, {b:l}"), "pushfq", "pop {f}",
+                    a = inout(reg_abcd) a, b = in(reg_abcd) b, f = inout(reg) f)
+            }
+            (a as u32 & 0xFF, f as u32)
+        } else {
+            host2w!($insn, $w, $a, $b, $f)
+        }
+    }};
+}
+
 /// Runs `$insn a, cl` (shifts and rotates) on the host.
 macro_rules! host_shift {
     ($insn:literal, $w:expr, $a:expr, $count:expr, $f:expr) => {{
         let mut a = $a as u64;
         let c = $count as u8;
         let mut f = ($f & ARITH) as u64 | 2;
-        // SAFETY: as in host2!; CL is an input only.
+        // SAFETY: as in host2w!; CL is an input only.
         unsafe {
             match $w {
                 W::B => asm!("push {f}", "popfq", concat!($insn, " {a:l}, cl"), "pushfq", "pop {f}",
@@ -112,7 +111,7 @@ macro_rules! host1 {
     ($insn:literal, $w:expr, $a:expr, $f:expr) => {{
         let mut a = $a as u64;
         let mut f = ($f & ARITH) as u64 | 2;
-        // SAFETY: as in host2!.
+        // SAFETY: as in host2w!.
         unsafe {
             match $w {
                 W::B => asm!("push {f}", "popfq", concat!($insn, " {a:l}"), "pushfq", "pop {f}",
@@ -134,7 +133,7 @@ macro_rules! host_double {
         let b = $b as u64;
         let c = $count as u8;
         let mut f = ($f & ARITH) as u64 | 2;
-        // SAFETY: as in host2!.
+        // SAFETY: as in host2w!.
         unsafe {
             match $w {
                 W::H => asm!("push {f}", "popfq", concat!($insn, " {a:x}, {b:x}, cl"), "pushfq", "pop {f}",
