@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Fetch the third-party guests moon86's tests boot, from Debian's archive.
+
+Downloads (and verifies by SHA-256 against the archive's Packages index) the
+i386 packages of Debian 12 "bookworm":
+
+  linux-image-686        resolved through the meta-package to the current ABI
+  busybox-static         for a small initramfs
+  memtest86+             its 32-bit Linux-boot-protocol image
+  gnumach-image-1.8-486  a Multiboot ELF kernel
+
+extracts the files the tests need, and builds an initramfs (newc cpio, gzip)
+whose /init prints a marker and runs a busybox shell on the console.
+
+Everything is cached under the output directory (default `.cache/guests` in the
+repository): a second run downloads nothing. Only the Python standard library
+is used. Usage:
+
+  scripts/fetch-guests.py [--out DIR] [--mirror URL] [--quiet]
+
+It prints the paths of what it produced, one `name=path` per line, last.
+"""
+
+import argparse
+import gzip
+import hashlib
+import io
+import lzma
+import os
+import stat
+import sys
+import tarfile
+import urllib.request
+
+SUITE = "bookworm"
+ARCH = "i386"
+INIT_MARKER = "MOON86-INIT-OK"
+
+INIT_SCRIPT = f"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /tmp
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+echo "{INIT_MARKER}"
+echo "moon86 initramfs: busybox $(busybox | head -1 | cut -d' ' -f2), kernel $(uname -r)"
+exec setsid cttyhack sh
+"""
+
+
+def log(args, msg):
+    if not args.quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def fetch(args, url, dest, sha256=None, size=None):
+    """Downloads url to dest unless dest exists with the right hash."""
+    if os.path.exists(dest) and (sha256 is None or file_sha256(dest) == sha256):
+        log(args, f"cached      {os.path.basename(dest)}")
+        return dest
+    tmp = dest + ".part"
+    human = f" ({size / 1e6:.1f} MB)" if size else ""
+    log(args, f"downloading {url}{human}")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r, open(tmp, "wb") as out:
+            done = 0
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                out.write(chunk)
+                done += len(chunk)
+                if size and not args.quiet and sys.stderr.isatty():
+                    print(f"\r  {done * 100 // size:3d}%", end="", file=sys.stderr, flush=True)
+        if size and not args.quiet and sys.stderr.isatty():
+            print(file=sys.stderr)
+    except OSError as e:
+        sys.exit(f"fetch-guests: cannot download {url}: {e}")
+    if sha256 is not None and file_sha256(tmp) != sha256:
+        os.remove(tmp)
+        sys.exit(f"fetch-guests: {url} does not match the SHA-256 in the archive's index")
+    os.replace(tmp, dest)
+    return dest
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def parse_packages(text):
+    """The Packages index as {name: {field: value}} (first stanza wins)."""
+    packages = {}
+    for stanza in text.split("\n\n"):
+        fields = {}
+        key = None
+        for line in stanza.splitlines():
+            if line.startswith((" ", "\t")) and key:
+                fields[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                fields[key] = value.strip()
+        if "Package" in fields:
+            packages.setdefault(fields["Package"], fields)
+    return packages
+
+
+def resolve(packages, name):
+    """A package, following a meta-package's single linux-image dependency."""
+    if name not in packages:
+        sys.exit(f"fetch-guests: package {name} is not in {SUITE}/{ARCH}")
+    pkg = packages[name]
+    if name == "linux-image-686":
+        dep = pkg["Depends"].split(",")[0].split("(")[0].strip()
+        return resolve(packages, dep)
+    return pkg
+
+
+def deb_member(deb_path, prefix):
+    """The bytes of the ar member whose name starts with prefix."""
+    with open(deb_path, "rb") as f:
+        if f.read(8) != b"!<arch>\n":
+            sys.exit(f"fetch-guests: {deb_path} is not a Debian package")
+        while True:
+            header = f.read(60)
+            if len(header) < 60:
+                break
+            name = header[:16].decode().strip().rstrip("/")
+            size = int(header[48:58].decode().strip())
+            data = f.read(size)
+            if size % 2:
+                f.read(1)
+            if name.startswith(prefix):
+                return name, data
+    sys.exit(f"fetch-guests: {deb_path} has no {prefix} member")
+
+
+def extract(deb_path, wanted):
+    """Extracts files (paths inside the package) from a .deb's data archive."""
+    name, data = deb_member(deb_path, "data.tar")
+    if name.endswith(".xz"):
+        data = lzma.decompress(data)
+    elif name.endswith(".gz"):
+        data = gzip.decompress(data)
+    elif not name.endswith(".tar"):
+        sys.exit(f"fetch-guests: {deb_path}: unsupported {name}")
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            path = member.name.lstrip(".")
+            for want in wanted:
+                if path == want or (want.endswith("*") and path.startswith(want[:-1])):
+                    if member.isfile():
+                        out[want] = (path, tar.extractfile(member).read())
+    missing = [w for w in wanted if w not in out]
+    if missing:
+        sys.exit(f"fetch-guests: {deb_path} lacks {', '.join(missing)}")
+    return out
+
+
+def cpio_newc(entries):
+    """A newc cpio archive from (path, mode, data, rdev_major, rdev_minor) tuples."""
+    out = bytearray()
+
+    def add(ino, path, mode, data=b"", major=0, minor=0):
+        name = path.encode() + b"\0"
+        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, major, minor, len(name), 0]
+        out.extend(b"070701" + b"".join(b"%08X" % v for v in fields) + name)
+        out.extend(b"\0" * (-len(out) % 4))
+        out.extend(data)
+        out.extend(b"\0" * (-len(out) % 4))
+
+    for ino, (path, mode, data, major, minor) in enumerate(entries, start=1):
+        add(ino, path, mode, data, major, minor)
+    add(0, "TRAILER!!!", 0)
+    return bytes(out)
+
+
+def build_initramfs(busybox, dest):
+    d = stat.S_IFDIR | 0o755
+    entries = [
+        ("bin", d, b"", 0, 0),
+        ("dev", d, b"", 0, 0),
+        ("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1),
+        ("dev/ttyS0", stat.S_IFCHR | 0o660, b"", 4, 64),
+        ("dev/null", stat.S_IFCHR | 0o666, b"", 1, 3),
+        ("proc", d, b"", 0, 0),
+        ("sys", d, b"", 0, 0),
+        ("bin/busybox", stat.S_IFREG | 0o755, busybox, 0, 0),
+        ("bin/sh", stat.S_IFLNK | 0o777, b"busybox", 0, 0),
+        ("init", stat.S_IFREG | 0o755, INIT_SCRIPT.encode(), 0, 0),
+    ]
+    # mtime 0 in the gzip header keeps the archive byte-identical across runs.
+    with open(dest + ".part", "wb") as f:
+        f.write(gzip.compress(cpio_newc(entries), mtime=0))
+    os.replace(dest + ".part", dest)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--out", default=os.path.join(here, "..", ".cache", "guests"),
+                    help="cache and output directory (default: .cache/guests)")
+    ap.add_argument("--mirror", default="http://deb.debian.org/debian", help="Debian mirror")
+    ap.add_argument("--quiet", action="store_true", help="print only the results")
+    args = ap.parse_args()
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+
+    index = os.path.join(out, f"Packages-{SUITE}-{ARCH}.xz")
+    url = f"{args.mirror}/dists/{SUITE}/main/binary-{ARCH}/Packages.xz"
+    if not os.path.exists(index):
+        fetch(args, url, index)
+    packages = parse_packages(lzma.decompress(open(index, "rb").read()).decode("utf-8", "replace"))
+
+    wanted = {
+        "linux-image-686": ["/boot/vmlinuz-*"],
+        "busybox-static": ["/bin/busybox"],
+        "memtest86+": ["/boot/memtest86+ia32.bin"],
+        "gnumach-image-1.8-486": ["/boot/gnumach-1.8-486.gz"],
+    }
+    results = {}
+    for name, files in wanted.items():
+        pkg = resolve(packages, name)
+        deb = os.path.join(out, os.path.basename(pkg["Filename"]))
+        fetch(args, f"{args.mirror}/{pkg['Filename']}", deb, pkg["SHA256"], int(pkg["Size"]))
+        stamp = deb + ".extracted"
+        if not os.path.exists(stamp):
+            for want, (path, data) in extract(deb, files).items():
+                target = os.path.join(out, os.path.basename(path))
+                if target.endswith(".gz"):
+                    data, target = gzip.decompress(data), target[:-3]
+                with open(target, "wb") as f:
+                    f.write(data)
+            with open(stamp, "w") as f:
+                f.write(pkg["Version"] + "\n")
+        log(args, f"ready       {pkg['Package']} {pkg['Version']}")
+        results[name] = pkg
+
+    kernel = resolve(packages, "linux-image-686")["Package"].replace("linux-image-", "vmlinuz-")
+    initramfs = os.path.join(out, "initramfs.cpio.gz")
+    busybox = open(os.path.join(out, "busybox"), "rb").read()
+    build_initramfs(busybox, initramfs)
+
+    print(f"kernel={os.path.join(out, kernel)}")
+    print(f"initramfs={initramfs}")
+    print(f"memtest={os.path.join(out, 'memtest86+ia32.bin')}")
+    print(f"gnumach={os.path.join(out, 'gnumach-1.8-486')}")
+    print(f"marker={INIT_MARKER}")
+
+
+if __name__ == "__main__":
+    main()
