@@ -1,8 +1,18 @@
 //! Image loaders: a raw binary at an address with a real-mode entry point, a
 //! ROM mapped below 1 MiB and at the top of 4 GiB (entry at the reset vector),
-//! and a boot sector at 0000:7C00. An image is validated completely when it is
-//! built, so a bad file is rejected before anything in the machine changes;
+//! a boot sector at 0000:7C00, a Linux bzImage (32-bit boot protocol) and a
+//! Multiboot kernel. An image is validated completely when it is built, so a
+//! bad file is rejected before anything in the machine changes;
 //! [`Image::apply`] then checks that it fits the machine it is put into.
+
+mod e820;
+pub mod flat;
+mod linux;
+mod multiboot;
+
+pub use e820::{memory_map, MemRange};
+pub use linux::LinuxImage;
+pub use multiboot::MultibootImage;
 
 use super::Machine;
 use crate::cpu::{Gpr, SegReg};
@@ -41,6 +51,8 @@ pub enum LoadError {
     RomSize { path: PathBuf, len: usize },
     #[error("'{}': {source}", path.display())]
     Memory { path: PathBuf, source: MemError },
+    #[error("'{}': {reason}", path.display())]
+    BadKernel { path: PathBuf, reason: String },
 }
 
 /// A real-mode entry point.
@@ -55,6 +67,31 @@ enum Kind {
     Raw { addr: u32, entry: Option<Entry> },
     Rom,
     BootSector,
+    Linux(Box<LinuxImage>),
+    Multiboot(Box<MultibootImage>),
+}
+
+/// What kind of kernel a file is, judged from its contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelFormat {
+    /// A Linux bzImage (it has a "HdrS" setup header).
+    Linux,
+    /// A kernel with a Multiboot header in its first 8 KiB.
+    Multiboot,
+}
+
+/// Tells a Linux bzImage from a Multiboot kernel (a bzImage may carry a
+/// Multiboot header too; the Linux protocol wins then).
+pub fn detect_kernel(data: &[u8]) -> Option<KernelFormat> {
+    if data.get(0x202..0x206) == Some(b"HdrS") {
+        return Some(KernelFormat::Linux);
+    }
+    let window = &data[..data.len().min(8192)];
+    let magic = 0x1BAD_B002u32.to_le_bytes();
+    (0..window.len().saturating_sub(3))
+        .step_by(4)
+        .any(|o| window[o..o + 4] == magic)
+        .then_some(KernelFormat::Multiboot)
 }
 
 /// A validated image, ready to be put into a machine (again after a reset).
@@ -110,6 +147,40 @@ impl Image {
         })
     }
 
+    /// A Linux bzImage with an optional initrd and a command line.
+    pub fn linux(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Image, LoadError> {
+        let data = read(kernel)?;
+        let initrd = match initrd {
+            Some(p) => Some((p.to_owned(), read(p)?)),
+            None => None,
+        };
+        let image = LinuxImage::parse(kernel, &data, initrd, cmdline)?;
+        Ok(Image {
+            path: kernel.to_owned(),
+            data: Arc::from([]),
+            kind: Kind::Linux(Box::new(image)),
+        })
+    }
+
+    /// A Multiboot kernel with a command line and modules (path, command line).
+    pub fn multiboot(
+        kernel: &Path,
+        cmdline: &str,
+        modules: &[(PathBuf, String)],
+    ) -> Result<Image, LoadError> {
+        let data = read(kernel)?;
+        let mut mods = Vec::new();
+        for (p, c) in modules {
+            mods.push((p.clone(), c.clone(), read(p)?));
+        }
+        let image = MultibootImage::parse(kernel, &data, cmdline, mods)?;
+        Ok(Image {
+            path: kernel.to_owned(),
+            data: Arc::from([]),
+            kind: Kind::Multiboot(Box::new(image)),
+        })
+    }
+
     /// A firmware ROM (BIOS), entered at the reset vector F000:FFF0.
     pub fn rom(path: &Path) -> Result<Image, LoadError> {
         let data = read(path)?;
@@ -137,6 +208,8 @@ impl Image {
             Kind::Raw { addr, .. } => format!("raw '{p}' at 0x{addr:x}"),
             Kind::Rom => format!("rom '{p}'"),
             Kind::BootSector => format!("boot sector '{p}'"),
+            Kind::Linux(_) => format!("linux '{p}'"),
+            Kind::Multiboot(_) => format!("multiboot '{p}'"),
         }
     }
 
@@ -167,6 +240,8 @@ impl Image {
             Kind::Raw { addr, .. } => (u64::from(addr), self.data.len() as u64),
             Kind::BootSector => (u64::from(BOOT_SECTOR_ADDR), 512),
             Kind::Rom => return Ok(()),
+            Kind::Linux(ref l) => return l.check(ram),
+            Kind::Multiboot(ref mb) => return mb.check(ram),
         };
         if addr + len > ram {
             return Err(self.mem_err(MemError::OutOfRange {
@@ -181,8 +256,10 @@ impl Image {
     /// Copies the image into `m` and sets its entry point.
     pub fn apply(&self, m: &mut Machine) -> Result<(), LoadError> {
         self.check(m)?;
-        match self.kind {
-            Kind::Raw { addr, entry } => {
+        match &self.kind {
+            Kind::Linux(l) => l.apply(m)?,
+            Kind::Multiboot(mb) => mb.apply(m)?,
+            &Kind::Raw { addr, entry } => {
                 m.board
                     .mem
                     .write_bytes(u64::from(addr), &self.data)
