@@ -6,15 +6,20 @@
 //! halting it) is recorded in the device and collected by the machine after
 //! the instruction. [`IoBus`] maps port ranges to the devices it owns.
 
+mod byte_io;
 mod debugcon;
 mod exit_port;
 mod io_bus;
+mod pic;
+mod port92;
 mod post_code;
 
 pub use crate::cpu::IoSize;
-pub use debugcon::DebugCon;
+pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
 pub use exit_port::{ExitPort, DEFAULT_EXIT_PORT};
 pub use io_bus::{DeviceId, IoBus};
+pub use pic::{Pic, ELCR_PORTS, PIC_MASTER_PORTS, PIC_SLAVE_PORTS};
+pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
 
 /// The ports the POST-code device decodes.
