@@ -11,6 +11,7 @@ mod debugcon;
 mod exit_port;
 mod io_bus;
 mod pic;
+mod pit;
 mod port92;
 mod post_code;
 
@@ -19,6 +20,7 @@ pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
 pub use exit_port::{ExitPort, DEFAULT_EXIT_PORT};
 pub use io_bus::{DeviceId, IoBus};
 pub use pic::{Pic, ELCR_PORTS, PIC_MASTER_PORTS, PIC_SLAVE_PORTS};
+pub use pit::{ns_to_ticks, ticks_to_ns, Pit, PIT_HZ, PIT_PORTS, PORT_B, REFRESH_TOGGLE_NS};
 pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
 
