@@ -14,6 +14,7 @@ mod pic;
 mod pit;
 mod port92;
 mod post_code;
+mod rtc;
 
 pub use crate::cpu::IoSize;
 pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
@@ -23,6 +24,7 @@ pub use pic::{Pic, ELCR_PORTS, PIC_MASTER_PORTS, PIC_SLAVE_PORTS};
 pub use pit::{ns_to_ticks, ticks_to_ns, Pit, PIT_HZ, PIT_PORTS, PORT_B, REFRESH_TOGGLE_NS};
 pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
+pub use rtc::{Rtc, RTC_PORTS};
 
 /// The ports the POST-code device decodes.
 pub fn post_code_ports() -> [u16; 2] {
