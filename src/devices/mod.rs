@@ -15,6 +15,7 @@ mod pit;
 mod port92;
 mod post_code;
 mod rtc;
+mod uart;
 
 pub use crate::cpu::IoSize;
 pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
@@ -25,6 +26,7 @@ pub use pit::{ns_to_ticks, ticks_to_ns, Pit, PIT_HZ, PIT_PORTS, PORT_B, REFRESH_
 pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
 pub use rtc::{Rtc, RTC_PORTS};
+pub use uart::{Uart, COM1_BASE, COM2_BASE};
 
 /// The ports the POST-code device decodes.
 pub fn post_code_ports() -> [u16; 2] {
