@@ -294,11 +294,8 @@ impl I8042 {
             0xDD => self.output_port &= !OUT_A20,
             0xDF => self.output_port |= OUT_A20,
             0xE0 => self.controller_reply(0x00),
-            0xF0..=0xFF => {
-                if cmd & 0x01 == 0 {
-                    self.reset_requested = true;
-                }
-            }
+            // Pulse the output lines whose bit is 0; bit 0 is reset.
+            0xF0..=0xFF if cmd & 0x01 == 0 => self.reset_requested = true,
             _ => {} // 0xA7/0xA8 (no aux port) and unknown commands
         }
     }
