@@ -17,6 +17,7 @@ mod port92;
 mod post_code;
 mod rtc;
 mod uart;
+mod vga;
 
 pub use crate::cpu::IoSize;
 pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
@@ -29,6 +30,7 @@ pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
 pub use rtc::{Rtc, RTC_PORTS};
 pub use uart::{Uart, COM1_BASE, COM2_BASE};
+pub use vga::{cp437_char, Vga, TEXT_COLS, TEXT_ROWS, VGA_TEXT_BASE, VGA_TEXT_SIZE};
 
 /// The ports the POST-code device decodes.
 pub fn post_code_ports() -> [u16; 2] {
