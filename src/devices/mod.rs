@@ -6,16 +6,31 @@
 //! halting it) is recorded in the device and collected by the machine after
 //! the instruction. [`IoBus`] maps port ranges to the devices it owns.
 
+mod byte_io;
 mod debugcon;
 mod exit_port;
+mod i8042;
 mod io_bus;
+mod pic;
+mod pit;
+mod port92;
 mod post_code;
+mod rtc;
+mod uart;
+mod vga;
 
 pub use crate::cpu::IoSize;
-pub use debugcon::DebugCon;
+pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
 pub use exit_port::{ExitPort, DEFAULT_EXIT_PORT};
+pub use i8042::{BYTE_GAP_NS, I8042, I8042_DATA, I8042_STATUS};
 pub use io_bus::{DeviceId, IoBus};
+pub use pic::{Pic, ELCR_PORTS, PIC_MASTER_PORTS, PIC_SLAVE_PORTS};
+pub use pit::{ns_to_ticks, ticks_to_ns, Pit, PIT_HZ, PIT_PORTS, PORT_B, REFRESH_TOGGLE_NS};
+pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
+pub use rtc::{Rtc, RTC_PORTS};
+pub use uart::{Uart, COM1_BASE, COM2_BASE};
+pub use vga::{cp437_char, Vga, TEXT_COLS, TEXT_ROWS, VGA_TEXT_BASE, VGA_TEXT_SIZE};
 
 /// The ports the POST-code device decodes.
 pub fn post_code_ports() -> [u16; 2] {
