@@ -46,6 +46,11 @@ fn loaders() {
 }
 
 #[test]
+fn board() {
+    run_lua_test("test_board.lua");
+}
+
+#[test]
 fn every_lua_test_is_listed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lua");
     let listed = include_str!("lua_scripts.rs");

@@ -41,6 +41,8 @@ pub enum Action {
     LoadRaw,
     LoadRom,
     LoadBootSector,
+    LoadLinux,
+    LoadMultiboot,
     MemRead,
     MemWrite,
     MemReadInt,
@@ -48,6 +50,10 @@ pub enum Action {
     MemDump,
     DebugconText,
     DebugconClear,
+    SerialRead,
+    SerialText,
+    SerialWrite,
+    ScreenText,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -95,6 +101,18 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::LoadBootSector, name: "load_boot_sector", args: &[arg("path", "string", "512-byte boot sector ending in 55 AA")], returns: "",
         doc: "Copy a boot sector to 0000:7C00 and enter it there with DL = 0x80 (first hard disk), DS = ES = SS = 0 and SP = 0x7C00.",
         allowed: &[Off, Paused] },
+    ActionDef { action: Action::LoadLinux, name: "load_linux", args: &[
+            arg("kernel", "string", "a Linux bzImage (boot protocol 2.02 or later)"),
+            arg("initrd", "string", "an initial RAM disk (optional)"),
+            arg("cmdline", "string", "the kernel command line (optional)")], returns: "",
+        doc: "Load a Linux kernel by the 32-bit boot protocol: the protected-mode kernel at 1 MiB, the initrd as high as the kernel allows, a zero page with the setup header and an e820 map; entry at 1 MiB in flat protected mode with ESI pointing at the zero page.",
+        allowed: &[Off, Paused] },
+    ActionDef { action: Action::LoadMultiboot, name: "load_multiboot", args: &[
+            arg("kernel", "string", "a Multiboot (v1) kernel, ELF or with load addresses"),
+            arg("cmdline", "string", "the kernel command line (optional)"),
+            arg("modules", "table", "module paths, or { path = ..., cmdline = ... } tables (optional)")], returns: "",
+        doc: "Load a Multiboot kernel with its modules (page-aligned after the kernel) and the Multiboot information structure; entry in flat protected mode with EAX = 0x2BADB002 and EBX pointing at the information.",
+        allowed: &[Off, Paused] },
     ActionDef { action: Action::MemRead, name: "mem.read", args: &[arg("addr", "integer", "physical address"), arg("len", "integer", "byte count")], returns: "string",
         doc: "Read guest physical memory (RAM or ROM) as a byte string.",
         allowed: VmState::ALIVE },
@@ -115,6 +133,18 @@ static ACTIONS: &[ActionDef] = &[
         allowed: VmState::ALIVE },
     ActionDef { action: Action::DebugconClear, name: "debugcon.clear", args: &[], returns: "",
         doc: "Forget the debug console text collected so far.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::SerialRead, name: "serial.read", args: &[], returns: "string",
+        doc: "What the guest wrote to COM1 since the previous `serial.read`.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::SerialText, name: "serial.text", args: &[], returns: "string",
+        doc: "Everything the guest wrote to COM1 since power-on.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::SerialWrite, name: "serial.write", args: &[arg("data", "string", "bytes for the guest")], returns: "",
+        doc: "Queue bytes for the guest to receive on COM1; they enter the UART's FIFO as the guest drains it, so none is lost.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::ScreenText, name: "screen.text", args: &[], returns: "list of strings",
+        doc: "The VGA text screen (80x25 at 0xB8000, from the CRTC start address) as lines, trailing spaces trimmed.",
         allowed: VmState::ALIVE },
 ];
 
@@ -171,6 +201,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 18, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 24, "a new Action needs a row");
     }
 }

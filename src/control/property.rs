@@ -23,6 +23,11 @@ pub enum Target {
     ExitPort,
     Icount,
     DebugconEcho,
+    SerialEcho,
+    Ips,
+    Clock,
+    RtcStart,
+    A20,
     PostCode,
     PostCodes,
     Gpr(Gpr),
@@ -101,8 +106,18 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,
             "Instructions retired since power-on or reset (a REP string instruction counts once)."),
+        def("ips", ValueType::Integer { max: u64::MAX >> 1 }, "instructions/s", OFF, T::Ips,
+            "Instructions per virtual second: the virtual clock advances one tick per retired instruction, so timers and interrupts land on the same instruction on every run and every host. While the CPU is halted, time jumps to the next device event. Default 100000000."),
+        def("clock", ValueType::Integer { max: u64::MAX >> 1 }, "ns", RO, T::Clock,
+            "Virtual time since power-on, in nanoseconds."),
+        def("rtc_start", ValueType::Integer { max: i64::MAX as u64 }, "Unix seconds", OFF, T::RtcStart,
+            "The real-time clock's time at power-on (default 2025-01-01 00:00:00 UTC, fixed for reproducible runs)."),
+        def("a20", ValueType::Boolean, "", RO, T::A20,
+            "Whether the A20 gate is open (keyboard controller output port or port 0x92)."),
         def("debugcon.echo", ValueType::Boolean, "", VmState::ALIVE, T::DebugconEcho,
             "Echo bytes written to the debug console (port 0xE9) to stdout as they arrive."),
+        def("serial.echo", ValueType::Boolean, "", VmState::ALIVE, T::SerialEcho,
+            "Echo what the guest writes to COM1 to stdout as it arrives."),
         def("post_code", ValueType::Integer { max: 0xFF }, "", RO, T::PostCode,
             "Last value written to a POST-code port (0x80 or 0x190); nil before the first."),
         def("post_codes", ValueType::IntegerList, "", RO, T::PostCodes,
@@ -239,6 +254,11 @@ impl Vm {
             Target::ExitPort => Value::Int(self.config().exit_port.into()),
             Target::Icount => Value::Int(m.icount as i64),
             Target::DebugconEcho => Value::Bool(m.board.io.debugcon.echo),
+            Target::SerialEcho => Value::Bool(m.serial[0].echo),
+            Target::Ips => Value::Int(self.config().ips as i64),
+            Target::Clock => Value::Int(m.now_ns() as i64),
+            Target::RtcStart => Value::Int(self.config().rtc_start),
+            Target::A20 => Value::Bool(m.board.a20()),
             Target::PostCode => opt_int(m.board.io.post.last()),
             Target::PostCodes => Value::List(m.board.io.post.history().map(i64::from).collect()),
             Target::Gpr(r) => Value::Int(cpu.gpr(r).into()),
@@ -301,6 +321,9 @@ impl Vm {
             Target::DebugconEcho => {
                 self.machine_mut()?.board.io.debugcon.echo = v == Value::Bool(true)
             }
+            Target::SerialEcho => self.machine_mut()?.serial[0].echo = v == Value::Bool(true),
+            Target::Ips => self.set_clock_config(Some(int.max(1) as u64), None)?,
+            Target::RtcStart => self.set_clock_config(None, Some(int))?,
             target => {
                 let cpu = &mut self.machine_mut()?.cpu;
                 match target {

@@ -10,7 +10,7 @@ use crate::machine::loader::{Entry, Image};
 use crate::machine::{HaltReason, Machine, MachineConfig, RunExit};
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest single memory read or dump, so a typo cannot exhaust the host.
 pub const MAX_TRANSFER: u64 = 1 << 32;
@@ -39,6 +39,7 @@ impl StopReason {
             StopReason::Halted(HaltReason::Hlt) => "halted",
             StopReason::Halted(HaltReason::Shutdown) => "shutdown",
             StopReason::Halted(HaltReason::Exit(_)) => "exit",
+            StopReason::Halted(HaltReason::Reset) => "reset",
             StopReason::Idle => "idle",
             StopReason::Paused => "paused",
         }
@@ -122,6 +123,27 @@ impl Vm {
         fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
         self.machine = Some(fresh);
         self.config = config;
+        Ok(())
+    }
+
+    /// Changes the clock rate and/or the RTC's start time (only while off:
+    /// the machine's clock has not started).
+    pub(super) fn set_clock_config(
+        &mut self,
+        ips: Option<u64>,
+        rtc_start: Option<i64>,
+    ) -> Result<(), ControlError> {
+        if let Some(ips) = ips {
+            self.config.ips = ips;
+        }
+        if let Some(start) = rtc_start {
+            self.config.rtc_start = start;
+        }
+        let config = self.config.clone();
+        let m = self.machine_mut()?;
+        m.board.clock = crate::machine::VirtualClock::new(config.ips);
+        m.board.io.rtc = crate::devices::Rtc::new(config.rtc_start);
+        m.board.io.rtc.set_memory_size(config.ram_size);
         Ok(())
     }
 
@@ -266,6 +288,30 @@ impl Vm {
         self.load(Action::LoadBootSector, image)
     }
 
+    /// Loads a Linux bzImage with an optional initrd and a command line.
+    pub fn load_linux(
+        &mut self,
+        kernel: &Path,
+        initrd: Option<&Path>,
+        cmdline: &str,
+    ) -> Result<(), ControlError> {
+        self.guard(Action::LoadLinux)?;
+        let image = Image::linux(kernel, initrd, cmdline)?;
+        self.load(Action::LoadLinux, image)
+    }
+
+    /// Loads a Multiboot kernel with a command line and modules (path, command line).
+    pub fn load_multiboot(
+        &mut self,
+        kernel: &Path,
+        cmdline: &str,
+        modules: &[(PathBuf, String)],
+    ) -> Result<(), ControlError> {
+        self.guard(Action::LoadMultiboot)?;
+        let image = Image::multiboot(kernel, cmdline, modules)?;
+        self.load(Action::LoadMultiboot, image)
+    }
+
     // ---- memory ----------------------------------------------------------
 
     fn check_transfer(len: u64) -> Result<(), ControlError> {
@@ -335,6 +381,33 @@ impl Vm {
         let mut buf = vec![0; len as usize];
         self.machine()?.board.mem.read_bytes(addr, &mut buf)?;
         write_whole(path, &buf)
+    }
+
+    // ---- serial port, screen ----------------------------------------------
+
+    /// What the guest wrote to COM1 since the previous call.
+    pub fn serial_read(&mut self) -> Result<Vec<u8>, ControlError> {
+        self.guard(Action::SerialRead)?;
+        Ok(self.machine_mut()?.serial[0].read_new().to_vec())
+    }
+
+    /// Everything the guest wrote to COM1 since power-on.
+    pub fn serial_text(&self) -> Result<Vec<u8>, ControlError> {
+        self.guard(Action::SerialText)?;
+        Ok(self.machine()?.serial[0].all().to_vec())
+    }
+
+    /// Queues bytes for the guest to receive on COM1.
+    pub fn serial_write(&mut self, data: &[u8]) -> Result<(), ControlError> {
+        self.guard(Action::SerialWrite)?;
+        self.machine_mut()?.board.io.com[0].receive(data);
+        Ok(())
+    }
+
+    /// The VGA text screen as lines.
+    pub fn screen_text(&self) -> Result<Vec<String>, ControlError> {
+        self.guard(Action::ScreenText)?;
+        Ok(self.machine()?.screen_text())
     }
 
     // ---- debug console ---------------------------------------------------

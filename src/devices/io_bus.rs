@@ -1,30 +1,71 @@
 //! The I/O port bus: a table from port ranges to the devices that decode them.
-//! It owns the devices as typed fields, so the machine and the control API can
-//! reach each one directly while the CPU sees only ports.
+//! It owns the board's devices as typed fields, so the machine and the control
+//! API reach each one directly while the CPU sees only ports. Timed devices are
+//! brought to the current virtual time before every access.
 
-use super::{all_ones, DebugCon, ExitPort, IoSize, PortDevice, PostCode};
+use super::{
+    all_ones, DebugCon, ExitPort, IoSize, Pic, Pit, Port92, PortDevice, PostCode, Rtc, Uart, Vga,
+    I8042,
+};
+use super::{COM1_BASE, COM2_BASE, SEABIOS_DEBUG_PORT};
 use std::ops::RangeInclusive;
 
 /// Names a device on the bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeviceId {
     DebugCon,
+    SeabiosDebug,
     ExitPort,
     PostCode,
+    Pic,
+    Pit,
+    Rtc,
+    Com1,
+    Com2,
+    Keyboard,
+    Port92,
+    Vga,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct IoBus {
     pub debugcon: DebugCon,
+    pub seabios_debug: DebugCon,
     pub exit: ExitPort,
     pub post: PostCode,
+    pub pic: Pic,
+    pub pit: Pit,
+    pub rtc: Rtc,
+    pub com: [Uart; 2],
+    pub keyboard: I8042,
+    pub port92: Port92,
+    pub vga: Vga,
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
 
+impl Default for IoBus {
+    fn default() -> Self {
+        IoBus::new()
+    }
+}
+
 impl IoBus {
-    /// A bus with no ports decoded.
+    /// Every device in its power-on state and no port decoded yet.
     pub fn new() -> IoBus {
-        IoBus::default()
+        IoBus {
+            debugcon: DebugCon::default(),
+            seabios_debug: DebugCon::new(SEABIOS_DEBUG_PORT),
+            exit: ExitPort::default(),
+            post: PostCode::default(),
+            pic: Pic::new(),
+            pit: Pit::new(),
+            rtc: Rtc::new(0),
+            com: [Uart::new(COM1_BASE), Uart::new(COM2_BASE)],
+            keyboard: I8042::new(),
+            port92: Port92::new(),
+            vga: Vga::new(),
+            map: Vec::new(),
+        }
     }
 
     /// Decodes `ports` to `device`; the latest mapping wins where ranges overlap.
@@ -37,32 +78,122 @@ impl IoBus {
         self.map.retain(|(_, d)| *d != device);
     }
 
-    fn device(&mut self, port: u16) -> Option<&mut dyn PortDevice> {
+    fn device(&mut self, port: u16, now_ns: u64) -> Option<&mut dyn PortDevice> {
         let id = self.map.iter().find(|(r, _)| r.contains(&port))?.1;
         Some(match id {
             DeviceId::DebugCon => &mut self.debugcon,
+            DeviceId::SeabiosDebug => &mut self.seabios_debug,
             DeviceId::ExitPort => &mut self.exit,
             DeviceId::PostCode => &mut self.post,
+            DeviceId::Pic => &mut self.pic,
+            DeviceId::Pit => {
+                self.pit.advance_to(now_ns);
+                &mut self.pit
+            }
+            DeviceId::Rtc => {
+                self.rtc.advance_to(now_ns);
+                &mut self.rtc
+            }
+            DeviceId::Com1 => {
+                self.com[0].advance_to(now_ns);
+                &mut self.com[0]
+            }
+            DeviceId::Com2 => {
+                self.com[1].advance_to(now_ns);
+                &mut self.com[1]
+            }
+            DeviceId::Keyboard => {
+                self.keyboard.advance_to(now_ns);
+                &mut self.keyboard
+            }
+            DeviceId::Port92 => &mut self.port92,
+            DeviceId::Vga => {
+                self.vga.advance_to(now_ns);
+                &mut self.vga
+            }
         })
     }
 
-    pub fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        match self.device(port) {
+    pub fn read(&mut self, port: u16, size: IoSize, now_ns: u64) -> u32 {
+        match self.device(port, now_ns) {
             Some(dev) => dev.read(port, size),
             None => all_ones(size),
         }
     }
 
-    pub fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        if let Some(dev) = self.device(port) {
+    pub fn write(&mut self, port: u16, size: IoSize, value: u32, now_ns: u64) {
+        if let Some(dev) = self.device(port, now_ns) {
             dev.write(port, size, value);
         }
+    }
+
+    /// Brings every timed device to `now_ns`.
+    pub fn advance_to(&mut self, now_ns: u64) {
+        self.pit.advance_to(now_ns);
+        self.rtc.advance_to(now_ns);
+        for u in &mut self.com {
+            u.advance_to(now_ns);
+        }
+        self.keyboard.advance_to(now_ns);
+        self.vga.advance_to(now_ns);
+    }
+
+    /// The earliest time at which a timed device changes on its own.
+    pub fn next_event_ns(&self) -> Option<u64> {
+        [
+            self.pit.next_event_ns(),
+            self.rtc.next_event_ns(),
+            self.com[0].next_event_ns(),
+            self.com[1].next_event_ns(),
+            self.keyboard.next_event_ns(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Feeds the devices' interrupt outputs to the PIC, wired as on a PC/AT.
+    pub fn route_irqs(&mut self, fpu_error: bool) {
+        let lines = [
+            (0, self.pit.irq0_level()),
+            (1, self.keyboard.irq1_level()),
+            (3, self.com[1].irq_level()),
+            (4, self.com[0].irq_level()),
+            (8, self.rtc.irq_level()),
+            (13, fpu_error),
+        ];
+        for (line, level) in lines {
+            self.pic.set_irq(line, level);
+        }
+    }
+
+    /// True when the keyboard controller and port 0x92 both leave A20 enabled
+    /// (either one can enable it).
+    pub fn a20_enabled(&self) -> bool {
+        self.keyboard.a20_enabled() || self.port92.a20_enabled()
+    }
+
+    /// True (once) when the guest asked for a reset through the keyboard
+    /// controller or port 0x92.
+    pub fn take_reset_request(&mut self) -> bool {
+        let kbd = self.keyboard.take_reset_request();
+        self.port92.take_reset_request() || kbd
     }
 
     /// Resets every device to its power-on state (mappings stay).
     pub fn reset(&mut self) {
         self.debugcon.reset();
+        self.seabios_debug.reset();
         self.exit.reset();
         self.post.reset();
+        self.pic.reset();
+        self.pit.reset();
+        self.rtc.reset();
+        for u in &mut self.com {
+            u.reset();
+        }
+        self.keyboard.reset();
+        self.port92.reset();
+        self.vga.reset();
     }
 }

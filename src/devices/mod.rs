@@ -32,11 +32,6 @@ pub use rtc::{Rtc, RTC_PORTS};
 pub use uart::{Uart, COM1_BASE, COM2_BASE};
 pub use vga::{cp437_char, Vga, TEXT_COLS, TEXT_ROWS, VGA_TEXT_BASE, VGA_TEXT_SIZE};
 
-/// The ports the POST-code device decodes.
-pub fn post_code_ports() -> [u16; 2] {
-    POST_PORTS
-}
-
 /// A device on the I/O port bus.
 pub trait PortDevice {
     /// Reads `size` bytes from `port`, which lies in one of the device's ranges.

@@ -1,5 +1,7 @@
 //! What a machine is built from: the settings fixed while it is off.
 
+use super::clock::DEFAULT_IPS;
+use crate::cpu::Model;
 use crate::devices::DEFAULT_EXIT_PORT;
 use std::fmt;
 use std::str::FromStr;
@@ -16,6 +18,13 @@ impl CpuModel {
     pub fn name(self) -> &'static str {
         match self {
             CpuModel::I386 => "i386",
+        }
+    }
+
+    /// The interpreter's model for this CPU.
+    pub fn cpu_model(self) -> Model {
+        match self {
+            CpuModel::I386 => Model::I386,
         }
     }
 }
@@ -44,7 +53,14 @@ pub struct MachineConfig {
     pub ram_size: u64,
     pub cpu_model: CpuModel,
     pub exit_port: u16,
+    /// Instructions per virtual second (the virtual clock's rate).
+    pub ips: u64,
+    /// The RTC's time at power-on, in Unix seconds (fixed, for reproducible runs).
+    pub rtc_start: i64,
 }
+
+/// 2025-01-01 00:00:00 UTC: the RTC's default time at power-on.
+pub const DEFAULT_RTC_START: i64 = 1_735_689_600;
 
 impl Default for MachineConfig {
     fn default() -> Self {
@@ -52,6 +68,8 @@ impl Default for MachineConfig {
             ram_size: 16 << 20,
             cpu_model: CpuModel::I386,
             exit_port: DEFAULT_EXIT_PORT,
+            ips: DEFAULT_IPS,
+            rtc_start: DEFAULT_RTC_START,
         }
     }
 }

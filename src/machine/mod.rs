@@ -1,19 +1,24 @@
-//! The PC board: the CPU wired to guest memory and the I/O port bus, the run
-//! loop that executes instructions and reports why it stopped, and the image
-//! loaders. `machine/` knows nothing of lifecycle states, properties or Lua;
-//! those belong to `control/`.
+//! The PC/AT board: the CPU wired to guest memory and the I/O port bus, the
+//! virtual clock, the run loop that executes instructions, delivers
+//! interrupts and reports why it stopped, and the image loaders. `machine/`
+//! knows nothing of lifecycle states, properties or Lua; those belong to
+//! `control/`.
 
 mod board;
+pub mod clock;
 mod config;
 pub mod loader;
 mod run;
+mod serial;
 
 pub use board::Board;
+pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
 pub use run::{HaltReason, RunExit};
+pub use serial::SerialLog;
 
 use crate::cpu::Cpu;
-use crate::devices::DeviceId;
+use crate::devices::{DeviceId, IoBus, VGA_TEXT_BASE, VGA_TEXT_SIZE};
 use crate::mem::{GuestMemory, MemError};
 
 /// A CPU on a board, with the count of instructions it has retired.
@@ -21,29 +26,66 @@ use crate::mem::{GuestMemory, MemError};
 pub struct Machine {
     pub cpu: Cpu,
     pub board: Board,
-    /// Instructions retired since power-on (a REP string instruction counts once).
+    /// Instructions retired since power-on or reset (a REP string instruction counts once).
     pub icount: u64,
+    /// What the guest wrote to COM1 and COM2.
+    pub serial: [SerialLog; 2],
+    /// The PIC is asking for an interrupt (refreshed whenever devices are polled).
+    intr: bool,
+    /// The clock tick at which a device next changes on its own.
+    next_event_tick: Option<u64>,
 }
+
+/// The PC/AT port map.
+const PORTS: &[(u16, u16, DeviceId)] = &[
+    (0x20, 0x21, DeviceId::Pic),
+    (0xA0, 0xA1, DeviceId::Pic),
+    (0x4D0, 0x4D1, DeviceId::Pic),
+    (0x40, 0x43, DeviceId::Pit),
+    (0x61, 0x61, DeviceId::Pit),
+    (0x60, 0x60, DeviceId::Keyboard),
+    (0x64, 0x64, DeviceId::Keyboard),
+    (0x70, 0x71, DeviceId::Rtc),
+    (0x80, 0x80, DeviceId::PostCode),
+    (0x190, 0x190, DeviceId::PostCode),
+    (0x92, 0x92, DeviceId::Port92),
+    (0xE9, 0xE9, DeviceId::DebugCon),
+    (0x402, 0x402, DeviceId::SeabiosDebug),
+    (0x3F8, 0x3FF, DeviceId::Com1),
+    (0x2F8, 0x2FF, DeviceId::Com2),
+    (0x3B4, 0x3B5, DeviceId::Vga),
+    (0x3BA, 0x3BA, DeviceId::Vga),
+    (0x3C0, 0x3CF, DeviceId::Vga),
+    (0x3D4, 0x3D5, DeviceId::Vga),
+    (0x3DA, 0x3DA, DeviceId::Vga),
+];
 
 impl Machine {
     /// Builds the board described by `config`, in its power-on state.
     pub fn new(config: &MachineConfig) -> Result<Machine, MemError> {
-        let mut board = Board {
-            mem: GuestMemory::new(config.ram_size)?,
-            io: Default::default(),
-        };
-        board.io.map(0xE9..=0xE9, DeviceId::DebugCon);
-        for port in crate::devices::post_code_ports() {
-            board.io.map(port..=port, DeviceId::PostCode);
+        let mut io = IoBus::new();
+        for &(first, last, dev) in PORTS {
+            io.map(first..=last, dev);
         }
-        board
-            .io
-            .map(config.exit_port..=config.exit_port, DeviceId::ExitPort);
-        Ok(Machine {
+        io.map(config.exit_port..=config.exit_port, DeviceId::ExitPort);
+        io.rtc = crate::devices::Rtc::new(config.rtc_start);
+        io.rtc.set_memory_size(config.ram_size);
+        let board = Board::new(
+            GuestMemory::new(config.ram_size)?,
+            io,
+            VirtualClock::new(config.ips),
+        );
+        let mut m = Machine {
             cpu: Cpu::new(),
             board,
             icount: 0,
-        })
+            serial: Default::default(),
+            intr: false,
+            next_event_tick: None,
+        };
+        m.cpu.set_model(config.cpu_model.cpu_model());
+        m.sync();
+        Ok(m)
     }
 
     /// Moves the exit port to `port`.
@@ -52,10 +94,63 @@ impl Machine {
         self.board.io.map(port..=port, DeviceId::ExitPort);
     }
 
-    /// The RESET line: CPU and devices to their power-on state, RAM kept.
+    /// The RESET line: CPU and devices to their power-on state; RAM, the
+    /// clock and the serial logs are kept.
     pub fn reset(&mut self) {
+        let model = self.cpu.model();
         self.cpu.reset();
+        self.cpu.set_model(model);
         self.board.io.reset();
         self.icount = 0;
+        self.sync();
+    }
+
+    /// Virtual nanoseconds since power-on.
+    pub fn now_ns(&self) -> u64 {
+        self.board.clock.now_ns()
+    }
+
+    /// The VGA text screen as lines (80x25, trailing spaces trimmed).
+    pub fn screen_text(&self) -> Vec<String> {
+        let mut vram = vec![0u8; VGA_TEXT_SIZE];
+        // The text buffer lies in RAM on every supported RAM size (64K and up
+        // covers 0xB8000 only from 1M; below that the screen reads as blank).
+        if self
+            .board
+            .mem
+            .read_bytes(u64::from(VGA_TEXT_BASE), &mut vram)
+            .is_err()
+        {
+            vram.fill(0);
+        }
+        self.board.io.vga.text_lines(&vram)
+    }
+
+    /// Polls the devices at the current virtual time: routes their interrupt
+    /// lines to the PIC, updates A20, collects serial output, schedules the
+    /// next device event, and reports an exit or reset the guest asked for.
+    fn sync(&mut self) -> Option<HaltReason> {
+        let now = self.board.clock.now_ns();
+        let io = &mut self.board.io;
+        io.advance_to(now);
+        io.route_irqs(false);
+        self.intr = io.pic.intr();
+        for (log, uart) in self.serial.iter_mut().zip(io.com.iter_mut()) {
+            let out = uart.take_output();
+            if !out.is_empty() {
+                log.push(&out);
+            }
+        }
+        let next = io.next_event_ns();
+        let exit = io.exit.take_request();
+        let reset = io.take_reset_request();
+        let a20 = io.a20_enabled();
+        self.board.set_a20(a20);
+        self.next_event_tick = next.map(|ns| self.board.clock.tick_at_ns(ns));
+        match (exit, reset) {
+            (Some(status), _) => Some(HaltReason::Exit(status)),
+            (None, true) => Some(HaltReason::Reset),
+            _ => None,
+        }
     }
 }

@@ -31,6 +31,8 @@ const METHODS: &[&str] = &[
     "load_raw",
     "load_rom",
     "load_boot_sector",
+    "load_linux",
+    "load_multiboot",
     "properties",
     "actions",
     "help",
@@ -45,6 +47,10 @@ const METHODS: &[&str] = &[
     "mem.dump",
     "debugcon.text",
     "debugcon.clear",
+    "serial.read",
+    "serial.text",
+    "serial.write",
+    "screen.text",
 ];
 
 type Reply = Result<Vec<LuaValue>, String>;
@@ -159,6 +165,68 @@ fn load_raw(vm: &mut Vm, spec: &LuaValue) -> Reply {
     none()
 }
 
+fn optional_string(v: &LuaValue, what: &str) -> ArgResult<Option<String>> {
+    if v.is_nil() {
+        Ok(None)
+    } else {
+        to_string(v, what).map(Some)
+    }
+}
+
+fn load_linux(vm: &mut Vm, spec: &LuaValue) -> Reply {
+    let opts = options(spec, "load_linux", &["kernel", "initrd", "cmdline"])?;
+    let kernel = to_string(&option(&opts, "kernel"), "load_linux: kernel")?;
+    let initrd = optional_string(&option(&opts, "initrd"), "load_linux: initrd")?;
+    let cmdline =
+        optional_string(&option(&opts, "cmdline"), "load_linux: cmdline")?.unwrap_or_default();
+    vm.load_linux(
+        Path::new(&kernel),
+        initrd.as_deref().map(Path::new),
+        &cmdline,
+    )
+    .map_err(err)?;
+    none()
+}
+
+fn load_multiboot(vm: &mut Vm, spec: &LuaValue) -> Reply {
+    let opts = options(spec, "load_multiboot", &["kernel", "cmdline", "modules"])?;
+    let kernel = to_string(&option(&opts, "kernel"), "load_multiboot: kernel")?;
+    let cmdline =
+        optional_string(&option(&opts, "cmdline"), "load_multiboot: cmdline")?.unwrap_or_default();
+    let mut modules = Vec::new();
+    match option(&opts, "modules") {
+        LuaValue::Nil => {}
+        LuaValue::Table(list) => {
+            for (i, m) in list.sequence_values::<LuaValue>().enumerate() {
+                let what = format!("load_multiboot: modules[{}]", i + 1);
+                let m = m.map_err(err)?;
+                let (path, line) = match &m {
+                    LuaValue::String(_) => (to_string(&m, &what)?, None),
+                    LuaValue::Table(_) => {
+                        let o = options(&m, &what, &["path", "cmdline"])?;
+                        let path = to_string(&option(&o, "path"), &format!("{what}.path"))?;
+                        (
+                            path,
+                            optional_string(&option(&o, "cmdline"), &format!("{what}.cmdline"))?,
+                        )
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{what} must be a path or a {{ path =, cmdline = }} table"
+                        ))
+                    }
+                };
+                let line = line.unwrap_or_else(|| path.clone());
+                modules.push((std::path::PathBuf::from(path), line));
+            }
+        }
+        _ => return Err("load_multiboot: modules must be a list".into()),
+    }
+    vm.load_multiboot(Path::new(&kernel), &cmdline, &modules)
+        .map_err(err)?;
+    none()
+}
+
 /// Executes the method `name` on `vm`.
 fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
     let a = |i| arg(args, i);
@@ -227,6 +295,20 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             vm.mem_dump(addr(0)?, to_u64(a(1), "len")?, Path::new(&path))
                 .map_err(err)
                 .and_then(|_| none())
+        }
+        "load_linux" => load_linux(vm, a(0)),
+        "load_multiboot" => load_multiboot(vm, a(0)),
+        "serial.read" => string(lua, vm.serial_read().map_err(err)?),
+        "serial.text" => string(lua, vm.serial_text().map_err(err)?),
+        "serial.write" => {
+            let data = to_bytes(a(0), "data")?;
+            vm.serial_write(&data).map_err(err).and_then(|_| none())
+        }
+        "screen.text" => {
+            let lines = vm.screen_text().map_err(err)?;
+            Ok(vec![LuaValue::Table(
+                lua.create_sequence_from(lines).map_err(err)?,
+            )])
         }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
