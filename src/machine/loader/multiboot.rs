@@ -263,7 +263,7 @@ impl MultibootImage {
         let put = |area: &mut Vec<u8>, bytes: &[u8]| {
             let at = INFO_ADDR + area.len() as u32;
             area.extend_from_slice(bytes);
-            while area.len() % 4 != 0 {
+            while !area.len().is_multiple_of(4) {
                 area.push(0);
             }
             at
