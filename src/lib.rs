@@ -5,6 +5,7 @@
 //! memory), `devices`, `machine` (the board and loaders), `control` (the one
 //! control API), and the front ends `script` (Lua). Arrows point down only.
 
+pub mod cli;
 pub mod control;
 pub mod cpu;
 pub mod devices;

@@ -35,6 +35,20 @@ with its Lua traceback and the exit status is 1; os.exit(n) sets the status."
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Boot a machine without a script, with options QEMU users know
+    #[command(
+        long_about = "Boot a machine without a script. With --serial stdio (the default) the terminal is the \
+guest's serial console: Ctrl-A X quits. The exit status is the guest's exit-port status when it \
+leaves that way, 1 after a triple fault, otherwise 0.",
+        after_help = "Example: moon86 boot --kernel vmlinuz --initrd initrd.img --append console=ttyS0"
+    )]
+    Boot {
+        #[command(flatten)]
+        options: Box<moon86::cli::BootOptions>,
+        /// Stop after this many instructions
+        #[arg(long, value_name = "N")]
+        instructions: Option<u64>,
+    },
     /// Print the Lua API reference (Markdown), generated from the property and action tables
     Doc,
 }
@@ -43,6 +57,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { script, args } => match moon86::script::run_file(&script, &args) {
+            Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!("moon86: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Boot {
+            options,
+            instructions,
+        } => match moon86::cli::boot(&options, instructions) {
             Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),
             Err(e) => {
                 eprintln!("moon86: {e}");

@@ -179,3 +179,108 @@ fn doc_prints_the_reference() {
     assert!(out.status.success());
     assert!(text(&out.stdout).starts_with("# moon86 Lua API reference"));
 }
+
+#[test]
+fn boot_runs_a_boot_sector_to_its_exit_status() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = moon86(
+        &[
+            "boot",
+            "--boot-sector",
+            "guests/hello/boot.bin",
+            "--serial",
+            "none",
+        ],
+        here,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the guest's exit status (0 << 1) | 1"
+    );
+    assert_eq!(text(&out.stdout), "Hello from moon86!\r\n");
+    assert!(text(&out.stderr).contains("exit port written, exit status 1"));
+}
+
+#[test]
+fn boot_writes_serial_to_a_file_and_stops_on_an_instruction_limit() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Scratch::new("bootfile", &[]);
+    let log = dir.0.join("serial.log");
+    let serial = format!("file:{}", log.display());
+    let out = moon86(
+        &[
+            "boot",
+            "--boot-sector",
+            "guests/board/pcat.bin",
+            "--serial",
+            &serial,
+            "--instructions",
+            "5000",
+        ],
+        here,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("stopped after 5000 instructions"));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.starts_with("ok timer: 10 interrupts\n"), "{logged}");
+}
+
+#[test]
+fn boot_refuses_bad_options_clearly() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (args, message) in [
+        (vec!["boot", "--serial", "none"], "nothing to boot"),
+        (
+            vec!["boot", "--kernel", "guests/hello/boot.bin"],
+            "neither a Linux bzImage nor a Multiboot kernel",
+        ),
+        (
+            vec![
+                "boot",
+                "-m",
+                "16Q",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "bad size '16Q'",
+        ),
+        (
+            vec![
+                "boot",
+                "--set",
+                "cpu.eaz=1",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "did you mean 'cpu.eax'",
+        ),
+        (
+            vec![
+                "boot",
+                "--set",
+                "novalue",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "expected PROPERTY=VALUE",
+        ),
+        (
+            vec!["boot", "--kernel", "/no/such/kernel"],
+            "cannot read '/no/such/kernel'",
+        ),
+        (
+            vec!["boot", "--serial", "tty9", "--boot-sector", "x"],
+            "is not stdio, none or file:PATH",
+        ),
+    ] {
+        let out = moon86(&args, here);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(message),
+            "{args:?}: expected {message:?} in:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -1,0 +1,124 @@
+//! `moon86 boot`: run a machine without a script. The loop runs the VM in
+//! short slices; between slices it forwards the terminal's input to COM1,
+//! streams serial and debug-console output to files when asked, and, when a
+//! person is at the terminal, paces execution so virtual time does not run
+//! ahead of the wall clock (the guest's clock stays exact either way).
+
+use super::boot_options::{BootError, BootOptions, Output};
+use super::console::{Console, ConsoleEvent};
+use crate::control::{Value, Vm};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Instructions per slice between looks at the terminal.
+const SLICE: u64 = 200_000;
+
+fn append(file: &mut Option<std::fs::File>, data: &[u8]) {
+    if let Some(f) = file {
+        // A full disk must not kill the guest; the data stays in the VM's log.
+        let _ = f.write_all(data);
+    }
+}
+
+fn open_output(target: &Output) -> Result<Option<std::fs::File>, BootError> {
+    match target {
+        Output::File(path) => {
+            std::fs::File::create(path)
+                .map(Some)
+                .map_err(|source| BootError::Read {
+                    path: path.clone(),
+                    source,
+                })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Boots the machine `opts` describes and runs it until the guest stops, the
+/// person quits, or `limit` instructions have run. Returns the process exit
+/// status: the guest's exit-port status, 1 after a triple fault, else 0.
+pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
+    let mut vm: Vm = opts.build()?;
+    let mut serial_file = open_output(&opts.serial)?;
+    let mut debugcon_file = open_output(&opts.debugcon)?;
+    let mut debugcon_seen = 0usize;
+    let mut console = (opts.serial == Output::Stdio).then(Console::open);
+    let mut input_open = console.is_some();
+    let start = Instant::now();
+    let status = loop {
+        let left = limit.map(|l| l.saturating_sub(icount(&vm)));
+        if left == Some(0) {
+            eprint!(
+                "\r\nmoon86: stopped after {} instructions (--instructions)\r\n",
+                icount(&vm)
+            );
+            break 0;
+        }
+        let why = vm.run(Some(left.unwrap_or(SLICE).min(SLICE)))?;
+        if serial_file.is_some() {
+            append(&mut serial_file, &vm.serial_read()?);
+        }
+        if debugcon_file.is_some() {
+            let text = vm.debugcon_text()?;
+            append(
+                &mut debugcon_file,
+                &text.as_bytes()[debugcon_seen.min(text.len())..],
+            );
+            debugcon_seen = text.len();
+        }
+        if let Some(c) = console.as_mut() {
+            match c.poll() {
+                Some(ConsoleEvent::Input(bytes)) => vm.serial_write(&bytes)?,
+                Some(ConsoleEvent::Quit) => {
+                    eprint!("\r\nmoon86: quit\r\n");
+                    break 0;
+                }
+                Some(ConsoleEvent::Closed) => input_open = false,
+                None => {}
+            }
+        }
+        let interactive = console.as_ref().is_some_and(|c| c.interactive());
+        match why.name() {
+            "budget" => {
+                if interactive {
+                    pace(&vm, start);
+                }
+            }
+            "idle" if input_open => std::thread::sleep(Duration::from_millis(10)),
+            "idle" => {
+                eprint!("\r\nmoon86: the guest is idle (HLT with interrupts enabled) and nothing can wake it\r\n");
+                break 0;
+            }
+            _ => {
+                let reason = vm.halt_reason().map(|r| r.to_string()).unwrap_or_default();
+                eprint!("\r\nmoon86: the guest stopped: {reason}\r\n");
+                break match vm.exit_code() {
+                    Some(code) => (code & 0xFF) as i32,
+                    None if why.name() == "shutdown" => 1,
+                    None => 0,
+                };
+            }
+        }
+    };
+    let _ = std::io::stdout().flush();
+    Ok(status)
+}
+
+fn icount(vm: &Vm) -> u64 {
+    match vm.get("icount") {
+        Ok(Value::Int(n)) => n as u64,
+        _ => 0,
+    }
+}
+
+/// Sleeps while virtual time is ahead of the wall clock.
+fn pace(vm: &Vm, start: Instant) {
+    let Ok(Value::Int(virtual_ns)) = vm.get("clock") else {
+        return;
+    };
+    let wall = start.elapsed();
+    let ahead = Duration::from_nanos(virtual_ns as u64).saturating_sub(wall);
+    if ahead > Duration::from_millis(20) {
+        std::thread::sleep(ahead.min(Duration::from_millis(100)));
+    }
+}

@@ -1,0 +1,153 @@
+//! The options that describe a machine to boot, in the spelling QEMU users
+//! know (`-m`, `--kernel`, `--initrd`, `--append`, `--serial stdio`), parsed
+//! once by clap and turned into a configured, powered-on `Vm`.
+
+use crate::control::{ControlError, Value, Vm};
+use crate::machine::loader::{detect_kernel, KernelFormat};
+use crate::machine::MachineConfig;
+use std::path::PathBuf;
+use std::str::FromStr;
+use thiserror::Error;
+
+/// Where a character device's output goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The terminal (for the serial port also its input).
+    Stdio,
+    /// Nowhere.
+    None,
+    /// Appended to a file as it arrives.
+    File(PathBuf),
+}
+
+impl FromStr for Output {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "stdio" => Ok(Output::Stdio),
+            "none" | "null" => Ok(Output::None),
+            _ => match s.strip_prefix("file:") {
+                Some(p) if !p.is_empty() => Ok(Output::File(PathBuf::from(p))),
+                _ => Err(format!("'{s}' is not stdio, none or file:PATH")),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum BootError {
+    #[error("nothing to boot: give --kernel, --boot-sector or --rom")]
+    NothingToBoot,
+    #[error("--set {0}: expected PROPERTY=VALUE")]
+    BadSet(String),
+    #[error("'{}': neither a Linux bzImage nor a Multiboot kernel", .0.display())]
+    UnknownKernel(PathBuf),
+    #[error("cannot read '{}': {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Control(#[from] ControlError),
+}
+
+/// A machine to boot, as the command line describes it.
+#[derive(clap::Args, Clone, Debug)]
+pub struct BootOptions {
+    /// Guest RAM size, e.g. 64M or 1G
+    #[arg(short = 'm', long = "ram", value_name = "SIZE", default_value = "128M")]
+    pub ram: String,
+    /// A kernel: a Linux bzImage or a Multiboot ELF (detected from its contents)
+    #[arg(long, value_name = "FILE")]
+    pub kernel: Option<PathBuf>,
+    /// Linux: the initial RAM disk. Multiboot: modules, comma-separated, each "PATH [ARGS]"
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    pub initrd: Option<String>,
+    /// The kernel command line
+    #[arg(long, value_name = "CMDLINE", requires = "kernel")]
+    pub append: Option<String>,
+    /// A 512-byte boot sector, entered at 0000:7C00
+    #[arg(long, value_name = "FILE", conflicts_with = "kernel")]
+    pub boot_sector: Option<PathBuf>,
+    /// A firmware ROM (BIOS), entered at the reset vector
+    #[arg(long, value_name = "FILE")]
+    pub rom: Option<PathBuf>,
+    /// COM1: stdio (the terminal is the guest's console), none, or file:PATH
+    #[arg(long, value_name = "TARGET", default_value = "stdio")]
+    pub serial: Output,
+    /// The debug console (port 0xE9): stdio, none or file:PATH
+    #[arg(long, value_name = "TARGET", default_value = "stdio")]
+    pub debugcon: Output,
+    /// CPU model (see `moon86 doc`, property cpu_model)
+    #[arg(long, value_name = "MODEL")]
+    pub cpu: Option<String>,
+    /// Set any property before power-on, e.g. --set ips=50000000 (repeatable)
+    #[arg(long = "set", value_name = "PROP=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl BootOptions {
+    /// Builds the machine, loads what is to be booted and powers it on.
+    pub fn build(&self) -> Result<Vm, BootError> {
+        let mut vm = Vm::new(MachineConfig::default())?;
+        vm.set("ram_size", Value::Str(self.ram.clone()))?;
+        if let Some(cpu) = &self.cpu {
+            vm.set("cpu_model", Value::Str(cpu.clone()))?;
+        }
+        for s in &self.set {
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| BootError::BadSet(s.clone()))?;
+            vm.set(k.trim(), Value::Str(v.trim().to_string()))?;
+        }
+        if self.kernel.is_none() && self.boot_sector.is_none() && self.rom.is_none() {
+            return Err(BootError::NothingToBoot);
+        }
+        if let Some(rom) = &self.rom {
+            vm.load_rom(rom)?;
+        }
+        if let Some(bs) = &self.boot_sector {
+            vm.load_boot_sector(bs)?;
+        }
+        if let Some(kernel) = &self.kernel {
+            self.load_kernel(&mut vm, kernel)?;
+        }
+        vm.set("debugcon.echo", Value::Bool(self.debugcon == Output::Stdio))?;
+        vm.set("serial.echo", Value::Bool(self.serial == Output::Stdio))?;
+        vm.power_on()?;
+        Ok(vm)
+    }
+
+    fn load_kernel(&self, vm: &mut Vm, kernel: &PathBuf) -> Result<(), BootError> {
+        let mut head = vec![0u8; 8192];
+        let n = std::fs::File::open(kernel)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|source| BootError::Read {
+                path: kernel.clone(),
+                source,
+            })?;
+        let cmdline = self.append.clone().unwrap_or_default();
+        match detect_kernel(&head[..n]) {
+            Some(KernelFormat::Linux) => {
+                let initrd = self.initrd.as_ref().map(PathBuf::from);
+                vm.load_linux(kernel, initrd.as_deref(), &cmdline)?;
+            }
+            Some(KernelFormat::Multiboot) => {
+                let modules: Vec<(PathBuf, String)> = self
+                    .initrd
+                    .iter()
+                    .flat_map(|list| list.split(','))
+                    .map(|m| m.trim())
+                    .filter(|m| !m.is_empty())
+                    .map(|m| {
+                        let path = m.split_whitespace().next().unwrap_or(m);
+                        (PathBuf::from(path), m.to_string())
+                    })
+                    .collect();
+                vm.load_multiboot(kernel, &cmdline, &modules)?;
+            }
+            None => return Err(BootError::UnknownKernel(kernel.clone())),
+        }
+        Ok(())
+    }
+}
