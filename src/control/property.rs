@@ -316,6 +316,7 @@ impl Vm {
                 };
                 let model: CpuModel = s.parse().map_err(bad)?;
                 self.config_mut().cpu_model = model;
+                self.machine_mut()?.cpu.set_model(model.cpu_model());
             }
             Target::ExitPort => self.set_exit_port(int as u16)?,
             Target::DebugconEcho => {
