@@ -182,6 +182,7 @@ impl MultibootImage {
             ));
         }
         let mut segments = Vec::new();
+        let mut entry_phys = None;
         for i in 0..phnum {
             let ph = phoff + i * phentsize;
             let field = |o| {
@@ -192,7 +193,13 @@ impl MultibootImage {
             if field(0)? != 1 {
                 continue; // not PT_LOAD
             }
-            let (offset, paddr, filesz, memsz) = (field(4)?, field(12)?, field(16)?, field(20)?);
+            let (offset, vaddr, paddr) = (field(4)?, field(8)?, field(12)?);
+            let (filesz, memsz) = (field(16)?, field(20)?);
+            // Like GRUB: an entry point given as a virtual address inside a
+            // segment is translated to that segment's physical address.
+            if entry.wrapping_sub(vaddr) < memsz {
+                entry_phys.get_or_insert(paddr.wrapping_add(entry - vaddr));
+            }
             let end = u64::from(offset) + u64::from(filesz);
             if end > data.len() as u64 {
                 return Err(format!(
@@ -212,7 +219,7 @@ impl MultibootImage {
         if segments.is_empty() {
             return Err("the ELF file has no loadable segments".into());
         }
-        Ok((segments, entry))
+        Ok((segments, entry_phys.unwrap_or(entry)))
     }
 
     fn kernel_end(&self) -> u64 {
@@ -385,6 +392,15 @@ mod tests {
         assert_eq!(img.kernel_end(), 0x10_0000 + 128);
         let info = img.info(16 << 20).unwrap();
         assert_eq!(u32_at(&info, 8), Some((15 << 20) / 1024));
+    }
+
+    #[test]
+    fn a_virtual_entry_point_is_translated_to_physical() {
+        let mut d = elf(&[0u8; 64], 3);
+        d[24..28].copy_from_slice(&0xC010_0010u32.to_le_bytes()); // e_entry (virtual)
+        d[52 + 8..52 + 12].copy_from_slice(&0xC010_0000u32.to_le_bytes()); // p_vaddr
+        let img = MultibootImage::parse(Path::new("k"), &d, "", vec![]).unwrap();
+        assert_eq!(img.entry, 0x10_0010);
     }
 
     #[test]
