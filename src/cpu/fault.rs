@@ -92,9 +92,7 @@ impl Fault {
         use Class::*;
         match (self.class(), second.class()) {
             (DoubleFault, _) => None,
-            (Contributory, Contributory) | (PageFault, Contributory | PageFault) => {
-                Some(Fault::Df)
-            }
+            (Contributory, Contributory) | (PageFault, Contributory | PageFault) => Some(Fault::Df),
             _ => Some(second),
         }
     }

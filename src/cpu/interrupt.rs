@@ -249,7 +249,8 @@ impl Cpu {
         let total = u32::from(bytes) * frame.n as u32;
         let top = esp.wrapping_sub(total) & mask;
         let user = cpl == 3;
-        for i in 0..frame.n as u32 {
+        // In push order: the highest address first.
+        for i in (0..frame.n as u32).rev() {
             let off = top.wrapping_add(i * u32::from(bytes)) & mask;
             if !within_limit(ss, off, u32::from(bytes)) {
                 return Err(Fault::Ss(ss_code));

@@ -31,7 +31,6 @@ mod tlb;
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
 
-
 use crate::x86;
 use exec::Flow;
 use flags::{TF, VM};
@@ -347,11 +346,7 @@ impl Cpu {
     /// Fetches and decodes the instruction at CS:`eip`. The bytes on a
     /// second page are translated only when the instruction needs them;
     /// running past CS's limit or over 15 bytes is #GP(0).
-    fn fetch_decode<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        eip: u32,
-    ) -> Result<x86::Insn, Fault> {
+    fn fetch_decode<B: Bus + ?Sized>(&mut self, bus: &mut B, eip: u32) -> Result<x86::Insn, Fault> {
         let mut buf = [0u8; x86::MAX_INSN_LEN];
         let user = self.user();
         let cs = self.segs[SegReg::Cs as usize];
@@ -359,13 +354,18 @@ impl Cpu {
         let paging = self.paging_on();
         let mut second = false;
         loop {
-            let (n, at_page) = fetch(bus, &cs, code32, paging, eip, &mut buf, second, |bus, lin| {
-                self.translate(bus, lin, false, user)
-            })?;
+            let (n, at_page) = fetch(
+                bus,
+                &cs,
+                code32,
+                paging,
+                eip,
+                &mut buf,
+                second,
+                |bus, lin| self.translate(bus, lin, false, user),
+            )?;
             match x86::decode(&buf[..n], code32) {
-                Ok(insn) if self.model == Model::I286 && insn.len > 10 => {
-                    return Err(Fault::Gp(0))
-                }
+                Ok(insn) if self.model == Model::I286 && insn.len > 10 => return Err(Fault::Gp(0)),
                 Ok(insn) => return Ok(insn),
                 Err(x86::DecodeError::Truncated) if at_page && !second => second = true,
                 Err(_) => return Err(Fault::Gp(0)),
@@ -432,10 +432,19 @@ impl Cpu {
         let mut buf = [0u8; x86::MAX_INSN_LEN];
         let cs = self.segs[SegReg::Cs as usize];
         let code32 = self.code32();
-        let fetched = fetch(bus, &cs, code32, self.paging_on(), self.eip, &mut buf, true, |bus, lin| {
-            self.peek_physical(bus, lin)
-                .ok_or(Fault::Pf { addr: lin, code: 0 })
-        });
+        let fetched = fetch(
+            bus,
+            &cs,
+            code32,
+            self.paging_on(),
+            self.eip,
+            &mut buf,
+            true,
+            |bus, lin| {
+                self.peek_physical(bus, lin)
+                    .ok_or(Fault::Pf { addr: lin, code: 0 })
+            },
+        );
         let n = fetched.map_or(0, |(n, _)| n);
         x86::disassemble(&buf[..n], code32).0
     }
@@ -486,7 +495,6 @@ impl Cpu {
     pub fn flush_tlb_all(&mut self) {
         self.flush_tlb(false);
     }
-
 
     pub fn gpr(&self, r: Gpr) -> u32 {
         self.gpr[r as usize]
@@ -626,3 +634,5 @@ fn fetch<B: Bus + ?Sized>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pm;

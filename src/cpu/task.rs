@@ -6,7 +6,9 @@
 //! I/O permission bitmap that IN/OUT consult at CPL > IOPL and in V86 mode.
 
 use super::bus::Bus;
-use super::descriptor::{null_segment, v86_segment, Desc, LDT, TSS16, TSS16_BUSY, TSS32, TSS32_BUSY};
+use super::descriptor::{
+    null_segment, v86_segment, Desc, LDT, TSS16, TSS16_BUSY, TSS32, TSS32_BUSY,
+};
 use super::fault::Fault;
 use super::flags::{NT, VM};
 use super::paging::CR4_PGE;
@@ -134,7 +136,11 @@ impl Cpu {
             *s = rd(self, bus, lay.segs + i as u32 * u32::from(w), 2)? as u16;
         }
         let ldt = rd(self, bus, lay.ldt, 2)? as u16;
-        let cr3 = if new32 { Some(rd(self, bus, 0x1C, 4)?) } else { None };
+        let cr3 = if new32 {
+            Some(rd(self, bus, 0x1C, 4)?)
+        } else {
+            None
+        };
 
         // Save the old task.
         let old32 = self.tr.access & 0x08 != 0;
@@ -176,7 +182,10 @@ impl Cpu {
 
         // Load the new task: from here on faults belong to it.
         self.task_switched = true;
-        let nd = Desc { lo: d.lo, hi: new_hi };
+        let nd = Desc {
+            lo: d.lo,
+            hi: new_hi,
+        };
         self.tr = nd.segment(sel);
         if let Some(cr3) = cr3 {
             if self.paging_on() {

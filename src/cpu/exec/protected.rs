@@ -104,7 +104,11 @@ impl Cpu {
 
     /// The descriptor `sel` names, or `None` for a null selector or one
     /// outside its table (paging faults still fault).
-    fn probe_desc<B: Bus + ?Sized>(&mut self, bus: &mut B, sel: u16) -> Result<Option<Desc>, Fault> {
+    fn probe_desc<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        sel: u16,
+    ) -> Result<Option<Desc>, Fault> {
         if sel & 0xFFFC == 0 || self.desc_addr(sel).is_none() {
             return Ok(None);
         }
