@@ -76,7 +76,7 @@ impl Cpu {
         match self.model {
             super::Model::I686 => WRITABLE,
             super::Model::I486 => WRITABLE & !ID,
-            _ => WRITABLE,
+            _ => WRITABLE & !(AC | ID),
         }
     }
 
