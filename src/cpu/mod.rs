@@ -373,7 +373,8 @@ impl Cpu {
         }
     }
 
-    /// Delivers an external (hardware) interrupt through the IVT, waking a
+    /// Delivers an external (hardware) interrupt through the IVT (real mode)
+    /// or the IDT (protected and V86 mode, EXT set in error codes), waking a
     /// halted CPU. The caller checks IF and [`Cpu::interrupt_shadow`].
     pub fn interrupt<B: Bus + ?Sized>(&mut self, bus: &mut B, vector: u8) -> StepOutcome {
         if self.shutdown {
