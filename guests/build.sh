@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Rebuilds the guest programs moon86 ships (guests/*/*.S -> .bin) with GNU
-# binutils. With --check, builds into a temporary directory and fails if any
-# committed binary differs from what its source assembles to.
+# binutils, each linked at 0x7C00 as a flat binary: boot sectors pad
+# themselves to 512 bytes in their source, the CPU test guests under
+# cputest/ are of any size (loaded with load_raw) and share cputest/lib.inc
+# (`.include` looks in the source's directory). With --check, builds into a
+# temporary directory and fails if any committed binary differs from what
+# its source assembles to.
 set -euo pipefail
 cd "$(dirname "$0")"
 check=0
@@ -15,7 +19,7 @@ for src in */*.S; do
     name=${src%.S}
     obj="$tmp/$(basename "$name").o"
     out="$tmp/$(basename "$name").bin"
-    as --32 -o "$obj" "$src"
+    as --32 -I "$(dirname "$src")" -o "$obj" "$src"
     ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o "$out" "$obj"
     if [ $check = 1 ]; then
         if cmp -s "$out" "$name.bin"; then

@@ -1,11 +1,14 @@
-//! Guest exceptions as values ([`Fault`]) and their delivery through the
-//! real-mode interrupt vector table, including the double-fault and
-//! shutdown rules. Instruction semantics only *return* faults; this module
-//! is the one place that turns them into control transfers.
+//! Guest exceptions as values ([`Fault`]), their error codes and classes,
+//! and [`Cpu::raise`], the one place that turns a fault into a control
+//! transfer: it delivers through the IVT (real mode) or the IDT (protected
+//! and virtual-8086 mode, `interrupt.rs`), combining a fault raised while
+//! delivering another into a double fault, and a fault while delivering a
+//! double fault into shutdown, by the benign / contributory / page-fault
+//! classes of the SDM. Instruction semantics only *return* faults.
 
 use super::bus::Bus;
-use super::flags::{AC, IF, RF, TF};
-use super::{Cpu, SegReg, StepOutcome};
+use super::interrupt::Source;
+use super::{Cpu, StepOutcome};
 
 /// A guest exception raised by an instruction (a value, never a panic).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,12 +23,28 @@ pub enum Fault {
     Ud,
     /// #NM, device not available (vector 7).
     Nm,
-    /// #DF, double fault (vector 8).
+    /// #DF, double fault (vector 8, error code 0).
     Df,
+    /// #TS, invalid TSS with its error code (vector 10).
+    Ts(u16),
+    /// #NP, segment not present with its error code (vector 11).
+    Np(u16),
     /// #SS, stack-segment fault with its error code (vector 12).
     Ss(u16),
     /// #GP, general protection with its error code (vector 13).
     Gp(u16),
+    /// #PF, page fault (vector 14): the linear address (for CR2) and the
+    /// error code (bit 0 protection violation, bit 1 write, bit 2 user).
+    Pf { addr: u32, code: u16 },
+}
+
+/// How an exception combines with one raised while delivering it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Benign,
+    Contributory,
+    PageFault,
+    DoubleFault,
 }
 
 impl Fault {
@@ -38,71 +57,66 @@ impl Fault {
             Fault::Ud => 6,
             Fault::Nm => 7,
             Fault::Df => 8,
+            Fault::Ts(_) => 10,
+            Fault::Np(_) => 11,
             Fault::Ss(_) => 12,
             Fault::Gp(_) => 13,
+            Fault::Pf { .. } => 14,
         }
     }
 
-    /// Contributory exceptions combine into a double fault.
-    fn contributory(self) -> bool {
-        matches!(self, Fault::De | Fault::Ss(_) | Fault::Gp(_))
+    /// The error code protected mode pushes with this exception, if any.
+    pub fn error_code(self) -> Option<u16> {
+        match self {
+            Fault::Df => Some(0),
+            Fault::Ts(c) | Fault::Np(c) | Fault::Ss(c) | Fault::Gp(c) => Some(c),
+            Fault::Pf { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn class(self) -> Class {
+        match self {
+            Fault::De | Fault::Ts(_) | Fault::Np(_) | Fault::Ss(_) | Fault::Gp(_) => {
+                Class::Contributory
+            }
+            Fault::Pf { .. } => Class::PageFault,
+            Fault::Df => Class::DoubleFault,
+            _ => Class::Benign,
+        }
+    }
+
+    /// What to deliver when `second` is raised while delivering `self`:
+    /// `None` means shutdown.
+    fn combine(self, second: Fault) -> Option<Fault> {
+        use Class::*;
+        match (self.class(), second.class()) {
+            (DoubleFault, _) => None,
+            (Contributory, Contributory) | (PageFault, Contributory | PageFault) => Some(Fault::Df),
+            _ => Some(second),
+        }
     }
 }
 
 impl Cpu {
-    /// Transfers control through IVT entry `vector` as INT does: pushes
-    /// FLAGS, CS and `ret_ip`, clears IF and TF, loads CS:IP from the IVT.
-    /// On failure ESP is left as it was.
-    pub(crate) fn deliver_real<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        vector: u8,
-        ret_ip: u32,
-    ) -> Result<(), Fault> {
-        let off = u32::from(vector) * 4;
-        if off + 3 > self.idtr_limit {
-            return Err(Fault::Gp(u16::from(vector) * 8 + 2));
-        }
-        let entry = self.idtr_base.wrapping_add(off);
-        let new_ip = bus.read_u16(entry);
-        let new_cs = bus.read_u16(entry.wrapping_add(2));
-        let esp = self.gpr[4];
-        let flags = self.eflags();
-        let cs = self.segs[SegReg::Cs as usize].selector;
-        let pushed = self
-            .push(bus, 2, flags & 0xFFFF)
-            .and_then(|_| self.push(bus, 2, u32::from(cs)))
-            .and_then(|_| self.push(bus, 2, ret_ip & 0xFFFF));
-        if let Err(f) = pushed {
-            self.gpr[4] = esp;
-            return Err(f);
-        }
-        self.eflags &= !(IF | TF | AC | RF);
-        self.load_segment_real(SegReg::Cs, new_cs);
-        self.eip = u32::from(new_ip);
-        Ok(())
-    }
-
     /// Delivers an exception raised by the instruction at `self.eip` (for
     /// faults) or after it (for traps), escalating to a double fault and
-    /// to shutdown as the 386 does.
+    /// to shutdown.
     pub(crate) fn raise<B: Bus + ?Sized>(&mut self, bus: &mut B, first: Fault) -> StepOutcome {
         let mut current = first;
         // Benign -> contributory -> #DF -> shutdown: at most a few rounds.
         for _ in 0..4 {
+            if let Fault::Pf { addr, .. } = current {
+                self.cr2 = addr;
+            }
             let ret = self.eip;
-            match self.deliver_real(bus, current.vector(), ret) {
+            let code = current.error_code();
+            match self.deliver(bus, current.vector(), Source::Exception, code, ret) {
                 Ok(()) => return StepOutcome::Executed,
-                Err(second) => {
-                    if current == Fault::Df {
-                        break;
-                    }
-                    current = if current.contributory() && second.contributory() {
-                        Fault::Df
-                    } else {
-                        second
-                    };
-                }
+                Err(second) => match current.combine(second) {
+                    Some(next) => current = next,
+                    None => break,
+                },
             }
         }
         self.halted = true;

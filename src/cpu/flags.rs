@@ -13,9 +13,14 @@ pub const TF: u32 = 1 << 8;
 pub const IF: u32 = 1 << 9;
 pub const DF: u32 = 1 << 10;
 pub const OF: u32 = 1 << 11;
+/// I/O privilege level (two bits).
+pub const IOPL: u32 = 3 << 12;
+pub const NT: u32 = 1 << 14;
 pub const RF: u32 = 1 << 16;
 pub const VM: u32 = 1 << 17;
 pub const AC: u32 = 1 << 18;
+/// The CPUID-detection flag (Pentium and later).
+pub const ID: u32 = 1 << 21;
 /// The six arithmetic status flags.
 pub const STATUS: u32 = CF | PF | AF | ZF | SF | OF;
 /// Bits software can hold in EFLAGS on this CPU (bit 1 reads as one).
@@ -65,6 +70,21 @@ pub fn szp(r: u32, bytes: u8) -> u32 {
 }
 
 impl Cpu {
+    /// EFLAGS bits software can change on this model: no AC before the
+    /// 486, no ID before the Pentium.
+    pub(crate) fn writable_flags(&self) -> u32 {
+        match self.model {
+            super::Model::I686 => WRITABLE,
+            super::Model::I486 => WRITABLE & !ID,
+            _ => WRITABLE & !(AC | ID),
+        }
+    }
+
+    /// EFLAGS.IOPL.
+    pub(crate) fn iopl(&self) -> u32 {
+        (self.eflags & IOPL) >> 12
+    }
+
     pub(crate) fn flag(&self, f: u32) -> bool {
         self.eflags & f != 0
     }

@@ -6,23 +6,35 @@
 //! surface below is what the machine, the control API and the test harnesses
 //! use; everything else is private to this module tree.
 //!
-//! Layout: `segment.rs` (segment:offset -> linear -> physical, the stack),
-//! `operand.rs` (operand access by encoding form), `flags.rs`, `fault.rs`
-//! (exceptions and their delivery), `exec/` (instruction semantics).
+//! Layout: `segment.rs` (segment:offset -> linear, the stack),
+//! `descriptor.rs` (descriptors and segment-register loads), `paging.rs`
+//! and `tlb.rs` (linear -> physical), `operand.rs` (operand access by
+//! encoding form), `flags.rs`, `fault.rs` (exceptions, #DF and shutdown),
+//! `interrupt.rs` (delivery through the IVT or IDT), `task.rs` (the TSS and
+//! task switches), `cpuid.rs` and `msr.rs` (processor identification and
+//! model-specific registers), `exec/` (instruction semantics).
 
 mod bus;
+mod cpuid;
+mod descriptor;
 mod exec;
 mod fault;
 mod flags;
+mod interrupt;
+mod msr;
 mod operand;
+mod paging;
 mod segment;
+mod task;
+mod tlb;
 
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
 
 use crate::x86;
 use exec::Flow;
-use flags::TF;
+use flags::{TF, VM};
+use interrupt::Source;
 
 /// General-purpose registers, in x86 encoding order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -104,8 +116,10 @@ pub enum StepOutcome {
     Shutdown,
 }
 
-/// Which processor's observable quirks the interpreter follows where the
-/// 80286 and the 80386 differ in real mode.
+/// Which processor the interpreter is: its instruction set (the 486,
+/// Pentium and P6 additions raise #UD on earlier models), what CPUID
+/// reports, and the observable quirks where the 80286 and the 80386 differ
+/// in real mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Model {
     /// An 80386: LOCK on an illegal instruction is #UD, a 15-byte limit,
@@ -116,6 +130,35 @@ pub enum Model {
     /// instructions over 10 bytes raise #GP(0), and a string instruction
     /// faulting at a segment's end has already advanced SI/DI (and CX).
     I286,
+    /// An i486: adds BSWAP, XADD, CMPXCHG, INVD/WBINVD, INVLPG, CR0.WP/AM,
+    /// EFLAGS.AC.
+    I486,
+    /// A P6-family processor without MMX/SSE (a Pentium Pro): adds
+    /// CPUID, RDTSC, RDMSR/WRMSR, CMPXCHG8B, CMOVcc, CR4 (TSD, DE, PSE,
+    /// PGE), 4 MiB and global pages.
+    I686,
+}
+
+impl Model {
+    /// At least a 486 (BSWAP, XADD, CMPXCHG, INVLPG, ...).
+    pub fn is_486_plus(self) -> bool {
+        matches!(self, Model::I486 | Model::I686)
+    }
+    /// At least a Pentium (CPUID, RDTSC, MSRs, CMPXCHG8B).
+    pub fn is_586_plus(self) -> bool {
+        self == Model::I686
+    }
+}
+
+/// The processor's operating mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuMode {
+    /// CR0.PE clear.
+    Real,
+    /// CR0.PE set, EFLAGS.VM clear.
+    Protected,
+    /// CR0.PE and EFLAGS.VM set.
+    Virtual8086,
 }
 
 /// The architectural state of one i386-class processor.
@@ -138,6 +181,20 @@ pub struct Cpu {
     idtr_limit: u32,
     gdtr_base: u32,
     gdtr_limit: u32,
+    /// LDTR and TR with their descriptor caches.
+    ldtr: Segment,
+    tr: Segment,
+    /// Current privilege level (0 in real mode, 3 in V86 mode).
+    cpl: u8,
+    /// Cached page translations.
+    tlb: tlb::Tlb,
+    /// Instructions attempted so far: the time-stamp counter's clock.
+    icount: u64,
+    /// Model-specific registers (TSC offset and the stored ones).
+    msr: msr::Msrs,
+    /// Set during a step once a task switch has loaded the new task, so a
+    /// fault is raised in the new task's context.
+    task_switched: bool,
     /// The last instruction loaded SS: no trap or interrupt before the next.
     shadow_ss: bool,
     /// The last instruction was an STI that set IF: no interrupt before the next.
@@ -173,6 +230,13 @@ impl Cpu {
             idtr_limit: 0x3FF,
             gdtr_base: 0,
             gdtr_limit: 0xFFFF,
+            ldtr: Segment::default(),
+            tr: Segment::default(),
+            cpl: 0,
+            tlb: tlb::Tlb::default(),
+            icount: 0,
+            msr: msr::Msrs::default(),
+            task_switched: false,
             shadow_ss: false,
             shadow_sti: false,
             model: Model::I386,
@@ -213,6 +277,20 @@ impl Cpu {
         self.idtr_limit = 0x3FF;
         self.gdtr_base = 0;
         self.gdtr_limit = 0xFFFF;
+        self.ldtr = Segment {
+            access: 0x82,
+            limit: 0xFFFF,
+            ..Segment::default()
+        };
+        self.tr = Segment {
+            access: 0x8B,
+            limit: 0xFFFF,
+            ..Segment::default()
+        };
+        self.cpl = 0;
+        self.tlb.flush(false);
+        self.msr = msr::Msrs::default();
+        self.task_switched = false;
         self.shadow_ss = false;
         self.shadow_sti = false;
     }
@@ -227,20 +305,16 @@ impl Cpu {
                 StepOutcome::Halted
             };
         }
+        self.icount = self.icount.wrapping_add(1);
         let trap = self.eflags & TF != 0;
         self.shadow_ss = false;
         self.shadow_sti = false;
+        self.task_switched = false;
         let start = self.eip;
         let esp = self.gpr[Gpr::Esp as usize];
-        let mut buf = [0u8; x86::MAX_INSN_LEN];
-        let n = self.fetch(bus, start, &mut buf);
-        let insn = match x86::decode(&buf[..n], self.code32()) {
-            Ok(insn) if self.model == Model::I286 && insn.len > 10 => {
-                return self.raise(bus, Fault::Gp(0))
-            }
+        let insn = match self.fetch_decode(bus, start) {
             Ok(insn) => insn,
-            // Running past CS's limit or over 15 bytes: #GP(0).
-            Err(_) => return self.raise(bus, Fault::Gp(0)),
+            Err(f) => return self.raise(bus, f),
         };
         let next = start.wrapping_add(u32::from(insn.len));
         // 16-bit code: IP wraps within the 64 KiB segment.
@@ -259,49 +333,57 @@ impl Cpu {
                 StepOutcome::Executed
             }
             Err(f) => {
-                self.eip = start;
-                self.gpr[Gpr::Esp as usize] = esp;
+                // A fault after a task switch belongs to the new task.
+                if !self.task_switched {
+                    self.eip = start;
+                    self.gpr[Gpr::Esp as usize] = esp;
+                }
                 self.raise(bus, f)
             }
         }
     }
 
-    /// Copies up to 15 instruction bytes at CS:`eip` that lie within CS's
-    /// limit into `buf`; returns how many.
-    fn fetch<B: Bus + ?Sized>(
-        &self,
-        bus: &mut B,
-        eip: u32,
-        buf: &mut [u8; x86::MAX_INSN_LEN],
-    ) -> usize {
+    /// Fetches and decodes the instruction at CS:`eip`. The bytes on a
+    /// second page are translated only when the instruction needs them;
+    /// running past CS's limit or over 15 bytes is #GP(0).
+    fn fetch_decode<B: Bus + ?Sized>(&mut self, bus: &mut B, eip: u32) -> Result<x86::Insn, Fault> {
+        let mut buf = [0u8; x86::MAX_INSN_LEN];
+        let user = self.user();
         let cs = self.segs[SegReg::Cs as usize];
-        let wrap = if self.code32() { u32::MAX } else { 0xFFFF };
-        // Fast path: all 15 bytes lie inside the limit without wrapping.
-        let off = eip & wrap;
-        let room = u64::from(cs.limit.min(wrap)) + 1 - u64::from(off.min(cs.limit.min(wrap)));
-        if off <= cs.limit && room >= buf.len() as u64 {
-            bus.read_block(cs.base.wrapping_add(off), buf);
-            return buf.len();
-        }
-        for (i, b) in buf.iter_mut().enumerate() {
-            let off = eip.wrapping_add(i as u32) & wrap;
-            if off > cs.limit {
-                return i;
+        let code32 = self.code32();
+        let paging = self.paging_on();
+        let mut second = false;
+        loop {
+            let (n, at_page) = fetch(
+                bus,
+                &cs,
+                code32,
+                paging,
+                eip,
+                &mut buf,
+                second,
+                |bus, lin| self.translate(bus, lin, false, user),
+            )?;
+            match x86::decode(&buf[..n], code32) {
+                Ok(insn) if self.model == Model::I286 && insn.len > 10 => return Err(Fault::Gp(0)),
+                Ok(insn) => return Ok(insn),
+                Err(x86::DecodeError::Truncated) if at_page && !second => second = true,
+                Err(_) => return Err(Fault::Gp(0)),
             }
-            *b = bus.read_u8(cs.base.wrapping_add(off));
         }
-        buf.len()
     }
 
-    /// Delivers an external (hardware) interrupt through the IVT, waking a
+    /// Delivers an external (hardware) interrupt through the IVT (real mode)
+    /// or the IDT (protected and V86 mode, EXT set in error codes), waking a
     /// halted CPU. The caller checks IF and [`Cpu::interrupt_shadow`].
     pub fn interrupt<B: Bus + ?Sized>(&mut self, bus: &mut B, vector: u8) -> StepOutcome {
         if self.shutdown {
             return StepOutcome::Shutdown;
         }
         self.halted = false;
+        self.task_switched = false;
         let ret = self.eip;
-        match self.deliver_real(bus, vector, ret) {
+        match self.deliver(bus, vector, Source::External, None, ret) {
             Ok(()) => StepOutcome::Executed,
             Err(f) => self.raise(bus, f),
         }
@@ -345,10 +427,74 @@ impl Cpu {
     }
 
     /// Disassembles the instruction at CS:EIP (for messages and monitors).
+    /// It never faults and never sets accessed or dirty bits: bytes on a
+    /// page that is not mapped end the instruction early.
     pub fn disassemble_current<B: Bus + ?Sized>(&self, bus: &mut B) -> String {
         let mut buf = [0u8; x86::MAX_INSN_LEN];
-        let n = self.fetch(bus, self.eip, &mut buf);
-        x86::disassemble(&buf[..n], self.code32()).0
+        let cs = self.segs[SegReg::Cs as usize];
+        let code32 = self.code32();
+        let fetched = fetch(
+            bus,
+            &cs,
+            code32,
+            self.paging_on(),
+            self.eip,
+            &mut buf,
+            true,
+            |bus, lin| {
+                self.peek_physical(bus, lin)
+                    .ok_or(Fault::Pf { addr: lin, code: 0 })
+            },
+        );
+        let n = fetched.map_or(0, |(n, _)| n);
+        x86::disassemble(&buf[..n], code32).0
+    }
+
+    /// The operating mode: real, protected or virtual-8086.
+    pub fn mode(&self) -> CpuMode {
+        if self.cr0 & 1 == 0 {
+            CpuMode::Real
+        } else if self.eflags & VM != 0 {
+            CpuMode::Virtual8086
+        } else {
+            CpuMode::Protected
+        }
+    }
+
+    /// True while paging is enabled (CR0.PG).
+    pub fn paging(&self) -> bool {
+        self.paging_on()
+    }
+
+    /// The current privilege level: 0 in real mode, 3 in virtual-8086 mode.
+    pub fn cpl(&self) -> u8 {
+        match self.mode() {
+            CpuMode::Real => 0,
+            CpuMode::Virtual8086 => 3,
+            CpuMode::Protected => self.cpl,
+        }
+    }
+
+    /// LDTR with its descriptor cache.
+    pub fn ldtr(&self) -> Segment {
+        self.ldtr
+    }
+    /// TR with its descriptor cache.
+    pub fn tr(&self) -> Segment {
+        self.tr
+    }
+
+    /// The time-stamp counter: one tick per instruction the CPU has
+    /// attempted (a whole REP string instruction is one), plus the offset a
+    /// WRMSR to IA32_TIME_STAMP_COUNTER set.
+    pub fn tsc(&self) -> u64 {
+        self.icount.wrapping_add(self.msr.tsc_offset)
+    }
+
+    /// Drops every cached page translation (for callers that change page
+    /// tables behind the guest's back).
+    pub fn flush_tlb_all(&mut self) {
+        self.flush_tlb(false);
     }
 
     pub fn gpr(&self, r: Gpr) -> u32 {
@@ -374,8 +520,13 @@ impl Cpu {
     pub fn segment(&self, s: SegReg) -> Segment {
         self.segs[s as usize]
     }
+    /// Sets a segment register and its cache as is; setting CS also sets
+    /// CPL to the selector's RPL (used in protected mode only).
     pub fn set_segment(&mut self, s: SegReg, seg: Segment) {
         self.segs[s as usize] = seg;
+        if s == SegReg::Cs {
+            self.cpl = (seg.selector & 3) as u8;
+        }
     }
     /// Loads a segment register as real mode does: base = selector * 16, the
     /// limit and access rights are left as they are.
@@ -389,6 +540,7 @@ impl Cpu {
     }
     pub fn set_cr0(&mut self, value: u32) {
         self.cr0 = value;
+        self.flush_tlb(false);
     }
     pub fn cr2(&self) -> u32 {
         self.cr2
@@ -401,12 +553,14 @@ impl Cpu {
     }
     pub fn set_cr3(&mut self, value: u32) {
         self.cr3 = value;
+        self.flush_tlb(false);
     }
     pub fn cr4(&self) -> u32 {
         self.cr4
     }
     pub fn set_cr4(&mut self, value: u32) {
         self.cr4 = value;
+        self.flush_tlb(false);
     }
     /// True after HLT until an interrupt (or a reset) wakes the CPU.
     pub fn is_halted(&self) -> bool {
@@ -420,5 +574,66 @@ impl Cpu {
     }
 }
 
+/// Copies up to 15 instruction bytes at CS:`eip` that lie within CS's limit
+/// into `buf` through `xlate` (linear -> physical, which may fault); stops
+/// at the end of the first page unless `second_page`. Returns how many
+/// bytes it copied and whether it stopped at a page boundary.
+#[allow(clippy::too_many_arguments)]
+fn fetch<B: Bus + ?Sized>(
+    bus: &mut B,
+    cs: &Segment,
+    code32: bool,
+    paging: bool,
+    eip: u32,
+    buf: &mut [u8; x86::MAX_INSN_LEN],
+    second_page: bool,
+    mut xlate: impl FnMut(&mut B, u32) -> Result<u32, Fault>,
+) -> Result<(usize, bool), Fault> {
+    let wrap = if code32 { u32::MAX } else { 0xFFFF };
+    // Fast path: all 15 bytes lie inside the limit (and one page).
+    let off = eip & wrap;
+    let room = u64::from(cs.limit.min(wrap)) + 1 - u64::from(off.min(cs.limit.min(wrap)));
+    if off <= cs.limit && room >= buf.len() as u64 {
+        let lin = cs.base.wrapping_add(off);
+        if !paging {
+            bus.read_block(lin, buf);
+            return Ok((buf.len(), false));
+        }
+        if lin & 0xFFF <= 0x1000 - buf.len() as u32 {
+            let p = xlate(bus, lin)?;
+            bus.read_block(p, buf);
+            return Ok((buf.len(), false));
+        }
+    }
+    let mut page: Option<(u32, u32)> = None;
+    for (i, b) in buf.iter_mut().enumerate() {
+        let off = eip.wrapping_add(i as u32) & wrap;
+        if off > cs.limit {
+            return Ok((i, false));
+        }
+        let lin = cs.base.wrapping_add(off);
+        let phys = if paging {
+            let frame = match page {
+                Some((lp, frame)) if lp == lin >> 12 => frame,
+                _ => {
+                    if page.is_some() && !second_page {
+                        return Ok((i, true));
+                    }
+                    let frame = xlate(bus, lin)? & !0xFFF;
+                    page = Some((lin >> 12, frame));
+                    frame
+                }
+            };
+            frame | (lin & 0xFFF)
+        } else {
+            lin
+        };
+        *b = bus.read_u8(phys);
+    }
+    Ok((buf.len(), false))
+}
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pm;

@@ -117,7 +117,7 @@ impl Cpu {
             rm: 0,
         });
         Ok(match o {
-            Eb | Ew | Ev | Ob | Ov | M | Mp | Ma | Ms | Ex => {
+            Eb | Ew | Ev | Ob | Ov | M | Mp | Ma | Ms | Mq | Ex => {
                 if insn.mem.is_some() {
                     let (s, off) = self.ea(insn);
                     return self.read_mem(bus, s, off, bytes);
@@ -148,7 +148,7 @@ impl Cpu {
             SGs => u32::from(self.segs[5].selector),
             Rd => self.gpr[usize::from(m.rm)],
             Cd => self.read_cr(m.reg)?,
-            Dd => self.read_dr(m.reg),
+            Dd => self.read_dr(m.reg)?,
             Jb | Jv | Ap | Xb | Xv | Yb | Yv => insn.imm,
         })
     }
@@ -184,7 +184,7 @@ impl Cpu {
             AL | EAX => self.set_reg(0, bytes, v),
             Rd => self.gpr[usize::from(m.rm)] = v,
             Cd => self.write_cr(m.reg, v)?,
-            Dd => self.write_dr(m.reg, v),
+            Dd => self.write_dr(m.reg, v)?,
             _ => return Err(Fault::Ud),
         }
         Ok(())

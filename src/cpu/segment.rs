@@ -1,49 +1,102 @@
-//! Segmented memory access: segment:offset -> linear (with the limit check
-//! of the segment's descriptor cache) -> physical -> [`Bus`]. Also the stack
+//! Segmented memory access: segment:offset -> linear (the limit check of
+//! the segment's descriptor cache, and in protected mode the null-selector
+//! and type checks) -> paging (`paging.rs`) -> [`Bus`]. Also the stack
 //! (push/pop through SS with the stack-pointer width from SS.B). Every
-//! instruction reaches memory through here, so protected mode and paging
-//! can be added in this one place.
+//! instruction reaches memory through here. Loading a segment register
+//! lives in `descriptor.rs`.
 
 use super::bus::Bus;
 use super::fault::Fault;
-use super::flags::mask;
-use super::{Cpu, SegReg};
+use super::flags::{mask, VM};
+use super::{Cpu, SegReg, Segment};
 
 /// Access-rights bit of a segment's D/B flag (flags nibble bit 2).
-const ACCESS_DB: u16 = 1 << 14;
+pub(crate) const ACCESS_DB: u16 = 1 << 14;
+/// Access-rights present bit; a null selector's cache has it clear.
+pub(crate) const ACCESS_P: u16 = 1 << 7;
+
+/// How an instruction uses a segment's bytes (for the type checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// Only the limit (and null selector) is checked: LEA-like probes,
+    /// jump targets.
+    Probe,
+    Read,
+    Write,
+}
+
+/// True when `size` bytes at `off` lie within the segment's limit (with the
+/// expand-down rule for data segments whose type has bit 2 set).
+pub(crate) fn within_limit(s: &Segment, off: u32, size: u32) -> bool {
+    let last = u64::from(off) + u64::from(size.max(1)) - 1;
+    if s.access & 0x1C == 0x14 {
+        let top = if s.access & ACCESS_DB != 0 {
+            0xFFFF_FFFF
+        } else {
+            0xFFFF
+        };
+        u64::from(off) > u64::from(s.limit) && last <= top
+    } else {
+        last <= u64::from(s.limit)
+    }
+}
 
 impl Cpu {
+    /// True when descriptor checks apply: protected mode outside V86.
+    pub(crate) fn protected(&self) -> bool {
+        self.cr0 & 1 != 0 && self.eflags & VM == 0
+    }
+
     /// Checks `size` bytes at `seg:off` against the segment limit and
     /// returns the linear address.
     pub(crate) fn linear(&self, seg: SegReg, off: u32, size: u32) -> Result<u32, Fault> {
-        let s = &self.segs[seg as usize];
-        let last = u64::from(off) + u64::from(size) - 1;
-        // Expand-down data segments (type bit 2 of a data segment).
-        let expand_down = s.access & 0x1C == 0x14;
-        let ok = if expand_down {
-            let top = if s.access & ACCESS_DB != 0 {
-                0xFFFF_FFFF
-            } else {
-                0xFFFF
-            };
-            u64::from(off) > u64::from(s.limit) && last <= top
+        self.linear_for(seg, off, size, Use::Probe)
+    }
+
+    /// The fault a failed check on `seg` raises: #SS(0) for the stack
+    /// segment (#GP(0) on the 286 in real mode), #GP(0) otherwise.
+    fn seg_fault(&self, seg: SegReg) -> Fault {
+        if seg == SegReg::Ss && self.model != super::Model::I286 {
+            Fault::Ss(0)
         } else {
-            last <= u64::from(s.limit)
-        };
-        if !ok {
-            // The 286 reports a real-mode stack overrun as #GP, the 386 as #SS.
-            return Err(if seg == SegReg::Ss && self.model == super::Model::I386 {
-                Fault::Ss(0)
-            } else {
-                Fault::Gp(0)
-            });
+            Fault::Gp(0)
+        }
+    }
+
+    /// Checks `size` bytes at `seg:off` for use `how` (limit; in protected
+    /// mode also a null selector and the segment type) and returns the
+    /// linear address.
+    pub(crate) fn linear_for(
+        &self,
+        seg: SegReg,
+        off: u32,
+        size: u32,
+        how: Use,
+    ) -> Result<u32, Fault> {
+        let s = &self.segs[seg as usize];
+        if self.protected() {
+            let a = s.access;
+            let code = a & 0x08 != 0;
+            let bad_type = match how {
+                Use::Probe => false,
+                // Execute-only code cannot be read.
+                Use::Read => code && a & 0x02 == 0,
+                // Code and read-only data cannot be written.
+                Use::Write => code || a & 0x02 == 0,
+            };
+            if a & ACCESS_P == 0 || bad_type {
+                return Err(self.seg_fault(seg));
+            }
+        }
+        if !within_limit(s, off, size) {
+            return Err(self.seg_fault(seg));
         }
         Ok(s.base.wrapping_add(off))
     }
 
-    /// Linear -> physical. Paging is not implemented yet.
-    fn physical(&self, lin: u32) -> u32 {
-        lin
+    /// True when memory accesses are made at user privilege (CPL 3).
+    pub(crate) fn user(&self) -> bool {
+        self.cpl() == 3
     }
 
     /// Reads `bytes` (1, 2 or 4) at `seg:off`.
@@ -54,12 +107,8 @@ impl Cpu {
         off: u32,
         bytes: u8,
     ) -> Result<u32, Fault> {
-        let p = self.physical(self.linear(seg, off, u32::from(bytes))?);
-        Ok(match bytes {
-            1 => u32::from(bus.read_u8(p)),
-            2 => u32::from(bus.read_u16(p)),
-            _ => bus.read_u32(p),
-        })
+        let lin = self.linear_for(seg, off, u32::from(bytes), Use::Read)?;
+        self.read_lin(bus, lin, bytes, self.user())
     }
 
     /// Writes `bytes` (1, 2 or 4) at `seg:off`.
@@ -71,13 +120,21 @@ impl Cpu {
         bytes: u8,
         value: u32,
     ) -> Result<(), Fault> {
-        let p = self.physical(self.linear(seg, off, u32::from(bytes))?);
-        match bytes {
-            1 => bus.write_u8(p, value as u8),
-            2 => bus.write_u16(p, value as u16),
-            _ => bus.write_u32(p, value),
-        }
-        Ok(())
+        let lin = self.linear_for(seg, off, u32::from(bytes), Use::Write)?;
+        self.write_lin(bus, lin, bytes, value, self.user())
+    }
+
+    /// Checks that `bytes` at `seg:off` could be written (segment and
+    /// paging), without writing.
+    pub(crate) fn check_write<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        seg: SegReg,
+        off: u32,
+        bytes: u8,
+    ) -> Result<(), Fault> {
+        let lin = self.linear_for(seg, off, u32::from(bytes), Use::Write)?;
+        self.check_lin_write(bus, lin, bytes, self.user())
     }
 
     /// Stack-pointer mask: 16 bits unless SS is a 32-bit (B) segment.
@@ -124,14 +181,6 @@ impl Cpu {
         let v = self.peek_stack(bus, 0, bytes)?;
         self.set_sp(self.gpr[4].wrapping_add(u32::from(bytes)));
         Ok(v)
-    }
-
-    /// Loads a segment register in real mode (base = selector << 4).
-    pub(crate) fn load_seg(&mut self, s: SegReg, selector: u16) {
-        self.load_segment_real(s, selector);
-        if s == SegReg::Ss {
-            self.shadow_ss = true;
-        }
     }
 
     /// True when code fetches default to 32-bit operands and addresses.

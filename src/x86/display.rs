@@ -98,6 +98,7 @@ impl Insn {
             Opnd::Ew => rm(f, 2, "word"),
             Opnd::Ev => rm(f, v, size_word(v)),
             Opnd::Ex | Opnd::M | Opnd::Ma | Opnd::Ms | Opnd::Mp => rm(f, v, ""),
+            Opnd::Mq => rm(f, v, "qword"),
             Opnd::Gb => f.write_str(reg_name(m.reg, 1)),
             Opnd::Gw => f.write_str(reg_name(m.reg, 2)),
             Opnd::Gv => f.write_str(reg_name(m.reg, v)),
@@ -175,7 +176,7 @@ impl Display for Insn {
         }
         let d = if self.op32 { "d" } else { "" };
         match self.mn {
-            Mn::Jcc | Mn::Setcc => {
+            Mn::Jcc | Mn::Setcc | Mn::Cmovcc => {
                 write!(f, "{}{}", self.mn.name(), CC[usize::from(self.opcode & 15)])?
             }
             Mn::Cbw => f.write_str(if self.op32 { "cwde" } else { "cbw" })?,

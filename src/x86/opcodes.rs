@@ -27,6 +27,8 @@ pub enum Opnd {
     Ma,
     /// Memory-only pseudo-descriptor (LGDT/LIDT/SGDT/SIDT).
     Ms,
+    /// Memory-only quadword (CMPXCHG8B).
+    Mq,
     /// ModRM r/m as a 32-bit register, mod ignored (MOV CR/DR).
     Rd,
     /// ModRM reg as a control / debug register.
@@ -86,6 +88,7 @@ impl Opnd {
                 | Opnd::Mp
                 | Opnd::Ma
                 | Opnd::Ms
+                | Opnd::Mq
                 | Opnd::Rd
                 | Opnd::Cd
                 | Opnd::Dd
@@ -129,6 +132,9 @@ mnemonics! {
     Clts = "clts", Setcc = "set", Bt = "bt", Bts = "bts", Btr = "btr", Btc = "btc",
     Shld = "shld", Shrd = "shrd", Lss = "lss", Lfs = "lfs", Lgs = "lgs",
     Movzx = "movzx", Movsx = "movsx", Bsf = "bsf", Bsr = "bsr", Ud = "(bad)",
+    Invlpg = "invlpg", Invd = "invd", Wbinvd = "wbinvd", Ud2 = "ud2", Wrmsr = "wrmsr",
+    Rdtsc = "rdtsc", Rdmsr = "rdmsr", Cpuid = "cpuid", Cmovcc = "cmov",
+    Cmpxchg = "cmpxchg", Xadd = "xadd", Cmpxchg8b = "cmpxchg8b", Bswap = "bswap",
 }
 
 /// One row of the opcode table: opcodes `lo..=hi` (0x0Fxx for the two-byte
@@ -174,7 +180,9 @@ const fn g(code: u16, reg: u8, mn: Mn, ops: &'static [Opnd]) -> OpDef {
 use Mn::*;
 use Opnd::*;
 
-/// The table: one-byte map, then the `0F` map.
+/// The table: one-byte map, then the `0F` map (the 486, Pentium and P6
+/// additions are decoded on every model; the CPU raises #UD for those its
+/// model lacks).
 pub const TABLE: &[OpDef] = &[
     e(0x00, Add, &[Eb, Gb]),
     e(0x01, Add, &[Ev, Gv]),
@@ -454,17 +462,27 @@ pub const TABLE: &[OpDef] = &[
     g(0x0F01, 3, Lidt, &[Ms]),
     g(0x0F01, 4, Smsw, &[Ew]),
     g(0x0F01, 6, Lmsw, &[Ew]),
+    g(0x0F01, 7, Invlpg, &[M]),
     e(0x0F02, Lar, &[Gv, Ew]),
     e(0x0F03, Lsl, &[Gv, Ew]),
     e(0x0F06, Clts, &[]),
+    e(0x0F08, Invd, &[]),
+    e(0x0F09, Wbinvd, &[]),
+    e(0x0F0B, Ud2, &[]),
+    g(0x0F1F, 0, Nop, &[Ev]),
     e(0x0F20, Mov, &[Rd, Cd]),
     e(0x0F21, Mov, &[Rd, Dd]),
     e(0x0F22, Mov, &[Cd, Rd]),
     e(0x0F23, Mov, &[Dd, Rd]),
+    e(0x0F30, Wrmsr, &[]),
+    e(0x0F31, Rdtsc, &[]),
+    e(0x0F32, Rdmsr, &[]),
+    r(0x0F40, 0x0F4F, Cmovcc, &[Gv, Ev]),
     r(0x0F80, 0x0F8F, Jcc, &[Jv]),
     r(0x0F90, 0x0F9F, Setcc, &[Eb]),
     e(0x0FA0, Push, &[SFs]),
     e(0x0FA1, Pop, &[SFs]),
+    e(0x0FA2, Cpuid, &[]),
     e(0x0FA3, Bt, &[Ev, Gv]),
     e(0x0FA4, Shld, &[Ev, Gv, Ib]),
     e(0x0FA5, Shld, &[Ev, Gv, CL]),
@@ -474,6 +492,8 @@ pub const TABLE: &[OpDef] = &[
     e(0x0FAC, Shrd, &[Ev, Gv, Ib]),
     e(0x0FAD, Shrd, &[Ev, Gv, CL]),
     e(0x0FAF, Imul, &[Gv, Ev]),
+    e(0x0FB0, Cmpxchg, &[Eb, Gb]),
+    e(0x0FB1, Cmpxchg, &[Ev, Gv]),
     e(0x0FB2, Lss, &[Gv, Mp]),
     e(0x0FB3, Btr, &[Ev, Gv]),
     e(0x0FB4, Lfs, &[Gv, Mp]),
@@ -489,6 +509,10 @@ pub const TABLE: &[OpDef] = &[
     e(0x0FBD, Bsr, &[Gv, Ev]),
     e(0x0FBE, Movsx, &[Gv, Eb]),
     e(0x0FBF, Movsx, &[Gv, Ew]),
+    e(0x0FC0, Xadd, &[Eb, Gb]),
+    e(0x0FC1, Xadd, &[Ev, Gv]),
+    g(0x0FC7, 1, Cmpxchg8b, &[Mq]),
+    r(0x0FC8, 0x0FCF, Bswap, &[Zv]),
 ];
 
 /// No table row.

@@ -201,8 +201,7 @@ impl Cpu {
                     _ => return Err(Fault::Ud),
                 };
                 let v = self.read_op(bus, insn, 1)?;
-                self.load_seg(seg, v as u16);
-                Ok(())
+                self.load_seg(bus, seg, v as u16)
             }
             (Opnd::Ev, Opnd::Sw) => {
                 let v = self.read_op(bus, insn, 1)?;

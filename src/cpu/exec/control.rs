@@ -4,7 +4,8 @@
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
-use super::super::flags::{OF, ZF};
+use super::super::flags::{OF, VM, ZF};
+use super::super::interrupt::Source;
 use super::super::{Cpu, SegReg};
 use super::Flow;
 use crate::x86::{Insn, Mn, Opnd};
@@ -75,6 +76,9 @@ impl Cpu {
                 } else {
                     self.read_far(bus, insn)?
                 };
+                if self.protected() {
+                    return self.far_transfer_pm(bus, insn, sel, off, insn.mn == Mn::Callf);
+                }
                 if insn.mn == Mn::Callf {
                     let cs = self.segs[SegReg::Cs as usize].selector;
                     self.push(bus, v, u32::from(cs))?;
@@ -89,6 +93,8 @@ impl Cpu {
                 }
                 self.jump_near(insn, t)?;
             }
+            Mn::Retf if self.protected() => self.far_return_pm(bus, insn)?,
+            Mn::Iret if self.cr0 & 1 != 0 => self.iret_pm(bus, insn)?,
             Mn::Retf => {
                 let off = self.peek_stack(bus, 0, v)?;
                 let sel = self.peek_stack(bus, u32::from(v), v)?;
@@ -148,8 +154,17 @@ impl Cpu {
                 4
             }
         };
+        // In V86 mode INT n, INT3 and INTO are IOPL-sensitive.
+        if self.eflags & VM != 0 && insn.mn != Mn::Int1 && self.iopl() < 3 {
+            return Err(Fault::Gp(0));
+        }
+        let source = if insn.mn == Mn::Int1 {
+            Source::Exception
+        } else {
+            Source::Software
+        };
         let next = self.eip;
-        self.deliver_real(bus, vector, next)?;
+        self.deliver(bus, vector, source, None, next)?;
         Ok(Flow::SoftInt)
     }
 
@@ -187,7 +202,9 @@ impl Cpu {
             _ => SegReg::Gs,
         };
         // Unlike MOV SS / POP SS, LSS opens no interrupt shadow.
-        self.load_segment_real(seg, sel);
+        let shadow = self.shadow_ss;
+        self.load_seg(bus, seg, sel)?;
+        self.shadow_ss = shadow;
         self.write_op(bus, insn, 0, off)
     }
 }

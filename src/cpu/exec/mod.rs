@@ -7,6 +7,9 @@ mod arith;
 mod bcd;
 mod bits;
 mod control;
+mod far;
+mod newer;
+mod protected;
 mod shift;
 mod stack;
 mod string;
@@ -33,7 +36,23 @@ fn lockable(mn: Mn) -> bool {
     use Mn::*;
     matches!(
         mn,
-        Add | Or | Adc | Sbb | And | Sub | Xor | Inc | Dec | Not | Neg | Xchg | Bts | Btr | Btc
+        Add | Or
+            | Adc
+            | Sbb
+            | And
+            | Sub
+            | Xor
+            | Inc
+            | Dec
+            | Not
+            | Neg
+            | Xchg
+            | Bts
+            | Btr
+            | Btc
+            | Xadd
+            | Cmpxchg
+            | Cmpxchg8b
     )
 }
 
@@ -48,9 +67,13 @@ impl Cpu {
             && self.model == super::Model::I386
             && !(lockable(insn.mn)
                 && insn.mem.is_some()
-                && matches!(insn.ops.first(), Some(Opnd::Eb | Opnd::Ev)))
+                && matches!(insn.ops.first(), Some(Opnd::Eb | Opnd::Ev | Opnd::Mq)))
         {
             return Err(Fault::Ud);
+        }
+        // MOV to or from a control or debug register needs CPL 0.
+        if matches!(insn.opcode, 0x0F20..=0x0F23) && self.cr0 & 1 != 0 {
+            self.require_cpl0()?;
         }
         use Mn::*;
         match insn.mn {
@@ -108,14 +131,24 @@ impl Cpu {
             Int | Int3 | Into | Int1 => return self.exec_int(bus, insn),
             Bound => self.exec_bound(bus, insn)?,
             Les | Lds | Lss | Lfs | Lgs => self.exec_load_far(bus, insn)?,
-            Hlt => return Ok(Flow::Halt),
+            Hlt => {
+                if self.cr0 & 1 != 0 {
+                    self.require_cpl0()?;
+                }
+                return Ok(Flow::Halt);
+            }
             In | Out => self.exec_io(bus, insn)?,
-            Clc | Stc | Cmc | Cli | Sti | Cld | Std | Sahf | Lahf => self.exec_flagop(insn),
+            Clc | Stc | Cmc | Cli | Sti | Cld | Std | Sahf | Lahf => self.exec_flagop(insn)?,
             Wait | Esc | Clts | Smsw | Lmsw | Sgdt | Sidt | Lgdt | Lidt => {
                 self.exec_system(bus, insn)?
             }
-            Nop => {}
-            Sldt | Str | Lldt | Ltr | Verr | Verw | Lar | Lsl | Arpl | Ud => return Err(Fault::Ud),
+            Nop if insn.ops.is_empty() => {}
+            Sldt | Str | Lldt | Ltr | Verr | Verw | Lar | Lsl | Arpl => {
+                self.exec_selector_op(bus, insn)?
+            }
+            Nop | Bswap | Xadd | Cmpxchg | Cmpxchg8b | Cmovcc | Invd | Wbinvd | Invlpg | Rdtsc
+            | Rdmsr | Wrmsr | Cpuid => self.exec_newer(bus, insn)?,
+            Ud | Ud2 => return Err(Fault::Ud),
         }
         Ok(Flow::Next)
     }

@@ -3,7 +3,7 @@
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
-use super::super::flags::{RF, VM, WRITABLE};
+use super::super::flags::{RF, VM};
 use super::super::{Cpu, SegReg};
 use crate::x86::{Insn, Mn, Opnd};
 
@@ -20,11 +20,13 @@ fn fixed_seg(o: Opnd) -> Option<SegReg> {
 }
 
 impl Cpu {
-    /// Writes FLAGS/EFLAGS as POPF and IRET do in real mode.
+    /// Writes FLAGS/EFLAGS as POPF and IRET do: VM never changes, and
+    /// IOPL and IF only where the privilege level allows.
     pub(crate) fn load_flags(&mut self, v: u32, bytes: u8) {
-        let keep = if bytes == 2 { 0xFFFF_0000 } else { VM | RF };
+        let mut keep = if bytes == 2 { 0xFFFF_0000 } else { VM | RF };
+        keep |= self.protected_flags();
         let new = (self.eflags & keep) | (v & !keep);
-        self.eflags = (new & WRITABLE & !RF) | 2 | (self.eflags & VM);
+        self.eflags = (new & self.writable_flags() & !RF) | 2 | (self.eflags & VM);
     }
 
     pub(super) fn exec_stack<B: Bus + ?Sized>(
@@ -40,8 +42,11 @@ impl Cpu {
             }
             Mn::Pop => {
                 if let Some(s) = fixed_seg(insn.ops[0]) {
-                    let val = self.pop(bus, v)?;
-                    self.load_seg(s, val as u16);
+                    // SP moves by the old stack's width, after the load.
+                    let val = self.peek_stack(bus, 0, v)?;
+                    let (old, m) = (self.gpr[4], self.sp_mask());
+                    self.load_seg(bus, s, val as u16)?;
+                    self.gpr[4] = (old & !m) | (old.wrapping_add(u32::from(v)) & m);
                     return Ok(());
                 }
                 let val = self.pop(bus, v)?;
@@ -67,10 +72,16 @@ impl Cpu {
                 Ok(())
             }
             Mn::Pushf => {
+                if self.eflags & VM != 0 && self.iopl() < 3 {
+                    return Err(Fault::Gp(0));
+                }
                 let f = self.eflags() & !(VM | RF);
                 self.push(bus, v, f)
             }
             Mn::Popf => {
+                if self.eflags & VM != 0 && self.iopl() < 3 {
+                    return Err(Fault::Gp(0));
+                }
                 let f = self.pop(bus, v)?;
                 self.load_flags(f, v);
                 Ok(())

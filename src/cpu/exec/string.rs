@@ -117,8 +117,10 @@ impl Cpu {
                 self.advance_index(insn, 7, bytes);
             }
             Mn::Ins => {
-                // Check the destination before touching the port.
-                self.linear(SegReg::Es, di, u32::from(bytes))
+                // Check the port and the destination before touching the port.
+                self.io_allowed(bus, self.reg(2, 2) as u16, u32::from(bytes))
+                    .map_err(|f| (f, 0))?;
+                self.check_write(bus, SegReg::Es, di, bytes)
                     .map_err(|f| fail(self, f, &[7], 2))?;
                 let v = bus.io_read(self.reg(2, 2) as u16, io_size(bytes));
                 self.write_mem(bus, SegReg::Es, di, bytes, v)
@@ -126,6 +128,8 @@ impl Cpu {
                 self.advance_index(insn, 7, bytes);
             }
             _ => {
+                self.io_allowed(bus, self.reg(2, 2) as u16, u32::from(bytes))
+                    .map_err(|f| (f, 0))?;
                 let v = self
                     .read_mem(bus, src, si, bytes)
                     .map_err(|f| fail(self, f, &[6], 1))?;

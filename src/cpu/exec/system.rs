@@ -1,50 +1,121 @@
-//! System and miscellaneous instructions: IN/OUT, the flag instructions
-//! (CLC..STD, CMC, SAHF/LAHF, CLI/STI), control and debug registers,
-//! SMSW/LMSW/CLTS, LGDT/LIDT/SGDT/SIDT, and the x87 escapes and WAIT
-//! (which only check CR0.EM/TS/MP, there being no FPU).
+//! System and miscellaneous instructions: IN/OUT (with the I/O permission
+//! check), the flag instructions (CLC..STD, CMC, SAHF/LAHF, CLI/STI with
+//! their IOPL rules), control and debug registers (with what a write to
+//! CR0, CR3 or CR4 does to paging and the TLB), SMSW/LMSW/CLTS,
+//! LGDT/LIDT/SGDT/SIDT, and the x87 escapes and WAIT (which only check
+//! CR0.EM/TS/MP, there being no FPU).
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
-use super::super::flags::{AF, CF, DF, IF, PF, SF, ZF};
-use super::super::Cpu;
+use super::super::flags::{AF, CF, DF, IF, PF, SF, VM, ZF};
+use super::super::paging::{CR0_PG, CR0_WP, CR4_PGE, CR4_PSE};
+use super::super::{Cpu, Model};
 use super::string::io_size;
 use crate::x86::{Insn, Mn, Opnd};
 
 const CR0_MP: u32 = 1 << 1;
 const CR0_EM: u32 = 1 << 2;
 const CR0_TS: u32 = 1 << 3;
+const CR0_NW: u32 = 1 << 29;
+const CR0_CD: u32 = 1 << 30;
+/// CR0 bits of the 486 and later: NE, WP, AM, NW, CD.
+const CR0_486: u32 = (1 << 5) | CR0_WP | (1 << 18) | CR0_NW | CR0_CD;
+/// CR4.DE: DR4/DR5 no longer alias DR6/DR7.
+const CR4_DE: u32 = 1 << 3;
+/// CR4 bits the I686 model implements: TSD, DE, PSE, PGE.
+const CR4_I686: u32 = (1 << 2) | CR4_DE | CR4_PSE | CR4_PGE;
 
 impl Cpu {
+    /// CR4 exists from the 486 on (with no bits on the I486 model).
+    fn cr4_mask(&self) -> Option<u32> {
+        match self.model {
+            Model::I686 => Some(CR4_I686),
+            Model::I486 => Some(0),
+            _ => None,
+        }
+    }
+
     pub(crate) fn read_cr(&self, n: u8) -> Result<u32, Fault> {
         Ok(match n {
             0 => self.cr0,
             2 => self.cr2,
             3 => self.cr3,
-            4 => self.cr4,
+            4 if self.cr4_mask().is_some() => self.cr4,
             _ => return Err(Fault::Ud),
         })
     }
 
     pub(crate) fn write_cr(&mut self, n: u8, v: u32) -> Result<(), Fault> {
         match n {
-            0 => self.cr0 = v | 0x10,
+            0 => {
+                let v = if self.model.is_486_plus() {
+                    if v & CR0_NW != 0 && v & CR0_CD == 0 {
+                        return Err(Fault::Gp(0));
+                    }
+                    v & (0xF | CR0_486 | CR0_PG)
+                } else {
+                    v
+                };
+                if v & CR0_PG != 0 && v & 1 == 0 {
+                    return Err(Fault::Gp(0));
+                }
+                let old = self.cr0;
+                self.cr0 = v | 0x10;
+                if (old ^ self.cr0) & (CR0_PG | CR0_WP | 1) != 0 {
+                    self.flush_tlb(false);
+                }
+                if self.cr0 & 1 == 0 {
+                    self.cpl = 0;
+                }
+            }
             2 => self.cr2 = v,
-            3 => self.cr3 = v,
-            4 => self.cr4 = v,
+            3 => {
+                self.cr3 = v;
+                self.flush_tlb(self.cr4 & CR4_PGE != 0);
+            }
+            4 => {
+                let mask = self.cr4_mask().ok_or(Fault::Ud)?;
+                if v & !mask != 0 {
+                    return Err(Fault::Gp(0));
+                }
+                let old = self.cr4;
+                self.cr4 = v;
+                if (old ^ v) & (CR4_PSE | CR4_PGE) != 0 {
+                    self.flush_tlb(false);
+                }
+            }
             _ => return Err(Fault::Ud),
         }
         Ok(())
     }
 
-    pub(crate) fn read_dr(&self, n: u8) -> u32 {
-        // DR4/DR5 alias DR6/DR7 on the 386.
-        let n = usize::from(if n == 4 || n == 5 { n + 2 } else { n } & 7);
-        self.dr[n]
+    /// DR4/DR5 alias DR6/DR7, unless CR4.DE makes them #UD.
+    fn dr_index(&self, n: u8) -> Result<usize, Fault> {
+        if n == 4 || n == 5 {
+            if self.cr4 & CR4_DE != 0 {
+                return Err(Fault::Ud);
+            }
+            return Ok(usize::from(n + 2));
+        }
+        Ok(usize::from(n & 7))
     }
 
-    pub(crate) fn write_dr(&mut self, n: u8, v: u32) {
-        let n = usize::from(if n == 4 || n == 5 { n + 2 } else { n } & 7);
-        self.dr[n] = v;
+    pub(crate) fn read_dr(&self, n: u8) -> Result<u32, Fault> {
+        Ok(self.dr[self.dr_index(n)?])
+    }
+
+    pub(crate) fn write_dr(&mut self, n: u8, v: u32) -> Result<(), Fault> {
+        let i = self.dr_index(n)?;
+        self.dr[i] = v;
+        Ok(())
+    }
+
+    /// CPL 0 is needed (outside real mode) for the privileged instructions.
+    pub(super) fn require_cpl0(&self) -> Result<(), Fault> {
+        if self.cpl() != 0 {
+            return Err(Fault::Gp(0));
+        }
+        Ok(())
     }
 
     pub(super) fn exec_io<B: Bus + ?Sized>(
@@ -55,6 +126,7 @@ impl Cpu {
         let (port_op, data_op) = if insn.mn == Mn::In { (1, 0) } else { (0, 1) };
         let port = self.read_op(bus, insn, port_op)? as u16;
         let bytes = Self::size_of(insn, insn.ops[data_op]);
+        self.io_allowed(bus, port, u32::from(bytes))?;
         if insn.mn == Mn::In {
             let v = bus.io_read(port, io_size(bytes));
             self.set_reg(0, bytes, v);
@@ -65,7 +137,14 @@ impl Cpu {
         Ok(())
     }
 
-    pub(super) fn exec_flagop(&mut self, insn: &Insn) {
+    pub(super) fn exec_flagop(&mut self, insn: &Insn) -> Result<(), Fault> {
+        if matches!(insn.mn, Mn::Cli | Mn::Sti) && self.cr0 & 1 != 0 {
+            // IOPL-sensitive: CPL must not exceed IOPL (IOPL 3 in V86).
+            let cpl = if self.eflags & VM != 0 { 3 } else { self.cpl() };
+            if u32::from(cpl) > self.iopl() {
+                return Err(Fault::Gp(0));
+            }
+        }
         match insn.mn {
             Mn::Clc => self.set_flag(CF, false),
             Mn::Stc => self.set_flag(CF, true),
@@ -88,6 +167,7 @@ impl Cpu {
                 self.set_reg(4, 1, u32::from(f));
             }
         }
+        Ok(())
     }
 
     pub(super) fn exec_system<B: Bus + ?Sized>(
@@ -106,7 +186,10 @@ impl Cpu {
                     return Err(Fault::Nm);
                 }
             }
-            Mn::Clts => self.cr0 &= !CR0_TS,
+            Mn::Clts => {
+                self.require_cpl0()?;
+                self.cr0 &= !CR0_TS;
+            }
             Mn::Smsw => {
                 let bytes = if insn.mem.is_some() {
                     2
@@ -122,6 +205,7 @@ impl Cpu {
                 }
             }
             Mn::Lmsw => {
+                self.require_cpl0()?;
                 let v = self.read_op(bus, insn, 0)?;
                 // LMSW cannot clear PE.
                 self.cr0 = (self.cr0 & !0xE) | (v & 0xF) | (self.cr0 & 1);
@@ -134,6 +218,7 @@ impl Cpu {
                 let off2 = Self::ea_add(insn, off, 2);
                 match insn.mn {
                     Mn::Lgdt | Mn::Lidt => {
+                        self.require_cpl0()?;
                         let limit = self.read_mem(bus, s, off, 2)?;
                         let mut base = self.read_mem(bus, s, off2, 4)?;
                         if !insn.op32 {

@@ -1,0 +1,58 @@
+//! Model-specific registers (Pentium and later): RDMSR and WRMSR. Only the
+//! MSRs a guest probes exist; any other raises #GP(0).
+//!
+//! | MSR    | name                      | read                    | write                 |
+//! |--------|---------------------------|-------------------------|-----------------------|
+//! | 0x10   | IA32_TIME_STAMP_COUNTER   | the TSC                 | sets the TSC (offset) |
+//! | 0x17   | IA32_PLATFORM_ID          | 0                       | #GP(0)                |
+//! | 0x1B   | IA32_APIC_BASE            | #GP(0): no APIC         | #GP(0)                |
+//! | 0x2A   | EBL_CR_POWERON            | 0                       | ignored               |
+//! | 0x79   | IA32_BIOS_UPDT_TRIG       | 0                       | ignored (no microcode)|
+//! | 0x8B   | IA32_BIOS_SIGN_ID         | 0 (no microcode loaded) | ignored               |
+//! | 0xFE   | IA32_MTRRCAP              | 0: no variable or fixed MTRRs, no WC | #GP(0)   |
+//! | 0x179  | IA32_MCG_CAP              | 0: no machine-check banks | #GP(0)              |
+//! | 0x17A  | IA32_MCG_STATUS           | 0                       | stored                |
+//! | 0x2FF  | IA32_MTRR_DEF_TYPE        | stored (0 at reset)     | stored                |
+//!
+//! CPUID does not report MCE or MCA, yet Linux reads MCG_CAP only when it
+//! does; MTRRCAP reads as "no MTRRs" because CPUID does not set MTRR.
+
+use super::fault::Fault;
+use super::Cpu;
+
+pub(crate) const IA32_TSC: u32 = 0x10;
+
+/// The stored MSR state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Msrs {
+    /// Added to the instruction count to give the TSC.
+    pub tsc_offset: u64,
+    pub mtrr_def_type: u64,
+    pub mcg_status: u64,
+}
+
+impl Cpu {
+    /// RDMSR of `index`.
+    pub(crate) fn read_msr(&self, index: u32) -> Result<u64, Fault> {
+        Ok(match index {
+            IA32_TSC => self.tsc(),
+            0x17 | 0x2A | 0x79 | 0x8B | 0xFE | 0x179 => 0,
+            0x17A => self.msr.mcg_status,
+            0x2FF => self.msr.mtrr_def_type,
+            _ => return Err(Fault::Gp(0)),
+        })
+    }
+
+    /// WRMSR of `index` with `value`.
+    pub(crate) fn write_msr(&mut self, index: u32, value: u64) -> Result<(), Fault> {
+        match index {
+            IA32_TSC => self.msr.tsc_offset = value.wrapping_sub(self.icount),
+            0x2A | 0x79 | 0x8B => {}
+            0x17A => self.msr.mcg_status = value,
+            // Type in bits 0-7, FE bit 10, E bit 11; the rest is reserved.
+            0x2FF if value & !0xCFF == 0 => self.msr.mtrr_def_type = value,
+            _ => return Err(Fault::Gp(0)),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,75 @@
+//! Runs the CPU test guests (guests/cputest/*.bin) on a whole machine
+//! through the control API: each is loaded at 0000:7C00, runs to the exit
+//! port, and must have printed "ok N ..." for every check it makes, in
+//! order, and no "not ok" line.
+
+use moon86::control::{StopReason, Vm};
+use moon86::cpu::Model;
+use moon86::machine::loader::Entry;
+use moon86::machine::{HaltReason, MachineConfig};
+use std::path::Path;
+
+/// Runs guest `name` on CPU `model` and returns its debug-console text.
+fn run_guest(name: &str, model: Model) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("guests/cputest")
+        .join(name);
+    let mut vm = Vm::new(MachineConfig::default()).unwrap();
+    vm.load_raw(&path, 0x7C00, Some(Entry { cs: 0, ip: 0x7C00 }))
+        .unwrap();
+    vm.power_on().unwrap();
+    vm.machine_mut().unwrap().cpu.set_model(model);
+    let stop = vm.run(Some(5_000_000)).unwrap();
+    let text = vm.debugcon_text().unwrap();
+    assert_eq!(
+        stop,
+        StopReason::Halted(HaltReason::Exit(1)),
+        "{name} did not reach the exit port; it printed:\n{text}"
+    );
+    text
+}
+
+/// Asserts that `text` holds exactly `expected` (number, description)
+/// lines, each "ok N description".
+fn assert_all_ok(text: &str, expected: &[&str]) {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, want) in expected.iter().enumerate() {
+        let line = format!("ok {} {want}", i + 1);
+        assert_eq!(
+            lines.get(i).copied(),
+            Some(line.as_str()),
+            "check {} failed; the guest printed:\n{text}",
+            i + 1
+        );
+    }
+    assert_eq!(lines.len(), expected.len(), "extra lines:\n{text}");
+}
+
+#[test]
+fn protected_mode_and_paging_guest() {
+    let text = run_guest("pmode.bin", Model::I486);
+    assert_all_ok(
+        &text,
+        &[
+            "protected mode entered",
+            "#GP(0) on access through a null DS",
+            "#GP(sel) for a selector beyond the GDT limit",
+            "#NP(sel) for a not-present data segment",
+            "#GP(0) on a write to a read-only segment",
+            "#GP(sel) loading SS with read-only data",
+            "#GP(0) for CLI at CPL 3, IOPL 0",
+            "#GP(idt) for INT through a DPL-0 gate at CPL 3",
+            "INT 0x80 from CPL 3 through a DPL-3 gate",
+            "#GP(sel) loading a DPL-0 segment at CPL 3",
+            "#GP(0) for HLT at CPL 3",
+            "call gate from CPL 3 runs at ring 0 on the TSS stack",
+            "#DF(0) when the #GP gate is not present",
+            "paging on with an identity map",
+            "#PF(U,P) for a user read of a supervisor page",
+            "CR2 holds the faulting address",
+            "#PF(W) for a supervisor write to a not-present page",
+            "a write sets A and D in the page-table entry",
+            "#PF(U,W,P) for a user write to a read-only page",
+        ],
+    );
+}
