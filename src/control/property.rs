@@ -101,7 +101,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("ram_size", ValueType::Size, "bytes", OFF, T::RamSize,
             "Guest RAM size, a multiple of 4K from 64K to 3.5G. Accepts \"16M\"-style strings. Loaded images are put into the new RAM."),
         def("cpu_model", ValueType::String, "", OFF, T::CpuModel,
-            "CPU model to emulate. Known models: i386."),
+            "CPU model to emulate: i386, i486 or i686 (a family-6 CPU without SSE; the default)."),
         def("exit_port", U16, "port", OFF, T::ExitPort,
             "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,

@@ -9,15 +9,21 @@ use std::str::FromStr;
 /// The CPU models moon86 can emulate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CpuModel {
-    /// An Intel 80386 (real mode in this release).
+    /// An Intel 80386.
     I386,
+    /// An Intel 80486 (BSWAP, XADD, CMPXCHG, INVLPG).
+    I486,
+    /// A P6-class (family 6) CPU without SSE: CPUID, RDTSC, CMOV, CMPXCHG8B, PSE, PGE.
+    I686,
 }
 
 impl CpuModel {
-    pub const ALL: [CpuModel; 1] = [CpuModel::I386];
+    pub const ALL: [CpuModel; 3] = [CpuModel::I386, CpuModel::I486, CpuModel::I686];
     pub fn name(self) -> &'static str {
         match self {
             CpuModel::I386 => "i386",
+            CpuModel::I486 => "i486",
+            CpuModel::I686 => "i686",
         }
     }
 
@@ -25,6 +31,8 @@ impl CpuModel {
     pub fn cpu_model(self) -> Model {
         match self {
             CpuModel::I386 => Model::I386,
+            CpuModel::I486 => Model::I486,
+            CpuModel::I686 => Model::I686,
         }
     }
 }
@@ -40,6 +48,8 @@ impl FromStr for CpuModel {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "i386" | "386" | "80386" => Ok(CpuModel::I386),
+            "i486" | "486" | "80486" => Ok(CpuModel::I486),
+            "i686" | "686" | "p6" | "pentiumpro" => Ok(CpuModel::I686),
             _ => Err(format!(
                 "unknown CPU model '{s}' (known models: {})",
                 CpuModel::ALL.map(|m| m.name()).join(", ")
@@ -66,7 +76,7 @@ impl Default for MachineConfig {
     fn default() -> Self {
         MachineConfig {
             ram_size: 16 << 20,
-            cpu_model: CpuModel::I386,
+            cpu_model: CpuModel::I686,
             exit_port: DEFAULT_EXIT_PORT,
             ips: DEFAULT_IPS,
             rtc_start: DEFAULT_RTC_START,

@@ -58,9 +58,10 @@ t.raises("unknown property or method 'powr_on' (did you mean 'power_on'?)", func
 t.raises("unknown property or method 'cpu.cs.bsae' (did you mean 'cpu.cs.base'?)", function() return vm.cpu.cs.bsae end)
 
 -- settable-only-while-off properties
+t.eq(vm.cpu_model, "i686", "the default CPU")
 vm.cpu_model = "386"
 t.eq(vm.cpu_model, "i386")
-t.raises("unknown CPU model 'z80' (known models: i386)", function() vm.cpu_model = "z80" end)
+t.raises("unknown CPU model 'z80' (known models: i386, i486, i686)", function() vm.cpu_model = "z80" end)
 vm.exit_port = 0x501
 t.eq(vm.exit_port, 0x501)
 vm:power_on()
