@@ -26,6 +26,8 @@ pub enum Fault {
     Ss(u16),
     /// #GP, general protection with its error code (vector 13).
     Gp(u16),
+    /// #MF, x87 floating-point error (vector 16).
+    Mf,
 }
 
 impl Fault {
@@ -40,6 +42,7 @@ impl Fault {
             Fault::Df => 8,
             Fault::Ss(_) => 12,
             Fault::Gp(_) => 13,
+            Fault::Mf => 16,
         }
     }
 
