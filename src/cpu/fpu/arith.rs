@@ -67,10 +67,15 @@ pub fn check2(ctx: &mut Ctx, a: F80, b: F80) -> Result<(), Option<F80>> {
     if a.is_nan() || b.is_nan() {
         return Err(propagate2(ctx, a, b));
     }
-    if (ca == Class::Denormal || cb == Class::Denormal) && !ctx.raise(DE) {
-        return Err(None);
-    }
     Ok(())
+}
+
+/// The denormal-operand check, made once the operation is known to
+/// compute (after the invalid and divide-by-zero cases): true when it
+/// must stop (DE unmasked).
+pub fn denormal_stop(ctx: &mut Ctx, a: F80, b: F80) -> bool {
+    let d = ctx.denormal_in || a.class() == Class::Denormal || b.class() == Class::Denormal;
+    d && !ctx.raise(DE)
 }
 
 /// The checks before a one-operand operation.
@@ -78,7 +83,6 @@ pub fn check1(ctx: &mut Ctx, a: F80) -> Result<(), Option<F80>> {
     match a.class() {
         Class::Unsupported => Err(ctx.invalid()),
         Class::QNaN | Class::SNaN => Err(propagate1(ctx, a)),
-        Class::Denormal if !ctx.raise(DE) => Err(None),
         _ => Ok(()),
     }
 }
@@ -101,6 +105,7 @@ fn add(ctx: &mut Ctx, a: F80, b: F80, fmt: &super::round::Fmt) -> Option<F80> {
     let (ca, cb) = (a.class(), b.class());
     match (ca, cb) {
         (Class::Inf, Class::Inf) if a.sign() != b.sign() => return ctx.invalid(),
+        _ if denormal_stop(ctx, a, b) => return None,
         (Class::Inf, _) => return Some(a),
         (_, Class::Inf) => return Some(b),
         (Class::Zero, Class::Zero) => {
@@ -146,6 +151,7 @@ fn mul(ctx: &mut Ctx, a: F80, b: F80, fmt: &super::round::Fmt) -> Option<F80> {
     let (ca, cb) = (a.class(), b.class());
     match (ca, cb) {
         (Class::Inf, Class::Zero) | (Class::Zero, Class::Inf) => return ctx.invalid(),
+        _ if denormal_stop(ctx, a, b) => return None,
         (Class::Inf, _) | (_, Class::Inf) => return Some(F80::inf(sign)),
         (Class::Zero, _) | (_, Class::Zero) => return Some(F80::zero(sign)),
         _ => {}
@@ -160,9 +166,11 @@ fn div(ctx: &mut Ctx, a: F80, b: F80, fmt: &super::round::Fmt) -> Option<F80> {
     let (ca, cb) = (a.class(), b.class());
     match (ca, cb) {
         (Class::Inf, Class::Inf) | (Class::Zero, Class::Zero) => return ctx.invalid(),
+        (Class::Inf, Class::Zero) => return Some(F80::inf(sign)),
+        (_, Class::Zero) => return ctx.raise(ZE).then_some(F80::inf(sign)),
+        _ if denormal_stop(ctx, a, b) => return None,
         (Class::Inf, _) => return Some(F80::inf(sign)),
         (_, Class::Inf) => return Some(F80::zero(sign)),
-        (_, Class::Zero) => return ctx.raise(ZE).then_some(F80::inf(sign)),
         (Class::Zero, _) => return Some(F80::zero(sign)),
         _ => {}
     }
@@ -205,6 +213,7 @@ pub fn sqrt(ctx: &mut Ctx, a: F80) -> Option<F80> {
         Class::Zero => return Some(a),
         Class::Inf if !a.sign() => return Some(a),
         _ if a.sign() => return ctx.invalid(),
+        _ if denormal_stop(ctx, a, a) => return None,
         _ => {}
     }
     let u = a.unpack()?;
@@ -223,6 +232,9 @@ pub fn rndint(ctx: &mut Ctx, a: F80) -> Option<F80> {
     if let Err(r) = check1(ctx, a) {
         return r;
     }
+    if denormal_stop(ctx, a, a) {
+        return None;
+    }
     let Some(u) = a.unpack() else {
         return Some(a); // zero or infinity
     };
@@ -239,6 +251,11 @@ pub fn scale(ctx: &mut Ctx, a: F80, b: F80) -> Option<F80> {
         return r;
     }
     let (ca, cb) = (a.class(), b.class());
+    let invalid_inf =
+        cb == Class::Inf && matches!((ca, b.sign()), (Class::Zero, false) | (Class::Inf, true));
+    if !invalid_inf && denormal_stop(ctx, a, b) {
+        return None;
+    }
     if cb == Class::Inf {
         return match (ca, b.sign()) {
             (Class::Zero, false) | (Class::Inf, true) => ctx.invalid(),
@@ -301,6 +318,15 @@ pub fn from_i64(v: i64) -> F80 {
     F80::new(v < 0, (16383 + 63 - lz) as u16, m << lz)
 }
 
+/// A pseudo-denormal in its normal encoding (exponent 1); others as-is.
+pub fn canonical(a: F80) -> F80 {
+    if a.exp() == 0 && a.sig >> 63 == 1 {
+        F80::new(a.sign(), 1, a.sig)
+    } else {
+        a
+    }
+}
+
 /// Result of FPREM/FPREM1: the remainder and the condition codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rem {
@@ -327,13 +353,19 @@ pub fn prem(ctx: &mut Ctx, a: F80, b: F80, ieee: bool) -> Option<Rem> {
     if ca == Class::Inf || cb == Class::Zero {
         return ctx.invalid().map(done);
     }
+    if denormal_stop(ctx, a, b) {
+        return None;
+    }
     if cb == Class::Inf || ca == Class::Zero {
-        return Some(done(a));
+        return Some(done(canonical(a)));
     }
     let (ua, ub) = (a.unpack()?, b.unpack()?);
     let d = ua.exp - ub.exp;
     if d < -1 || (d == -1 && !ieee) {
-        return Some(done(a));
+        // |a| < |b|: a itself (a pseudo-denormal comes back normalised).
+        let mut c = *ctx;
+        let v = round_pack(&mut c, ua.sign, ua.exp, u128::from(ua.sig) << 64, &EXT);
+        return Some(done(v.f80()));
     }
     let (d, eb, incomplete) = if d >= 64 {
         let n = 32 + d % 32;
@@ -357,9 +389,11 @@ pub fn prem(ctx: &mut Ctx, a: F80, b: F80, ieee: bool) -> Option<Rem> {
     let value = round_pack(&mut c, sign, eb - 64 + 127, rem, &EXT).f80();
     ctx.flags |= c.flags;
     let value = if rem == 0 { F80::zero(ua.sign) } else { value };
+    // A partial remainder leaves the quotient bits clear.
+    let q = if incomplete { 0 } else { (q & 7) as u8 };
     Some(Rem {
         value,
-        q: (q & 7) as u8,
+        q,
         incomplete,
     })
 }
@@ -386,7 +420,7 @@ pub fn compare(ctx: &mut Ctx, a: F80, b: F80, quiet: bool) -> Cmp {
         }
         return Cmp::Unordered;
     }
-    if ca == Class::Denormal || cb == Class::Denormal {
+    if ctx.denormal_in || ca == Class::Denormal || cb == Class::Denormal {
         ctx.raise(DE);
     }
     let key = |x: F80| -> (i8, i32, u64) {

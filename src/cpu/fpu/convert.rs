@@ -66,7 +66,7 @@ pub fn from_float(ctx: &mut Ctx, bits: u64, fmt: &Fmt) -> Option<F80> {
         }
         // value = f * 2^(emin - fbits)
         let lz = f.leading_zeros() as i32;
-        let exp = fmt.emin - fbits as i32 + 63 - lz;
+        let exp = fmt.emin - fbits + 63 - lz;
         return Some(F80::new(sign, (exp + 16383) as u16, f << lz));
     }
     let exp = e - fmt.bias + 16383;
@@ -77,7 +77,11 @@ pub fn from_float(ctx: &mut Ctx, bits: u64, fmt: &Fmt) -> Option<F80> {
 /// (precision control does not apply). `None` when an unmasked invalid,
 /// overflow or underflow exception prevents the store.
 pub fn to_float_checked(ctx: &mut Ctx, a: F80, fmt: &Fmt) -> Option<u64> {
-    let (ebits, fbits) = if fmt.bias == 127 { (8u32, 23u32) } else { (11, 52) };
+    let (ebits, fbits) = if fmt.bias == 127 {
+        (8u32, 23u32)
+    } else {
+        (11, 52)
+    };
     let emax_field = (1u64 << ebits) - 1;
     let enc = |sign: bool, e: u64, f: u64| -> u64 {
         (u64::from(sign) << (ebits + fbits)) | (e << fbits) | (f & ((1u64 << fbits) - 1))
@@ -97,7 +101,6 @@ pub fn to_float_checked(ctx: &mut Ctx, a: F80, fmt: &Fmt) -> Option<u64> {
         }
         Class::Inf => return Some(enc(a.sign(), emax_field, 0)),
         Class::Zero => return Some(enc(a.sign(), 0, 0)),
-        Class::Denormal if !ctx.raise(DE) => return None,
         _ => {}
     }
     let u = a.unpack()?;

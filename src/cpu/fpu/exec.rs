@@ -78,7 +78,8 @@ impl Cpu {
             let start = if self.code32() { start } else { start & 0xFFFF };
             self.fpu.fcs = self.segs[SegReg::Cs as usize].selector;
             self.fpu.fip = start;
-            self.fpu.fop = (u16::from(e.op & 7) << 8) | (u16::from(m.md) << 6)
+            self.fpu.fop = (u16::from(e.op & 7) << 8)
+                | (u16::from(m.md) << 6)
                 | (u16::from(m.reg) << 3)
                 | u16::from(m.rm);
             if e.mem {
@@ -216,6 +217,26 @@ impl Cpu {
         op: u8,
         ctx: &mut Ctx,
     ) -> Result<Option<F80>, Fault> {
+        // A denormal float operand raises DE only if the operation gets
+        // that far (a NaN in ST(0) wins): convert with DE masked.
+        let masks = ctx.masks;
+        ctx.masks |= super::round::DE;
+        let v = self.fpu_mem_operand_raw(bus, insn, op, ctx)?;
+        ctx.masks = masks;
+        if ctx.flags & super::round::DE != 0 {
+            ctx.flags &= !super::round::DE;
+            ctx.denormal_in = true;
+        }
+        Ok(v)
+    }
+
+    fn fpu_mem_operand_raw<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &Insn,
+        op: u8,
+        ctx: &mut Ctx,
+    ) -> Result<Option<F80>, Fault> {
         Ok(match op {
             0xD8 => convert::from_float(
                 ctx,
@@ -331,7 +352,12 @@ impl Cpu {
     }
 
     /// FST/FSTP m32/m64/m80, FIST/FISTP m16/m32/m64, FBSTP.
-    fn fpu_store<B: Bus + ?Sized>(&mut self, bus: &mut B, insn: &Insn, e: Esc) -> Result<(), Fault> {
+    fn fpu_store<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &Insn,
+        e: Esc,
+    ) -> Result<(), Fault> {
         let pop = e.reg != 2;
         let mut ctx = self.fpu_ctx();
         let src = self.fpu_opnd(0);

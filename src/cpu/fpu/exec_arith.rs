@@ -59,10 +59,19 @@ impl Cpu {
         let i = e.rm;
         let (x, y) = (self.fpu_opnd(0), self.fpu_opnd(i));
         match (e.op, e.reg) {
-            (_, 2) => return Ok(self.fpu_compare(x, y, false, 0, false)),
+            (_, 2) => {
+                self.fpu_compare(x, y, false, 0, false);
+                return Ok(());
+            }
             (0xDE, 3) if i != 1 => return Err(Fault::Ud),
-            (0xDE, 3) => return Ok(self.fpu_compare(x, y, false, 2, false)),
-            (_, 3) => return Ok(self.fpu_compare(x, y, false, 1, false)),
+            (0xDE, 3) => {
+                self.fpu_compare(x, y, false, 2, false);
+                return Ok(());
+            }
+            (_, 3) => {
+                self.fpu_compare(x, y, false, 1, false);
+                return Ok(());
+            }
             _ => {}
         }
         let (dst, pop) = match e.op {
@@ -127,7 +136,15 @@ impl Cpu {
         }
     }
 
-    fn fpu_compare_ctx(&mut self, mut ctx: Ctx, x: F80, y: F80, quiet: bool, pops: u8, eflags: bool) {
+    fn fpu_compare_ctx(
+        &mut self,
+        mut ctx: Ctx,
+        x: F80,
+        y: F80,
+        quiet: bool,
+        pops: u8,
+        eflags: bool,
+    ) {
         let c = arith::compare(&mut ctx, x, y, quiet);
         self.fpu_commit(&ctx);
         if ctx.unmasked(IE | super::round::DE) {
@@ -262,7 +279,11 @@ impl Cpu {
             }
             return;
         }
-        let op = if n == 0x32 { TrigOp::Tan } else { TrigOp::SinCos };
+        let op = if n == 0x32 {
+            TrigOp::Tan
+        } else {
+            TrigOp::SinCos
+        };
         match tr::trig(&mut ctx, x, op) {
             Trig::OutOfRange => {
                 let sw = self.fpu.sw;

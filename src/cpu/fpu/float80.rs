@@ -82,6 +82,7 @@ impl F80 {
     pub fn exp(self) -> u16 {
         self.se & 0x7FFF
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn neg(self) -> F80 {
         F80 {
             se: self.se ^ 0x8000,
@@ -169,6 +170,7 @@ impl F80 {
     /// The exact extended value of an `f64`.
     pub fn from_f64(v: f64) -> F80 {
         let mut ctx = super::round::Ctx::new(0x037F);
-        super::convert::from_float(&mut ctx, v.to_bits(), &super::round::F64).unwrap_or(F80::INDEFINITE)
+        super::convert::from_float(&mut ctx, v.to_bits(), &super::round::F64)
+            .unwrap_or(F80::INDEFINITE)
     }
 }

@@ -39,6 +39,9 @@ pub struct Ctx {
     pub flags: u8,
     /// Condition code C1 as the operation leaves it (rounded up).
     pub c1: bool,
+    /// An operand was a denormal before conversion (a float32/float64
+    /// memory operand): DE is raised if the operation gets that far.
+    pub denormal_in: bool,
 }
 
 impl Ctx {
@@ -60,6 +63,7 @@ impl Ctx {
             masks: (cw & 0x3F) as u8,
             flags: 0,
             c1: false,
+            denormal_in: false,
         }
     }
     /// Raises `flag`; true when it is masked (the operation continues with
@@ -98,16 +102,11 @@ impl Fmt {
     pub fn with_p(self, p: u32) -> Fmt {
         Fmt { p, ..self }
     }
-    /// Weight of the last significand bit of a denormal.
+    /// Weight of the last significand bit of a denormal (relative to the
+    /// rounding precision: under precision control a tiny register result
+    /// keeps `p` bits below the smallest normal's exponent).
     fn lsb_min(&self) -> i32 {
-        self.emin - (self.p_full() as i32 - 1)
-    }
-    fn p_full(&self) -> u32 {
-        match self.bias {
-            127 => 24,
-            1023 => 53,
-            _ => 64,
-        }
+        self.emin - (self.p as i32 - 1)
     }
 }
 

@@ -25,7 +25,7 @@ pub const LOG2E: W = W::konst(0, 0xb8aa_3b29_5c17_f0bb_be87_fed0_691d_3e88);
 pub const LOG2_10: W = W::konst(1, 0xd49a_784b_cd1b_8afe_492b_f6ff_4daf_db4c);
 pub const LOG10_2: W = W::konst(-2, 0x9a20_9a84_fbcf_f798_8f89_59ac_0b7c_9178);
 /// The 66-bit pi of the x87's argument reduction.
-const PI66: W = W::konst(1, 0xC90F_DAA2_2168_C234_Cu128 << 60);
+const PI66: W = W::konst(1, 0x000C_90FD_AA22_168C_234C_u128 << 60);
 /// sqrt(2) (truncated), to pick the logarithm's reduction.
 const SQRT2: W = W::konst(0, 0xb504_f333_f9de_6484_597d_89b3_754a_be9f);
 
