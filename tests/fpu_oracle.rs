@@ -511,3 +511,79 @@ fn transcendentals_match_the_host_within_one_ulp() {
         "{bad} transcendental results beyond {TOLERANCE} ulp"
     );
 }
+
+/// FNSTENV (32-bit protected-mode layout) after a few operations, and
+/// FNSTCW after FLDCW 0xFFFF: the host and moon86 (with CR0.PE set) must
+/// store the same control, status and tag words, reserved bits included.
+#[test]
+fn environment_words_match_the_host() {
+    let a = f80(0x3FFF, 1 << 63);
+    let b = f80(0x7FFF, 1 << 63 | 1); // SNaN: sets IE
+    let cw_all: u16 = 0xFFFF;
+    let mut env = [0u8; 28];
+    let mut cw_back: u16 = 0;
+    let mut save: u16 = 0;
+    // SAFETY: the pointers name live locals of the right sizes; the block
+    // leaves the x87 empty (FNINIT) with the caller's control word restored
+    // and declares every x87 register clobbered.
+    unsafe {
+        asm!(
+            "fnstcw word ptr [{save}]",
+            "fninit",
+            "fld tbyte ptr [{b}]",
+            "fld tbyte ptr [{a}]",
+            "fldz",
+            "fadd st, st(2)",
+            "fnstenv [{env}]",
+            "fninit",
+            "fldcw word ptr [{cwa}]",
+            "fnstcw word ptr [{cwb}]",
+            "fninit",
+            "fldcw word ptr [{save}]",
+            save = in(reg) &mut save,
+            a = in(reg) a.as_ptr(),
+            b = in(reg) b.as_ptr(),
+            env = in(reg) env.as_mut_ptr(),
+            cwa = in(reg) &cw_all,
+            cwb = in(reg) &mut cw_back,
+            out("st(0)") _, out("st(1)") _, out("st(2)") _, out("st(3)") _,
+            out("st(4)") _, out("st(5)") _, out("st(6)") _, out("st(7)") _,
+        );
+    }
+    let mut ram = Ram(vec![0; 0x2000]);
+    #[rustfmt::skip]
+    let code = [
+        0xDB, 0xE3,                   // fninit
+        0xDB, 0x2E, 0x10, 0x10,       // fld tbyte [0x1010]
+        0xDB, 0x2E, 0x00, 0x10,       // fld tbyte [0x1000]
+        0xD9, 0xEE,                   // fldz
+        0xD8, 0xC2,                   // fadd st, st(2)
+        0x66, 0xD9, 0x36, 0x00, 0x11, // fnstenv [0x1100] (32-bit)
+        0xDB, 0xE3,                   // fninit
+        0xD9, 0x2E, 0x40, 0x10,       // fldcw [0x1040]
+        0xD9, 0x3E, 0x42, 0x10,       // fnstcw [0x1042]
+    ];
+    ram.0[0x500..0x500 + code.len()].copy_from_slice(&code);
+    ram.0[0x1000..0x100A].copy_from_slice(&a);
+    ram.0[0x1010..0x101A].copy_from_slice(&b);
+    ram.0[0x1040..0x1042].copy_from_slice(&cw_all.to_le_bytes());
+    let mut cpu = Cpu::new();
+    cpu.load_segment_real(SegReg::Cs, 0);
+    cpu.load_segment_real(SegReg::Ds, 0);
+    cpu.set_eip(0x500);
+    cpu.set_cr0(cpu.cr0() | 1);
+    for _ in 0..9 {
+        cpu.step(&mut ram);
+    }
+    assert_eq!(cpu.eip(), 0x500 + code.len() as u32);
+    let guest_cw = u16::from_le_bytes([ram.0[0x1042], ram.0[0x1043]]);
+    assert_eq!(guest_cw, cw_back, "FNSTCW after FLDCW 0xFFFF");
+    assert_eq!(
+        &ram.0[0x1100..0x110C],
+        &env[..12],
+        "control, status, tag dwords"
+    );
+    // The selector dwords' reserved halves and the opcode field.
+    assert_eq!(ram.0[0x1112] & 0x07, env[18] & 0x07, "opcode bits 8-10");
+    assert_eq!(&ram.0[0x111A..0x111C], &env[26..28], "FDS reserved half");
+}
