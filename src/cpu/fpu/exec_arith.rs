@@ -279,10 +279,11 @@ impl Cpu {
             }
             return;
         }
-        let op = if n == 0x32 {
-            TrigOp::Tan
-        } else {
-            TrigOp::SinCos
+        let op = match n {
+            0x32 => TrigOp::Tan,
+            0x3E => TrigOp::Sin,
+            0x3F => TrigOp::Cos,
+            _ => TrigOp::SinCos,
         };
         match tr::trig(&mut ctx, x, op) {
             Trig::OutOfRange => {

@@ -14,9 +14,9 @@
 //! operand unchanged; `wide.rs` keeps about 128 bits, so very large
 //! arguments lose accuracy in the reduction.
 
-use super::arith::{check1, check2};
+use super::arith::{check1, check2, denormal_stop};
 use super::float80::{Class, F80};
-use super::round::{round_pack, Ctx, Rc, EXT, ZE};
+use super::round::{round_pack, Ctx, Rc, EXT, IE, ZE};
 use super::wide::W;
 
 pub const PI: W = W::konst(1, 0xc90f_daa2_2168_c234_c4c6_628b_80dc_1cd1);
@@ -152,9 +152,12 @@ pub enum Trig {
     Done(F80, F80),
 }
 
-/// What FSIN/FCOS/FSINCOS/FPTAN compute.
+/// What FSIN/FCOS/FSINCOS/FPTAN compute (the flags follow the results
+/// the instruction keeps).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TrigOp {
+    Sin,
+    Cos,
     SinCos,
     Tan,
 }
@@ -177,6 +180,9 @@ pub fn trig(ctx: &mut Ctx, a: F80, op: TrigOp) -> Trig {
         Class::Zero => return Trig::Done(a, one80),
         _ => {}
     }
+    if denormal_stop(ctx, a, a) {
+        return Trig::Unmasked;
+    }
     if a.exp() >= 0x3FFF + 63 {
         return Trig::OutOfRange;
     }
@@ -196,12 +202,20 @@ pub fn trig(ctx: &mut Ctx, a: F80, op: TrigOp) -> Trig {
         _ => (c.neg(), s),
     };
     match op {
+        TrigOp::Sin => Trig::Done(finish(ctx, sin), one80),
+        TrigOp::Cos => Trig::Done(one80, finish(ctx, cos)),
         TrigOp::SinCos => {
             let mut c2 = *ctx;
             let cv = finish(&mut c2, cos);
             let sv = finish(ctx, sin);
             ctx.flags |= c2.flags;
             Trig::Done(sv, cv)
+        }
+        // Tiny arguments: x + x^3/3, so that the rounding sees tan x > x
+        // (the quotient's sticky bits could cancel).
+        TrigOp::Tan if x.exp < -40 => {
+            let t = x.add(x.mul(x).mul(x).div(W::from_u64(3)));
+            Trig::Done(finish(ctx, t), one80)
         }
         TrigOp::Tan => Trig::Done(finish(ctx, sin.div(cos)), one80),
     }
@@ -212,6 +226,9 @@ pub fn f2xm1(ctx: &mut Ctx, a: F80) -> Option<F80> {
     if let Err(r) = check1(ctx, a) {
         return r;
     }
+    if denormal_stop(ctx, a, a) {
+        return None;
+    }
     match a.class() {
         Class::Zero => Some(a),
         Class::Inf if a.sign() => Some(F80::ONE.neg()),
@@ -220,11 +237,35 @@ pub fn f2xm1(ctx: &mut Ctx, a: F80) -> Option<F80> {
     }
 }
 
-/// FYL2X: y * log2(x), x = ST(0), y = ST(1).
-pub fn fyl2x(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
+/// Runs a two-operand function whose special cases raise IE or ZE
+/// first; otherwise a denormal operand raises DE (stopping the operation
+/// when unmasked).
+fn guarded(
+    ctx: &mut Ctx,
+    x: F80,
+    y: F80,
+    f: impl FnOnce(&mut Ctx, F80, F80) -> Option<F80>,
+) -> Option<F80> {
     if let Err(r) = check2(ctx, x, y) {
         return r;
     }
+    let mut c = *ctx;
+    let r = f(&mut c, x, y);
+    if c.flags & (IE | ZE) == 0 && denormal_stop(ctx, x, y) {
+        return None;
+    }
+    let de = ctx.flags;
+    *ctx = c;
+    ctx.flags |= de;
+    r
+}
+
+/// FYL2X: y * log2(x), x = ST(0), y = ST(1).
+pub fn fyl2x(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
+    guarded(ctx, x, y, fyl2x_inner)
+}
+
+fn fyl2x_inner(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
     let (cx, cy) = (x.class(), y.class());
     if x.sign() && cx != Class::Zero {
         return ctx.invalid();
@@ -257,9 +298,10 @@ pub fn fyl2x(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
 
 /// FYL2XP1: y * log2(x + 1), x = ST(0), y = ST(1).
 pub fn fyl2xp1(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
-    if let Err(r) = check2(ctx, x, y) {
-        return r;
-    }
+    guarded(ctx, x, y, fyl2xp1_inner)
+}
+
+fn fyl2xp1_inner(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
     let (cx, cy) = (x.class(), y.class());
     let sign = x.sign() != y.sign();
     let wx = W::from_f80(x);
@@ -283,9 +325,10 @@ pub fn fyl2xp1(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
 
 /// FPATAN: atan2(y, x), x = ST(0), y = ST(1).
 pub fn fpatan(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
-    if let Err(r) = check2(ctx, x, y) {
-        return r;
-    }
+    guarded(ctx, x, y, fpatan_inner)
+}
+
+fn fpatan_inner(ctx: &mut Ctx, x: F80, y: F80) -> Option<F80> {
     let (cx, cy) = (x.class(), y.class());
     let (sx, sy) = (x.sign(), y.sign());
     let pi = PI;

@@ -99,8 +99,14 @@ impl W {
         }
         let (big, small) = if self.mag_ge(o) { (self, o) } else { (o, self) };
         let d = (big.exp - small.exp) as u32;
-        let x = big.sig >> 1;
-        let y = if d >= 127 { 0 } else { (small.sig >> 1) >> d };
+        let x = (big.sig >> 1) | (big.sig & 1);
+        // Bits shifted out leave a sticky bit, so inexactness survives.
+        let y0 = (small.sig >> 1) | (small.sig & 1);
+        let y = if d >= 127 {
+            1
+        } else {
+            (y0 >> d) | u128::from(d > 0 && y0 & ((1u128 << d) - 1) != 0)
+        };
         let r = if big.neg == small.neg { x + y } else { x - y };
         W::new(big.neg, big.exp + 1, r)
     }
@@ -138,7 +144,8 @@ impl W {
             carry = r >> 127 != 0;
             r <<= 1;
         }
-        W::new(self.neg != o.neg, self.exp - o.exp, q)
+        // A sticky last bit keeps inexact quotients inexact.
+        W::new(self.neg != o.neg, self.exp - o.exp, q | u128::from(r != 0))
     }
     /// Square root of a non-negative value (Newton from a 64-bit start).
     pub fn sqrt(self) -> W {
