@@ -36,6 +36,8 @@ pub enum Fault {
     /// #PF, page fault (vector 14): the linear address (for CR2) and the
     /// error code (bit 0 protection violation, bit 1 write, bit 2 user).
     Pf { addr: u32, code: u16 },
+    /// #MF, x87 floating-point error (vector 16).
+    Mf,
 }
 
 /// How an exception combines with one raised while delivering it.
@@ -62,6 +64,7 @@ impl Fault {
             Fault::Ss(_) => 12,
             Fault::Gp(_) => 13,
             Fault::Pf { .. } => 14,
+            Fault::Mf => 16,
         }
     }
 

@@ -20,6 +20,7 @@ mod descriptor;
 mod exec;
 mod fault;
 mod flags;
+pub mod fpu;
 mod interrupt;
 mod msr;
 mod operand;
@@ -200,6 +201,8 @@ pub struct Cpu {
     /// The last instruction was an STI that set IF: no interrupt before the next.
     shadow_sti: bool,
     model: Model,
+    /// The x87 (absent under [`Model::I286`]).
+    fpu: fpu::Fpu,
 }
 
 /// DR6.BS: the single-step trap's status bit.
@@ -240,6 +243,7 @@ impl Cpu {
             shadow_ss: false,
             shadow_sti: false,
             model: Model::I386,
+            fpu: fpu::Fpu::new(),
         };
         cpu.reset();
         cpu
@@ -293,6 +297,9 @@ impl Cpu {
         self.task_switched = false;
         self.shadow_ss = false;
         self.shadow_sti = false;
+        let p6 = self.fpu.p6;
+        self.fpu = fpu::Fpu::new();
+        self.fpu.p6 = p6;
     }
 
     /// Executes one instruction (a whole REP-prefixed string instruction
@@ -562,6 +569,26 @@ impl Cpu {
         self.cr4 = value;
         self.flush_tlb(false);
     }
+    /// The x87's state, read-only (registers, control/status/tag words).
+    pub fn fpu(&self) -> &fpu::Fpu {
+        &self.fpu
+    }
+    /// The x87's state, for the control API and tests.
+    pub fn fpu_mut(&mut self) -> &mut fpu::Fpu {
+        &mut self.fpu
+    }
+    /// The FPU's FERR# output: an unmasked exception is pending (status
+    /// word ES). A PC board routes it to IRQ13 (through the latch that a
+    /// write to port 0xF0 clears, which also asserts IGNNE#).
+    pub fn ferr(&self) -> bool {
+        self.model != Model::I286 && self.fpu.error_pending()
+    }
+    /// Drives the IGNNE# input. A PC asserts it on a write to port 0xF0;
+    /// it drops by itself when the pending exception is cleared.
+    pub fn set_ignne(&mut self, asserted: bool) {
+        self.fpu.ignne = asserted && self.fpu.error_pending();
+    }
+
     /// True after HLT until an interrupt (or a reset) wakes the CPU.
     pub fn is_halted(&self) -> bool {
         self.halted

@@ -7,7 +7,7 @@ use super::{
     all_ones, DebugCon, ExitPort, IoSize, Pic, Pit, Port92, PortDevice, PostCode, Rtc, Uart, Vga,
     I8042,
 };
-use super::{COM1_BASE, COM2_BASE, SEABIOS_DEBUG_PORT};
+use super::{FpuErrorPort, COM1_BASE, COM2_BASE, SEABIOS_DEBUG_PORT};
 use std::ops::RangeInclusive;
 
 /// Names a device on the bus.
@@ -25,6 +25,7 @@ pub enum DeviceId {
     Keyboard,
     Port92,
     Vga,
+    FpuError,
 }
 
 #[derive(Debug)]
@@ -40,6 +41,7 @@ pub struct IoBus {
     pub keyboard: I8042,
     pub port92: Port92,
     pub vga: Vga,
+    pub fpu_error: FpuErrorPort,
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
 
@@ -64,6 +66,7 @@ impl IoBus {
             keyboard: I8042::new(),
             port92: Port92::new(),
             vga: Vga::new(),
+            fpu_error: FpuErrorPort::default(),
             map: Vec::new(),
         }
     }
@@ -107,6 +110,7 @@ impl IoBus {
                 &mut self.keyboard
             }
             DeviceId::Port92 => &mut self.port92,
+            DeviceId::FpuError => &mut self.fpu_error,
             DeviceId::Vga => {
                 self.vga.advance_to(now_ns);
                 &mut self.vga
@@ -195,5 +199,6 @@ impl IoBus {
         self.keyboard.reset();
         self.port92.reset();
         self.vga.reset();
+        self.fpu_error.reset();
     }
 }

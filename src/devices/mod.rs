@@ -9,6 +9,7 @@
 mod byte_io;
 mod debugcon;
 mod exit_port;
+mod fpu_error;
 mod i8042;
 mod io_bus;
 mod pic;
@@ -22,6 +23,7 @@ mod vga;
 pub use crate::cpu::IoSize;
 pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
 pub use exit_port::{ExitPort, DEFAULT_EXIT_PORT};
+pub use fpu_error::{FpuErrorPort, FPU_ERROR_PORT};
 pub use i8042::{BYTE_GAP_NS, I8042, I8042_DATA, I8042_STATUS};
 pub use io_bus::{DeviceId, IoBus};
 pub use pic::{Pic, ELCR_PORTS, PIC_MASTER_PORTS, PIC_SLAVE_PORTS};

@@ -58,6 +58,7 @@ const PORTS: &[(u16, u16, DeviceId)] = &[
     (0x3C0, 0x3CF, DeviceId::Vga),
     (0x3D4, 0x3D5, DeviceId::Vga),
     (0x3DA, 0x3DA, DeviceId::Vga),
+    (0xF0, 0xF0, DeviceId::FpuError),
 ];
 
 impl Machine {
@@ -133,7 +134,10 @@ impl Machine {
         let now = self.board.clock.now_ns();
         let io = &mut self.board.io;
         io.advance_to(now);
-        io.route_irqs(false);
+        if io.fpu_error.take_clear() {
+            self.cpu.set_ignne(true);
+        }
+        io.route_irqs(self.cpu.ferr());
         self.intr = io.pic.intr();
         for (log, uart) in self.serial.iter_mut().zip(io.com.iter_mut()) {
             let out = uart.take_output();

@@ -116,6 +116,11 @@ impl Machine {
                     StepOutcome::Executed => {}
                     StepOutcome::Shutdown => return RunExit::Halted(HaltReason::Shutdown),
                     StepOutcome::Halted => {
+                        // HLT, or an FPU instruction frozen on an unmasked
+                        // exception (FERR# must reach the PIC first).
+                        if let Some(h) = self.sync() {
+                            return RunExit::Halted(h);
+                        }
                         if self.cpu.eflags() & IF == 0 {
                             return RunExit::Halted(HaltReason::Hlt);
                         }

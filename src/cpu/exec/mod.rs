@@ -139,6 +139,7 @@ impl Cpu {
             }
             In | Out => self.exec_io(bus, insn)?,
             Clc | Stc | Cmc | Cli | Sti | Cld | Std | Sahf | Lahf => self.exec_flagop(insn)?,
+            Wait | Esc if self.model != super::Model::I286 => return self.exec_fpu(bus, insn),
             Wait | Esc | Clts | Smsw | Lmsw | Sgdt | Sidt | Lgdt | Lidt => {
                 self.exec_system(bus, insn)?
             }
