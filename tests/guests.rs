@@ -58,13 +58,11 @@ fn linux_boots_to_a_busybox_shell_and_powers_off() {
 }
 
 #[test]
-#[ignore = "not yet passing: see the issue 3 note"]
 fn memtest86_runs_a_test() {
     run_guest_script("memtest.lua", &["memtest"]);
 }
 
 #[test]
-#[ignore = "not yet passing: see the issue 3 note"]
 fn gnu_mach_boots_by_multiboot() {
     run_guest_script("gnumach.lua", &["gnumach"]);
 }

@@ -6,5 +6,9 @@ local wait = dofile(here .. "/wait.lua")
 local vm = moon86.new{ ram = "64M", cpu_model = "i686" }
 vm:load_linux{ kernel = arg[1], cmdline = "console=ttyS0,115200" }
 vm:power_on()
-local seen = wait.serial(vm, "Test", 4e9)
+-- The serial console mirrors the screen; a test's name in brackets appears
+-- once that test is running, e.g. "[Address test, walking ones, no cache]".
+wait.serial(vm, "[Address test", 4e9)
+local screen = table.concat(vm.screen:text(), "\n")
+assert(screen:find("Memtest86+", 1, true), "the screen shows memtest86+:\n" .. screen)
 print(("memtest: ok (%d instructions)"):format(vm.icount))
