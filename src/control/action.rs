@@ -54,6 +54,7 @@ pub enum Action {
     SerialText,
     SerialWrite,
     ScreenText,
+    KeyboardSend,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -143,6 +144,9 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::SerialWrite, name: "serial.write", args: &[arg("data", "string", "bytes for the guest")], returns: "",
         doc: "Queue bytes for the guest to receive on COM1; they enter the UART's FIFO as the guest drains it, so none is lost.",
         allowed: VmState::ALIVE },
+    ActionDef { action: Action::KeyboardSend, name: "keyboard.send", args: &[arg("scancodes", "string", "scancode set 2 bytes, e.g. \"\\x1c\\xf0\\x1c\" for a press and release of A")], returns: "",
+        doc: "Queue scancodes (set 2) at the 8042 keyboard controller. They reach the guest one byte at a time, each after the previous one was read from port 0x60, translated to set 1 when the controller's command byte asks for it.",
+        allowed: VmState::ALIVE },
     ActionDef { action: Action::ScreenText, name: "screen.text", args: &[], returns: "list of strings",
         doc: "The VGA text screen (80x25 at 0xB8000, from the CRTC start address) as lines, trailing spaces trimmed.",
         allowed: VmState::ALIVE },
@@ -201,6 +205,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 24, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 25, "a new Action needs a row");
     }
 }

@@ -404,6 +404,13 @@ impl Vm {
         Ok(())
     }
 
+    /// Queues set-2 scancodes at the keyboard controller.
+    pub fn keyboard_send(&mut self, scancodes: &[u8]) -> Result<(), ControlError> {
+        self.guard(Action::KeyboardSend)?;
+        self.machine_mut()?.board.io.keyboard.push_scancodes(scancodes);
+        Ok(())
+    }
+
     /// The VGA text screen as lines.
     pub fn screen_text(&self) -> Result<Vec<String>, ControlError> {
         self.guard(Action::ScreenText)?;

@@ -51,6 +51,7 @@ const METHODS: &[&str] = &[
     "serial.text",
     "serial.write",
     "screen.text",
+    "keyboard.send",
 ];
 
 type Reply = Result<Vec<LuaValue>, String>;
@@ -309,6 +310,10 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             Ok(vec![LuaValue::Table(
                 lua.create_sequence_from(lines).map_err(err)?,
             )])
+        }
+        "keyboard.send" => {
+            let codes = to_bytes(a(0), "scancodes")?;
+            vm.keyboard_send(&codes).map_err(err).and_then(|_| none())
         }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),

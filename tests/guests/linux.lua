@@ -8,7 +8,7 @@ local kernel, initrd, marker = arg[1], arg[2], arg[3]
 local function boot(cmdline_extra)
   local vm = moon86.new{ ram = "256M", cpu_model = "i686" }
   vm:load_linux{ kernel = kernel, initrd = initrd,
-                 cmdline = "console=ttyS0 i8042.noaux tsc=reliable " .. (cmdline_extra or "") }
+                 cmdline = "console=ttyS0 i8042.noaux tsc=reliable cryptomgr.notests " .. (cmdline_extra or "") }
   vm:power_on()
   return vm
 end

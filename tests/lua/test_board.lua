@@ -63,3 +63,13 @@ t.eq(#lines, 25)
 t.eq(lines[1], "Hi")
 t.eq(lines[2], "2")
 print("board: ok")
+
+-- the keyboard controller delivers queued scancodes one at a time, translated
+-- to set 1 (command byte bit 6, the BIOS default); the guest polls the
+-- status register's output-buffer-full bit before each read, as drivers do
+local poll = "\xE4\x64\xA8\x01\x74\xFA" -- 1: in al,0x64; test al,1; jz 1b
+local kb = t.machine(poll .. "\xE4\x60\x88\xC3" .. poll .. "\xE4\x60\x88\xC7\xFA\xF4") -- in al,0x60; mov bl,al; ...; mov bh,al; cli; hlt
+kb.keyboard:send("\x1C\xF0\x1C") -- A pressed and released (set 2)
+t.eq(kb:run(100), "halted")
+t.eq(kb.cpu.ebx & 0xFFFF, 0x9E1E, "set 1: 1E (make), 9E (break)")
+print("keyboard: ok")

@@ -85,3 +85,16 @@ t.raises("a ROM image must be a multiple of 2 KiB", function() moon86.new{}:load
 
 for _, f in ipairs { raw, empty, bs, short, unsigned, odd } do os.remove(f) end
 print("loaders: ok")
+
+-- Linux and Multiboot kernels: malformed files are refused before anything runs
+local k = moon86.new{ ram = "64M" }
+local junk = t.tmpfile(string.rep("\0", 4096))
+t.raises("not a Linux bzImage (no \"HdrS\" setup header)", function() k:load_linux{ kernel = junk } end)
+t.raises("too short for a Linux setup header", function() k:load_linux{ kernel = t.tmpfile("MZ") } end)
+t.raises("no Multiboot header (magic 0x1BADB002) in the first 8 KiB", function() k:load_multiboot{ kernel = junk } end)
+t.raises("load_linux: kernel is missing", function() k:load_linux{ initrd = junk } end)
+t.raises("load_linux: unknown option 'initramfs'", function() k:load_linux{ kernel = junk, initramfs = junk } end)
+t.raises("load_multiboot: modules[1] must be a path", function() k:load_multiboot{ kernel = junk, modules = { 5 } } end)
+t.eq(k.cpu.cr0 & 1, 0, "nothing changed: still in real mode")
+os.remove(junk)
+print("kernel loaders: ok")
