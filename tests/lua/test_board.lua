@@ -70,6 +70,6 @@ print("board: ok")
 local poll = "\xE4\x64\xA8\x01\x74\xFA" -- 1: in al,0x64; test al,1; jz 1b
 local kb = t.machine(poll .. "\xE4\x60\x88\xC3" .. poll .. "\xE4\x60\x88\xC7\xFA\xF4") -- in al,0x60; mov bl,al; ...; mov bh,al; cli; hlt
 kb.keyboard:send("\x1C\xF0\x1C") -- A pressed and released (set 2)
-t.eq(kb:run(100), "halted")
+t.eq(kb:run(100000), "halted")
 t.eq(kb.cpu.ebx & 0xFFFF, 0x9E1E, "set 1: 1E (make), 9E (break)")
 print("keyboard: ok")
