@@ -121,12 +121,10 @@ impl Cpu {
         if !self.paging_on() {
             return Ok(lin);
         }
-        let page = lin >> 12;
-        if let Some(e) = self.tlb.get(page) {
-            if self.allowed(e, write, user) && (!write || e.dirty) {
-                return Ok(e.frame | (lin & 0xFFF));
-            }
+        if let Some(p) = self.translate_hit(lin, write, user) {
+            return Ok(p);
         }
+        let page = lin >> 12;
         match self.walk(bus, lin, write, user, true) {
             Ok(e) => {
                 self.tlb.insert(page, e);
@@ -137,6 +135,14 @@ impl Cpu {
                 Err(Fault::Pf { addr: lin, code })
             }
         }
+    }
+
+    /// Translates `lin` through the TLB alone, with paging on: `None` when
+    /// the TLB has no entry that allows the access as is (a walk is needed).
+    #[inline]
+    pub(crate) fn translate_hit(&self, lin: u32, write: bool, user: bool) -> Option<u32> {
+        let e = self.tlb.get(lin >> 12)?;
+        (self.allowed(e, write, user) && (!write || e.dirty)).then_some(e.frame | (lin & 0xFFF))
     }
 
     /// Translates `lin` for reading without side effects (no accessed
