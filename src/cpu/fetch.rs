@@ -186,4 +186,3 @@ pub(crate) fn fetch_bytes<B: Bus + ?Sized>(
     }
     Ok((buf.len(), false))
 }
-

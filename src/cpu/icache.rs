@@ -38,7 +38,11 @@ pub(crate) struct ICache {
 impl std::fmt::Debug for ICache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let used = self.slots.iter().filter(|s| s.stamp != 0).count();
-        write!(f, "ICache({used} of {SIZE} entries, enabled: {})", self.enabled)
+        write!(
+            f,
+            "ICache({used} of {SIZE} entries, enabled: {})",
+            self.enabled
+        )
     }
 }
 
