@@ -27,29 +27,19 @@ struct CodeAt {
 }
 
 impl Cpu {
-    /// Fetches and decodes the instruction at CS:`eip`, through the cache
-    /// when it is enabled.
-    #[inline]
-    pub(crate) fn fetch_insn<B: Bus + ?Sized>(
-        &mut self,
-        bus: &mut B,
-        eip: u32,
-    ) -> Result<Insn, Fault> {
-        if !self.icache.enabled {
-            return self.fetch_decode(bus, eip);
+    /// The cached instruction at CS:`eip`, when the cache is enabled and
+    /// holds it with its page unchanged, and it still lies within CS's
+    /// limit. `None` sends the step to [`Cpu::fetch_decode`].
+    #[inline(always)]
+    pub(crate) fn fetch_cached<B: Bus + ?Sized>(&self, bus: &mut B, eip: u32) -> Option<&Insn> {
+        let cache = &self.icache;
+        if !cache.enabled {
+            return None;
         }
-        if let Some(at) = self.code_at(eip) {
-            if let Some(stamp) = bus.code_stamp(at.phys) {
-                if let Some(insn) = self.icache.get(at.phys, at.code32, stamp) {
-                    if u64::from(at.off) + u64::from(insn.len) <= u64::from(at.last) + 1 {
-                        return Ok(*insn);
-                    }
-                }
-            }
-        }
-        let insn = self.fetch_decode(bus, eip)?;
-        self.fill(bus, eip, &insn);
-        Ok(insn)
+        let at = self.code_at(eip)?;
+        let stamp = bus.code_stamp(at.phys)?;
+        let insn = cache.get(at.phys, at.code32, stamp)?;
+        (u64::from(at.off) + u64::from(insn.len) <= u64::from(at.last) + 1).then_some(insn)
     }
 
     /// Locates CS:`eip` without side effects: `None` when the offset is
@@ -82,7 +72,10 @@ impl Cpu {
 
     /// Caches `insn`, just decoded at CS:`eip`, when all of it lies within
     /// one page and within CS's limit without wrapping.
-    fn fill<B: Bus + ?Sized>(&mut self, bus: &mut B, eip: u32, insn: &Insn) {
+    pub(crate) fn fill<B: Bus + ?Sized>(&mut self, bus: &mut B, eip: u32, insn: &Insn) {
+        if !self.icache.enabled {
+            return;
+        }
         let Some(at) = self.code_at(eip) else {
             return;
         };
@@ -100,7 +93,11 @@ impl Cpu {
     /// Fetches and decodes the instruction at CS:`eip`. The bytes on a
     /// second page are translated only when the instruction needs them;
     /// running past CS's limit or over 15 bytes is #GP(0).
-    fn fetch_decode<B: Bus + ?Sized>(&mut self, bus: &mut B, eip: u32) -> Result<Insn, Fault> {
+    pub(crate) fn fetch_decode<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        eip: u32,
+    ) -> Result<Insn, Fault> {
         let mut buf = [0u8; x86::MAX_INSN_LEN];
         let user = self.user();
         let cs = self.segs[SegReg::Cs as usize];

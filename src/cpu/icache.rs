@@ -46,10 +46,12 @@ impl std::fmt::Debug for ICache {
     }
 }
 
+/// Enabled and empty; the table is allocated on the first insert, so a
+/// CPU that never runs code from RAM (or has the cache off) pays nothing.
 impl Default for ICache {
     fn default() -> Self {
         ICache {
-            slots: vec![Self::empty(); SIZE],
+            slots: Vec::new(),
             enabled: true,
         }
     }
@@ -86,6 +88,9 @@ impl ICache {
     /// Caches `insn`, decoded from `phys` with `code32` while its page had
     /// `stamp`.
     pub fn insert(&mut self, phys: u32, code32: bool, stamp: u64, insn: &Insn) {
+        if self.slots.is_empty() {
+            self.slots = vec![Self::empty(); SIZE];
+        }
         if let Some(s) = self.slots.get_mut(Self::index(phys)) {
             *s = Slot {
                 phys,
@@ -98,6 +103,6 @@ impl ICache {
 
     /// Drops every entry.
     pub fn flush(&mut self) {
-        self.slots.fill(Self::empty());
+        self.slots = Vec::new();
     }
 }

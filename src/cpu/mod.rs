@@ -312,20 +312,40 @@ impl Cpu {
             };
         }
         self.icount = self.icount.wrapping_add(1);
-        let trap = self.eflags & TF != 0;
         self.shadow_ss = false;
         self.shadow_sti = false;
         self.task_switched = false;
         let start = self.eip;
+        if let Some(cached) = self.fetch_cached(bus, start) {
+            // One copy out of the slot (written long ago, so no store to
+            // forward from); the instruction then runs by reference.
+            let insn: x86::Insn = *cached;
+            return self.retire(bus, &insn, start);
+        }
+        match self.fetch_decode(bus, start) {
+            Ok(insn) => {
+                self.fill(bus, start, &insn);
+                self.retire(bus, &insn, start)
+            }
+            Err(f) => self.raise(bus, f),
+        }
+    }
+
+    /// Executes `insn`, fetched at `start`: EIP past it, then the single-step
+    /// trap, HLT, or the fault it raised (with EIP and ESP put back).
+    #[inline(always)]
+    fn retire<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &x86::Insn,
+        start: u32,
+    ) -> StepOutcome {
+        let trap = self.eflags & TF != 0;
         let esp = self.gpr[Gpr::Esp as usize];
-        let insn = match self.fetch_insn(bus, start) {
-            Ok(insn) => insn,
-            Err(f) => return self.raise(bus, f),
-        };
         let next = start.wrapping_add(u32::from(insn.len));
         // 16-bit code: IP wraps within the 64 KiB segment.
         self.eip = if self.code32() { next } else { next & 0xFFFF };
-        match self.execute(bus, &insn) {
+        match self.execute(bus, insn) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
                 if trap && !self.shadow_ss {
