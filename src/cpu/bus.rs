@@ -55,17 +55,18 @@ pub trait Bus {
     }
 
     /// The content stamp of the physical page holding `addr`, for the
-    /// decoded-instruction cache: a value that changes whenever any byte of
-    /// a page marked by [`Bus::mark_code`] is written (by anyone), and that
-    /// differs between pages and between memories. `None` (the default)
-    /// means code at `addr` must not be cached.
+    /// decoded-instruction cache: a value that changes whenever a byte
+    /// marked by [`Bus::mark_code`] on that page is written (by anyone), and
+    /// that differs between pages and between memories. `None` (the
+    /// default) means code at `addr` must not be cached.
     fn code_stamp(&mut self, _addr: u32) -> Option<u64> {
         None
     }
-    /// Marks the physical page holding `addr` as holding cached code (so
-    /// the next write to it changes its stamp) and returns its current
-    /// stamp, or `None` when code there must not be cached (the default).
-    fn mark_code(&mut self, _addr: u32) -> Option<u64> {
+    /// Marks the `len` bytes at physical `addr` (all on one page) as cached
+    /// code, so the next write over any of them changes the page's stamp,
+    /// and returns the current stamp, or `None` when code there must not be
+    /// cached (the default).
+    fn mark_code(&mut self, _addr: u32, _len: u32) -> Option<u64> {
         None
     }
 

@@ -85,7 +85,7 @@ impl Cpu {
         if !in_page || !in_limit {
             return;
         }
-        if let Some(stamp) = bus.mark_code(at.phys) {
+        if let Some(stamp) = bus.mark_code(at.phys, len) {
             self.icache.insert(at.phys, at.code32, stamp, insn);
         }
     }

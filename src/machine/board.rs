@@ -81,8 +81,8 @@ impl Bus for Board {
     fn code_stamp(&mut self, addr: u32) -> Option<u64> {
         self.mem.code_stamp(addr & self.a20_mask)
     }
-    fn mark_code(&mut self, addr: u32) -> Option<u64> {
-        self.mem.mark_code(addr & self.a20_mask)
+    fn mark_code(&mut self, addr: u32, len: u32) -> Option<u64> {
+        self.mem.mark_code(addr & self.a20_mask, len)
     }
     fn read_block(&mut self, addr: u32, buf: &mut [u8]) {
         if self.a20_mask == !0 {

@@ -179,10 +179,11 @@ impl GuestMemory {
         self.code.stamp(u64::from(addr))
     }
 
-    /// Marks the page holding `addr` as holding cached code and returns its
-    /// stamp: the next write to the page gives it a new one.
-    pub fn mark_code(&mut self, addr: u32) -> Option<u64> {
-        self.code.mark(u64::from(addr))
+    /// Marks the `len` bytes at `addr` (within one page) as cached code and
+    /// returns the page's stamp: the next write over them gives the page a
+    /// new one.
+    pub fn mark_code(&mut self, addr: u32, len: u32) -> Option<u64> {
+        self.code.mark(u64::from(addr), u64::from(len))
     }
 
     /// Reads `buf.len()` bytes from `addr` as the CPU does (instruction fetch):
