@@ -135,7 +135,7 @@ mod tests {
         c.written(0x20, 4);
         assert_eq!(c.stamp(0).unwrap(), s0, "unmarked: the stamp stays");
         assert_eq!(c.mark(0xFF8, 8), Some(s0)); // the page's last chunk
-        c.written(0xF00, 0xF8); // up to the marked chunk, not into it
+        c.written(0xF00, 0xC0); // up to the marked chunk (0xFC0..), not into it
         assert_eq!(c.stamp(0).unwrap(), s0, "a write beside code");
         c.written(0xFFF, 2); // crosses into page 1, which is not marked
         let n0 = c.stamp(0).unwrap();
