@@ -74,7 +74,7 @@ impl ICache {
 
     #[inline]
     fn index(phys: u32) -> usize {
-        (phys.wrapping_mul(0x9E37_79B1) >> (32 - BITS)) as usize
+        (phys as usize) & (SIZE - 1)
     }
 
     /// The instruction cached for `phys` decoded with `code32`, provided

@@ -111,6 +111,7 @@ impl Cpu {
 
     /// Translates `lin` for an access (`write`, at user level when `user`),
     /// through the TLB; a miss walks the tables and fills it.
+    #[inline]
     pub(crate) fn translate<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -124,6 +125,18 @@ impl Cpu {
         if let Some(p) = self.translate_hit(lin, write, user) {
             return Ok(p);
         }
+        self.translate_miss(bus, lin, write, user)
+    }
+
+    /// The TLB could not serve `lin`: walk the tables, fill or drop the entry.
+    #[inline(never)]
+    fn translate_miss<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        write: bool,
+        user: bool,
+    ) -> Result<u32, Fault> {
         let page = lin >> 12;
         match self.walk(bus, lin, write, user, true) {
             Ok(e) => {
@@ -179,6 +192,7 @@ impl Cpu {
     }
 
     /// Reads `bytes` (1, 2 or 4) at linear address `lin`.
+    #[inline]
     pub(crate) fn read_lin<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -204,6 +218,7 @@ impl Cpu {
     }
 
     /// Writes `bytes` (1, 2 or 4) at linear address `lin`.
+    #[inline]
     pub(crate) fn write_lin<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
