@@ -14,15 +14,16 @@ use crate::x86::{self, Insn};
 const BITS: u32 = 13;
 const SIZE: usize = 1 << BITS;
 
-/// One cached decode.
+/// One cached decode: one 64-byte cache line (see the size test below).
 #[derive(Clone, Copy)]
+#[repr(C, align(64))]
 struct Slot {
+    /// The page's content stamp at fill time (0: empty; stamps start at 1).
+    stamp: u64,
     /// Physical address of the first byte (as the CPU addresses it).
     phys: u32,
     /// Decoded with 32-bit default operand and address size.
     code32: bool,
-    /// The page's content stamp at fill time (0: empty; stamps start at 1).
-    stamp: u64,
     insn: Insn,
 }
 
@@ -104,5 +105,13 @@ impl ICache {
     /// Drops every entry.
     pub fn flush(&mut self) {
         self.slots = Vec::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_slot_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<super::Slot>(), 64);
     }
 }
