@@ -54,6 +54,22 @@ pub trait Bus {
         }
     }
 
+    /// The content stamp of the physical page holding `addr`, for the
+    /// decoded-instruction cache: a value that changes whenever a byte
+    /// marked by [`Bus::mark_code`] on that page is written (by anyone), and
+    /// that differs between pages and between memories. `None` (the
+    /// default) means code at `addr` must not be cached.
+    fn code_stamp(&mut self, _addr: u32) -> Option<u64> {
+        None
+    }
+    /// Marks the `len` bytes at physical `addr` (all on one page) as cached
+    /// code, so the next write over any of them changes the page's stamp,
+    /// and returns the current stamp, or `None` when code there must not be
+    /// cached (the default).
+    fn mark_code(&mut self, _addr: u32, _len: u32) -> Option<u64> {
+        None
+    }
+
     /// Reads an I/O port. Ports nobody decodes read as all ones.
     fn io_read(&mut self, port: u16, size: IoSize) -> u32;
     /// Writes an I/O port. Writes nobody decodes are dropped.

@@ -8,7 +8,8 @@
 //!
 //! Layout: `segment.rs` (segment:offset -> linear, the stack),
 //! `descriptor.rs` (descriptors and segment-register loads), `paging.rs`
-//! and `tlb.rs` (linear -> physical), `operand.rs` (operand access by
+//! and `tlb.rs` (linear -> physical), `fetch.rs` and `icache.rs` (CS:EIP
+//! -> a decoded instruction, through a cache of decodes), `operand.rs` (operand access by
 //! encoding form), `flags.rs`, `fault.rs` (exceptions, #DF and shutdown),
 //! `interrupt.rs` (delivery through the IVT or IDT), `task.rs` (the TSS and
 //! task switches), `cpuid.rs` and `msr.rs` (processor identification and
@@ -19,8 +20,10 @@ mod cpuid;
 mod descriptor;
 mod exec;
 mod fault;
+mod fetch;
 mod flags;
 pub mod fpu;
+mod icache;
 mod interrupt;
 mod msr;
 mod operand;
@@ -189,6 +192,8 @@ pub struct Cpu {
     cpl: u8,
     /// Cached page translations.
     tlb: tlb::Tlb,
+    /// Decoded instructions by physical address (see `icache.rs`).
+    icache: icache::ICache,
     /// Instructions attempted so far: the time-stamp counter's clock.
     icount: u64,
     /// Model-specific registers (TSC offset and the stored ones).
@@ -237,6 +242,7 @@ impl Cpu {
             tr: Segment::default(),
             cpl: 0,
             tlb: tlb::Tlb::default(),
+            icache: icache::ICache::default(),
             icount: 0,
             msr: msr::Msrs::default(),
             task_switched: false,
@@ -313,20 +319,40 @@ impl Cpu {
             };
         }
         self.icount = self.icount.wrapping_add(1);
-        let trap = self.eflags & TF != 0;
         self.shadow_ss = false;
         self.shadow_sti = false;
         self.task_switched = false;
         let start = self.eip;
+        if let Some(cached) = self.fetch_cached(bus, start) {
+            // One copy out of the slot (written long ago, so no store to
+            // forward from); the instruction then runs by reference.
+            let insn: x86::Insn = *cached;
+            return self.retire(bus, &insn, start);
+        }
+        match self.fetch_decode(bus, start) {
+            Ok(insn) => {
+                self.fill(bus, start, &insn);
+                self.retire(bus, &insn, start)
+            }
+            Err(f) => self.raise(bus, f),
+        }
+    }
+
+    /// Executes `insn`, fetched at `start`: EIP past it, then the single-step
+    /// trap, HLT, or the fault it raised (with EIP and ESP put back).
+    #[inline(always)]
+    fn retire<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &x86::Insn,
+        start: u32,
+    ) -> StepOutcome {
+        let trap = self.eflags & TF != 0;
         let esp = self.gpr[Gpr::Esp as usize];
-        let insn = match self.fetch_decode(bus, start) {
-            Ok(insn) => insn,
-            Err(f) => return self.raise(bus, f),
-        };
         let next = start.wrapping_add(u32::from(insn.len));
         // 16-bit code: IP wraps within the 64 KiB segment.
         self.eip = if self.code32() { next } else { next & 0xFFFF };
-        match self.execute(bus, &insn) {
+        match self.execute(bus, insn) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
                 if trap && !self.shadow_ss {
@@ -346,36 +372,6 @@ impl Cpu {
                     self.gpr[Gpr::Esp as usize] = esp;
                 }
                 self.raise(bus, f)
-            }
-        }
-    }
-
-    /// Fetches and decodes the instruction at CS:`eip`. The bytes on a
-    /// second page are translated only when the instruction needs them;
-    /// running past CS's limit or over 15 bytes is #GP(0).
-    fn fetch_decode<B: Bus + ?Sized>(&mut self, bus: &mut B, eip: u32) -> Result<x86::Insn, Fault> {
-        let mut buf = [0u8; x86::MAX_INSN_LEN];
-        let user = self.user();
-        let cs = self.segs[SegReg::Cs as usize];
-        let code32 = self.code32();
-        let paging = self.paging_on();
-        let mut second = false;
-        loop {
-            let (n, at_page) = fetch(
-                bus,
-                &cs,
-                code32,
-                paging,
-                eip,
-                &mut buf,
-                second,
-                |bus, lin| self.translate(bus, lin, false, user),
-            )?;
-            match x86::decode(&buf[..n], code32) {
-                Ok(insn) if self.model == Model::I286 && insn.len > 10 => return Err(Fault::Gp(0)),
-                Ok(insn) => return Ok(insn),
-                Err(x86::DecodeError::Truncated) if at_page && !second => second = true,
-                Err(_) => return Err(Fault::Gp(0)),
             }
         }
     }
@@ -409,6 +405,20 @@ impl Cpu {
     /// Selects the processor model (survives [`Cpu::reset`]).
     pub fn set_model(&mut self, model: Model) {
         self.model = model;
+        // A cached decode was checked against the old model's length limit.
+        self.icache.flush();
+    }
+
+    /// Turns the decoded-instruction cache on (the default) or off. Off,
+    /// every instruction is fetched and decoded afresh: the reference the
+    /// cache is checked against. Either way the guest sees the same thing.
+    pub fn set_icache_enabled(&mut self, enabled: bool) {
+        self.icache.enabled = enabled;
+        self.icache.flush();
+    }
+    /// True while the decoded-instruction cache is in use.
+    pub fn icache_enabled(&self) -> bool {
+        self.icache.enabled
     }
 
     /// True after a shutdown (a fault while delivering a double fault).
@@ -440,7 +450,7 @@ impl Cpu {
         let mut buf = [0u8; x86::MAX_INSN_LEN];
         let cs = self.segs[SegReg::Cs as usize];
         let code32 = self.code32();
-        let fetched = fetch(
+        let fetched = fetch::fetch_bytes(
             bus,
             &cs,
             code32,
@@ -599,65 +609,6 @@ impl Cpu {
             self.shutdown = false;
         }
     }
-}
-
-/// Copies up to 15 instruction bytes at CS:`eip` that lie within CS's limit
-/// into `buf` through `xlate` (linear -> physical, which may fault); stops
-/// at the end of the first page unless `second_page`. Returns how many
-/// bytes it copied and whether it stopped at a page boundary.
-#[allow(clippy::too_many_arguments)]
-fn fetch<B: Bus + ?Sized>(
-    bus: &mut B,
-    cs: &Segment,
-    code32: bool,
-    paging: bool,
-    eip: u32,
-    buf: &mut [u8; x86::MAX_INSN_LEN],
-    second_page: bool,
-    mut xlate: impl FnMut(&mut B, u32) -> Result<u32, Fault>,
-) -> Result<(usize, bool), Fault> {
-    let wrap = if code32 { u32::MAX } else { 0xFFFF };
-    // Fast path: all 15 bytes lie inside the limit (and one page).
-    let off = eip & wrap;
-    let room = u64::from(cs.limit.min(wrap)) + 1 - u64::from(off.min(cs.limit.min(wrap)));
-    if off <= cs.limit && room >= buf.len() as u64 {
-        let lin = cs.base.wrapping_add(off);
-        if !paging {
-            bus.read_block(lin, buf);
-            return Ok((buf.len(), false));
-        }
-        if lin & 0xFFF <= 0x1000 - buf.len() as u32 {
-            let p = xlate(bus, lin)?;
-            bus.read_block(p, buf);
-            return Ok((buf.len(), false));
-        }
-    }
-    let mut page: Option<(u32, u32)> = None;
-    for (i, b) in buf.iter_mut().enumerate() {
-        let off = eip.wrapping_add(i as u32) & wrap;
-        if off > cs.limit {
-            return Ok((i, false));
-        }
-        let lin = cs.base.wrapping_add(off);
-        let phys = if paging {
-            let frame = match page {
-                Some((lp, frame)) if lp == lin >> 12 => frame,
-                _ => {
-                    if page.is_some() && !second_page {
-                        return Ok((i, true));
-                    }
-                    let frame = xlate(bus, lin)? & !0xFFF;
-                    page = Some((lin >> 12, frame));
-                    frame
-                }
-            };
-            frame | (lin & 0xFFF)
-        } else {
-            lin
-        };
-        *b = bus.read_u8(phys);
-    }
-    Ok((buf.len(), false))
 }
 
 #[cfg(test)]

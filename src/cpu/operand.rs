@@ -64,10 +64,10 @@ impl Cpu {
         };
         let mut off = m.disp;
         if let Some(b) = m.base {
-            off = off.wrapping_add(self.gpr[usize::from(b & 7)]);
+            off = off.wrapping_add(self.gpr[usize::from(b.num() & 7)]);
         }
         if let Some(i) = m.index {
-            off = off.wrapping_add(self.gpr[usize::from(i & 7)] << m.scale);
+            off = off.wrapping_add(self.gpr[usize::from(i.num() & 7)] << m.scale);
         }
         if !insn.addr32 {
             off &= 0xFFFF;

@@ -111,6 +111,7 @@ impl Cpu {
 
     /// Translates `lin` for an access (`write`, at user level when `user`),
     /// through the TLB; a miss walks the tables and fills it.
+    #[inline]
     pub(crate) fn translate<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -121,12 +122,22 @@ impl Cpu {
         if !self.paging_on() {
             return Ok(lin);
         }
-        let page = lin >> 12;
-        if let Some(e) = self.tlb.get(page) {
-            if self.allowed(e, write, user) && (!write || e.dirty) {
-                return Ok(e.frame | (lin & 0xFFF));
-            }
+        if let Some(p) = self.translate_hit(lin, write, user) {
+            return Ok(p);
         }
+        self.translate_miss(bus, lin, write, user)
+    }
+
+    /// The TLB could not serve `lin`: walk the tables, fill or drop the entry.
+    #[inline(never)]
+    fn translate_miss<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        lin: u32,
+        write: bool,
+        user: bool,
+    ) -> Result<u32, Fault> {
+        let page = lin >> 12;
         match self.walk(bus, lin, write, user, true) {
             Ok(e) => {
                 self.tlb.insert(page, e);
@@ -137,6 +148,14 @@ impl Cpu {
                 Err(Fault::Pf { addr: lin, code })
             }
         }
+    }
+
+    /// Translates `lin` through the TLB alone, with paging on: `None` when
+    /// the TLB has no entry that allows the access as is (a walk is needed).
+    #[inline]
+    pub(crate) fn translate_hit(&self, lin: u32, write: bool, user: bool) -> Option<u32> {
+        let e = self.tlb.get(lin >> 12)?;
+        (self.allowed(e, write, user) && (!write || e.dirty)).then_some(e.frame | (lin & 0xFFF))
     }
 
     /// Translates `lin` for reading without side effects (no accessed
@@ -173,6 +192,7 @@ impl Cpu {
     }
 
     /// Reads `bytes` (1, 2 or 4) at linear address `lin`.
+    #[inline]
     pub(crate) fn read_lin<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -198,6 +218,7 @@ impl Cpu {
     }
 
     /// Writes `bytes` (1, 2 or 4) at linear address `lin`.
+    #[inline]
     pub(crate) fn write_lin<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,

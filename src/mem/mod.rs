@@ -5,11 +5,15 @@
 //! it; writes to them are dropped, as on a real board. Every guest address is
 //! bounds-checked here: nothing outside `mem/` touches the host mapping.
 //! Devices, the CPU and the control API all go through [`GuestMemory`].
+//! Every write path also tells `code.rs` which pages it touched, so a
+//! decoded-instruction cache never runs stale code.
 
+mod code;
 mod error;
 mod ram;
 mod rom;
 
+pub use code::CodePages;
 pub use error::MemError;
 pub use ram::Ram;
 pub use rom::RomRegion;
@@ -24,15 +28,20 @@ pub struct GuestMemory {
     /// The hull of the ROM regions that overlay RAM (`start..end`, empty when
     /// none do): RAM accesses outside it skip the ROM lookup.
     overlay: (u64, u64),
+    /// Which RAM pages hold cached code, and each page's content stamp.
+    code: CodePages,
 }
 
 impl GuestMemory {
     /// Zero-filled RAM of `ram_size` bytes and no ROM.
     pub fn new(ram_size: u64) -> Result<GuestMemory, MemError> {
+        let ram = Ram::new(ram_size)?;
+        let pages = ram.len() >> code::PAGE_SHIFT;
         Ok(GuestMemory {
-            ram: Ram::new(ram_size)?,
+            ram,
             roms: Vec::new(),
             overlay: (0, 0),
+            code: CodePages::new(pages),
         })
     }
 
@@ -54,6 +63,7 @@ impl GuestMemory {
         }
         self.roms.push(region);
         self.update_overlay();
+        self.code.renew_all();
         Ok(())
     }
 
@@ -61,6 +71,7 @@ impl GuestMemory {
     pub fn unmap_roms(&mut self) {
         self.roms.clear();
         self.update_overlay();
+        self.code.renew_all();
     }
 
     fn update_overlay(&mut self) {
@@ -81,6 +92,7 @@ impl GuestMemory {
     /// Fills RAM with zeros (ROM is untouched).
     pub fn clear_ram(&mut self) {
         self.ram.clear();
+        self.code.renew_all();
     }
 
     fn rom_at(&self, addr: u64) -> Option<&RomRegion> {
@@ -100,11 +112,78 @@ impl GuestMemory {
     }
 
     /// Writes one byte as the CPU does: dropped on ROM and unmapped addresses.
+    #[inline]
     pub fn write_u8(&mut self, addr: u32, value: u8) {
         let a = u64::from(addr);
-        if self.rom_at(a).is_none() {
+        if self.plain_ram(a, 1) || self.rom_at(a).is_none() {
+            self.code.written(a, 1);
             self.ram.set(a, value);
         }
+    }
+
+    /// Reads a little-endian word as the CPU does (one load from plain RAM).
+    #[inline]
+    pub fn read_u16(&self, addr: u32) -> u16 {
+        let a = u64::from(addr);
+        if self.plain_ram(a, 2) {
+            if let Some(v) = self.ram.get_u16(a) {
+                return v;
+            }
+        }
+        u16::from_le_bytes([self.read_u8(addr), self.read_u8(addr.wrapping_add(1))])
+    }
+
+    /// Reads a little-endian doubleword as the CPU does.
+    #[inline]
+    pub fn read_u32(&self, addr: u32) -> u32 {
+        let a = u64::from(addr);
+        if self.plain_ram(a, 4) {
+            if let Some(v) = self.ram.get_u32(a) {
+                return v;
+            }
+        }
+        u32::from(self.read_u16(addr)) | (u32::from(self.read_u16(addr.wrapping_add(2))) << 16)
+    }
+
+    /// Writes a little-endian word as the CPU does.
+    #[inline]
+    pub fn write_u16(&mut self, addr: u32, value: u16) {
+        let a = u64::from(addr);
+        if self.plain_ram(a, 2) {
+            self.code.written(a, 2);
+            self.ram.set_u16(a, value);
+            return;
+        }
+        let [lo, hi] = value.to_le_bytes();
+        self.write_u8(addr, lo);
+        self.write_u8(addr.wrapping_add(1), hi);
+    }
+
+    /// Writes a little-endian doubleword as the CPU does.
+    #[inline]
+    pub fn write_u32(&mut self, addr: u32, value: u32) {
+        let a = u64::from(addr);
+        if self.plain_ram(a, 4) {
+            self.code.written(a, 4);
+            self.ram.set_u32(a, value);
+            return;
+        }
+        self.write_u16(addr, value as u16);
+        self.write_u16(addr.wrapping_add(2), (value >> 16) as u16);
+    }
+
+    /// The content stamp of the page holding `addr` (see `code.rs`), or
+    /// `None` when code there must not be cached (outside RAM's pages).
+    #[inline]
+    pub fn code_stamp(&self, addr: u32) -> Option<u64> {
+        self.code.stamp(u64::from(addr))
+    }
+
+    /// Marks the `len` bytes at `addr` (within one page) as cached code and
+    /// returns the page's stamp: the next write over them gives the page a
+    /// new one.
+    pub fn mark_code(&mut self, addr: u32, len: u32) -> Option<u64> {
+        self.code.mark(u64::from(addr), u64::from(len))
     }
 
     /// Reads `buf.len()` bytes from `addr` as the CPU does (instruction fetch):
@@ -142,6 +221,7 @@ impl GuestMemory {
                 rom_start: rom.start(),
             });
         }
+        self.code.written(addr, len);
         self.ram.write(addr, data);
         Ok(())
     }

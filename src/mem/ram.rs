@@ -55,6 +55,47 @@ impl Ram {
         }
     }
 
+    /// The little-endian word at `addr`, or `None` past the end.
+    #[inline]
+    pub fn get_u16(&self, addr: u64) -> Option<u16> {
+        let a = usize::try_from(addr).ok()?;
+        let b = self.map.get(a..a.checked_add(2)?)?;
+        Some(u16::from_le_bytes(b.try_into().ok()?))
+    }
+
+    /// The little-endian doubleword at `addr`, or `None` past the end.
+    #[inline]
+    pub fn get_u32(&self, addr: u64) -> Option<u32> {
+        let a = usize::try_from(addr).ok()?;
+        let b = self.map.get(a..a.checked_add(4)?)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?))
+    }
+
+    /// Stores a little-endian word at `addr`; dropped past the end.
+    #[inline]
+    pub fn set_u16(&mut self, addr: u64, value: u16) {
+        self.set_bytes(addr, &value.to_le_bytes());
+    }
+
+    /// Stores a little-endian doubleword at `addr`; dropped past the end.
+    #[inline]
+    pub fn set_u32(&mut self, addr: u64, value: u32) {
+        self.set_bytes(addr, &value.to_le_bytes());
+    }
+
+    #[inline]
+    fn set_bytes(&mut self, addr: u64, bytes: &[u8]) {
+        let Ok(a) = usize::try_from(addr) else {
+            return;
+        };
+        let Some(end) = a.checked_add(bytes.len()) else {
+            return;
+        };
+        if let Some(dst) = self.map.get_mut(a..end) {
+            dst.copy_from_slice(bytes);
+        }
+    }
+
     pub fn check_range(&self, addr: u64, len: u64) -> Result<(), MemError> {
         match addr.checked_add(len) {
             Some(end) if end <= self.map.len() as u64 => Ok(()),

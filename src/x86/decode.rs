@@ -47,13 +47,49 @@ pub enum Rep {
     Repne,
 }
 
+/// A general register named by an address: its number in x86 encoding
+/// order. A one-byte enum, so `Option<RegNum>` is one byte too and a
+/// decoded instruction stays small (it is copied and cached per step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RegNum {
+    R0 = 0,
+    R1 = 1,
+    R2 = 2,
+    R3 = 3,
+    R4 = 4,
+    R5 = 5,
+    R6 = 6,
+    R7 = 7,
+}
+
+impl RegNum {
+    /// Register `n & 7`.
+    pub const fn new(n: u8) -> RegNum {
+        match n & 7 {
+            0 => RegNum::R0,
+            1 => RegNum::R1,
+            2 => RegNum::R2,
+            3 => RegNum::R3,
+            4 => RegNum::R4,
+            5 => RegNum::R5,
+            6 => RegNum::R6,
+            _ => RegNum::R7,
+        }
+    }
+    /// The register number, 0-7.
+    pub const fn num(self) -> u8 {
+        self as u8
+    }
+}
+
 /// A decoded memory operand: `[base + index*scale + disp]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemRef {
-    /// Base register number (0-7), or none.
-    pub base: Option<u8>,
-    /// Index register number (0-7), or none.
-    pub index: Option<u8>,
+    /// Base register, or none.
+    pub base: Option<RegNum>,
+    /// Index register, or none.
+    pub index: Option<RegNum>,
     /// Scale shift (0-3).
     pub scale: u8,
     pub disp: u32,
@@ -345,8 +381,8 @@ fn decode_modrm(
         Seg::Ds
     };
     insn.mem = Some(MemRef {
-        base,
-        index,
+        base: base.map(RegNum::new),
+        index: index.map(RegNum::new),
         scale,
         disp,
         seg: ovr.unwrap_or(default),

@@ -36,14 +36,14 @@ fn write_mem(f: &mut Formatter<'_>, insn: &Insn, m: &MemRef, size: &str) -> fmt:
     let aw = if insn.addr32 { 4 } else { 2 };
     let mut any = false;
     if let Some(b) = m.base {
-        f.write_str(reg_name(b, aw))?;
+        f.write_str(reg_name(b.num(), aw))?;
         any = true;
     }
     if let Some(i) = m.index {
         if any {
             f.write_char('+')?;
         }
-        f.write_str(reg_name(i, aw))?;
+        f.write_str(reg_name(i.num(), aw))?;
         if m.scale != 0 {
             write!(f, "*{}", 1 << m.scale)?;
         }

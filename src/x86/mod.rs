@@ -6,7 +6,7 @@ mod decode;
 mod display;
 pub mod opcodes;
 
-pub use decode::{decode, DecodeError, Insn, MemRef, ModRm, Rep, Seg, MAX_INSN_LEN};
+pub use decode::{decode, DecodeError, Insn, MemRef, ModRm, RegNum, Rep, Seg, MAX_INSN_LEN};
 pub use display::CC;
 pub use opcodes::{Mn, Opnd};
 
