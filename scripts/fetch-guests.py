@@ -241,6 +241,11 @@ def main():
         results[name] = pkg
 
     kernel = resolve(packages, "linux-image-686")["Package"].replace("linux-image-", "vmlinuz-")
+    # A stable name for the current kernel, whatever its ABI version.
+    link = os.path.join(out, "vmlinuz")
+    if os.path.islink(link) or os.path.exists(link):
+        os.remove(link)
+    os.symlink(kernel, link)
     initramfs = os.path.join(out, "initramfs.cpio.gz")
     busybox = open(os.path.join(out, "busybox"), "rb").read()
     build_initramfs(busybox, initramfs)

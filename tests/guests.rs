@@ -52,7 +52,6 @@ fn run_guest_script(script: &str, keys: &[&str]) {
 }
 
 #[test]
-#[ignore = "not yet passing: see the issue 3 note"]
 fn linux_boots_to_a_busybox_shell_and_powers_off() {
     run_guest_script("linux.lua", &["kernel", "initramfs", "marker"]);
 }

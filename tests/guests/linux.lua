@@ -30,6 +30,10 @@ local again = boot()
 local st2 = {}
 wait.serial(again, marker, 8e9, st2)
 wait.serial(again, "# ", 5e8, st2)
+-- the same guest booted twice prints byte-identical output up to the prompt
+local first = vm.serial:text()
+local upto = first:find(marker, 1, true) + #marker
+assert(again.serial:text():sub(1, upto) == first:sub(1, upto), "the two boots printed different serial output")
 again.serial:write("reboot -f\n")
 local why2 = again:run(5e8)
 assert(why2 == "reset" or why2 == "shutdown", "reboot -f should reset, got " .. why2)
