@@ -407,7 +407,11 @@ impl Vm {
     /// Queues set-2 scancodes at the keyboard controller.
     pub fn keyboard_send(&mut self, scancodes: &[u8]) -> Result<(), ControlError> {
         self.guard(Action::KeyboardSend)?;
-        self.machine_mut()?.board.io.keyboard.push_scancodes(scancodes);
+        self.machine_mut()?
+            .board
+            .io
+            .keyboard
+            .push_scancodes(scancodes);
         Ok(())
     }
 

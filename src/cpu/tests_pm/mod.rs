@@ -9,6 +9,7 @@ mod newer;
 mod paging;
 mod segments;
 mod tasks;
+mod vectors;
 
 use super::{Bus, Cpu, Gpr, IoSize, Model, SegReg, Segment, StepOutcome};
 
