@@ -38,6 +38,9 @@ pub enum Fault {
     Pf { addr: u32, code: u16 },
     /// #MF, x87 floating-point error (vector 16).
     Mf,
+    /// #AC, alignment check (vector 17): a misaligned data access at CPL 3
+    /// with CR0.AM and EFLAGS.AC set (486 and later); error code 0.
+    Ac,
 }
 
 /// How an exception combines with one raised while delivering it.
@@ -65,13 +68,14 @@ impl Fault {
             Fault::Gp(_) => 13,
             Fault::Pf { .. } => 14,
             Fault::Mf => 16,
+            Fault::Ac => 17,
         }
     }
 
     /// The error code protected mode pushes with this exception, if any.
     pub fn error_code(self) -> Option<u16> {
         match self {
-            Fault::Df => Some(0),
+            Fault::Df | Fault::Ac => Some(0),
             Fault::Ts(c) | Fault::Np(c) | Fault::Ss(c) | Fault::Gp(c) => Some(c),
             Fault::Pf { code, .. } => Some(code),
             _ => None,

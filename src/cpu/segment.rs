@@ -108,6 +108,7 @@ impl Cpu {
         bytes: u8,
     ) -> Result<u32, Fault> {
         let lin = self.linear_for(seg, off, u32::from(bytes), Use::Read)?;
+        self.check_alignment(lin, bytes)?;
         self.read_lin(bus, lin, bytes, self.user())
     }
 
@@ -121,7 +122,26 @@ impl Cpu {
         value: u32,
     ) -> Result<(), Fault> {
         let lin = self.linear_for(seg, off, u32::from(bytes), Use::Write)?;
+        self.check_alignment(lin, bytes)?;
         self.write_lin(bus, lin, bytes, value, self.user())
+    }
+
+    /// #AC for a misaligned data access at CPL 3 when CR0.AM and EFLAGS.AC
+    /// are both set (486 and later). Only misaligned accesses pay for the
+    /// mode checks.
+    #[inline]
+    pub(crate) fn check_alignment(&self, lin: u32, bytes: u8) -> Result<(), Fault> {
+        const AM: u32 = 1 << 18;
+        const AC: u32 = 1 << 18;
+        if lin & (u32::from(bytes).max(1) - 1) != 0
+            && self.model.is_486_plus()
+            && self.cr0() & AM != 0
+            && self.eflags() & AC != 0
+            && self.cpl() == 3
+        {
+            return Err(Fault::Ac);
+        }
+        Ok(())
     }
 
     /// Checks that `bytes` at `seg:off` could be written (segment and

@@ -2,7 +2,7 @@
 //! triggered at ring 0, the vector delivered through the IDT, whether an
 //! error code is pushed and its value, and the return address saved (the
 //! faulting instruction for faults, the next instruction for traps).
-//! (#AC is not emulated and NMI/#MC have no source on this board.)
+//! (NMI and #MC have no source on this board.)
 
 use super::*;
 
@@ -176,4 +176,43 @@ fn mf_floating_point_error() {
     let cr0 = pm.cpu.cr0();
     pm.cpu.set_cr0(cr0 | 0x20);
     check(&mut pm, &case("#MF", 16, None, 15, 6));
+}
+
+#[test]
+fn ac_alignment_check_at_ring_3() {
+    // mov eax, [DATA + 1] at CPL 3 with CR0.AM and EFLAGS.AC: #AC(0); the
+    // same access at CPL 0, or aligned, or with AM clear, does not fault.
+    let d = (DATA + 1).to_le_bytes();
+    let code = [0xA1, d[0], d[1], d[2], d[3]];
+    let mut pm = Pm::new(Model::I686, &code);
+    let cr0 = pm.cpu.cr0();
+    pm.cpu.set_cr0(cr0 | 1 << 18);
+    pm.enter_ring3();
+    pm.cpu.set_eflags(0x4_0202);
+    pm.step();
+    assert_eq!(pm.vector(), Some(17), "#AC: vector");
+    assert_eq!(pm.stack(0), 0, "#AC: error code");
+    assert_eq!(pm.stack(1), CODE, "#AC: saved EIP");
+    assert_eq!(pm.stack(2), u32::from(UCODE), "#AC: saved CS");
+
+    for (ring3, am, ac) in [
+        (false, true, true),
+        (true, false, true),
+        (true, true, false),
+    ] {
+        let mut pm = Pm::new(Model::I686, &code);
+        let cr0 = pm.cpu.cr0();
+        pm.cpu.set_cr0(if am { cr0 | 1 << 18 } else { cr0 });
+        if ring3 {
+            pm.enter_ring3();
+        }
+        pm.cpu.set_eflags(if ac { 0x4_0202 } else { 0x202 });
+        pm.step();
+        assert_eq!(
+            pm.vector(),
+            None,
+            "no #AC with ring3={ring3} AM={am} AC={ac}"
+        );
+        assert_eq!(pm.cpu.eip(), CODE + 5);
+    }
 }
