@@ -9,25 +9,10 @@
 //! a stated tolerance in ulps.
 #![cfg(target_arch = "x86_64")]
 
-use moon86::cpu::{Bus, Cpu, IoSize, SegReg, StepOutcome};
+use moon86::cpu::{Cpu, SegReg, StepOutcome};
 use std::arch::asm;
 
-struct Ram(Vec<u8>);
-
-impl Bus for Ram {
-    fn read_u8(&mut self, addr: u32) -> u8 {
-        self.0.get(addr as usize).copied().unwrap_or(0xFF)
-    }
-    fn write_u8(&mut self, addr: u32, value: u8) {
-        if let Some(b) = self.0.get_mut(addr as usize) {
-            *b = value;
-        }
-    }
-    fn io_read(&mut self, _: u16, _: IoSize) -> u32 {
-        0xFFFF_FFFF
-    }
-    fn io_write(&mut self, _: u16, _: IoSize, _: u32) {}
-}
+use moon86::cpu::FlatRam as Ram;
 
 /// What one run leaves behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

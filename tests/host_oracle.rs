@@ -6,7 +6,7 @@
 //! result is undefined (SHLD/SHRD 16-bit counts over 16) are not generated.
 #![cfg(target_arch = "x86_64")]
 
-use moon86::cpu::{Bus, Cpu, Gpr, IoSize, SegReg, StepOutcome};
+use moon86::cpu::{Cpu, Gpr, SegReg, StepOutcome};
 use std::arch::asm;
 
 const CF: u32 = 1;
@@ -148,22 +148,7 @@ macro_rules! host_double {
 
 // ---- moon86's side ---------------------------------------------------------
 
-struct Ram(Vec<u8>);
-
-impl Bus for Ram {
-    fn read_u8(&mut self, addr: u32) -> u8 {
-        self.0.get(addr as usize).copied().unwrap_or(0xFF)
-    }
-    fn write_u8(&mut self, addr: u32, value: u8) {
-        if let Some(b) = self.0.get_mut(addr as usize) {
-            *b = value;
-        }
-    }
-    fn io_read(&mut self, _: u16, _: IoSize) -> u32 {
-        0xFFFF_FFFF
-    }
-    fn io_write(&mut self, _: u16, _: IoSize, _: u32) {}
-}
+use moon86::cpu::FlatRam as Ram;
 
 /// Executes `code` once in real mode with EAX = a, ECX = b, EDX = d and the
 /// arithmetic flags `f`; returns (EAX, ECX, EDX, EFLAGS).

@@ -84,7 +84,7 @@ static ACTIONS: &[ActionDef] = &[
         doc: "Execute `count` instructions and stay paused. Returns why it stopped, as `run` does.",
         allowed: &[Paused] },
     ActionDef { action: Action::Run, name: "run", args: &[arg("instructions", "integer", "budget of instructions (default: no limit)")], returns: "stop reason",
-        doc: "Execute until the budget is spent or the guest stops itself. Returns \"budget\", \"halted\" (HLT with interrupts off), \"exit\" (exit port), \"shutdown\" (triple fault), \"idle\" (HLT with interrupts on and nothing to wake the CPU) or \"paused\".",
+        doc: "Execute until the budget is spent or the guest stops itself. Returns \"budget\", \"halted\" (HLT with interrupts off), \"exit\" (exit port), \"shutdown\" (triple fault), \"reset\" (the guest asked for a reset: 8042 command 0xFE or port 0x92), \"idle\" (HLT with interrupts on and nothing to wake the CPU) or \"paused\".",
         allowed: &[Paused, Running] },
     ActionDef { action: Action::Destroy, name: "destroy", args: &[], returns: "",
         doc: "Release the machine and its memory. Every later call fails.",

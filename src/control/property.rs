@@ -95,7 +95,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("state", ValueType::String, "", RO, T::State,
             "Lifecycle state: off, paused, running, halted or destroyed."),
         def("halt_reason", ValueType::String, "", RO, T::HaltReason,
-            "Why the guest stopped itself while `state` is halted: hlt, shutdown or exit; nil otherwise."),
+            "Why the guest stopped itself while `state` is halted: hlt, shutdown, exit or reset; nil otherwise."),
         def("exit_code", U32, "", RO, T::ExitCode,
             "Exit status `(v << 1) | 1` after the guest wrote `v` to the exit port; nil before."),
         def("ram_size", ValueType::Size, "bytes", OFF, T::RamSize,

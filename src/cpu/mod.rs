@@ -22,6 +22,7 @@ mod exec;
 mod fault;
 mod fetch;
 mod flags;
+mod flat_ram;
 pub mod fpu;
 mod icache;
 mod interrupt;
@@ -34,6 +35,7 @@ mod tlb;
 
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
+pub use flat_ram::FlatRam;
 
 use crate::x86;
 use exec::Flow;

@@ -114,8 +114,8 @@ impl Machine {
     /// The VGA text screen as lines (80x25, trailing spaces trimmed).
     pub fn screen_text(&self) -> Vec<String> {
         let mut vram = vec![0u8; VGA_TEXT_SIZE];
-        // The text buffer lies in RAM on every supported RAM size (64K and up
-        // covers 0xB8000 only from 1M; below that the screen reads as blank).
+        // The text buffer is RAM at 0xB8000; a machine with less RAM than
+        // that has no screen and reads as blank.
         if self
             .board
             .mem

@@ -7,7 +7,7 @@ use super::arith::*;
 use super::convert;
 use super::float80::F80;
 use super::round::*;
-use crate::cpu::{Bus, Cpu, IoSize, Model, SegReg, StepOutcome};
+use crate::cpu::{Cpu, Model, SegReg, StepOutcome};
 
 fn f(v: f64) -> F80 {
     F80::from_f64(v)
@@ -176,22 +176,7 @@ fn conversions() {
 
 // ---- instruction level --------------------------------------------------
 
-struct Mem(Vec<u8>);
-
-impl Bus for Mem {
-    fn read_u8(&mut self, addr: u32) -> u8 {
-        self.0.get(addr as usize).copied().unwrap_or(0xFF)
-    }
-    fn write_u8(&mut self, addr: u32, value: u8) {
-        if let Some(b) = self.0.get_mut(addr as usize) {
-            *b = value;
-        }
-    }
-    fn io_read(&mut self, _: u16, _: IoSize) -> u32 {
-        0xFFFF_FFFF
-    }
-    fn io_write(&mut self, _: u16, _: IoSize, _: u32) {}
-}
+use crate::cpu::FlatRam as Mem;
 
 /// A real-mode machine with `code` at 0000:0500, vector 16 -> 0000:0700,
 /// vector 7 -> 0000:0800, stack at 0000:0F00.
