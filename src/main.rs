@@ -49,6 +49,35 @@ leaves that way, 1 after a triple fault, otherwise 0.",
         #[arg(long, value_name = "N")]
         instructions: Option<u64>,
     },
+    /// Run Lua test files in parallel processes and report the results
+    #[command(
+        long_about = "Run Lua test files, each in its own process, -j N at a time. A PATH is a .lua file \
+or a directory searched recursively for *_test.lua and test_*.lua. A test file declares tests with \
+test(\"name\", function(t) ... end) and asserts with t:eq, t:ne, t:truthy, t:match and t:fail; a failing \
+assertion stops its test and names the file and line. A line per finished file goes to stderr, then a \
+summary. The exit status is 0 only when every test passed.",
+        after_help = "Example: moon86 test tests/ -j 4 --junit report.xml"
+    )]
+    Test {
+        /// Test files or directories
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// How many files run at once (default: the number of CPUs)
+        #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
+        /// Print TAP version 13 on stdout (the summary goes to stderr)
+        #[arg(long)]
+        tap: bool,
+        /// Write a JUnit XML report to FILE
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Run only the files whose index modulo N is I-1 (1 <= I <= N)
+        #[arg(long, value_name = "I/N", value_parser = clap::value_parser!(moon86::cli::Shard))]
+        shard: Option<moon86::cli::Shard>,
+    },
+    /// Run one test file and report its tests on stdout (used by `test`)
+    #[command(name = "__test-file", hide = true)]
+    TestFile { script: PathBuf },
     /// Print the Lua API reference (Markdown), generated from the property and action tables
     Doc,
 }
@@ -73,6 +102,32 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Test {
+            paths,
+            jobs,
+            tap,
+            junit,
+            shard,
+        } => {
+            let options = moon86::cli::TestOptions {
+                paths,
+                jobs: jobs.map(|j| j as usize),
+                tap,
+                junit,
+                shard,
+            };
+            match moon86::cli::run_tests(&options) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("moon86: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::TestFile { script } => {
+            ExitCode::from(moon86::cli::run_test_child(&script).clamp(0, 255) as u8)
+        }
         Command::Doc => {
             print!("{}", moon86::control::docs::lua_api_markdown());
             ExitCode::SUCCESS

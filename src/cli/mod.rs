@@ -1,12 +1,19 @@
 //! The command-line front end: the boot options every subcommand that starts
 //! a machine shares (`boot` now, the monitor later), the terminal as a
-//! guest's serial console, and the `boot` loop. Like every front end it drives
-//! the machine only through `control::Vm`.
+//! guest's serial console, the `boot` loop, and the `test` runner (files,
+//! child processes, reports). Like every front end it drives the machine only
+//! through `control::Vm`, and Lua only through `script`.
 
 mod boot;
 mod boot_options;
 mod console;
+mod report;
+mod test_files;
+mod test_protocol;
+mod test_runner;
 
 pub use boot::boot;
 pub use boot_options::{BootError, BootOptions, Output};
 pub use console::{Console, ConsoleEvent};
+pub use test_protocol::run_test_child;
+pub use test_runner::{run_tests, Shard, TestOptions};

@@ -1,13 +1,16 @@
 //! The Lua front end (mlua, Lua 5.4, vendored). It builds a Lua state with
 //! the `moon86` module (`lua/moon86/init.lua` over the raw bindings in
-//! [`raw`]) and runs script files for the CLI. Bindings are thin: every rule
+//! [`raw`]) and the `moon86.test` library, and runs script and test files
+//! for the CLI. Bindings are thin: every rule
 //! about states, types and ranges lives in `control/`.
 
 mod convert;
 mod raw;
 mod runner;
+mod test_file;
 
 pub use runner::{run_file, ScriptError};
+pub use test_file::{run_test_file, TestOutcome};
 
 use mlua::{Function, Lua, MultiValue, Table};
 use std::io::Write;
@@ -15,7 +18,11 @@ use std::io::Write;
 /// The Lua object model, compiled into the binary.
 pub const INIT_LUA: &str = include_str!("../../lua/moon86/init.lua");
 
-/// A Lua state with `moon86` loaded as a global and for `require`.
+/// The test library (`require("moon86.test")`), compiled into the binary.
+pub const TEST_LUA: &str = include_str!("../../lua/moon86/test.lua");
+
+/// A Lua state with `moon86` loaded as a global and for `require`, and
+/// `moon86.test` loaded for `require`.
 pub fn new_lua() -> mlua::Result<Lua> {
     let lua = Lua::new();
     let raw = raw::table(&lua)?;
@@ -23,6 +30,10 @@ pub fn new_lua() -> mlua::Result<Lua> {
     lua.globals().set("moon86", module.clone())?;
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
     loaded.set("moon86", module)?;
+    let start = std::time::Instant::now();
+    let now = lua.create_function(move |_, ()| Ok(start.elapsed().as_secs_f64()))?;
+    let test: Table = lua.load(TEST_LUA).set_name("=moon86.test").call(now)?;
+    loaded.set("moon86.test", test)?;
     install_print(&lua)?;
     Ok(lua)
 }

@@ -37,7 +37,7 @@ fn traceback_handler(lua: &Lua) -> mlua::Result<Function> {
     })
 }
 
-fn setup(e: mlua::Error) -> ScriptError {
+pub(super) fn setup(e: mlua::Error) -> ScriptError {
     ScriptError::Setup(e.to_string())
 }
 
@@ -61,12 +61,19 @@ fn install_exit(lua: &Lua) -> mlua::Result<()> {
 /// Runs the script at `path` with `args` in Lua's `arg` table. Returns the
 /// exit status the script finished with (0 when it simply ends).
 pub fn run_file(path: &Path, args: &[String]) -> Result<i32, ScriptError> {
+    let lua = new_lua().map_err(setup)?;
+    run_in(&lua, path, args)?;
+    Ok(0)
+}
+
+/// Runs the script at `path` in `lua` (with `os.exit` and the `arg` table
+/// installed), reporting an uncaught error with its traceback.
+pub(super) fn run_in(lua: &Lua, path: &Path, args: &[String]) -> Result<(), ScriptError> {
     let source = std::fs::read(path).map_err(|source| ScriptError::Read {
         path: path.to_owned(),
         source,
     })?;
-    let lua = new_lua().map_err(setup)?;
-    install_exit(&lua).map_err(setup)?;
+    install_exit(lua).map_err(setup)?;
     let arg = lua.create_table().map_err(setup)?;
     arg.raw_set(0, path.display().to_string()).map_err(setup)?;
     for (i, a) in args.iter().enumerate() {
@@ -82,7 +89,7 @@ pub fn run_file(path: &Path, args: &[String]) -> Result<i32, ScriptError> {
             mlua::Error::SyntaxError { message, .. } => ScriptError::Syntax(message),
             other => ScriptError::Syntax(other.to_string()),
         })?;
-    let handler = traceback_handler(&lua).map_err(setup)?;
+    let handler = traceback_handler(lua).map_err(setup)?;
     let xpcall: Function = lua.globals().get("xpcall").map_err(setup)?;
     let argv: Vec<LuaValue> = args
         .iter()
@@ -94,7 +101,7 @@ pub fn run_file(path: &Path, args: &[String]) -> Result<i32, ScriptError> {
         .map_err(|e| ScriptError::Runtime(e.to_string()))?;
     let _ = std::io::stdout().flush();
     if ok {
-        Ok(0)
+        Ok(())
     } else {
         let text = match message {
             LuaValue::String(s) => s.to_string_lossy(),
