@@ -81,16 +81,19 @@ fn core_never_reaches_up() {
 
 #[test]
 fn front_ends_go_through_control() {
-    // The Lua layer may name machine types that appear in control's API
-    // (configurations, entry points) but never drives the CPU or devices.
-    check(
-        "script",
-        &[
-            "crate::cpu",
-            "crate::devices",
-            "crate::mem",
-            ".board",
-            ".cpu.",
-        ],
-    );
+    // The Lua layer and the command line may name machine types that appear
+    // in control's API (configurations, entry points, kernel formats) but
+    // never drive the CPU, the devices or memory themselves.
+    for front_end in ["script", "cli"] {
+        check(
+            front_end,
+            &[
+                "crate::cpu",
+                "crate::devices",
+                "crate::mem",
+                ".board",
+                ".cpu.",
+            ],
+        );
+    }
 }
