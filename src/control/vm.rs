@@ -106,6 +106,22 @@ impl Vm {
         self.machine.as_mut().ok_or(ControlError::Destroyed)
     }
 
+    /// A fresh machine built from `config` with the loaded images put back
+    /// and the host-side output settings (debug console and serial echo) of
+    /// the current machine kept.
+    fn fresh_machine(&self, config: &MachineConfig) -> Result<Machine, ControlError> {
+        let mut fresh = Machine::new(config)?;
+        for image in &self.images {
+            image.apply(&mut fresh)?;
+        }
+        let old = self.machine()?;
+        fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
+        for (new_log, old_log) in fresh.serial.iter_mut().zip(&old.serial) {
+            new_log.echo = old_log.echo;
+        }
+        Ok(fresh)
+    }
+
     /// Replaces RAM with a fresh one of `size` bytes and puts the images back.
     /// On error (bad size, an image that no longer fits) nothing changes.
     pub(super) fn set_ram_size(&mut self, size: u64) -> Result<(), ControlError> {
@@ -113,14 +129,9 @@ impl Vm {
             ram_size: size,
             ..self.config.clone()
         };
-        let mut fresh = Machine::new(&config)?;
-        for image in &self.images {
-            image.apply(&mut fresh)?;
-        }
+        let mut fresh = self.fresh_machine(&config)?;
         // The CPU keeps what was set while off; only the RAM is new.
-        let old = self.machine()?;
-        fresh.cpu = old.cpu.clone();
-        fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
+        fresh.cpu = self.machine()?.cpu.clone();
         self.machine = Some(fresh);
         self.config = config;
         Ok(())
@@ -163,12 +174,7 @@ impl Vm {
 
     pub fn power_off(&mut self) -> Result<(), ControlError> {
         self.guard(Action::PowerOff)?;
-        let mut fresh = Machine::new(&self.config)?;
-        fresh.board.io.debugcon.echo = self.machine()?.board.io.debugcon.echo;
-        for image in &self.images {
-            image.apply(&mut fresh)?;
-        }
-        self.machine = Some(fresh);
+        self.machine = Some(self.fresh_machine(&self.config)?);
         self.halt = None;
         self.state = VmState::Off;
         Ok(())

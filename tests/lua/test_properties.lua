@@ -74,6 +74,19 @@ t.eq(vm.cpu.eax, 7)
 vm.debugcon.echo = false -- echo is settable in every live state
 t.eq(vm.debugcon.echo, false)
 
+-- echo settings survive a RAM-size change and a power cycle
+local e = moon86.new{ ram = "1M" }
+e.serial.echo = true
+e.debugcon.echo = true
+e.ram_size = "2M"
+t.eq(e.serial.echo, true, "serial echo after a RAM-size change")
+t.eq(e.debugcon.echo, true, "debugcon echo after a RAM-size change")
+e:power_on()
+e:power_off()
+t.eq(e.serial.echo, true, "serial echo after a power cycle")
+e.serial.echo = false
+e.debugcon.echo = false
+
 -- defaults and lists
 t.eq(vm.exit_code, nil)
 t.eq(vm.halt_reason, nil)
