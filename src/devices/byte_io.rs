@@ -1,9 +1,31 @@
-//! Splits word and dword port accesses into byte accesses, as the ISA bus
-//! does for an 8-bit device: a 16-bit `IN` from port `p` reads `p` then
-//! `p + 1` and returns them little-endian. Devices with byte-wide registers
-//! implement their byte access and let these helpers serve wider ones.
+//! Devices with byte-wide registers. The ISA bus splits a word or dword
+//! access to an 8-bit device into byte accesses: a 16-bit `IN` from port `p`
+//! reads `p` then `p + 1` and returns them little-endian. Such a device
+//! implements [`ByteDevice`] and gets [`PortDevice`] from the blanket impl.
 
-use super::IoSize;
+use super::{IoSize, PortDevice};
+
+/// A device whose every register is one byte wide.
+pub trait ByteDevice {
+    /// Reads the byte register at `port`.
+    fn read_byte(&mut self, port: u16) -> u8;
+    /// Writes the byte register at `port`.
+    fn write_byte(&mut self, port: u16, value: u8);
+    /// Returns the device to its power-on state.
+    fn reset(&mut self);
+}
+
+impl<T: ByteDevice> PortDevice for T {
+    fn read(&mut self, port: u16, size: IoSize) -> u32 {
+        read_bytes(port, size, |p| self.read_byte(p))
+    }
+    fn write(&mut self, port: u16, size: IoSize, value: u32) {
+        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
+    }
+    fn reset(&mut self) {
+        ByteDevice::reset(self)
+    }
+}
 
 /// Reads `size` consecutive byte ports starting at `port` through `read_byte`.
 pub(crate) fn read_bytes(port: u16, size: IoSize, mut read_byte: impl FnMut(u16) -> u8) -> u32 {

@@ -30,8 +30,6 @@
 //! remembered and reported but codes are always the pushed set 2 ones),
 //! parity and timeout errors, and the password/security commands.
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
 use std::collections::VecDeque;
 
 pub const I8042_DATA: u16 = 0x60;
@@ -375,7 +373,9 @@ impl I8042 {
             DataTarget::Swallow => self.target = DataTarget::Keyboard,
         }
     }
+}
 
+impl super::ByteDevice for I8042 {
     fn read_byte(&mut self, port: u16) -> u8 {
         match port {
             I8042_DATA => self.read_data(),
@@ -383,7 +383,6 @@ impl I8042 {
             _ => 0xFF,
         }
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         match port {
             I8042_DATA => self.write_data(value),
@@ -393,15 +392,6 @@ impl I8042 {
             }
             _ => {}
         }
-    }
-}
-
-impl PortDevice for I8042 {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
     }
     /// Power-on state; pushed scancodes not yet delivered stay queued.
     fn reset(&mut self) {
@@ -417,6 +407,7 @@ impl PortDevice for I8042 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::{IoSize, PortDevice};
 
     fn cmd(k: &mut I8042, c: u8) {
         k.write(I8042_STATUS, IoSize::Byte, u32::from(c));

@@ -21,6 +21,7 @@ mod uart;
 mod vga;
 
 pub use crate::cpu::IoSize;
+pub use byte_io::ByteDevice;
 pub use debugcon::{DebugCon, DEBUGCON_PORT, SEABIOS_DEBUG_PORT};
 pub use exit_port::{ExitPort, DEFAULT_EXIT_PORT};
 pub use fpu_error::{FpuErrorPort, FPU_ERROR_PORT};

@@ -21,9 +21,6 @@
 //! mode), buffered mode, and poll mode through the cascade (a poll reads the
 //! addressed chip only).
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
-
 pub const PIC_MASTER_PORTS: [u16; 2] = [0x20, 0x21];
 pub const PIC_SLAVE_PORTS: [u16; 2] = [0xA0, 0xA1];
 pub const ELCR_PORTS: [u16; 2] = [0x4D0, 0x4D1];
@@ -341,7 +338,9 @@ impl Pic {
         let int = self.chips[1].pending(false).is_some();
         self.chips[0].set_line(CASCADE_LINE, int);
     }
+}
 
+impl super::ByteDevice for Pic {
     fn read_byte(&mut self, port: u16) -> u8 {
         let v = match port {
             0x20 => self.chips[0].read_command(true),
@@ -355,7 +354,6 @@ impl Pic {
         self.update_cascade();
         v
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         match port {
             0x20 => self.chips[0].write_command(value),
@@ -373,15 +371,6 @@ impl Pic {
         }
         self.update_cascade();
     }
-}
-
-impl PortDevice for Pic {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
-    }
     fn reset(&mut self) {
         *self = Pic::default();
     }
@@ -390,6 +379,7 @@ impl PortDevice for Pic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::{IoSize, PortDevice};
 
     fn out(p: &mut Pic, port: u16, v: u8) {
         p.write(port, IoSize::Byte, u32::from(v));

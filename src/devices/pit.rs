@@ -25,9 +25,6 @@
 //! period), illegal counts of 1 in modes 2 and 3 (no OUT edges), the speaker
 //! sound itself, and the parity/IOCHK bits 6-7 of port 0x61 (read 0).
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
-
 /// The counters' input clock.
 pub const PIT_HZ: u64 = 1_193_182;
 /// Counter 0-2 data ports and the control word port.
@@ -463,6 +460,22 @@ impl Pit {
         self.port_b & 3 == 3 && self.out(2)
     }
 
+    fn read_back(&mut self, value: u8, now: u64) {
+        for (i, ch) in self.channels.iter_mut().enumerate() {
+            if value & (2 << i) == 0 {
+                continue;
+            }
+            if value & 0x20 == 0 {
+                ch.latch_count(now);
+            }
+            if value & 0x10 == 0 && ch.status_latch.is_none() {
+                ch.status_latch = Some(ch.status(now));
+            }
+        }
+    }
+}
+
+impl super::ByteDevice for Pit {
     fn read_byte(&mut self, port: u16) -> u8 {
         let now = self.now();
         match port {
@@ -474,7 +487,6 @@ impl Pit {
             _ => 0xFF, // 0x43 is write-only
         }
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         let now = self.now();
         match port {
@@ -498,29 +510,6 @@ impl Pit {
             }
             _ => {}
         }
-    }
-
-    fn read_back(&mut self, value: u8, now: u64) {
-        for (i, ch) in self.channels.iter_mut().enumerate() {
-            if value & (2 << i) == 0 {
-                continue;
-            }
-            if value & 0x20 == 0 {
-                ch.latch_count(now);
-            }
-            if value & 0x10 == 0 && ch.status_latch.is_none() {
-                ch.status_latch = Some(ch.status(now));
-            }
-        }
-    }
-}
-
-impl PortDevice for Pit {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
     }
     /// Power-on state; the virtual clock reading is kept.
     fn reset(&mut self) {

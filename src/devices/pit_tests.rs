@@ -2,6 +2,7 @@
 //! timing for each mode.
 
 use super::*;
+use crate::devices::{IoSize, PortDevice};
 
 fn out(p: &mut Pit, port: u16, v: u8) {
     p.write(port, IoSize::Byte, u32::from(v));

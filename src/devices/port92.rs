@@ -6,9 +6,6 @@
 //! (either one enables A20). Not modelled: the lock bit write-protecting the
 //! CMOS password area.
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
-
 pub const PORT92: u16 = 0x92;
 
 /// Bit 1: A20 gate.
@@ -36,15 +33,16 @@ impl Port92 {
     pub fn take_reset_request(&mut self) -> bool {
         std::mem::take(&mut self.reset_requested)
     }
+}
 
-    fn read_byte(&self, port: u16) -> u8 {
+impl super::ByteDevice for Port92 {
+    fn read_byte(&mut self, port: u16) -> u8 {
         if port == PORT92 {
             self.value
         } else {
             0xFF
         }
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         if port != PORT92 {
             return;
@@ -54,15 +52,6 @@ impl Port92 {
         }
         self.value = value;
     }
-}
-
-impl PortDevice for Port92 {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
-    }
     fn reset(&mut self) {
         *self = Port92::default();
     }
@@ -71,6 +60,7 @@ impl PortDevice for Port92 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::{IoSize, PortDevice};
 
     #[test]
     fn a20_follows_bit_1_and_reads_back() {

@@ -21,9 +21,6 @@
 //! end of UIP), and the chip's reinterpretation of stored values when DM
 //! changes (time is kept as numbers and re-encoded on each read).
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
-
 pub const RTC_PORTS: [u16; 2] = [0x70, 0x71];
 
 const NS_PER_S: u64 = 1_000_000_000;
@@ -459,14 +456,15 @@ impl Rtc {
             }
         }
     }
+}
 
+impl super::ByteDevice for Rtc {
     fn read_byte(&mut self, port: u16) -> u8 {
         match port {
             0x71 => self.read_register(self.index),
             _ => 0xFF,
         }
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         match port {
             0x70 => {
@@ -476,15 +474,6 @@ impl Rtc {
             0x71 => self.write_register(self.index, value),
             _ => {}
         }
-    }
-}
-
-impl PortDevice for Rtc {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
     }
     /// Registers B and C return to their power-on values (the chip's RESET
     /// pin clears the interrupt enables and flags); time and CMOS RAM are
@@ -500,6 +489,7 @@ impl PortDevice for Rtc {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::{IoSize, PortDevice};
 
     /// 2024-02-29 23:59:58 UTC, a Thursday.
     const START: i64 = 1_709_251_198;

@@ -22,8 +22,6 @@
 //! parity/framing errors and break (PE, FE, BI never set; LSR bit 7 reads
 //! 0), DMA mode, and line settings affecting the data (only their timing).
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
 use std::collections::VecDeque;
 
 pub const COM1_BASE: u16 = 0x3F8;
@@ -270,7 +268,9 @@ impl Uart {
         let dr = if self.rx_fifo.is_empty() { 0 } else { LSR_DR };
         dr | self.lsr_errors | LSR_THRE | LSR_TEMT
     }
+}
 
+impl super::ByteDevice for Uart {
     fn read_byte(&mut self, port: u16) -> u8 {
         let dlab = self.lcr & 0x80 != 0;
         match port.wrapping_sub(self.base) {
@@ -306,7 +306,6 @@ impl Uart {
             _ => 0xFF,
         }
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         let dlab = self.lcr & 0x80 != 0;
         match port.wrapping_sub(self.base) {
@@ -349,15 +348,6 @@ impl Uart {
             _ => {} // LSR and MSR are read-only
         }
     }
-}
-
-impl PortDevice for Uart {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
-    }
     /// Registers to power-on values; host bytes still queued stay queued,
     /// bytes in the FIFO are lost, and the clock reading is kept.
     fn reset(&mut self) {
@@ -375,6 +365,7 @@ impl PortDevice for Uart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::{IoSize, PortDevice};
 
     const B: u16 = COM1_BASE;
 

@@ -20,9 +20,6 @@
 //! planar memory access, fonts, other resolutions (always 80x25), the
 //! line compare split screen, CRTC write protection, and retrace interrupts.
 
-use super::byte_io::{read_bytes, write_bytes};
-use super::{IoSize, PortDevice};
-
 /// The text-mode window's address and size.
 pub const VGA_TEXT_BASE: u32 = 0xB8000;
 pub const VGA_TEXT_SIZE: usize = 0x8000;
@@ -219,7 +216,9 @@ impl Vga {
             self.dac_write_index = self.dac_write_index.wrapping_add(1);
         }
     }
+}
 
+impl super::ByteDevice for Vga {
     fn read_byte(&mut self, port: u16) -> u8 {
         fn get(regs: &[u8], index: u8) -> u8 {
             regs.get(usize::from(index)).copied().unwrap_or(0xFF)
@@ -244,7 +243,6 @@ impl Vga {
             _ => 0xFF,
         }
     }
-
     fn write_byte(&mut self, port: u16, value: u8) {
         fn set(regs: &mut [u8], index: u8, value: u8) {
             if let Some(r) = regs.get_mut(usize::from(index)) {
@@ -284,15 +282,6 @@ impl Vga {
             _ => {}
         }
     }
-}
-
-impl PortDevice for Vga {
-    fn read(&mut self, port: u16, size: IoSize) -> u32 {
-        read_bytes(port, size, |p| self.read_byte(p))
-    }
-    fn write(&mut self, port: u16, size: IoSize, value: u32) {
-        write_bytes(port, size, value, |p, b| self.write_byte(p, b));
-    }
     fn reset(&mut self) {
         let now_ns = self.now_ns;
         *self = Vga::new();
@@ -303,6 +292,7 @@ impl PortDevice for Vga {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::{IoSize, PortDevice};
 
     fn out(v: &mut Vga, port: u16, value: u8) {
         v.write(port, IoSize::Byte, u32::from(value));
