@@ -64,7 +64,9 @@ impl Cpu {
         if pde & P == 0 {
             return Err(code);
         }
-        if pde & PS != 0 && self.cr4 & CR4_PSE != 0 {
+        // The leaf entry: the directory entry itself for a 4 MiB page, else
+        // the page-table entry it leads to.
+        let (e, leaf, leaf_addr) = if pde & PS != 0 && self.cr4 & CR4_PSE != 0 {
             let e = Entry {
                 frame: (pde & 0xFFC0_0000) | (lin & 0x003F_F000),
                 user: pde & US != 0,
@@ -73,38 +75,34 @@ impl Cpu {
                 global: pge && pde & G != 0,
                 ..Entry::default()
             };
-            if !self.allowed(&e, write, user) {
-                return Err(code | PF_P);
+            (e, pde, pde_addr)
+        } else {
+            // The directory entry is used to reach the table: it is accessed.
+            if commit && pde & A == 0 {
+                bus.write_u32(pde_addr, pde | A);
             }
-            let new = pde | A | if write { D } else { 0 };
-            if commit && new != pde {
-                bus.write_u32(pde_addr, new);
+            let pte_addr = (pde & 0xFFFF_F000) | (((lin >> 12) & 0x3FF) << 2);
+            let pte = bus.read_u32(pte_addr);
+            if pte & P == 0 {
+                return Err(code);
             }
-            return Ok(e);
-        }
-        // The directory entry is used to reach the table: it is accessed.
-        if commit && pde & A == 0 {
-            bus.write_u32(pde_addr, pde | A);
-        }
-        let pte_addr = (pde & 0xFFFF_F000) | (((lin >> 12) & 0x3FF) << 2);
-        let pte = bus.read_u32(pte_addr);
-        if pte & P == 0 {
-            return Err(code);
-        }
-        let e = Entry {
-            frame: pte & 0xFFFF_F000,
-            user: pde & pte & US != 0,
-            writable: pde & pte & RW != 0,
-            dirty: pte & D != 0 || write,
-            global: pge && pte & G != 0,
-            ..Entry::default()
+            let e = Entry {
+                frame: pte & 0xFFFF_F000,
+                user: pde & pte & US != 0,
+                writable: pde & pte & RW != 0,
+                dirty: pte & D != 0 || write,
+                global: pge && pte & G != 0,
+                ..Entry::default()
+            };
+            (e, pte, pte_addr)
         };
         if !self.allowed(&e, write, user) {
             return Err(code | PF_P);
         }
-        let new = pte | A | if write { D } else { 0 };
-        if commit && new != pte {
-            bus.write_u32(pte_addr, new);
+        // A successful access marks the leaf accessed, and dirty on a write.
+        let new = leaf | A | if write { D } else { 0 };
+        if commit && new != leaf {
+            bus.write_u32(leaf_addr, new);
         }
         Ok(e)
     }
