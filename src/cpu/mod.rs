@@ -33,6 +33,7 @@ mod segment;
 mod task;
 mod tlb;
 
+pub use crate::x86::{Gpr, SegReg};
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
 pub use flat_ram::FlatRam;
@@ -41,62 +42,6 @@ use crate::x86;
 use exec::Flow;
 use flags::{TF, VM};
 use interrupt::Source;
-
-/// General-purpose registers, in x86 encoding order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Gpr {
-    Eax = 0,
-    Ecx = 1,
-    Edx = 2,
-    Ebx = 3,
-    Esp = 4,
-    Ebp = 5,
-    Esi = 6,
-    Edi = 7,
-}
-
-impl Gpr {
-    pub const ALL: [Gpr; 8] = [
-        Gpr::Eax,
-        Gpr::Ecx,
-        Gpr::Edx,
-        Gpr::Ebx,
-        Gpr::Esp,
-        Gpr::Ebp,
-        Gpr::Esi,
-        Gpr::Edi,
-    ];
-    /// Lower-case 32-bit name ("eax").
-    pub fn name(self) -> &'static str {
-        ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][self as usize]
-    }
-}
-
-/// Segment registers, in x86 encoding order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SegReg {
-    Es = 0,
-    Cs = 1,
-    Ss = 2,
-    Ds = 3,
-    Fs = 4,
-    Gs = 5,
-}
-
-impl SegReg {
-    pub const ALL: [SegReg; 6] = [
-        SegReg::Es,
-        SegReg::Cs,
-        SegReg::Ss,
-        SegReg::Ds,
-        SegReg::Fs,
-        SegReg::Gs,
-    ];
-    /// Lower-case name ("cs").
-    pub fn name(self) -> &'static str {
-        ["es", "cs", "ss", "ds", "fs", "gs"][self as usize]
-    }
-}
 
 /// A segment register with its hidden descriptor cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

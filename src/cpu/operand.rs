@@ -7,13 +7,9 @@ use super::bus::Bus;
 use super::fault::Fault;
 use super::flags::mask;
 use super::{Cpu, SegReg};
-use crate::x86::{Insn, Opnd, Seg};
+use crate::x86::{Insn, Opnd};
 
 /// Converts the decoder's segment name to the CPU's.
-pub(crate) fn seg_of(s: Seg) -> SegReg {
-    SegReg::ALL[s as usize]
-}
-
 impl Cpu {
     /// Reads general register `n` at width `bytes` (AH..BH for bytes 4-7).
     pub(crate) fn reg(&self, n: u8, bytes: u8) -> u32 {
@@ -72,7 +68,7 @@ impl Cpu {
         if !insn.addr32 {
             off &= 0xFFFF;
         }
-        (seg_of(m.seg), off)
+        (m.seg, off)
     }
 
     /// The offset part of the effective address, wrapped to the address size.

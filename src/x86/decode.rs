@@ -5,37 +5,10 @@
 //! slice it is given.
 
 use super::opcodes::{self, Mn, OpDef, Opnd};
+use super::registers::{Gpr, SegReg};
 
 /// The architectural limit on instruction length.
 pub const MAX_INSN_LEN: usize = 15;
-
-/// Segment registers as the decoder names them (x86 encoding order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Seg {
-    Es = 0,
-    Cs = 1,
-    Ss = 2,
-    Ds = 3,
-    Fs = 4,
-    Gs = 5,
-}
-
-impl Seg {
-    pub const fn from_index(i: u8) -> Option<Seg> {
-        match i {
-            0 => Some(Seg::Es),
-            1 => Some(Seg::Cs),
-            2 => Some(Seg::Ss),
-            3 => Some(Seg::Ds),
-            4 => Some(Seg::Fs),
-            5 => Some(Seg::Gs),
-            _ => None,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        ["es", "cs", "ss", "ds", "fs", "gs"][self as usize]
-    }
-}
 
 /// REP prefix kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,54 +20,18 @@ pub enum Rep {
     Repne,
 }
 
-/// A general register named by an address: its number in x86 encoding
-/// order. A one-byte enum, so `Option<RegNum>` is one byte too and a
-/// decoded instruction stays small (it is copied and cached per step).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum RegNum {
-    R0 = 0,
-    R1 = 1,
-    R2 = 2,
-    R3 = 3,
-    R4 = 4,
-    R5 = 5,
-    R6 = 6,
-    R7 = 7,
-}
-
-impl RegNum {
-    /// Register `n & 7`.
-    pub const fn new(n: u8) -> RegNum {
-        match n & 7 {
-            0 => RegNum::R0,
-            1 => RegNum::R1,
-            2 => RegNum::R2,
-            3 => RegNum::R3,
-            4 => RegNum::R4,
-            5 => RegNum::R5,
-            6 => RegNum::R6,
-            _ => RegNum::R7,
-        }
-    }
-    /// The register number, 0-7.
-    pub const fn num(self) -> u8 {
-        self as u8
-    }
-}
-
 /// A decoded memory operand: `[base + index*scale + disp]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemRef {
     /// Base register, or none.
-    pub base: Option<RegNum>,
+    pub base: Option<Gpr>,
     /// Index register, or none.
-    pub index: Option<RegNum>,
+    pub index: Option<Gpr>,
     /// Scale shift (0-3).
     pub scale: u8,
     pub disp: u32,
     /// Segment to use: the override, or the default for the base register.
-    pub seg: Seg,
+    pub seg: SegReg,
 }
 
 /// ModRM fields.
@@ -127,7 +64,7 @@ pub struct Insn {
     /// 32-bit address size (after the 67 prefix).
     pub addr32: bool,
     /// Segment override prefix.
-    pub seg_override: Option<Seg>,
+    pub seg_override: Option<SegReg>,
     pub rep: Rep,
     pub lock: bool,
     pub modrm: Option<ModRm>,
@@ -142,8 +79,8 @@ pub struct Insn {
 
 impl Insn {
     /// The segment for string sources and XLAT: the override or DS.
-    pub fn data_seg(&self) -> Seg {
-        self.seg_override.unwrap_or(Seg::Ds)
+    pub fn data_seg(&self) -> SegReg {
+        self.seg_override.unwrap_or(SegReg::Ds)
     }
 }
 
@@ -196,12 +133,12 @@ pub fn decode(bytes: &[u8], code32: bool) -> Result<Insn, DecodeError> {
     let mut lock = false;
     let opcode = loop {
         match rd.u8()? {
-            0x26 => seg_override = Some(Seg::Es),
-            0x2E => seg_override = Some(Seg::Cs),
-            0x36 => seg_override = Some(Seg::Ss),
-            0x3E => seg_override = Some(Seg::Ds),
-            0x64 => seg_override = Some(Seg::Fs),
-            0x65 => seg_override = Some(Seg::Gs),
+            0x26 => seg_override = Some(SegReg::Es),
+            0x2E => seg_override = Some(SegReg::Cs),
+            0x36 => seg_override = Some(SegReg::Ss),
+            0x3E => seg_override = Some(SegReg::Ds),
+            0x64 => seg_override = Some(SegReg::Fs),
+            0x65 => seg_override = Some(SegReg::Gs),
             0x66 => op32 = !code32,
             0x67 => addr32 = !code32,
             0xF0 => lock = true,
@@ -278,7 +215,7 @@ pub fn decode(bytes: &[u8], code32: bool) -> Result<Insn, DecodeError> {
                     index: None,
                     scale: 0,
                     disp,
-                    seg: seg_override.unwrap_or(Seg::Ds),
+                    seg: seg_override.unwrap_or(SegReg::Ds),
                 });
                 continue;
             }
@@ -376,13 +313,13 @@ fn decode_modrm(
         scale = 0;
     }
     let default = if matches!(base, Some(4) | Some(5)) {
-        Seg::Ss
+        SegReg::Ss
     } else {
-        Seg::Ds
+        SegReg::Ds
     };
     insn.mem = Some(MemRef {
-        base: base.map(RegNum::new),
-        index: index.map(RegNum::new),
+        base: base.map(Gpr::from_num),
+        index: index.map(Gpr::from_num),
         scale,
         disp,
         seg: ovr.unwrap_or(default),

@@ -5,10 +5,12 @@
 mod decode;
 mod display;
 pub mod opcodes;
+mod registers;
 
-pub use decode::{decode, DecodeError, Insn, MemRef, ModRm, RegNum, Rep, Seg, MAX_INSN_LEN};
+pub use decode::{decode, DecodeError, Insn, MemRef, ModRm, Rep, MAX_INSN_LEN};
 pub use display::CC;
 pub use opcodes::{Mn, Opnd};
+pub use registers::{Gpr, SegReg};
 
 /// Disassembles the instruction at the start of `bytes`, returning its
 /// Intel-syntax text and its length (the slice's length, at most 15, when

@@ -99,7 +99,7 @@ impl Cpu {
                     self.gpr[3] & 0xFFFF
                 };
                 let off = Self::ea_add(insn, bx, self.reg(0, 1));
-                let seg = super::operand::seg_of(insn.data_seg());
+                let seg = insn.data_seg();
                 let v = self.read_mem(bus, seg, off, 1)?;
                 self.set_reg(0, 1, v);
             }

@@ -6,7 +6,6 @@
 use super::super::bus::{Bus, IoSize};
 use super::super::fault::Fault;
 use super::super::flags::{DF, ZF};
-use super::super::operand::seg_of;
 use super::super::{Cpu, Model, SegReg};
 use crate::x86::{Insn, Mn, Opnd, Rep};
 
@@ -51,7 +50,7 @@ impl Cpu {
         insn: &Insn,
         bytes: u8,
     ) -> Result<(), (Fault, u32)> {
-        let src = seg_of(insn.data_seg());
+        let src = insn.data_seg();
         let si = self.index_reg(insn, 6);
         let di = self.index_reg(insn, 7);
         let quirk = self.model == Model::I286;
