@@ -33,6 +33,9 @@ for _, full in ipairs(raw.methods()) do
   end
 end
 
+-- Hooks, the run loop and the waits replace some generated methods.
+load(raw.hooks_source, "=moon86.hooks")(raw, methods, check, handle)
+
 local object_mt = {}
 
 local function object(ud, prefix)

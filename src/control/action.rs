@@ -55,6 +55,22 @@ pub enum Action {
     SerialWrite,
     ScreenText,
     KeyboardSend,
+    KeyboardType,
+    KeyboardPress,
+    OnExec,
+    OnRead,
+    OnWrite,
+    OnIo,
+    OnInterrupt,
+    OnModeChange,
+    SerialOnText,
+    ScreenOnText,
+    At,
+    Every,
+    Hooks,
+    HookControl,
+    SerialExpect,
+    ScreenWaitText,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -62,6 +78,22 @@ const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef 
 }
 
 use VmState::{Halted, Off, Paused, Running};
+
+const HOOK_WHERE: ArgDef = arg(
+    "where",
+    "address or range",
+    "an address, or { start, end } (end exclusive), or { start =, len = }",
+);
+const HOOK_FN: ArgDef = arg(
+    "fn",
+    "function",
+    "the callback: return false to stop the run there",
+);
+const HOOK_OPTS: ArgDef = arg(
+    "opts",
+    "table",
+    "filters: size, value, mask, skip, every, limit",
+);
 const WRITABLE_MEM: &[VmState] = &[Off, Paused, Halted];
 
 static ACTIONS: &[ActionDef] = &[
@@ -83,8 +115,9 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::Step, name: "step", args: &[arg("count", "integer", "instructions to execute (default 1)")], returns: "stop reason",
         doc: "Execute `count` instructions and stay paused. Returns why it stopped, as `run` does.",
         allowed: &[Paused] },
-    ActionDef { action: Action::Run, name: "run", args: &[arg("instructions", "integer", "budget of instructions (default: no limit)")], returns: "stop reason",
-        doc: "Execute until the budget is spent or the guest stops itself. Returns \"budget\", \"halted\" (HLT with interrupts off), \"exit\" (exit port), \"shutdown\" (triple fault), \"reset\" (the guest asked for a reset: 8042 command 0xFE or port 0x92), \"idle\" (HLT with interrupts on and nothing to wake the CPU) or \"paused\".",
+    ActionDef { action: Action::Run, name: "run", args: &[
+            arg("instructions", "integer", "budget of instructions (default: no limit); or a table { instructions =, until =, timeout =, wall_timeout =, poll = }")], returns: "stop reason",
+        doc: "Execute until the budget is spent, the guest stops itself, a hook callback returns false, `until()` returns true (checked after hook callbacks and every `poll` of virtual time, default 1ms), or `timeout` of virtual time (\"5s\", \"100ms\") passes; `wall_timeout` stops a runaway script by host time. Hooks fire during the run. Returns \"budget\", \"halted\" (HLT with interrupts off), \"exit\" (exit port), \"shutdown\" (triple fault), \"reset\" (the guest asked for a reset: 8042 command 0xFE or port 0x92), \"idle\" (HLT with interrupts on and nothing to wake the CPU), \"paused\", \"hook\" (a callback returned false), \"until\", \"timeout\" or \"wall_timeout\".",
         allowed: &[Paused, Running] },
     ActionDef { action: Action::Destroy, name: "destroy", args: &[], returns: "",
         doc: "Release the machine and its memory. Every later call fails.",
@@ -150,6 +183,54 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::ScreenText, name: "screen.text", args: &[], returns: "list of strings",
         doc: "The VGA text screen (80x25 at 0xB8000, from the CRTC start address) as lines, trailing spaces trimmed.",
         allowed: VmState::ALIVE },
+    ActionDef { action: Action::KeyboardType, name: "keyboard.type", args: &[arg("text", "string", "text to type: printable ASCII, \\n (Enter), \\t (Tab), \\b (Backspace), \\27 (Esc)")], returns: "",
+        doc: "Type text on the keyboard: each character becomes its key presses and releases (with Shift where needed), queued at the keyboard controller and delivered as the guest reads them, so none is dropped or repeated.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::KeyboardPress, name: "keyboard.press", args: &[arg("keys", "string", "a key combination: \"ctrl+alt+del\", \"enter\", \"shift+f1\", \"a\"")], returns: "",
+        doc: "Press a key combination: the modifiers go down in order, the key is pressed and released, then the modifiers come up in reverse order.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnExec, name: "on_exec", args: &[HOOK_WHERE, HOOK_FN, arg("opts", "table", "{ physical = true } for physical addresses; the common filters")], returns: "hook",
+        doc: "Call `fn(ev)` before an instruction whose first byte is in `where` (linear addresses, CS base + EIP, unless `physical`) runs, with the registers as they are then. `ev`: kind, addr, physical, cs, eip, icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnRead, name: "on_read", args: &[HOOK_WHERE, HOOK_FN, HOOK_OPTS], returns: "hook",
+        doc: "Call `fn(ev)` after a CPU read that touches the physical range `where`, before the next instruction. `ev`: kind, addr, size, value, cs, eip (of the reading instruction), icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnWrite, name: "on_write", args: &[HOOK_WHERE, HOOK_FN, arg("opts", "table", "{ pre = true } to see memory before the write and return a replacement value; the common filters")], returns: "hook",
+        doc: "Call `fn(ev)` after a CPU write that touches the physical range `where` is visible, before the next instruction. `ev`: kind, addr, size, old, new, cs, eip (of the writing instruction), icount. With `pre = true` memory still holds `old` during the callback, and a number returned is written instead of `new`.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnIo, name: "on_io", args: &[arg("ports", "port or range", "a port, or { first, last } inclusive"), HOOK_FN, arg("opts", "table", "{ dir = \"in\" | \"out\" }; the common filters")], returns: "hook",
+        doc: "Call `fn(ev)` after an IN or OUT on the ports. `ev`: kind, dir, port, size, value, cs, eip, icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnInterrupt, name: "on_interrupt", args: &[arg("vector", "integer", "0-255, or nil for every vector"), HOOK_FN, HOOK_OPTS], returns: "hook",
+        doc: "Call `fn(ev)` when the CPU has delivered an interrupt or exception, at its handler's first instruction. `ev`: kind, vector, error (error code, if pushed), source (\"exception\", \"software\", \"external\"), cs, eip, icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnModeChange, name: "on_mode_change", args: &[HOOK_FN, HOOK_OPTS], returns: "hook",
+        doc: "Call `fn(ev)` after the instruction (or interrupt) that changed the CPU mode: real, protected or v86, paging on or off. `ev`: kind, from, to (\"real\", \"protected\", \"v86\"), paging_from, paging_to, cs, eip, icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::SerialOnText, name: "serial.on_text", args: &[arg("pattern", "string", "a Lua pattern, or plain text with { plain = true }"), HOOK_FN, arg("opts", "table", "{ plain = true, port = 1 | 2 }; skip, every, limit")], returns: "hook",
+        doc: "Call `fn(ev)` when the guest's serial output matches, right after the instruction that wrote the last byte of the match. Each match consumes the text up to its end; the window is the last 4 KiB since the previous match. `ev`: kind, text (the match), captures, icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::ScreenOnText, name: "screen.on_text", args: &[arg("pattern", "string", "a Lua pattern, or plain text with { plain = true }"), HOOK_FN, arg("opts", "table", "{ plain = true }; skip, every, limit")], returns: "hook",
+        doc: "Call `fn(ev)` when the text screen (lines joined with \\n) comes to match: it is looked at every 10 ms of virtual time when it changed, and a match fires once until the text leaves the screen. `ev`: kind, text, captures, icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::At, name: "at", args: &[arg("time", "duration", "virtual time since power-on: \"2s\", \"150ms\", or seconds as a number"), HOOK_FN], returns: "hook",
+        doc: "Call `fn(ev)` once when virtual time reaches `time` (at once, at the next instruction boundary, if it has passed). `ev`: kind, now (virtual ns), icount.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::Every, name: "every", args: &[arg("period", "duration", "\"100ms\", or seconds as a number"), HOOK_FN], returns: "hook",
+        doc: "Call `fn(ev)` every `period` of virtual time, first one period from now. A guest asleep in HLT past several periods gets one call.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::Hooks, name: "hooks", args: &[], returns: "list of hooks",
+        doc: "Every hook, in registration order.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::HookControl, name: "hook:enable / disable / remove", args: &[], returns: "",
+        doc: "A hook handle's methods: `enable`, `disable` and `remove` take effect at the next instruction. Its fields: id, kind, what, enabled, hits (callbacks made), matches, time (seconds spent in the callback).",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::SerialExpect, name: "serial.expect", args: &[arg("pattern", "string", "a Lua pattern (or plain text with { plain = true })"), arg("opts", "table", "{ timeout = \"30s\" (virtual), wall_timeout =, plain =, port = }")], returns: "match, captures",
+        doc: "Run the guest until the serial output since the previous expect matches, and return the match and its captures; the text up to the match's end is consumed. Raises an error with the recent output on a timeout or if the guest stops first.",
+        allowed: &[Paused, Running] },
+    ActionDef { action: Action::ScreenWaitText, name: "screen.wait_text", args: &[arg("pattern", "string", "a Lua pattern (or plain text with { plain = true })"), arg("opts", "table", "{ timeout = \"30s\" (virtual), wall_timeout =, plain = }")], returns: "match, captures",
+        doc: "Run the guest until the text screen matches (at once if it does now), and return the match and its captures. Raises an error with the screen on a timeout or if the guest stops first.",
+        allowed: &[Paused, Running] },
 ];
 
 /// Every action, in documentation order.
@@ -205,6 +286,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 25, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 41, "a new Action needs a row");
     }
 }

@@ -8,6 +8,8 @@
 pub mod action;
 pub mod docs;
 mod error;
+mod hook_check;
+pub mod hooks;
 pub mod property;
 mod state;
 mod suggest;
@@ -17,5 +19,5 @@ mod vm;
 pub use error::ControlError;
 pub use state::{state_list, VmState};
 pub use suggest::nearest;
-pub use value::{parse_int, parse_size, Value, ValueType};
+pub use value::{parse_duration, parse_int, parse_size, Value, ValueType};
 pub use vm::{write_whole, StopReason, Vm, MAX_TRANSFER};

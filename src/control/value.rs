@@ -161,6 +161,35 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(bad)
 }
 
+/// Parses a duration into nanoseconds: a number with a unit, `ns`, `us`,
+/// `ms`, `s`, `m` (minutes) or `h` ("2s", "150ms", "1.5s"); a bare number
+/// is seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let bad = || {
+        format!("bad duration '{text}': expected a number with a unit (ns, us, ms, s, m, h), like \"2s\" or \"150ms\"")
+    };
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim() {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "" | "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        _ => return Err(bad()),
+    };
+    let n: f64 = num.trim().parse().map_err(|_| bad())?;
+    seconds_scaled(n, scale).ok_or_else(bad)
+}
+
+/// `n * scale` nanoseconds, when that is a finite, non-negative count.
+pub fn seconds_scaled(n: f64, scale: f64) -> Option<u64> {
+    let ns = n * scale;
+    (ns.is_finite() && ns >= 0.0 && ns < 1.8e19).then(|| ns.round() as u64)
+}
+
 /// Formats a byte count the way [`parse_size`] reads it ("16M" when exact).
 pub fn format_size(n: u64) -> String {
     for (shift, s) in [(30, "G"), (20, "M"), (10, "K")] {
@@ -190,6 +219,20 @@ mod tests {
         assert!(parse_size("99999999999G").is_err());
         assert_eq!(format_size(16 << 20), "16M");
         assert_eq!(format_size(1000), "1000");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Ok(2_000_000_000));
+        assert_eq!(parse_duration("150ms"), Ok(150_000_000));
+        assert_eq!(parse_duration("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_duration("10us"), Ok(10_000));
+        assert_eq!(parse_duration("7ns"), Ok(7));
+        assert_eq!(parse_duration("3"), Ok(3_000_000_000));
+        assert_eq!(parse_duration("1m"), Ok(60_000_000_000));
+        assert!(parse_duration("2 parsecs").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("").is_err());
     }
 
     #[test]

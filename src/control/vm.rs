@@ -4,6 +4,7 @@
 //! guarded by that table.
 
 use super::action::Action;
+use super::hooks::{Filter, Fire, HookId, HookInfo, HookKind, HookTable};
 use super::state::VmState;
 use super::ControlError;
 use crate::machine::loader::{Entry, Image};
@@ -29,6 +30,10 @@ pub enum StopReason {
     Idle,
     /// Something paused the VM.
     Paused,
+    /// Hooks fired: [`Vm::take_fires`] says which.
+    Hook,
+    /// Virtual time reached the deadline given to [`Vm::run_until`].
+    Timeout,
 }
 
 impl StopReason {
@@ -42,6 +47,8 @@ impl StopReason {
             StopReason::Halted(HaltReason::Reset) => "reset",
             StopReason::Idle => "idle",
             StopReason::Paused => "paused",
+            StopReason::Hook => "hook",
+            StopReason::Timeout => "timeout",
         }
     }
 }
@@ -59,6 +66,7 @@ pub struct Vm {
     machine: Option<Machine>,
     images: Vec<Image>,
     halt: Option<HaltReason>,
+    hooks: HookTable,
 }
 
 impl Vm {
@@ -71,6 +79,7 @@ impl Vm {
             machine: Some(machine),
             images: Vec::new(),
             halt: None,
+            hooks: HookTable::default(),
         })
     }
 
@@ -119,6 +128,7 @@ impl Vm {
         for (new_log, old_log) in fresh.serial.iter_mut().zip(&old.serial) {
             new_log.echo = old_log.echo;
         }
+        fresh.set_watches(&self.hooks.watch_set());
         Ok(fresh)
     }
 
@@ -215,30 +225,93 @@ impl Vm {
 
     // ---- execution -------------------------------------------------------
 
-    /// Executes `count` instructions; the VM stays paused unless the guest halts.
+    /// Executes `count` instructions; the VM stays paused unless the guest
+    /// halts. Hooks fire as in `run`.
     pub fn step(&mut self, count: u64) -> Result<StopReason, ControlError> {
         self.guard(Action::Step)?;
-        let exit = self.machine_mut()?.run(count);
-        Ok(self.settle(exit, VmState::Paused))
+        self.state = VmState::Running;
+        let r = self.execute(count, None, VmState::Paused);
+        if r.is_err() {
+            self.state = VmState::Paused;
+        }
+        r
     }
 
     /// Executes until `budget` instructions are spent (no limit when `None`)
     /// or the guest stops itself. A budget stop returns the VM to the state it
     /// was in (paused or running); a halt leaves it halted.
     pub fn run(&mut self, budget: Option<u64>) -> Result<StopReason, ControlError> {
+        self.run_until(budget, None)
+    }
+
+    /// As [`Vm::run`], and stops with [`StopReason::Timeout`] when virtual
+    /// time reaches `deadline_ns` (nanoseconds since power-on), and with
+    /// [`StopReason::Hook`] when hooks fired (the budget left is the
+    /// caller's to carry on with).
+    pub fn run_until(
+        &mut self,
+        budget: Option<u64>,
+        deadline_ns: Option<u64>,
+    ) -> Result<StopReason, ControlError> {
         self.guard(Action::Run)?;
         let resume_state = self.state;
         self.state = VmState::Running;
-        let mut left = budget.unwrap_or(u64::MAX);
+        let r = self.execute(budget.unwrap_or(u64::MAX), deadline_ns, resume_state);
+        if r.is_err() {
+            self.state = resume_state;
+        }
+        r
+    }
+
+    fn execute(
+        &mut self,
+        budget: u64,
+        deadline_ns: Option<u64>,
+        resume_state: VmState,
+    ) -> Result<StopReason, ControlError> {
+        // While the front end handles fires or polls, the VM is paused at
+        // that instruction boundary (its callbacks may change registers).
+        if self.hooks.has_fires() {
+            self.state = VmState::Paused;
+            return Ok(StopReason::Hook);
+        }
+        let mut left = budget;
         loop {
-            let slice = left.min(RUN_SLICE);
-            let exit = self.machine_mut()?.run(slice);
-            left -= slice.min(left);
-            if exit != RunExit::Budget || left == 0 {
-                return Ok(self.settle(exit, resume_state));
+            let m = self.machine.as_mut().ok_or(ControlError::Destroyed)?;
+            let now = m.now_ns();
+            let next = match (self.hooks.next_deadline_ns(now), deadline_ns) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            m.deadline_tick = next.map(|ns| m.board.clock.tick_at_ns(ns));
+            let (exit, done) = m.run(left.min(RUN_SLICE));
+            left -= done.min(left);
+            match exit {
+                RunExit::Events => {
+                    let events = m.take_events();
+                    self.hooks.dispatch(events);
+                }
+                RunExit::Deadline => {
+                    self.hooks.on_deadline(m);
+                    if !self.hooks.has_fires() && deadline_ns.is_some_and(|d| m.now_ns() >= d) {
+                        self.state = VmState::Paused;
+                        return Ok(StopReason::Timeout);
+                    }
+                }
+                RunExit::Budget if left > 0 => {
+                    // A front end paused the VM between slices.
+                    if self.state != VmState::Running {
+                        return Ok(StopReason::Paused);
+                    }
+                }
+                other => return Ok(self.settle(other, resume_state)),
             }
-            if self.state != VmState::Running {
-                return Ok(StopReason::Paused);
+            if self.hooks.has_fires() {
+                self.state = VmState::Paused;
+                return Ok(StopReason::Hook);
+            }
+            if left == 0 {
+                return Ok(self.settle(RunExit::Budget, resume_state));
             }
         }
     }
@@ -250,15 +323,119 @@ impl Vm {
                 self.state = VmState::Halted;
                 StopReason::Halted(reason)
             }
-            RunExit::Budget => {
-                self.state = otherwise;
-                StopReason::Budget
-            }
             RunExit::Idle => {
                 self.state = VmState::Paused;
                 StopReason::Idle
             }
+            _ => {
+                self.state = otherwise;
+                StopReason::Budget
+            }
         }
+    }
+
+    // ---- hooks -------------------------------------------------------------
+
+    /// Adds a hook; it takes effect at the next instruction.
+    pub fn hook_add(&mut self, kind: HookKind, filter: Filter) -> Result<HookId, ControlError> {
+        self.guard(super::hook_check::action_for(&kind))?;
+        super::hook_check::check(&kind, &filter)?;
+        let id = self.hooks.add(kind, filter);
+        self.sync_watches()?;
+        Ok(id)
+    }
+
+    /// Adds a serial text hook whose window starts with COM`port+1`'s output
+    /// from byte `from` on (so a match may span old and new output).
+    pub fn hook_add_serial_since(
+        &mut self,
+        kind: HookKind,
+        filter: Filter,
+        from: usize,
+    ) -> Result<HookId, ControlError> {
+        let port = match &kind {
+            HookKind::SerialText { port, .. } => *port,
+            _ => 0,
+        };
+        let id = self.hook_add(kind, filter)?;
+        let log = self.machine()?.serial[port.min(1)].all();
+        let seed = log[from.min(log.len())..].to_vec();
+        self.hooks.seed_window(id, &seed);
+        Ok(id)
+    }
+
+    fn no_hook(id: HookId) -> ControlError {
+        ControlError::BadValue {
+            name: "hook".into(),
+            reason: format!("there is no hook {} (it was removed)", id.0),
+        }
+    }
+
+    /// Removes a hook; it no longer fires from the next instruction on.
+    pub fn hook_remove(&mut self, id: HookId) -> Result<(), ControlError> {
+        self.guard(Action::HookControl)?;
+        if !self.hooks.remove(id) {
+            return Err(Self::no_hook(id));
+        }
+        self.sync_watches()
+    }
+
+    pub fn hook_set_enabled(&mut self, id: HookId, enabled: bool) -> Result<(), ControlError> {
+        self.guard(Action::HookControl)?;
+        if !self.hooks.set_enabled(id, enabled) {
+            return Err(Self::no_hook(id));
+        }
+        self.sync_watches()
+    }
+
+    pub fn hook_info(&self, id: HookId) -> Result<HookInfo, ControlError> {
+        self.hooks
+            .info(id)
+            .cloned()
+            .ok_or_else(|| Self::no_hook(id))
+    }
+
+    /// Every hook, in registration order.
+    pub fn hooks(&self) -> Vec<HookInfo> {
+        self.hooks.list().cloned().collect()
+    }
+
+    /// The hooks that fired at the last [`StopReason::Hook`], in order.
+    pub fn take_fires(&mut self) -> Vec<Fire> {
+        let fires = self.hooks.take_fires();
+        // A hook that fired its last time (limit) stops watching now.
+        if self.sync_watches().is_err() {
+            return Vec::new();
+        }
+        fires
+    }
+
+    /// Adds the time a hook's callback took.
+    pub fn hook_account(&mut self, id: HookId, spent: std::time::Duration) {
+        self.hooks.account(id, spent);
+    }
+
+    /// The front end's verdict on a pattern hook's candidate text; true when
+    /// the callback should run (see [`HookTable::text_result`]).
+    pub fn hook_text_result(&mut self, id: HookId, matched: bool, consumed: usize) -> bool {
+        let fire = self.hooks.text_result(id, matched, consumed);
+        let _ = self.sync_watches();
+        fire
+    }
+
+    fn sync_watches(&mut self) -> Result<(), ControlError> {
+        let set = self.hooks.watch_set();
+        self.machine_mut()?.set_watches(&set);
+        Ok(())
+    }
+
+    /// Where the CPU is, for messages: `CS:EIP  instruction`.
+    pub fn location(&mut self) -> Result<String, ControlError> {
+        let m = self.machine_mut()?;
+        let cs = m.cpu.segment(crate::cpu::SegReg::Cs).selector;
+        let eip = m.cpu.eip();
+        let insn = m.cpu.disassemble_current(&mut m.board);
+        Ok(format!("{cs:04x}:{eip:08x}  {insn}"))
     }
 
     // ---- images ----------------------------------------------------------
@@ -418,6 +595,39 @@ impl Vm {
             .io
             .keyboard
             .push_scancodes(scancodes);
+        Ok(())
+    }
+
+    /// Types `text` on the keyboard (US layout), paced by the guest's reads.
+    pub fn keyboard_type(&mut self, text: &str) -> Result<(), ControlError> {
+        self.guard(Action::KeyboardType)?;
+        let codes = crate::devices::keymap::type_text(text).map_err(|c| ControlError::BadValue {
+            name: "text".into(),
+            reason: format!(
+                "no key types {c:?} (printable ASCII, \\n, \\t, \\b and \\27 can be typed; use keyboard:send for other scancodes)"
+            ),
+        })?;
+        self.machine_mut()?.board.io.keyboard.push_scancodes(&codes);
+        Ok(())
+    }
+
+    /// Presses a key combination such as "ctrl+alt+del".
+    pub fn keyboard_press(&mut self, combo: &str) -> Result<(), ControlError> {
+        self.guard(Action::KeyboardPress)?;
+        let codes = crate::devices::keymap::press_combo(combo).map_err(|name| {
+            let hint = super::nearest(&name, crate::devices::keymap::key_names())
+                .map(|s| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default();
+            ControlError::BadValue {
+                name: "keys".into(),
+                reason: if name.is_empty() {
+                    format!("'{combo}' names no key")
+                } else {
+                    format!("no key is called '{name}'{hint}")
+                },
+            }
+        })?;
+        self.machine_mut()?.board.io.keyboard.push_scancodes(&codes);
         Ok(())
     }
 

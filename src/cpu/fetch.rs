@@ -179,7 +179,8 @@ pub(crate) fn fetch_bytes<B: Bus + ?Sized>(
         } else {
             lin
         };
-        *b = bus.read_u8(phys);
+        // A block read: instruction fetch is not a data read (read watches).
+        bus.read_block(phys, std::slice::from_mut(b));
     }
     Ok((buf.len(), false))
 }

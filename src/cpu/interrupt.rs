@@ -16,13 +16,23 @@ use super::{Cpu, SegReg, Segment};
 
 /// What is being delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Source {
+pub enum Source {
     /// INT n, INT3, INTO: the gate's DPL is checked against CPL.
     Software,
     /// A hardware interrupt.
     External,
     /// An exception raised by the processor (and INT1).
     Exception,
+}
+
+/// One interrupt or exception the CPU delivered (see
+/// [`Cpu::set_record_deliveries`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub vector: u8,
+    /// The error code pushed, if any.
+    pub error: Option<u16>,
+    pub source: Source,
 }
 
 /// Up to 10 values pushed by one delivery, in push order.
@@ -57,11 +67,19 @@ impl Cpu {
         error: Option<u16>,
         ret: u32,
     ) -> Result<(), Fault> {
-        if self.cr0 & 1 == 0 {
+        let delivered = if self.cr0 & 1 == 0 {
             self.deliver_real(bus, vector, ret)
         } else {
             self.deliver_protected(bus, vector, source, error, ret)
+        };
+        if delivered.is_ok() && self.record_deliveries {
+            self.deliveries.push(Delivery {
+                vector,
+                error: if self.cr0 & 1 == 0 { None } else { error },
+                source,
+            });
         }
+        delivered
     }
 
     /// Transfers control through IVT entry `vector` as INT does: pushes

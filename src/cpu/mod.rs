@@ -37,6 +37,7 @@ pub use crate::x86::{Gpr, SegReg};
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
 pub use flat_ram::FlatRam;
+pub use interrupt::{Delivery, Source as InterruptSource};
 
 use crate::x86;
 use exec::Flow;
@@ -155,6 +156,9 @@ pub struct Cpu {
     model: Model,
     /// The x87 (absent under [`Model::I286`]).
     fpu: fpu::Fpu,
+    /// Record each delivered interrupt in `deliveries` (for hooks).
+    record_deliveries: bool,
+    deliveries: Vec<interrupt::Delivery>,
 }
 
 /// DR6.BS: the single-step trap's status bit.
@@ -197,6 +201,8 @@ impl Cpu {
             shadow_sti: false,
             model: Model::I386,
             fpu: fpu::Fpu::new(),
+            record_deliveries: false,
+            deliveries: Vec::new(),
         };
         cpu.reset();
         cpu
@@ -412,6 +418,31 @@ impl Cpu {
         );
         let n = fetched.map_or(0, |(n, _)| n);
         x86::disassemble(&buf[..n], code32).0
+    }
+
+    /// Starts or stops recording the interrupts and exceptions delivered
+    /// (hardware, software and exceptions alike); stopping drops the record.
+    pub fn set_record_deliveries(&mut self, on: bool) {
+        self.record_deliveries = on;
+        self.deliveries.clear();
+    }
+
+    /// The deliveries recorded since the previous call, oldest first.
+    pub fn take_deliveries(&mut self) -> impl Iterator<Item = interrupt::Delivery> + '_ {
+        self.deliveries.drain(..)
+    }
+
+    /// The linear address of the next instruction (CS base + EIP).
+    #[inline]
+    pub fn linear_pc(&self) -> u32 {
+        self.segs[SegReg::Cs as usize].base.wrapping_add(self.eip)
+    }
+
+    /// The physical address linear address `lin` maps to now, found without
+    /// side effects (no accessed bits, no TLB fill, no fault); `None` when
+    /// it is not mapped.
+    pub fn linear_to_physical<B: Bus + ?Sized>(&self, bus: &mut B, lin: u32) -> Option<u32> {
+        self.peek_physical(bus, lin)
     }
 
     /// The operating mode: real, protected or virtual-8086.

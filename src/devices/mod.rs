@@ -12,6 +12,7 @@ mod exit_port;
 mod fpu_error;
 mod i8042;
 mod io_bus;
+pub mod keymap;
 mod pic;
 mod pit;
 mod port92;

@@ -1,7 +1,10 @@
 //! The board as the CPU sees it: guest memory behind the A20 gate, the I/O
-//! port bus, and the virtual clock that times every port access.
+//! port bus, and the virtual clock that times every port access. It also
+//! checks CPU memory and port accesses against the memory and I/O watches
+//! (see `watch.rs`) and keeps what they saw until the run loop collects it.
 
 use super::clock::VirtualClock;
+use super::watch::{overlaps, Event, MemWatch};
 use crate::cpu::{Bus, IoSize};
 use crate::devices::IoBus;
 use crate::mem::GuestMemory;
@@ -13,8 +16,17 @@ pub struct Board {
     pub clock: VirtualClock,
     /// Physical address mask: bit 20 clear while the A20 gate is closed.
     a20_mask: u32,
-    /// Set by every port access, so the run loop knows to poll the devices.
+    /// Set by every port access, so the run loop knows to poll the devices,
+    /// and by every watched access, so it collects `events`.
     pub(super) io_touched: bool,
+    /// Memory watches (an empty hull when none).
+    pub(super) mem_watch: MemWatch,
+    /// Watched port ranges, inclusive.
+    pub(super) io_watch: Vec<(u16, u16)>,
+    /// What the watches saw during the current instruction.
+    pub(super) events: Vec<Event>,
+    /// The VGA text buffer was written since the last look (when tracked).
+    pub(super) screen_dirty: bool,
 }
 
 impl Board {
@@ -25,6 +37,10 @@ impl Board {
             clock,
             a20_mask: !0,
             io_touched: false,
+            mem_watch: MemWatch::default(),
+            io_watch: Vec::new(),
+            events: Vec::new(),
+            screen_dirty: false,
         }
     }
 
@@ -37,45 +53,97 @@ impl Board {
     }
 }
 
-impl Bus for Board {
-    fn read_u8(&mut self, addr: u32) -> u8 {
+impl Board {
+    pub(super) fn plain_read_u8(&mut self, addr: u32) -> u8 {
         self.mem.read_u8(addr & self.a20_mask)
     }
-    fn write_u8(&mut self, addr: u32, value: u8) {
+    pub(super) fn plain_write_u8(&mut self, addr: u32, value: u8) {
         self.mem.write_u8(addr & self.a20_mask, value)
     }
     // Wider accesses go to memory whole unless A20 could split them (an
     // access crossing the 1 MiB boundary with the gate closed).
     #[inline]
-    fn read_u16(&mut self, addr: u32) -> u16 {
+    pub(super) fn plain_read_u16(&mut self, addr: u32) -> u16 {
         if self.a20_mask == !0 {
             return self.mem.read_u16(addr);
         }
-        u16::from_le_bytes([self.read_u8(addr), self.read_u8(addr.wrapping_add(1))])
+        u16::from_le_bytes([
+            self.plain_read_u8(addr),
+            self.plain_read_u8(addr.wrapping_add(1)),
+        ])
     }
     #[inline]
-    fn read_u32(&mut self, addr: u32) -> u32 {
+    pub(super) fn plain_read_u32(&mut self, addr: u32) -> u32 {
         if self.a20_mask == !0 {
             return self.mem.read_u32(addr);
         }
-        u32::from(self.read_u16(addr)) | (u32::from(self.read_u16(addr.wrapping_add(2))) << 16)
+        u32::from(self.plain_read_u16(addr))
+            | (u32::from(self.plain_read_u16(addr.wrapping_add(2))) << 16)
     }
     #[inline]
-    fn write_u16(&mut self, addr: u32, value: u16) {
+    pub(super) fn plain_write_u16(&mut self, addr: u32, value: u16) {
         if self.a20_mask == !0 {
             return self.mem.write_u16(addr, value);
         }
         let [lo, hi] = value.to_le_bytes();
-        self.write_u8(addr, lo);
-        self.write_u8(addr.wrapping_add(1), hi);
+        self.plain_write_u8(addr, lo);
+        self.plain_write_u8(addr.wrapping_add(1), hi);
     }
     #[inline]
-    fn write_u32(&mut self, addr: u32, value: u32) {
+    pub(super) fn plain_write_u32(&mut self, addr: u32, value: u32) {
         if self.a20_mask == !0 {
             return self.mem.write_u32(addr, value);
         }
-        self.write_u16(addr, value as u16);
-        self.write_u16(addr.wrapping_add(2), (value >> 16) as u16);
+        self.plain_write_u16(addr, value as u16);
+        self.plain_write_u16(addr.wrapping_add(2), (value >> 16) as u16);
+    }
+}
+
+impl Bus for Board {
+    #[inline]
+    fn read_u8(&mut self, addr: u32) -> u8 {
+        let v = self.plain_read_u8(addr);
+        if self.mem_watch.near(addr) {
+            self.watch_read(addr, 1, v.into());
+        }
+        v
+    }
+    #[inline]
+    fn write_u8(&mut self, addr: u32, value: u8) {
+        if self.mem_watch.near(addr) {
+            return self.watch_write(addr, 1, value.into());
+        }
+        self.plain_write_u8(addr, value)
+    }
+    #[inline]
+    fn read_u16(&mut self, addr: u32) -> u16 {
+        let v = self.plain_read_u16(addr);
+        if self.mem_watch.near(addr) {
+            self.watch_read(addr, 2, v.into());
+        }
+        v
+    }
+    #[inline]
+    fn read_u32(&mut self, addr: u32) -> u32 {
+        let v = self.plain_read_u32(addr);
+        if self.mem_watch.near(addr) {
+            self.watch_read(addr, 4, v);
+        }
+        v
+    }
+    #[inline]
+    fn write_u16(&mut self, addr: u32, value: u16) {
+        if self.mem_watch.near(addr) {
+            return self.watch_write(addr, 2, value.into());
+        }
+        self.plain_write_u16(addr, value)
+    }
+    #[inline]
+    fn write_u32(&mut self, addr: u32, value: u32) {
+        if self.mem_watch.near(addr) {
+            return self.watch_write(addr, 4, value);
+        }
+        self.plain_write_u32(addr, value)
     }
     #[inline]
     fn code_stamp(&mut self, addr: u32) -> Option<u64> {
@@ -95,10 +163,90 @@ impl Bus for Board {
     }
     fn io_read(&mut self, port: u16, size: IoSize) -> u32 {
         self.io_touched = true;
-        self.io.read(port, size, self.clock.now_ns())
+        let value = self.io.read(port, size, self.clock.now_ns());
+        if !self.io_watch.is_empty() {
+            self.watch_io(false, port, size, value);
+        }
+        value
     }
     fn io_write(&mut self, port: u16, size: IoSize, value: u32) {
         self.io_touched = true;
+        if !self.io_watch.is_empty() {
+            self.watch_io(true, port, size, value);
+        }
         self.io.write(port, size, value, self.clock.now_ns())
+    }
+}
+
+// The slow paths of watched accesses, out of line so the plain path stays small.
+impl Board {
+    fn plain_read(&mut self, addr: u32, size: u8) -> u32 {
+        match size {
+            1 => self.plain_read_u8(addr).into(),
+            2 => self.plain_read_u16(addr).into(),
+            _ => self.plain_read_u32(addr),
+        }
+    }
+
+    #[inline(never)]
+    fn watch_read(&mut self, addr: u32, size: u8, value: u32) {
+        let a = addr & self.a20_mask;
+        if overlaps(&self.mem_watch.read, a, size) {
+            self.events.push(Event::Read {
+                addr: a,
+                size,
+                value,
+            });
+            self.io_touched = true;
+        }
+    }
+
+    #[inline(never)]
+    fn watch_write(&mut self, addr: u32, size: u8, value: u32) {
+        let a = addr & self.a20_mask;
+        let watched = overlaps(&self.mem_watch.write, a, size);
+        let old = if watched {
+            self.plain_read(addr, size)
+        } else {
+            0
+        };
+        match size {
+            1 => self.plain_write_u8(addr, value as u8),
+            2 => self.plain_write_u16(addr, value as u16),
+            _ => self.plain_write_u32(addr, value),
+        }
+        if self
+            .mem_watch
+            .screen
+            .is_some_and(|s| overlaps(&[s], a, size))
+        {
+            self.screen_dirty = true;
+        }
+        if watched {
+            let new = self.plain_read(addr, size);
+            self.events.push(Event::Write {
+                addr: a,
+                size,
+                old,
+                new,
+            });
+            self.io_touched = true;
+        }
+    }
+
+    #[inline(never)]
+    fn watch_io(&mut self, out: bool, port: u16, size: IoSize, value: u32) {
+        if self
+            .io_watch
+            .iter()
+            .any(|&(first, last)| first <= port && port <= last)
+        {
+            self.events.push(Event::Io {
+                out,
+                port,
+                size: size.bytes() as u8,
+                value,
+            });
+        }
     }
 }

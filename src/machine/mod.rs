@@ -10,12 +10,14 @@ mod config;
 pub mod loader;
 mod run;
 mod serial;
+mod watch;
 
 pub use board::Board;
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
+pub use watch::{Event, EventRecord, ModeBits, WatchSet};
 
 use crate::cpu::Cpu;
 use crate::devices::{DeviceId, IoBus, VGA_TEXT_BASE, VGA_TEXT_SIZE};
@@ -34,6 +36,27 @@ pub struct Machine {
     intr: bool,
     /// The clock tick at which a device next changes on its own.
     next_event_tick: Option<u64>,
+    /// The clock tick at which `run` returns [`RunExit::Deadline`] (hook
+    /// timers, script timeouts).
+    pub deadline_tick: Option<u64>,
+    /// What is watched for the hooks, and what the watches saw.
+    watches: Watches,
+}
+
+/// The run loop's side of the watch set.
+#[derive(Debug, Default)]
+struct Watches {
+    /// Anything at all is watched: the run loop takes its checked path.
+    any: bool,
+    exec_linear: watch::AddrSet,
+    exec_physical: watch::AddrSet,
+    mode: bool,
+    serial: bool,
+    /// Events seen and not yet collected by `take_events`.
+    events: Vec<EventRecord>,
+    /// The linear address of an execute event just reported: the next
+    /// instruction, if it is there, runs without reporting it again.
+    exec_resume: Option<u32>,
 }
 
 /// The PC/AT port map.
@@ -83,6 +106,8 @@ impl Machine {
             serial: Default::default(),
             intr: false,
             next_event_tick: None,
+            deadline_tick: None,
+            watches: Watches::default(),
         };
         m.cpu.set_model(config.cpu_model.cpu_model());
         m.sync();
@@ -104,6 +129,46 @@ impl Machine {
         self.board.io.reset();
         self.icount = 0;
         self.sync();
+    }
+
+    /// Replaces what the run loop watches; takes effect at the next
+    /// instruction, whatever was cached before.
+    pub fn set_watches(&mut self, set: &WatchSet) {
+        let w = &mut self.watches;
+        w.any = !set.is_empty();
+        w.exec_linear = watch::AddrSet::new(&set.exec_linear);
+        w.exec_physical = watch::AddrSet::new(&set.exec_physical);
+        w.mode = set.mode;
+        w.serial = set.serial;
+        let screen = (
+            u64::from(VGA_TEXT_BASE),
+            u64::from(VGA_TEXT_BASE) + VGA_TEXT_SIZE as u64,
+        );
+        self.board.mem_watch = watch::MemWatch::new(set, screen);
+        self.board.io_watch = set.io.clone();
+        if !set.screen {
+            self.board.screen_dirty = false;
+        }
+        self.cpu.set_record_deliveries(set.interrupts);
+    }
+
+    /// The events the watches saw since the previous call, oldest first.
+    pub fn take_events(&mut self) -> Vec<EventRecord> {
+        std::mem::take(&mut self.watches.events)
+    }
+
+    /// True when the guest wrote the VGA text buffer since the previous call
+    /// (tracked only while the watch set asks for it).
+    pub fn take_screen_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.board.screen_dirty)
+    }
+
+    /// The CPU mode as mode-change watches see it.
+    pub fn mode_bits(&self) -> ModeBits {
+        ModeBits {
+            mode: self.cpu.mode(),
+            paging: self.cpu.paging(),
+        }
     }
 
     /// Virtual nanoseconds since power-on.
@@ -139,10 +204,18 @@ impl Machine {
         }
         io.route_irqs(self.cpu.ferr());
         self.intr = io.pic.intr();
-        for (log, uart) in self.serial.iter_mut().zip(io.com.iter_mut()) {
+        for (port, (log, uart)) in self.serial.iter_mut().zip(io.com.iter_mut()).enumerate() {
             let out = uart.take_output();
             if !out.is_empty() {
                 log.push(&out);
+                if self.watches.serial {
+                    self.watches.events.push(EventRecord {
+                        event: Event::Serial { port, bytes: out },
+                        icount: self.icount,
+                        cs: self.cpu.segment(crate::cpu::SegReg::Cs).selector,
+                        eip: self.cpu.eip(),
+                    });
+                }
             }
         }
         let next = io.next_event_ns();

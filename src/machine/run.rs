@@ -1,10 +1,14 @@
 //! The run loop: execute instructions straight up to the next device event,
 //! poll the devices after any port access and at each event, deliver the
 //! PIC's interrupts at instruction boundaries, let a halted CPU sleep until
-//! the next event, and say why it stopped.
+//! the next event, and say why it stopped. While anything is watched (see
+//! `watch.rs`) the loop takes its checked path, which looks for execute
+//! watches before each instruction and collects what the other watches saw
+//! after it.
 
+use super::watch::{Event, EventRecord};
 use super::Machine;
-use crate::cpu::StepOutcome;
+use crate::cpu::{SegReg, StepOutcome};
 use std::fmt;
 
 const IF: u32 = 1 << 9;
@@ -54,6 +58,10 @@ pub enum RunExit {
     Halted(HaltReason),
     /// HLT with interrupts enabled, and no device will ever raise one.
     Idle,
+    /// A watch saw something: [`Machine::take_events`] says what.
+    Events,
+    /// The clock reached [`Machine::deadline_tick`].
+    Deadline,
 }
 
 impl Machine {
@@ -61,76 +69,223 @@ impl Machine {
         self.intr && self.cpu.eflags() & IF != 0 && !self.cpu.interrupt_shadow()
     }
 
-    /// Executes at most `budget` instructions.
-    pub fn run(&mut self, budget: u64) -> RunExit {
+    fn record(&mut self, event: Event) {
+        let cs = self.cpu.segment(SegReg::Cs).selector;
+        self.watches.events.push(EventRecord {
+            event,
+            icount: self.icount,
+            cs,
+            eip: self.cpu.eip(),
+        });
+    }
+
+    /// Records the deliveries the CPU made and a mode change since `before`.
+    fn record_cpu_events(&mut self, before: super::ModeBits) {
+        let deliveries: Vec<_> = self.cpu.take_deliveries().collect();
+        for d in deliveries {
+            self.record(Event::Interrupt {
+                vector: d.vector,
+                error: d.error,
+                source: d.source,
+            });
+        }
+        if self.watches.mode {
+            let now = self.mode_bits();
+            if now != before {
+                self.record(Event::ModeChange {
+                    from: before,
+                    to: now,
+                });
+            }
+        }
+    }
+
+    /// Executes at most `budget` instructions; returns why it stopped and
+    /// how many instructions it retired.
+    pub fn run(&mut self, budget: u64) -> (RunExit, u64) {
         let mut done = 0u64;
+        let exit = self.run_counted(budget, &mut done);
+        (exit, done)
+    }
+
+    fn run_counted(&mut self, budget: u64, done: &mut u64) -> RunExit {
         loop {
             if self.takes_interrupt() {
                 let vector = self.board.io.pic.acknowledge();
                 self.intr = self.board.io.pic.intr();
+                let before = self.mode_bits();
                 if self.cpu.interrupt(&mut self.board, vector) == StepOutcome::Shutdown {
                     return RunExit::Halted(HaltReason::Shutdown);
                 }
+                // The next instruction is the handler's: a resumed execute
+                // event no longer applies.
+                self.watches.exec_resume = None;
+                if self.watches.any {
+                    self.record_cpu_events(before);
+                }
             }
-            if done >= budget {
+            if !self.watches.events.is_empty() {
+                return RunExit::Events;
+            }
+            if *done >= budget {
                 return RunExit::Budget;
             }
             let now = self.board.clock.ticks();
+            if self.deadline_tick.is_some_and(|t| t <= now) {
+                return RunExit::Deadline;
+            }
             if self.next_event_tick.is_some_and(|t| t <= now) {
                 if let Some(h) = self.sync() {
                     return RunExit::Halted(h);
                 }
                 continue;
             }
+            let wake = match (self.next_event_tick, self.deadline_tick) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if self.cpu.is_halted() {
                 if self.cpu.eflags() & IF == 0 {
                     return RunExit::Halted(HaltReason::Hlt);
                 }
-                // Sleep until the next device event; none means none ever comes.
-                match self.next_event_tick {
+                // Sleep until the next device event or deadline; none means
+                // none ever comes.
+                match wake {
                     Some(t) => {
                         self.board.clock.advance_to(t);
-                        if let Some(h) = self.sync() {
-                            return RunExit::Halted(h);
+                        if self.next_event_tick.is_some_and(|e| e <= t) {
+                            if let Some(h) = self.sync() {
+                                return RunExit::Halted(h);
+                            }
                         }
                         continue;
                     }
                     None => return RunExit::Idle,
                 }
             }
-            let until_event = self.next_event_tick.map_or(u64::MAX, |t| t - now);
-            let chunk = (budget - done).min(until_event);
-            for _ in 0..chunk {
-                let outcome = self.cpu.step(&mut self.board);
-                self.board.clock.advance(1);
-                self.icount += 1;
-                done += 1;
-                let touched = std::mem::take(&mut self.board.io_touched);
-                if touched {
-                    // The access may have moved the next event earlier.
-                    if let Some(h) = self.sync() {
-                        return RunExit::Halted(h);
-                    }
-                }
-                match outcome {
-                    StepOutcome::Executed => {}
-                    StepOutcome::Shutdown => return RunExit::Halted(HaltReason::Shutdown),
-                    StepOutcome::Halted => {
-                        // HLT, or an FPU instruction frozen on an unmasked
-                        // exception (FERR# must reach the PIC first).
-                        if let Some(h) = self.sync() {
-                            return RunExit::Halted(h);
-                        }
-                        if self.cpu.eflags() & IF == 0 {
-                            return RunExit::Halted(HaltReason::Hlt);
-                        }
-                        break;
-                    }
-                }
-                if touched || (self.intr && self.takes_interrupt()) {
-                    break;
-                }
+            let until = wake.map_or(u64::MAX, |t| t - now);
+            let chunk = (budget - *done).min(until);
+            let stop = if self.watches.any {
+                self.run_checked(chunk, done)
+            } else {
+                self.run_plain(chunk, done)
+            };
+            if let Some(exit) = stop {
+                return exit;
             }
         }
+    }
+
+    /// Runs up to `chunk` instructions with nothing watched; `None` asks the
+    /// outer loop to look at interrupts and events.
+    #[inline(always)]
+    fn run_plain(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
+        for _ in 0..chunk {
+            let outcome = self.cpu.step(&mut self.board);
+            self.board.clock.advance(1);
+            self.icount += 1;
+            *done += 1;
+            let touched = std::mem::take(&mut self.board.io_touched);
+            if touched {
+                // The access may have moved the next event earlier.
+                if let Some(h) = self.sync() {
+                    return Some(RunExit::Halted(h));
+                }
+            }
+            if let Some(exit) = self.after_step(outcome) {
+                return exit;
+            }
+            if touched || (self.intr && self.takes_interrupt()) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// What a step's outcome means for the loop: `Some(Some(exit))` stops,
+    /// `Some(None)` ends the chunk, `None` goes on.
+    #[inline(always)]
+    fn after_step(&mut self, outcome: StepOutcome) -> Option<Option<RunExit>> {
+        match outcome {
+            StepOutcome::Executed => None,
+            StepOutcome::Shutdown => Some(Some(RunExit::Halted(HaltReason::Shutdown))),
+            StepOutcome::Halted => {
+                // HLT, or an FPU instruction frozen on an unmasked
+                // exception (FERR# must reach the PIC first).
+                if let Some(h) = self.sync() {
+                    return Some(Some(RunExit::Halted(h)));
+                }
+                if self.cpu.eflags() & IF == 0 {
+                    return Some(Some(RunExit::Halted(HaltReason::Hlt)));
+                }
+                Some(None)
+            }
+        }
+    }
+
+    /// True when an execute watch covers the instruction at linear `lin`.
+    #[inline]
+    fn exec_watched(&mut self, lin: u32) -> Option<Option<u32>> {
+        let w = &self.watches;
+        if w.exec_linear.contains(lin) {
+            let phys = self.cpu.linear_to_physical(&mut self.board, lin);
+            return Some(phys);
+        }
+        if !w.exec_physical.is_empty() {
+            let phys = self.cpu.linear_to_physical(&mut self.board, lin)?;
+            if self.watches.exec_physical.contains(phys) {
+                return Some(Some(phys));
+            }
+        }
+        None
+    }
+
+    /// Runs up to `chunk` instructions with the watches checked.
+    fn run_checked(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
+        for _ in 0..chunk {
+            let lin = self.cpu.linear_pc();
+            if self.watches.exec_resume.take() != Some(lin) {
+                if let Some(physical) = self.exec_watched(lin) {
+                    self.watches.exec_resume = Some(lin);
+                    self.record(Event::Exec {
+                        linear: lin,
+                        physical,
+                    });
+                    return Some(RunExit::Events);
+                }
+            }
+            let cs = self.cpu.segment(SegReg::Cs).selector;
+            let eip = self.cpu.eip();
+            let before = self.mode_bits();
+            let outcome = self.cpu.step(&mut self.board);
+            self.board.clock.advance(1);
+            self.icount += 1;
+            *done += 1;
+            for event in self.board.events.drain(..) {
+                self.watches.events.push(EventRecord {
+                    event,
+                    icount: self.icount,
+                    cs,
+                    eip,
+                });
+            }
+            self.record_cpu_events(before);
+            let touched = std::mem::take(&mut self.board.io_touched);
+            if touched {
+                if let Some(h) = self.sync() {
+                    return Some(RunExit::Halted(h));
+                }
+            }
+            if let Some(exit) = self.after_step(outcome) {
+                return exit;
+            }
+            if !self.watches.events.is_empty() {
+                return Some(RunExit::Events);
+            }
+            if touched || (self.intr && self.takes_interrupt()) {
+                return None;
+            }
+        }
+        None
     }
 }

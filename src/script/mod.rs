@@ -5,6 +5,7 @@
 //! about states, types and ranges lives in `control/`.
 
 mod convert;
+mod hooks;
 mod raw;
 mod runner;
 mod test_file;
@@ -17,6 +18,9 @@ use std::io::Write;
 
 /// The Lua object model, compiled into the binary.
 pub const INIT_LUA: &str = include_str!("../../lua/moon86/init.lua");
+
+/// Hooks, the run loop and the waits, loaded by `init.lua`.
+pub const HOOKS_LUA: &str = include_str!("../../lua/moon86/hooks.lua");
 
 /// The test library (`require("moon86.test")`), compiled into the binary.
 pub const TEST_LUA: &str = include_str!("../../lua/moon86/test.lua");

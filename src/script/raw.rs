@@ -5,7 +5,9 @@
 //! method: the rules (states, types, ranges) live in `control/`.
 
 use super::convert::{from_value, to_bounded, to_bytes, to_string, to_u64, to_value, ArgResult};
+use super::hooks;
 use crate::control::action::actions;
+use crate::control::hooks::HookId;
 use crate::control::property::{is_namespace, lookup, properties};
 use crate::control::value::format_size;
 use crate::control::{nearest, state_list, Vm, VmState};
@@ -52,6 +54,21 @@ const METHODS: &[&str] = &[
     "serial.write",
     "screen.text",
     "keyboard.send",
+    "keyboard.type",
+    "keyboard.press",
+    "on_exec",
+    "on_read",
+    "on_write",
+    "on_io",
+    "on_interrupt",
+    "on_mode_change",
+    "serial.on_text",
+    "screen.on_text",
+    "at",
+    "every",
+    "hooks",
+    "serial.expect",
+    "screen.wait_text",
 ];
 
 type Reply = Result<Vec<LuaValue>, String>;
@@ -315,6 +332,88 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             let codes = to_bytes(a(0), "scancodes")?;
             vm.keyboard_send(&codes).map_err(err).and_then(|_| none())
         }
+        "keyboard.type" => {
+            let text = to_string(a(0), "keyboard:type: text")?;
+            vm.keyboard_type(&text).map_err(err).and_then(|_| none())
+        }
+        "keyboard.press" => {
+            let keys = to_string(a(0), "keyboard:press: keys")?;
+            vm.keyboard_press(&keys).map_err(err).and_then(|_| none())
+        }
+        // The internal calls behind the Lua-side hook and run loop.
+        "run_raw" => {
+            let budget = if a(0).is_nil() {
+                None
+            } else {
+                Some(to_u64(a(0), "run: instructions")?)
+            };
+            let deadline = if a(1).is_nil() {
+                None
+            } else {
+                Some(to_u64(a(1), "run: deadline")?)
+            };
+            string(lua, vm.run_until(budget, deadline).map_err(err)?.name())
+        }
+        "step_raw" => {
+            let count = to_u64(a(0), "step: count")?;
+            string(lua, vm.step(count).map_err(err)?.name())
+        }
+        "location" => string(lua, vm.location().map_err(err)?),
+        "now_ns" => int(vm.machine().map_err(err)?.now_ns()),
+        "hooks.add" => {
+            let kind = to_string(a(0), "hook kind")?;
+            int(hooks::add(lua, vm, &kind, a(1), a(2))?)
+        }
+        "hooks.take" => Ok(vec![LuaValue::Table(hooks::take(lua, vm).map_err(err)?)]),
+        "hooks.info" => {
+            let info = vm.hook_info(HookId(to_u64(a(0), "hook")?)).map_err(err)?;
+            Ok(vec![LuaValue::Table(
+                hooks::info_table(lua, &info).map_err(err)?,
+            )])
+        }
+        "hooks.list" => {
+            let list = lua.create_table().map_err(err)?;
+            for info in vm.hooks() {
+                list.push(hooks::info_table(lua, &info).map_err(err)?)
+                    .map_err(err)?;
+            }
+            Ok(vec![LuaValue::Table(list)])
+        }
+        "hooks.remove" => {
+            let id = HookId(to_u64(a(0), "hook")?);
+            vm.hook_remove(id).map_err(err).and_then(|_| none())
+        }
+        "hooks.enable" => {
+            let id = HookId(to_u64(a(0), "hook")?);
+            let on = matches!(a(1), LuaValue::Boolean(true));
+            vm.hook_set_enabled(id, on)
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "hooks.account" => {
+            let id = HookId(to_u64(a(0), "hook")?);
+            let secs = match a(1) {
+                LuaValue::Number(n) => n.max(0.0),
+                LuaValue::Integer(i) => (*i).max(0) as f64,
+                _ => 0.0,
+            };
+            vm.hook_account(id, std::time::Duration::from_secs_f64(secs));
+            none()
+        }
+        "hooks.text_result" => {
+            let id = HookId(to_u64(a(0), "hook")?);
+            let matched = matches!(a(1), LuaValue::Boolean(true));
+            let consumed = if a(2).is_nil() {
+                0
+            } else {
+                to_u64(a(2), "consumed")?
+            };
+            Ok(vec![LuaValue::Boolean(vm.hook_text_result(
+                id,
+                matched,
+                consumed as usize,
+            ))])
+        }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
         _ => Err(format!("moon86: no method '{name}'")),
@@ -457,6 +556,31 @@ fn describe(vm: &Vm, prefix: &str) -> String {
 pub fn table(lua: &Lua) -> mlua::Result<Table> {
     let raw = lua.create_table()?;
     raw.set("version", env!("CARGO_PKG_VERSION"))?;
+    raw.set("hooks_source", super::HOOKS_LUA)?;
+    raw.set("traceback", super::runner::traceback_handler(lua)?)?;
+    let start = std::time::Instant::now();
+    raw.set(
+        "clock",
+        lua.create_function(move |_, ()| Ok(start.elapsed().as_secs_f64()))?,
+    )?;
+    raw.set(
+        "duration",
+        lua.create_function(|lua, v: LuaValue| {
+            reply(
+                lua,
+                hooks::duration(&v, "duration").map(|ns| vec![LuaValue::Integer(ns as i64)]),
+            )
+        })?,
+    )?;
+    raw.set(
+        "integer",
+        lua.create_function(|lua, v: LuaValue| {
+            reply(
+                lua,
+                to_u64(&v, "value").map(|n| vec![LuaValue::Integer(n as i64)]),
+            )
+        })?,
+    )?;
     raw.set(
         "methods",
         lua.create_function(|lua, ()| lua.create_sequence_from(METHODS.iter().copied()))?,

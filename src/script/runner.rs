@@ -24,7 +24,7 @@ pub enum ScriptError {
 
 /// The message handler for uncaught errors: the message plus a traceback.
 /// (Scripts get no `debug` library: it can break the sandbox's invariants.)
-fn traceback_handler(lua: &Lua) -> mlua::Result<Function> {
+pub(super) fn traceback_handler(lua: &Lua) -> mlua::Result<Function> {
     lua.create_function(|lua, e: LuaValue| {
         let msg = match &e {
             LuaValue::String(s) => s.to_string_lossy(),

@@ -1,0 +1,232 @@
+//! Watches: the raw conditions the run loop checks on behalf of hooks, and
+//! the events it reports when one is met. `machine/` knows nothing of
+//! callbacks, filters or Lua: `control/hooks.rs` compiles its hook table
+//! into a [`WatchSet`] and turns the [`EventRecord`]s back into hook fires.
+//!
+//! Costs: with no watch set the run loop is the plain one. With any watch
+//! set it checks execute watches before every instruction (a page bitmap
+//! lookup, then the ranges on a marked page), and the board checks memory
+//! accesses against the hull of the watched ranges (one compare) before
+//! looking at the ranges themselves.
+
+use crate::cpu::{CpuMode, InterruptSource};
+
+/// Everything the hooks want the run loop to watch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchSet {
+    /// Execute watches on linear addresses (CS base + EIP), `start..end`.
+    pub exec_linear: Vec<(u64, u64)>,
+    /// Execute watches on physical addresses of the instruction's first byte.
+    pub exec_physical: Vec<(u64, u64)>,
+    /// Physical memory ranges whose CPU reads are reported.
+    pub mem_read: Vec<(u64, u64)>,
+    /// Physical memory ranges whose CPU writes are reported.
+    pub mem_write: Vec<(u64, u64)>,
+    /// I/O port ranges, inclusive, whose accesses are reported.
+    pub io: Vec<(u16, u16)>,
+    /// Report every interrupt and exception the CPU delivers.
+    pub interrupts: bool,
+    /// Report changes of the CPU mode (real, protected, V86, paging).
+    pub mode: bool,
+    /// Report serial output as it leaves the UARTs.
+    pub serial: bool,
+    /// Track writes to the VGA text buffer (see `Machine::take_screen_dirty`).
+    pub screen: bool,
+}
+
+impl WatchSet {
+    /// True when nothing is watched (the run loop takes its plain path).
+    pub fn is_empty(&self) -> bool {
+        *self == WatchSet::default()
+    }
+}
+
+/// The CPU's operating mode as mode-change watches see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModeBits {
+    pub mode: CpuMode,
+    pub paging: bool,
+}
+
+/// One thing a watch saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The instruction at `linear` (physical `physical`) is about to run.
+    Exec { linear: u32, physical: Option<u32> },
+    /// A CPU read of `size` bytes at physical `addr` returned `value`.
+    Read { addr: u32, size: u8, value: u32 },
+    /// A CPU write of `size` bytes at physical `addr` replaced `old` with `new`.
+    Write {
+        addr: u32,
+        size: u8,
+        old: u32,
+        new: u32,
+    },
+    /// An IN (`out` false) or OUT of `size` bytes at `port` moved `value`.
+    Io {
+        out: bool,
+        port: u16,
+        size: u8,
+        value: u32,
+    },
+    /// The CPU delivered interrupt `vector` and is at its handler's entry.
+    Interrupt {
+        vector: u8,
+        error: Option<u16>,
+        source: InterruptSource,
+    },
+    /// The CPU mode changed.
+    ModeChange { from: ModeBits, to: ModeBits },
+    /// The guest wrote `bytes` to serial port `port` (0 is COM1).
+    Serial { port: usize, bytes: Vec<u8> },
+}
+
+/// An event with where and when it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    pub event: Event,
+    /// Instructions retired (since power-on or reset) when the event is
+    /// reported: before the instruction for an execute event, after it for
+    /// the others; what `Machine::icount` reads when the hook runs.
+    pub icount: u64,
+    /// CS selector and EIP of the instruction that caused the event (for an
+    /// execute event, the instruction about to run; for an interrupt, the
+    /// handler's first instruction).
+    pub cs: u16,
+    pub eip: u32,
+}
+
+/// A set of address ranges with a page bitmap in front, so a miss costs a
+/// bit test.
+#[derive(Clone, Debug, Default)]
+pub(super) struct AddrSet {
+    /// One bit per 4 KiB page of the 4 GiB space (empty when no ranges).
+    pages: Vec<u64>,
+    ranges: Vec<(u64, u64)>,
+}
+
+impl AddrSet {
+    pub(super) fn new(ranges: &[(u64, u64)]) -> AddrSet {
+        if ranges.is_empty() {
+            return AddrSet::default();
+        }
+        let mut pages = vec![0u64; (1 << 20) / 64];
+        for &(start, end) in ranges {
+            let end = end.min(1 << 32);
+            if start >= end {
+                continue;
+            }
+            for page in start >> 12..=(end - 1) >> 12 {
+                pages[(page / 64) as usize] |= 1 << (page % 64);
+            }
+        }
+        AddrSet {
+            pages,
+            ranges: ranges.to_vec(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    #[inline]
+    pub(super) fn contains(&self, addr: u32) -> bool {
+        let page = (addr >> 12) as usize;
+        let Some(word) = self.pages.get(page / 64) else {
+            return false;
+        };
+        if word >> (page % 64) & 1 == 0 {
+            return false;
+        }
+        let a = u64::from(addr);
+        self.ranges.iter().any(|&(s, e)| s <= a && a < e)
+    }
+}
+
+/// The memory side of a watch set, kept by the board.
+#[derive(Clone, Debug, Default)]
+pub(super) struct MemWatch {
+    /// Hull of every watched byte, widened 3 bytes down so an access that
+    /// starts below a range and reaches into it is caught: an access at
+    /// `a` is looked at when `a - lo < span` (wrapping).
+    pub(super) lo: u32,
+    pub(super) span: u32,
+    pub(super) read: Vec<(u64, u64)>,
+    pub(super) write: Vec<(u64, u64)>,
+    /// The VGA text buffer, when screen writes are tracked.
+    pub(super) screen: Option<(u64, u64)>,
+}
+
+impl MemWatch {
+    pub(super) fn new(set: &WatchSet, screen: (u64, u64)) -> MemWatch {
+        let screen = set.screen.then_some(screen);
+        let all = set.mem_read.iter().chain(&set.mem_write).chain(&screen);
+        let lo = all.clone().map(|r| r.0).min();
+        let hi = all.map(|r| r.1).max();
+        let (lo, span) = match lo.zip(hi) {
+            Some((lo, hi)) if hi > lo => {
+                let lo = lo.saturating_sub(3).min(u64::from(u32::MAX));
+                (
+                    lo as u32,
+                    (hi.min(1 << 32) - lo).min(u64::from(u32::MAX)) as u32,
+                )
+            }
+            _ => (0, 0),
+        };
+        MemWatch {
+            lo,
+            span,
+            read: set.mem_read.clone(),
+            write: set.mem_write.clone(),
+            screen,
+        }
+    }
+
+    /// True when an access at `addr` may touch a watched range.
+    #[inline(always)]
+    pub(super) fn near(&self, addr: u32) -> bool {
+        addr.wrapping_sub(self.lo) < self.span
+    }
+}
+
+/// True when `size` bytes at `addr` overlap one of `ranges`.
+pub(super) fn overlaps(ranges: &[(u64, u64)], addr: u32, size: u8) -> bool {
+    let a = u64::from(addr);
+    let e = a + u64::from(size);
+    ranges.iter().any(|&(s, end)| a < end && s < e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addr_set_checks_pages_then_ranges() {
+        let s = AddrSet::new(&[(0x1010, 0x1012), (0xFFFF_F000, 1 << 32)]);
+        assert!(!s.contains(0x100F));
+        assert!(s.contains(0x1010));
+        assert!(s.contains(0x1011));
+        assert!(!s.contains(0x1012));
+        assert!(!s.contains(0x5000));
+        assert!(s.contains(0xFFFF_FFFF));
+        assert!(AddrSet::new(&[]).is_empty());
+    }
+
+    #[test]
+    fn mem_watch_hull_catches_accesses_reaching_in() {
+        let set = WatchSet {
+            mem_write: vec![(0x2000, 0x2004)],
+            ..WatchSet::default()
+        };
+        let w = MemWatch::new(&set, (0xB8000, 0xC0000));
+        assert!(w.near(0x1FFD));
+        assert!(!w.near(0x1FFC));
+        assert!(w.near(0x2003));
+        assert!(!w.near(0x2004));
+        assert!(overlaps(&w.write, 0x1FFD, 4));
+        assert!(!overlaps(&w.write, 0x1FFC, 4));
+        let none = MemWatch::new(&WatchSet::default(), (0xB8000, 0xC0000));
+        assert!(!none.near(0) && !none.near(u32::MAX));
+    }
+}

@@ -1,0 +1,411 @@
+//! The raw hook bindings: Lua arguments to hook kinds and filters, hook
+//! fires and hook information to Lua tables. The callbacks themselves are
+//! kept by `init.lua`, keyed by hook id; the loop that calls them (in
+//! `vm:run`) is Lua too, so a callback runs while no Rust borrow of the VM
+//! is held and may use the whole API.
+
+use super::convert::{to_bounded, to_string, to_u64, ArgResult};
+use crate::control::hooks::{Filter, FireEvent, HookId, HookInfo, HookKind, IoDir};
+use crate::control::{parse_duration, value::seconds_scaled, Vm};
+use crate::cpu::{CpuMode, InterruptSource};
+use crate::machine::{Event, ModeBits};
+use mlua::{Lua, Table, Value as LuaValue};
+
+fn err(e: impl ToString) -> String {
+    e.to_string()
+}
+
+/// An address or a range: `addr`, `{ start, end }` (end exclusive),
+/// `{ start = , len = }` or `{ start = , ["end"] = }`.
+fn range(v: &LuaValue, what: &str) -> ArgResult<(u64, u64)> {
+    const TOP: u64 = 1 << 32;
+    match v {
+        LuaValue::Table(t) => {
+            let at = |i: i64| t.raw_get::<LuaValue>(i).map_err(err);
+            let key = |k: &str| t.raw_get::<LuaValue>(k).map_err(err);
+            let start = match at(1)? {
+                LuaValue::Nil => key("start")?,
+                s => s,
+            };
+            let start = to_bounded(&start, &format!("{what}: start"), TOP - 1)?;
+            let end = match at(2)? {
+                LuaValue::Nil => key("end")?,
+                e => e,
+            };
+            let len = key("len")?;
+            match (end.is_nil(), len.is_nil()) {
+                (false, true) => Ok((start, to_bounded(&end, &format!("{what}: end"), TOP)?)),
+                (true, false) => {
+                    let len = to_bounded(&len, &format!("{what}: len"), TOP)?;
+                    Ok((start, start + len))
+                }
+                (true, true) => Err(format!(
+                    "{what}: a range is {{ start, end }} (end exclusive) or {{ start = , len = }}"
+                )),
+                (false, false) => Err(format!("{what}: give end or len, not both")),
+            }
+        }
+        LuaValue::Nil => Err(format!("{what}: the address is missing")),
+        v => {
+            let a = to_bounded(v, what, TOP - 1)?;
+            Ok((a, a + 1))
+        }
+    }
+}
+
+/// A port or `{ first, last }` (inclusive).
+fn ports(v: &LuaValue, what: &str) -> ArgResult<(u16, u16)> {
+    match v {
+        LuaValue::Table(t) => {
+            let first: LuaValue = t.raw_get(1).map_err(err)?;
+            let last: LuaValue = t.raw_get(2).map_err(err)?;
+            let first = to_bounded(&first, &format!("{what}: first port"), 0xFFFF)? as u16;
+            let last = if last.is_nil() {
+                first
+            } else {
+                to_bounded(&last, &format!("{what}: last port"), 0xFFFF)? as u16
+            };
+            Ok((first, last))
+        }
+        v => {
+            let p = to_bounded(v, what, 0xFFFF)? as u16;
+            Ok((p, p))
+        }
+    }
+}
+
+/// A duration: a number of seconds or a string with a unit.
+pub fn duration(v: &LuaValue, what: &str) -> ArgResult<u64> {
+    match v {
+        LuaValue::Integer(i) => {
+            seconds_scaled(*i as f64, 1e9).ok_or_else(|| format!("{what}: {i} is not a duration"))
+        }
+        LuaValue::Number(n) => {
+            seconds_scaled(*n, 1e9).ok_or_else(|| format!("{what}: {n} is not a duration"))
+        }
+        LuaValue::String(s) => {
+            parse_duration(&s.to_string_lossy()).map_err(|e| format!("{what}: {e}"))
+        }
+        LuaValue::Nil => Err(format!("{what} is missing")),
+        other => Err(format!(
+            "{what} must be a duration like \"2s\", got {}",
+            other.type_name()
+        )),
+    }
+}
+
+const COMMON: &[&str] = &["size", "value", "mask", "skip", "every", "limit"];
+
+/// The options table: kind-specific keys plus the common filters.
+fn opts(lua: &Lua, v: &LuaValue, what: &str, own: &[&str]) -> ArgResult<(Filter, Table)> {
+    let t = match v {
+        LuaValue::Nil => return Ok((Filter::default(), lua.create_table().map_err(err)?)),
+        LuaValue::Table(t) => t.clone(),
+        other => {
+            return Err(format!(
+                "{what}: options must be a table, got {}",
+                other.type_name()
+            ))
+        }
+    };
+    for pair in t.pairs::<LuaValue, LuaValue>() {
+        let (k, _) = pair.map_err(err)?;
+        let key = match &k {
+            LuaValue::String(s) => s.to_string_lossy(),
+            _ => return Err(format!("{what}: option names are strings")),
+        };
+        if !COMMON.contains(&key.as_str()) && !own.contains(&key.as_str()) {
+            let known: Vec<&str> = own.iter().chain(COMMON).copied().collect();
+            return Err(format!(
+                "{what}: unknown option '{key}' (known options: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    let get = |k: &str| t.raw_get::<LuaValue>(k).map_err(err);
+    let num = |k: &str, max: u64| -> ArgResult<Option<u64>> {
+        let v = get(k)?;
+        if v.is_nil() {
+            return Ok(None);
+        }
+        to_bounded(&v, &format!("{what}: {k}"), max).map(Some)
+    };
+    let filter = Filter {
+        size: num("size", 255)?.map(|s| s as u8),
+        mask: num("mask", u32::MAX.into())?.map_or(u32::MAX, |m| m as u32),
+        value: num("value", u32::MAX.into())?.map(|v| v as u32),
+        skip: num("skip", u64::MAX >> 1)?.unwrap_or(0),
+        every: num("every", u64::MAX >> 1)?.unwrap_or(1),
+        limit: num("limit", u64::MAX >> 1)?,
+    };
+    Ok((filter, t))
+}
+
+fn flag(t: &Table, key: &str, what: &str) -> ArgResult<bool> {
+    match t.raw_get::<LuaValue>(key).map_err(err)? {
+        LuaValue::Nil => Ok(false),
+        LuaValue::Boolean(b) => Ok(b),
+        other => Err(format!(
+            "{what}: {key} must be true or false, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// `hooks.add(kind, where, opts)`: adds a hook and returns its id.
+pub fn add(lua: &Lua, vm: &mut Vm, kind: &str, target: &LuaValue, o: &LuaValue) -> ArgResult<u64> {
+    let what = format!("on_{kind}");
+    let (hook, filter, since) = match kind {
+        "exec" => {
+            let (start, end) = range(target, &what)?;
+            let (f, t) = opts(lua, o, &what, &["physical"])?;
+            let physical = flag(&t, "physical", &what)?;
+            (
+                HookKind::Exec {
+                    start,
+                    end,
+                    physical,
+                },
+                f,
+                None,
+            )
+        }
+        "read" => {
+            let (start, end) = range(target, &what)?;
+            let (f, _) = opts(lua, o, &what, &[])?;
+            (HookKind::Read { start, end }, f, None)
+        }
+        "write" => {
+            let (start, end) = range(target, &what)?;
+            let (f, t) = opts(lua, o, &what, &["pre"])?;
+            let pre = flag(&t, "pre", &what)?;
+            (HookKind::Write { start, end, pre }, f, None)
+        }
+        "io" => {
+            let (first, last) = ports(target, &what)?;
+            let (f, t) = opts(lua, o, &what, &["dir"])?;
+            let dir = match t.raw_get::<LuaValue>("dir").map_err(err)? {
+                LuaValue::Nil => IoDir::Both,
+                v => match to_string(&v, &format!("{what}: dir"))?.as_str() {
+                    "in" => IoDir::In,
+                    "out" => IoDir::Out,
+                    "both" | "inout" => IoDir::Both,
+                    other => {
+                        return Err(format!(
+                            "{what}: dir must be \"in\", \"out\" or \"both\", got \"{other}\""
+                        ))
+                    }
+                },
+            };
+            (HookKind::Io { first, last, dir }, f, None)
+        }
+        "interrupt" => {
+            let vector = match target {
+                LuaValue::Nil => None,
+                v => Some(to_bounded(v, &format!("{what}: vector"), 255)? as u8),
+            };
+            let (f, _) = opts(lua, o, &what, &[])?;
+            (HookKind::Interrupt { vector }, f, None)
+        }
+        "mode_change" => {
+            let (f, _) = opts(lua, o, &what, &[])?;
+            (HookKind::ModeChange, f, None)
+        }
+        "serial_text" => {
+            let what = "serial:on_text";
+            let text = to_string(target, &format!("{what}: pattern"))?;
+            let (f, t) = opts(lua, o, what, &["plain", "port", "since"])?;
+            let plain = flag(&t, "plain", what)?;
+            let port = match t.raw_get::<LuaValue>("port").map_err(err)? {
+                LuaValue::Nil => 0,
+                v => (to_u64(&v, &format!("{what}: port"))?.max(1) - 1) as usize,
+            };
+            let since = match t.raw_get::<LuaValue>("since").map_err(err)? {
+                LuaValue::Nil => None,
+                v => Some(to_u64(&v, &format!("{what}: since"))? as usize),
+            };
+            (HookKind::SerialText { port, text, plain }, f, since)
+        }
+        "screen_text" => {
+            let what = "screen:on_text";
+            let text = to_string(target, &format!("{what}: pattern"))?;
+            let (f, t) = opts(lua, o, what, &["plain"])?;
+            let plain = flag(&t, "plain", what)?;
+            (HookKind::ScreenText { text, plain }, f, None)
+        }
+        "at" => {
+            let at = duration(target, "at: time")?;
+            (
+                HookKind::Timer {
+                    next_ns: at,
+                    period_ns: None,
+                },
+                Filter::default(),
+                None,
+            )
+        }
+        "every" => {
+            let period = duration(target, "every: period")?;
+            let now = vm.machine().map_err(err)?.now_ns();
+            (
+                HookKind::Timer {
+                    next_ns: now.saturating_add(period),
+                    period_ns: Some(period),
+                },
+                Filter::default(),
+                None,
+            )
+        }
+        other => return Err(format!("moon86: no hook kind '{other}'")),
+    };
+    let id = match since {
+        Some(from) => vm.hook_add_serial_since(hook, filter, from),
+        None => vm.hook_add(hook, filter),
+    }
+    .map_err(err)?;
+    Ok(id.0)
+}
+
+fn mode_name(m: ModeBits) -> &'static str {
+    match m.mode {
+        CpuMode::Real => "real",
+        CpuMode::Protected => "protected",
+        CpuMode::Virtual8086 => "v86",
+    }
+}
+
+/// The Lua table for one fire.
+pub fn fire_table(lua: &Lua, hook: HookId, kind: &HookKind, ev: &FireEvent) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set("id", hook.0)?;
+    match ev {
+        FireEvent::Machine(rec) => {
+            t.set("icount", rec.icount)?;
+            t.set("cs", rec.cs)?;
+            t.set("eip", rec.eip)?;
+            match &rec.event {
+                Event::Exec { linear, physical } => {
+                    t.set("kind", "exec")?;
+                    let physical_hook = matches!(kind, HookKind::Exec { physical: true, .. });
+                    t.set(
+                        "addr",
+                        if physical_hook {
+                            physical.unwrap_or(*linear)
+                        } else {
+                            *linear
+                        },
+                    )?;
+                    t.set("linear", *linear)?;
+                    t.set("physical", *physical)?;
+                }
+                Event::Read { addr, size, value } => {
+                    t.set("kind", "read")?;
+                    t.set("addr", *addr)?;
+                    t.set("size", *size)?;
+                    t.set("value", *value)?;
+                }
+                Event::Write {
+                    addr,
+                    size,
+                    old,
+                    new,
+                } => {
+                    t.set("kind", "write")?;
+                    t.set("addr", *addr)?;
+                    t.set("size", *size)?;
+                    t.set("old", *old)?;
+                    t.set("new", *new)?;
+                    t.set("pre", matches!(kind, HookKind::Write { pre: true, .. }))?;
+                }
+                Event::Io {
+                    out,
+                    port,
+                    size,
+                    value,
+                } => {
+                    t.set("kind", "io")?;
+                    t.set("dir", if *out { "out" } else { "in" })?;
+                    t.set("port", *port)?;
+                    t.set("size", *size)?;
+                    t.set("value", *value)?;
+                }
+                Event::Interrupt {
+                    vector,
+                    error,
+                    source,
+                } => {
+                    t.set("kind", "interrupt")?;
+                    t.set("vector", *vector)?;
+                    t.set("error", *error)?;
+                    t.set(
+                        "source",
+                        match source {
+                            InterruptSource::Exception => "exception",
+                            InterruptSource::Software => "software",
+                            InterruptSource::External => "external",
+                        },
+                    )?;
+                }
+                Event::ModeChange { from, to } => {
+                    t.set("kind", "mode_change")?;
+                    t.set("from", mode_name(*from))?;
+                    t.set("to", mode_name(*to))?;
+                    t.set("paging_from", from.paging)?;
+                    t.set("paging_to", to.paging)?;
+                }
+                Event::Serial { .. } => t.set("kind", "serial")?,
+            }
+        }
+        FireEvent::Text {
+            icount,
+            cs,
+            eip,
+            text,
+            matched,
+        } => {
+            t.set("kind", kind.name())?;
+            t.set("icount", *icount)?;
+            t.set("cs", *cs)?;
+            t.set("eip", *eip)?;
+            t.set("text", lua.create_string(text)?)?;
+            t.set("matched", *matched)?;
+            if let HookKind::SerialText { text, .. } | HookKind::ScreenText { text, .. } = kind {
+                t.set("pattern", text.as_str())?;
+            }
+        }
+        FireEvent::Timer { icount, now_ns } => {
+            t.set("kind", "timer")?;
+            t.set("icount", *icount)?;
+            t.set("now", *now_ns)?;
+        }
+    }
+    Ok(t)
+}
+
+/// The Lua table describing a hook.
+pub fn info_table(lua: &Lua, info: &HookInfo) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set("id", info.id.0)?;
+    t.set("kind", info.kind.name())?;
+    t.set("what", info.kind.describe())?;
+    t.set("enabled", info.enabled)?;
+    t.set("hits", info.hits)?;
+    t.set("matches", info.matches)?;
+    t.set("time", info.time.as_secs_f64())?;
+    Ok(t)
+}
+
+/// `hooks.take()`: the pending fires as a list of tables.
+pub fn take(lua: &Lua, vm: &mut Vm) -> mlua::Result<Table> {
+    let fires = vm.take_fires();
+    let list = lua.create_table()?;
+    for f in fires {
+        let kind = match vm.hook_info(f.hook) {
+            Ok(info) => info.kind,
+            // Removed by an earlier callback of the same batch.
+            Err(_) => continue,
+        };
+        list.push(fire_table(lua, f.hook, &kind, &f.event)?)?;
+    }
+    Ok(list)
+}
