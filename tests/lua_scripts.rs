@@ -64,3 +64,8 @@ fn every_lua_test_is_listed() {
         }
     }
 }
+
+#[test]
+fn hooks() {
+    run_lua_test("test_hooks.lua");
+}

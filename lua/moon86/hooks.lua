@@ -288,7 +288,7 @@ end
 --- vm:run(n) or vm:run{ instructions =, until =, timeout =, wall_timeout =, poll = }
 function root.run(self, opts)
   local ud = ud_of(self, "run")
-  check(raw.call(ud, "run_raw", 0)) -- the lifecycle rule, raised at the caller's line
+  check(raw.call(ud, "guard", "run")) -- the lifecycle rule, raised at the caller's line
   if opts == nil then
     opts = {}
   elseif type(opts) ~= "table" then
@@ -302,8 +302,8 @@ function root.run(self, opts)
     end
   end
   if opts.instructions ~= nil then
-    local ok, n = raw.integer(opts.instructions)
-    if not ok then error("moon86: run: instructions: " .. n, 2) end
+    local ok, n = raw.integer(opts.instructions, "run: instructions")
+    if not ok then error(n, 2) end
     opts = { instructions = n, ["until"] = opts["until"], timeout = opts.timeout,
       wall_timeout = opts.wall_timeout, poll = opts.poll }
   end
@@ -315,11 +315,11 @@ function root.step(self, count)
   local ud = ud_of(self, "step")
   local n = 1
   if count ~= nil then
-    local ok, v = raw.integer(count)
-    if not ok then error("moon86: step: count: " .. v, 2) end
+    local ok, v = raw.integer(count, "step: count")
+    if not ok then error(v, 2) end
     n = v
   end
-  check(raw.call(ud, "step_raw", 0)) -- the lifecycle rule, raised at the caller's line
+  check(raw.call(ud, "guard", "step")) -- the lifecycle rule, raised at the caller's line
   return run_loop(self, ud, "step_raw", { instructions = n })
 end
 

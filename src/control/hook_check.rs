@@ -55,13 +55,11 @@ pub fn check(kind: &HookKind, filter: &Filter) -> Result<(), ControlError> {
         HookKind::Exec { start, end, .. }
         | HookKind::Read { start, end }
         | HookKind::Write { start, end, .. } => check_range(name, *start, *end)?,
-        HookKind::Io { first, last, .. } => {
-            if last < first {
-                return Err(bad(
-                    name,
-                    format!("the port range 0x{first:x}..0x{last:x} is backwards (port ranges are {{ first, last }}, inclusive)"),
-                ));
-            }
+        HookKind::Io { first, last, .. } if last < first => {
+            return Err(bad(
+                name,
+                format!("the port range 0x{first:x}..0x{last:x} is backwards (port ranges are {{ first, last }}, inclusive)"),
+            ));
         }
         HookKind::SerialText { port, text, .. } => {
             if *port > 1 {
@@ -74,10 +72,8 @@ pub fn check(kind: &HookKind, filter: &Filter) -> Result<(), ControlError> {
                 return Err(bad(name, "the text to match is empty".into()));
             }
         }
-        HookKind::ScreenText { text, .. } => {
-            if text.is_empty() {
-                return Err(bad(name, "the text to match is empty".into()));
-            }
+        HookKind::ScreenText { text, .. } if text.is_empty() => {
+            return Err(bad(name, "the text to match is empty".into()));
         }
         HookKind::Timer {
             period_ns: Some(0), ..

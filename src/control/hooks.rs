@@ -234,7 +234,7 @@ impl Hook {
         let i = &mut self.info;
         i.matches += 1;
         let f = &i.filter;
-        if i.matches <= f.skip || (i.matches - f.skip - 1) % f.every.max(1) != 0 {
+        if i.matches <= f.skip || !(i.matches - f.skip - 1).is_multiple_of(f.every.max(1)) {
             return false;
         }
         i.hits += 1;
@@ -566,10 +566,17 @@ impl HookTable {
             }
         }
         let due = (self.screen_looked_ns / SCREEN_POLL_NS + 1) * SCREEN_POLL_NS;
-        if now_ns < due {
-            return;
+        if now_ns >= due {
+            self.screen_looked_ns = now_ns;
+            self.look_at_screen(m);
         }
-        self.screen_looked_ns = now_ns;
+    }
+
+    /// Lets the screen text hooks look at the screen, if it changed since
+    /// the previous look (or a hook was added). The run loop calls this at
+    /// each screen poll and when the guest stops.
+    pub fn look_at_screen(&mut self, m: &mut Machine) {
+        let icount = m.icount;
         let changed = m.take_screen_dirty();
         if !(changed || std::mem::take(&mut self.screen_force)) {
             return;

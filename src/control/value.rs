@@ -187,7 +187,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
 /// `n * scale` nanoseconds, when that is a finite, non-negative count.
 pub fn seconds_scaled(n: f64, scale: f64) -> Option<u64> {
     let ns = n * scale;
-    (ns.is_finite() && ns >= 0.0 && ns < 1.8e19).then(|| ns.round() as u64)
+    (0.0..1.8e19).contains(&ns).then(|| ns.round() as u64)
 }
 
 /// Formats a byte count the way [`parse_size`] reads it ("16M" when exact).

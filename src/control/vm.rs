@@ -67,6 +67,9 @@ pub struct Vm {
     images: Vec<Image>,
     halt: Option<HaltReason>,
     hooks: HookTable,
+    /// Why the machine stopped, held back while the hooks that fired on
+    /// the way there are handled.
+    pending_exit: Option<RunExit>,
 }
 
 impl Vm {
@@ -80,6 +83,7 @@ impl Vm {
             images: Vec::new(),
             halt: None,
             hooks: HookTable::default(),
+            pending_exit: None,
         })
     }
 
@@ -186,6 +190,7 @@ impl Vm {
         self.guard(Action::PowerOff)?;
         self.machine = Some(self.fresh_machine(&self.config)?);
         self.halt = None;
+        self.pending_exit = None;
         self.state = VmState::Off;
         Ok(())
     }
@@ -199,6 +204,7 @@ impl Vm {
             image.apply(m)?;
         }
         self.halt = None;
+        self.pending_exit = None;
         self.state = VmState::Paused;
         Ok(())
     }
@@ -275,6 +281,9 @@ impl Vm {
             self.state = VmState::Paused;
             return Ok(StopReason::Hook);
         }
+        if let Some(exit) = self.pending_exit.take() {
+            return Ok(self.settle(exit, resume_state));
+        }
         let mut left = budget;
         loop {
             let m = self.machine.as_mut().ok_or(ControlError::Destroyed)?;
@@ -304,7 +313,17 @@ impl Vm {
                         return Ok(StopReason::Paused);
                     }
                 }
-                other => return Ok(self.settle(other, resume_state)),
+                other => {
+                    // What the watches saw on the way to the stop (the
+                    // last serial bytes, the final screen) fires first.
+                    let events = m.take_events();
+                    self.hooks.dispatch(events);
+                    self.hooks.look_at_screen(m);
+                    if !self.hooks.has_fires() {
+                        return Ok(self.settle(other, resume_state));
+                    }
+                    self.pending_exit = Some(other);
+                }
             }
             if self.hooks.has_fires() {
                 self.state = VmState::Paused;

@@ -359,6 +359,11 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             string(lua, vm.step(count).map_err(err)?.name())
         }
         "location" => string(lua, vm.location().map_err(err)?),
+        "guard" => {
+            let name = to_string(a(0), "action")?;
+            let action = crate::control::action::lookup_action(&name).map_err(err)?;
+            vm.guard(action.action).map_err(err).and_then(|_| none())
+        }
         "now_ns" => int(vm.machine().map_err(err)?.now_ns()),
         "hooks.add" => {
             let kind = to_string(a(0), "hook kind")?;
@@ -574,10 +579,10 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
     )?;
     raw.set(
         "integer",
-        lua.create_function(|lua, v: LuaValue| {
+        lua.create_function(|lua, (v, what): (LuaValue, String)| {
             reply(
                 lua,
-                to_u64(&v, "value").map(|n| vec![LuaValue::Integer(n as i64)]),
+                to_u64(&v, &what).map(|n| vec![LuaValue::Integer(n as i64)]),
             )
         })?,
     )?;
