@@ -74,12 +74,22 @@ summary. The exit status is 0 only when every test passed.",
         /// Run only the files whose index modulo N is I-1 (1 <= I <= N)
         #[arg(long, value_name = "I/N", value_parser = clap::value_parser!(moon86::cli::Shard))]
         shard: Option<moon86::cli::Shard>,
+        /// Stop a test file that runs longer than this (host time: "90s", "10m")
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
+        timeout: std::time::Duration,
     },
     /// Run one test file and report its tests on stdout (used by `test`)
     #[command(name = "__test-file", hide = true)]
     TestFile { script: PathBuf },
     /// Print the Lua API reference (Markdown), generated from the property and action tables
     Doc,
+}
+
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match moon86::control::parse_duration(text)? {
+        0 => Err("a timeout must be longer than zero".into()),
+        ns => Ok(std::time::Duration::from_nanos(ns)),
+    }
 }
 
 fn main() -> ExitCode {
@@ -108,6 +118,7 @@ fn main() -> ExitCode {
             tap,
             junit,
             shard,
+            timeout,
         } => {
             let options = moon86::cli::TestOptions {
                 paths,
@@ -115,6 +126,7 @@ fn main() -> ExitCode {
                 tap,
                 junit,
                 shard,
+                timeout,
             };
             match moon86::cli::run_tests(&options) {
                 Ok(true) => ExitCode::SUCCESS,

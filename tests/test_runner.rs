@@ -243,3 +243,30 @@ fn an_assertion_in_a_helper_names_the_helpers_line() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_hanging_file_is_stopped_at_the_timeout() {
+    let s = Scratch::new("timeout");
+    std::fs::create_dir_all(s.0.join("hang")).unwrap();
+    std::fs::write(
+        s.0.join("hang/hang_test.lua"),
+        "test(\"spins\", function() while true do end end)\n",
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let out = s.run(&["--timeout", "1s", "hang", "runner/pass_test.lua"]);
+    assert!(
+        start.elapsed().as_secs() < 20,
+        "the run did not wait for the hang"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("FAIL hang/hang_test.lua (stopped after 1s (--timeout)"),
+        "{err}"
+    );
+    assert!(err.contains("ok   runner/pass_test.lua"), "{err}");
+    let bad = s.run(&["--timeout", "soon", "runner"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("bad duration 'soon'"));
+}

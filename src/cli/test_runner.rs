@@ -1,21 +1,23 @@
 //! `moon86 test`: runs each test file in its own child process (this
 //! executable again, with the hidden `__test-file` subcommand), `-j N` at a
 //! time, prints a line per finished file on stderr, then the summary, TAP or
-//! JUnit XML from [`super::report`]. A failing file's stdout and stderr are
-//! saved for later reading.
+//! JUnit XML from [`super::report`]. A file that runs longer than
+//! `--timeout` is stopped and fails. A failing file's stdout and stderr are
+//! saved for later reading, beside the captures the test library makes of
+//! each VM when a test fails (`MOON86_ARTIFACTS` tells it where).
 
 use super::report;
 use super::test_files::find_test_files;
 use super::test_protocol::parse_child_output;
 use crate::script::TestOutcome;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// `--shard I/N`: run only the files whose index modulo N is I-1.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +49,8 @@ pub struct TestOptions {
     pub tap: bool,
     pub junit: Option<PathBuf>,
     pub shard: Option<Shard>,
+    /// A file still running after this long is stopped and fails.
+    pub timeout: Duration,
 }
 
 /// One test file's run.
@@ -71,13 +75,59 @@ impl FileResult {
     }
 }
 
-fn run_child(exe: &Path, path: &Path) -> FileResult {
+/// What a child process left: its status (`None` when it was stopped for
+/// taking too long), stdout and stderr.
+type ChildOutput = (Option<ExitStatus>, Vec<u8>, Vec<u8>);
+
+/// Runs `cmd`, stopping it after `timeout`.
+fn output_within(mut cmd: Command, timeout: Duration) -> std::io::Result<ChildOutput> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
-    let output = Command::new(exe)
-        .arg("__test-file")
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() >= timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let out = out.join().unwrap_or_default();
+    let err = err.join().unwrap_or_default();
+    Ok((status, out, err))
+}
+
+fn run_child(exe: &Path, path: &Path, artifacts: &Path, timeout: Duration) -> FileResult {
+    let start = Instant::now();
+    let mut cmd = Command::new(exe);
+    cmd.arg("__test-file")
         .arg(path)
-        .stdin(Stdio::null())
-        .output();
+        .env("MOON86_ARTIFACTS", artifacts.join(flat_name(path)))
+        .stdin(Stdio::null());
+    let output = output_within(cmd, timeout);
     let duration = start.elapsed().as_secs_f64();
     let mut result = FileResult {
         path: path.to_owned(),
@@ -89,13 +139,22 @@ fn run_child(exe: &Path, path: &Path) -> FileResult {
     };
     match output {
         Err(e) => result.crash = Some(format!("cannot start {}: {e}", exe.display())),
-        Ok(out) => {
-            result.stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-            result.stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        Ok((status, stdout, stderr)) => {
+            result.stdout = String::from_utf8_lossy(&stdout).into_owned();
+            result.stderr = String::from_utf8_lossy(&stderr).into_owned();
             let (tests, finished) = parse_child_output(&result.stdout);
             result.tests = tests;
-            if !finished {
-                result.crash = Some(format!("the file did not finish ({})", out.status));
+            match status {
+                None => {
+                    result.crash = Some(format!(
+                        "stopped after {:.0}s (--timeout)",
+                        timeout.as_secs_f64()
+                    ))
+                }
+                Some(s) if !finished => {
+                    result.crash = Some(format!("the file did not finish ({s})"))
+                }
+                Some(_) => {}
             }
         }
     }
@@ -115,17 +174,27 @@ fn progress_line(r: &FileResult) -> String {
 }
 
 /// Runs the files in parallel; the results come back in file order.
-fn run_all(exe: &Path, files: &[PathBuf], jobs: usize) -> Vec<FileResult> {
+fn run_all(
+    exe: &Path,
+    files: &[PathBuf],
+    jobs: usize,
+    artifacts: &Path,
+    timeout: Duration,
+) -> Vec<FileResult> {
     let files: Arc<Vec<PathBuf>> = Arc::new(files.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::channel();
     let mut workers = Vec::new();
     for _ in 0..jobs.min(files.len()).max(1) {
         let (files, next, tx, exe) = (files.clone(), next.clone(), tx.clone(), exe.to_owned());
+        let artifacts = artifacts.to_owned();
         workers.push(std::thread::spawn(move || loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
             let Some(path) = files.get(i) else { break };
-            if tx.send((i, run_child(&exe, path))).is_err() {
+            if tx
+                .send((i, run_child(&exe, path, &artifacts, timeout)))
+                .is_err()
+            {
                 break;
             }
         }));
@@ -194,7 +263,17 @@ pub fn run_tests(opts: &TestOptions) -> Result<bool, String> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let results = run_all(&exe, &files, jobs.max(1));
+    // Failing files leave their output, and the test library its captures
+    // (screen, serial log, registers of each VM), here.
+    let dir = match &opts.junit {
+        Some(p) => p
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("moon86-test-failures"),
+        None => PathBuf::from("moon86-test-failures"),
+    };
+    let absolute = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+    let results = run_all(&exe, &files, jobs.max(1), &absolute, opts.timeout);
 
     if let (Some(file), Some(path)) = (junit.as_mut(), &opts.junit) {
         file.write_all(report::junit(&results).as_bytes())
@@ -209,13 +288,6 @@ pub fn run_tests(opts: &TestOptions) -> Result<bool, String> {
     }
     let all_passed = results.iter().all(FileResult::passed);
     if !all_passed {
-        let dir = match &opts.junit {
-            Some(p) => p
-                .parent()
-                .unwrap_or(Path::new(""))
-                .join("moon86-test-failures"),
-            None => PathBuf::from("moon86-test-failures"),
-        };
         match save_failures(&dir, &results) {
             Ok(()) => eprintln!(
                 "the output of the failing files is saved in {}",
