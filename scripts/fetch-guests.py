@@ -217,7 +217,7 @@ def main():
     packages = parse_packages(lzma.decompress(open(index, "rb").read()).decode("utf-8", "replace"))
 
     wanted = {
-        "linux-image-686": ["/boot/vmlinuz-*"],
+        "linux-image-686": ["/boot/vmlinuz-*", "/boot/System.map-*"],
         "busybox-static": ["/bin/busybox"],
         "memtest86+": ["/boot/memtest86+ia32.bin"],
         "gnumach-image-1.8-486": ["/boot/gnumach-1.8-486.gz"],
@@ -228,7 +228,9 @@ def main():
         deb = os.path.join(out, os.path.basename(pkg["Filename"]))
         fetch(args, f"{args.mirror}/{pkg['Filename']}", deb, pkg["SHA256"], int(pkg["Size"]))
         stamp = deb + ".extracted"
-        if not os.path.exists(stamp):
+        # The stamp names what was extracted: a new wanted file re-extracts.
+        done = pkg["Version"] + "\n" + "\n".join(files) + "\n"
+        if not os.path.exists(stamp) or open(stamp).read() != done:
             for want, (path, data) in extract(deb, files).items():
                 target = os.path.join(out, os.path.basename(path))
                 if target.endswith(".gz"):
@@ -236,7 +238,7 @@ def main():
                 with open(target, "wb") as f:
                     f.write(data)
             with open(stamp, "w") as f:
-                f.write(pkg["Version"] + "\n")
+                f.write(done)
         log(args, f"ready       {pkg['Package']} {pkg['Version']}")
         results[name] = pkg
 
@@ -251,6 +253,7 @@ def main():
     build_initramfs(busybox, initramfs)
 
     print(f"kernel={os.path.join(out, kernel)}")
+    print(f"system_map={os.path.join(out, kernel.replace('vmlinuz-', 'System.map-'))}")
     print(f"initramfs={initramfs}")
     print(f"memtest={os.path.join(out, 'memtest86+ia32.bin')}")
     print(f"gnumach={os.path.join(out, 'gnumach-1.8-486')}")
