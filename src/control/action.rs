@@ -55,6 +55,9 @@ pub enum Action {
     SerialWrite,
     ScreenText,
     KeyboardSend,
+    ScreenPng,
+    CpuRegs,
+    Capture,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -150,6 +153,15 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::ScreenText, name: "screen.text", args: &[], returns: "list of strings",
         doc: "The VGA text screen (80x25 at 0xB8000, from the CRTC start address) as lines, trailing spaces trimmed.",
         allowed: VmState::ALIVE },
+    ActionDef { action: Action::ScreenPng, name: "screen.png", args: &[arg("path", "string", "output file")], returns: "",
+        doc: "Write the screen as a PNG, as a VGA monitor shows text mode: 720x400 (9x16 cells; 640x400 when the guest selects 8-dot characters) with moon86's own VGA-style font, the attribute colours through the palette registers and the DAC, blinking characters in their visible phase and the cursor drawn. Code page 437 box drawing, shades and blocks are drawn; other non-ASCII codes show as a hollow box. The file is written whole or not at all.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::CpuRegs, name: "cpu.regs", args: &[], returns: "table",
+        doc: "Every register at once: `eax`..`edi`, `eip`, `eflags`, the selectors `cs`..`gs`, `segs.cs` = `{selector, base, limit, access}` for each segment register, `ldtr` and `tr` alike, `cr0`, `cr2`, `cr3`, `cr4`, `gdtr` and `idtr` as `{base, limit}`, `cpl`, `mode` (\"real\", \"protected\" or \"v86\"), `paging`, `halted` and `icount`. `regs.json` in a capture bundle has the same fields.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::Capture, name: "capture", args: &[arg("options", "table", "{ dir = path, ram = { {start, end}, ... }, screen = bool, regs = bool, serial = bool }")], returns: "string",
+        doc: "Write a bundle into a new directory `dir/capture-<icount, 12 digits>` (`-2`, `-3`... appended when taken, so captures never overwrite each other) and return its path: `screen.png`, `regs.json` (as `cpu:regs()`), `serial.log` (all COM1 output) and `ram-<start>-<end>.bin` per physical range (end exclusive, hex). `dir` is created when missing; `screen`, `regs` and `serial` default to true, `ram` to none. Ranges are checked before anything is written (end above start, inside guest memory, 4 GiB in all), and the bundle appears whole or not at all.",
+        allowed: VmState::ALIVE },
 ];
 
 /// Every action, in documentation order.
@@ -205,6 +217,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 25, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 28, "a new Action needs a row");
     }
 }
