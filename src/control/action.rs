@@ -159,7 +159,7 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::CpuRegs, name: "cpu.regs", args: &[], returns: "table",
         doc: "Every register at once: `eax`..`edi`, `eip`, `eflags`, the selectors `cs`..`gs`, `segs.cs` = `{selector, base, limit, access}` for each segment register, `ldtr` and `tr` alike, `cr0`, `cr2`, `cr3`, `cr4`, `gdtr` and `idtr` as `{base, limit}`, `cpl`, `mode` (\"real\", \"protected\" or \"v86\"), `paging`, `halted` and `icount`. `regs.json` in a capture bundle has the same fields.",
         allowed: VmState::ALIVE },
-    ActionDef { action: Action::Capture, name: "capture", args: &[arg("options", "table", "{ dir = path, ram = { {start, end}, ... }, screen = bool, regs = bool, serial = bool }")], returns: "string",
+    ActionDef { action: Action::Capture, name: "capture", args: &[arg("options", "table", "{ dir = path, ram = { {start, end}, ... }, screen = bool, regs = bool, serial = bool }, or just the directory as a string")], returns: "string",
         doc: "Write a bundle into a new directory `dir/capture-<icount, 12 digits>` (`-2`, `-3`... appended when taken, so captures never overwrite each other) and return its path: `screen.png`, `regs.json` (as `cpu:regs()`), `serial.log` (all COM1 output) and `ram-<start>-<end>.bin` per physical range (end exclusive, hex). `dir` is created when missing; `screen`, `regs` and `serial` default to true, `ram` to none. Ranges are checked before anything is written (end above start, inside guest memory, 4 GiB in all), and the bundle appears whole or not at all.",
         allowed: VmState::ALIVE },
 ];

@@ -4,7 +4,9 @@
 //! for the CLI. Bindings are thin: every rule
 //! about states, types and ranges lives in `control/`.
 
+mod capture;
 mod convert;
+mod json;
 mod raw;
 mod runner;
 mod test_file;
