@@ -453,6 +453,10 @@ mod tests {
                 v.read(port, IoSize::Byte);
             }
             v.advance_to(i * 12_345);
+            if i % 1000 == 0 {
+                let f = v.render_text(&[0xC5, x as u8, 0xDB]);
+                assert_eq!(f.rgb().len(), f.width() * f.height() * 3);
+            }
         }
         v.text_lines(&[0xFF; 7]);
         v.cursor();
