@@ -71,6 +71,9 @@ pub enum Action {
     HookControl,
     SerialExpect,
     ScreenWaitText,
+    ScreenPng,
+    CpuRegs,
+    Capture,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -231,6 +234,15 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::ScreenWaitText, name: "screen.wait_text", args: &[arg("pattern", "string", "a Lua pattern (or plain text with { plain = true })"), arg("opts", "table", "{ timeout = \"30s\" (virtual), wall_timeout =, plain = }")], returns: "match, captures",
         doc: "Run the guest until the text screen matches (at once if it does now), and return the match and its captures. Raises an error with the screen on a timeout or if the guest stops first.",
         allowed: &[Paused, Running] },
+    ActionDef { action: Action::ScreenPng, name: "screen.png", args: &[arg("path", "string", "output file")], returns: "",
+        doc: "Write the screen as a PNG, as a VGA monitor shows text mode: 720x400 (9x16 cells; 640x400 when the guest selects 8-dot characters) with moon86's own VGA-style font, the attribute colours through the palette registers and the DAC, blinking characters in their visible phase and the cursor drawn. Code page 437 box drawing, shades and blocks are drawn; other non-ASCII codes show as a hollow box. The file is written whole or not at all.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::CpuRegs, name: "cpu.regs", args: &[], returns: "table",
+        doc: "Every register at once: `eax`..`edi`, `eip`, `eflags`, the selectors `cs`..`gs`, `segs.cs` = `{selector, base, limit, access}` for each segment register, `ldtr` and `tr` alike, `cr0`, `cr2`, `cr3`, `cr4`, `gdtr` and `idtr` as `{base, limit}`, `cpl`, `mode` (\"real\", \"protected\" or \"v86\"), `paging`, `halted` and `icount`. `regs.json` in a capture bundle has the same fields.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::Capture, name: "capture", args: &[arg("options", "table", "{ dir = path, ram = { {start, end}, ... }, screen = bool, regs = bool, serial = bool }, or just the directory as a string")], returns: "string",
+        doc: "Write a bundle into a new directory `dir/capture-<icount, 12 digits>` (`-2`, `-3`... appended when taken, so captures never overwrite each other) and return its path: `screen.png`, `regs.json` (as `cpu:regs()`), `serial.log` (all COM1 output) and `ram-<start>-<end>.bin` per physical range (end exclusive, hex). `dir` is created when missing; `screen`, `regs` and `serial` default to true, `ram` to none. Ranges are checked before anything is written (end above start, inside guest memory, 4 GiB in all), and the bundle appears whole or not at all.",
+        allowed: VmState::ALIVE },
 ];
 
 /// Every action, in documentation order.
@@ -286,6 +298,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 41, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 44, "a new Action needs a row");
     }
 }

@@ -52,4 +52,18 @@ pub enum ControlError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot encode the screen as PNG: {0}")]
+    EncodePng(String),
+    #[error("bad RAM range {{0x{start:x}, 0x{end:x}}}: {reason}")]
+    BadRange {
+        start: u64,
+        end: u64,
+        reason: String,
+    },
+    #[error("cannot write the capture bundle in '{}' ({step}): {source}", dir.display())]
+    Capture {
+        dir: PathBuf,
+        step: String,
+        source: std::io::Error,
+    },
 }

@@ -6,17 +6,23 @@
 //! which it is allowed. This module never calls up into a front end.
 
 pub mod action;
+mod capture;
 pub mod docs;
 mod error;
 mod hook_check;
 pub mod hooks;
 pub mod property;
+mod registers;
+mod screenshot;
 mod state;
 mod suggest;
 pub mod value;
 mod vm;
 
+pub use capture::{ram_file_name, CaptureSpec};
 pub use error::ControlError;
+pub use registers::{mode_name, Registers, TableRegister};
+pub use screenshot::encode_png;
 pub use state::{state_list, VmState};
 pub use suggest::nearest;
 pub use value::{parse_duration, parse_int, parse_size, Value, ValueType};

@@ -34,7 +34,7 @@ pub use port92::{Port92, PORT92};
 pub use post_code::{PostCode, POST_PORTS};
 pub use rtc::{Rtc, RTC_PORTS};
 pub use uart::{Uart, COM1_BASE, COM2_BASE};
-pub use vga::{cp437_char, Vga, TEXT_COLS, TEXT_ROWS, VGA_TEXT_BASE, VGA_TEXT_SIZE};
+pub use vga::{cp437_char, font, Frame, Vga, TEXT_COLS, TEXT_ROWS, VGA_TEXT_BASE, VGA_TEXT_SIZE};
 
 /// A device on the I/O port bus.
 pub trait PortDevice {

@@ -20,7 +20,7 @@ pub use serial::SerialLog;
 pub use watch::{Event, EventRecord, ModeBits, WatchSet};
 
 use crate::cpu::Cpu;
-use crate::devices::{DeviceId, IoBus, VGA_TEXT_BASE, VGA_TEXT_SIZE};
+use crate::devices::{DeviceId, Frame, IoBus, VGA_TEXT_BASE, VGA_TEXT_SIZE};
 use crate::mem::{GuestMemory, MemError};
 
 /// A CPU on a board, with the count of instructions it has retired.
@@ -178,9 +178,18 @@ impl Machine {
 
     /// The VGA text screen as lines (80x25, trailing spaces trimmed).
     pub fn screen_text(&self) -> Vec<String> {
+        self.board.io.vga.text_lines(&self.text_buffer())
+    }
+
+    /// The VGA text screen as pixels (see [`crate::devices::Vga::render_text`]).
+    pub fn screen_frame(&self) -> Frame {
+        self.board.io.vga.render_text(&self.text_buffer())
+    }
+
+    /// A copy of the text buffer. The text buffer is RAM at 0xB8000; a
+    /// machine with less RAM than that has no screen and reads as blank.
+    fn text_buffer(&self) -> Vec<u8> {
         let mut vram = vec![0u8; VGA_TEXT_SIZE];
-        // The text buffer is RAM at 0xB8000; a machine with less RAM than
-        // that has no screen and reads as blank.
         if self
             .board
             .mem
@@ -189,7 +198,7 @@ impl Machine {
         {
             vram.fill(0);
         }
-        self.board.io.vga.text_lines(&vram)
+        vram
     }
 
     /// Polls the devices at the current virtual time: routes their interrupt

@@ -209,6 +209,12 @@ impl GuestMemory {
         Ok(())
     }
 
+    /// Fails exactly as [`GuestMemory::read_bytes`] would for `len` bytes
+    /// at `addr`, without reading them.
+    pub fn check_readable(&self, addr: u64, len: u64) -> Result<(), MemError> {
+        self.check_mapped(addr, len)
+    }
+
     /// Writes `data` into RAM at `addr` (loaders and the control API). Unlike
     /// a CPU write, this fails when the range leaves RAM or touches ROM.
     pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), MemError> {

@@ -4,8 +4,10 @@
 //! for the CLI. Bindings are thin: every rule
 //! about states, types and ranges lives in `control/`.
 
+mod capture;
 mod convert;
 mod hooks;
+mod json;
 mod raw;
 mod runner;
 mod test_file;

@@ -69,6 +69,9 @@ const METHODS: &[&str] = &[
     "hooks",
     "serial.expect",
     "screen.wait_text",
+    "screen.png",
+    "cpu.regs",
+    "capture",
 ];
 
 type Reply = Result<Vec<LuaValue>, String>;
@@ -109,7 +112,11 @@ fn arg(args: &[LuaValue], i: usize) -> &LuaValue {
 }
 
 /// Reads the keys of an options table, rejecting unknown ones.
-fn options<'a>(t: &LuaValue, what: &str, known: &[&'a str]) -> ArgResult<Vec<(&'a str, LuaValue)>> {
+pub(super) fn options<'a>(
+    t: &LuaValue,
+    what: &str,
+    known: &[&'a str],
+) -> ArgResult<Vec<(&'a str, LuaValue)>> {
     let LuaValue::Table(t) = t else {
         return Err(format!(
             "{what} expects a table of options ({})",
@@ -136,7 +143,7 @@ fn options<'a>(t: &LuaValue, what: &str, known: &[&'a str]) -> ArgResult<Vec<(&'
     Ok(out)
 }
 
-fn option(opts: &[(&str, LuaValue)], name: &str) -> LuaValue {
+pub(super) fn option(opts: &[(&str, LuaValue)], name: &str) -> LuaValue {
     opts.iter()
         .find(|(n, _)| *n == name)
         .map_or(LuaValue::Nil, |(_, v)| v.clone())
@@ -421,6 +428,21 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
+        "screen.png" => {
+            let path = to_string(a(0), "screen.png: path")?;
+            vm.screen_png(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "cpu.regs" => {
+            let regs = vm.registers().map_err(err)?;
+            Ok(vec![super::json::to_lua(lua, &regs.to_json()).map_err(err)?])
+        }
+        "capture" => {
+            let spec = super::capture::spec(a(0))?;
+            let bundle = vm.capture(&spec).map_err(err)?;
+            string(lua, bundle.to_string_lossy().as_bytes())
+        }
         _ => Err(format!("moon86: no method '{name}'")),
     }
 }

@@ -4,8 +4,8 @@
 //! output (0x3C2 write, 0x3CC read), sequencer (0x3C4/0x3C5), DAC (0x3C6-
 //! 0x3C9), feature control (0x3CA read, 0x3DA write) and graphics controller
 //! (0x3CE/0x3CF) to store what the guest writes and read it back. Registers
-//! start with the standard mode 3 (80x25 colour text) values, as a BIOS
-//! would leave them.
+//! and the DAC start with the standard mode 3 (80x25 colour text) values,
+//! as a BIOS would leave them.
 //!
 //! Input status 1 follows virtual time (the board calls
 //! [`Vga::advance_to`] before port access): a 70 Hz frame of 449 lines of
@@ -15,10 +15,23 @@
 //!
 //! [`Vga::text_lines`] renders the 80x25 screen from the 32 KiB at 0xB8000,
 //! honouring the start address and the CRTC offset (row pitch), mapping code
-//! page 437 to Unicode; [`Vga::cursor`] gives the cursor's row and column.
+//! page 437 to Unicode (`cp437.rs`); [`Vga::cursor`] gives the cursor's row
+//! and column. [`Vga::render_text`] (`render.rs`) draws the same screen as
+//! pixels into a [`Frame`] (`frame.rs`) with the built-in font (`font/`)
+//! and the colours of the palette registers and the DAC (`palette.rs`).
 //! Not modelled: video memory itself (the board owns it), graphics modes,
-//! planar memory access, fonts, other resolutions (always 80x25), the
-//! line compare split screen, CRTC write protection, and retrace interrupts.
+//! planar memory access, fonts loaded by the guest, other resolutions
+//! (always 80x25), the line compare split screen, CRTC write protection,
+//! and retrace interrupts.
+
+mod cp437;
+pub mod font;
+mod frame;
+mod palette;
+mod render;
+
+pub use cp437::cp437_char;
+pub use frame::Frame;
 
 /// The text-mode window's address and size.
 pub const VGA_TEXT_BASE: u32 = 0xB8000;
@@ -41,30 +54,6 @@ const MODE3_ATTR: [u8; 21] = [
     0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F,
     0x0C, 0x00, 0x0F, 0x08, 0x00,
 ];
-
-/// Code page 437 for 0x00-0x1F (0x00 as a space) and 0x7F-0xFF.
-const CP437_LOW: [char; 32] = [
-    ' ', '☺', '☻', '♥', '♦', '♣', '♠', '•', '◘', '○', '◙', '♂', '♀', '♪', '♫', '☼', '►', '◄', '↕',
-    '‼', '¶', '§', '▬', '↨', '↑', '↓', '→', '←', '∟', '↔', '▲', '▼',
-];
-const CP437_HIGH: [char; 129] = [
-    '⌂', 'Ç', 'ü', 'é', 'â', 'ä', 'à', 'å', 'ç', 'ê', 'ë', 'è', 'ï', 'î', 'ì', 'Ä', 'Å', 'É', 'æ',
-    'Æ', 'ô', 'ö', 'ò', 'û', 'ù', 'ÿ', 'Ö', 'Ü', '¢', '£', '¥', '₧', 'ƒ', 'á', 'í', 'ó', 'ú', 'ñ',
-    'Ñ', 'ª', 'º', '¿', '⌐', '¬', '½', '¼', '¡', '«', '»', '░', '▒', '▓', '│', '┤', '╡', '╢', '╖',
-    '╕', '╣', '║', '╗', '╝', '╜', '╛', '┐', '└', '┴', '┬', '├', '─', '┼', '╞', '╟', '╚', '╔', '╩',
-    '╦', '╠', '═', '╬', '╧', '╨', '╤', '╥', '╙', '╘', '╒', '╓', '╫', '╪', '┘', '┌', '█', '▄', '▌',
-    '▐', '▀', 'α', 'ß', 'Γ', 'π', 'Σ', 'σ', 'µ', 'τ', 'Φ', 'Θ', 'Ω', 'δ', '∞', 'φ', 'ε', '∩', '≡',
-    '±', '≥', '≤', '⌠', '⌡', '÷', '≈', '°', '∙', '·', '√', 'ⁿ', '²', '■', '\u{A0}',
-];
-
-/// The Unicode character for a code page 437 byte.
-pub fn cp437_char(byte: u8) -> char {
-    match byte {
-        0x00..=0x1F => CP437_LOW[usize::from(byte)],
-        0x20..=0x7E => char::from(byte),
-        _ => CP437_HIGH[usize::from(byte - 0x7F)],
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Vga {
@@ -118,7 +107,7 @@ impl Vga {
             dac_write_index: 0,
             dac_component: 0,
             dac_state: 0,
-            dac: vec![0; 768],
+            dac: palette::mode3_dac(),
             now_ns: 0,
         }
     }
@@ -464,6 +453,10 @@ mod tests {
                 v.read(port, IoSize::Byte);
             }
             v.advance_to(i * 12_345);
+            if i % 1000 == 0 {
+                let f = v.render_text(&[0xC5, x as u8, 0xDB]);
+                assert_eq!(f.rgb().len(), f.width() * f.height() * 3);
+            }
         }
         v.text_lines(&[0xFF; 7]);
         v.cursor();
