@@ -22,7 +22,7 @@ end)
 test("the shell answers", function(t)
   vm.serial:expect("# ", { timeout = "10s" })
   vm.serial:write("echo moon86-$((6 * 7))\n")
-  local _, answer = vm.serial:expect("moon86%-(%d+)", { timeout = "10s" })
+  local _, answer = vm.serial:expect("moon86%-(%d+)\r?\n", { timeout = "10s" })
   t:eq(answer, "42")
 end)
 

@@ -217,7 +217,7 @@ def main():
     packages = parse_packages(lzma.decompress(open(index, "rb").read()).decode("utf-8", "replace"))
 
     wanted = {
-        "linux-image-686": ["/boot/vmlinuz-*", "/boot/System.map-*"],
+        "linux-image-686": ["/boot/vmlinuz-*"],
         "busybox-static": ["/bin/busybox"],
         "memtest86+": ["/boot/memtest86+ia32.bin"],
         "gnumach-image-1.8-486": ["/boot/gnumach-1.8-486.gz"],
@@ -253,7 +253,6 @@ def main():
     build_initramfs(busybox, initramfs)
 
     print(f"kernel={os.path.join(out, kernel)}")
-    print(f"system_map={os.path.join(out, kernel.replace('vmlinuz-', 'System.map-'))}")
     print(f"initramfs={initramfs}")
     print(f"memtest={os.path.join(out, 'memtest86+ia32.bin')}")
     print(f"gnumach={os.path.join(out, 'gnumach-1.8-486')}")

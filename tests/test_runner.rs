@@ -270,3 +270,40 @@ fn a_hanging_file_is_stopped_at_the_timeout() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("bad duration 'soon'"));
 }
+
+#[test]
+fn a_failing_test_leaves_a_capture_of_each_vm() {
+    let s = Scratch::new("captures");
+    std::fs::create_dir_all(s.0.join("cap")).unwrap();
+    let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("guests/hooks/events.bin");
+    std::fs::write(
+        s.0.join("cap/cap_test.lua"),
+        format!(
+            "test(\"sees keys\", function(t)\n\
+             local vm = moon86.new{{ ram = \"4M\" }}\n\
+             vm:load_raw{{ path = {:?}, addr = 0x7c00, cs = 0, ip = 0x7c00 }}\n\
+             vm:power_on()\n\
+             vm.serial:expect(\"keys%?\")\n\
+             t:fail(\"deliberately\")\n\
+             end)\n",
+            guest.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = s.run(&["cap"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let vm_dir =
+        s.0.join("moon86-test-failures/cap_cap_test.lua/sees_keys/vm1");
+    let bundles: Vec<_> = std::fs::read_dir(&vm_dir)
+        .unwrap_or_else(|e| panic!("no captures in {}: {e}", vm_dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(bundles.len(), 1, "{bundles:?}");
+    let b = &bundles[0];
+    let serial = std::fs::read_to_string(b.join("serial.log")).unwrap();
+    // The expect stopped right after the last byte of its match.
+    assert_eq!(serial, "boot\nkeys?");
+    assert!(b.join("screen.png").exists());
+    let regs = std::fs::read_to_string(b.join("regs.json")).unwrap();
+    assert!(regs.contains("\"eip\""), "{regs}");
+}

@@ -74,12 +74,29 @@ end
 
 local moon86 = { version = raw.version }
 
+-- Every VM made, weakly held, in creation order.
+local live = setmetatable({}, { __mode = "k" })
+local order = setmetatable({}, { __mode = "k" })
+local made = 0
+
 --- Creates a VM in state "off". `opts` sets properties: { ram = "16M" }.
 function moon86.new(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("moon86.new expects a table of properties, like moon86.new{ ram = \"16M\" }", 2)
   end
-  return object(check(raw.new(opts or {})), "")
+  local vm = object(check(raw.new(opts or {})), "")
+  made = made + 1
+  live[vm], order[vm] = true, made
+  return vm
+end
+
+--- The VMs still referenced, oldest first (the test library captures them
+--- when a test fails).
+function moon86.live_vms()
+  local list = {}
+  for vm in pairs(live) do list[#list + 1] = vm end
+  table.sort(list, function(a, b) return order[a] < order[b] end)
+  return list
 end
 
 --- Every property, as a list of { path, type, unit, doc, settable_in }.

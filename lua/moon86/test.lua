@@ -70,6 +70,24 @@ local function describe(err)
   return ok and text or "(an error object without a message)"
 end
 
+-- When `moon86 test` runs the file, a failing test leaves a capture of
+-- every live VM (screen, serial log, registers) in $MOON86_ARTIFACTS.
+local function capture_vms(test_name)
+  local dir = os.getenv("MOON86_ARTIFACTS")
+  local moon86 = package.loaded["moon86"]
+  if not dir or not moon86 then return nil end
+  local safe = test_name:gsub("[^%w%-%.]", "_")
+  local made = {}
+  for i, vm in ipairs(moon86.live_vms()) do
+    local ok, path = pcall(function()
+      if vm.state == "destroyed" then return nil end
+      return vm:capture{ dir = dir .. "/" .. safe .. "/vm" .. i }
+    end)
+    if ok and path then made[#made + 1] = path end
+  end
+  return made
+end
+
 --- Runs the registered tests and forgets them. Returns a list of
 --- { name, passed, message, file, line, duration }.
 function M.run()
@@ -81,6 +99,7 @@ function M.run()
     local ok, err = pcall(entry.fn, setmetatable({ name = entry.name }, T))
     local r = { name = entry.name, passed = ok, duration = now() - start }
     if not ok then
+      r.captures = capture_vms(entry.name)
       local text = describe(err)
       local file, line, rest = text:match("^([^\n]-):(%d+): (.*)$")
       if file then

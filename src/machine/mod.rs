@@ -135,7 +135,16 @@ impl Machine {
     /// instruction, whatever was cached before.
     pub fn set_watches(&mut self, set: &WatchSet) {
         let w = &mut self.watches;
-        w.any = !set.is_empty();
+        // Serial and screen watches work on the plain path (serial events
+        // come from `sync`, screen writes only set a flag): only the rest
+        // needs the checked one.
+        w.any = !(set.exec_linear.is_empty()
+            && set.exec_physical.is_empty()
+            && set.mem_read.is_empty()
+            && set.mem_write.is_empty()
+            && set.io.is_empty()
+            && !set.interrupts
+            && !set.mode);
         w.exec_linear = watch::AddrSet::new(&set.exec_linear);
         w.exec_physical = watch::AddrSet::new(&set.exec_physical);
         w.mode = set.mode;

@@ -35,7 +35,7 @@ pub struct WatchSet {
 }
 
 impl WatchSet {
-    /// True when nothing is watched (the run loop takes its plain path).
+    /// True when nothing is watched.
     pub fn is_empty(&self) -> bool {
         *self == WatchSet::default()
     }
