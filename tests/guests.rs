@@ -65,3 +65,120 @@ fn memtest86_runs_a_test() {
 fn gnu_mach_boots_by_multiboot() {
     run_guest_script("gnumach.lua", &["gnumach"]);
 }
+
+/// A scratch directory for an example's output, removed afterwards.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("moon86-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run_example(args: &[&str], env: &[(&str, &str)], dir: &Path) -> String {
+    let g = guests();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moon86"));
+    for a in args {
+        match a.strip_prefix('@') {
+            Some(key) => cmd.arg(&g[key]),
+            None if a.starts_with("examples/") => cmd.arg(root.join(a)),
+            None => cmd.arg(a),
+        };
+    }
+    for (k, v) in env {
+        cmd.env(k, &g[*v]);
+    }
+    let out = cmd
+        .current_dir(dir)
+        .output()
+        .expect("the moon86 binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn example_linux_break_dumps_ram_and_the_screen_at_a_kernel_function() {
+    let s = Scratch::new("linux-break");
+    let out = s.0.join("out");
+    let out_str = out.display().to_string();
+    let stdout = run_example(
+        &[
+            "run",
+            "examples/linux_break.lua",
+            "@kernel",
+            "@initramfs",
+            &out_str,
+        ],
+        &[],
+        &s.0,
+    );
+    assert!(stdout.contains("reached kernel_power_off"), "{stdout}");
+    assert_eq!(
+        std::fs::metadata(out.join("ram-0-1M.bin")).unwrap().len(),
+        1 << 20
+    );
+    assert_eq!(
+        std::fs::metadata(out.join("stack.bin")).unwrap().len(),
+        4096
+    );
+    assert!(std::fs::read(out.join("screen.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn example_linux_watch_captures_each_change_of_a_variable() {
+    let s = Scratch::new("linux-watch");
+    let out = s.0.join("out");
+    let out_str = out.display().to_string();
+    run_example(
+        &[
+            "run",
+            "examples/linux_watch.lua",
+            "@kernel",
+            "@initramfs",
+            &out_str,
+        ],
+        &[],
+        &s.0,
+    );
+    let bundles: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(bundles.len(), 3);
+    for b in bundles {
+        let b = b.unwrap().path();
+        for f in ["regs.json", "serial.log", "screen.png"] {
+            assert!(b.join(f).exists(), "{} lacks {f}", b.display());
+        }
+    }
+}
+
+#[test]
+fn example_linux_boot_test_passes_under_the_test_runner() {
+    let s = Scratch::new("linux-boot-test");
+    let stdout = run_example(
+        &["test", "examples/linux_boot_test.lua"],
+        &[
+            ("MOON86_KERNEL", "kernel"),
+            ("MOON86_INITRD", "initramfs"),
+            ("MOON86_MARKER", "marker"),
+        ],
+        &s.0,
+    );
+    assert!(stdout.contains("3 tests: 3 passed, 0 failed"), "{stdout}");
+}
