@@ -8,11 +8,12 @@
 -- kernel's own symbol table, /proc/kallsyms, read through the serial
 -- console once the shell is up; the script then asks the shell to power
 -- off and stops the machine when the kernel enters FUNCTION (default
--- kernel_power_off). OUTDIR (default linux-break-out) receives the first
+-- kernel_halt: with no ACPI to power the board off, the kernel turns
+-- `poweroff -f` into a halt). OUTDIR (default linux-break-out) receives the first
 -- MiB of RAM, the kernel's stack page and a screenshot.
 local kernel, initrd = arg[1], arg[2]
 local out = arg[3] or "linux-break-out"
-local fn_name = arg[4] or "kernel_power_off"
+local fn_name = arg[4] or "kernel_halt"
 if not (kernel and initrd) then
   io.stderr:write("usage: moon86 run examples/linux_break.lua KERNEL INITRD [OUTDIR] [FUNCTION]\n")
   os.exit(2)

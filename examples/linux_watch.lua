@@ -4,13 +4,13 @@
 --   moon86 run examples/linux_watch.lua KERNEL INITRD [OUTDIR] [VARIABLE] [COUNT]
 --
 -- Boots Debian's i386 kernel (scripts/fetch-guests.py) to its shell, finds
--- VARIABLE (default jiffies, the timer tick counter) in /proc/kallsyms,
+-- VARIABLE (default jiffies_64, the timer tick counter) in /proc/kallsyms,
 -- watches its physical address, and writes COUNT (default 3) capture
 -- bundles into OUTDIR (default linux-watch-out), one per change, each named
 -- by the instruction count at which the write happened.
 local kernel, initrd = arg[1], arg[2]
 local out = arg[3] or "linux-watch-out"
-local var = arg[4] or "jiffies"
+local var = arg[4] or "jiffies_64"
 local count = tonumber(arg[5] or "3")
 if not (kernel and initrd) then
   io.stderr:write("usage: moon86 run examples/linux_watch.lua KERNEL INITRD [OUTDIR] [VARIABLE] [COUNT]\n")

@@ -128,7 +128,7 @@ fn example_linux_break_dumps_ram_and_the_screen_at_a_kernel_function() {
         &[],
         &s.0,
     );
-    assert!(stdout.contains("reached kernel_power_off"), "{stdout}");
+    assert!(stdout.contains("reached kernel_halt"), "{stdout}");
     assert_eq!(
         std::fs::metadata(out.join("ram-0-1M.bin")).unwrap().len(),
         1 << 20
