@@ -20,6 +20,8 @@
 //! planar memory access, fonts, other resolutions (always 80x25), the
 //! line compare split screen, CRTC write protection, and retrace interrupts.
 
+use serde::{Deserialize, Serialize};
+
 /// The text-mode window's address and size.
 pub const VGA_TEXT_BASE: u32 = 0xB8000;
 pub const VGA_TEXT_SIZE: usize = 0x8000;
@@ -66,7 +68,7 @@ pub fn cp437_char(byte: u8) -> char {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vga {
     crtc_index: u8,
     crtc: [u8; 25],
@@ -85,9 +87,15 @@ pub struct Vga {
     dac_read_index: u8,
     dac_write_index: u8,
     /// Which of R, G, B the next DAC data access touches.
+    #[serde(deserialize_with = "super::serde_checks::below::<_, 3>")]
     dac_component: u8,
     /// 0 after a read-index write (DAC state 0x03 reads), 3 after a write index.
     dac_state: u8,
+    /// 256 entries of R, G, B.
+    #[serde(
+        serialize_with = "super::serde_checks::byte_vec",
+        deserialize_with = "super::serde_checks::exactly::<_, 768>"
+    )]
     dac: Vec<u8>,
     now_ns: u64,
 }

@@ -1,6 +1,7 @@
 //! The PC/AT board: the CPU wired to guest memory and the I/O port bus, the
 //! virtual clock, the run loop that executes instructions, delivers
-//! interrupts and reports why it stopped, and the image loaders. `machine/`
+//! interrupts and reports why it stopped, the image loaders, and the
+//! machine's whole state for snapshots (`snapshot.rs`). `machine/`
 //! knows nothing of lifecycle states, properties or Lua; those belong to
 //! `control/`.
 
@@ -10,12 +11,14 @@ mod config;
 pub mod loader;
 mod run;
 mod serial;
+mod snapshot;
 
 pub use board::Board;
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
+pub use snapshot::{MachineState, StateError};
 
 use crate::cpu::Cpu;
 use crate::devices::{DeviceId, IoBus, VGA_TEXT_BASE, VGA_TEXT_SIZE};
