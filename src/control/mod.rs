@@ -9,12 +9,16 @@ pub mod action;
 pub mod docs;
 mod error;
 pub mod property;
+mod snapshot;
+mod snapshot_file;
 mod state;
 mod suggest;
 pub mod value;
 mod vm;
 
 pub use error::ControlError;
+pub use snapshot::{config_differences, Snapshot};
+pub use snapshot_file::{SnapshotFileError, FORMAT_VERSION, MAGIC};
 pub use state::{state_list, VmState};
 pub use suggest::nearest;
 pub use value::{parse_int, parse_size, Value, ValueType};

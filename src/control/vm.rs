@@ -158,6 +158,17 @@ impl Vm {
         Ok(())
     }
 
+    /// After a snapshot was put back: halted with `halt` when the snapshot
+    /// had stopped, paused otherwise.
+    pub(super) fn stop_restored(&mut self, halt: Option<HaltReason>) {
+        self.halt = halt;
+        self.state = if halt.is_some() {
+            VmState::Halted
+        } else {
+            VmState::Paused
+        };
+    }
+
     pub(super) fn set_exit_port(&mut self, port: u16) -> Result<(), ControlError> {
         self.machine_mut()?.set_exit_port(port);
         self.config.exit_port = port;

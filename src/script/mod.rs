@@ -7,6 +7,7 @@
 mod convert;
 mod raw;
 mod runner;
+mod snapshot;
 mod test_file;
 
 pub use runner::{run_file, ScriptError};

@@ -5,6 +5,7 @@
 //! method: the rules (states, types, ranges) live in `control/`.
 
 use super::convert::{from_value, to_bounded, to_bytes, to_string, to_u64, to_value, ArgResult};
+use super::snapshot::{with_snapshot, SnapshotUd};
 use crate::control::action::actions;
 use crate::control::property::{is_namespace, lookup, properties};
 use crate::control::value::format_size;
@@ -52,6 +53,10 @@ const METHODS: &[&str] = &[
     "serial.write",
     "screen.text",
     "keyboard.send",
+    "save_state",
+    "restore_state",
+    "snapshot",
+    "restore",
 ];
 
 type Reply = Result<Vec<LuaValue>, String>;
@@ -317,6 +322,28 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
+        "save_state" => {
+            let path = to_string(a(0), "save_state: path")?;
+            vm.save_state(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "restore_state" => {
+            let path = to_string(a(0), "restore_state: path")?;
+            vm.restore_state(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "snapshot" => {
+            let s = vm.snapshot().map_err(err)?;
+            Ok(vec![LuaValue::UserData(
+                lua.create_userdata(SnapshotUd(s)).map_err(err)?,
+            )])
+        }
+        "restore" => {
+            with_snapshot(a(0), "restore", |s| vm.restore(s).map_err(err))?;
+            none()
+        }
         _ => Err(format!("moon86: no method '{name}'")),
     }
 }
