@@ -161,7 +161,7 @@ static ACTIONS: &[ActionDef] = &[
         doc: "Put back a state saved by `save_state`; the run continues exactly as it would have from there. Refused, leaving the VM as it was, when the file is not a snapshot, is of another format version, is truncated or damaged, or was taken on a VM configured differently (ram_size, cpu_model, exit_port, ips, rtc_start). Leaves the VM paused, or halted if it was saved halted.",
         allowed: VmState::POWERED },
     ActionDef { action: Action::Snapshot, name: "snapshot", args: &[], returns: "snapshot",
-        doc: "Take the whole machine's state in memory, as `save_state` would save it, and return it as a snapshot object for `restore`.",
+        doc: "Take the whole machine's state in memory, as `save_state` would save it, and return it as a snapshot object for `restore` (its fields `icount` and `ram_size` say when and where it was taken).",
         allowed: VmState::POWERED },
     ActionDef { action: Action::Restore, name: "restore", args: &[arg("snapshot", "snapshot", "taken by snapshot()")], returns: "",
         doc: "Put back a snapshot taken by `snapshot` (the same one any number of times). Refused, leaving the VM as it was, when it was taken on a VM configured differently. Leaves the VM paused, or halted if it was taken halted.",
