@@ -115,7 +115,9 @@ pub enum CpuMode {
 
 /// The architectural state of one i386-class processor. It serialises
 /// whole (snapshots) except the decoded-instruction cache, which is not
-/// state: a restored CPU starts with an empty cache.
+/// state: a restored CPU starts with an empty cache. A host-side field
+/// added here must be `#[serde(skip)]` and carried over by
+/// `Machine::restore_state`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Cpu {
     gpr: [u32; 8],

@@ -82,12 +82,38 @@ impl IoBus {
 
     /// Takes every device's state from `other` (a snapshot's), keeping this
     /// bus's port map and the host-side echo settings of the debug consoles.
+    /// The pattern names every field, so a new one must be placed here: a
+    /// device (restored) or host-side (kept, and `#[serde(skip)]`).
     pub fn restore_devices(&mut self, other: &IoBus) {
-        let map = std::mem::take(&mut self.map);
+        let IoBus {
+            debugcon,
+            seabios_debug,
+            exit,
+            post,
+            pic,
+            pit,
+            rtc,
+            com,
+            keyboard,
+            port92,
+            vga,
+            fpu_error,
+            map: _,
+        } = other.clone();
         let echo = (self.debugcon.echo, self.seabios_debug.echo);
-        *self = other.clone();
-        self.map = map;
+        self.debugcon = debugcon;
+        self.seabios_debug = seabios_debug;
         (self.debugcon.echo, self.seabios_debug.echo) = echo;
+        self.exit = exit;
+        self.post = post;
+        self.pic = pic;
+        self.pit = pit;
+        self.rtc = rtc;
+        self.com = com;
+        self.keyboard = keyboard;
+        self.port92 = port92;
+        self.vga = vga;
+        self.fpu_error = fpu_error;
     }
 
     /// Removes every range that maps to `device`.

@@ -91,20 +91,32 @@ impl Machine {
                 machine: self.board.clock.ips(),
             });
         }
+        // Every field is named, so a new one cannot be forgotten here.
+        let MachineState {
+            cpu,
+            devices,
+            clock,
+            a20,
+            icount,
+            intr,
+            next_event_tick,
+            serial,
+            memory,
+        } = state;
         // The last fallible step; everything after it only assigns.
-        self.board.mem.restore_image(&state.memory)?;
+        self.board.mem.restore_image(memory)?;
 
         let icache = self.cpu.icache_enabled();
-        self.cpu = state.cpu.clone();
+        self.cpu = cpu.clone();
         self.cpu.set_icache_enabled(icache);
-        self.board.io.restore_devices(&state.devices);
-        self.board.clock = state.clock.clone();
-        self.board.set_a20(state.a20);
+        self.board.io.restore_devices(devices);
+        self.board.clock = clock.clone();
+        self.board.set_a20(*a20);
         self.board.io_touched = false;
-        self.icount = state.icount;
-        self.intr = state.intr;
-        self.next_event_tick = state.next_event_tick;
-        for (log, saved) in self.serial.iter_mut().zip(&state.serial) {
+        self.icount = *icount;
+        self.intr = *intr;
+        self.next_event_tick = *next_event_tick;
+        for (log, saved) in self.serial.iter_mut().zip(serial) {
             let echo = log.echo;
             *log = saved.clone();
             log.echo = echo;
