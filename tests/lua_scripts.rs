@@ -56,6 +56,11 @@ fn captures() {
 }
 
 #[test]
+fn snapshots() {
+    run_lua_test("test_snapshots.lua");
+}
+
+#[test]
 fn every_lua_test_is_listed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lua");
     let listed = include_str!("lua_scripts.rs");

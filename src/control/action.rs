@@ -74,6 +74,10 @@ pub enum Action {
     ScreenPng,
     CpuRegs,
     Capture,
+    SaveState,
+    RestoreState,
+    Snapshot,
+    Restore,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -243,6 +247,18 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::Capture, name: "capture", args: &[arg("options", "table", "{ dir = path, ram = { {start, end}, ... }, screen = bool, regs = bool, serial = bool }, or just the directory as a string")], returns: "string",
         doc: "Write a bundle into a new directory `dir/capture-<icount, 12 digits>` (`-2`, `-3`... appended when taken, so captures never overwrite each other) and return its path: `screen.png`, `regs.json` (as `cpu:regs()`), `serial.log` (all COM1 output) and `ram-<start>-<end>.bin` per physical range (end exclusive, hex). `dir` is created when missing; `screen`, `regs` and `serial` default to true, `ram` to none. Ranges are checked before anything is written (end above start, inside guest memory, 4 GiB in all), and the bundle appears whole or not at all.",
         allowed: VmState::ALIVE },
+    ActionDef { action: Action::SaveState, name: "save_state", args: &[arg("path", "string", "file to write")], returns: "",
+        doc: "Save the whole machine (CPU with FPU, MSRs and TLB; RAM and ROM; every device; the virtual clock and pending events; icount; the serial logs; the halt reason) to a file, written whole or not at all. RAM pages that are all zero are not stored and the rest is compressed. Host-side settings (echo) and the loaded images are not saved.",
+        allowed: VmState::POWERED },
+    ActionDef { action: Action::RestoreState, name: "restore_state", args: &[arg("path", "string", "file written by save_state")], returns: "",
+        doc: "Put back a state saved by `save_state`; the run continues exactly as it would have from there. Refused, leaving the VM as it was, when the file is not a snapshot, is of another format version, is truncated or damaged, or was taken on a VM configured differently (ram_size, cpu_model, exit_port, ips, rtc_start). Leaves the VM paused, or halted if it was saved halted.",
+        allowed: VmState::POWERED },
+    ActionDef { action: Action::Snapshot, name: "snapshot", args: &[], returns: "snapshot",
+        doc: "Take the whole machine's state in memory, as `save_state` would save it, and return it as a snapshot object for `restore` (its fields `icount` and `ram_size` say when and where it was taken).",
+        allowed: VmState::POWERED },
+    ActionDef { action: Action::Restore, name: "restore", args: &[arg("snapshot", "snapshot", "taken by snapshot()")], returns: "",
+        doc: "Put back a snapshot taken by `snapshot` (the same one any number of times). Refused, leaving the VM as it was, when it was taken on a VM configured differently. Leaves the VM paused, or halted if it was taken halted.",
+        allowed: VmState::POWERED },
 ];
 
 /// Every action, in documentation order.
@@ -298,6 +314,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 44, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 48, "a new Action needs a row");
     }
 }

@@ -1,8 +1,10 @@
 //! Errors of the control API. Each message names what was asked, why it
 //! cannot be done, and what would work instead.
 
+use super::snapshot_file::SnapshotFileError;
 use super::state::{state_list, VmState};
 use crate::machine::loader::LoadError;
+use crate::machine::StateError;
 use crate::mem::MemError;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -66,4 +68,18 @@ pub enum ControlError {
         step: String,
         source: std::io::Error,
     },
+    #[error("cannot read '{}': {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{}' is not a snapshot this VM can use: {source}", path.display())]
+    SnapshotFile {
+        path: PathBuf,
+        source: SnapshotFileError,
+    },
+    #[error("the snapshot was taken on a VM configured differently: {}", differences.join("; "))]
+    SnapshotConfig { differences: Vec<String> },
+    #[error("the snapshot does not fit this VM: {0}")]
+    SnapshotState(#[from] StateError),
 }

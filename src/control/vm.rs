@@ -172,6 +172,17 @@ impl Vm {
         Ok(())
     }
 
+    /// After a snapshot was put back: halted with `halt` when the snapshot
+    /// had stopped, paused otherwise.
+    pub(super) fn stop_restored(&mut self, halt: Option<HaltReason>) {
+        self.halt = halt;
+        self.state = if halt.is_some() {
+            VmState::Halted
+        } else {
+            VmState::Paused
+        };
+    }
+
     pub(super) fn set_exit_port(&mut self, port: u16) -> Result<(), ControlError> {
         self.machine_mut()?.set_exit_port(port);
         self.config.exit_port = port;
@@ -440,6 +451,15 @@ impl Vm {
         let fire = self.hooks.text_result(id, matched, consumed);
         let _ = self.sync_watches();
         fire
+    }
+
+    /// After a restore: nothing held back from before it, and the hooks'
+    /// watches put on the restored machine.
+    pub(super) fn after_restore(&mut self) -> Result<(), ControlError> {
+        self.pending_exit = None;
+        self.hooks.take_fires();
+        self.machine_mut()?.forget_events();
+        self.sync_watches()
     }
 
     fn sync_watches(&mut self) -> Result<(), ControlError> {

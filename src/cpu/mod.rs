@@ -43,9 +43,10 @@ use crate::x86;
 use exec::Flow;
 use flags::{TF, VM};
 use interrupt::Source;
+use serde::{Deserialize, Serialize};
 
 /// A segment register with its hidden descriptor cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Segment {
     pub selector: u16,
     pub base: u32,
@@ -72,7 +73,7 @@ pub enum StepOutcome {
 /// Pentium and P6 additions raise #UD on earlier models), what CPUID
 /// reports, and the observable quirks where the 80286 and the 80386 differ
 /// in real mode.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Model {
     /// An 80386: LOCK on an illegal instruction is #UD, a 15-byte limit,
     /// faults leave string registers untouched.
@@ -113,8 +114,12 @@ pub enum CpuMode {
     Virtual8086,
 }
 
-/// The architectural state of one i386-class processor.
-#[derive(Clone, Debug)]
+/// The architectural state of one i386-class processor. It serialises
+/// whole (snapshots) except the decoded-instruction cache, which is not
+/// state: a restored CPU starts with an empty cache. A host-side field
+/// added here must be `#[serde(skip)]` and carried over by
+/// `Machine::restore_state`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Cpu {
     gpr: [u32; 8],
     eip: u32,
@@ -141,6 +146,7 @@ pub struct Cpu {
     /// Cached page translations.
     tlb: tlb::Tlb,
     /// Decoded instructions by physical address (see `icache.rs`).
+    #[serde(skip)]
     icache: icache::ICache,
     /// Instructions attempted so far: the time-stamp counter's clock.
     icount: u64,
@@ -156,8 +162,11 @@ pub struct Cpu {
     model: Model,
     /// The x87 (absent under [`Model::I286`]).
     fpu: fpu::Fpu,
-    /// Record each delivered interrupt in `deliveries` (for hooks).
+    /// Record each delivered interrupt in `deliveries` (for hooks): host
+    /// side, not machine state (the VM sets it again after a restore).
+    #[serde(skip)]
     record_deliveries: bool,
+    #[serde(skip)]
     deliveries: Vec<interrupt::Delivery>,
 }
 
@@ -367,6 +376,11 @@ impl Cpu {
     /// cache is checked against. Either way the guest sees the same thing.
     pub fn set_icache_enabled(&mut self, enabled: bool) {
         self.icache.enabled = enabled;
+        self.icache.flush();
+    }
+    /// Drops every cached decode (a snapshot leaves the cache out; a
+    /// restored CPU starts with it empty).
+    pub fn flush_icache(&mut self) {
         self.icache.flush();
     }
     /// True while the decoded-instruction cache is in use.

@@ -19,11 +19,12 @@
 
 use super::fault::Fault;
 use super::Cpu;
+use serde::{Deserialize, Serialize};
 
 pub(crate) const IA32_TSC: u32 = 0x10;
 
 /// The stored MSR state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Msrs {
     /// Added to the instruction count to give the TSC.
     pub tsc_offset: u64,

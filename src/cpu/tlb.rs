@@ -5,11 +5,13 @@
 //! whether the page is global). It holds no policy: `paging.rs` decides
 //! when to fill, use and flush it.
 
+use serde::{Deserialize, Serialize};
+
 /// Number of entries (a power of two).
 const SIZE: usize = 1024;
 
 /// One cached translation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     /// Linear page number + 1 (0 marks an empty slot).
     pub(crate) tag: u32,
@@ -25,8 +27,11 @@ pub(crate) struct Entry {
     pub global: bool,
 }
 
-/// The cache itself.
-#[derive(Clone, Debug)]
+/// The cache itself. It is part of the CPU's state in a snapshot (a guest
+/// may rely on a stale entry until it flushes it), serialised as its list
+/// of entries, which must have the table's size.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "Vec<Entry>", into = "Vec<Entry>")]
 pub(crate) struct Tlb {
     entries: Vec<Entry>,
 }
@@ -36,6 +41,25 @@ impl Default for Tlb {
         Tlb {
             entries: vec![Entry::default(); SIZE],
         }
+    }
+}
+
+impl TryFrom<Vec<Entry>> for Tlb {
+    type Error = String;
+    fn try_from(entries: Vec<Entry>) -> Result<Tlb, String> {
+        if entries.len() != SIZE {
+            return Err(format!(
+                "a TLB of {} entries (this build has {SIZE})",
+                entries.len()
+            ));
+        }
+        Ok(Tlb { entries })
+    }
+}
+
+impl From<Tlb> for Vec<Entry> {
+    fn from(tlb: Tlb) -> Vec<Entry> {
+        tlb.entries
     }
 }
 

@@ -7,6 +7,7 @@
 //! input from the host; only the low byte of a wider write is kept.
 
 use super::{IoSize, PortDevice};
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 
 /// The Bochs debug console port.
@@ -16,11 +17,13 @@ pub const SEABIOS_DEBUG_PORT: u16 = 0x402;
 /// What a read of the console's port returns.
 pub const DEBUGCON_READBACK: u8 = 0xE9;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DebugCon {
     port: u16,
     text: Vec<u8>,
-    /// Echo each byte to the host's stdout as it arrives.
+    /// Echo each byte to the host's stdout as it arrives (a host setting,
+    /// not part of a snapshot).
+    #[serde(skip)]
     pub echo: bool,
 }
 

@@ -3,10 +3,11 @@
 //! collected by the machine after the instruction that made it.
 
 use super::{all_ones, IoSize, PortDevice};
+use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_EXIT_PORT: u16 = 0xF4;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ExitPort {
     requested: Option<u32>,
 }

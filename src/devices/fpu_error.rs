@@ -4,10 +4,11 @@
 //! recorded here and applied to the CPU by the machine.
 
 use super::{all_ones, IoSize, PortDevice};
+use serde::{Deserialize, Serialize};
 
 pub const FPU_ERROR_PORT: u16 = 0xF0;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FpuErrorPort {
     cleared: bool,
 }

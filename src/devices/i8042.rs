@@ -30,6 +30,7 @@
 //! remembered and reported but codes are always the pushed set 2 ones),
 //! parity and timeout errors, and the password/security commands.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 pub const I8042_DATA: u16 = 0x60;
@@ -73,7 +74,7 @@ fn translate(byte: u8) -> u8 {
 }
 
 /// What the next byte written to port 0x60 is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 enum DataTarget {
     #[default]
     Keyboard,
@@ -84,7 +85,7 @@ enum DataTarget {
     KeyboardParam(u8),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct I8042 {
     ram: [u8; 32],
     output_port: u8,

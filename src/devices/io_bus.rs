@@ -8,6 +8,7 @@ use super::{
     I8042,
 };
 use super::{FpuErrorPort, COM1_BASE, COM2_BASE, SEABIOS_DEBUG_PORT};
+use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
 
 /// Names a device on the bus.
@@ -28,7 +29,9 @@ pub enum DeviceId {
     FpuError,
 }
 
-#[derive(Debug)]
+/// The devices serialise as a whole for snapshots; the port map is wiring
+/// that follows from the machine's configuration and is not part of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IoBus {
     pub debugcon: DebugCon,
     pub seabios_debug: DebugCon,
@@ -42,6 +45,7 @@ pub struct IoBus {
     pub port92: Port92,
     pub vga: Vga,
     pub fpu_error: FpuErrorPort,
+    #[serde(skip)]
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
 
@@ -74,6 +78,42 @@ impl IoBus {
     /// Decodes `ports` to `device`; the latest mapping wins where ranges overlap.
     pub fn map(&mut self, ports: RangeInclusive<u16>, device: DeviceId) {
         self.map.insert(0, (ports, device));
+    }
+
+    /// Takes every device's state from `other` (a snapshot's), keeping this
+    /// bus's port map and the host-side echo settings of the debug consoles.
+    /// The pattern names every field, so a new one must be placed here: a
+    /// device (restored) or host-side (kept, and `#[serde(skip)]`).
+    pub fn restore_devices(&mut self, other: &IoBus) {
+        let IoBus {
+            debugcon,
+            seabios_debug,
+            exit,
+            post,
+            pic,
+            pit,
+            rtc,
+            com,
+            keyboard,
+            port92,
+            vga,
+            fpu_error,
+            map: _,
+        } = other.clone();
+        let echo = (self.debugcon.echo, self.seabios_debug.echo);
+        self.debugcon = debugcon;
+        self.seabios_debug = seabios_debug;
+        (self.debugcon.echo, self.seabios_debug.echo) = echo;
+        self.exit = exit;
+        self.post = post;
+        self.pic = pic;
+        self.pit = pit;
+        self.rtc = rtc;
+        self.com = com;
+        self.keyboard = keyboard;
+        self.port92 = port92;
+        self.vga = vga;
+        self.fpu_error = fpu_error;
     }
 
     /// Removes every range that maps to `device`.

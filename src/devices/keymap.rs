@@ -248,6 +248,9 @@ pub fn type_text(text: &str) -> Result<Vec<u8>, char> {
 /// The scancodes of a combination like "ctrl+alt+del": every key down in
 /// order, then up in reverse order; or the first name no key has.
 pub fn press_combo(combo: &str) -> Result<Vec<u8>, String> {
+    if combo.trim().is_empty() {
+        return Err(String::new());
+    }
     let mut keys = Vec::new();
     // "ctrl++" presses Ctrl and '+'s key: a trailing empty part means '+'.
     let parts: Vec<&str> = combo.split('+').collect();

@@ -1,7 +1,7 @@
 //! Board devices reached through I/O ports.
 //!
-//! Each device is a plain struct (its whole state serialisable later for
-//! snapshots) implementing [`PortDevice`]. Devices never call up into the
+//! Each device is a plain struct (its whole state serialisable with serde
+//! for snapshots; `serde_checks.rs` refuses values a device cannot hold) implementing [`PortDevice`]. Devices never call up into the
 //! machine or the control API: an effect on the machine (the exit port
 //! halting it) is recorded in the device and collected by the machine after
 //! the instruction. [`IoBus`] maps port ranges to the devices it owns.
@@ -18,6 +18,7 @@ mod pit;
 mod port92;
 mod post_code;
 mod rtc;
+mod serde_checks;
 mod uart;
 mod vga;
 

@@ -21,6 +21,8 @@
 //! mode), buffered mode, and poll mode through the cascade (a poll reads the
 //! addressed chip only).
 
+use serde::{Deserialize, Serialize};
+
 pub const PIC_MASTER_PORTS: [u16; 2] = [0x20, 0x21];
 pub const PIC_SLAVE_PORTS: [u16; 2] = [0xA0, 0xA1];
 pub const ELCR_PORTS: [u16; 2] = [0x4D0, 0x4D1];
@@ -31,7 +33,7 @@ const CASCADE_LINE: u8 = 2;
 const ELCR_MASK: [u8; 2] = [0xF8, 0xDE];
 
 /// Where an ICW sequence stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 enum InitStep {
     #[default]
     Ready,
@@ -41,7 +43,7 @@ enum InitStep {
 }
 
 /// One 8259A.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Chip {
     /// Input line levels as last set.
     lines: u8,
@@ -264,7 +266,7 @@ impl Chip {
 }
 
 /// The master/slave 8259A pair with its ELCR.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Pic {
     chips: [Chip; 2],
 }

@@ -25,6 +25,8 @@
 //! period), illegal counts of 1 in modes 2 and 3 (no OUT edges), the speaker
 //! sound itself, and the parity/IOCHK bits 6-7 of port 0x61 (read 0).
 
+use serde::{Deserialize, Serialize};
+
 /// The counters' input clock.
 pub const PIT_HZ: u64 = 1_193_182;
 /// Counter 0-2 data ports and the control word port.
@@ -48,7 +50,7 @@ pub fn ticks_to_ns(ticks: u64) -> u64 {
 }
 
 /// How a counter's data port is accessed (control word bits 5-4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 enum Access {
     Lsb,
     Msb,
@@ -56,7 +58,7 @@ enum Access {
     LsbMsb,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Channel {
     /// Mode 0-5.
     mode: u8,
@@ -80,10 +82,12 @@ struct Channel {
     /// Tick at which the counter was loaded with `period`.
     start: u64,
     /// The count the counter was loaded with, 1..=modulus.
+    #[serde(deserialize_with = "super::serde_checks::nonzero")]
     period: u64,
     /// Modes 0 and 4: gate low froze the count at this tick.
     paused_at: Option<u64>,
     /// Modes 2 and 3: a count written while running, and the tick it loads at.
+    #[serde(deserialize_with = "super::serde_checks::nonzero_pending")]
     pending: Option<(u64, u64)>,
     /// OUT while not running.
     out_idle: bool,
@@ -393,7 +397,7 @@ impl Channel {
 }
 
 /// The 8254 and port 0x61.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pit {
     channels: [Channel; 3],
     now_ns: u64,

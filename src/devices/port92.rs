@@ -6,6 +6,8 @@
 //! (either one enables A20). Not modelled: the lock bit write-protecting the
 //! CMOS password area.
 
+use serde::{Deserialize, Serialize};
+
 pub const PORT92: u16 = 0x92;
 
 /// Bit 1: A20 gate.
@@ -13,7 +15,7 @@ const A20: u8 = 0x02;
 /// Bit 0: fast reset.
 const RESET: u8 = 0x01;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Port92 {
     value: u8,
     reset_requested: bool,

@@ -3,12 +3,13 @@
 //! are kept for the control API.
 
 use super::{all_ones, IoSize, PortDevice};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 pub const POST_PORTS: [u16; 2] = [0x80, 0x190];
 pub const POST_HISTORY_LEN: usize = 4096;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct PostCode {
     history: VecDeque<u8>,
 }

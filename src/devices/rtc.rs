@@ -21,6 +21,8 @@
 //! end of UIP), and the chip's reinterpretation of stored values when DM
 //! changes (time is kept as numbers and re-encoded on each read).
 
+use serde::{Deserialize, Serialize};
+
 pub const RTC_PORTS: [u16; 2] = [0x70, 0x71];
 
 const NS_PER_S: u64 = 1_000_000_000;
@@ -89,7 +91,7 @@ fn from_bcd(v: u8) -> u8 {
 }
 
 /// The clock's counters, as plain numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Time {
     sec: u8,
     min: u8,
@@ -162,8 +164,9 @@ impl Time {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rtc {
+    #[serde(with = "super::serde_checks::byte_array")]
     cmos: [u8; 128],
     index: u8,
     nmi_masked: bool,

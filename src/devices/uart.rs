@@ -22,6 +22,7 @@
 //! parity/framing errors and break (PE, FE, BI never set; LSR bit 7 reads
 //! 0), DMA mode, and line settings affecting the data (only their timing).
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 pub const COM1_BASE: u16 = 0x3F8;
@@ -52,7 +53,7 @@ const IIR_TIMEOUT: u8 = 0x0C;
 const IIR_THRE: u8 = 0x02;
 const IIR_MS: u8 = 0x00;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Uart {
     base: u16,
     divisor: u16,

@@ -5,10 +5,12 @@
 //! the same instructions on every run and every host. While the CPU is halted
 //! waiting for an interrupt, time jumps straight to the next device event.
 
+use serde::{Deserialize, Serialize};
+
 /// Instructions per virtual second unless a script sets `ips`.
 pub const DEFAULT_IPS: u64 = 100_000_000;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VirtualClock {
     ips: u64,
     ticks: u64,

@@ -3,11 +3,12 @@
 use super::clock::DEFAULT_IPS;
 use crate::cpu::Model;
 use crate::devices::DEFAULT_EXIT_PORT;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// The CPU models moon86 can emulate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CpuModel {
     /// An Intel 80386.
     I386,
@@ -58,7 +59,7 @@ impl FromStr for CpuModel {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MachineConfig {
     pub ram_size: u64,
     pub cpu_model: CpuModel,

@@ -1,6 +1,7 @@
 //! The PC/AT board: the CPU wired to guest memory and the I/O port bus, the
 //! virtual clock, the run loop that executes instructions, delivers
-//! interrupts and reports why it stopped, and the image loaders. `machine/`
+//! interrupts and reports why it stopped, the image loaders, and the
+//! machine's whole state for snapshots (`snapshot.rs`). `machine/`
 //! knows nothing of lifecycle states, properties or Lua; those belong to
 //! `control/`.
 
@@ -10,6 +11,7 @@ mod config;
 pub mod loader;
 mod run;
 mod serial;
+mod snapshot;
 mod watch;
 
 pub use board::Board;
@@ -17,6 +19,7 @@ pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
+pub use snapshot::{MachineState, StateError};
 pub use watch::{Event, EventRecord, ModeBits, WatchSet};
 
 use crate::cpu::Cpu;
@@ -159,6 +162,13 @@ impl Machine {
             self.board.screen_dirty = false;
         }
         self.cpu.set_record_deliveries(set.interrupts);
+    }
+
+    /// Drops the events seen and not collected (after a restore).
+    pub fn forget_events(&mut self) {
+        self.watches.events.clear();
+        self.watches.exec_resume = None;
+        self.board.events.clear();
     }
 
     /// The events the watches saw since the previous call, oldest first.

@@ -9,12 +9,13 @@
 use super::watch::{Event, EventRecord};
 use super::Machine;
 use crate::cpu::{SegReg, StepOutcome};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 const IF: u32 = 1 << 9;
 
 /// Why the guest stopped itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HaltReason {
     /// HLT with interrupts disabled: nothing can wake the CPU.
     Hlt,

@@ -2,13 +2,16 @@
 //! cursor for "everything new since the last read", and an optional echo to
 //! the host's stdout.
 
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SerialLog {
     data: Vec<u8>,
     read_pos: usize,
-    /// Echo each byte to stdout as it arrives.
+    /// Echo each byte to stdout as it arrives (a host setting, not part of
+    /// a snapshot).
+    #[serde(skip)]
     pub echo: bool,
 }
 

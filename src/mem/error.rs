@@ -22,4 +22,6 @@ pub enum MemError {
     },
     #[error("a ROM of {len} bytes at 0x{start:x} does not fit below 4 GiB")]
     RomOutsideAddressSpace { start: u64, len: u64 },
+    #[error("the memory image does not fit this machine: {reason}")]
+    BadImage { reason: String },
 }

@@ -6,15 +6,18 @@
 //! bounds-checked here: nothing outside `mem/` touches the host mapping.
 //! Devices, the CPU and the control API all go through [`GuestMemory`].
 //! Every write path also tells `code.rs` which pages it touched, so a
-//! decoded-instruction cache never runs stale code.
+//! decoded-instruction cache never runs stale code. `image.rs` copies the
+//! contents out and back for snapshots.
 
 mod code;
 mod error;
+mod image;
 mod ram;
 mod rom;
 
 pub use code::CodePages;
 pub use error::MemError;
+pub use image::MemImage;
 pub use ram::Ram;
 pub use rom::RomRegion;
 

@@ -107,6 +107,11 @@ impl Ram {
         }
     }
 
+    /// The whole of RAM, for taking a snapshot.
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
     /// Copies RAM at `addr` into `buf`; the caller has checked the range.
     pub fn read(&self, addr: u64, buf: &mut [u8]) {
         let a = addr as usize;

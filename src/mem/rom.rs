@@ -36,6 +36,10 @@ impl RomRegion {
     pub fn overlaps_range(&self, addr: u64, len: u64) -> bool {
         len > 0 && addr < self.end() && self.start < addr.saturating_add(len)
     }
+    /// The region's bytes.
+    pub fn data(&self) -> &Arc<[u8]> {
+        &self.data
+    }
     /// The byte at `addr`, which the caller has checked is inside the region.
     pub fn byte(&self, addr: u64) -> u8 {
         self.data[(addr - self.start) as usize]

@@ -10,6 +10,7 @@ mod hooks;
 mod json;
 mod raw;
 mod runner;
+mod snapshot;
 mod test_file;
 
 pub use runner::{run_file, ScriptError};

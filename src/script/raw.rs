@@ -6,6 +6,7 @@
 
 use super::convert::{from_value, to_bounded, to_bytes, to_string, to_u64, to_value, ArgResult};
 use super::hooks;
+use super::snapshot::{with_snapshot, SnapshotUd};
 use crate::control::action::actions;
 use crate::control::hooks::HookId;
 use crate::control::property::{is_namespace, lookup, properties};
@@ -72,6 +73,10 @@ const METHODS: &[&str] = &[
     "screen.png",
     "cpu.regs",
     "capture",
+    "save_state",
+    "restore_state",
+    "snapshot",
+    "restore",
 ];
 
 type Reply = Result<Vec<LuaValue>, String>;
@@ -442,6 +447,28 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             let spec = super::capture::spec(a(0))?;
             let bundle = vm.capture(&spec).map_err(err)?;
             string(lua, bundle.to_string_lossy().as_bytes())
+        }
+        "save_state" => {
+            let path = to_string(a(0), "save_state: path")?;
+            vm.save_state(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "restore_state" => {
+            let path = to_string(a(0), "restore_state: path")?;
+            vm.restore_state(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "snapshot" => {
+            let s = vm.snapshot().map_err(err)?;
+            Ok(vec![LuaValue::UserData(
+                lua.create_userdata(SnapshotUd(s)).map_err(err)?,
+            )])
+        }
+        "restore" => {
+            with_snapshot(a(0), "restore", |s| vm.restore(s).map_err(err))?;
+            none()
         }
         _ => Err(format!("moon86: no method '{name}'")),
     }

@@ -17,6 +17,26 @@ local vm = boot()
 local state = {}
 wait.serial(vm, marker, 8e9, state)
 wait.serial(vm, "# ", 5e8, state)
+
+-- a snapshot at the prompt, in memory and in a file: the same command after
+-- either restore runs instruction for instruction as it did the first time
+local snap = vm:snapshot()
+local snap_file = os.tmpname()
+vm:save_state(snap_file)
+local function after_command()
+  vm.serial:write("echo moon86-$((6 * 7))\n")
+  vm:run(3e7)
+  return table.concat({ vm.icount, vm.clock, vm.cpu.eip, vm.cpu.esp, vm.cpu.cr3, vm.serial:text() }, "|")
+end
+local first_run = after_command()
+vm:restore(snap)
+assert(after_command() == first_run, "the run after vm:restore differs from the first")
+vm:restore_state(snap_file)
+os.remove(snap_file)
+assert(after_command() == first_run, "the run after vm:restore_state differs from the first")
+vm:restore(snap)
+print(("linux snapshot: ok (taken at instruction %d)"):format(snap.icount))
+
 vm.serial:write("echo moon86-$((6 * 7))\n")
 wait.serial(vm, "moon86-42", 5e8, state)
 wait.serial(vm, "# ", 5e8, state)

@@ -361,4 +361,26 @@ do
   t.eq(sc, sa)
 end
 
+-- a run continued after a restore gives the same hook events and output
+do
+  local vm = guest()
+  t.eq(vm:run(20), "budget")
+  local snap = vm:snapshot()
+  local ev = {}
+  local function log(e) ev[#ev + 1] = table.concat({ e.kind, e.icount, e.addr or e.port or e.vector or "" }, ":") end
+  vm:on_write({ 0x600, 0x800 }, log)
+  vm:on_io({ 0x60, 0x64 }, log)
+  vm:on_interrupt(nil, log)
+  vm.serial:on_text("%a+", log)
+  vm:run(3000)
+  local first, out = table.concat(ev, " "), vm.serial:text()
+  ev = {}
+  vm:restore(snap)
+  t.eq(#vm:hooks(), 4, "hooks survive a restore")
+  vm:run(3000)
+  t.eq(table.concat(ev, " "), first)
+  t.eq(vm.serial:text(), out)
+  t.truthy(#first > 50)
+end
+
 print("hooks ok")

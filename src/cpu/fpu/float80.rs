@@ -5,11 +5,13 @@
 //! unpacking to a normalised (sign, exponent, significand) triple, the
 //! special constants and conversion to bytes. Arithmetic lives elsewhere.
 
+use serde::{Deserialize, Serialize};
+
 /// Exponent bias of the extended format.
 pub const BIAS: i32 = 16383;
 
 /// An 80-bit x87 register value, bit for bit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct F80 {
     /// Sign (bit 15) and biased exponent (bits 0-14).
     pub se: u16,

@@ -6,6 +6,7 @@
 //! semantics live in `exec*.rs`, memory layouts in `env.rs`.
 
 use super::float80::{Class, F80};
+use serde::{Deserialize, Serialize};
 
 /// Status word bits other than the exception flags and TOP.
 pub const SW_SF: u16 = 1 << 6;
@@ -18,7 +19,7 @@ pub const SW_B: u16 = 1 << 15;
 const SW_TOP: u16 = 7 << 11;
 
 /// The x87 floating-point unit's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fpu {
     /// Physical registers R0-R7; ST(i) is R[(TOP + i) mod 8].
     regs: [F80; 8],

@@ -33,6 +33,8 @@ mod render;
 pub use cp437::cp437_char;
 pub use frame::Frame;
 
+use serde::{Deserialize, Serialize};
+
 /// The text-mode window's address and size.
 pub const VGA_TEXT_BASE: u32 = 0xB8000;
 pub const VGA_TEXT_SIZE: usize = 0x8000;
@@ -55,7 +57,7 @@ const MODE3_ATTR: [u8; 21] = [
     0x0C, 0x00, 0x0F, 0x08, 0x00,
 ];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vga {
     crtc_index: u8,
     crtc: [u8; 25],
@@ -74,9 +76,15 @@ pub struct Vga {
     dac_read_index: u8,
     dac_write_index: u8,
     /// Which of R, G, B the next DAC data access touches.
+    #[serde(deserialize_with = "super::serde_checks::below::<_, 3>")]
     dac_component: u8,
     /// 0 after a read-index write (DAC state 0x03 reads), 3 after a write index.
     dac_state: u8,
+    /// 256 entries of R, G, B.
+    #[serde(
+        serialize_with = "super::serde_checks::byte_vec",
+        deserialize_with = "super::serde_checks::exactly::<_, 768>"
+    )]
     dac: Vec<u8>,
     now_ns: u64,
 }
