@@ -44,7 +44,7 @@ pub struct Machine {
 }
 
 /// The run loop's side of the watch set.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Watches {
     /// Anything at all is watched: the run loop takes its checked path.
     any: bool,
@@ -57,6 +57,29 @@ struct Watches {
     /// The linear address of an execute event just reported: the next
     /// instruction, if it is there, runs without reporting it again.
     exec_resume: Option<u32>,
+    /// A linear page number (address >> 12) known to hold no execute
+    /// watch, so instructions on it skip the lookup; [`NO_PAGE`] when none.
+    /// Only set while there are no physical execute watches (a page's
+    /// physical address can change under the same linear one).
+    exec_clear_page: u32,
+}
+
+/// No page: linear page numbers are below 2^20.
+const NO_PAGE: u32 = u32::MAX;
+
+impl Default for Watches {
+    fn default() -> Watches {
+        Watches {
+            any: false,
+            exec_linear: Default::default(),
+            exec_physical: Default::default(),
+            mode: false,
+            serial: false,
+            events: Vec::new(),
+            exec_resume: None,
+            exec_clear_page: NO_PAGE,
+        }
+    }
 }
 
 /// The PC/AT port map.
@@ -138,6 +161,7 @@ impl Machine {
         w.any = !set.is_empty();
         w.exec_linear = watch::AddrSet::new(&set.exec_linear);
         w.exec_physical = watch::AddrSet::new(&set.exec_physical);
+        w.exec_clear_page = NO_PAGE;
         w.mode = set.mode;
         w.serial = set.serial;
         let screen = (

@@ -79,17 +79,20 @@ impl Machine {
         });
     }
 
-    /// Records the deliveries the CPU made and a mode change since `before`.
-    fn record_cpu_events(&mut self, before: super::ModeBits) {
-        let deliveries: Vec<_> = self.cpu.take_deliveries().collect();
-        for d in deliveries {
-            self.record(Event::Interrupt {
-                vector: d.vector,
-                error: d.error,
-                source: d.source,
-            });
+    /// The mode to compare with after an instruction, when mode changes
+    /// are watched.
+    fn mode_before(&self) -> Option<super::ModeBits> {
+        self.watches.mode.then(|| self.mode_bits())
+    }
+
+    /// Records the deliveries the CPU made and a mode change since `before`
+    /// (from [`Machine::mode_before`]).
+    #[inline(always)]
+    fn record_cpu_events(&mut self, before: Option<super::ModeBits>) {
+        if self.cpu.has_deliveries() {
+            self.record_deliveries();
         }
-        if self.watches.mode {
+        if let Some(before) = before {
             let now = self.mode_bits();
             if now != before {
                 self.record(Event::ModeChange {
@@ -97,6 +100,18 @@ impl Machine {
                     to: now,
                 });
             }
+        }
+    }
+
+    #[inline(never)]
+    fn record_deliveries(&mut self) {
+        let deliveries: Vec<_> = self.cpu.take_deliveries().collect();
+        for d in deliveries {
+            self.record(Event::Interrupt {
+                vector: d.vector,
+                error: d.error,
+                source: d.source,
+            });
         }
     }
 
@@ -113,7 +128,7 @@ impl Machine {
             if self.takes_interrupt() {
                 let vector = self.board.io.pic.acknowledge();
                 self.intr = self.board.io.pic.intr();
-                let before = self.mode_bits();
+                let before = self.mode_before();
                 if self.cpu.interrupt(&mut self.board, vector) == StepOutcome::Shutdown {
                     return RunExit::Halted(HaltReason::Shutdown);
                 }
@@ -240,11 +255,36 @@ impl Machine {
         None
     }
 
+    /// Moves what the memory and I/O watches saw during the instruction at
+    /// `cs:eip` to the event list.
+    #[inline(never)]
+    fn collect_board_events(&mut self, cs: u16, eip: u32) {
+        for event in self.board.events.drain(..) {
+            self.watches.events.push(EventRecord {
+                event,
+                icount: self.icount,
+                cs,
+                eip,
+            });
+        }
+    }
+
     /// Runs up to `chunk` instructions with the watches checked.
+    ///
+    /// The watch set cannot change during a chunk, and an execute event
+    /// returns at once, so a resumed execute event can only concern the
+    /// chunk's first instruction. Memory and I/O watches report through
+    /// `io_touched` (a watched access sets it), so the instructions that
+    /// touched nothing skip collecting.
     fn run_checked(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
-        for _ in 0..chunk {
+        if chunk == 0 {
+            return None;
+        }
+        let resume = self.watches.exec_resume.take();
+        let mode = self.watches.mode;
+        for i in 0..chunk {
             let lin = self.cpu.linear_pc();
-            if self.watches.exec_resume.take() != Some(lin) {
+            if lin >> 12 != self.watches.exec_clear_page && (i != 0 || resume != Some(lin)) {
                 if let Some(physical) = self.exec_watched(lin) {
                     self.watches.exec_resume = Some(lin);
                     self.record(Event::Exec {
@@ -253,24 +293,23 @@ impl Machine {
                     });
                     return Some(RunExit::Events);
                 }
+                let w = &mut self.watches;
+                if w.exec_physical.is_empty() && !w.exec_linear.page_marked(lin) {
+                    w.exec_clear_page = lin >> 12;
+                }
             }
             let cs = self.cpu.segment(SegReg::Cs).selector;
             let eip = self.cpu.eip();
-            let before = self.mode_bits();
+            let before = mode.then(|| self.mode_bits());
             let outcome = self.cpu.step(&mut self.board);
             self.board.clock.advance(1);
             self.icount += 1;
             *done += 1;
-            for event in self.board.events.drain(..) {
-                self.watches.events.push(EventRecord {
-                    event,
-                    icount: self.icount,
-                    cs,
-                    eip,
-                });
+            let touched = std::mem::take(&mut self.board.io_touched);
+            if touched && !self.board.events.is_empty() {
+                self.collect_board_events(cs, eip);
             }
             self.record_cpu_events(before);
-            let touched = std::mem::take(&mut self.board.io_touched);
             if touched {
                 if let Some(h) = self.sync() {
                     return Some(RunExit::Halted(h));
