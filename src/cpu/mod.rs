@@ -427,6 +427,12 @@ impl Cpu {
         self.deliveries.clear();
     }
 
+    /// True while deliveries are recorded (see `set_record_deliveries`).
+    #[inline]
+    pub fn records_deliveries(&self) -> bool {
+        self.record_deliveries
+    }
+
     /// True when deliveries were recorded and not yet taken.
     #[inline]
     pub fn has_deliveries(&self) -> bool {

@@ -79,18 +79,15 @@ impl Machine {
         });
     }
 
-    /// The mode to compare with after an instruction, when mode changes
-    /// are watched.
-    fn mode_before(&self) -> Option<super::ModeBits> {
-        self.watches.mode.then(|| self.mode_bits())
-    }
-
     /// Records the deliveries the CPU made and a mode change since `before`
-    /// (from [`Machine::mode_before`]).
-    #[inline(always)]
-    fn record_cpu_events(&mut self, before: Option<super::ModeBits>) {
+    /// (`None` when mode changes are not watched); true when it recorded
+    /// anything.
+    #[inline(never)]
+    fn record_cpu_events(&mut self, before: Option<super::ModeBits>) -> bool {
+        let mut recorded = false;
         if self.cpu.has_deliveries() {
             self.record_deliveries();
+            recorded = true;
         }
         if let Some(before) = before {
             let now = self.mode_bits();
@@ -99,8 +96,10 @@ impl Machine {
                     from: before,
                     to: now,
                 });
+                recorded = true;
             }
         }
+        recorded
     }
 
     #[inline(never)]
@@ -128,7 +127,7 @@ impl Machine {
             if self.takes_interrupt() {
                 let vector = self.board.io.pic.acknowledge();
                 self.intr = self.board.io.pic.intr();
-                let before = self.mode_before();
+                let before = self.watches.mode.then(|| self.mode_bits());
                 if self.cpu.interrupt(&mut self.board, vector) == StepOutcome::Shutdown {
                     return RunExit::Halted(HaltReason::Shutdown);
                 }
@@ -269,38 +268,71 @@ impl Machine {
         }
     }
 
+    /// The execute watches' check before the instruction at linear `lin`,
+    /// on a page not known to be free of them: records the event and
+    /// returns true when one covers it, else remembers the page when it is
+    /// free.
+    #[inline(never)]
+    fn exec_check(&mut self, lin: u32) -> bool {
+        if let Some(physical) = self.exec_watched(lin) {
+            self.watches.exec_resume = Some(lin);
+            self.record(Event::Exec {
+                linear: lin,
+                physical,
+            });
+            return true;
+        }
+        let w = &mut self.watches;
+        if w.exec_physical.is_empty() && !w.exec_linear.page_marked(lin) {
+            w.exec_clear_page = lin >> 12;
+        }
+        false
+    }
+
     /// Runs up to `chunk` instructions with the watches checked.
     ///
-    /// The watch set cannot change during a chunk, and an execute event
-    /// returns at once, so a resumed execute event can only concern the
-    /// chunk's first instruction. Memory and I/O watches report through
-    /// `io_touched` (a watched access sets it), so the instructions that
-    /// touched nothing skip collecting.
+    /// Per instruction this costs a compare of EIP's linear page with the
+    /// last one found free of execute watches, and a flag test; the rest is
+    /// out of line. The watch set cannot change during a chunk, and an
+    /// execute event returns at once, so a resumed execute event can only
+    /// concern the chunk's first instruction. The event list is empty when a
+    /// chunk starts, and only a port or watched memory access (which set
+    /// `io_touched`), a delivery or a mode change add to it, so the
+    /// instructions that did none of these skip looking.
     fn run_checked(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
         if chunk == 0 {
             return None;
         }
-        let resume = self.watches.exec_resume.take();
+        if self.watches.mode || self.cpu.records_deliveries() {
+            self.run_checked_as::<true>(chunk, done)
+        } else {
+            self.run_checked_as::<false>(chunk, done)
+        }
+    }
+
+    /// [`Machine::run_checked`]'s loop; `CPU_WATCH` when mode changes or
+    /// deliveries are watched.
+    #[inline(always)]
+    fn run_checked_as<const CPU_WATCH: bool>(
+        &mut self,
+        chunk: u64,
+        done: &mut u64,
+    ) -> Option<RunExit> {
+        let mut resumed = self
+            .watches
+            .exec_resume
+            .take()
+            .is_some_and(|r| r == self.cpu.linear_pc());
         let mode = self.watches.mode;
-        for i in 0..chunk {
+        for _ in 0..chunk {
             let lin = self.cpu.linear_pc();
-            if lin >> 12 != self.watches.exec_clear_page && (i != 0 || resume != Some(lin)) {
-                if let Some(physical) = self.exec_watched(lin) {
-                    self.watches.exec_resume = Some(lin);
-                    self.record(Event::Exec {
-                        linear: lin,
-                        physical,
-                    });
-                    return Some(RunExit::Events);
-                }
-                let w = &mut self.watches;
-                if w.exec_physical.is_empty() && !w.exec_linear.page_marked(lin) {
-                    w.exec_clear_page = lin >> 12;
-                }
+            let skip = std::mem::take(&mut resumed);
+            if lin >> 12 != self.watches.exec_clear_page && !skip && self.exec_check(lin) {
+                return Some(RunExit::Events);
             }
             let cs = self.cpu.segment(SegReg::Cs).selector;
             let eip = self.cpu.eip();
-            let before = mode.then(|| self.mode_bits());
+            let before = (CPU_WATCH && mode).then(|| self.mode_bits());
             let outcome = self.cpu.step(&mut self.board);
             self.board.clock.advance(1);
             self.icount += 1;
@@ -309,7 +341,7 @@ impl Machine {
             if touched && !self.board.events.is_empty() {
                 self.collect_board_events(cs, eip);
             }
-            self.record_cpu_events(before);
+            let cpu_events = CPU_WATCH && self.record_cpu_events(before);
             if touched {
                 if let Some(h) = self.sync() {
                     return Some(RunExit::Halted(h));
@@ -318,7 +350,7 @@ impl Machine {
             if let Some(exit) = self.after_step(outcome) {
                 return exit;
             }
-            if !self.watches.events.is_empty() {
+            if (touched || cpu_events) && !self.watches.events.is_empty() {
                 return Some(RunExit::Events);
             }
             if touched || (self.intr && self.takes_interrupt()) {
