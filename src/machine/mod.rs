@@ -46,6 +46,8 @@ pub struct Machine {
 /// The run loop's side of the watch set.
 #[derive(Debug)]
 struct Watches {
+    /// The set this was compiled from.
+    set: WatchSet,
     /// Anything at all is watched: the run loop takes its checked path.
     any: bool,
     exec_linear: watch::AddrSet,
@@ -70,6 +72,7 @@ const NO_PAGE: u32 = u32::MAX;
 impl Default for Watches {
     fn default() -> Watches {
         Watches {
+            set: WatchSet::default(),
             any: false,
             exec_linear: Default::default(),
             exec_physical: Default::default(),
@@ -157,7 +160,14 @@ impl Machine {
     /// Replaces what the run loop watches; takes effect at the next
     /// instruction, whatever was cached before.
     pub fn set_watches(&mut self, set: &WatchSet) {
+        // The front ends resend the set after every batch of hook calls;
+        // an unchanged one keeps the compiled form (and its 128 KiB page
+        // bitmaps) as it is.
+        if *set == self.watches.set {
+            return;
+        }
         let w = &mut self.watches;
+        w.set = set.clone();
         w.any = !set.is_empty();
         w.exec_linear = watch::AddrSet::new(&set.exec_linear);
         w.exec_physical = watch::AddrSet::new(&set.exec_physical);
