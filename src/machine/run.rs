@@ -291,9 +291,12 @@ impl Machine {
 
     /// Runs up to `chunk` instructions with the watches checked.
     ///
-    /// Per instruction this costs a compare of EIP's linear page with the
-    /// last one found free of execute watches, and a flag test; the rest is
-    /// out of line. The watch set cannot change during a chunk, and an
+    /// Beyond the plain loop, an instruction costs a compare of its linear
+    /// page with the last one found free of execute watches and keeping
+    /// CS:EIP for the events it may cause; everything else is out of line
+    /// or behind flags that are false unless something was seen (and the
+    /// mode snapshot only while mode changes or interrupts are watched, in
+    /// a second copy of the loop). The watch set cannot change during a chunk, and an
     /// execute event returns at once, so a resumed execute event can only
     /// concern the chunk's first instruction. The event list is empty when a
     /// chunk starts, and only a port or watched memory access (which set
