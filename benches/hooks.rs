@@ -32,7 +32,7 @@ const EXEC_STRIDE: u64 = 0x1234;
 /// 0x2000 and its stack below 0x7C00).
 const WRITE_PAGE: u64 = 0x0005_0000;
 /// Pairs of runs (one of each machine, back to back) for the overhead summary.
-const RUNS: usize = 21;
+const RUNS: usize = 31;
 /// Guest instructions per callback-throughput run (the hook fires once per
 /// 20-instruction iteration).
 const CALLBACK_INSNS: u64 = 400_000;
@@ -114,9 +114,15 @@ fn overhead_summary() {
     // One warm-up run of each, not counted.
     timed_run(false);
     timed_run(true);
-    for _ in 0..RUNS {
-        let (tp, np) = timed_run(false);
-        let (th, nh) = timed_run(true);
+    for i in 0..RUNS {
+        // Alternate which machine goes first, so neither always runs right
+        // after the other's setup.
+        let ((tp, np), (th, nh)) = if i % 2 == 0 {
+            (timed_run(false), timed_run(true))
+        } else {
+            let h = timed_run(true);
+            (timed_run(false), h)
+        };
         assert_eq!(np, nh, "both machines run the same instructions");
         plain.push(np as f64 / tp.as_secs_f64() / 1e6);
         hooked.push(nh as f64 / th.as_secs_f64() / 1e6);
