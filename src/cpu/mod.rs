@@ -441,6 +441,18 @@ impl Cpu {
         self.deliveries.clear();
     }
 
+    /// True while deliveries are recorded (see `set_record_deliveries`).
+    #[inline]
+    pub fn records_deliveries(&self) -> bool {
+        self.record_deliveries
+    }
+
+    /// True when deliveries were recorded and not yet taken.
+    #[inline]
+    pub fn has_deliveries(&self) -> bool {
+        !self.deliveries.is_empty()
+    }
+
     /// The deliveries recorded since the previous call, oldest first.
     pub fn take_deliveries(&mut self) -> impl Iterator<Item = interrupt::Delivery> + '_ {
         self.deliveries.drain(..)

@@ -47,8 +47,10 @@ pub struct Machine {
 }
 
 /// The run loop's side of the watch set.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Watches {
+    /// The set this was compiled from.
+    set: WatchSet,
     /// Anything at all is watched: the run loop takes its checked path.
     any: bool,
     exec_linear: watch::AddrSet,
@@ -60,6 +62,30 @@ struct Watches {
     /// The linear address of an execute event just reported: the next
     /// instruction, if it is there, runs without reporting it again.
     exec_resume: Option<u32>,
+    /// A linear page number (address >> 12) known to hold no execute
+    /// watch, so instructions on it skip the lookup; [`NO_PAGE`] when none.
+    /// Only set while there are no physical execute watches (a page's
+    /// physical address can change under the same linear one).
+    exec_clear_page: u32,
+}
+
+/// No page: linear page numbers are below 2^20.
+const NO_PAGE: u32 = u32::MAX;
+
+impl Default for Watches {
+    fn default() -> Watches {
+        Watches {
+            set: WatchSet::default(),
+            any: false,
+            exec_linear: Default::default(),
+            exec_physical: Default::default(),
+            mode: false,
+            serial: false,
+            events: Vec::new(),
+            exec_resume: None,
+            exec_clear_page: NO_PAGE,
+        }
+    }
 }
 
 /// The PC/AT port map.
@@ -137,7 +163,14 @@ impl Machine {
     /// Replaces what the run loop watches; takes effect at the next
     /// instruction, whatever was cached before.
     pub fn set_watches(&mut self, set: &WatchSet) {
+        // The front ends resend the set after every batch of hook calls;
+        // an unchanged one keeps the compiled form (and its 128 KiB page
+        // bitmaps) as it is.
+        if *set == self.watches.set {
+            return;
+        }
         let w = &mut self.watches;
+        w.set = set.clone();
         // Serial and screen watches work on the plain path (serial events
         // come from `sync`, screen writes only set a flag): only the rest
         // needs the checked one.
@@ -150,6 +183,7 @@ impl Machine {
             && !set.mode);
         w.exec_linear = watch::AddrSet::new(&set.exec_linear);
         w.exec_physical = watch::AddrSet::new(&set.exec_physical);
+        w.exec_clear_page = NO_PAGE;
         w.mode = set.mode;
         w.serial = set.serial;
         let screen = (
@@ -164,8 +198,12 @@ impl Machine {
         self.cpu.set_record_deliveries(set.interrupts);
     }
 
-    /// Drops the events seen and not collected (after a restore).
+    /// Drops the events seen and not collected, and the compiled watches
+    /// (after a restore).
     pub fn forget_events(&mut self) {
+        // A restored CPU does not record deliveries: the next
+        // `set_watches` must compile the set again, not keep it.
+        self.watches.set = WatchSet::default();
         self.watches.events.clear();
         self.watches.exec_resume = None;
         self.board.events.clear();

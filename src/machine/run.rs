@@ -80,8 +80,31 @@ impl Machine {
         });
     }
 
-    /// Records the deliveries the CPU made and a mode change since `before`.
-    fn record_cpu_events(&mut self, before: super::ModeBits) {
+    /// Records the deliveries the CPU made and a mode change since `before`
+    /// (`None` when mode changes are not watched); true when it recorded
+    /// anything.
+    #[inline(never)]
+    fn record_cpu_events(&mut self, before: Option<super::ModeBits>) -> bool {
+        let mut recorded = false;
+        if self.cpu.has_deliveries() {
+            self.record_deliveries();
+            recorded = true;
+        }
+        if let Some(before) = before {
+            let now = self.mode_bits();
+            if now != before {
+                self.record(Event::ModeChange {
+                    from: before,
+                    to: now,
+                });
+                recorded = true;
+            }
+        }
+        recorded
+    }
+
+    #[inline(never)]
+    fn record_deliveries(&mut self) {
         let deliveries: Vec<_> = self.cpu.take_deliveries().collect();
         for d in deliveries {
             self.record(Event::Interrupt {
@@ -89,15 +112,6 @@ impl Machine {
                 error: d.error,
                 source: d.source,
             });
-        }
-        if self.watches.mode {
-            let now = self.mode_bits();
-            if now != before {
-                self.record(Event::ModeChange {
-                    from: before,
-                    to: now,
-                });
-            }
         }
     }
 
@@ -114,7 +128,7 @@ impl Machine {
             if self.takes_interrupt() {
                 let vector = self.board.io.pic.acknowledge();
                 self.intr = self.board.io.pic.intr();
-                let before = self.mode_bits();
+                let before = self.watches.mode.then(|| self.mode_bits());
                 if self.cpu.interrupt(&mut self.board, vector) == StepOutcome::Shutdown {
                     return RunExit::Halted(HaltReason::Shutdown);
                 }
@@ -241,37 +255,97 @@ impl Machine {
         None
     }
 
+    /// Moves what the memory and I/O watches saw during the instruction at
+    /// `cs:eip` to the event list.
+    #[inline(never)]
+    fn collect_board_events(&mut self, cs: u16, eip: u32) {
+        for event in self.board.events.drain(..) {
+            self.watches.events.push(EventRecord {
+                event,
+                icount: self.icount,
+                cs,
+                eip,
+            });
+        }
+    }
+
+    /// The execute watches' check before the instruction at linear `lin`,
+    /// on a page not known to be free of them: records the event and
+    /// returns true when one covers it, else remembers the page when it is
+    /// free.
+    #[inline(never)]
+    fn exec_check(&mut self, lin: u32) -> bool {
+        if let Some(physical) = self.exec_watched(lin) {
+            self.watches.exec_resume = Some(lin);
+            self.record(Event::Exec {
+                linear: lin,
+                physical,
+            });
+            return true;
+        }
+        let w = &mut self.watches;
+        if w.exec_physical.is_empty() && !w.exec_linear.page_marked(lin) {
+            w.exec_clear_page = lin >> 12;
+        }
+        false
+    }
+
     /// Runs up to `chunk` instructions with the watches checked.
+    ///
+    /// Beyond the plain loop, an instruction costs a compare of its linear
+    /// page with the last one found free of execute watches and keeping
+    /// CS:EIP for the events it may cause; everything else is out of line
+    /// or behind flags that are false unless something was seen (and the
+    /// mode snapshot only while mode changes or interrupts are watched, in
+    /// a second copy of the loop). The watch set cannot change during a chunk, and an
+    /// execute event returns at once, so a resumed execute event can only
+    /// concern the chunk's first instruction. The event list is empty when a
+    /// chunk starts, and only a port or watched memory access (which set
+    /// `io_touched`), a delivery or a mode change add to it, so the
+    /// instructions that did none of these skip looking.
     fn run_checked(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
+        if chunk == 0 {
+            return None;
+        }
+        if self.watches.mode || self.cpu.records_deliveries() {
+            self.run_checked_as::<true>(chunk, done)
+        } else {
+            self.run_checked_as::<false>(chunk, done)
+        }
+    }
+
+    /// [`Machine::run_checked`]'s loop; `CPU_WATCH` when mode changes or
+    /// deliveries are watched.
+    #[inline(always)]
+    fn run_checked_as<const CPU_WATCH: bool>(
+        &mut self,
+        chunk: u64,
+        done: &mut u64,
+    ) -> Option<RunExit> {
+        let mut resumed = self
+            .watches
+            .exec_resume
+            .take()
+            .is_some_and(|r| r == self.cpu.linear_pc());
+        let mode = self.watches.mode;
         for _ in 0..chunk {
             let lin = self.cpu.linear_pc();
-            if self.watches.exec_resume.take() != Some(lin) {
-                if let Some(physical) = self.exec_watched(lin) {
-                    self.watches.exec_resume = Some(lin);
-                    self.record(Event::Exec {
-                        linear: lin,
-                        physical,
-                    });
-                    return Some(RunExit::Events);
-                }
+            let skip = std::mem::take(&mut resumed);
+            if lin >> 12 != self.watches.exec_clear_page && !skip && self.exec_check(lin) {
+                return Some(RunExit::Events);
             }
             let cs = self.cpu.segment(SegReg::Cs).selector;
             let eip = self.cpu.eip();
-            let before = self.mode_bits();
+            let before = (CPU_WATCH && mode).then(|| self.mode_bits());
             let outcome = self.cpu.step(&mut self.board);
             self.board.clock.advance(1);
             self.icount += 1;
             *done += 1;
-            for event in self.board.events.drain(..) {
-                self.watches.events.push(EventRecord {
-                    event,
-                    icount: self.icount,
-                    cs,
-                    eip,
-                });
-            }
-            self.record_cpu_events(before);
             let touched = std::mem::take(&mut self.board.io_touched);
+            if touched && !self.board.events.is_empty() {
+                self.collect_board_events(cs, eip);
+            }
+            let cpu_events = CPU_WATCH && self.record_cpu_events(before);
             if touched {
                 if let Some(h) = self.sync() {
                     return Some(RunExit::Halted(h));
@@ -280,7 +354,7 @@ impl Machine {
             if let Some(exit) = self.after_step(outcome) {
                 return exit;
             }
-            if !self.watches.events.is_empty() {
+            if (touched || cpu_events) && !self.watches.events.is_empty() {
                 return Some(RunExit::Events);
             }
             if touched || (self.intr && self.takes_interrupt()) {

@@ -105,6 +105,22 @@ do
   t.eq(tostring(b), "moon86.hook 2 (exec 0x7c00, enabled, 5 hits)")
 end
 
+-- the run loop remembers a page it found free of exec hooks; a hook added
+-- there later still fires from the next instruction
+do
+  local vm = moon86.new{ ram = "1M" }
+  vm.mem:write(0x7c00, "\x40\xEB\xFD") -- inc ax; jmp $-1 (back to inc)
+  vm.cpu.cs.selector = 0; vm.cpu.cs.base = 0; vm.cpu.eip = 0x7c00
+  vm:power_on()
+  vm:on_write(0x50000, function() end) -- watches elsewhere: the checked loop runs
+  vm:on_exec(0x90000, function() end)
+  t.eq(vm:run(1000), "budget")
+  local n = 0
+  vm:on_exec(0x7c01, function() n = n + 1 end) -- the jmp
+  t.eq(vm:run(10), "budget")
+  t.eq(n, 5)
+end
+
 ---------------------------------------------------------------------------
 -- write: after the write is visible, with the writing instruction
 do
