@@ -284,3 +284,43 @@ fn boot_refuses_bad_options_clearly() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn example_watch_variable_captures_each_change() {
+    let dir = std::env::temp_dir().join(format!("moon86-watch-example-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .arg("run")
+        .arg(root.join("examples/watch_variable.lua"))
+        .arg(&dir)
+        .output()
+        .expect("the moon86 binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut bundles: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    bundles.sort();
+    assert_eq!(
+        bundles,
+        [
+            "capture-000000000045",
+            "capture-000000000050",
+            "capture-000000000055",
+            "capture-000000000060",
+            "capture-000000000065"
+        ]
+    );
+    let ram = std::fs::read(dir.join(&bundles[2]).join("ram-00000000-00001000.bin")).unwrap();
+    assert_eq!(
+        &ram[0x600..0x602],
+        &[3, 0],
+        "the bundle holds the value just written"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -143,32 +143,6 @@ fn example_linux_break_dumps_ram_and_the_screen_at_a_kernel_function() {
 }
 
 #[test]
-fn example_linux_watch_captures_each_change_of_a_variable() {
-    let s = Scratch::new("linux-watch");
-    let out = s.0.join("out");
-    let out_str = out.display().to_string();
-    run_example(
-        &[
-            "run",
-            "examples/linux_watch.lua",
-            "@kernel",
-            "@initramfs",
-            &out_str,
-        ],
-        &[],
-        &s.0,
-    );
-    let bundles: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
-    assert_eq!(bundles.len(), 3);
-    for b in bundles {
-        let b = b.unwrap().path();
-        for f in ["regs.json", "serial.log", "screen.png"] {
-            assert!(b.join(f).exists(), "{} lacks {f}", b.display());
-        }
-    }
-}
-
-#[test]
 fn example_linux_boot_test_passes_under_the_test_runner() {
     let s = Scratch::new("linux-boot-test");
     let stdout = run_example(

@@ -325,7 +325,11 @@ mod tests {
             let mut v = good.clone();
             v[i] ^= 0x5A;
             if let Ok(s) = read(&v) {
-                assert_eq!(encode(&s).unwrap(), good, "byte {i} flipped changed the state");
+                assert_eq!(
+                    encode(&s).unwrap(),
+                    good,
+                    "byte {i} flipped changed the state"
+                );
             }
         }
     }
