@@ -12,7 +12,10 @@
 //! evaluate) produces a candidate fire carrying the text to search, and the
 //! front end reports back through [`HookTable::text_result`].
 
-use crate::machine::{Event, EventRecord, Machine, WatchSet};
+use crate::machine::{Machine, WatchSet};
+// What fires carry, named here so front ends need nothing below control/.
+pub use crate::cpu::{CpuMode, InterruptSource};
+pub use crate::machine::{Event, EventRecord, ModeBits};
 use std::time::Duration;
 
 /// Names a hook for as long as it exists; never reused within a VM.

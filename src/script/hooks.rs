@@ -5,10 +5,11 @@
 //! is held and may use the whole API.
 
 use super::convert::{to_bounded, to_string, to_u64, ArgResult};
-use crate::control::hooks::{Filter, FireEvent, HookId, HookInfo, HookKind, IoDir};
+use crate::control::hooks::{
+    CpuMode, Event, Filter, FireEvent, HookId, HookInfo, HookKind, InterruptSource, IoDir,
+    ModeBits,
+};
 use crate::control::{parse_duration, value::seconds_scaled, Vm};
-use crate::cpu::{CpuMode, InterruptSource};
-use crate::machine::{Event, ModeBits};
 use mlua::{Lua, Table, Value as LuaValue};
 
 fn err(e: impl ToString) -> String {

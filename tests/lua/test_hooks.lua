@@ -353,9 +353,21 @@ end
 ---------------------------------------------------------------------------
 -- the same script gives the same event sequence every time
 do
+  local function slurp(path)
+    local f = assert(io.open(path, "rb"))
+    local data = f:read("a")
+    f:close()
+    return data
+  end
+  local run_no = 0
   local function trace()
+    run_no = run_no + 1
     local vm = guest()
     local ev = {}
+    local bundle
+    vm.serial:on_text("pm", function()
+      bundle = vm:capture{ dir = os.tmpname() .. "-capture-" .. run_no, ram = { { 0x600, 0x800 } } }
+    end, { plain = true })
     local function log(e) ev[#ev + 1] = table.concat({ e.kind, e.icount, e.addr or e.port or e.vector or e.text or "" }, ":") end
     vm:on_exec(STORE, log)
     vm:on_write({ 0x600, 0x800 }, log)
@@ -365,11 +377,19 @@ do
     vm.serial:on_text("%a+", log)
     vm:every("10us", log)
     finish(vm)
-    return table.concat(ev, " "), vm.serial:text()
+    local files = {}
+    for _, f in ipairs({ "regs.json", "screen.png", "serial.log", "ram-00000600-00000800.bin" }) do
+      files[#files + 1] = slurp(bundle .. "/" .. f)
+    end
+    return table.concat(ev, " "), vm.serial:text(), table.concat(files, "|"), bundle:match("capture%-%d+$")
   end
-  local a, sa = trace()
-  local b, sb = trace()
-  local c, sc = trace()
+  local a, sa, ca, na = trace()
+  local b, sb, cb, nb = trace()
+  local c, sc, cc, nc = trace()
+  t.eq(cb, ca, "identical captures")
+  t.eq(cc, ca, "identical captures")
+  t.eq(nb, na, "bundles named by the same icount")
+  t.eq(nc, na)
   t.truthy(#a > 100, "a long trace")
   t.eq(b, a)
   t.eq(c, a)
