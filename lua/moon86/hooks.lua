@@ -333,49 +333,69 @@ end
 
 local function wait_opts(opts, what)
   opts = opts or {}
-  if type(opts) ~= "table" then error("moon86: " .. what .. ": options must be a table", 3) end
+  if type(opts) ~= "table" then error("moon86: " .. what .. ": options must be a table", 4) end
   for k in pairs(opts) do
     if k ~= "timeout" and k ~= "wall_timeout" and k ~= "plain" then
       error("moon86: " .. what .. ": unknown option '" .. tostring(k)
-        .. "' (known options: timeout, wall_timeout, plain)", 3)
+        .. "' (known options: timeout, wall_timeout, plain)", 4)
     end
   end
   return opts
+end
+
+-- The match of `pattern` in `text` from `init`, as a list (the matched
+-- text, then the captures), and its end; nil when there is none.
+local function find_match(text, pattern, init, plain)
+  local r = { string.find(text, pattern, init, plain) }
+  if not r[1] then return nil end
+  local m = { text:sub(r[1], r[2]) }
+  if not plain then
+    for i = 3, #r do m[#m + 1] = r[i] end
+  end
+  return m, r[2]
+end
+
+-- Checks a wait's arguments; returns its options.
+local function wait_args(pattern, opts, what)
+  if type(pattern) ~= "string" or pattern == "" then
+    error("moon86: " .. what .. " needs a non-empty pattern string", 3)
+  end
+  return (wait_opts(opts, what)) -- not a tail call: the error levels count this frame
+end
+
+-- Runs until `try()` finds a match, with a temporary text hook of `kind`
+-- stopping the run when new text could match. Returns the match list, or
+-- nil and why the run ended without one.
+local function wait_for(self, ud, what, kind, pattern, opts, hook_opts, try)
+  local m = try()
+  if m then return m end
+  local h = add_hook(ud, kind, pattern, function() return false end, hook_opts, what)
+  local ok, why = pcall(run_loop, self, ud, "run_raw",
+    { timeout = opts.timeout or "30s", wall_timeout = opts.wall_timeout })
+  pcall(hook_methods.remove, h)
+  if not ok then error(why, 0) end
+  m = try()
+  if m then return m end
+  if why == "timeout" then
+    return nil, "not seen within " .. tostring(opts.timeout or "30s") .. " of virtual time"
+  end
+  return nil, "not seen before the run stopped (" .. why .. ")"
 end
 
 --- Runs until COM1's output since the previous expect matches `pattern`;
 --- returns the match and its captures.
 function serial.expect(self, pattern, opts)
   local ud = ud_of(self, "expect")
-  opts = wait_opts(opts, "serial:expect")
-  if type(pattern) ~= "string" or pattern == "" then
-    error("moon86: serial:expect needs a non-empty pattern string", 2)
-  end
+  opts = wait_args(pattern, opts, "serial:expect")
   local function try()
-    local all = call(ud, "serial.text")
-    local from = expect_cursor[ud] or 1
-    local r = { string.find(all, pattern, from, opts.plain) }
-    if r[1] then
-      expect_cursor[ud] = r[2] + 1
-      if opts.plain then return all:sub(r[1], r[2]) end
-      return all:sub(r[1], r[2]), table.unpack(r, 3)
-    end
-    return nil
+    local m, last = find_match(call(ud, "serial.text"), pattern, expect_cursor[ud] or 1, opts.plain)
+    if m then expect_cursor[ud] = last + 1 end
+    return m
   end
-  local m = { try() }
-  if m[1] then return table.unpack(m) end
-  local seen = false
-  local h = add_hook(ud, "serial_text", pattern, function() seen = true; return false end,
-    { plain = opts.plain, since = (expect_cursor[ud] or 1) - 1 }, "serial:expect")
-  local ok, why = pcall(run_loop, self, ud, "run_raw",
-    { timeout = opts.timeout or "30s", wall_timeout = opts.wall_timeout })
-  pcall(hook_methods.remove, h)
-  if not ok then error(why, 0) end
-  m = { try() }
-  if m[1] then return table.unpack(m) end
+  local m, reason = wait_for(self, ud, "serial:expect", "serial_text", pattern, opts,
+    { plain = opts.plain, since = (expect_cursor[ud] or 1) - 1 }, try)
+  if m then return table.unpack(m) end
   local all = call(ud, "serial.text")
-  local reason = why == "timeout" and ("not seen within " .. tostring(opts.timeout or "30s") .. " of virtual time")
-    or ("not seen before the run stopped (" .. why .. ")")
   error(string.format("moon86: serial:expect: %q %s; serial output since the previous match:\n%s",
     pattern, reason, tail(all:sub(expect_cursor[ud] or 1), 600)), 2)
 end
@@ -383,32 +403,13 @@ end
 --- Runs until the text screen matches `pattern`; returns the match and its captures.
 function screen.wait_text(self, pattern, opts)
   local ud = ud_of(self, "wait_text")
-  opts = wait_opts(opts, "screen:wait_text")
-  if type(pattern) ~= "string" or pattern == "" then
-    error("moon86: screen:wait_text needs a non-empty pattern string", 2)
-  end
-  local function try()
-    local text = table.concat(call(ud, "screen.text"), "\n")
-    local r = { string.find(text, pattern, 1, opts.plain) }
-    if r[1] then
-      if opts.plain then return text:sub(r[1], r[2]) end
-      return text:sub(r[1], r[2]), table.unpack(r, 3)
-    end
-    return nil
-  end
-  local m = { try() }
-  if m[1] then return table.unpack(m) end
-  local h = add_hook(ud, "screen_text", pattern, function() return false end,
-    { plain = opts.plain }, "screen:wait_text")
-  local ok, why = pcall(run_loop, self, ud, "run_raw",
-    { timeout = opts.timeout or "30s", wall_timeout = opts.wall_timeout })
-  pcall(hook_methods.remove, h)
-  if not ok then error(why, 0) end
-  m = { try() }
-  if m[1] then return table.unpack(m) end
-  local reason = why == "timeout" and ("not seen within " .. tostring(opts.timeout or "30s") .. " of virtual time")
-    or ("not seen before the run stopped (" .. why .. ")")
+  opts = wait_args(pattern, opts, "screen:wait_text")
+  local function screen_text() return table.concat(call(ud, "screen.text"), "\n") end
+  local function try() return (find_match(screen_text(), pattern, 1, opts.plain)) end
+  local m, reason = wait_for(self, ud, "screen:wait_text", "screen_text", pattern, opts,
+    { plain = opts.plain }, try)
+  if m then return table.unpack(m) end
   error(string.format("moon86: screen:wait_text: %q %s; the screen shows:\n%s",
-    pattern, reason, table.concat(call(ud, "screen.text"), "\n")), 2)
+    pattern, reason, screen_text()), 2)
 end
 
