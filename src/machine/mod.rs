@@ -171,16 +171,7 @@ impl Machine {
         }
         let w = &mut self.watches;
         w.set = set.clone();
-        // Serial and screen watches work on the plain path (serial events
-        // come from `sync`, screen writes only set a flag): only the rest
-        // needs the checked one.
-        w.any = !(set.exec_linear.is_empty()
-            && set.exec_physical.is_empty()
-            && set.mem_read.is_empty()
-            && set.mem_write.is_empty()
-            && set.io.is_empty()
-            && !set.interrupts
-            && !set.mode);
+        w.any = set.needs_checked_loop();
         w.exec_linear = watch::AddrSet::new(&set.exec_linear);
         w.exec_physical = watch::AddrSet::new(&set.exec_physical);
         w.exec_clear_page = NO_PAGE;

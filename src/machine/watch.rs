@@ -38,9 +38,18 @@ pub struct WatchSet {
 }
 
 impl WatchSet {
-    /// True when nothing is watched.
-    pub fn is_empty(&self) -> bool {
-        *self == WatchSet::default()
+    /// True when a watch looks at single instructions, so the run loop
+    /// must take its checked path. Serial and screen watches do not:
+    /// serial events come from the device poll and screen writes only set
+    /// a flag, both on the plain path.
+    pub fn needs_checked_loop(&self) -> bool {
+        !(self.exec_linear.is_empty()
+            && self.exec_physical.is_empty()
+            && self.mem_read.is_empty()
+            && self.mem_write.is_empty()
+            && self.io.is_empty()
+            && !self.interrupts
+            && !self.mode)
     }
 }
 
