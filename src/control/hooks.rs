@@ -12,6 +12,7 @@
 //! evaluate) produces a candidate fire carrying the text to search, and the
 //! front end reports back through [`HookTable::text_result`].
 
+use crate::cpu::SegReg;
 use crate::machine::{Machine, WatchSet};
 // What fires carry, named here so front ends need nothing below control/.
 pub use crate::cpu::{CpuMode, InterruptSource};
@@ -506,16 +507,12 @@ impl HookTable {
             }
             push_window(&mut h.window, bytes);
             if !*plain {
-                self.fires.push(Fire {
-                    hook: h.info.id,
-                    event: FireEvent::Text {
-                        icount: rec.icount,
-                        cs: rec.cs,
-                        eip: rec.eip,
-                        text: h.window.clone(),
-                        matched: false,
-                    },
-                });
+                self.fires.push(text_fire(
+                    h.info.id,
+                    (rec.icount, rec.cs, rec.eip),
+                    h.window.clone(),
+                    false,
+                ));
                 continue;
             }
             let needle = text.as_bytes().to_vec();
@@ -525,16 +522,12 @@ impl HookTable {
                     break;
                 }
                 if h.count_match() {
-                    self.fires.push(Fire {
-                        hook: h.info.id,
-                        event: FireEvent::Text {
-                            icount: rec.icount,
-                            cs: rec.cs,
-                            eip: rec.eip,
-                            text: needle.clone(),
-                            matched: true,
-                        },
-                    });
+                    self.fires.push(text_fire(
+                        h.info.id,
+                        (rec.icount, rec.cs, rec.eip),
+                        needle.clone(),
+                        true,
+                    ));
                 }
             }
         }
@@ -579,7 +572,7 @@ impl HookTable {
     /// the previous look (or a hook was added). The run loop calls this at
     /// each screen poll and when the guest stops.
     pub fn look_at_screen(&mut self, m: &mut Machine) {
-        let icount = m.icount;
+        let at = (m.icount, m.cpu.segment(SegReg::Cs).selector, m.cpu.eip());
         let changed = m.take_screen_dirty();
         if !(changed || std::mem::take(&mut self.screen_force)) {
             return;
@@ -600,16 +593,8 @@ impl HookTable {
                 continue;
             }
             if !*plain {
-                self.fires.push(Fire {
-                    hook: h.info.id,
-                    event: FireEvent::Text {
-                        icount,
-                        cs: 0,
-                        eip: 0,
-                        text: screen.as_bytes().to_vec(),
-                        matched: false,
-                    },
-                });
+                let candidate = screen.as_bytes().to_vec();
+                self.fires.push(text_fire(h.info.id, at, candidate, false));
                 continue;
             }
             let text = text.as_bytes().to_vec();
@@ -617,16 +602,7 @@ impl HookTable {
             let newly = now_on && !h.on_screen;
             h.on_screen = now_on;
             if newly && h.count_match() {
-                self.fires.push(Fire {
-                    hook: h.info.id,
-                    event: FireEvent::Text {
-                        icount,
-                        cs: 0,
-                        eip: 0,
-                        text,
-                        matched: true,
-                    },
-                });
+                self.fires.push(text_fire(h.info.id, at, text, true));
             }
         }
     }
@@ -638,6 +614,21 @@ impl HookTable {
     /// The fires not yet handed out, oldest first.
     pub fn take_fires(&mut self) -> Vec<Fire> {
         std::mem::take(&mut self.fires)
+    }
+}
+
+/// A text fire at `at` (icount, CS, EIP).
+fn text_fire(hook: HookId, at: (u64, u16, u32), text: Vec<u8>, matched: bool) -> Fire {
+    let (icount, cs, eip) = at;
+    Fire {
+        hook,
+        event: FireEvent::Text {
+            icount,
+            cs,
+            eip,
+            text,
+            matched,
+        },
     }
 }
 
