@@ -77,6 +77,15 @@ pub trait Bus {
         false
     }
 
+    /// A host pointer to the 4 KiB physical page holding `addr` when
+    /// accesses to it may bypass the bus for a while: plain RAM, nothing
+    /// watched on it, and for writes (`write`) no cached code on it. The
+    /// caller must drop the pointer at the next instruction the interpreter
+    /// runs (which may change any of this). The default: never.
+    fn host_page(&mut self, _addr: u32, _write: bool) -> Option<*mut u8> {
+        None
+    }
+
     /// Reads an I/O port. Ports nobody decodes read as all ones.
     fn io_read(&mut self, port: u16, size: IoSize) -> u32;
     /// Writes an I/O port. Writes nobody decodes are dropped.

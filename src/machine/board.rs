@@ -157,6 +157,17 @@ impl Bus for Board {
         let a = addr & self.a20_mask;
         self.mem_watch.near(a) || self.mem_watch.near(a.wrapping_add(len - 1))
     }
+    fn host_page(&mut self, addr: u32, write: bool) -> Option<*mut u8> {
+        // Some watched byte lies on the page: the hull starts on it, or
+        // starts below it and reaches it (wrapping, as `near` does).
+        let page = addr & !0xFFF;
+        let (lo, span) = (self.mem_watch.lo, self.mem_watch.span);
+        let watched = span != 0 && (page.wrapping_sub(lo) < span || lo.wrapping_sub(page) < 0x1000);
+        if self.a20_mask != !0 || watched {
+            return None;
+        }
+        self.mem.host_page(addr, write)
+    }
     fn read_block(&mut self, addr: u32, buf: &mut [u8]) {
         if self.a20_mask == !0 {
             self.mem.read_block(addr, buf)

@@ -118,6 +118,8 @@ impl Machine {
     /// Executes at most `budget` instructions; returns why it stopped and
     /// how many instructions it retired.
     pub fn run(&mut self, budget: u64) -> (RunExit, u64) {
+        // Anything may have changed since the last run.
+        self.cpu.forget_jit_memo();
         let mut done = 0u64;
         let exit = self.run_counted(budget, &mut done);
         (exit, done)

@@ -76,6 +76,15 @@ impl CodePages {
         self.stamps.get(page).copied()
     }
 
+    /// True when some of the page holding `addr` is marked as cached code
+    /// (or it lies outside the tracked pages).
+    pub fn page_marked(&self, addr: u64) -> bool {
+        usize::try_from(addr >> PAGE_SHIFT)
+            .ok()
+            .and_then(|p| self.marked.get(p))
+            .is_none_or(|&w| w != 0)
+    }
+
     /// Marks the `len` bytes at `addr` (within one page: the rest of the
     /// page when longer) as cached code and returns the page's stamp
     /// (`None` outside the tracked pages).

@@ -92,6 +92,18 @@ impl GuestMemory {
         end <= self.ram_size() && (end <= lo || addr >= hi)
     }
 
+    /// A pointer to the plain-RAM page holding `addr` (no ROM over it), for
+    /// an executor's direct accesses; for writes (`write`) only while no
+    /// code is cached from the page, since such writes skip the code-page
+    /// tracking. Valid until RAM is replaced (it never moves).
+    pub fn host_page(&mut self, addr: u32, write: bool) -> Option<*mut u8> {
+        let page = u64::from(addr & !0xFFF);
+        if !self.plain_ram(page, 0x1000) || (write && self.code.page_marked(page)) {
+            return None;
+        }
+        self.ram.page_ptr(page)
+    }
+
     /// Fills RAM with zeros (ROM is untouched).
     pub fn clear_ram(&mut self) {
         self.ram.clear();

@@ -35,6 +35,14 @@ impl Ram {
         Ok(Ram { map })
     }
 
+    /// A pointer to the 4 KiB page holding `addr`, when it lies in RAM.
+    /// The pointer stays valid for as long as this `Ram` lives.
+    pub fn page_ptr(&mut self, addr: u64) -> Option<*mut u8> {
+        let start = usize::try_from(addr & !0xFFF).ok()?;
+        let page = self.map.get_mut(start..start.checked_add(0x1000)?)?;
+        Some(page.as_mut_ptr())
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

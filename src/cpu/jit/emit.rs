@@ -295,17 +295,38 @@ impl Emitter {
         );
     }
 
-    /// Condition `cc` of the guest flags into al (0 or 1).
+    /// Condition `cc` of the guest flags into eax (0 or 1), by bit
+    /// arithmetic on EFLAGS (no POPF).
     fn cond(&mut self, cc: u8) {
         let ef = self.l.eflags;
-        dynasm!(self.ops
-            ; mov eax, DWORD [r15 + ef]
-            ; and eax, STATUS
-            ; push rax
-            ; popfq
-        );
-        // SETcc al: the host's condition encoding is the guest's.
-        self.ops.extend([0x0F, 0x90 | (cc & 15), 0xC0]);
+        dynasm!(self.ops ; mov eax, DWORD [r15 + ef]);
+        match cc >> 1 {
+            0 => dynasm!(self.ops ; shr eax, 11),
+            1 => {}
+            2 => dynasm!(self.ops ; shr eax, 6),
+            3 => dynasm!(self.ops
+                ; mov ecx, eax
+                ; shr ecx, 6
+                ; or eax, ecx),
+            4 => dynasm!(self.ops ; shr eax, 7),
+            5 => dynasm!(self.ops ; shr eax, 2),
+            6 => dynasm!(self.ops
+                ; mov ecx, eax
+                ; shr ecx, 4
+                ; xor eax, ecx
+                ; shr eax, 7),
+            _ => dynasm!(self.ops
+                ; mov ecx, eax
+                ; shr ecx, 4
+                ; xor ecx, eax
+                ; shr ecx, 7
+                ; shr eax, 6
+                ; or eax, ecx),
+        }
+        dynasm!(self.ops ; and eax, 1);
+        if cc & 1 != 0 {
+            dynasm!(self.ops ; xor eax, 1);
+        }
     }
 
     /// SP - `bytes` (wrapped to the stack width) into r13d.

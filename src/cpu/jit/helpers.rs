@@ -36,7 +36,59 @@ fn unpack(seg_size: u32) -> (SegReg, u8) {
     )
 }
 
+/// One memo entry: offsets `lo..=hi` of its segment reach, for its access
+/// kind, the plain-RAM page whose byte for offset `lo` is at host address
+/// `host`, with every check the slow path makes passed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Memo {
+    lo: u32,
+    hi: u32,
+    host: usize,
+}
+
 impl Cpu {
+    /// The host address of `bytes` at `seg:off` when the memo for `kind`
+    /// (0 read, 1 write) covers them.
+    #[inline(always)]
+    fn memo_hit(&self, seg: SegReg, off: u32, bytes: u8, kind: usize) -> Option<*mut u8> {
+        let i = seg as usize * 2 + kind;
+        if self.jit.memo_live & (1 << i) == 0 {
+            return None;
+        }
+        let m = &self.jit.memo[i];
+        let last = u64::from(off) + u64::from(bytes) - 1;
+        (off >= m.lo && last <= u64::from(m.hi))
+            .then(|| (m.host + (off - m.lo) as usize) as *mut u8)
+    }
+
+    /// After the slow path found `seg:off` good for `how` at `phys`:
+    /// remembers the rest of the page's offsets when the page may be
+    /// accessed directly.
+    fn memo_fill<B: Bus>(&mut self, bus: &mut B, seg: SegReg, off: u32, phys: u32, how: Use) {
+        const AM: u32 = 1 << 18;
+        let s = self.segs[seg as usize];
+        let expand_down = s.access & 0x1C == 0x14;
+        let align_checks = self.cr0 & AM != 0 && self.eflags & AM != 0;
+        if expand_down || align_checks {
+            return;
+        }
+        let write = how == Use::Write;
+        let Some(page) = bus.host_page(phys, write) else {
+            return;
+        };
+        let page_off = phys & 0xFFF;
+        let lo = off - off.min(page_off);
+        let hi = u64::from(off) + u64::from(0xFFF - page_off);
+        let hi = hi.min(u64::from(s.limit)) as u32;
+        let i = seg as usize * 2 + usize::from(write);
+        self.jit.memo[i] = Memo {
+            lo,
+            hi,
+            host: page as usize + (page_off - (off - lo)) as usize,
+        };
+        self.jit.memo_live |= 1 << i;
+    }
+
     /// The physical address of `bytes` at `seg:off` for a JIT access, when
     /// it needs no exception, lies on one page, and touches nothing
     /// watched; `None` leaves the access to the interpreter.
@@ -73,9 +125,22 @@ pub(super) extern "sysv64" fn read<B: Bus>(
     // nothing else touches the CPU or the bus while the block runs.
     let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
     let (seg, bytes) = unpack(seg_size);
+    if let Some(host) = cpu.memo_hit(seg, off, bytes, 0) {
+        // SAFETY: the memo entry points into a page of the guest's RAM
+        // mapping, which lives as long as the machine, and `memo_hit`
+        // checked that all `bytes` lie on that page.
+        return u64::from(unsafe {
+            match bytes {
+                1 => u32::from(host.read()),
+                2 => u32::from(host.cast::<u16>().read_unaligned()),
+                _ => host.cast::<u32>().read_unaligned(),
+            }
+        });
+    }
     let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Read) else {
         return READ_BAIL;
     };
+    cpu.memo_fill(bus, seg, off, p, Use::Read);
     u64::from(match bytes {
         1 => u32::from(bus.read_u8(p)),
         2 => u32::from(bus.read_u16(p)),
@@ -95,9 +160,22 @@ pub(super) extern "sysv64" fn write<B: Bus>(
     // SAFETY: as in `read`.
     let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
     let (seg, bytes) = unpack(seg_size);
+    if let Some(host) = cpu.memo_hit(seg, off, bytes, 1) {
+        // SAFETY: as in `read`; the page holds no cached code, so the
+        // write needs no code-page bookkeeping.
+        unsafe {
+            match bytes {
+                1 => host.write(value as u8),
+                2 => host.cast::<u16>().write_unaligned(value as u16),
+                _ => host.cast::<u32>().write_unaligned(value),
+            }
+        }
+        return WRITE_OK;
+    }
     let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Write) else {
         return WRITE_BAIL;
     };
+    cpu.memo_fill(bus, seg, off, p, Use::Write);
     match bytes {
         1 => bus.write_u8(p, value as u8),
         2 => bus.write_u16(p, value as u16),

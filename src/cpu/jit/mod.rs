@@ -100,6 +100,15 @@ pub(crate) struct Jit {
     /// The running block's page (physical address) and stamp, for the write
     /// helper's self-modification check.
     pub(super) running: (u32, u64),
+    /// The memory helpers' memo (see `helpers.rs`): per segment register
+    /// and access kind, the offsets last found to reach plain RAM on one
+    /// page, and where that page is in host memory.
+    pub(super) memo: [helpers::Memo; 12],
+    /// Which `memo` entries are live (bit `2 * segment + write`). Cleared
+    /// whenever the interpreter runs an instruction or delivers an
+    /// interrupt, a block is translated, or a run starts: the only times
+    /// what a memo entry depends on can change.
+    pub(super) memo_live: u16,
 }
 
 impl Default for Jit {
@@ -111,6 +120,8 @@ impl Default for Jit {
             stats: JitStats::default(),
             bus_type: None,
             running: (0, 0),
+            memo: [helpers::Memo::default(); 12],
+            memo_live: 0,
         }
     }
 }
@@ -177,6 +188,12 @@ impl Cpu {
     pub fn flush_jit(&mut self) {
         self.jit.flush();
     }
+    /// Forgets the memory helpers' memo of direct RAM pages; a caller that
+    /// changes the CPU or the board from outside (between runs) calls it.
+    #[inline]
+    pub fn forget_jit_memo(&mut self) {
+        self.jit.memo_live = 0;
+    }
 
     /// Runs the translated block at CS:EIP when there is one of at most
     /// `max` instructions (translating it first if needed). Returns
@@ -210,7 +227,9 @@ impl Cpu {
         let slot = match self.jit.slots.get(i) {
             Some(s) if s.key == key && s.phys == at.phys && s.eip == eip && s.stamp == stamp => *s,
             found => {
-                if found.is_some_and(|s| s.key == key && s.phys == at.phys && s.eip == eip) {
+                if found.is_some_and(|s| {
+                    s.key == key && s.phys == at.phys && s.eip == eip && s.stamp != 0
+                }) {
                     self.jit.stats.invalidations += 1;
                 }
                 let s = self.compile(bus, at.phys, eip, at.code32, ss32, key);
@@ -267,6 +286,8 @@ impl Cpu {
         ss32: bool,
         key: u8,
     ) -> Slot {
+        // Translation marks code, which the write memo relies on not changing.
+        self.jit.memo_live = 0;
         let mut slot = Slot {
             phys,
             eip,
@@ -290,6 +311,13 @@ impl Cpu {
             }
             let next = (end % wrap) as u32;
             let Some(op) = block::translate(&insn, next, self.model) else {
+                if items.is_empty() {
+                    // Remember "interpreter here" until these bytes change.
+                    if let Some(stamp) = bus.mark_code(phys, u32::from(insn.len)) {
+                        slot.stamp = stamp;
+                    }
+                    return slot;
+                }
                 break;
             };
             last_needed = last_needed.max((end - 1) as u32);
@@ -310,6 +338,7 @@ impl Cpu {
             }
         }
         if items.is_empty() {
+            // Undecodable bytes (cut by the page's end): look again each time.
             return slot;
         }
         let Some(stamp) = bus.mark_code(phys, pos as u32) else {
