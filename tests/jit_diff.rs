@@ -474,20 +474,20 @@ fn run_many(mode: Mode, count: u64) {
 
 #[test]
 fn random_real_mode() {
-    run_many(Mode::Real, 300);
+    run_many(Mode::Real, 150);
 }
 
 #[test]
 fn random_flat_protected() {
-    run_many(Mode::Flat32, 300);
+    run_many(Mode::Flat32, 150);
 }
 
 #[test]
 fn random_paged_protected() {
-    run_many(Mode::Paged32, 300);
+    run_many(Mode::Paged32, 150);
 }
 
 #[test]
 fn random_16bit_stack() {
-    run_many(Mode::Stack16, 150);
+    run_many(Mode::Stack16, 100);
 }

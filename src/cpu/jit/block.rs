@@ -77,7 +77,7 @@ pub(super) enum Op {
         dst: Loc,
     },
     /// CLC, STC, CMC, CLD, STD.
-    FlagOp(Mn),
+    Flags(Mn),
     /// CBW/CWDE (`true`) or CWD/CDQ.
     Convert {
         widen: bool,
@@ -252,7 +252,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
                 dst,
             },
         },
-        Clc | Stc | Cmc | Cld | Std => Op::FlagOp(insn.mn),
+        Clc | Stc | Cmc | Cld | Std => Op::Flags(insn.mn),
         Cbw => Op::Convert { widen: true },
         Cwd => Op::Convert { widen: false },
         Rol | Ror | Rcl | Rcr | Shl | Shr | Sal | Sar => {

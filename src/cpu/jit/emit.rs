@@ -542,7 +542,7 @@ impl Emitter {
                     }
                 }
             }
-            Op::FlagOp(mn) => {
+            Op::Flags(mn) => {
                 let ef = self.l.eflags;
                 match mn {
                     Mn::Clc => dynasm!(self.ops ; and DWORD [r15 + ef], !CF),

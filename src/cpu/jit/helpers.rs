@@ -106,9 +106,14 @@ impl Cpu {
             return None;
         }
         self.check_alignment(lin, bytes).ok()?;
-        let phys = self
-            .translate(bus, lin, how == Use::Write, self.user())
-            .ok()?;
+        // Only a TLB hit: a walk (accessed and dirty bits, a fill that may
+        // evict the entry of the block's own code page or of a memo page)
+        // is left to the interpreter, whose step also clears the memo.
+        let phys = if self.paging_on() {
+            self.translate_hit(lin, how == Use::Write, self.user())?
+        } else {
+            lin
+        };
         (!bus.watched(phys, u32::from(bytes))).then_some(phys)
     }
 }

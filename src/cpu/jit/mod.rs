@@ -30,6 +30,7 @@ use crate::x86;
 use arena::Arena;
 use block::{Item, Op, MAX_INSNS};
 use std::any::TypeId;
+use std::collections::HashMap;
 use std::mem::offset_of;
 
 /// Counters of the JIT's work (host-side; not machine state).
@@ -90,10 +91,16 @@ const SLOTS: usize = 1 << 15;
 const KEY_USED: u8 = 0x80;
 
 /// The JIT's state inside a [`Cpu`]: host-side only, never serialised.
+/// The default is off and empty.
+#[derive(Default)]
 pub(crate) struct Jit {
     pub enabled: bool,
     arena: Option<Arena>,
+    /// A direct-mapped front table over `blocks`.
     slots: Vec<Slot>,
+    /// Every translated block (and every "interpreter here" entry) since
+    /// the last flush, by physical address, EIP and key.
+    blocks: HashMap<(u32, u32, u8), Slot>,
     pub stats: JitStats,
     /// The bus type the blocks' helper addresses were taken for.
     bus_type: Option<TypeId>,
@@ -109,21 +116,6 @@ pub(crate) struct Jit {
     /// interrupt, a block is translated, or a run starts: the only times
     /// what a memo entry depends on can change.
     pub(super) memo_live: u16,
-}
-
-impl Default for Jit {
-    fn default() -> Self {
-        Jit {
-            enabled: false,
-            arena: None,
-            slots: Vec::new(),
-            stats: JitStats::default(),
-            bus_type: None,
-            running: (0, 0),
-            memo: [helpers::Memo::default(); 12],
-            memo_live: 0,
-        }
-    }
 }
 
 /// A copy has the same setting and an empty cache.
@@ -145,8 +137,9 @@ impl std::fmt::Debug for Jit {
 impl Jit {
     /// Drops every block.
     pub fn flush(&mut self) {
-        if !self.slots.is_empty() {
+        if !self.slots.is_empty() || !self.blocks.is_empty() {
             self.slots = Vec::new();
+            self.blocks = HashMap::new();
             self.stats.flushes += 1;
         }
         if let Some(a) = &mut self.arena {
@@ -226,13 +219,19 @@ impl Cpu {
         let i = index(at.phys);
         let slot = match self.jit.slots.get(i) {
             Some(s) if s.key == key && s.phys == at.phys && s.eip == eip && s.stamp == stamp => *s,
-            found => {
-                if found.is_some_and(|s| {
-                    s.key == key && s.phys == at.phys && s.eip == eip && s.stamp != 0
-                }) {
-                    self.jit.stats.invalidations += 1;
-                }
-                let s = self.compile(bus, at.phys, eip, at.code32, ss32, key);
+            _ => {
+                let id = (at.phys, eip, key);
+                let s = match self.jit.blocks.get(&id) {
+                    Some(s) if s.stamp == stamp => *s,
+                    found => {
+                        if found.is_some_and(|s| s.stamp != 0) {
+                            self.jit.stats.invalidations += 1;
+                        }
+                        let s = self.compile(bus, at.phys, eip, at.code32, ss32, key);
+                        self.jit.blocks.insert(id, s);
+                        s
+                    }
+                };
                 if self.jit.slots.is_empty() {
                     self.jit.slots = vec![Slot::default(); SLOTS];
                 }

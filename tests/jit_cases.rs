@@ -1,0 +1,245 @@
+//! Targeted JIT-against-interpreter cases from review: TLB evictions inside
+//! a block (the code page, a memoised data page), 16-bit IP and SP
+//! wrap-around, and the AH..BH registers in every translated form.
+
+use moon86::cpu::{BlockRun, Gpr, SegReg, Segment, StepOutcome};
+use moon86::machine::{Machine, MachineConfig};
+
+fn seg(base: u32, limit: u32, access: u16, selector: u16) -> Segment {
+    Segment {
+        selector,
+        base,
+        limit,
+        access,
+    }
+}
+
+const CODE: u32 = 0x10000;
+
+/// Flat 32-bit PM, paging: PDE0 -> identity PT at 0x81000; PDE1 -> PT at 0x82000 mapping
+/// linear 0x400000+ page i to phys 0x30000 + i*0x1000 (first 16 pages).
+fn paged(code: &[u8], jit: bool) -> Machine {
+    let mut m = Machine::new(&MachineConfig {
+        ram_size: 1 << 20,
+        ..MachineConfig::default()
+    })
+    .unwrap();
+    m.cpu.set_jit_enabled(jit);
+    m.board.mem.write_bytes(CODE as u64, code).unwrap();
+    let cpu = &mut m.cpu;
+    cpu.set_cr0(cpu.cr0() | 1);
+    let c = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
+    let d = seg(0, 0xFFFF_FFFF, 0xC093, 0x10);
+    for s in SegReg::ALL {
+        cpu.set_segment(s, d);
+    }
+    cpu.set_segment(SegReg::Cs, c);
+    cpu.set_eip(CODE);
+    cpu.set_idtr(0, 0);
+    cpu.set_gpr(Gpr::Esp, 0xE000);
+    let (pd, pt0, pt1) = (0x80000u32, 0x81000u32, 0x82000u32);
+    m.board
+        .mem
+        .write_bytes(pd as u64, &(pt0 | 7).to_le_bytes())
+        .unwrap();
+    m.board
+        .mem
+        .write_bytes(pd as u64 + 4, &(pt1 | 7).to_le_bytes())
+        .unwrap();
+    for p in 0..256u32 {
+        m.board
+            .mem
+            .write_bytes((pt0 + 4 * p) as u64, &((p << 12) | 7).to_le_bytes())
+            .unwrap();
+    }
+    for p in 0..64u32 {
+        m.board
+            .mem
+            .write_bytes(
+                (pt1 + 4 * p) as u64,
+                &((0x30000 + (p << 12)) | 7).to_le_bytes(),
+            )
+            .unwrap();
+    }
+    m.cpu.set_cr3(pd);
+    m.cpu.set_cr0(m.cpu.cr0() | 0x8001_0000);
+    m
+}
+
+fn regs(m: &Machine) -> String {
+    let c = &m.cpu;
+    let mut s = String::new();
+    for g in Gpr::ALL {
+        s += &format!("{}={:08x} ", g.name(), c.gpr(g));
+    }
+    s += &format!(
+        "eip={:08x} fl={:08x} halted={}",
+        c.eip(),
+        c.eflags(),
+        c.is_halted()
+    );
+    s
+}
+
+/// Runs like Machine::run's plain loop, `n` instructions.
+fn run_jit(m: &mut Machine, n: u64) -> Vec<BlockRun> {
+    let mut left = n;
+    let mut log = vec![];
+    while left > 0 && !m.cpu.is_halted() {
+        let r = m.cpu.run_block(&mut m.board, left);
+        log.push(r);
+        let (k, step) = match r {
+            BlockRun::None => (0, true),
+            BlockRun::Ran(k) => (k, false),
+            BlockRun::Bailed(k) => (k, true),
+        };
+        left -= k as u64;
+        if step && left > 0 {
+            left -= 1;
+            if m.cpu.step(&mut m.board) == StepOutcome::Shutdown {
+                break;
+            }
+        }
+    }
+    log
+}
+fn run_int(m: &mut Machine, n: u64) {
+    for _ in 0..n {
+        if m.cpu.is_halted() {
+            break;
+        }
+        if m.cpu.step(&mut m.board) == StepOutcome::Shutdown {
+            break;
+        }
+    }
+}
+
+fn diff(code: &[u8], n: u64, setup: impl Fn(&mut Machine)) {
+    let mut a = paged(code, true);
+    let mut b = paged(code, false);
+    setup(&mut a);
+    setup(&mut b);
+    let log = run_jit(&mut a, n);
+    run_int(&mut b, n);
+    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
+    assert_eq!(regs(&a), regs(&b));
+}
+
+#[test]
+fn tlb_evicts_code_page() {
+    // PTE of code page 0x10 is at 0x81000 + 0x40.
+    let mut c = vec![];
+    c.extend([0xC7, 0x05]);
+    c.extend(0x81040u32.to_le_bytes());
+    c.extend(0u32.to_le_bytes()); // mov dword [pte], 0
+    c.extend([0xA1]);
+    c.extend(0x410000u32.to_le_bytes()); // mov eax, [0x410000]  (TLB slot 0x10)
+    c.extend([0x43, 0x41, 0x90, 0xF4]); // inc ebx; inc ecx; nop; hlt
+    diff(&c, 6, |_| {});
+}
+
+#[test]
+fn tlb_evicts_memo_page() {
+    let mut c = vec![0x90];
+    c.extend([0xA1]);
+    c.extend(0x20000u32.to_le_bytes()); // mov eax, [0x20000] (DS read memo)
+    c.extend([0xC7, 0x05]);
+    c.extend(0x81080u32.to_le_bytes());
+    c.extend(0u32.to_le_bytes()); // PTE of 0x20 = 0
+    c.extend([0x26, 0x8B, 0x0D]);
+    c.extend(0x420000u32.to_le_bytes()); // mov ecx, es:[0x420000] (slot 0x20)
+    c.extend([0x8B, 0x15]);
+    c.extend(0x20004u32.to_le_bytes()); // mov edx, [0x20004]
+    c.extend([0x43, 0xF4]);
+    diff(&c, 6, |_| {});
+}
+
+fn real(code_at: u32, code: &[u8], cs: u16, ip: u16, jit: bool) -> Machine {
+    let mut m = Machine::new(&MachineConfig {
+        ram_size: 1 << 20,
+        ..MachineConfig::default()
+    })
+    .unwrap();
+    m.cpu.set_jit_enabled(jit);
+    m.board.mem.write_bytes(code_at as u64, code).unwrap();
+    for v in 0..256u64 {
+        m.board
+            .mem
+            .write_bytes(v * 4, &0x500u16.to_le_bytes())
+            .unwrap();
+        m.board
+            .mem
+            .write_bytes(v * 4 + 2, &0u16.to_le_bytes())
+            .unwrap();
+    }
+    m.board.mem.write_bytes(0x500, &[0xF4]).unwrap();
+    for s in SegReg::ALL {
+        m.cpu.load_segment_real(s, 0);
+    }
+    m.cpu.load_segment_real(SegReg::Cs, cs);
+    m.cpu.set_eip(ip as u32);
+    m.cpu.set_gpr(Gpr::Esp, 0x8000);
+    m
+}
+
+fn diff_real(code_at: u32, code: &[u8], cs: u16, ip: u16, n: u64, setup: impl Fn(&mut Machine)) {
+    let mut a = real(code_at, code, cs, ip, true);
+    let mut b = real(code_at, code, cs, ip, false);
+    setup(&mut a);
+    setup(&mut b);
+    let log = run_jit(&mut a, n);
+    run_int(&mut b, n);
+    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
+    assert_eq!(regs(&a), regs(&b));
+    let mut ba = vec![0u8; 1 << 20];
+    let mut bb = ba.clone();
+    a.board.mem.read_bytes(0, &mut ba).unwrap();
+    b.board.mem.read_bytes(0, &mut bb).unwrap();
+    assert!(ba == bb, "memory differs");
+}
+
+#[test]
+fn ip_wrap_16() {
+    // CS=0x1000: IP 0xFFFC.. -> phys 0x1FFFC; then IP 0 -> phys 0x10000.
+    let code = [0x40, 0x43, 0x90, 0x41]; // inc ax; inc bx; nop; inc cx  (wraps to 0)
+    diff_real(0x1FFFC, &code, 0x1000, 0xFFFC, 8, |m| {
+        m.board
+            .mem
+            .write_bytes(0x10000, &[0x42, 0x42, 0xF4])
+            .unwrap();
+    });
+}
+
+#[test]
+fn jmp_wrap_16() {
+    // jmp short backwards across 0 from IP 2 -> 0xFFF0
+    let code = [0x40, 0xEB, 0xEC];
+    diff_real(0x10000, &code, 0x1000, 0, 8, |m| {
+        m.board.mem.write_bytes(0x1FFF0, &[0x43, 0xF4]).unwrap();
+    });
+}
+
+#[test]
+fn push_pop_sp_wrap_16() {
+    // SP=0: push ax (wraps to 0xFFFE); pop bx; push sp; pop cx; call next; pop dx; ret-ish
+    let code = [
+        0x50, 0x5B, 0x54, 0x59, 0xE8, 0x00, 0x00, 0x5A, 0x66, 0x50, 0x66, 0x5E, 0xF4,
+    ];
+    diff_real(0x10000, &code, 0x1000, 0, 20, |m| {
+        m.cpu.set_gpr(Gpr::Esp, 0x1234_0000);
+        m.cpu.set_gpr(Gpr::Eax, 0xdead_beef);
+    });
+}
+
+#[test]
+fn high_regs() {
+    // mov ah,0x80; add ah,ah; adc bh,ah; xchg ah,ch; setc dh; movzx si,bh; neg ch; sar ah,1; imul di,[bx+si],-3; test dh,ah
+    let code = [
+        0xB4, 0x80, 0x00, 0xE4, 0x10, 0xE7, 0x86, 0xE5, 0x0F, 0x92, 0xC6, 0x0F, 0xB6, 0xF7, 0xF6,
+        0xDD, 0xD0, 0xFC, 0x6B, 0x38, 0xFD, 0x84, 0xE6, 0xF4,
+    ];
+    diff_real(0x10000, &code, 0x1000, 0, 20, |m| {
+        m.cpu.set_gpr(Gpr::Ebx, 0x1234_5678);
+        m.cpu.set_gpr(Gpr::Ecx, 0x9abc_def0);
+    });
+}
