@@ -93,7 +93,11 @@ echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 # ---- 1. the workload kernel ---------------------------------------------
 
 kernel=guests/bench/workload.bin
-moon86_workload() { # LABEL ENGINE-FLAGS... -> sets wall_LABEL, icount_LABEL, sums_LABEL
+# Results by run: interp, jit, qemu (workload) and linux-interp, linux-jit,
+# linux-qemu.
+declare -A wall icount sums
+
+moon86_workload() { # LABEL ENGINE-FLAGS... -> wall[LABEL], icount[LABEL], sums[LABEL]
     local label=$1; shift
     local best="" i start end
     show "$moon86" run "$@" benches/workload.lua "$kernel"
@@ -103,21 +107,21 @@ moon86_workload() { # LABEL ENGINE-FLAGS... -> sets wall_LABEL, icount_LABEL, su
         end=$(now)
         best=$(lower "$(elapsed "$start" "$end")" "$best")
     done
-    printf -v "wall_$label" %s "$best"
-    printf -v "icount_$label" %s "$(sed -n 's/^icount //p' "$tmp/$label.out")"
-    printf -v "sums_$label" %s "$(grep '^phase' "$tmp/$label.out")"
+    wall[$label]=$best
+    icount[$label]=$(sed -n 's/^icount //p' "$tmp/$label.out")
+    sums[$label]=$(grep '^phase' "$tmp/$label.out" || true)
 }
 
 qemu_workload=(qemu-system-i386 -accel tcg -m 64 -display none -monitor none -no-reboot
     -serial "file:$tmp/qemu.log" -kernel "$kernel"
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+    -device "isa-debug-exit,iobase=0xf4,iosize=0x04")
 
 echo
 echo "== workload: $kernel"
 moon86_workload interp "${jit_off[@]}"
 moon86_workload jit "${jit_on[@]}"
 show "${qemu_workload[@]}"
-wall_qemu=""
+wall[qemu]=""
 for ((i = 0; i < runs; i++)); do
     start=$(now)
     status=0
@@ -127,20 +131,20 @@ for ((i = 0; i < runs; i++)); do
         echo "vs_qemu.sh: qemu exited with status $status, not 1 (the guest's exit port write of 0)" >&2
         exit 1
     fi
-    wall_qemu=$(lower "$(elapsed "$start" "$end")" "$wall_qemu")
+    wall[qemu]=$(lower "$(elapsed "$start" "$end")" "${wall[qemu]}")
 done
-sums_qemu=$(grep '^phase' "$tmp/qemu.log" || true)
+sums[qemu]=$(grep '^phase' "$tmp/qemu.log" || true)
 
-echo "$sums_interp"
-if [ "$(grep -c . <<<"$sums_interp")" != 4 ] || [ "$sums_jit" != "$sums_interp" ] || [ "$sums_qemu" != "$sums_interp" ]; then
+echo "${sums[interp]}"
+if [ "$(grep -c . <<<"${sums[interp]}")" != 4 ] || [ "${sums[jit]}" != "${sums[interp]}" ] || [ "${sums[qemu]}" != "${sums[interp]}" ]; then
     echo "vs_qemu.sh: the checksums differ" >&2
-    diff <(echo "$sums_interp") <(echo "$sums_jit") | sed 's/^/  interp vs jit: /' >&2 || true
-    diff <(echo "$sums_interp") <(echo "$sums_qemu") | sed 's/^/  interp vs qemu: /' >&2 || true
+    diff <(echo "${sums[interp]}") <(echo "${sums[jit]}") | sed 's/^/  interp vs jit: /' >&2 || true
+    diff <(echo "${sums[interp]}") <(echo "${sums[qemu]}") | sed 's/^/  interp vs qemu: /' >&2 || true
     exit 1
 fi
 echo "checksums: identical in the three runs"
-if [ "$icount_jit" != "$icount_interp" ]; then
-    echo "note: the JIT run reports $icount_jit instructions, the interpreter $icount_interp"
+if [ "${icount[jit]}" != "${icount[interp]}" ]; then
+    echo "note: the JIT run reports ${icount[jit]} instructions, the interpreter ${icount[interp]}"
 fi
 
 # ---- 2. Linux to the init marker ----------------------------------------
@@ -162,8 +166,8 @@ if [ $linux = 1 ]; then
         start=$(now)
         "${cmd[@]}" >"$tmp/linux-$label.out"
         end=$(now)
-        printf -v "lwall_$label" %s "$(elapsed "$start" "$end")"
-        printf -v "licount_$label" %s "$(sed -n 's/^icount //p' "$tmp/linux-$label.out")"
+        wall[linux-$label]=$(elapsed "$start" "$end")
+        icount[linux-$label]=$(sed -n 's/^icount //p' "$tmp/linux-$label.out")
     }
     moon86_linux interp "${jit_off[@]}"
     moon86_linux jit "${jit_on[@]}"
@@ -189,7 +193,7 @@ if [ $linux = 1 ]; then
     kill "$qemu_pid" 2>/dev/null || true
     wait "$qemu_pid" 2>/dev/null || true
     qemu_pid=""
-    lwall_qemu=$(elapsed "$start" "$end")
+    wall[linux-qemu]=$(elapsed "$start" "$end")
 fi
 
 # ---- the table ----------------------------------------------------------
@@ -197,18 +201,18 @@ fi
 echo
 echo "== results (wall seconds; guest MIPS from moon86's instruction count)"
 row() { printf '%-34s %10s %12s\n' "$@"; }
-row "workload ($icount_interp instructions)" "wall s" "guest MIPS"
-row "  moon86 ${jit_off[*]:-(default engine)}" "$wall_interp" "$(mips "$icount_interp" "$wall_interp")"
-row "  moon86 ${jit_on[*]:-(default engine)}" "$wall_jit" "$(mips "$icount_jit" "$wall_jit")"
-row "  qemu-system-i386 -accel tcg" "$wall_qemu" "$(mips "$icount_interp" "$wall_qemu")"
-echo "  JIT speedup over the interpreter:  $(ratio "$wall_interp" "$wall_jit")x"
-echo "  moon86 JIT / QEMU wall time:       $(ratio "$wall_jit" "$wall_qemu")"
+row "workload (${icount[interp]} instructions)" "wall s" "guest MIPS"
+row "  moon86 ${jit_off[*]:-(default engine)}" "${wall[interp]}" "$(mips "${icount[interp]}" "${wall[interp]}")"
+row "  moon86 ${jit_on[*]:-(default engine)}" "${wall[jit]}" "$(mips "${icount[jit]}" "${wall[jit]}")"
+row "  qemu-system-i386 -accel tcg" "${wall[qemu]}" "$(mips "${icount[interp]}" "${wall[qemu]}")"
+echo "  JIT speedup over the interpreter:  $(ratio "${wall[interp]}" "${wall[jit]}")x"
+echo "  moon86 JIT / QEMU wall time:       $(ratio "${wall[jit]}" "${wall[qemu]}")"
 if [ $linux = 1 ]; then
     row "Linux to $marker" "wall s" "guest MIPS"
-    row "  moon86 ${jit_off[*]:-(default engine)}" "$lwall_interp" "$(mips "$licount_interp" "$lwall_interp")"
-    row "  moon86 ${jit_on[*]:-(default engine)}" "$lwall_jit" "$(mips "$licount_jit" "$lwall_jit")"
-    row "  qemu-system-i386 -accel tcg" "$lwall_qemu" "-"
-    echo "  instructions to the marker: $licount_interp (interpreter), $licount_jit (JIT)"
-    echo "  JIT speedup over the interpreter:  $(ratio "$lwall_interp" "$lwall_jit")x"
-    echo "  moon86 JIT / QEMU wall time:       $(ratio "$lwall_jit" "$lwall_qemu")"
+    row "  moon86 ${jit_off[*]:-(default engine)}" "${wall[linux-interp]}" "$(mips "${icount[linux-interp]}" "${wall[linux-interp]}")"
+    row "  moon86 ${jit_on[*]:-(default engine)}" "${wall[linux-jit]}" "$(mips "${icount[linux-jit]}" "${wall[linux-jit]}")"
+    row "  qemu-system-i386 -accel tcg" "${wall[linux-qemu]}" "-"
+    echo "  instructions to the marker: ${icount[linux-interp]} (interpreter), ${icount[linux-jit]} (JIT)"
+    echo "  JIT speedup over the interpreter:  $(ratio "${wall[linux-interp]}" "${wall[linux-jit]}")x"
+    echo "  moon86 JIT / QEMU wall time:       $(ratio "${wall[linux-jit]}" "${wall[linux-qemu]}")"
 fi
