@@ -18,6 +18,12 @@ machines are objects whose fields are properties (vm.ram_size, vm.cpu.eax) and w
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Translate guest code to host code (on, the default) or run the
+    /// interpreter alone (off); the guest behaves the same either way. Sets
+    /// the default of every machine's `jit` property (and MOON86_JIT for
+    /// test files run in child processes).
+    #[arg(long, global = true, value_name = "on|off", value_parser = ["on", "off"])]
+    jit: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -94,6 +100,12 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(mode) = &cli.jit {
+        // Read by `machine::jit_by_default` for every machine made from
+        // here on, and inherited by the test runner's child processes; set
+        // before any thread starts.
+        std::env::set_var("MOON86_JIT", mode);
+    }
     match cli.command {
         Command::Run { script, args } => match moon86::script::run_file(&script, &args) {
             Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),

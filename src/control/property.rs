@@ -39,6 +39,38 @@ pub enum Target {
     SegAccess(SegReg),
     Cr(u8),
     CpuHalted,
+    Jit,
+    JitStat(JitStat),
+}
+
+/// One of the JIT's counters (see `cpu::JitStats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitStat {
+    BlocksCompiled,
+    CodeBytes,
+    Invalidations,
+    Flushes,
+    Entries,
+    Instructions,
+    ExitsEnd,
+    ExitsBail,
+    ExitsSmc,
+}
+
+impl JitStat {
+    fn read(self, s: &crate::cpu::JitStats) -> u64 {
+        match self {
+            JitStat::BlocksCompiled => s.blocks_compiled,
+            JitStat::CodeBytes => s.code_bytes,
+            JitStat::Invalidations => s.invalidations,
+            JitStat::Flushes => s.flushes,
+            JitStat::Entries => s.entries,
+            JitStat::Instructions => s.instructions,
+            JitStat::ExitsEnd => s.exits_end,
+            JitStat::ExitsBail => s.exits_bail,
+            JitStat::ExitsSmc => s.exits_smc,
+        }
+    }
 }
 
 /// One row of the property table.
@@ -70,6 +102,7 @@ const U32: ValueType = ValueType::Integer {
 const U16: ValueType = ValueType::Integer {
     max: u16::MAX as u64,
 };
+const CNT: ValueType = ValueType::Integer { max: u64::MAX >> 1 };
 
 fn def(
     path: impl Into<String>,
@@ -118,6 +151,26 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Echo bytes written to the debug console (port 0xE9) to stdout as they arrive."),
         def("serial.echo", ValueType::Boolean, "", VmState::ALIVE, T::SerialEcho,
             "Echo what the guest writes to COM1 to stdout as it arrives."),
+        def("jit", ValueType::Boolean, "", VmState::ALIVE, T::Jit,
+            "Run guest code through the JIT (translated x86-64 blocks; the default) or the interpreter alone. Either gives the same guest behaviour, instruction for instruction. Setting it drops every translated block. `moon86 --jit on|off`; the environment variable MOON86_JIT=off changes the default."),
+        def("jit_stats.blocks_compiled", CNT, "blocks", RO, T::JitStat(JitStat::BlocksCompiled),
+            "Blocks the JIT has translated since it was last switched on."),
+        def("jit_stats.code_bytes", CNT, "bytes", RO, T::JitStat(JitStat::CodeBytes),
+            "Bytes of generated code in the JIT's code cache now."),
+        def("jit_stats.invalidations", CNT, "blocks", RO, T::JitStat(JitStat::Invalidations),
+            "Translated blocks found stale because a write changed their code (self-modifying code, a loaded program)."),
+        def("jit_stats.flushes", CNT, "", RO, T::JitStat(JitStat::Flushes),
+            "Times the whole code cache was dropped (it filled up, or the CPU model changed)."),
+        def("jit_stats.entries", CNT, "", RO, T::JitStat(JitStat::Entries),
+            "Times a translated block was run."),
+        def("jit_stats.instructions", CNT, "instructions", RO, T::JitStat(JitStat::Instructions),
+            "Guest instructions retired inside translated blocks (the rest ran in the interpreter)."),
+        def("jit_stats.exits.end", CNT, "", RO, T::JitStat(JitStat::ExitsEnd),
+            "Block exits at the block's end or control transfer."),
+        def("jit_stats.exits.bail", CNT, "", RO, T::JitStat(JitStat::ExitsBail),
+            "Block exits that left one instruction to the interpreter: a memory access that faults, crosses a page or touches a watched address, or a computed jump outside CS."),
+        def("jit_stats.exits.smc", CNT, "", RO, T::JitStat(JitStat::ExitsSmc),
+            "Block exits after a write changed the running block's own code."),
         def("post_code", ValueType::Integer { max: 0xFF }, "", RO, T::PostCode,
             "Last value written to a POST-code port (0x80 or 0x190); nil before the first."),
         def("post_codes", ValueType::IntegerList, "", RO, T::PostCodes,
@@ -259,6 +312,8 @@ impl Vm {
             Target::Clock => Value::Int(m.now_ns() as i64),
             Target::RtcStart => Value::Int(self.config().rtc_start),
             Target::A20 => Value::Bool(m.board.a20()),
+            Target::Jit => Value::Bool(cpu.jit_enabled()),
+            Target::JitStat(s) => Value::Int(s.read(&cpu.jit_stats()) as i64),
             Target::PostCode => opt_int(m.board.io.post.last()),
             Target::PostCodes => Value::List(m.board.io.post.history().map(i64::from).collect()),
             Target::Gpr(r) => Value::Int(cpu.gpr(r).into()),
@@ -323,6 +378,10 @@ impl Vm {
                 self.machine_mut()?.board.io.debugcon.echo = v == Value::Bool(true)
             }
             Target::SerialEcho => self.machine_mut()?.serial[0].echo = v == Value::Bool(true),
+            Target::Jit => self
+                .machine_mut()?
+                .cpu
+                .set_jit_enabled(v == Value::Bool(true)),
             Target::Ips => self.set_clock_config(Some(int.max(1) as u64), None)?,
             Target::RtcStart => self.set_clock_config(None, Some(int))?,
             target => {

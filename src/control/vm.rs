@@ -129,6 +129,7 @@ impl Vm {
         }
         let old = self.machine()?;
         fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
+        fresh.cpu.set_jit_enabled(old.cpu.jit_enabled());
         for (new_log, old_log) in fresh.serial.iter_mut().zip(&old.serial) {
             new_log.echo = old_log.echo;
         }

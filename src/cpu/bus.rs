@@ -70,6 +70,13 @@ pub trait Bus {
         None
     }
 
+    /// True when an access of `len` bytes at physical `addr` may touch a
+    /// watched address (the JIT then leaves the instruction to the
+    /// interpreter, whose accesses the watches see). The default: nothing is.
+    fn watched(&self, _addr: u32, _len: u32) -> bool {
+        false
+    }
+
     /// Reads an I/O port. Ports nobody decodes read as all ones.
     fn io_read(&mut self, port: u16, size: IoSize) -> u32;
     /// Writes an I/O port. Writes nobody decodes are dropped.

@@ -16,14 +16,14 @@ use crate::x86::{self, Insn};
 
 /// Where CS:EIP lies: its offset (wrapped to the code size), physical
 /// address through the TLB, and the code size.
-struct CodeAt {
+pub(super) struct CodeAt {
     off: u32,
     lin: u32,
-    phys: u32,
-    code32: bool,
+    pub phys: u32,
+    pub code32: bool,
     /// The last offset an instruction may use: CS's limit, or less where
     /// 16-bit IP would wrap.
-    last: u32,
+    pub last: u32,
 }
 
 impl Cpu {
@@ -46,7 +46,7 @@ impl Cpu {
     /// past CS's limit or the page is not in the TLB with read permission
     /// at the current privilege (the slow route then decides).
     #[inline]
-    fn code_at(&self, eip: u32) -> Option<CodeAt> {
+    pub(super) fn code_at(&self, eip: u32) -> Option<CodeAt> {
         let cs = &self.segs[SegReg::Cs as usize];
         let code32 = self.code32();
         let wrap = if code32 { u32::MAX } else { 0xFFFF };

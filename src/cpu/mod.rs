@@ -26,6 +26,7 @@ mod flat_ram;
 pub mod fpu;
 mod icache;
 mod interrupt;
+mod jit;
 mod msr;
 mod operand;
 mod paging;
@@ -38,6 +39,7 @@ pub use bus::{Bus, IoSize};
 pub use fault::Fault;
 pub use flat_ram::FlatRam;
 pub use interrupt::{Delivery, Source as InterruptSource};
+pub use jit::{BlockRun, JitStats};
 
 use crate::x86;
 use exec::Flow;
@@ -168,6 +170,9 @@ pub struct Cpu {
     record_deliveries: bool,
     #[serde(skip)]
     deliveries: Vec<interrupt::Delivery>,
+    /// Translated blocks (see `jit/`): host side, off until enabled.
+    #[serde(skip)]
+    jit: jit::Jit,
 }
 
 /// DR6.BS: the single-step trap's status bit.
@@ -212,6 +217,7 @@ impl Cpu {
             fpu: fpu::Fpu::new(),
             record_deliveries: false,
             deliveries: Vec::new(),
+            jit: jit::Jit::default(),
         };
         cpu.reset();
         cpu
@@ -369,6 +375,7 @@ impl Cpu {
         self.model = model;
         // A cached decode was checked against the old model's length limit.
         self.icache.flush();
+        self.jit.flush();
     }
 
     /// Turns the decoded-instruction cache on (the default) or off. Off,

@@ -152,6 +152,11 @@ impl Bus for Board {
     fn mark_code(&mut self, addr: u32, len: u32) -> Option<u64> {
         self.mem.mark_code(addr & self.a20_mask, len)
     }
+    #[inline]
+    fn watched(&self, addr: u32, len: u32) -> bool {
+        let a = addr & self.a20_mask;
+        self.mem_watch.near(a) || self.mem_watch.near(a.wrapping_add(len - 1))
+    }
     fn read_block(&mut self, addr: u32, buf: &mut [u8]) {
         if self.a20_mask == !0 {
             self.mem.read_block(addr, buf)

@@ -113,6 +113,13 @@ const PORTS: &[(u16, u16, DeviceId)] = &[
     (0xF0, 0xF0, DeviceId::FpuError),
 ];
 
+/// Whether a new machine runs with the JIT: yes, unless the environment
+/// variable `MOON86_JIT` is `off` (so a whole test suite can be run on the
+/// interpreter alone; the `jit` property and `--jit` override it).
+pub fn jit_by_default() -> bool {
+    std::env::var("MOON86_JIT").map_or(true, |v| v != "off")
+}
+
 impl Machine {
     /// Builds the board described by `config`, in its power-on state.
     pub fn new(config: &MachineConfig) -> Result<Machine, MemError> {
@@ -139,6 +146,7 @@ impl Machine {
             watches: Watches::default(),
         };
         m.cpu.set_model(config.cpu_model.cpu_model());
+        m.cpu.set_jit_enabled(jit_by_default());
         m.sync();
         Ok(m)
     }

@@ -8,7 +8,7 @@
 
 use super::watch::{Event, EventRecord};
 use super::Machine;
-use crate::cpu::{SegReg, StepOutcome};
+use crate::cpu::{BlockRun, SegReg, StepOutcome};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -195,7 +195,22 @@ impl Machine {
     /// outer loop to look at interrupts and events.
     #[inline(always)]
     fn run_plain(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
-        for _ in 0..chunk {
+        let mut left = chunk;
+        while left > 0 {
+            if self.cpu.jit_enabled() {
+                let (n, step) = self.jit_block(left, done);
+                left -= n;
+                if !step {
+                    if n == 0 || self.intr && self.takes_interrupt() {
+                        return None;
+                    }
+                    continue;
+                }
+                if left == 0 {
+                    return None;
+                }
+            }
+            left -= 1;
             let outcome = self.cpu.step(&mut self.board);
             self.board.clock.advance(1);
             self.icount += 1;
@@ -215,6 +230,24 @@ impl Machine {
             }
         }
         None
+    }
+
+    /// Runs one translated block of at most `left` instructions (see
+    /// `Cpu::run_block`), counting what it retired; returns that count and
+    /// whether the interpreter must run the next instruction.
+    #[inline(always)]
+    fn jit_block(&mut self, left: u64, done: &mut u64) -> (u64, bool) {
+        let (n, step) = match self.cpu.run_block(&mut self.board, left) {
+            BlockRun::None => (0, true),
+            BlockRun::Ran(n) => (u64::from(n), false),
+            BlockRun::Bailed(n) => (u64::from(n), true),
+        };
+        if n > 0 {
+            self.board.clock.advance(n);
+            self.icount += n;
+            *done += n;
+        }
+        (n, step)
     }
 
     /// What a step's outcome means for the loop: `Some(Some(exit))` stops,
@@ -328,12 +361,34 @@ impl Machine {
             .take()
             .is_some_and(|r| r == self.cpu.linear_pc());
         let mode = self.watches.mode;
-        for _ in 0..chunk {
+        let mut left = chunk;
+        let mut must_step = false;
+        while left > 0 {
             let lin = self.cpu.linear_pc();
             let skip = std::mem::take(&mut resumed);
             if lin >> 12 != self.watches.exec_clear_page && !skip && self.exec_check(lin) {
                 return Some(RunExit::Events);
             }
+            // A block never leaves its page, and blocks make no events
+            // (their watched accesses are left to the interpreter): one
+            // may run where no execute watch is.
+            if self.cpu.jit_enabled()
+                && !std::mem::take(&mut must_step)
+                && !skip
+                && lin >> 12 == self.watches.exec_clear_page
+            {
+                let (n, step) = self.jit_block(left, done);
+                left -= n;
+                if !step && n > 0 && !(self.intr && self.takes_interrupt()) {
+                    continue;
+                }
+                if !step || left == 0 {
+                    return None;
+                }
+                must_step = true;
+                continue;
+            }
+            left -= 1;
             let cs = self.cpu.segment(SegReg::Cs).selector;
             let eip = self.cpu.eip();
             let before = (CPU_WATCH && mode).then(|| self.mode_bits());

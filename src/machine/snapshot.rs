@@ -107,8 +107,10 @@ impl Machine {
         self.board.mem.restore_image(memory)?;
 
         let icache = self.cpu.icache_enabled();
+        let jit = self.cpu.jit_enabled();
         self.cpu = cpu.clone();
         self.cpu.set_icache_enabled(icache);
+        self.cpu.set_jit_enabled(jit);
         self.board.io.restore_devices(devices);
         self.board.clock = clock.clone();
         self.board.set_a20(*a20);

@@ -167,11 +167,18 @@ impl Cpu {
         } else {
             (self.read_op(bus, insn, 0)?, self.read_op(bus, insn, 1)?)
         };
+        let lo = self.imul2(x, y, bytes);
+        self.write_op(bus, insn, 0, lo)
+    }
+
+    /// The two- and three-operand IMUL's product of `x` and `y` at `bytes`
+    /// wide, setting CF and OF when it was truncated.
+    pub(crate) fn imul2(&mut self, x: u32, y: u32, bytes: u8) -> u32 {
         let p = i64::from(sext(x, bytes) as i32) * i64::from(sext(y, bytes) as i32);
         let lo = p as u32 & mask(bytes);
         let fits = i64::from(sext(lo, bytes) as i32) == p;
         self.set_status(lo, bytes, !fits, !fits, false);
-        self.write_op(bus, insn, 0, lo)
+        lo
     }
 
     pub(super) fn exec_xchg<B: Bus + ?Sized>(

@@ -1,0 +1,322 @@
+//! Block formation: which decoded instructions the JIT translates, and the
+//! small intermediate form (`Op`) the emitter works from. A block is a run
+//! of translatable instructions on one physical page, ending after its
+//! first control transfer, before the first instruction the JIT leaves to
+//! the interpreter, at the page's end, or at [`MAX_INSNS`]. Everything the
+//! interpreter would decide from the instruction bytes alone is decided
+//! here, once; everything that depends on run-time state (segment checks,
+//! paging, the CS limit of a computed target) is left to the generated
+//! code and its helpers.
+
+use crate::cpu::flags::mask;
+use crate::cpu::Model;
+use crate::x86::{self, Insn, Mn, Opnd};
+
+/// The longest block, in instructions.
+pub(super) const MAX_INSNS: usize = 48;
+
+/// Where an operand lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Loc {
+    /// General register `n` (AH..BH as 4-7 when `bytes` is 1).
+    Reg(u8),
+    /// The instruction's memory operand.
+    Mem,
+    /// An immediate, already masked to the operand size.
+    Imm(u32),
+}
+
+/// Operations computed by a Rust helper that reuses the interpreter's own
+/// arithmetic (the flags of shifts and multiplies are subtle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Calc {
+    Shift(Mn),
+    Imul,
+}
+
+/// One translated instruction, in the emitter's terms.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Op {
+    /// ADD..CMP and TEST (`dst` is only read for CMP and TEST).
+    Alu {
+        mn: Mn,
+        dst: Loc,
+        src: Loc,
+    },
+    /// INC, DEC, NOT, NEG.
+    Unary {
+        mn: Mn,
+        dst: Loc,
+    },
+    Mov {
+        dst: Loc,
+        src: Loc,
+    },
+    /// MOVZX/MOVSX into register `dst` from a `src_bytes`-wide source.
+    Extend {
+        signed: bool,
+        dst: u8,
+        src: Loc,
+        src_bytes: u8,
+    },
+    Lea {
+        dst: u8,
+    },
+    Push {
+        src: Loc,
+    },
+    Pop {
+        dst: u8,
+    },
+    Xchg {
+        a: Loc,
+        b: Loc,
+    },
+    Setcc {
+        cc: u8,
+        dst: Loc,
+    },
+    /// CLC, STC, CMC, CLD, STD.
+    FlagOp(Mn),
+    /// CBW/CWDE (`true`) or CWD/CDQ.
+    Convert {
+        widen: bool,
+    },
+    /// `dst = calc(a, b)` with the flags the interpreter computes.
+    Calc {
+        calc: Calc,
+        dst: Loc,
+        a: Loc,
+        b: Loc,
+    },
+    Nop,
+    // Control transfers: each ends the block.
+    Jmp {
+        target: u32,
+    },
+    Jcc {
+        cc: u8,
+        target: u32,
+    },
+    Call {
+        target: u32,
+    },
+    /// JMP or CALL through a register or memory.
+    JmpInd {
+        src: Loc,
+        call: bool,
+    },
+    /// Near RET, releasing `extra` more bytes.
+    Ret {
+        extra: u32,
+    },
+}
+
+impl Op {
+    /// True for the control transfers that end a block.
+    pub fn ends_block(&self) -> bool {
+        matches!(
+            self,
+            Op::Jmp { .. } | Op::Jcc { .. } | Op::Call { .. } | Op::JmpInd { .. } | Op::Ret { .. }
+        )
+    }
+}
+
+/// One instruction of a block: its decode, its translation, and where it
+/// sits (EIP before and after it).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Item {
+    pub insn: Insn,
+    pub op: Op,
+    pub eip: u32,
+    pub next: u32,
+    /// Operand size in bytes of the instruction's main operands.
+    pub bytes: u8,
+}
+
+/// The immediate operand `i` reads (the first or the second immediate).
+fn imm_for(insn: &Insn, i: usize) -> u32 {
+    let before = insn
+        .ops
+        .iter()
+        .take(i)
+        .filter(|o| matches!(o, Opnd::Ib | Opnd::Iw | Opnd::Iv | Opnd::Ibs))
+        .count();
+    if before == 0 {
+        insn.imm
+    } else {
+        insn.imm2
+    }
+}
+
+/// Width in bytes of operand kind `o` (as the interpreter's `size_of`).
+fn size_of(insn: &Insn, o: Opnd) -> u8 {
+    use Opnd::*;
+    match o {
+        Eb | Gb | Ib | Zb | AL | CL | Xb | Yb | Ob | Jb | One => 1,
+        Ew | Gw | Iw | DX => 2,
+        _ if insn.op32 => 4,
+        _ => 2,
+    }
+}
+
+/// Where operand `i` lives, for the operand kinds the JIT handles.
+fn loc(insn: &Insn, i: usize) -> Option<Loc> {
+    use Opnd::*;
+    let o = *insn.ops.get(i)?;
+    let m = insn.modrm;
+    Some(match o {
+        Eb | Ew | Ev if insn.mem.is_some() => Loc::Mem,
+        Eb | Ew | Ev => Loc::Reg(m?.rm),
+        Ob | Ov if insn.mem.is_some() => Loc::Mem,
+        Gb | Gw | Gv => Loc::Reg(m?.reg),
+        Ib | Iw | Iv | Ibs => Loc::Imm(imm_for(insn, i) & mask(size_of(insn, o))),
+        Zb | Zv => Loc::Reg((insn.opcode & 7) as u8),
+        AL | EAX => Loc::Reg(0),
+        CL => Loc::Reg(1),
+        One => Loc::Imm(1),
+        _ => return None,
+    })
+}
+
+/// The translation of `insn`, or `None` when the interpreter must run it.
+/// `next` is EIP after it, `model` the CPU model it will run on.
+pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
+    use Mn::*;
+    if insn.lock || insn.rep != x86::Rep::None {
+        return None;
+    }
+    if model == Model::I286 && insn.len > 10 {
+        return None;
+    }
+    let rel = next.wrapping_add(insn.imm);
+    let target = if insn.op32 { rel } else { rel & 0xFFFF };
+    let two = |mk: fn(Loc, Loc) -> Op| -> Option<Op> {
+        let (a, b) = (loc(insn, 0)?, loc(insn, 1)?);
+        (a != Loc::Mem || b != Loc::Mem).then(|| mk(a, b))
+    };
+    Some(match insn.mn {
+        Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test => {
+            let (dst, src) = (loc(insn, 0)?, loc(insn, 1)?);
+            if matches!(dst, Loc::Imm(_)) {
+                return None;
+            }
+            Op::Alu {
+                mn: insn.mn,
+                dst,
+                src,
+            }
+        }
+        Inc | Dec | Not | Neg => match loc(insn, 0)? {
+            Loc::Imm(_) => return None,
+            dst => Op::Unary { mn: insn.mn, dst },
+        },
+        Mov => two(|dst, src| Op::Mov { dst, src }).filter(|op| {
+            matches!(
+                op,
+                Op::Mov {
+                    dst: Loc::Reg(_) | Loc::Mem,
+                    ..
+                }
+            )
+        })?,
+        Movzx | Movsx => match (loc(insn, 0)?, loc(insn, 1)?) {
+            (Loc::Reg(dst), src @ (Loc::Reg(_) | Loc::Mem)) => Op::Extend {
+                signed: insn.mn == Movsx,
+                dst,
+                src,
+                src_bytes: size_of(insn, insn.ops[1]),
+            },
+            _ => return None,
+        },
+        Lea if insn.mem.is_some() => match loc(insn, 0)? {
+            Loc::Reg(dst) => Op::Lea { dst },
+            _ => return None,
+        },
+        Push => match insn.ops.first()? {
+            Opnd::Zv | Opnd::Ev | Opnd::Iv | Opnd::Ibs => Op::Push { src: loc(insn, 0)? },
+            _ => return None,
+        },
+        Pop => match (insn.ops.first()?, loc(insn, 0)?) {
+            (Opnd::Zv | Opnd::Ev, Loc::Reg(dst)) => Op::Pop { dst },
+            _ => return None,
+        },
+        Xchg => match (loc(insn, 0)?, loc(insn, 1)?) {
+            (Loc::Imm(_), _) | (_, Loc::Imm(_)) | (Loc::Mem, Loc::Mem) => return None,
+            (a, b) => Op::Xchg { a, b },
+        },
+        Setcc => match loc(insn, 0)? {
+            Loc::Imm(_) => return None,
+            dst => Op::Setcc {
+                cc: (insn.opcode & 15) as u8,
+                dst,
+            },
+        },
+        Clc | Stc | Cmc | Cld | Std => Op::FlagOp(insn.mn),
+        Cbw => Op::Convert { widen: true },
+        Cwd => Op::Convert { widen: false },
+        Rol | Ror | Rcl | Rcr | Shl | Shr | Sal | Sar => {
+            let (dst, count) = (loc(insn, 0)?, loc(insn, 1)?);
+            if matches!(dst, Loc::Imm(_)) {
+                return None;
+            }
+            Op::Calc {
+                calc: Calc::Shift(insn.mn),
+                dst,
+                a: dst,
+                b: count,
+            }
+        }
+        Imul if insn.ops.len() >= 2 => {
+            let (a, b) = if insn.ops.len() == 3 {
+                (loc(insn, 1)?, loc(insn, 2)?)
+            } else {
+                (loc(insn, 0)?, loc(insn, 1)?)
+            };
+            match loc(insn, 0)? {
+                dst @ Loc::Reg(_) => Op::Calc {
+                    calc: Calc::Imul,
+                    dst,
+                    a,
+                    b,
+                },
+                _ => return None,
+            }
+        }
+        Nop if insn.ops.is_empty() => Op::Nop,
+        Jmp if matches!(insn.ops.first(), Some(Opnd::Jb | Opnd::Jv)) => Op::Jmp { target },
+        Jmp => match loc(insn, 0)? {
+            Loc::Imm(_) => return None,
+            src => Op::JmpInd { src, call: false },
+        },
+        Jcc => Op::Jcc {
+            cc: (insn.opcode & 15) as u8,
+            target,
+        },
+        Call if insn.ops.first() == Some(&Opnd::Jv) => Op::Call { target },
+        Call => match loc(insn, 0)? {
+            Loc::Imm(_) => return None,
+            src => Op::JmpInd { src, call: true },
+        },
+        Ret => Op::Ret {
+            extra: if insn.ops.is_empty() {
+                0
+            } else {
+                insn.imm & 0xFFFF
+            },
+        },
+        _ => return None,
+    })
+}
+
+/// The operand size the emitter uses for `op` of `insn`.
+pub(super) fn op_bytes(insn: &Insn, op: &Op) -> u8 {
+    match op {
+        Op::Alu { .. } | Op::Unary { .. } | Op::Mov { .. } | Op::Xchg { .. } | Op::Calc { .. } => {
+            size_of(insn, insn.ops[0])
+        }
+        Op::Setcc { .. } => 1,
+        _ if insn.op32 => 4,
+        _ => 2,
+    }
+}

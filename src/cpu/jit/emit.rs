@@ -1,0 +1,684 @@
+//! Code generation: one block of [`Item`]s to x86-64 machine code with
+//! dynasm-rs. The generated function is
+//! `extern "sysv64" fn(cpu: *mut Cpu, bus: *mut B) -> u32` and returns the
+//! number of instructions it retired (low 16 bits) and why it left (the
+//! `EXIT_*` code, above). Guest registers and EFLAGS stay in the `Cpu`
+//! struct and are read and written in place; EIP is stored at every exit.
+//!
+//! Host registers: r15 = the CPU, r14 = the bus, r12d = the effective
+//! address, ebx = the first operand and the result, r13d = a second value
+//! (the other operand, a stack offset), ebp = host flags just captured (or
+//! EFLAGS saved before a helper changed them), `[rsp]` = the last write
+//! helper's status. Everything an instruction changes is committed only
+//! after its last memory access succeeded, so leaving for the interpreter
+//! ("bail") at any helper call leaves the guest exactly as it was before
+//! the instruction.
+
+use super::block::{Calc, Item, Loc, Op};
+use super::helpers::{calc_code, seg_size};
+use crate::cpu::SegReg;
+use crate::x86::{Insn, Mn};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+type Asm = VecAssembler<X64Relocation>;
+
+/// The block ran to its end (or its control transfer).
+pub(super) const EXIT_END: u32 = 0;
+/// An instruction was left to the interpreter; EIP is on it.
+pub(super) const EXIT_BAIL: u32 = 1;
+/// A write changed the block's own code; EIP is after the writing instruction.
+pub(super) const EXIT_SMC: u32 = 2;
+
+/// Where the CPU's fields are, as byte offsets from the `Cpu` pointer.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Layout {
+    pub gpr: i32,
+    pub eip: i32,
+    pub eflags: i32,
+    pub cs_limit: i32,
+}
+
+/// Addresses of the helpers for the bus type being run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Helpers {
+    pub read: usize,
+    pub write: usize,
+    pub calc: usize,
+}
+
+/// The six status flags.
+const STATUS: i32 = 0x8D5;
+const AF: i32 = 0x10;
+const CF: i32 = 0x01;
+
+/// Host register numbers used with dynasm's dynamic registers.
+const RAX: u8 = 0;
+const RCX: u8 = 1;
+const RBX: u8 = 3;
+const R13: u8 = 13;
+
+struct Emitter {
+    ops: Asm,
+    l: Layout,
+    h: Helpers,
+    ss32: bool,
+    done: DynamicLabel,
+    /// Out-of-line exits, emitted after the block body.
+    stubs: Vec<(DynamicLabel, Stub)>,
+}
+
+#[derive(Clone, Copy)]
+enum Stub {
+    /// Leave with EIP = `eip`, `retired` instructions done, for `why`.
+    Exit { eip: u32, retired: u32, why: u32 },
+    /// Put EFLAGS back from ebp, then go to the label.
+    Restore(DynamicLabel),
+}
+
+/// Assembles `items` for execution at address `base`.
+pub(super) fn block(
+    items: &[Item],
+    base: usize,
+    l: Layout,
+    h: Helpers,
+    ss32: bool,
+) -> Option<Vec<u8>> {
+    let mut ops = Asm::new(base);
+    let done = ops.new_dynamic_label();
+    let mut e = Emitter {
+        ops,
+        l,
+        h,
+        ss32,
+        done,
+        stubs: Vec::new(),
+    };
+    dynasm!(e.ops
+        ; .arch x64
+        ; push rbx
+        ; push rbp
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, 8
+        ; mov r15, rdi
+        ; mov r14, rsi
+    );
+    let mut ended = false;
+    for (i, item) in items.iter().enumerate() {
+        e.item(i as u32, item);
+        ended = item.op.ends_block();
+    }
+    if !ended {
+        let last = items.last()?;
+        e.exit(last.next, items.len() as u32, EXIT_END);
+    }
+    let stubs = std::mem::take(&mut e.stubs);
+    for (label, stub) in stubs {
+        dynasm!(e.ops ; =>label);
+        match stub {
+            Stub::Exit { eip, retired, why } => e.exit(eip, retired, why),
+            Stub::Restore(to) => {
+                let ef = e.l.eflags;
+                dynasm!(e.ops
+                    ; mov DWORD [r15 + ef], ebp
+                    ; jmp =>to
+                );
+            }
+        }
+    }
+    dynasm!(e.ops
+        ; =>done
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbp
+        ; pop rbx
+        ; ret
+    );
+    e.ops.finalize().ok()
+}
+
+/// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
+fn gpr_at(l: &Layout, n: u8, bytes: u8) -> i32 {
+    let n = i32::from(n & 7);
+    if bytes == 1 && n >= 4 {
+        l.gpr + 4 * (n - 4) + 1
+    } else {
+        l.gpr + 4 * n
+    }
+}
+
+impl Emitter {
+    fn stub(&mut self, stub: Stub) -> DynamicLabel {
+        let label = self.ops.new_dynamic_label();
+        self.stubs.push((label, stub));
+        label
+    }
+
+    /// The exit that leaves instruction `i` (at `eip`) to the interpreter.
+    fn bail(&mut self, i: u32, eip: u32) -> DynamicLabel {
+        self.stub(Stub::Exit {
+            eip,
+            retired: i,
+            why: EXIT_BAIL,
+        })
+    }
+
+    fn exit(&mut self, eip: u32, retired: u32, why: u32) {
+        let (at, code, done) = (self.l.eip, (retired | why << 16) as i32, self.done);
+        dynasm!(self.ops
+            ; mov DWORD [r15 + at], eip as i32
+            ; mov eax, code
+            ; jmp =>done
+        );
+    }
+
+    /// Loads guest register `n` at width `bytes`, zero-extended, into host `r`.
+    fn load_reg(&mut self, r: u8, n: u8, bytes: u8) {
+        let off = gpr_at(&self.l, n, bytes);
+        match bytes {
+            1 => dynasm!(self.ops ; movzx Rd(r), BYTE [r15 + off]),
+            2 => dynasm!(self.ops ; movzx Rd(r), WORD [r15 + off]),
+            _ => dynasm!(self.ops ; mov Rd(r), DWORD [r15 + off]),
+        }
+    }
+
+    /// Stores the low `bytes` of host `r` into guest register `n`.
+    fn store_reg(&mut self, r: u8, n: u8, bytes: u8) {
+        let off = gpr_at(&self.l, n, bytes);
+        match bytes {
+            1 => dynasm!(self.ops ; mov BYTE [r15 + off], Rb(r)),
+            2 => dynasm!(self.ops ; mov WORD [r15 + off], Rw(r)),
+            _ => dynasm!(self.ops ; mov DWORD [r15 + off], Rd(r)),
+        }
+    }
+
+    /// Loads a register or immediate operand into host `r` (memory
+    /// operands are read separately).
+    fn load(&mut self, r: u8, loc: Loc, bytes: u8) {
+        match loc {
+            Loc::Reg(n) => self.load_reg(r, n, bytes),
+            Loc::Imm(v) => dynasm!(self.ops ; mov Rd(r), v as i32),
+            Loc::Mem => {}
+        }
+    }
+
+    /// The effective address's offset into r12d.
+    fn ea(&mut self, insn: &Insn) {
+        let Some(m) = insn.mem else { return };
+        dynasm!(self.ops ; mov r12d, m.disp as i32);
+        if let Some(b) = m.base {
+            let off = gpr_at(&self.l, b as u8, 4);
+            dynasm!(self.ops ; add r12d, DWORD [r15 + off]);
+        }
+        if let Some(x) = m.index {
+            let off = gpr_at(&self.l, x as u8, 4);
+            dynasm!(self.ops ; mov eax, DWORD [r15 + off]);
+            if m.scale != 0 {
+                dynasm!(self.ops ; shl eax, m.scale as i8);
+            }
+            dynasm!(self.ops ; add r12d, eax);
+        }
+        if !insn.addr32 {
+            dynasm!(self.ops ; movzx r12d, r12w);
+        }
+    }
+
+    /// Reads `bytes` at `seg`:(host `off`) into eax, or bails.
+    fn read(&mut self, seg: SegReg, bytes: u8, off: u8, bail: DynamicLabel) {
+        let (arg, f) = (seg_size(seg, bytes) as i32, self.h.read as i64);
+        dynasm!(self.ops
+            ; mov rdi, r15
+            ; mov rsi, r14
+            ; mov edx, arg
+            ; mov ecx, Rd(off)
+            ; mov rax, QWORD f
+            ; call rax
+            ; mov rcx, rax
+            ; shr rcx, 32
+            ; jnz =>bail
+        );
+    }
+
+    /// Writes host `val` at `seg`:(host `off`), or bails; the status stays
+    /// in `[rsp]` for [`Emitter::smc_check`].
+    fn write(&mut self, seg: SegReg, bytes: u8, off: u8, val: u8, bail: DynamicLabel) {
+        let (arg, f) = (seg_size(seg, bytes) as i32, self.h.write as i64);
+        dynasm!(self.ops
+            ; mov r8d, Rd(val)
+            ; mov rdi, r15
+            ; mov rsi, r14
+            ; mov edx, arg
+            ; mov ecx, Rd(off)
+            ; mov rax, QWORD f
+            ; call rax
+            ; cmp eax, 1
+            ; je =>bail
+            ; mov DWORD [rsp], eax
+        );
+    }
+
+    /// After an instruction that wrote memory: leave when the write changed
+    /// this block's code.
+    fn smc_check(&mut self, i: u32, next: u32) {
+        let smc = self.stub(Stub::Exit {
+            eip: next,
+            retired: i + 1,
+            why: super::emit::EXIT_SMC,
+        });
+        dynasm!(self.ops
+            ; cmp DWORD [rsp], 2
+            ; je =>smc
+        );
+    }
+
+    /// Host flags into ebp.
+    fn capture_flags(&mut self) {
+        dynasm!(self.ops ; pushfq ; pop rbp);
+    }
+
+    /// EFLAGS bits in `clear` become the host bits of ebp in `keep`
+    /// (the others of `clear` become zero).
+    fn commit_flags(&mut self, keep: i32, clear: i32) {
+        let ef = self.l.eflags;
+        dynasm!(self.ops
+            ; and ebp, keep
+            ; mov eax, DWORD [r15 + ef]
+            ; and eax, !clear
+            ; or eax, ebp
+            ; mov DWORD [r15 + ef], eax
+        );
+    }
+
+    /// Condition `cc` of the guest flags into al (0 or 1).
+    fn cond(&mut self, cc: u8) {
+        let ef = self.l.eflags;
+        dynasm!(self.ops
+            ; mov eax, DWORD [r15 + ef]
+            ; and eax, STATUS
+            ; push rax
+            ; popfq
+        );
+        // SETcc al: the host's condition encoding is the guest's.
+        self.ops.extend([0x0F, 0x90 | (cc & 15), 0xC0]);
+    }
+
+    /// SP - `bytes` (wrapped to the stack width) into r13d.
+    fn push_slot(&mut self, bytes: u8) {
+        let sp_off = gpr_at(&self.l, 4, 4);
+        dynasm!(self.ops
+            ; mov eax, DWORD [r15 + sp_off]
+            ; sub eax, i32::from(bytes)
+        );
+        if !self.ss32 {
+            dynasm!(self.ops ; movzx eax, ax);
+        }
+        dynasm!(self.ops ; mov r13d, eax);
+    }
+
+    /// SP (wrapped to the stack width) into r13d.
+    fn pop_slot(&mut self) {
+        let sp_off = gpr_at(&self.l, 4, 4);
+        dynasm!(self.ops ; mov eax, DWORD [r15 + sp_off]);
+        if !self.ss32 {
+            dynasm!(self.ops ; movzx eax, ax);
+        }
+        dynasm!(self.ops ; mov r13d, eax);
+    }
+
+    /// Stores host `r` as the new stack pointer (the low half only on a
+    /// 16-bit stack).
+    fn set_sp(&mut self, r: u8) {
+        let width = if self.ss32 { 4 } else { 2 };
+        self.store_reg(r, 4, width);
+    }
+
+    /// Pushes host ebx (`bytes` wide): the write, then SP.
+    fn push_ebx(&mut self, bytes: u8, bail: DynamicLabel) {
+        self.push_slot(bytes);
+        self.write(SegReg::Ss, bytes, R13, RBX, bail);
+        self.set_sp(R13);
+    }
+
+    fn item(&mut self, i: u32, it: &Item) {
+        let b = it.bytes;
+        let seg = it.insn.mem.map_or(SegReg::Ds, |m| m.seg);
+        let bail = self.bail(i, it.eip);
+        match it.op {
+            Op::Alu { mn, dst, src } => {
+                let writes = !matches!(mn, Mn::Cmp | Mn::Test);
+                self.ea(&it.insn);
+                match (dst, src) {
+                    (Loc::Mem, _) => {
+                        self.read(seg, b, 12, bail);
+                        dynasm!(self.ops ; mov ebx, eax);
+                        self.load(RCX, src, b);
+                    }
+                    (_, Loc::Mem) => {
+                        self.read(seg, b, 12, bail);
+                        self.load(RBX, dst, b);
+                        dynasm!(self.ops ; mov ecx, eax);
+                    }
+                    _ => {
+                        self.load(RBX, dst, b);
+                        self.load(RCX, src, b);
+                    }
+                }
+                let base: u8 = match mn {
+                    Mn::Add => 0x00,
+                    Mn::Or => 0x08,
+                    Mn::Adc => 0x10,
+                    Mn::Sbb => 0x18,
+                    Mn::And => 0x20,
+                    Mn::Sub => 0x28,
+                    Mn::Xor => 0x30,
+                    Mn::Cmp => 0x38,
+                    _ => 0x84,
+                };
+                if matches!(mn, Mn::Adc | Mn::Sbb) {
+                    let ef = self.l.eflags;
+                    dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
+                }
+                self.raw_rr(base, b);
+                self.capture_flags();
+                if writes && dst == Loc::Mem {
+                    self.write(seg, b, 12, RBX, bail);
+                }
+                let logic = matches!(mn, Mn::And | Mn::Or | Mn::Xor | Mn::Test);
+                self.commit_flags(if logic { STATUS & !AF } else { STATUS }, STATUS);
+                if writes {
+                    if let Loc::Reg(n) = dst {
+                        self.store_reg(RBX, n, b);
+                    } else {
+                        self.smc_check(i, it.next);
+                    }
+                }
+            }
+            Op::Unary { mn, dst } => {
+                self.ea(&it.insn);
+                if dst == Loc::Mem {
+                    self.read(seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                } else {
+                    self.load(RBX, dst, b);
+                }
+                let (opc, ext) = match mn {
+                    Mn::Inc => (0xFE, 0),
+                    Mn::Dec => (0xFE, 1),
+                    Mn::Not => (0xF6, 2),
+                    _ => (0xF6, 3),
+                };
+                self.raw_unary(opc, ext, b);
+                if mn != Mn::Not {
+                    self.capture_flags();
+                }
+                if dst == Loc::Mem {
+                    self.write(seg, b, 12, RBX, bail);
+                }
+                match mn {
+                    Mn::Inc | Mn::Dec => self.commit_flags(STATUS & !CF, STATUS & !CF),
+                    Mn::Neg => self.commit_flags(STATUS, STATUS),
+                    _ => {}
+                }
+                match dst {
+                    Loc::Reg(n) => self.store_reg(RBX, n, b),
+                    _ => self.smc_check(i, it.next),
+                }
+            }
+            Op::Mov { dst, src } => {
+                self.ea(&it.insn);
+                if src == Loc::Mem {
+                    self.read(seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                } else {
+                    self.load(RBX, src, b);
+                }
+                match dst {
+                    Loc::Reg(n) => self.store_reg(RBX, n, b),
+                    _ => {
+                        self.write(seg, b, 12, RBX, bail);
+                        self.smc_check(i, it.next);
+                    }
+                }
+            }
+            Op::Extend {
+                signed,
+                dst,
+                src,
+                src_bytes,
+            } => {
+                self.ea(&it.insn);
+                if src == Loc::Mem {
+                    self.read(seg, src_bytes, 12, bail);
+                } else {
+                    self.load(RAX, src, src_bytes);
+                }
+                match (signed, src_bytes) {
+                    (true, 1) => dynasm!(self.ops ; movsx ebx, al),
+                    (false, 1) => dynasm!(self.ops ; movzx ebx, al),
+                    (true, _) => dynasm!(self.ops ; movsx ebx, ax),
+                    (false, _) => dynasm!(self.ops ; movzx ebx, ax),
+                }
+                self.store_reg(RBX, dst, b);
+            }
+            Op::Lea { dst } => {
+                self.ea(&it.insn);
+                self.store_reg(12, dst, b);
+            }
+            Op::Push { src } => {
+                self.ea(&it.insn);
+                if src == Loc::Mem {
+                    self.read(seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                } else {
+                    self.load(RBX, src, b);
+                }
+                self.push_ebx(b, bail);
+                self.smc_check(i, it.next);
+            }
+            Op::Pop { dst } => {
+                self.pop_slot();
+                self.read(SegReg::Ss, b, R13, bail);
+                dynasm!(self.ops
+                    ; mov ebx, eax
+                    ; lea eax, [r13 + i32::from(b)]
+                );
+                self.set_sp(RAX);
+                self.store_reg(RBX, dst, b);
+            }
+            Op::Xchg { a, b: other } => match (a, other) {
+                (Loc::Reg(x), Loc::Reg(y)) => {
+                    self.load_reg(RBX, x, b);
+                    self.load_reg(R13, y, b);
+                    self.store_reg(R13, x, b);
+                    self.store_reg(RBX, y, b);
+                }
+                (Loc::Reg(r), _) | (_, Loc::Reg(r)) => {
+                    self.ea(&it.insn);
+                    self.read(seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                    self.load_reg(R13, r, b);
+                    self.write(seg, b, 12, R13, bail);
+                    self.store_reg(RBX, r, b);
+                    self.smc_check(i, it.next);
+                }
+                _ => {}
+            },
+            Op::Setcc { cc, dst } => {
+                self.ea(&it.insn);
+                self.cond(cc);
+                dynasm!(self.ops ; movzx ebx, al);
+                match dst {
+                    Loc::Reg(n) => self.store_reg(RBX, n, 1),
+                    _ => {
+                        self.write(seg, 1, 12, RBX, bail);
+                        self.smc_check(i, it.next);
+                    }
+                }
+            }
+            Op::FlagOp(mn) => {
+                let ef = self.l.eflags;
+                match mn {
+                    Mn::Clc => dynasm!(self.ops ; and DWORD [r15 + ef], !CF),
+                    Mn::Stc => dynasm!(self.ops ; or DWORD [r15 + ef], CF),
+                    Mn::Cmc => dynasm!(self.ops ; xor DWORD [r15 + ef], CF),
+                    Mn::Cld => dynasm!(self.ops ; and DWORD [r15 + ef], !0x400),
+                    _ => dynasm!(self.ops ; or DWORD [r15 + ef], 0x400),
+                }
+            }
+            Op::Convert { widen } => {
+                let (a_off, d_off) = (gpr_at(&self.l, 0, 4), gpr_at(&self.l, 2, 4));
+                match (widen, b) {
+                    (true, 2) => dynasm!(self.ops
+                        ; movsx eax, BYTE [r15 + a_off]
+                        ; mov WORD [r15 + a_off], ax),
+                    (true, _) => dynasm!(self.ops
+                        ; movsx eax, WORD [r15 + a_off]
+                        ; mov DWORD [r15 + a_off], eax),
+                    (false, 2) => dynasm!(self.ops
+                        ; movsx eax, WORD [r15 + a_off]
+                        ; sar eax, 31
+                        ; mov WORD [r15 + d_off], ax),
+                    (false, _) => dynasm!(self.ops
+                        ; mov eax, DWORD [r15 + a_off]
+                        ; sar eax, 31
+                        ; mov DWORD [r15 + d_off], eax),
+                }
+            }
+            Op::Calc {
+                calc,
+                dst,
+                a,
+                b: second,
+            } => {
+                let b2 = if matches!(calc, Calc::Shift(_)) { 1 } else { b };
+                self.ea(&it.insn);
+                if a == Loc::Mem {
+                    self.read(seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                }
+                if second == Loc::Mem {
+                    self.read(seg, b2, 12, bail);
+                    dynasm!(self.ops ; mov r13d, eax);
+                }
+                self.load(RBX, a, b);
+                self.load(R13, second, b2);
+                let restore = if dst == Loc::Mem {
+                    let ef = self.l.eflags;
+                    dynasm!(self.ops ; mov ebp, DWORD [r15 + ef]);
+                    Some(self.stub(Stub::Restore(bail)))
+                } else {
+                    None
+                };
+                let (code, f) = (calc_code(calc, b) as i32, self.h.calc as i64);
+                dynasm!(self.ops
+                    ; mov rdi, r15
+                    ; mov esi, code
+                    ; mov edx, ebx
+                    ; mov ecx, r13d
+                    ; mov rax, QWORD f
+                    ; call rax
+                    ; mov ebx, eax
+                );
+                match (dst, restore) {
+                    (Loc::Reg(n), _) => self.store_reg(RBX, n, b),
+                    (_, Some(restore)) => {
+                        self.write(seg, b, 12, RBX, restore);
+                        self.smc_check(i, it.next);
+                    }
+                    _ => {}
+                }
+            }
+            Op::Nop => {}
+            Op::Jmp { target } => self.exit(target, i + 1, EXIT_END),
+            Op::Jcc { cc, target } => {
+                let taken = self.ops.new_dynamic_label();
+                self.cond(cc);
+                dynasm!(self.ops
+                    ; test al, al
+                    ; jnz =>taken
+                );
+                self.exit(it.next, i + 1, EXIT_END);
+                dynasm!(self.ops ; =>taken);
+                self.exit(target, i + 1, EXIT_END);
+            }
+            Op::Call { target } => {
+                dynasm!(self.ops ; mov ebx, it.next as i32);
+                self.push_ebx(b, bail);
+                self.exit(target, i + 1, EXIT_END);
+            }
+            Op::JmpInd { src, call } => {
+                self.ea(&it.insn);
+                if src == Loc::Mem {
+                    self.read(seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                } else {
+                    self.load(RBX, src, b);
+                }
+                self.check_target(bail);
+                if call {
+                    // The target waits in r12d while the return address is pushed.
+                    dynasm!(self.ops
+                        ; mov r12d, ebx
+                        ; mov ebx, it.next as i32
+                    );
+                    self.push_ebx(b, bail);
+                    dynasm!(self.ops ; mov ebx, r12d);
+                }
+                self.exit_to_ebx(i + 1);
+            }
+            Op::Ret { extra } => {
+                self.pop_slot();
+                self.read(SegReg::Ss, b, R13, bail);
+                dynasm!(self.ops ; mov ebx, eax);
+                self.check_target(bail);
+                dynasm!(self.ops ; lea eax, [r13 + (i32::from(b) + extra as i32)]);
+                self.set_sp(RAX);
+                self.exit_to_ebx(i + 1);
+            }
+        }
+    }
+
+    /// Bails unless the target in ebx lies within CS's limit.
+    fn check_target(&mut self, bail: DynamicLabel) {
+        let limit = self.l.cs_limit;
+        dynasm!(self.ops
+            ; cmp ebx, DWORD [r15 + limit]
+            ; ja =>bail
+        );
+    }
+
+    /// Leaves with EIP = ebx.
+    fn exit_to_ebx(&mut self, retired: u32) {
+        let (at, done) = (self.l.eip, self.done);
+        dynasm!(self.ops
+            ; mov DWORD [r15 + at], ebx
+            ; mov eax, (retired | EXIT_END << 16) as i32
+            ; jmp =>done
+        );
+    }
+
+    /// `op bl/bx/ebx, cl/cx/ecx` for a two-operand ALU opcode `base`
+    /// (the r/m,reg byte form).
+    fn raw_rr(&mut self, base: u8, bytes: u8) {
+        if bytes == 2 {
+            self.ops.push(0x66);
+        }
+        let w = u8::from(bytes != 1);
+        self.ops.extend([base | w, 0xCB]);
+    }
+
+    /// `op bl/bx/ebx` for group opcode `opc` (FE or F6) with extension `ext`.
+    fn raw_unary(&mut self, opc: u8, ext: u8, bytes: u8) {
+        if bytes == 2 {
+            self.ops.push(0x66);
+        }
+        let w = u8::from(bytes != 1);
+        self.ops.extend([opc | w, 0xC3 | ext << 3]);
+    }
+}

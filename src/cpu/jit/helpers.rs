@@ -1,0 +1,144 @@
+//! The Rust functions generated code calls: guest memory reads and writes
+//! (segment checks, paging, the bus) and the arithmetic the interpreter
+//! computes best itself (shifts, multiplies). Each is an `extern "sysv64"`
+//! function taking the CPU and the bus as raw pointers, monomorphised per
+//! bus type.
+//!
+//! A memory helper never raises a guest exception: when an access would
+//! fault, cross a page, or touch a watched address, it does nothing and
+//! reports "bail", and the generated code leaves the block with EIP on the
+//! instruction, so the interpreter runs it (and raises the fault, or
+//! reports the watched access) exactly as it would have without the JIT.
+
+use super::block::Calc;
+use crate::cpu::bus::Bus;
+use crate::cpu::segment::Use;
+use crate::cpu::{Cpu, SegReg};
+use crate::x86::Mn;
+
+/// A read helper's result when the access must be left to the interpreter.
+pub(super) const READ_BAIL: u64 = 1 << 32;
+/// Write helper results.
+pub(super) const WRITE_OK: u32 = 0;
+pub(super) const WRITE_BAIL: u32 = 1;
+/// The write went through and changed the code of the running block.
+pub(super) const WRITE_SMC: u32 = 2;
+
+/// Packs a segment and an access size into a helper's third argument.
+pub(super) fn seg_size(seg: SegReg, bytes: u8) -> u32 {
+    seg as u32 | u32::from(bytes) << 8
+}
+
+fn unpack(seg_size: u32) -> (SegReg, u8) {
+    (
+        SegReg::ALL[(seg_size & 7) as usize % 6],
+        (seg_size >> 8) as u8,
+    )
+}
+
+impl Cpu {
+    /// The physical address of `bytes` at `seg:off` for a JIT access, when
+    /// it needs no exception, lies on one page, and touches nothing
+    /// watched; `None` leaves the access to the interpreter.
+    #[inline]
+    fn jit_physical<B: Bus>(
+        &mut self,
+        bus: &mut B,
+        seg: SegReg,
+        off: u32,
+        bytes: u8,
+        how: Use,
+    ) -> Option<u32> {
+        let lin = self.linear_for(seg, off, u32::from(bytes), how).ok()?;
+        if (lin & 0xFFF) + u32::from(bytes) > 0x1000 {
+            return None;
+        }
+        self.check_alignment(lin, bytes).ok()?;
+        let phys = self
+            .translate(bus, lin, how == Use::Write, self.user())
+            .ok()?;
+        (!bus.watched(phys, u32::from(bytes))).then_some(phys)
+    }
+}
+
+/// Reads `bytes` at `seg:off`: the value, or [`READ_BAIL`].
+pub(super) extern "sysv64" fn read<B: Bus>(
+    cpu: *mut Cpu,
+    bus: *mut B,
+    seg_size: u32,
+    off: u32,
+) -> u64 {
+    // SAFETY: generated code passes the pointers `Cpu::run_block` gave it,
+    // which come from live exclusive references held for the whole call;
+    // nothing else touches the CPU or the bus while the block runs.
+    let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
+    let (seg, bytes) = unpack(seg_size);
+    let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Read) else {
+        return READ_BAIL;
+    };
+    u64::from(match bytes {
+        1 => u32::from(bus.read_u8(p)),
+        2 => u32::from(bus.read_u16(p)),
+        _ => bus.read_u32(p),
+    })
+}
+
+/// Writes the low `bytes` of `value` at `seg:off`: [`WRITE_OK`],
+/// [`WRITE_BAIL`] (nothing written) or [`WRITE_SMC`].
+pub(super) extern "sysv64" fn write<B: Bus>(
+    cpu: *mut Cpu,
+    bus: *mut B,
+    seg_size: u32,
+    off: u32,
+    value: u32,
+) -> u32 {
+    // SAFETY: as in `read`.
+    let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
+    let (seg, bytes) = unpack(seg_size);
+    let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Write) else {
+        return WRITE_BAIL;
+    };
+    match bytes {
+        1 => bus.write_u8(p, value as u8),
+        2 => bus.write_u16(p, value as u16),
+        _ => bus.write_u32(p, value),
+    }
+    let running = cpu.jit.running;
+    if bus.code_stamp(running.0) != Some(running.1) {
+        return WRITE_SMC;
+    }
+    WRITE_OK
+}
+
+/// Packs a [`Calc`] and an operand size into a helper argument.
+pub(super) fn calc_code(calc: Calc, bytes: u8) -> u32 {
+    let mn = match calc {
+        Calc::Imul => 0,
+        Calc::Shift(Mn::Rol) => 1,
+        Calc::Shift(Mn::Ror) => 2,
+        Calc::Shift(Mn::Rcl) => 3,
+        Calc::Shift(Mn::Rcr) => 4,
+        Calc::Shift(Mn::Shl | Mn::Sal) => 5,
+        Calc::Shift(Mn::Shr) => 6,
+        Calc::Shift(_) => 7,
+    };
+    mn | u32::from(bytes) << 8
+}
+
+/// Computes `a op b` as the interpreter does, setting its flags in EFLAGS.
+pub(super) extern "sysv64" fn calc(cpu: *mut Cpu, code: u32, a: u32, b: u32) -> u32 {
+    // SAFETY: as in `read`; the bus is not needed.
+    let cpu = unsafe { &mut *cpu };
+    let bytes = (code >> 8) as u8;
+    let mn = match code & 0xFF {
+        0 => return cpu.imul2(a, b, bytes),
+        1 => Mn::Rol,
+        2 => Mn::Ror,
+        3 => Mn::Rcl,
+        4 => Mn::Rcr,
+        5 => Mn::Shl,
+        6 => Mn::Shr,
+        _ => Mn::Sar,
+    };
+    cpu.shift(mn, a, b, bytes)
+}

@@ -1,0 +1,357 @@
+//! The JIT: guest code translated block by block into x86-64 machine code
+//! (dynasm-rs), with the interpreter as the reference and the fallback.
+//!
+//! [`Cpu::run_block`] looks up the block at CS:EIP (by physical address,
+//! EIP, code size and stack size, and trusted only while its page's content
+//! stamp is unchanged, the same exact invalidation the decoded-instruction
+//! cache uses), translates it on a miss, and runs it when it fits the
+//! caller's instruction budget. A block holds only instructions the JIT
+//! translates (`block.rs`); the first instruction it does not translate
+//! ends the block and is run by the interpreter, as is any instruction
+//! whose memory access would fault, cross a page or touch a watched address
+//! (the generated code "bails" before changing anything). So exceptions,
+//! interrupts, I/O, segment loads and mode changes all happen in the
+//! interpreter, at the same instruction boundaries as without the JIT.
+//!
+//! Layout: `block.rs` (which instructions, the `Op` form), `emit.rs` (code
+//! generation), `helpers.rs` (the memory and arithmetic helpers generated
+//! code calls), `arena.rs` (W^X code memory).
+
+mod arena;
+mod block;
+mod emit;
+mod helpers;
+
+use super::bus::Bus;
+use super::flags::TF;
+use super::segment::ACCESS_DB;
+use super::{Cpu, SegReg, Segment};
+use crate::x86;
+use arena::Arena;
+use block::{Item, Op, MAX_INSNS};
+use std::any::TypeId;
+use std::mem::offset_of;
+
+/// Counters of the JIT's work (host-side; not machine state).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Blocks translated.
+    pub blocks_compiled: u64,
+    /// Bytes of generated code in the arena now.
+    pub code_bytes: u64,
+    /// Blocks dropped because their page was written.
+    pub invalidations: u64,
+    /// Times the whole cache was dropped (the arena filled, the bus type
+    /// or the CPU model changed, or on request).
+    pub flushes: u64,
+    /// Block runs.
+    pub entries: u64,
+    /// Guest instructions retired inside blocks.
+    pub instructions: u64,
+    /// Exits by reason: the block's end or control transfer.
+    pub exits_end: u64,
+    /// Exits to let the interpreter run an instruction (a fault, a page
+    /// crossing or a watched address).
+    pub exits_bail: u64,
+    /// Exits after a write changed the running block's code.
+    pub exits_smc: u64,
+}
+
+/// What [`Cpu::run_block`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockRun {
+    /// Nothing ran: the interpreter must run the next instruction.
+    None,
+    /// `n` instructions retired and the block ended normally.
+    Ran(u32),
+    /// `n` instructions retired, then one was left to the interpreter: run
+    /// it with [`Cpu::step`] before the next block.
+    Bailed(u32),
+}
+
+/// One entry of the block table.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    phys: u32,
+    eip: u32,
+    /// Bit 0: 32-bit code, bit 1: 32-bit stack, bit 7: in use.
+    key: u8,
+    stamp: u64,
+    /// The code's address; 0 when the first instruction is left to the
+    /// interpreter.
+    code: usize,
+    insns: u32,
+    /// The highest CS offset the block uses (its last byte, its targets).
+    last_needed: u32,
+}
+
+/// Block table entries (a power of two).
+const SLOTS: usize = 1 << 15;
+const KEY_USED: u8 = 0x80;
+
+/// The JIT's state inside a [`Cpu`]: host-side only, never serialised.
+pub(crate) struct Jit {
+    pub enabled: bool,
+    arena: Option<Arena>,
+    slots: Vec<Slot>,
+    pub stats: JitStats,
+    /// The bus type the blocks' helper addresses were taken for.
+    bus_type: Option<TypeId>,
+    /// The running block's page (physical address) and stamp, for the write
+    /// helper's self-modification check.
+    pub(super) running: (u32, u64),
+}
+
+impl Default for Jit {
+    fn default() -> Self {
+        Jit {
+            enabled: false,
+            arena: None,
+            slots: Vec::new(),
+            stats: JitStats::default(),
+            bus_type: None,
+            running: (0, 0),
+        }
+    }
+}
+
+/// A copy has the same setting and an empty cache.
+impl Clone for Jit {
+    fn clone(&self) -> Self {
+        Jit {
+            enabled: self.enabled,
+            ..Jit::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Jit(enabled: {}, {:?})", self.enabled, self.stats)
+    }
+}
+
+impl Jit {
+    /// Drops every block.
+    pub fn flush(&mut self) {
+        if !self.slots.is_empty() {
+            self.slots = Vec::new();
+            self.stats.flushes += 1;
+        }
+        if let Some(a) = &mut self.arena {
+            a.clear();
+        }
+        self.stats.code_bytes = 0;
+    }
+}
+
+fn layout() -> emit::Layout {
+    let cs = offset_of!(Cpu, segs) + SegReg::Cs as usize * std::mem::size_of::<Segment>();
+    emit::Layout {
+        gpr: offset_of!(Cpu, gpr) as i32,
+        eip: offset_of!(Cpu, eip) as i32,
+        eflags: offset_of!(Cpu, eflags) as i32,
+        cs_limit: (cs + offset_of!(Segment, limit)) as i32,
+    }
+}
+
+fn index(phys: u32) -> usize {
+    (phys ^ (phys >> 15)) as usize & (SLOTS - 1)
+}
+
+impl Cpu {
+    /// Turns the JIT on or off; either way the guest sees the same thing.
+    pub fn set_jit_enabled(&mut self, on: bool) {
+        self.jit.flush();
+        self.jit.enabled = on;
+    }
+    /// True while blocks are translated and run.
+    pub fn jit_enabled(&self) -> bool {
+        self.jit.enabled
+    }
+    /// The JIT's counters.
+    pub fn jit_stats(&self) -> JitStats {
+        self.jit.stats
+    }
+    /// Drops every translated block.
+    pub fn flush_jit(&mut self) {
+        self.jit.flush();
+    }
+
+    /// Runs the translated block at CS:EIP when there is one of at most
+    /// `max` instructions (translating it first if needed). Returns
+    /// [`BlockRun::None`] when the interpreter must run the next
+    /// instruction instead: the JIT is off, the CPU is halted, single-step
+    /// trapping or in an interrupt shadow, CS:EIP is not in the TLB or not
+    /// in RAM, or the instruction there is one the JIT leaves alone.
+    pub fn run_block<B: Bus + 'static>(&mut self, bus: &mut B, max: u64) -> BlockRun {
+        if !self.jit.enabled
+            || self.halted
+            || self.eflags & TF != 0
+            || self.interrupt_shadow()
+            || max == 0
+        {
+            return BlockRun::None;
+        }
+        let eip = self.eip;
+        let Some(at) = self.code_at(eip) else {
+            return BlockRun::None;
+        };
+        let Some(stamp) = bus.code_stamp(at.phys) else {
+            return BlockRun::None;
+        };
+        if self.jit.bus_type != Some(TypeId::of::<B>()) {
+            self.jit.flush();
+            self.jit.bus_type = Some(TypeId::of::<B>());
+        }
+        let ss32 = self.segs[SegReg::Ss as usize].access & ACCESS_DB != 0;
+        let key = KEY_USED | u8::from(at.code32) | u8::from(ss32) << 1;
+        let i = index(at.phys);
+        let slot = match self.jit.slots.get(i) {
+            Some(s) if s.key == key && s.phys == at.phys && s.eip == eip && s.stamp == stamp => *s,
+            found => {
+                if found.is_some_and(|s| s.key == key && s.phys == at.phys && s.eip == eip) {
+                    self.jit.stats.invalidations += 1;
+                }
+                let s = self.compile(bus, at.phys, eip, at.code32, ss32, key);
+                if self.jit.slots.is_empty() {
+                    self.jit.slots = vec![Slot::default(); SLOTS];
+                }
+                self.jit.slots[i] = s;
+                s
+            }
+        };
+        if slot.code == 0 || u64::from(slot.insns) > max || slot.last_needed > at.last {
+            return BlockRun::None;
+        }
+        self.jit.running = (at.phys, slot.stamp);
+        self.task_switched = false;
+        // SAFETY: `slot.code` is the entry of a block assembled by
+        // `emit::block` for this bus type (the table is flushed when the
+        // type changes) and still in the arena (cleared together with the
+        // table); the arena is mapped read-execute. The function follows
+        // the sysv64 ABI, saves every callee-saved register it uses, and
+        // touches only the CPU's register fields through the pointer and
+        // the bus through the helpers.
+        let f: extern "sysv64" fn(*mut Cpu, *mut B) -> u32 =
+            unsafe { std::mem::transmute::<usize, _>(slot.code) };
+        let r = f(self, bus);
+        let (retired, why) = (r & 0xFFFF, r >> 16);
+        self.icount = self.icount.wrapping_add(u64::from(retired));
+        let st = &mut self.jit.stats;
+        st.entries += 1;
+        st.instructions += u64::from(retired);
+        match why {
+            emit::EXIT_BAIL => {
+                st.exits_bail += 1;
+                BlockRun::Bailed(retired)
+            }
+            emit::EXIT_SMC => {
+                st.exits_smc += 1;
+                BlockRun::Ran(retired)
+            }
+            _ => {
+                st.exits_end += 1;
+                BlockRun::Ran(retired)
+            }
+        }
+    }
+
+    /// Translates the block at physical `phys` (CS:`eip`).
+    fn compile<B: Bus + 'static>(
+        &mut self,
+        bus: &mut B,
+        phys: u32,
+        eip: u32,
+        code32: bool,
+        ss32: bool,
+        key: u8,
+    ) -> Slot {
+        let mut slot = Slot {
+            phys,
+            eip,
+            key,
+            ..Slot::default()
+        };
+        let mut page = vec![0u8; (0x1000 - (phys & 0xFFF)) as usize];
+        bus.read_block(phys, &mut page);
+        let mut items: Vec<Item> = Vec::new();
+        let mut pos = 0usize;
+        let mut last_needed = 0u32;
+        while items.len() < MAX_INSNS {
+            let Ok(insn) = x86::decode(&page[pos..], code32) else {
+                break;
+            };
+            let at = eip.wrapping_add(pos as u32);
+            let end = u64::from(at) + u64::from(insn.len);
+            let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
+            if end > wrap {
+                break;
+            }
+            let next = (end % wrap) as u32;
+            let Some(op) = block::translate(&insn, next, self.model) else {
+                break;
+            };
+            last_needed = last_needed.max((end - 1) as u32);
+            if let Op::Jmp { target } | Op::Jcc { target, .. } | Op::Call { target } = op {
+                last_needed = last_needed.max(target);
+            }
+            let bytes = block::op_bytes(&insn, &op);
+            items.push(Item {
+                insn,
+                op,
+                eip: at,
+                next,
+                bytes,
+            });
+            pos += usize::from(insn.len);
+            if op.ends_block() || next == 0 {
+                break;
+            }
+        }
+        if items.is_empty() {
+            return slot;
+        }
+        let Some(stamp) = bus.mark_code(phys, pos as u32) else {
+            return slot;
+        };
+        slot.stamp = stamp;
+        let helpers = emit::Helpers {
+            read: helpers::read::<B> as *const () as usize,
+            write: helpers::write::<B> as *const () as usize,
+            calc: helpers::calc as *const () as usize,
+        };
+        if self.jit.arena.is_none() {
+            self.jit.arena = Arena::new();
+        }
+        for _ in 0..2 {
+            let Some(arena) = &mut self.jit.arena else {
+                return slot;
+            };
+            let Some(code) = emit::block(&items, arena.next_addr(), layout(), helpers, ss32) else {
+                return slot;
+            };
+            if !arena.fits(code.len()) {
+                self.jit.flush();
+                continue;
+            }
+            match arena.append(&code) {
+                Some(addr) => {
+                    slot.code = addr;
+                    slot.insns = items.len() as u32;
+                    slot.last_needed = last_needed;
+                    self.jit.stats.blocks_compiled += 1;
+                    self.jit.stats.code_bytes = arena.used() as u64;
+                }
+                None => {
+                    // The protection could not be changed: no JIT from now on.
+                    self.jit.arena = None;
+                    self.jit.flush();
+                    self.jit.enabled = false;
+                }
+            }
+            break;
+        }
+        slot
+    }
+}
