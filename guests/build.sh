@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Rebuilds the guest programs moon86 ships (guests/*/*.S -> .bin) with GNU
-# binutils, each linked at 0x7C00 as a flat binary: boot sectors pad
-# themselves to 512 bytes in their source, the CPU test guests under
-# cputest/ are of any size (loaded with load_raw) and share cputest/lib.inc
-# (`.include` looks in the source's directory). With --check, builds into a
-# temporary directory and fails if any committed binary differs from what
-# its source assembles to.
+# binutils, each linked as a flat binary at 0x7C00, or at the address a
+# source names on a line of its own, `# link: 0x100000` (a Multiboot kernel
+# loads at 1 MiB): boot sectors pad themselves to 512 bytes in their source,
+# the CPU test guests under cputest/ are of any size (loaded with load_raw)
+# and share cputest/lib.inc (`.include` looks in the source's directory).
+# With --check, builds into a temporary directory and fails if any committed
+# binary differs from what its source assembles to.
 set -euo pipefail
 cd "$(dirname "$0")"
 check=0
@@ -20,7 +21,8 @@ for src in */*.S; do
     obj="$tmp/$(basename "$name").o"
     out="$tmp/$(basename "$name").bin"
     as --32 -I "$(dirname "$src")" -o "$obj" "$src"
-    ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o "$out" "$obj"
+    link=$(sed -n 's/^# link: *\(0x[0-9a-fA-F]*\) *$/\1/p' "$src" | head -n 1)
+    ld -m elf_i386 -Ttext "${link:-0x7c00}" -e _start --oformat binary -o "$out" "$obj"
     if [ $check = 1 ]; then
         if cmp -s "$out" "$name.bin"; then
             echo "ok       $name.bin matches $src"
