@@ -16,8 +16,12 @@ fi
 echo "== guest binaries match their sources"
 guests/build.sh --check
 
-echo "== cargo test --release"
+echo "== cargo test --release (the JIT on, the default)"
 cargo test --release
+
+echo "== the interpreter alone (MOON86_JIT=off): unit, CPU, guest and script tests again"
+MOON86_JIT=off cargo test --release --lib --test cputest --test icache --test lua_scripts \
+    --test cli --test captures --test workload
 
 singlestep=""
 for d in "${MOON86_SINGLESTEP_DIR:-}" ../shared/testdata/singlestep /work/shared/testdata/singlestep; do
