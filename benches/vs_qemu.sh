@@ -64,14 +64,15 @@ else
     engines="this moon86 has no --jit option: both moon86 rows run its default engine"
 fi
 
+
 now() { date +%s.%N; }
 # elapsed START END -> seconds with two decimals
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # mips INSTRUCTIONS SECONDS
-mips() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s / 1e6; else print "-" }'; }
+mips() { awk -v n="$1" -v s="$2" 'BEGIN { if (n > 0 && s > 0) printf "%.1f", n / s / 1e6; else print "-" }'; }
 # ratio A B -> A / B
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-# lower A B -> the smaller
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+# lower A B -> the smaller; B may be empty
 lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 # show CMD... prints the command, quoting only the words that need it
 show() {
@@ -90,48 +91,57 @@ echo "moon86:   $(git describe --always --dirty 2>/dev/null || echo unknown); $e
 echo "qemu:     $(qemu-system-i386 --version | head -n 1)"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 
+# Results by run (interp, jit, qemu for the workload; linux-interp,
+# linux-jit, linux-qemu): wall and CPU (user + system) seconds, the best of
+# the runs; moon86's instruction count; the checksum lines.
+declare -A wall cpu icount sums
+clk_tck=$(getconf CLK_TCK)
+
+# measure LABEL STATUS OUTPUT CMD... runs CMD `runs` times with stdout to
+# OUTPUT, expecting exit status STATUS, and keeps the lowest wall and CPU
+# times. CPU time is the children's user + system time, from the shell's
+# `times` before and after.
+measure() {
+    local label=$1 want=$2 out=$3; shift 3
+    local i start end status c0 c1
+    show "$@"
+    wall[$label]=""; cpu[$label]=""
+    for ((i = 0; i < runs; i++)); do
+        child_cpu >"$tmp/c0"
+        start=$(now)
+        status=0
+        "$@" >"$out" || status=$?
+        end=$(now)
+        child_cpu >"$tmp/c1"
+        c0=$(<"$tmp/c0"); c1=$(<"$tmp/c1")
+        if [ "$status" != "$want" ]; then
+            echo "vs_qemu.sh: exit status $status, not $want, from: $*" >&2
+            cat "$out" >&2
+            exit 1
+        fi
+        wall[$label]=$(lower "$(elapsed "$start" "$end")" "${wall[$label]}")
+        cpu[$label]=$(lower "$(elapsed "$c0" "$c1")" "${cpu[$label]}")
+    done
+}
+# child_cpu -> user + system seconds of this shell's finished children
+# (`times` itself must run in this shell, not in a command substitution)
+child_cpu() {
+    times >"$tmp/times"
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.3f", t }' "$tmp/times"
+}
+
 # ---- 1. the workload kernel ---------------------------------------------
 
 kernel=guests/bench/workload.bin
-# Results by run: interp, jit, qemu (workload) and linux-interp, linux-jit,
-# linux-qemu.
-declare -A wall icount sums
-
-moon86_workload() { # LABEL ENGINE-FLAGS... -> wall[LABEL], icount[LABEL], sums[LABEL]
-    local label=$1; shift
-    local best="" i start end
-    show "$moon86" run "$@" benches/workload.lua "$kernel"
-    for ((i = 0; i < runs; i++)); do
-        start=$(now)
-        "$moon86" run "$@" benches/workload.lua "$kernel" >"$tmp/$label.out"
-        end=$(now)
-        best=$(lower "$(elapsed "$start" "$end")" "$best")
-    done
-    wall[$label]=$best
-    icount[$label]=$(sed -n 's/^icount //p' "$tmp/$label.out")
-    sums[$label]=$(grep '^phase' "$tmp/$label.out" || true)
-}
-
-qemu_workload=(qemu-system-i386 -accel tcg -m 64 -display none -monitor none -no-reboot
-    -serial "file:$tmp/qemu.log" -kernel "$kernel"
-    -device "isa-debug-exit,iobase=0xf4,iosize=0x04")
-
 echo
 echo "== workload: $kernel"
-moon86_workload interp "${jit_off[@]}"
-moon86_workload jit "${jit_on[@]}"
-show "${qemu_workload[@]}"
-wall[qemu]=""
-for ((i = 0; i < runs; i++)); do
-    start=$(now)
-    status=0
-    "${qemu_workload[@]}" || status=$?
-    end=$(now)
-    if [ "$status" != 1 ]; then
-        echo "vs_qemu.sh: qemu exited with status $status, not 1 (the guest's exit port write of 0)" >&2
-        exit 1
-    fi
-    wall[qemu]=$(lower "$(elapsed "$start" "$end")" "${wall[qemu]}")
+measure interp 0 "$tmp/interp.out" "$moon86" run "${jit_off[@]}" benches/workload.lua "$kernel"
+measure jit 0 "$tmp/jit.out" "$moon86" run "${jit_on[@]}" benches/workload.lua "$kernel"
+measure qemu 1 /dev/null qemu-system-i386 -accel tcg -m 64 -display none -monitor none -no-reboot \
+    -serial "file:$tmp/qemu.log" -kernel "$kernel" -device "isa-debug-exit,iobase=0xf4,iosize=0x04"
+for label in interp jit; do
+    icount[$label]=$(sed -n 's/^icount //p' "$tmp/$label.out")
+    sums[$label]=$(grep '^phase' "$tmp/$label.out" || true)
 done
 sums[qemu]=$(grep '^phase' "$tmp/qemu.log" || true)
 
@@ -157,22 +167,18 @@ if [ $linux = 1 ]; then
     lkernel=$(get kernel); linitrd=$(get initramfs); marker=$(get marker)
     cmdline="console=ttyS0 i8042.noaux tsc=reliable cryptomgr.notests"
     ram_mb=256
+    workload_runs=$runs
+    runs=1 # minutes per run under the interpreter
 
-    moon86_linux() { # LABEL ENGINE-FLAGS...
-        local label=$1; shift
-        local cmd=("$moon86" run "$@" benches/linux_boot.lua "$lkernel" "$linitrd" "$marker" "$cmdline" "${ram_mb}M")
-        show "${cmd[@]}"
-        local start end
-        start=$(now)
-        "${cmd[@]}" >"$tmp/linux-$label.out"
-        end=$(now)
-        wall[linux-$label]=$(elapsed "$start" "$end")
+    for label in interp jit; do
+        if [ $label = interp ]; then flags=("${jit_off[@]}"); else flags=("${jit_on[@]}"); fi
+        measure "linux-$label" 0 "$tmp/linux-$label.out" "$moon86" run "${flags[@]}" \
+            benches/linux_boot.lua "$lkernel" "$linitrd" "$marker" "$cmdline" "${ram_mb}M"
         icount[linux-$label]=$(sed -n 's/^icount //p' "$tmp/linux-$label.out")
-    }
-    moon86_linux interp "${jit_off[@]}"
-    moon86_linux jit "${jit_on[@]}"
+    done
 
-    # QEMU cannot stop itself at the marker: poll its serial log, then kill it.
+    # QEMU cannot stop itself at the marker: poll its serial log, then kill
+    # it; its CPU time comes from /proc just before.
     qemu_linux=(qemu-system-i386 -accel tcg -m "$ram_mb" -display none -monitor none -no-reboot
         -kernel "$lkernel" -initrd "$linitrd" -append "$cmdline" -serial "file:$tmp/qemu-linux.log")
     show "${qemu_linux[@]}"
@@ -190,29 +196,35 @@ if [ $linux = 1 ]; then
         sleep 0.02
     done
     end=$(now)
+    # fields 14 and 15 of /proc/PID/stat: user and system time in clock ticks
+    cpu[linux-qemu]=$(awk -v hz="$clk_tck" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$qemu_pid/stat")
     kill "$qemu_pid" 2>/dev/null || true
     wait "$qemu_pid" 2>/dev/null || true
     qemu_pid=""
     wall[linux-qemu]=$(elapsed "$start" "$end")
+    runs=$workload_runs
 fi
 
 # ---- the table ----------------------------------------------------------
 
 echo
-echo "== results (wall seconds; guest MIPS from moon86's instruction count)"
-row() { printf '%-34s %10s %12s\n' "$@"; }
-row "workload (${icount[interp]} instructions)" "wall s" "guest MIPS"
-row "  moon86 ${jit_off[*]:-(default engine)}" "${wall[interp]}" "$(mips "${icount[interp]}" "${wall[interp]}")"
-row "  moon86 ${jit_on[*]:-(default engine)}" "${wall[jit]}" "$(mips "${icount[jit]}" "${wall[jit]}")"
-row "  qemu-system-i386 -accel tcg" "${wall[qemu]}" "$(mips "${icount[interp]}" "${wall[qemu]}")"
-echo "  JIT speedup over the interpreter:  $(ratio "${wall[interp]}" "${wall[jit]}")x"
-echo "  moon86 JIT / QEMU wall time:       $(ratio "${wall[jit]}" "${wall[qemu]}")"
+echo "== results (best of $runs for the workload; guest MIPS from moon86's instruction count)"
+row() { printf '%-32s %9s %9s %12s %12s\n' "$@"; }
+# line LABEL TITLE INSTRUCTIONS
+line() { row "  $2" "${wall[$1]}" "${cpu[$1]}" "$(mips "$3" "${wall[$1]}")" "$(mips "$3" "${cpu[$1]}")"; }
+row "workload" "wall s" "CPU s" "MIPS (wall)" "MIPS (CPU)"
+line interp "moon86 ${jit_off[*]:-(default)}" "${icount[interp]}"
+line jit "moon86 ${jit_on[*]:-(default)}" "${icount[jit]}"
+line qemu "qemu-system-i386 -accel tcg" "${icount[interp]}"
+echo "  ${icount[interp]} instructions; QEMU's times include its start and firmware"
+echo "  JIT speedup over the interpreter:  $(ratio "${wall[interp]}" "${wall[jit]}")x wall, $(ratio "${cpu[interp]}" "${cpu[jit]}")x CPU"
+echo "  moon86 JIT / QEMU time:            $(ratio "${wall[jit]}" "${wall[qemu]}") wall, $(ratio "${cpu[jit]}" "${cpu[qemu]}") CPU"
 if [ $linux = 1 ]; then
-    row "Linux to $marker" "wall s" "guest MIPS"
-    row "  moon86 ${jit_off[*]:-(default engine)}" "${wall[linux-interp]}" "$(mips "${icount[linux-interp]}" "${wall[linux-interp]}")"
-    row "  moon86 ${jit_on[*]:-(default engine)}" "${wall[linux-jit]}" "$(mips "${icount[linux-jit]}" "${wall[linux-jit]}")"
-    row "  qemu-system-i386 -accel tcg" "${wall[linux-qemu]}" "-"
-    echo "  instructions to the marker: ${icount[linux-interp]} (interpreter), ${icount[linux-jit]} (JIT)"
-    echo "  JIT speedup over the interpreter:  $(ratio "${wall[linux-interp]}" "${wall[linux-jit]}")x"
-    echo "  moon86 JIT / QEMU wall time:       $(ratio "${wall[linux-jit]}" "${wall[linux-qemu]}")"
+    row "Linux to $marker" "wall s" "CPU s" "MIPS (wall)" "MIPS (CPU)"
+    line linux-interp "moon86 ${jit_off[*]:-(default)}" "${icount[linux-interp]}"
+    line linux-jit "moon86 ${jit_on[*]:-(default)}" "${icount[linux-jit]}"
+    line linux-qemu "qemu-system-i386 -accel tcg" ""
+    echo "  ${icount[linux-interp]} instructions on moon86 (${icount[linux-jit]} with the JIT); QEMU's are not counted"
+    echo "  JIT speedup over the interpreter:  $(ratio "${wall[linux-interp]}" "${wall[linux-jit]}")x wall, $(ratio "${cpu[linux-interp]}" "${cpu[linux-jit]}")x CPU"
+    echo "  moon86 JIT / QEMU time:            $(ratio "${wall[linux-jit]}" "${wall[linux-qemu]}") wall, $(ratio "${cpu[linux-jit]}" "${cpu[linux-qemu]}") CPU"
 fi
