@@ -81,7 +81,8 @@ impl Cpu {
         }
     }
 
-    fn imm_for(insn: &Insn, i: usize) -> u32 {
+    /// The immediate operand `i` reads (the first or the second immediate).
+    pub(crate) fn imm_for(insn: &Insn, i: usize) -> u32 {
         let before = insn
             .ops
             .iter()

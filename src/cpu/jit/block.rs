@@ -9,7 +9,7 @@
 //! code and its helpers.
 
 use crate::cpu::flags::mask;
-use crate::cpu::Model;
+use crate::cpu::{Cpu, Model};
 use crate::x86::{self, Insn, Mn, Opnd};
 
 /// The longest block, in instructions.
@@ -134,32 +134,6 @@ pub(super) struct Item {
     pub bytes: u8,
 }
 
-/// The immediate operand `i` reads (the first or the second immediate).
-fn imm_for(insn: &Insn, i: usize) -> u32 {
-    let before = insn
-        .ops
-        .iter()
-        .take(i)
-        .filter(|o| matches!(o, Opnd::Ib | Opnd::Iw | Opnd::Iv | Opnd::Ibs))
-        .count();
-    if before == 0 {
-        insn.imm
-    } else {
-        insn.imm2
-    }
-}
-
-/// Width in bytes of operand kind `o` (as the interpreter's `size_of`).
-fn size_of(insn: &Insn, o: Opnd) -> u8 {
-    use Opnd::*;
-    match o {
-        Eb | Gb | Ib | Zb | AL | CL | Xb | Yb | Ob | Jb | One => 1,
-        Ew | Gw | Iw | DX => 2,
-        _ if insn.op32 => 4,
-        _ => 2,
-    }
-}
-
 /// Where operand `i` lives, for the operand kinds the JIT handles.
 fn loc(insn: &Insn, i: usize) -> Option<Loc> {
     use Opnd::*;
@@ -170,7 +144,7 @@ fn loc(insn: &Insn, i: usize) -> Option<Loc> {
         Eb | Ew | Ev => Loc::Reg(m?.rm),
         Ob | Ov if insn.mem.is_some() => Loc::Mem,
         Gb | Gw | Gv => Loc::Reg(m?.reg),
-        Ib | Iw | Iv | Ibs => Loc::Imm(imm_for(insn, i) & mask(size_of(insn, o))),
+        Ib | Iw | Iv | Ibs => Loc::Imm(Cpu::imm_for(insn, i) & mask(Cpu::size_of(insn, o))),
         Zb | Zv => Loc::Reg((insn.opcode & 7) as u8),
         AL | EAX => Loc::Reg(0),
         CL => Loc::Reg(1),
@@ -225,7 +199,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
                 signed: insn.mn == Movsx,
                 dst,
                 src,
-                src_bytes: size_of(insn, insn.ops[1]),
+                src_bytes: Cpu::size_of(insn, insn.ops[1]),
             },
             _ => return None,
         },
@@ -313,7 +287,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
 pub(super) fn op_bytes(insn: &Insn, op: &Op) -> u8 {
     match op {
         Op::Alu { .. } | Op::Unary { .. } | Op::Mov { .. } | Op::Xchg { .. } | Op::Calc { .. } => {
-            size_of(insn, insn.ops[0])
+            Cpu::size_of(insn, insn.ops[0])
         }
         Op::Setcc { .. } => 1,
         _ if insn.op32 => 4,

@@ -208,6 +208,18 @@ impl Emitter {
         }
     }
 
+    /// Any operand into host `r`: memory read at `seg`:r12d (or a bail),
+    /// registers and immediates loaded.
+    fn load_any(&mut self, r: u8, loc: Loc, bytes: u8, seg: SegReg, bail: DynamicLabel) {
+        if loc != Loc::Mem {
+            return self.load(r, loc, bytes);
+        }
+        self.read(seg, bytes, 12, bail);
+        if r != RAX {
+            dynasm!(self.ops ; mov Rd(r), eax);
+        }
+    }
+
     /// The effective address's offset into r12d.
     fn ea(&mut self, insn: &Insn) {
         let Some(m) = insn.mem else { return };
@@ -422,12 +434,7 @@ impl Emitter {
             }
             Op::Unary { mn, dst } => {
                 self.ea(&it.insn);
-                if dst == Loc::Mem {
-                    self.read(seg, b, 12, bail);
-                    dynasm!(self.ops ; mov ebx, eax);
-                } else {
-                    self.load(RBX, dst, b);
-                }
+                self.load_any(RBX, dst, b, seg, bail);
                 let (opc, ext) = match mn {
                     Mn::Inc => (0xFE, 0),
                     Mn::Dec => (0xFE, 1),
@@ -453,12 +460,7 @@ impl Emitter {
             }
             Op::Mov { dst, src } => {
                 self.ea(&it.insn);
-                if src == Loc::Mem {
-                    self.read(seg, b, 12, bail);
-                    dynasm!(self.ops ; mov ebx, eax);
-                } else {
-                    self.load(RBX, src, b);
-                }
+                self.load_any(RBX, src, b, seg, bail);
                 match dst {
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
                     _ => {
@@ -474,11 +476,7 @@ impl Emitter {
                 src_bytes,
             } => {
                 self.ea(&it.insn);
-                if src == Loc::Mem {
-                    self.read(seg, src_bytes, 12, bail);
-                } else {
-                    self.load(RAX, src, src_bytes);
-                }
+                self.load_any(RAX, src, src_bytes, seg, bail);
                 match (signed, src_bytes) {
                     (true, 1) => dynasm!(self.ops ; movsx ebx, al),
                     (false, 1) => dynasm!(self.ops ; movzx ebx, al),
@@ -493,12 +491,7 @@ impl Emitter {
             }
             Op::Push { src } => {
                 self.ea(&it.insn);
-                if src == Loc::Mem {
-                    self.read(seg, b, 12, bail);
-                    dynasm!(self.ops ; mov ebx, eax);
-                } else {
-                    self.load(RBX, src, b);
-                }
+                self.load_any(RBX, src, b, seg, bail);
                 self.push_ebx(b, bail);
                 self.smc_check(i, it.next);
             }
@@ -579,16 +572,8 @@ impl Emitter {
             } => {
                 let b2 = if matches!(calc, Calc::Shift(_)) { 1 } else { b };
                 self.ea(&it.insn);
-                if a == Loc::Mem {
-                    self.read(seg, b, 12, bail);
-                    dynasm!(self.ops ; mov ebx, eax);
-                }
-                if second == Loc::Mem {
-                    self.read(seg, b2, 12, bail);
-                    dynasm!(self.ops ; mov r13d, eax);
-                }
-                self.load(RBX, a, b);
-                self.load(R13, second, b2);
+                self.load_any(RBX, a, b, seg, bail);
+                self.load_any(R13, second, b2, seg, bail);
                 let restore = if dst == Loc::Mem {
                     let ef = self.l.eflags;
                     dynasm!(self.ops ; mov ebp, DWORD [r15 + ef]);
@@ -635,12 +620,7 @@ impl Emitter {
             }
             Op::JmpInd { src, call } => {
                 self.ea(&it.insn);
-                if src == Loc::Mem {
-                    self.read(seg, b, 12, bail);
-                    dynasm!(self.ops ; mov ebx, eax);
-                } else {
-                    self.load(RBX, src, b);
-                }
+                self.load_any(RBX, src, b, seg, bail);
                 self.check_target(bail);
                 if call {
                     // The target waits in r12d while the return address is pushed.
