@@ -15,7 +15,7 @@
 //! the instruction.
 
 use super::block::{Calc, Item, Loc, Op};
-use super::helpers::{calc_code, seg_size};
+use super::helpers::{calc_code, seg_size, WRITE_BAIL, WRITE_SMC};
 use crate::cpu::SegReg;
 use crate::x86::{Insn, Mn};
 use dynasmrt::x64::X64Relocation;
@@ -269,7 +269,7 @@ impl Emitter {
             ; mov ecx, Rd(off)
             ; mov rax, QWORD f
             ; call rax
-            ; cmp eax, 1
+            ; cmp eax, WRITE_BAIL as i32
             ; je =>bail
             ; mov DWORD [rsp], eax
         );
@@ -281,10 +281,10 @@ impl Emitter {
         let smc = self.stub(Stub::Exit {
             eip: next,
             retired: i + 1,
-            why: super::emit::EXIT_SMC,
+            why: EXIT_SMC,
         });
         dynasm!(self.ops
-            ; cmp DWORD [rsp], 2
+            ; cmp DWORD [rsp], WRITE_SMC as i32
             ; je =>smc
         );
     }
