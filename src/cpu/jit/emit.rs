@@ -15,7 +15,8 @@
 //! the instruction.
 
 use super::block::{Calc, Item, Loc, Op};
-use super::helpers::{calc_code, seg_size, WRITE_BAIL, WRITE_SMC};
+use super::helpers::{calc_code, seg_size, Memo, WRITE_BAIL, WRITE_OK, WRITE_SMC};
+use std::mem::offset_of;
 use crate::cpu::SegReg;
 use crate::x86::{Insn, Mn};
 use dynasmrt::x64::X64Relocation;
@@ -37,6 +38,9 @@ pub(super) struct Layout {
     pub eip: i32,
     pub eflags: i32,
     pub cs_limit: i32,
+    /// The memory helpers' memo (`[helpers::Memo; 12]`) and its live bits.
+    pub memo: i32,
+    pub memo_live: i32,
 }
 
 /// Addresses of the helpers for the bus type being run.
@@ -55,6 +59,7 @@ const CF: i32 = 0x01;
 /// Host register numbers used with dynasm's dynamic registers.
 const RAX: u8 = 0;
 const RCX: u8 = 1;
+const RDX: u8 = 2;
 const RBX: u8 = 3;
 const R13: u8 = 13;
 
@@ -74,6 +79,23 @@ enum Stub {
     Exit { eip: u32, retired: u32, why: u32 },
     /// Put EFLAGS back from ebp, then go to the label.
     Restore(DynamicLabel),
+    /// A memory access the memo did not cover: call the helper, then go
+    /// back (or to `bail`).
+    Access {
+        acc: Access,
+        bail: DynamicLabel,
+        back: DynamicLabel,
+    },
+}
+
+/// One guest memory access: segment, width, the host register holding the
+/// offset, and for a write the one holding the value.
+#[derive(Clone, Copy)]
+struct Access {
+    seg: SegReg,
+    bytes: u8,
+    off: u8,
+    write: Option<u8>,
 }
 
 /// Assembles `items` for execution at address `base`.
@@ -126,6 +148,10 @@ pub(super) fn block(
                     ; mov DWORD [r15 + ef], ebp
                     ; jmp =>to
                 );
+            }
+            Stub::Access { acc, bail, back } => {
+                e.call_helper(acc, bail);
+                dynasm!(e.ops ; jmp =>back);
             }
         }
     }
@@ -243,36 +269,106 @@ impl Emitter {
 
     /// Reads `bytes` at `seg`:(host `off`) into eax, or bails.
     fn read(&mut self, seg: SegReg, bytes: u8, off: u8, bail: DynamicLabel) {
-        let (arg, f) = (seg_size(seg, bytes) as i32, self.h.read as i64);
-        dynasm!(self.ops
-            ; mov rdi, r15
-            ; mov rsi, r14
-            ; mov edx, arg
-            ; mov ecx, Rd(off)
-            ; mov rax, QWORD f
-            ; call rax
-            ; mov rcx, rax
-            ; shr rcx, 32
-            ; jnz =>bail
+        self.access(
+            Access {
+                seg,
+                bytes,
+                off,
+                write: None,
+            },
+            bail,
         );
     }
 
     /// Writes host `val` at `seg`:(host `off`), or bails; the status stays
     /// in `[rsp]` for [`Emitter::smc_check`].
     fn write(&mut self, seg: SegReg, bytes: u8, off: u8, val: u8, bail: DynamicLabel) {
-        let (arg, f) = (seg_size(seg, bytes) as i32, self.h.write as i64);
-        dynasm!(self.ops
-            ; mov r8d, Rd(val)
-            ; mov rdi, r15
-            ; mov rsi, r14
-            ; mov edx, arg
-            ; mov ecx, Rd(off)
-            ; mov rax, QWORD f
-            ; call rax
-            ; cmp eax, WRITE_BAIL as i32
-            ; je =>bail
-            ; mov DWORD [rsp], eax
+        debug_assert!(val > RDX, "the fast path uses rax, rcx and rdx");
+        self.access(
+            Access {
+                seg,
+                bytes,
+                off,
+                write: Some(val),
+            },
+            bail,
         );
+    }
+
+    /// The access inline when the memo covers it (the page and the
+    /// offsets the helper last found good), the helper out of line
+    /// otherwise. Uses rax, rcx and rdx; a read leaves its value in eax.
+    fn access(&mut self, acc: Access, bail: DynamicLabel) {
+        let back = self.ops.new_dynamic_label();
+        let slow = self.stub(Stub::Access { acc, bail, back });
+        let i = acc.seg as i32 * 2 + i32::from(acc.write.is_some());
+        let m = self.l.memo + i * std::mem::size_of::<Memo>() as i32;
+        let (lo, span, host) = (
+            m + offset_of!(Memo, lo) as i32,
+            m + offset_of!(Memo, span) as i32,
+            m + offset_of!(Memo, host) as i32,
+        );
+        let (live, off, last) = (self.l.memo_live, acc.off, i32::from(acc.bytes) - 1);
+        dynasm!(self.ops
+            ; test WORD [r15 + live], (1 << i) as i16
+            ; jz =>slow
+            ; mov eax, Rd(off)
+            ; sub eax, DWORD [r15 + lo]
+            ; lea rcx, [rax + last]
+            ; mov edx, DWORD [r15 + span]
+            ; cmp rcx, rdx
+            ; ja =>slow
+            ; add rax, QWORD [r15 + host]
+        );
+        match (acc.write, acc.bytes) {
+            (None, 1) => dynasm!(self.ops ; movzx eax, BYTE [rax]),
+            (None, 2) => dynasm!(self.ops ; movzx eax, WORD [rax]),
+            (None, _) => dynasm!(self.ops ; mov eax, DWORD [rax]),
+            (Some(v), 1) => dynasm!(self.ops ; mov BYTE [rax], Rb(v)),
+            (Some(v), 2) => dynasm!(self.ops ; mov WORD [rax], Rw(v)),
+            (Some(v), _) => dynasm!(self.ops ; mov DWORD [rax], Rd(v)),
+        }
+        if acc.write.is_some() {
+            dynasm!(self.ops ; mov DWORD [rsp], WRITE_OK as i32);
+        }
+        dynasm!(self.ops ; =>back);
+    }
+
+    /// The helper call for an access (the slow path): a read's value in
+    /// eax, a write's status in `[rsp]`; bails when the helper says so.
+    fn call_helper(&mut self, acc: Access, bail: DynamicLabel) {
+        let (arg, off) = (seg_size(acc.seg, acc.bytes) as i32, acc.off);
+        match acc.write {
+            None => {
+                let f = self.h.read as i64;
+                dynasm!(self.ops
+                    ; mov rdi, r15
+                    ; mov rsi, r14
+                    ; mov edx, arg
+                    ; mov ecx, Rd(off)
+                    ; mov rax, QWORD f
+                    ; call rax
+                    ; mov rcx, rax
+                    ; shr rcx, 32
+                    ; jnz =>bail
+                );
+            }
+            Some(val) => {
+                let f = self.h.write as i64;
+                dynasm!(self.ops
+                    ; mov r8d, Rd(val)
+                    ; mov rdi, r15
+                    ; mov rsi, r14
+                    ; mov edx, arg
+                    ; mov ecx, Rd(off)
+                    ; mov rax, QWORD f
+                    ; call rax
+                    ; cmp eax, WRITE_BAIL as i32
+                    ; je =>bail
+                    ; mov DWORD [rsp], eax
+                );
+            }
+        }
     }
 
     /// After an instruction that wrote memory: leave when the write changed

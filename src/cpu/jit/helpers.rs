@@ -36,14 +36,16 @@ fn unpack(seg_size: u32) -> (SegReg, u8) {
     )
 }
 
-/// One memo entry: offsets `lo..=hi` of its segment reach, for its access
-/// kind, the plain-RAM page whose byte for offset `lo` is at host address
-/// `host`, with every check the slow path makes passed.
+/// One memo entry: offsets `lo..=lo + span` of its segment reach, for its
+/// access kind, the plain-RAM page whose byte for offset `lo` is at host
+/// address `host`, with every check the slow path makes passed. Generated
+/// code reads the three fields directly (`emit.rs`), hence `repr(C)`.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
 pub(crate) struct Memo {
-    lo: u32,
-    hi: u32,
-    host: usize,
+    pub(super) lo: u32,
+    pub(super) span: u32,
+    pub(super) host: usize,
 }
 
 impl Cpu {
@@ -56,9 +58,9 @@ impl Cpu {
             return None;
         }
         let m = &self.jit.memo[i];
-        let last = u64::from(off) + u64::from(bytes) - 1;
-        (off >= m.lo && last <= u64::from(m.hi))
-            .then(|| (m.host + (off - m.lo) as usize) as *mut u8)
+        let rel = off.wrapping_sub(m.lo);
+        (u64::from(rel) + u64::from(bytes) - 1 <= u64::from(m.span))
+            .then(|| (m.host + rel as usize) as *mut u8)
     }
 
     /// After the slow path found `seg:off` good for `how` at `phys`:
@@ -83,7 +85,7 @@ impl Cpu {
         let i = seg as usize * 2 + usize::from(write);
         self.jit.memo[i] = Memo {
             lo,
-            hi,
+            span: hi - lo,
             host: page as usize + (page_off - (off - lo)) as usize,
         };
         self.jit.memo_live |= 1 << i;

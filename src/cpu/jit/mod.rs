@@ -156,6 +156,8 @@ fn layout() -> emit::Layout {
         eip: offset_of!(Cpu, eip) as i32,
         eflags: offset_of!(Cpu, eflags) as i32,
         cs_limit: (cs + offset_of!(Segment, limit)) as i32,
+        memo: (offset_of!(Cpu, jit) + offset_of!(Jit, memo)) as i32,
+        memo_live: (offset_of!(Cpu, jit) + offset_of!(Jit, memo_live)) as i32,
     }
 }
 
