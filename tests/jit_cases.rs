@@ -243,3 +243,142 @@ fn high_regs() {
         m.cpu.set_gpr(Gpr::Ecx, 0x9abc_def0);
     });
 }
+
+/// Runs both machines through `Machine::run` (so port writes reach the
+/// board) and compares registers and the first 2 MiB.
+fn diff_run(mut a: Machine, mut b: Machine, n: u64) {
+    a.cpu.set_jit_enabled(true);
+    b.cpu.set_jit_enabled(false);
+    let ra = a.run(n);
+    let rb = b.run(n);
+    eprintln!("jit: {} {:?}\nint: {} {:?}", regs(&a), ra, regs(&b), rb);
+    assert_eq!(regs(&a), regs(&b));
+    assert_eq!(ra, rb);
+    let mut ba = vec![0u8; 2 << 20];
+    let mut bb = ba.clone();
+    a.board.mem.read_bytes(0, &mut ba).unwrap();
+    b.board.mem.read_bytes(0, &mut bb).unwrap();
+    assert!(ba == bb, "memory differs");
+}
+
+#[test]
+fn a20_closing_drops_host_pointers() {
+    // Real mode, DS=FFFF: [0x10] is 0x100000 with A20 open and 0 with it
+    // closed. A loop reads it (the JIT learns the page), port 0x92 and the
+    // keyboard controller close the gate, a second loop reads it again.
+    let code = [
+        0xE4, 0x92, 0x0C, 0x02, 0xE6, 0x92, // in al,92h; or al,2; out 92h,al
+        0xB8, 0xFF, 0xFF, 0x8E, 0xD8, // mov ax,0FFFFh; mov ds,ax
+        0xB9, 0x64, 0x00, // mov cx,100
+        0x03, 0x1E, 0x10, 0x00, 0x49, 0x75, 0xF9, // add bx,[10h]; dec cx; jnz
+        0xE4, 0x92, 0x24, 0xFD, 0xE6, 0x92, // in al,92h; and al,0FDh; out 92h,al
+        0xB0, 0xD1, 0xE6, 0x64, 0xB0, 0xDD, 0xE6, 0x60, // 8042: output port, A20 off
+        0xB9, 0x64, 0x00, // mov cx,100
+        0x03, 0x16, 0x10, 0x00, 0x49, 0x75, 0xF9, // add dx,[10h]; dec cx; jnz
+        0xF4,
+    ];
+    let make = || {
+        let mut m = Machine::new(&MachineConfig {
+            ram_size: 2 << 20,
+            ..MachineConfig::default()
+        })
+        .unwrap();
+        m.board.mem.write_bytes(0x10000, &code).unwrap();
+        m.board.mem.write_bytes(0x100000, &[0x11, 0x11]).unwrap();
+        m.board.mem.write_bytes(0, &[0x22, 0x22]).unwrap();
+        for s in SegReg::ALL {
+            m.cpu.load_segment_real(s, 0);
+        }
+        m.cpu.load_segment_real(SegReg::Cs, 0x1000);
+        m.cpu.set_eip(0);
+        m.cpu.set_gpr(Gpr::Esp, 0x8000);
+        m
+    };
+    let (a, b) = (make(), make());
+    diff_run(a, b, 1000);
+    let mut m = make();
+    m.run(1000);
+    assert_eq!(
+        m.cpu.gpr(Gpr::Edx) as u16,
+        0x0303u16.wrapping_add(0x2222u16.wrapping_mul(100))
+    );
+}
+
+#[test]
+fn code_on_a_written_page_drops_host_pointers() {
+    // Two writes to page 0x20000 (the second through the JIT, which learns
+    // the page for writing), a call there (its translation marks the page
+    // as code), a write changing that code, and a second call, which must
+    // run the new code. The push and pop first put the stack page in the
+    // TLB, so that no instruction from the second write to the third is
+    // left to the interpreter (whose steps would hide a stale pointer).
+    let mut c = vec![0x50, 0x58];
+    for _ in 0..2 {
+        c.extend([0xC7, 0x05]);
+        c.extend(0x20000u32.to_le_bytes());
+        c.extend(0x0000_C340u32.to_le_bytes()); // mov dword [0x20000], (inc eax; ret)
+    }
+    let call = |c: &mut Vec<u8>| {
+        let next = CODE + c.len() as u32 + 5;
+        c.push(0xE8);
+        c.extend(0x20000u32.wrapping_sub(next).to_le_bytes());
+    };
+    call(&mut c);
+    c.extend([0xC6, 0x05]);
+    c.extend(0x20000u32.to_le_bytes());
+    c.push(0x43); // mov byte [0x20000], 0x43 (inc ebx)
+    call(&mut c);
+    c.push(0xF4);
+    diff(&c, 40, |_| {});
+    let mut m = paged(&c, true);
+    run_jit(&mut m, 40);
+    assert_eq!((m.cpu.gpr(Gpr::Eax), m.cpu.gpr(Gpr::Ebx)), (1, 1));
+}
+
+#[test]
+fn privilege_change_drops_host_pointers() {
+    // Page 0x20000 made supervisor-only, page 0x21000 left to users.
+    // Supervisor code reads both twice (the JIT learns them), then the
+    // same code runs at CPL 3: the read of the user page lets generated
+    // code check the segment inline, and the read of the supervisor page
+    // must then fault as it does in the interpreter.
+    let mut c = vec![];
+    for _ in 0..2 {
+        c.push(0xA1);
+        c.extend(0x21000u32.to_le_bytes()); // mov eax, [0x21000]
+        c.push(0xA1);
+        c.extend(0x20000u32.to_le_bytes()); // mov eax, [0x20000]
+    }
+    c.extend([0x43, 0xEB, 0xFE]); // inc ebx; jmp $
+    let setup = |m: &mut Machine| {
+        // PTE of page 0x20 at 0x81000 + 0x80: present, writable, supervisor.
+        m.board
+            .mem
+            .write_bytes(0x81080, &(0x20000u32 | 3).to_le_bytes())
+            .unwrap();
+        m.board.mem.write_bytes(0x20000, &[0x5A; 4]).unwrap();
+    };
+    let mut a = paged(&c, true);
+    let mut b = paged(&c, false);
+    setup(&mut a);
+    setup(&mut b);
+    let log = run_jit(&mut a, 12);
+    run_int(&mut b, 12);
+    eprintln!("at CPL 0: {log:?}");
+    for m in [&mut a, &mut b] {
+        let mut cs = m.cpu.segment(SegReg::Cs);
+        cs.selector |= 3;
+        m.cpu.set_segment(SegReg::Cs, cs);
+        m.cpu.set_eip(CODE);
+        m.cpu.set_gpr(Gpr::Eax, 0);
+    }
+    let log = run_jit(&mut a, 10);
+    run_int(&mut b, 10);
+    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
+    assert_eq!(regs(&a), regs(&b));
+    assert_ne!(
+        a.cpu.gpr(Gpr::Eax),
+        0x5A5A_5A5A,
+        "the user-mode read must not succeed"
+    );
+}

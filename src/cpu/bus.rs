@@ -85,6 +85,13 @@ pub trait Bus {
     fn host_page(&mut self, _addr: u32, _write: bool) -> Option<*mut u8> {
         None
     }
+    /// A number that changes whenever an answer of [`Bus::host_page`] may
+    /// have changed for reasons other than the CPU's own state: a page got
+    /// cached code, the A20 gate moved, RAM or ROM was remapped, a watch
+    /// was set. The JIT drops its host pointers when it changes.
+    fn host_epoch(&self) -> u64 {
+        0
+    }
 
     /// Reads an I/O port. Ports nobody decodes read as all ones.
     fn io_read(&mut self, port: u16, size: IoSize) -> u32;

@@ -287,7 +287,7 @@ impl Cpu {
             };
         }
         self.icount = self.icount.wrapping_add(1);
-        self.jit.memo_live = 0;
+        self.jit.seg_live = 0;
         self.shadow_ss = false;
         self.shadow_sti = false;
         self.task_switched = false;
@@ -354,7 +354,7 @@ impl Cpu {
         }
         self.halted = false;
         self.task_switched = false;
-        self.jit.memo_live = 0;
+        self.jit.seg_live = 0;
         let ret = self.eip;
         match self.deliver(bus, vector, Source::External, None, ret) {
             Ok(()) => StepOutcome::Executed,

@@ -4,11 +4,18 @@
 //! permissions of both levels, whether the dirty bit is already set, and
 //! whether the page is global). It holds no policy: `paging.rs` decides
 //! when to fill, use and flush it.
+//!
+//! Beside each entry sits a host entry for the JIT (`HostEntry`): where the
+//! page lies in host memory, with one tag for reads and one for writes. A
+//! host entry lives and dies with its slot (every insert, invalidation and
+//! flush drops it), so it can never outlive the translation it was made
+//! from. Host entries are never serialised and never copied: a clone or a
+//! restored TLB starts with none.
 
 use serde::{Deserialize, Serialize};
 
 /// Number of entries (a power of two).
-const SIZE: usize = 1024;
+pub(crate) const SIZE: usize = 1024;
 
 /// One cached translation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,20 +34,44 @@ pub(crate) struct Entry {
     pub global: bool,
 }
 
+/// Where a linear page lies in host memory, for generated code (which
+/// reads it directly, hence `repr(C)`): `tags[0]` for reads, `tags[1]` for
+/// writes, each `page address | key` (see [`Tlb::host_key`]) or 0, and
+/// `addend`, which added to a linear address on the page gives the host
+/// address of that byte.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub(crate) struct HostEntry {
+    pub tags: [u32; 2],
+    pub addend: usize,
+}
+
+/// Host-entry generations run 1..=HOST_GENS (11 bits beside the user bit).
+const HOST_GENS: u32 = 0x7FF;
+
 /// The cache itself. It is part of the CPU's state in a snapshot (a guest
 /// may rely on a stale entry until it flushes it), serialised as its list
 /// of entries, which must have the table's size.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(try_from = "Vec<Entry>", into = "Vec<Entry>")]
 pub(crate) struct Tlb {
     entries: Vec<Entry>,
+    /// The JIT's host entries, slot for slot (see the module comment).
+    host: Box<[HostEntry; SIZE]>,
+    /// The current host-entry generation: entries of older ones never match.
+    host_gen: u32,
 }
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb {
-            entries: vec![Entry::default(); SIZE],
-        }
+        Tlb::with_entries(vec![Entry::default(); SIZE])
+    }
+}
+
+/// A copy has the same translations and no host entries.
+impl Clone for Tlb {
+    fn clone(&self) -> Self {
+        Tlb::with_entries(self.entries.clone())
     }
 }
 
@@ -53,7 +84,7 @@ impl TryFrom<Vec<Entry>> for Tlb {
                 entries.len()
             ));
         }
-        Ok(Tlb { entries })
+        Ok(Tlb::with_entries(entries))
     }
 }
 
@@ -64,8 +95,55 @@ impl From<Tlb> for Vec<Entry> {
 }
 
 impl Tlb {
+    fn with_entries(entries: Vec<Entry>) -> Tlb {
+        Tlb {
+            entries,
+            host: Box::new([HostEntry::default(); SIZE]),
+            host_gen: 1,
+        }
+    }
+
     fn slot(page: u32) -> usize {
         (page as usize) & (SIZE - 1)
+    }
+
+    /// Byte offset of the host table's pointer within a `Tlb` (generated
+    /// code loads it; a `Box` of a sized type is one plain pointer).
+    pub fn host_table_offset() -> usize {
+        std::mem::offset_of!(Tlb, host)
+    }
+
+    /// The low 12 bits of a host tag valid now, for user (`user`) or
+    /// supervisor accesses: the generation and the privilege.
+    pub fn host_key(&self, user: bool) -> u32 {
+        self.host_gen << 1 | u32::from(user)
+    }
+
+    /// Drops every host entry (in O(1): a new generation).
+    pub fn host_forget(&mut self) {
+        self.host_gen += 1;
+        if self.host_gen > HOST_GENS {
+            self.host.fill(HostEntry::default());
+            self.host_gen = 1;
+        }
+    }
+
+    /// Records that linear address `lin`'s page, accessed under `key`, is
+    /// at host address `page_ptr` for reads or (`write`) writes. With
+    /// paging on, the caller has just found the page's translation in this
+    /// slot, so the host entry dies with it.
+    pub fn host_fill(&mut self, lin: u32, write: bool, key: u32, page_ptr: *mut u8) {
+        let page = lin & !0xFFF;
+        let tag = page | key;
+        let e = &mut self.host[Self::slot(lin >> 12)];
+        let other = &mut e.tags[usize::from(!write)];
+        if *other != tag {
+            // The other kind's tag is for another page (or stale): the
+            // addend is about to change under it.
+            *other = 0;
+        }
+        e.tags[usize::from(write)] = tag;
+        e.addend = (page_ptr as usize).wrapping_sub(page as usize);
     }
 
     /// The cached translation of linear page `page` (address >> 12).
@@ -80,6 +158,7 @@ impl Tlb {
         if let Some(slot) = self.entries.get_mut(Self::slot(page)) {
             *slot = e;
         }
+        self.host[Self::slot(page)] = HostEntry::default();
     }
 
     /// Drops the translation of one page (INVLPG), global or not.
@@ -89,6 +168,7 @@ impl Tlb {
                 *slot = Entry::default();
             }
         }
+        self.host[Self::slot(page)] = HostEntry::default();
     }
 
     /// Drops every translation; with `keep_global`, global pages stay (a
@@ -99,5 +179,6 @@ impl Tlb {
                 *e = Entry::default();
             }
         }
+        self.host_forget();
     }
 }

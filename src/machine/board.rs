@@ -27,6 +27,8 @@ pub struct Board {
     pub(super) events: Vec<Event>,
     /// The VGA text buffer was written since the last look (when tracked).
     pub(super) screen_dirty: bool,
+    /// Counts A20 moves and watch changes (see `Bus::host_epoch`).
+    map_changes: u64,
 }
 
 impl Board {
@@ -41,6 +43,7 @@ impl Board {
             io_watch: Vec::new(),
             events: Vec::new(),
             screen_dirty: false,
+            map_changes: 0,
         }
     }
 
@@ -49,7 +52,17 @@ impl Board {
     }
 
     pub fn set_a20(&mut self, enabled: bool) {
-        self.a20_mask = if enabled { !0 } else { !(1 << 20) };
+        let mask = if enabled { !0 } else { !(1 << 20) };
+        if mask != self.a20_mask {
+            self.a20_mask = mask;
+            self.map_changes += 1;
+        }
+    }
+
+    /// Sets the memory watches.
+    pub(super) fn set_mem_watch(&mut self, watch: MemWatch) {
+        self.mem_watch = watch;
+        self.map_changes += 1;
     }
 }
 
@@ -167,6 +180,9 @@ impl Bus for Board {
             return None;
         }
         self.mem.host_page(addr, write)
+    }
+    fn host_epoch(&self) -> u64 {
+        self.map_changes + self.mem.code_marked_epoch()
     }
     fn read_block(&mut self, addr: u32, buf: &mut [u8]) {
         if self.a20_mask == !0 {

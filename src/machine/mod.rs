@@ -189,7 +189,7 @@ impl Machine {
             u64::from(VGA_TEXT_BASE),
             u64::from(VGA_TEXT_BASE) + VGA_TEXT_SIZE as u64,
         );
-        self.board.mem_watch = watch::MemWatch::new(set, screen);
+        self.board.set_mem_watch(watch::MemWatch::new(set, screen));
         self.board.io_watch = set.io.clone();
         if !set.screen {
             self.board.screen_dirty = false;

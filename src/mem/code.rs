@@ -45,6 +45,9 @@ pub struct CodePages {
     marked: Vec<u64>,
     /// The current stamp of each page.
     stamps: Vec<u64>,
+    /// Counts the times a page went from unmarked to marked (and whole
+    /// renewals): a JIT's direct pointers for writing lapse then.
+    marked_epoch: u64,
 }
 
 impl CodePages {
@@ -53,6 +56,7 @@ impl CodePages {
         let mut c = CodePages {
             marked: vec![0; pages],
             stamps: vec![0; pages],
+            marked_epoch: 0,
         };
         c.renew_all();
         c
@@ -66,6 +70,12 @@ impl CodePages {
             *s = base + i as u64;
         }
         self.marked.fill(0);
+        self.marked_epoch += 1;
+    }
+
+    /// Changes whenever a page gains its first mark (see `marked_epoch`).
+    pub fn marked_epoch(&self) -> u64 {
+        self.marked_epoch
     }
 
     /// The stamp of the page holding `addr`, or `None` outside the tracked
@@ -93,6 +103,9 @@ impl CodePages {
         let stamp = self.stamps.get(page).copied()?;
         let last = (addr + len.max(1) - 1).min(addr | 0xFFF);
         if let Some(w) = self.marked.get_mut(page) {
+            if *w == 0 {
+                self.marked_epoch += 1;
+            }
             *w |= chunk_mask(addr, last);
         }
         Some(stamp)

@@ -104,6 +104,13 @@ impl GuestMemory {
         self.ram.page_ptr(page)
     }
 
+    /// Changes whenever a page gets its first cached code or every page is
+    /// renewed (RAM cleared, ROM mapped): [`GuestMemory::host_page`]'s
+    /// answers for writes may have changed.
+    pub fn code_marked_epoch(&self) -> u64 {
+        self.code.marked_epoch()
+    }
+
     /// Fills RAM with zeros (ROM is untouched).
     pub fn clear_ram(&mut self) {
         self.ram.clear();

@@ -15,12 +15,13 @@
 //! the instruction.
 
 use super::block::{Calc, Item, Loc, Op};
-use super::helpers::{calc_code, seg_size, Memo, WRITE_BAIL, WRITE_OK, WRITE_SMC};
-use std::mem::offset_of;
+use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
+use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
 use crate::cpu::SegReg;
 use crate::x86::{Insn, Mn};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use std::mem::{offset_of, size_of};
 
 type Asm = VecAssembler<X64Relocation>;
 
@@ -38,9 +39,12 @@ pub(super) struct Layout {
     pub eip: i32,
     pub eflags: i32,
     pub cs_limit: i32,
-    /// The memory helpers' memo (`[helpers::Memo; 12]`) and its live bits.
-    pub memo: i32,
-    pub memo_live: i32,
+    /// The segments' inline bounds (`[helpers::SegFast; 6]`) and their
+    /// live bits, the TLB host key, and the TLB's host-table pointer.
+    pub seg_fast: i32,
+    pub seg_live: i32,
+    pub host_key: i32,
+    pub host_table: i32,
 }
 
 /// Addresses of the helpers for the bus type being run.
@@ -295,30 +299,50 @@ impl Emitter {
         );
     }
 
-    /// The access inline when the memo covers it (the page and the
-    /// offsets the helper last found good), the helper out of line
-    /// otherwise. Uses rax, rcx and rdx; a read leaves its value in eax.
+    /// The access inline when the segment's bounds are known and the
+    /// TLB's host entry for the page matches (the page, the generation and
+    /// the privilege), the helper out of line otherwise. Uses rax, rcx and
+    /// rdx; a read leaves its value in eax.
     fn access(&mut self, acc: Access, bail: DynamicLabel) {
         let back = self.ops.new_dynamic_label();
         let slow = self.stub(Stub::Access { acc, bail, back });
-        let i = acc.seg as i32 * 2 + i32::from(acc.write.is_some());
-        let m = self.l.memo + i * std::mem::size_of::<Memo>() as i32;
-        let (lo, span, host) = (
-            m + offset_of!(Memo, lo) as i32,
-            m + offset_of!(Memo, span) as i32,
-            m + offset_of!(Memo, host) as i32,
+        let kind = i32::from(acc.write.is_some());
+        let live_bit = 1i16 << (acc.seg as i32 * 2 + kind);
+        let sf = self.l.seg_fast + acc.seg as i32 * size_of::<SegFast>() as i32;
+        let (base, limit) = (
+            sf + offset_of!(SegFast, base) as i32,
+            sf + offset_of!(SegFast, limit) as i32,
         );
-        let (live, off, last) = (self.l.memo_live, acc.off, i32::from(acc.bytes) - 1);
+        let (live, key, table) = (self.l.seg_live, self.l.host_key, self.l.host_table);
+        let (off, last) = (acc.off, i32::from(acc.bytes) - 1);
+        let tag = offset_of!(HostEntry, tags) as i32 + kind * 4;
+        let addend = offset_of!(HostEntry, addend) as i32;
+        let shift = size_of::<HostEntry>().trailing_zeros() as i8;
+        debug_assert!(size_of::<HostEntry>().is_power_of_two());
         dynasm!(self.ops
-            ; test WORD [r15 + live], (1 << i) as i16
+            // The segment: offset .. offset + n - 1 within the limit.
+            ; test WORD [r15 + live], live_bit
             ; jz =>slow
             ; mov eax, Rd(off)
-            ; sub eax, DWORD [r15 + lo]
             ; lea rcx, [rax + last]
-            ; mov edx, DWORD [r15 + span]
+            ; mov edx, DWORD [r15 + limit]
             ; cmp rcx, rdx
             ; ja =>slow
-            ; add rax, QWORD [r15 + host]
+            // The page: the entry of the first byte's page must carry the
+            // last byte's page (so the access stays on one page) and the key.
+            ; add eax, DWORD [r15 + base]
+            ; mov ecx, eax
+            ; shr ecx, 12
+            ; and ecx, (TLB_SIZE - 1) as i32
+            ; shl ecx, shift
+            ; mov rdx, QWORD [r15 + table]
+            ; add rdx, rcx
+            ; lea ecx, [rax + last]
+            ; and ecx, !0xFFF
+            ; or ecx, DWORD [r15 + key]
+            ; cmp ecx, DWORD [rdx + tag]
+            ; jne =>slow
+            ; add rax, QWORD [rdx + addend]
         );
         match (acc.write, acc.bytes) {
             (None, 1) => dynasm!(self.ops ; movzx eax, BYTE [rax]),

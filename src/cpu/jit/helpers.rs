@@ -36,37 +36,22 @@ fn unpack(seg_size: u32) -> (SegReg, u8) {
     )
 }
 
-/// One memo entry: offsets `lo..=lo + span` of its segment reach, for its
-/// access kind, the plain-RAM page whose byte for offset `lo` is at host
-/// address `host`, with every check the slow path makes passed. Generated
-/// code reads the three fields directly (`emit.rs`), hence `repr(C)`.
+/// A segment's base and limit as generated code checks them: an access of
+/// `n` bytes at offset `off` is in bounds when `off + n - 1 <= limit`
+/// (computed without wrapping). Only expand-up segments whose access kind
+/// the slow path has already allowed get an entry.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
-pub(crate) struct Memo {
-    pub(super) lo: u32,
-    pub(super) span: u32,
-    pub(super) host: usize,
+pub(crate) struct SegFast {
+    pub(super) base: u32,
+    pub(super) limit: u32,
 }
 
 impl Cpu {
-    /// The host address of `bytes` at `seg:off` when the memo for `kind`
-    /// (0 read, 1 write) covers them.
-    #[inline(always)]
-    fn memo_hit(&self, seg: SegReg, off: u32, bytes: u8, kind: usize) -> Option<*mut u8> {
-        let i = seg as usize * 2 + kind;
-        if self.jit.memo_live & (1 << i) == 0 {
-            return None;
-        }
-        let m = &self.jit.memo[i];
-        let rel = off.wrapping_sub(m.lo);
-        (u64::from(rel) + u64::from(bytes) - 1 <= u64::from(m.span))
-            .then(|| (m.host + rel as usize) as *mut u8)
-    }
-
-    /// After the slow path found `seg:off` good for `how` at `phys`:
-    /// remembers the rest of the page's offsets when the page may be
-    /// accessed directly.
-    fn memo_fill<B: Bus>(&mut self, bus: &mut B, seg: SegReg, off: u32, phys: u32, how: Use) {
+    /// After the slow path found `seg:off` good for `how` at `phys`: lets
+    /// generated code make such accesses itself, through `seg_fast` for the
+    /// segment and the TLB's host entry for the page, where it may.
+    fn host_fill<B: Bus>(&mut self, bus: &mut B, seg: SegReg, off: u32, phys: u32, how: Use) {
         const AM: u32 = 1 << 18;
         let s = self.segs[seg as usize];
         let expand_down = s.access & 0x1C == 0x14;
@@ -75,20 +60,15 @@ impl Cpu {
             return;
         }
         let write = how == Use::Write;
-        let Some(page) = bus.host_page(phys, write) else {
-            return;
+        self.jit.seg_fast[seg as usize] = SegFast {
+            base: s.base,
+            limit: s.limit,
         };
-        let page_off = phys & 0xFFF;
-        let lo = off - off.min(page_off);
-        let hi = u64::from(off) + u64::from(0xFFF - page_off);
-        let hi = hi.min(u64::from(s.limit)) as u32;
-        let i = seg as usize * 2 + usize::from(write);
-        self.jit.memo[i] = Memo {
-            lo,
-            span: hi - lo,
-            host: page as usize + (page_off - (off - lo)) as usize,
-        };
-        self.jit.memo_live |= 1 << i;
+        self.jit.seg_live |= 1 << (seg as usize * 2 + usize::from(write));
+        if let Some(page) = bus.host_page(phys, write) {
+            let lin = s.base.wrapping_add(off);
+            self.tlb.host_fill(lin, write, self.jit.host_key, page);
+        }
     }
 
     /// The physical address of `bytes` at `seg:off` for a JIT access, when
@@ -132,22 +112,10 @@ pub(super) extern "sysv64" fn read<B: Bus>(
     // nothing else touches the CPU or the bus while the block runs.
     let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
     let (seg, bytes) = unpack(seg_size);
-    if let Some(host) = cpu.memo_hit(seg, off, bytes, 0) {
-        // SAFETY: the memo entry points into a page of the guest's RAM
-        // mapping, which lives as long as the machine, and `memo_hit`
-        // checked that all `bytes` lie on that page.
-        return u64::from(unsafe {
-            match bytes {
-                1 => u32::from(host.read()),
-                2 => u32::from(host.cast::<u16>().read_unaligned()),
-                _ => host.cast::<u32>().read_unaligned(),
-            }
-        });
-    }
     let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Read) else {
         return READ_BAIL;
     };
-    cpu.memo_fill(bus, seg, off, p, Use::Read);
+    cpu.host_fill(bus, seg, off, p, Use::Read);
     u64::from(match bytes {
         1 => u32::from(bus.read_u8(p)),
         2 => u32::from(bus.read_u16(p)),
@@ -167,22 +135,10 @@ pub(super) extern "sysv64" fn write<B: Bus>(
     // SAFETY: as in `read`.
     let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
     let (seg, bytes) = unpack(seg_size);
-    if let Some(host) = cpu.memo_hit(seg, off, bytes, 1) {
-        // SAFETY: as in `read`; the page holds no cached code, so the
-        // write needs no code-page bookkeeping.
-        unsafe {
-            match bytes {
-                1 => host.write(value as u8),
-                2 => host.cast::<u16>().write_unaligned(value as u16),
-                _ => host.cast::<u32>().write_unaligned(value),
-            }
-        }
-        return WRITE_OK;
-    }
     let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Write) else {
         return WRITE_BAIL;
     };
-    cpu.memo_fill(bus, seg, off, p, Use::Write);
+    cpu.host_fill(bus, seg, off, p, Use::Write);
     match bytes {
         1 => bus.write_u8(p, value as u8),
         2 => bus.write_u16(p, value as u16),

@@ -25,6 +25,7 @@ mod helpers;
 use super::bus::Bus;
 use super::flags::TF;
 use super::segment::ACCESS_DB;
+use super::tlb::Tlb;
 use super::{Cpu, SegReg, Segment};
 use crate::x86;
 use arena::Arena;
@@ -107,15 +108,20 @@ pub(crate) struct Jit {
     /// The running block's page (physical address) and stamp, for the write
     /// helper's self-modification check.
     pub(super) running: (u32, u64),
-    /// The memory helpers' memo (see `helpers.rs`): per segment register
-    /// and access kind, the offsets last found to reach plain RAM on one
-    /// page, and where that page is in host memory.
-    pub(super) memo: [helpers::Memo; 12],
-    /// Which `memo` entries are live (bit `2 * segment + write`). Cleared
-    /// whenever the interpreter runs an instruction or delivers an
-    /// interrupt, a block is translated, or a run starts: the only times
-    /// what a memo entry depends on can change.
-    pub(super) memo_live: u16,
+    /// Per segment register, its base and limit for generated code's
+    /// inline checks (see `helpers.rs`).
+    pub(super) seg_fast: [helpers::SegFast; 6],
+    /// Which `seg_fast` entries may be used, by access kind (bit
+    /// `2 * segment + write`). Cleared whenever the interpreter runs an
+    /// instruction or delivers an interrupt, or a run starts: the only
+    /// times a segment register can change.
+    pub(super) seg_live: u16,
+    /// The TLB's host key for the running code (generation and privilege;
+    /// `Tlb::host_key`), set before each block.
+    pub(super) host_key: u32,
+    /// The bus's `host_epoch` and address when the host entries were made.
+    host_epoch: u64,
+    host_bus: usize,
 }
 
 /// A copy has the same setting and an empty cache.
@@ -137,6 +143,7 @@ impl std::fmt::Debug for Jit {
 impl Jit {
     /// Drops every block.
     pub fn flush(&mut self) {
+        self.host_bus = 0;
         if !self.slots.is_empty() || !self.blocks.is_empty() {
             self.slots = Vec::new();
             self.blocks = HashMap::new();
@@ -156,8 +163,10 @@ fn layout() -> emit::Layout {
         eip: offset_of!(Cpu, eip) as i32,
         eflags: offset_of!(Cpu, eflags) as i32,
         cs_limit: (cs + offset_of!(Segment, limit)) as i32,
-        memo: (offset_of!(Cpu, jit) + offset_of!(Jit, memo)) as i32,
-        memo_live: (offset_of!(Cpu, jit) + offset_of!(Jit, memo_live)) as i32,
+        seg_fast: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_fast)) as i32,
+        seg_live: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_live)) as i32,
+        host_key: (offset_of!(Cpu, jit) + offset_of!(Jit, host_key)) as i32,
+        host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
     }
 }
 
@@ -183,11 +192,13 @@ impl Cpu {
     pub fn flush_jit(&mut self) {
         self.jit.flush();
     }
-    /// Forgets the memory helpers' memo of direct RAM pages; a caller that
-    /// changes the CPU or the board from outside (between runs) calls it.
+    /// Forgets what generated code knows of segments and of where guest
+    /// pages are in host memory; a caller that changes the CPU or the board
+    /// from outside (between runs) calls it.
     #[inline]
     pub fn forget_jit_memo(&mut self) {
-        self.jit.memo_live = 0;
+        self.jit.seg_live = 0;
+        self.tlb.host_forget();
     }
 
     /// Runs the translated block at CS:EIP when there is one of at most
@@ -246,6 +257,16 @@ impl Cpu {
         }
         self.jit.running = (at.phys, slot.stamp);
         self.task_switched = false;
+        // Host pointers lapse when the bus says its pages changed (code
+        // marked by the translation above or by the interpreter, A20,
+        // watches) or when this is another bus.
+        let (epoch, bus_at) = (bus.host_epoch(), bus as *mut B as usize);
+        if epoch != self.jit.host_epoch || bus_at != self.jit.host_bus {
+            self.tlb.host_forget();
+            self.jit.host_epoch = epoch;
+            self.jit.host_bus = bus_at;
+        }
+        self.jit.host_key = self.tlb.host_key(self.user());
         // SAFETY: `slot.code` is the entry of a block assembled by
         // `emit::block` for this bus type (the table is flushed when the
         // type changes) and still in the arena (cleared together with the
@@ -287,8 +308,6 @@ impl Cpu {
         ss32: bool,
         key: u8,
     ) -> Slot {
-        // Translation marks code, which the write memo relies on not changing.
-        self.jit.memo_live = 0;
         let mut slot = Slot {
             phys,
             eip,
