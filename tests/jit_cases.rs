@@ -382,3 +382,71 @@ fn privilege_change_drops_host_pointers() {
         "the user-mode read must not succeed"
     );
 }
+
+#[test]
+fn chained_blocks_keep_the_budget() {
+    // Three blocks on one page chained in a loop: for every budget the
+    // JIT stops on exactly the instruction the interpreter reaches.
+    let code = [
+        0x41, 0xEB, 0x00, // inc ecx; jmp $+2 (a block of 2)
+        0x43, 0x43, 0xEB, 0x00, // inc ebx; inc ebx; jmp $+2 (3)
+        0x48, 0x75, 0xF6, // dec eax; jnz -10 (2)
+        0xF4,
+    ];
+    for n in 1..60 {
+        let mut a = paged(&code, true);
+        let mut b = paged(&code, false);
+        for m in [&mut a, &mut b] {
+            m.cpu.set_gpr(Gpr::Eax, 8);
+        }
+        // Warm up (translate and link), then run `n` from the start again.
+        run_jit(&mut a, 100);
+        a.cpu.set_halted(false);
+        a.cpu.set_eflags(b.cpu.eflags());
+        a.cpu.set_eip(CODE);
+        a.cpu.set_gpr(Gpr::Eax, 8);
+        for g in [Gpr::Ebx, Gpr::Ecx] {
+            a.cpu.set_gpr(g, 0);
+        }
+        let (a0, b0) = (a.cpu.tsc(), b.cpu.tsc());
+        let log = run_jit(&mut a, n);
+        run_int(&mut b, n);
+        assert_eq!(regs(&a), regs(&b), "budget {n}: {log:?}");
+        assert_eq!(a.cpu.tsc() - a0, b.cpu.tsc() - b0, "budget {n}");
+        assert_eq!(b.cpu.tsc() - b0, n.min(57), "budget {n}");
+    }
+    let mut a = paged(&code, true);
+    a.cpu.set_gpr(Gpr::Eax, 8);
+    run_jit(&mut a, 100);
+    assert!(a.cpu.jit_stats().chained > 0, "{:?}", a.cpu.jit_stats());
+}
+
+#[test]
+fn chained_block_rewritten_is_not_entered() {
+    // A loop whose second block is rewritten between runs (from outside,
+    // as a loader or DMA would): the link must not lead to the old code.
+    let code = [
+        0x41, 0xEB, 0x00, // inc ecx; jmp $+2
+        0x43, 0x90, // inc ebx; nop   (rewritten to inc edx; nop)
+        0x48, 0x75, 0xF8, // dec eax; jnz -8
+        0xF4,
+    ];
+    let mut a = paged(&code, true);
+    let mut b = paged(&code, false);
+    for m in [&mut a, &mut b] {
+        m.cpu.set_gpr(Gpr::Eax, 4);
+    }
+    run_jit(&mut a, 200);
+    run_int(&mut b, 200);
+    for m in [&mut a, &mut b] {
+        m.board.mem.write_bytes(CODE as u64 + 3, &[0x42]).unwrap();
+        m.cpu.forget_jit_memo();
+        m.cpu.set_halted(false);
+        m.cpu.set_eip(CODE);
+        m.cpu.set_gpr(Gpr::Eax, 4);
+    }
+    run_jit(&mut a, 200);
+    run_int(&mut b, 200);
+    assert_eq!(regs(&a), regs(&b));
+    assert_eq!(a.cpu.gpr(Gpr::Edx), 0x0000_0303 + 4);
+}

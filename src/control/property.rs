@@ -55,6 +55,7 @@ pub enum JitStat {
     ExitsEnd,
     ExitsBail,
     ExitsSmc,
+    Chained,
 }
 
 impl JitStat {
@@ -69,6 +70,7 @@ impl JitStat {
             JitStat::ExitsEnd => s.exits_end,
             JitStat::ExitsBail => s.exits_bail,
             JitStat::ExitsSmc => s.exits_smc,
+            JitStat::Chained => s.chained,
         }
     }
 }
@@ -162,7 +164,9 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("jit_stats.flushes", CNT, "", RO, T::JitStat(JitStat::Flushes),
             "Times the whole code cache was dropped (it filled up, or the CPU model changed)."),
         def("jit_stats.entries", CNT, "", RO, T::JitStat(JitStat::Entries),
-            "Times a translated block was run."),
+            "Times the dispatcher ran a translated block (a chain of blocks counts once; see `chained`)."),
+        def("jit_stats.chained", CNT, "", RO, T::JitStat(JitStat::Chained),
+            "Direct jumps from one translated block straight into the next on the same page, without returning to the dispatcher."),
         def("jit_stats.instructions", CNT, "instructions", RO, T::JitStat(JitStat::Instructions),
             "Guest instructions retired inside translated blocks (the rest ran in the interpreter)."),
         def("jit_stats.exits.end", CNT, "", RO, T::JitStat(JitStat::ExitsEnd),

@@ -15,6 +15,7 @@
 //! the instruction.
 
 use super::block::{Calc, Item, Loc, Op};
+use super::chain::Cell;
 use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
 use crate::cpu::SegReg;
@@ -45,6 +46,13 @@ pub(super) struct Layout {
     pub seg_live: i32,
     pub host_key: i32,
     pub host_table: i32,
+    /// Chaining (`chain.rs`): the running page's stamp, the budget, the
+    /// chained count, the unlinked cell, and the `chained` statistic.
+    pub running_stamp: i32,
+    pub budget: i32,
+    pub chained: i32,
+    pub link_from: i32,
+    pub chain_count: i32,
 }
 
 /// Addresses of the helpers for the bus type being run.
@@ -67,8 +75,10 @@ const RDX: u8 = 2;
 const RBX: u8 = 3;
 const R13: u8 = 13;
 
-struct Emitter {
+struct Emitter<'c> {
     ops: Asm,
+    /// A cell for a direct exit to a CS offset, when it can be chained.
+    cell_for: &'c mut dyn FnMut(u32) -> Option<usize>,
     l: Layout,
     h: Helpers,
     ss32: bool,
@@ -102,18 +112,22 @@ struct Access {
     write: Option<u8>,
 }
 
-/// Assembles `items` for execution at address `base`.
+/// Assembles `items` for execution at address `base`; returns the code and
+/// the offset of its body (where chained blocks enter, past the prologue).
+/// `cell_for` gives a chaining cell for a direct exit's target.
 pub(super) fn block(
     items: &[Item],
     base: usize,
     l: Layout,
     h: Helpers,
     ss32: bool,
-) -> Option<Vec<u8>> {
+    cell_for: &mut dyn FnMut(u32) -> Option<usize>,
+) -> Option<(Vec<u8>, usize)> {
     let mut ops = Asm::new(base);
     let done = ops.new_dynamic_label();
     let mut e = Emitter {
         ops,
+        cell_for,
         l,
         h,
         ss32,
@@ -132,6 +146,7 @@ pub(super) fn block(
         ; mov r15, rdi
         ; mov r14, rsi
     );
+    let body = e.ops.offset().0;
     let mut ended = false;
     for (i, item) in items.iter().enumerate() {
         e.item(i as u32, item);
@@ -139,7 +154,7 @@ pub(super) fn block(
     }
     if !ended {
         let last = items.last()?;
-        e.exit(last.next, items.len() as u32, EXIT_END);
+        e.direct_exit(last.next, items.len() as u32);
     }
     let stubs = std::mem::take(&mut e.stubs);
     for (label, stub) in stubs {
@@ -170,7 +185,7 @@ pub(super) fn block(
         ; pop rbx
         ; ret
     );
-    e.ops.finalize().ok()
+    Some((e.ops.finalize().ok()?, body))
 }
 
 /// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
@@ -183,7 +198,7 @@ fn gpr_at(l: &Layout, n: u8, bytes: u8) -> i32 {
     }
 }
 
-impl Emitter {
+impl Emitter<'_> {
     fn stub(&mut self, stub: Stub) -> DynamicLabel {
         let label = self.ops.new_dynamic_label();
         self.stubs.push((label, stub));
@@ -203,6 +218,48 @@ impl Emitter {
         let (at, code, done) = (self.l.eip, (retired | why << 16) as i32, self.done);
         dynasm!(self.ops
             ; mov DWORD [r15 + at], eip as i32
+            ; mov eax, code
+            ; jmp =>done
+        );
+    }
+
+    /// Leaves for CS offset `target` after `retired` instructions: straight
+    /// into the target's block when its cell is linked and still valid
+    /// (see `chain.rs`), else back to the dispatcher, naming the cell.
+    fn direct_exit(&mut self, target: u32, retired: u32) {
+        let Some(cell) = (self.cell_for)(target) else {
+            return self.exit(target, retired, EXIT_END);
+        };
+        let l = self.l;
+        let (at, done, code) = (l.eip, self.done, (retired | EXIT_END << 16) as i32);
+        let (body, stamp, insns, last) = (
+            offset_of!(Cell, body) as i32,
+            offset_of!(Cell, stamp) as i32,
+            offset_of!(Cell, insns) as i32,
+            offset_of!(Cell, last_needed) as i32,
+        );
+        let unlinked = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; mov DWORD [r15 + at], target as i32
+            ; mov rax, QWORD cell as i64
+            ; mov rcx, QWORD [rax + body]
+            ; test rcx, rcx
+            ; jz =>unlinked
+            ; mov rdx, QWORD [rax + stamp]
+            ; cmp rdx, QWORD [r15 + l.running_stamp]
+            ; jne =>unlinked
+            ; mov edx, DWORD [rax + last]
+            ; cmp edx, DWORD [r15 + l.cs_limit]
+            ; ja =>unlinked
+            ; mov edx, DWORD [rax + insns]
+            ; cmp QWORD [r15 + l.budget], rdx
+            ; jb =>unlinked
+            ; sub QWORD [r15 + l.budget], rdx
+            ; add DWORD [r15 + l.chained], retired as i32
+            ; add QWORD [r15 + l.chain_count], 1
+            ; jmp rcx
+            ; =>unlinked
+            ; mov QWORD [r15 + l.link_from], rax
             ; mov eax, code
             ; jmp =>done
         );
@@ -721,7 +778,7 @@ impl Emitter {
                 }
             }
             Op::Nop => {}
-            Op::Jmp { target } => self.exit(target, i + 1, EXIT_END),
+            Op::Jmp { target } => self.direct_exit(target, i + 1),
             Op::Jcc { cc, target } => {
                 let taken = self.ops.new_dynamic_label();
                 self.cond(cc);
@@ -729,14 +786,14 @@ impl Emitter {
                     ; test al, al
                     ; jnz =>taken
                 );
-                self.exit(it.next, i + 1, EXIT_END);
+                self.direct_exit(it.next, i + 1);
                 dynasm!(self.ops ; =>taken);
-                self.exit(target, i + 1, EXIT_END);
+                self.direct_exit(target, i + 1);
             }
             Op::Call { target } => {
                 dynasm!(self.ops ; mov ebx, it.next as i32);
                 self.push_ebx(b, bail);
-                self.exit(target, i + 1, EXIT_END);
+                self.direct_exit(target, i + 1);
             }
             Op::JmpInd { src, call } => {
                 self.ea(&it.insn);

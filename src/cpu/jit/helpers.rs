@@ -144,8 +144,7 @@ pub(super) extern "sysv64" fn write<B: Bus>(
         2 => bus.write_u16(p, value as u16),
         _ => bus.write_u32(p, value),
     }
-    let running = cpu.jit.running;
-    if bus.code_stamp(running.0) != Some(running.1) {
+    if bus.code_stamp(cpu.jit.running_page) != Some(cpu.jit.running_stamp) {
         return WRITE_SMC;
     }
     WRITE_OK

@@ -15,10 +15,12 @@
 //!
 //! Layout: `block.rs` (which instructions, the `Op` form), `emit.rs` (code
 //! generation), `helpers.rs` (the memory and arithmetic helpers generated
-//! code calls), `arena.rs` (W^X code memory).
+//! code calls), `chain.rs` (direct exits going on into the next block on
+//! the same page), `arena.rs` (W^X code memory).
 
 mod arena;
 mod block;
+mod chain;
 mod emit;
 mod helpers;
 
@@ -57,6 +59,8 @@ pub struct JitStats {
     pub exits_bail: u64,
     /// Exits after a write changed the running block's code.
     pub exits_smc: u64,
+    /// Direct exits that went straight on into the next block (chaining).
+    pub chained: u64,
 }
 
 /// What [`Cpu::run_block`] did.
@@ -82,10 +86,15 @@ struct Slot {
     /// The code's address; 0 when the first instruction is left to the
     /// interpreter.
     code: usize,
+    /// Where chained blocks enter it (past the prologue).
+    body: usize,
     insns: u32,
     /// The highest CS offset the block uses (its last byte, its targets).
     last_needed: u32,
 }
+
+/// At most this many instructions in one chain of blocks.
+const MAX_CHAIN: u64 = 1 << 24;
 
 /// Block table entries (a power of two).
 const SLOTS: usize = 1 << 15;
@@ -106,8 +115,17 @@ pub(crate) struct Jit {
     /// The bus type the blocks' helper addresses were taken for.
     bus_type: Option<TypeId>,
     /// The running block's page (physical address) and stamp, for the write
-    /// helper's self-modification check.
-    pub(super) running: (u32, u64),
+    /// helper's self-modification check and the chaining check.
+    pub(super) running_page: u32,
+    pub(super) running_stamp: u64,
+    /// Chaining (`chain.rs`): the exits' cells; the instructions blocks may
+    /// still retire in this run after the current one; the instructions
+    /// retired by the blocks before the current one; and the cell of the
+    /// exit that last returned unlinked (0: none).
+    cells: chain::Cells,
+    budget: u64,
+    chained: u32,
+    link_from: usize,
     /// Per segment register, its base and limit for generated code's
     /// inline checks (see `helpers.rs`).
     pub(super) seg_fast: [helpers::SegFast; 6],
@@ -144,6 +162,8 @@ impl Jit {
     /// Drops every block.
     pub fn flush(&mut self) {
         self.host_bus = 0;
+        self.cells.clear();
+        self.link_from = 0;
         if !self.slots.is_empty() || !self.blocks.is_empty() {
             self.slots = Vec::new();
             self.blocks = HashMap::new();
@@ -154,6 +174,11 @@ impl Jit {
         }
         self.stats.code_bytes = 0;
     }
+}
+
+/// The offset from the CPU of a field at `off` in its `Jit`.
+fn jit(off: usize) -> i32 {
+    (offset_of!(Cpu, jit) + off) as i32
 }
 
 fn layout() -> emit::Layout {
@@ -167,6 +192,11 @@ fn layout() -> emit::Layout {
         seg_live: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_live)) as i32,
         host_key: (offset_of!(Cpu, jit) + offset_of!(Jit, host_key)) as i32,
         host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
+        running_stamp: jit(offset_of!(Jit, running_stamp)),
+        budget: jit(offset_of!(Jit, budget)),
+        chained: jit(offset_of!(Jit, chained)),
+        link_from: jit(offset_of!(Jit, link_from)),
+        chain_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, chained)),
     }
 }
 
@@ -252,10 +282,30 @@ impl Cpu {
                 s
             }
         };
+        let link = std::mem::take(&mut self.jit.link_from);
+        if link != 0 && slot.code != 0 {
+            self.jit.cells.link(
+                link,
+                &chain::Cell {
+                    body: slot.body,
+                    stamp: slot.stamp,
+                    insns: slot.insns,
+                    last_needed: slot.last_needed,
+                    phys: slot.phys,
+                    eip: slot.eip,
+                    key: slot.key,
+                },
+            );
+        }
         if slot.code == 0 || u64::from(slot.insns) > max || slot.last_needed > at.last {
             return BlockRun::None;
         }
-        self.jit.running = (at.phys, slot.stamp);
+        self.jit.running_page = at.phys;
+        self.jit.running_stamp = slot.stamp;
+        // Chained blocks may retire up to `max` in all (capped so that the
+        // count fits the return value).
+        self.jit.budget = max.min(MAX_CHAIN) - u64::from(slot.insns);
+        self.jit.chained = 0;
         self.task_switched = false;
         // Host pointers lapse when the bus says its pages changed (code
         // marked by the translation above or by the interpreter, A20,
@@ -277,7 +327,7 @@ impl Cpu {
         let f: extern "sysv64" fn(*mut Cpu, *mut B) -> u32 =
             unsafe { std::mem::transmute::<usize, _>(slot.code) };
         let r = f(self, bus);
-        let (retired, why) = (r & 0xFFFF, r >> 16);
+        let (retired, why) = (self.jit.chained + (r & 0xFFFF), r >> 16);
         self.icount = self.icount.wrapping_add(u64::from(retired));
         let st = &mut self.jit.stats;
         st.entries += 1;
@@ -374,23 +424,42 @@ impl Cpu {
             self.jit.arena = Arena::new();
         }
         for _ in 0..2 {
-            let Some(arena) = &mut self.jit.arena else {
+            let Jit {
+                arena,
+                cells,
+                stats,
+                ..
+            } = &mut self.jit;
+            let Some(arena) = arena else {
                 return slot;
             };
-            let Some(code) = emit::block(&items, arena.next_addr(), layout(), helpers, ss32) else {
+            let mut cell_for = |target: u32| {
+                let to = chain::same_page(phys, eip, target)?;
+                cells.alloc(to, target, key)
+            };
+            let Some((code, body)) = emit::block(
+                &items,
+                arena.next_addr(),
+                layout(),
+                helpers,
+                ss32,
+                &mut cell_for,
+            ) else {
                 return slot;
             };
             if !arena.fits(code.len()) {
+                // (The cells just made go with the flush.)
                 self.jit.flush();
                 continue;
             }
             match arena.append(&code) {
                 Some(addr) => {
                     slot.code = addr;
+                    slot.body = addr + body;
                     slot.insns = items.len() as u32;
                     slot.last_needed = last_needed;
-                    self.jit.stats.blocks_compiled += 1;
-                    self.jit.stats.code_bytes = arena.used() as u64;
+                    stats.blocks_compiled += 1;
+                    stats.code_bytes = arena.used() as u64;
                 }
                 None => {
                     // The protection could not be changed: no JIT from now on.

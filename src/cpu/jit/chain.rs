@@ -1,0 +1,115 @@
+//! Block chaining: a block's direct exit (a jump, either side of a
+//! conditional jump, a call, or running off its end) to code on the same
+//! page goes straight on into the next block's body instead of returning
+//! to `Cpu::run_block`, when the next block is translated and still valid.
+//!
+//! Each such exit owns a [`Cell`], data beside the code (the code is never
+//! patched, so the arena stays read-execute). The cell names the block the
+//! exit leads to (its physical address, EIP and key, fixed when the exit
+//! is translated) and, once linked, where that block's body is, its page
+//! stamp, its length and the highest CS offset it needs. Generated code
+//! chains only when the cell's stamp is the running page's stamp (so the
+//! target is the current translation of the current bytes), the target
+//! fits CS's limit and the remaining instruction budget; otherwise it
+//! returns, leaving the cell's address in `Jit::link_from`, and the next
+//! `run_block` links the cell to the block it finds there if that is the
+//! block the cell names.
+//!
+//! Only targets on the exit's own page are chained: the page's translation
+//! and its execute-watch state cannot change while generated code runs,
+//! and a write to the page ends the block, so everything `run_block`
+//! checks before a block still holds for the next one on that page.
+
+/// One direct exit's link (read by generated code, hence `repr(C)`).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub(super) struct Cell {
+    /// The target block's body (past its prologue); 0 while unlinked.
+    pub body: usize,
+    pub stamp: u64,
+    pub insns: u32,
+    pub last_needed: u32,
+    /// The block this exit leads to.
+    pub phys: u32,
+    pub eip: u32,
+    pub key: u8,
+}
+
+/// Cells per allocation chunk (chunks never move once allocated).
+const CHUNK: usize = 4096;
+/// At most this many cells until the next flush (about 10 MiB).
+const MAX_CHUNKS: usize = 64;
+
+/// Every cell handed out since the last flush.
+#[derive(Default)]
+pub(super) struct Cells {
+    chunks: Vec<Box<[Cell]>>,
+    used: usize,
+}
+
+impl Cells {
+    /// A new unlinked cell for an exit to `(phys, eip, key)`, or `None`
+    /// when the table is full (the exit then simply returns).
+    pub fn alloc(&mut self, phys: u32, eip: u32, key: u8) -> Option<usize> {
+        if self.used == CHUNK || self.chunks.is_empty() {
+            if self.chunks.len() == MAX_CHUNKS {
+                return None;
+            }
+            self.chunks
+                .push(vec![Cell::default(); CHUNK].into_boxed_slice());
+            self.used = 0;
+        }
+        let chunk = self.chunks.last_mut()?;
+        let cell = chunk.get_mut(self.used)?;
+        *cell = Cell {
+            phys,
+            eip,
+            key,
+            ..Cell::default()
+        };
+        self.used += 1;
+        Some(cell as *mut Cell as usize)
+    }
+
+    /// Links the cell at `addr` (from `Jit::link_from`) to the block at
+    /// `(phys, eip, key)` whose body is at `body`, when that is the block
+    /// the cell names.
+    pub fn link(&mut self, addr: usize, to: &Cell) {
+        let Some(cell) = self.find(addr) else {
+            return;
+        };
+        if (cell.phys, cell.eip, cell.key) == (to.phys, to.eip, to.key) {
+            *cell = *to;
+        }
+    }
+
+    /// The cell at `addr`, when it is one of ours (a stale address is
+    /// ignored rather than trusted).
+    fn find(&mut self, addr: usize) -> Option<&mut Cell> {
+        let size = std::mem::size_of::<Cell>();
+        self.chunks.iter_mut().find_map(|chunk| {
+            let start = chunk.as_ptr() as usize;
+            let off = addr.checked_sub(start)?;
+            if off % size != 0 {
+                return None;
+            }
+            chunk.get_mut(off / size)
+        })
+    }
+
+    /// Drops every cell (with the code that used them).
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.used = 0;
+    }
+}
+
+/// The physical address of `target` when it lies on the same page as the
+/// block at physical `phys`, CS offset `eip`.
+pub(super) fn same_page(phys: u32, eip: u32, target: u32) -> Option<u32> {
+    let delta = i64::from(target.wrapping_sub(eip) as i32);
+    let pos = i64::from(phys & 0xFFF) + delta;
+    (0..0x1000)
+        .contains(&pos)
+        .then(|| (phys & !0xFFF) | pos as u32)
+}
