@@ -111,5 +111,5 @@ pub(super) fn same_page(phys: u32, eip: u32, target: u32) -> Option<u32> {
     let pos = i64::from(phys & 0xFFF) + delta;
     (0..0x1000)
         .contains(&pos)
-        .then(|| (phys & !0xFFF) | pos as u32)
+        .then_some((phys & !0xFFF) | pos as u32)
 }
