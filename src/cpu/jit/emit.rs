@@ -188,6 +188,18 @@ pub(super) fn block(
     Some((e.ops.finalize().ok()?, body))
 }
 
+/// True when a shift or rotate by the constant `count` runs as one host
+/// instruction: not through carry, and a count (masked as the CPU masks
+/// it) from 1 to one less than the width, where the host's result, CF and
+/// SF/ZF/PF are the guest's.
+fn native_shift(mn: Mn, count: u32, bytes: u8) -> bool {
+    let count = count & 31;
+    matches!(
+        mn,
+        Mn::Rol | Mn::Ror | Mn::Shl | Mn::Sal | Mn::Shr | Mn::Sar
+    ) && (1..u32::from(bytes) * 8).contains(&count)
+}
+
 /// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
 fn gpr_at(l: &Layout, n: u8, bytes: u8) -> i32 {
     let n = i32::from(n & 7);
@@ -742,6 +754,24 @@ impl Emitter<'_> {
                 }
             }
             Op::Calc {
+                calc: Calc::Shift(mn),
+                dst,
+                a,
+                b: Loc::Imm(count),
+            } if native_shift(mn, count, b) => {
+                self.ea(&it.insn);
+                self.load_any(RBX, a, b, seg, bail);
+                let clear = self.shift_imm(mn, (count & 31) as u8, b);
+                if dst == Loc::Mem {
+                    self.write(seg, b, 12, RBX, bail);
+                }
+                self.commit_flags(-1, clear);
+                match dst {
+                    Loc::Reg(n) => self.store_reg(RBX, n, b),
+                    _ => self.smc_check(i, it.next),
+                }
+            }
+            Op::Calc {
                 calc,
                 dst,
                 a,
@@ -819,6 +849,78 @@ impl Emitter<'_> {
                 self.set_sp(RAX);
                 self.exit_to_ebx(i + 1);
             }
+        }
+    }
+
+    /// Shifts or rotates ebx (`bytes` wide) by `count` with the host's
+    /// instruction, leaving in ebp the guest flags it defines, computed as
+    /// the interpreter does (`exec/shift.rs`: OF from the result for every
+    /// count, AF clear); returns the EFLAGS bits those replace.
+    fn shift_imm(&mut self, mn: Mn, count: u8, bytes: u8) -> i32 {
+        const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
+        const OF_SHIFT: i8 = 11;
+        let top = (bytes * 8 - 1) as i8;
+        let ext: u8 = match mn {
+            Mn::Rol => 0,
+            Mn::Ror => 1,
+            Mn::Shl | Mn::Sal => 4,
+            Mn::Shr => 5,
+            _ => 7,
+        };
+        if mn == Mn::Shr {
+            // OF is the operand's top bit for a count of 1.
+            dynasm!(self.ops ; mov r13d, ebx);
+        }
+        if bytes == 2 {
+            self.ops.push(0x66);
+        }
+        self.ops
+            .extend([0xC0 | u8::from(bytes != 1), 0xC3 | ext << 3, count]);
+        self.capture_flags();
+        match mn {
+            Mn::Shl | Mn::Sal => dynasm!(self.ops
+                ; and ebp, SZPC
+                ; mov eax, ebx
+                ; shr eax, top
+                ; xor eax, ebp
+                ; and eax, 1
+                ; shl eax, OF_SHIFT
+                ; or ebp, eax),
+            Mn::Shr => {
+                dynasm!(self.ops ; and ebp, SZPC);
+                if count == 1 {
+                    dynasm!(self.ops
+                        ; mov eax, r13d
+                        ; shr eax, top
+                        ; and eax, 1
+                        ; shl eax, OF_SHIFT
+                        ; or ebp, eax);
+                }
+            }
+            Mn::Sar => dynasm!(self.ops ; and ebp, SZPC),
+            Mn::Rol => dynasm!(self.ops
+                ; and ebp, CF
+                ; mov eax, ebx
+                ; shr eax, top
+                ; xor eax, ebx
+                ; and eax, 1
+                ; shl eax, OF_SHIFT
+                ; or ebp, eax),
+            _ => dynasm!(self.ops
+                ; and ebp, CF
+                ; mov eax, ebx
+                ; shr eax, top
+                ; mov ecx, ebx
+                ; shr ecx, top - 1
+                ; xor eax, ecx
+                ; and eax, 1
+                ; shl eax, OF_SHIFT
+                ; or ebp, eax),
+        }
+        if matches!(mn, Mn::Rol | Mn::Ror) {
+            CF | 0x800
+        } else {
+            STATUS
         }
     }
 
