@@ -10,6 +10,7 @@ mod capture;
 pub mod docs;
 mod error;
 mod hook_check;
+mod inspect;
 pub mod hooks;
 pub mod property;
 mod registers;
@@ -23,6 +24,7 @@ mod vm;
 
 pub use capture::{ram_file_name, CaptureSpec};
 pub use error::ControlError;
+pub use inspect::Mapping;
 pub use registers::{mode_name, Registers, TableRegister};
 pub use screenshot::encode_png;
 pub use snapshot::{config_differences, Snapshot};

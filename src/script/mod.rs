@@ -9,11 +9,15 @@ mod convert;
 mod hooks;
 mod json;
 mod raw;
+mod pretty;
 mod runner;
+mod session;
 mod snapshot;
 mod test_file;
 
+pub use raw::method_names;
 pub use runner::{run_file, ScriptError};
+pub use session::{Eval, Session};
 pub use test_file::{run_test_file, TestOutcome};
 
 use mlua::{Function, Lua, MultiValue, Table};
@@ -28,11 +32,15 @@ pub const HOOKS_LUA: &str = include_str!("../../lua/moon86/hooks.lua");
 /// The test library (`require("moon86.test")`), compiled into the binary.
 pub const TEST_LUA: &str = include_str!("../../lua/moon86/test.lua");
 
+/// Where [`new_lua`] keeps the raw table (for [`Session`]).
+const RAW_KEY: &str = "moon86.raw";
+
 /// A Lua state with `moon86` loaded as a global and for `require`, and
 /// `moon86.test` loaded for `require`.
 pub fn new_lua() -> mlua::Result<Lua> {
     let lua = Lua::new();
     let raw = raw::table(&lua)?;
+    lua.set_named_registry_value(RAW_KEY, raw.clone())?;
     let module: Table = lua.load(INIT_LUA).set_name("=moon86").call(raw)?;
     lua.globals().set("moon86", module.clone())?;
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
