@@ -102,13 +102,7 @@ impl Vm {
             }
             let (u1, w1) = (pde & 4 != 0, pde & 2 != 0);
             if pse && pde & 0x80 != 0 {
-                push(
-                    i << 22,
-                    u64::from(pde & 0xFFC0_0000),
-                    1 << 22,
-                    u1,
-                    w1,
-                );
+                push(i << 22, u64::from(pde & 0xFFC0_0000), 1 << 22, u1, w1);
                 continue;
             }
             let table = u64::from(pde & 0xFFFF_F000);

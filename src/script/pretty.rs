@@ -107,10 +107,7 @@ fn table(t: &Table, depth: usize) -> String {
         return one;
     }
     let pad = "  ".repeat(depth + 1);
-    let body: Vec<String> = items
-        .iter()
-        .map(|i| format!("{pad}{i},"))
-        .collect();
+    let body: Vec<String> = items.iter().map(|i| format!("{pad}{i},")).collect();
     format!("{{\n{}\n{}}}", body.join("\n"), "  ".repeat(depth))
 }
 
