@@ -2,7 +2,7 @@
 //! paths for `get`/`set`, and in Lua `vm.` paths: properties one level at a
 //! time (`vm.cpu.` then `vm.cpu.eax`) and methods (`vm:step(`,
 //! `vm.mem:read(`). [`complete`] is a pure function of the line, so it is
-//! unit-tested; [`Helper`] plugs it into rustyline.
+//! tested directly (`tests/monitor.rs`); [`Helper`] plugs it into rustyline.
 
 use super::commands::{commands, INFO_TOPICS};
 use crate::control::property::properties;
@@ -100,39 +100,3 @@ impl rustyline::hint::Hinter for Helper {
 impl rustyline::highlight::Highlighter for Helper {}
 impl rustyline::validate::Validator for Helper {}
 impl rustyline::Helper for Helper {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(line: &str) -> Vec<String> {
-        complete(line, line.len()).1
-    }
-
-    #[test]
-    fn completes() {
-        assert_eq!(names("inf"), ["info"]);
-        assert!(names("s").contains(&"step".to_string()));
-        assert_eq!(names("info re"), ["registers"]);
-        assert_eq!(names("help disa"), ["disas"]);
-        assert_eq!(names("vm.cpu.ea"), ["vm.cpu.eax"]);
-        assert_eq!(names("vm.cp"), ["vm.cpu."]);
-        assert_eq!(names("vm:ste"), ["vm:step("]);
-        assert_eq!(
-            names("vm.mem:re"),
-            [
-                "vm.mem:read(",
-                "vm.mem:read_u16(",
-                "vm.mem:read_u32(",
-                "vm.mem:read_u8("
-            ]
-        );
-        assert_eq!(names("print(vm.cpu.ei"), ["vm.cpu.eip"]);
-        assert_eq!(names("get cpu.ei"), ["cpu.eip"]);
-        assert_eq!(
-            complete("x = vm.ram_s", 12),
-            (4, vec!["vm.ram_size".to_string()])
-        );
-        assert!(names("zzz").is_empty());
-    }
-}

@@ -19,9 +19,9 @@ $ moon86 monitor --boot-sector guests/hello/boot.bin
 (moon86) break 0x7c15
 breakpoint 1 at 0x7c15
 (moon86) cont
-breakpoint 1: exec at 0x7c15 (icount 8, by 0000:7c15)
-0000:7c15  ac                   lodsb
-(moon86) vm.cpu.si
+breakpoint 1: exec at 0x7c15 (icount 10, by 0000:7c15)
+0000:7c15  ac                   lodsb [si]
+(moon86) vm.cpu.esi
 0x7c28 (31784)
 (moon86) x/s 0x7c28
 00007c28: \"Hello from moon86!\\r\\n\"

@@ -163,6 +163,11 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     let start = Instant::now();
     let mut prompt = PROMPT;
     loop {
+        // While the guest runs, one slice between two lines at least, so it
+        // makes progress however fast the lines come.
+        if m.running && m.run_slice() == Ended::No && interactive {
+            pace(&m, start);
+        }
         let input = if m.running {
             match in_rx.try_recv() {
                 Ok(i) => Some(i),
@@ -174,11 +179,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
             Some(in_rx.recv().unwrap_or(Input::Eof))
         };
         match input {
-            None => {
-                if m.run_slice() == Ended::No && interactive {
-                    pace(&m, start);
-                }
-            }
+            None => {}
             Some(Input::Line(line)) => {
                 if !interactive {
                     m.say(format!("{prompt}{line}"));

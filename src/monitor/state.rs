@@ -61,6 +61,8 @@ pub struct Monitor {
     forward_debugcon: bool,
     serial_seen: usize,
     debugcon_seen: usize,
+    /// The last guest output forwarded did not end a line.
+    mid_line: bool,
 }
 
 /// Set by Ctrl-C (SIGINT) while a command runs the guest.
@@ -92,6 +94,7 @@ impl Monitor {
             forward_debugcon,
             serial_seen: 0,
             debugcon_seen: 0,
+            mid_line: false,
         }
     }
 
@@ -101,7 +104,11 @@ impl Monitor {
 
     /// Prints `text` (a newline is added).
     pub fn say(&mut self, text: impl AsRef<str>) {
-        let mut t = text.as_ref().to_string();
+        let mut t = String::new();
+        if std::mem::take(&mut self.mid_line) {
+            t.push('\n');
+        }
+        t.push_str(text.as_ref());
         t.push('\n');
         self.put(t);
     }
@@ -154,6 +161,7 @@ impl Monitor {
             }
         }
         if !text.is_empty() {
+            self.mid_line = !text.ends_with(b"\n");
             self.put(String::from_utf8_lossy(&text).into_owned());
         }
     }

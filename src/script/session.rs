@@ -71,6 +71,11 @@ impl Session {
             .into_function()
         {
             Ok(f) => f,
+            // `1 +`: an unfinished expression.
+            Err(mlua::Error::SyntaxError {
+                incomplete_input: true,
+                ..
+            }) => return Eval::Incomplete,
             Err(_) => match self.lua.load(chunk).set_name(name).into_function() {
                 Ok(f) => f,
                 Err(mlua::Error::SyntaxError {
