@@ -10,7 +10,7 @@ const INTRO: &str = "# The monitor
 `--kernel FILE`, `-m 64M`...) boots the machine paused at its first instruction and
 gives a prompt; `moon86 boot ... --monitor` does the same. A line is either a
 command below or Lua, with `vm` bound to the machine as in scripts
-(`vm.cpu.eax`, `vm:step()`, `vm.mem:read(0x7c00, 16)`; see `lua-api.md`).
+(`vm.icount`, `vm:step()`, `vm.mem:read(0x7c00, 16)`; see `lua-api.md`).
 Both are thin translations onto the same control API.
 
 ```
@@ -21,7 +21,7 @@ breakpoint 1 at 0x7c15
 (moon86) cont
 breakpoint 1: exec at 0x7c15 (icount 10, by 0000:7c15)
 0000:7c15  ac                   lodsb [si]
-(moon86) vm.cpu.esi
+(moon86) vm.cpu:regs().esi
 0x7c28 (31784)
 (moon86) x/s 0x7c28
 00007c28: \"Hello from moon86!\\r\\n\"
@@ -39,8 +39,8 @@ breakpoint 1: exec at 0x7c15 (icount 10, by 0000:7c15)
   address, format or count says what was wrong and shows the usage. Nothing
   typed stops the monitor; guest faults stay guest exceptions.
 - **Completion** (Tab): commands, `info` topics, `help` topics, property paths
-  after `get`/`set`, and in Lua `vm.` paths one level at a time (`vm.cpu.`,
-  `vm.cpu.eax`) and methods (`vm:step(`, `vm.mem:read(`).
+  after `get`/`set`, and in Lua `vm.` paths one level at a time (`vm.cp` gives
+  the `cpu` namespace, then its registers) and methods (`vm:step(`, `vm.mem:read(`).
 - **History** is kept in `$XDG_STATE_HOME/moon86/history`, else
   `~/.moon86_history`; `--history FILE` chooses another.
 

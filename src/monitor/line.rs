@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(as_command("c").unwrap().0.name, "cont");
         assert!(as_command("x = 5").is_none());
         assert!(as_command("step(1)").is_none());
-        assert!(as_command("vm.cpu.eax").is_none());
+        assert!(as_command("vm.icount").is_none());
         assert!(as_command("n == 2").is_none());
         assert!(as_command("print(1)").is_none());
         assert!(as_command("s/x/").is_none());
