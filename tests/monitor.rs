@@ -486,3 +486,146 @@ fn completion() {
     assert_eq!(complete("inf registers", 3), (0, vec!["info".to_string()]));
     assert!(names("zzz").is_empty());
 }
+
+/// A pseudo-terminal: the monitor gets the slave as its terminal, the test
+/// types on the master and reads what the monitor shows.
+struct Pty {
+    master: std::fs::File,
+    out: String,
+}
+
+impl Pty {
+    fn open() -> (Pty, std::os::fd::OwnedFd) {
+        use std::os::fd::FromRawFd;
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty writes two new descriptors into the two ints; the
+        // name, termios and window-size pointers may be null.
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(r, 0, "openpty");
+        // SAFETY: both descriptors were just opened and are owned by nothing else.
+        let (master, slave) = unsafe {
+            (
+                std::fs::File::from_raw_fd(master),
+                std::os::fd::OwnedFd::from_raw_fd(slave),
+            )
+        };
+        (
+            Pty {
+                master,
+                out: String::new(),
+            },
+            slave,
+        )
+    }
+
+    /// Reads until `wanted` appears after `from`, for at most 20 s.
+    fn wait_for(&mut self, from: usize, wanted: &str) -> usize {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(i) = self.out[from.min(self.out.len())..].find(wanted) {
+                return from + i + wanted.len();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "expected {wanted:?} on the terminal; it shows:\n{}",
+                self.out
+            );
+            let mut p = libc::pollfd {
+                fd: self.master.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, count 1.
+            if unsafe { libc::poll(&mut p, 1, 100) } > 0 {
+                let mut buf = [0u8; 4096];
+                match self.master.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                        if text.contains("\x1b[6n") {
+                            // A cursor position query: answer "row 1, column 1".
+                            self.master.write_all(b"\x1b[1;1R").unwrap();
+                        }
+                        self.out.push_str(&text);
+                    }
+                    _ => std::thread::sleep(std::time::Duration::from_millis(20)),
+                }
+            }
+        }
+    }
+
+    fn type_(&mut self, keys: &str) {
+        self.master.write_all(keys.as_bytes()).unwrap();
+    }
+}
+
+#[test]
+fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
+    let dir = Scratch::new("pty");
+    let history = dir.path("history");
+    let (mut pty, slave) = Pty::open();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .args([
+            "monitor",
+            "--boot-sector",
+            &guest("snap/ticker.bin"),
+            "--serial",
+            "none",
+            "--debugcon",
+            "none",
+            "--history",
+            &history,
+        ])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("the moon86 binary runs");
+    // Each step waits for the prompt, as a person would: rustyline reads
+    // keys (Ctrl-C among them) while its prompt is up.
+    let mut at = pty.wait_for(0, "0000:7c00");
+    let steps: &[(&str, &[&str])] = &[
+        // cont comes back to the prompt at once; the guest keeps running.
+        ("cont\r", &[]),
+        ("info status\r", &["VM status: running"]),
+        ("x/1xw 0x7d1e\r", &["00007d1e: 0x"]),
+        // Ctrl-C stops the guest, not the monitor.
+        ("\x03", &["stopped at 0000:"]),
+        ("info status\r", &["VM status: paused"]),
+        ("\x03", &["the guest is not running"]),
+        // A breakpoint fires while the prompt is up, prints, and pauses the guest.
+        ("break 0x7c6b\r", &["breakpoint 1 at 0x7c6b"]),
+        (
+            "cont\r",
+            &["breakpoint 1: exec at 0x7c6b", "add dword ptr [0x7d1e], 1"],
+        ),
+        ("info status\r", &["VM status: paused"]),
+        // Tab completes a word.
+        ("info sta\t\r", &["VM status: paused"]),
+    ];
+    for (keys, wanted) in steps {
+        at = pty.wait_for(at, "(moon86) ");
+        pty.type_(keys);
+        for w in *wanted {
+            at = pty.wait_for(at, w);
+        }
+    }
+    pty.wait_for(at, "(moon86) ");
+    pty.type_("quit\r");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", pty.out);
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        saved.contains("info status") && saved.contains("break 0x7c6b"),
+        "{saved}"
+    );
+}

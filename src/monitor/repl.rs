@@ -144,10 +144,10 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     );
     let (in_tx, in_rx) = channel::<Input>();
     let (reply_tx, reply_rx) = channel::<Reply>();
-    if interactive {
+    let reader = if interactive {
         let history = opts.history.clone().or_else(history_path);
         let (ptx, prx) = channel();
-        std::thread::spawn(move || terminal_reader(in_tx, reply_rx, history, ptx));
+        let reader = std::thread::spawn(move || terminal_reader(in_tx, reply_rx, history, ptx));
         if let Ok(mut p) = prx.recv() {
             m.set_printer(Box::new(move |s| {
                 let _ = p.print(s);
@@ -155,9 +155,10 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         }
         catch_sigint();
         m.say("moon86 monitor: `help` lists the commands; other lines are Lua with `vm` bound. Ctrl-C stops the guest, Ctrl-D or `quit` leaves.");
+        reader
     } else {
-        std::thread::spawn(move || transcript_reader(in_tx, reply_rx));
-    }
+        std::thread::spawn(move || transcript_reader(in_tx, reply_rx))
+    };
     let loc = m.location();
     m.say(loc);
     let start = Instant::now();
@@ -211,6 +212,10 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         }
     }
     m.forward_output();
+    // The reader has ended or been told to (Quit); at a terminal it saves
+    // the history on its way out.
+    drop(reply_tx);
+    let _ = reader.join();
     Ok(if m.failed && !interactive { 1 } else { 0 })
 }
 
