@@ -573,7 +573,8 @@ fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
     let dir = Scratch::new("pty");
     let history = dir.path("history");
     let (mut pty, slave) = Pty::open();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moon86"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moon86"));
+    child
         .args([
             "monitor",
             "--boot-sector",
@@ -587,9 +588,20 @@ fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
         ])
         .stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave))
-        .spawn()
-        .expect("the moon86 binary runs");
+        .stderr(Stdio::from(slave));
+    // The pseudo-terminal becomes the child's controlling terminal, so
+    // Ctrl-C typed while no prompt is up is a SIGINT, as at a real one.
+    // SAFETY: only async-signal-safe calls (setsid, ioctl) run between
+    // fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        child.pre_exec(|| {
+            libc::setsid();
+            libc::ioctl(0, libc::TIOCSCTTY as _, 0);
+            Ok(())
+        });
+    }
+    let mut child = child.spawn().expect("the moon86 binary runs");
     // Each step waits for the prompt, as a person would: rustyline reads
     // keys (Ctrl-C among them) while its prompt is up.
     let mut at = pty.wait_for(0, "0000:7c00");
@@ -619,6 +631,13 @@ fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
             at = pty.wait_for(at, w);
         }
     }
+    // Ctrl-C ends a runaway Lua loop (a SIGINT: no prompt is up then).
+    at = pty.wait_for(at, "(moon86) ");
+    pty.type_("while true do end\r");
+    at = pty.wait_for(at, "while true do end");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    pty.type_("\x03");
+    at = pty.wait_for(at, "interrupted");
     pty.wait_for(at, "(moon86) ");
     pty.type_("quit\r");
     let status = child.wait().unwrap();
@@ -627,5 +646,38 @@ fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
     assert!(
         saved.contains("info status") && saved.contains("break 0x7c6b"),
         "{saved}"
+    );
+}
+
+#[test]
+fn page_tables_linear_and_physical() {
+    // Paging on by hand: linear 0x7000 maps to itself (writable), 0x8000 to
+    // physical 0x7000 (read-only); 0x9000 is not mapped.
+    let (out, status) = hello(
+        "info mem\n\
+         vm.mem:write_u32(0x1000, 0x2003)\n\
+         vm.mem:write_u32(0x2000 + 4 * 7, 0x7003)\n\
+         vm.mem:write_u32(0x2000 + 4 * 8, 0x7001)\n\
+         set cpu.cr3 0x1000\n\
+         set cpu.cr0 0x80000011\n\
+         info mem\n\
+         x/4xb 0x8c00\n\
+         xp/4xb 0x8c00\n\
+         x/4xb 0x9000\n\
+         memsave 0x9000 16 /nonexistent\n",
+    );
+    assert_eq!(status, Some(1), "{out}");
+    in_order(
+        &out,
+        &[
+            "paging is off: linear addresses are physical addresses",
+            "linear            physical       size flags",
+            "00007000-00008000 00007000       1000 srw",
+            "00008000-00009000 00007000       1000 sr-",
+            "(moon86) x/4xb 0x8c00\n00008c00: 0xfa 0x31 0xc0 0x8e",
+            "(moon86) xp/4xb 0x8c00\n00008c00: 0x00 0x00 0x00 0x00",
+            "error: bad value for addr: linear address 0x9000 is not mapped by the page tables",
+            "error: bad value for addr: linear address 0x9000 is not mapped",
+        ],
     );
 }

@@ -228,8 +228,8 @@ pub fn mappings(map: Option<&[Mapping]>) -> String {
         return "paging is on and nothing is mapped".into();
     }
     let mut s = format!(
-        "{:<8}-{:<8} {:<8} {:>10} {}",
-        "linear", "end", "physical", "size", "flags"
+        "{:<17} {:<8} {:>10} {}",
+        "linear", "physical", "size", "flags"
     );
     for m in map {
         s += &format!(

@@ -50,8 +50,14 @@ pub fn history_path() -> Option<PathBuf> {
 
 /// SIGINT arrives while a command runs the guest with the terminal in
 /// cooked mode (at the prompt, rustyline reads Ctrl-C as a key instead).
+/// A second Ctrl-C before the first was noticed ends the process (for
+/// the rare wait nothing can interrupt, such as a Lua `vm:run()` without a
+/// bound on a guest that never stops).
 extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPT.store(true, Ordering::SeqCst);
+    if INTERRUPT.swap(true, Ordering::SeqCst) {
+        // SAFETY: _exit is async-signal-safe and ends the process at once.
+        unsafe { libc::_exit(130) };
+    }
 }
 
 fn catch_sigint() {
@@ -154,6 +160,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
             }));
         }
         catch_sigint();
+        m.session.interrupt_on(&INTERRUPT)?;
         m.say("moon86 monitor: `help` lists the commands; other lines are Lua with `vm` bound. Ctrl-C stops the guest, Ctrl-D or `quit` leaves.");
         reader
     } else {

@@ -10,6 +10,7 @@ use super::raw::{vm_userdata, VmUd};
 use super::runner::{setup, ScriptError};
 use crate::control::Vm;
 use mlua::{AnyUserData, Function, Lua, MultiValue, Table, Value as LuaValue};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The outcome of evaluating a chunk.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,6 +49,23 @@ impl Session {
             raw,
             pcall,
         })
+    }
+
+    /// Makes Lua code stop with the error "interrupted" when `flag` is set
+    /// (checked every few thousand Lua instructions; the flag is cleared),
+    /// so Ctrl-C ends a runaway loop typed at a prompt.
+    pub fn interrupt_on(&self, flag: &'static AtomicBool) -> Result<(), ScriptError> {
+        self.lua
+            .set_hook(
+                mlua::HookTriggers::new().every_nth_instruction(10_000),
+                move |_, _| {
+                    if flag.swap(false, Ordering::SeqCst) {
+                        return Err(mlua::Error::RuntimeError("interrupted".into()));
+                    }
+                    Ok(mlua::VmState::Continue)
+                },
+            )
+            .map_err(setup)
     }
 
     /// Runs `f` on the VM. Fails only while Lua itself holds the VM (never
