@@ -151,6 +151,9 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     let (in_tx, in_rx) = channel::<Input>();
     let (reply_tx, reply_rx) = channel::<Reply>();
     let reader = if interactive {
+        // Before the editor exists: rustyline saves the SIGINT handler it
+        // finds and puts it back after each line.
+        catch_sigint();
         let history = opts.history.clone().or_else(history_path);
         let (ptx, prx) = channel();
         let reader = std::thread::spawn(move || terminal_reader(in_tx, reply_rx, history, ptx));
@@ -159,7 +162,6 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                 let _ = p.print(s);
             }));
         }
-        catch_sigint();
         m.session.interrupt_on(&INTERRUPT)?;
         m.say("moon86 monitor: `help` lists the commands; other lines are Lua with `vm` bound. Ctrl-C stops the guest, Ctrl-D or `quit` leaves.");
         reader
