@@ -484,6 +484,8 @@ fn completion() {
     );
     // The cursor in the middle of the line completes the word before it.
     assert_eq!(complete("inf registers", 3), (0, vec!["info".to_string()]));
+    assert_eq!(names("x/4xw $es"), ["$es", "$esi", "$esp"]);
+    assert_eq!(names("break $p"), ["$pc"]);
     assert!(names("zzz").is_empty());
 }
 

@@ -1,5 +1,5 @@
 //! Tab completion: command names, `info` topics and `help` topics, property
-//! paths for `get`/`set`, and in Lua `vm.` paths: properties one level at a
+//! paths for `get`/`set`, `$` registers in addresses, and in Lua `vm.` paths: properties one level at a
 //! time (`vm.cpu.` then `vm.cpu.eax`) and methods (`vm:step(`,
 //! `vm.mem:read(`). [`complete`] is a pure function of the line, so it is
 //! tested directly (`tests/monitor.rs`); [`Helper`] plugs it into rustyline.
@@ -14,12 +14,19 @@ pub fn complete(line: &str, pos: usize) -> (usize, Vec<String>) {
     let pos = pos.min(line.len());
     let head = &line[..pos];
     let start = head
-        .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | ':')))
+        .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '$')))
         .map_or(0, |i| i + 1);
     let word = &head[start..];
     let before = head[..start].trim();
     let first = before.split_whitespace().next().unwrap_or("");
-    let mut out: Vec<String> = if before.is_empty() {
+    let mut out: Vec<String> = if word.starts_with('$') {
+        // A register in an address (`x/4xw $esp`).
+        REGISTERS
+            .iter()
+            .map(|r| format!("${r}"))
+            .filter(|r| r.starts_with(word))
+            .collect()
+    } else if before.is_empty() {
         // The first word: a command, or the start of a Lua line.
         let mut c: Vec<String> = commands()
             .iter()
@@ -54,6 +61,12 @@ pub fn complete(line: &str, pos: usize) -> (usize, Vec<String>) {
     out.dedup();
     (start, out)
 }
+
+/// The registers addresses may name (see `parse::register`).
+const REGISTERS: &[&str] = &[
+    "eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "pc", "eflags", "cs", "ds",
+    "es", "fs", "gs", "ss", "cr0", "cr2", "cr3", "cr4",
+];
 
 /// Candidates cut after the next `.` or `:` past `word`, so a path
 /// completes one level at a time.

@@ -41,8 +41,11 @@ breakpoint 1: exec at 0x7c15 (icount 10, by 0000:7c15)
 - **Completion** (Tab): commands, `info` topics, `help` topics, property paths
   after `get`/`set`, and in Lua `vm.` paths one level at a time (`vm.cp` gives
   the `cpu` namespace, then its registers) and methods (`vm:step(`, `vm.mem:read(`).
+- **Completion** also offers `$` registers in addresses (`x/4xw $es` gives
+  `$es`, `$esi`, `$esp`).
 - **History** is kept in `$XDG_STATE_HOME/moon86/history`, else
-  `~/.moon86_history`; `--history FILE` chooses another.
+  `~/.moon86_history`; `--history FILE` chooses another. A transcript
+  neither reads nor writes it.
 
 ## Running and stopping
 
@@ -53,7 +56,9 @@ virtual time is paced to the wall clock. Ctrl-C stops the guest, not the
 monitor. A breakpoint or watchpoint that fires prints the event and the
 instruction the guest stopped at, and the prompt comes back with the guest
 paused. Guest output on COM1 and the debug console (with `--serial stdio`,
-`--debugcon stdio`, the defaults) is printed as it arrives.
+`--debugcon stdio`, the defaults) is printed as it arrives; the terminal is
+the monitor's, so input for the guest goes through Lua
+(`vm.serial:write(\"ls\\n\")`, `vm.keyboard:type(\"dir\\n\")`) or `sendkey`.
 
 Breakpoints and watchpoints are hooks in the VM's one hook table, the one
 Lua's `vm:on_exec` and friends use: `info hooks` lists both, `delete` removes
