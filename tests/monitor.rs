@@ -625,6 +625,15 @@ fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
         ("info status\r", &["VM status: paused"]),
         // Tab completes a word.
         ("info sta\t\r", &["VM status: paused"]),
+        // Lua's print goes through the prompt's printer, a hook's too.
+        (
+            "h = vm:every(\"1ms\", function() print(\"tick from lua\") end)\r",
+            &[],
+        ),
+        ("delete 1\r", &["deleted 1"]),
+        ("cont\r", &["tick from lua"]),
+        ("stop\r", &["stopped at"]),
+        ("h:remove()\r", &[]),
     ];
     for (keys, wanted) in steps {
         at = pty.wait_for(at, "(moon86) ");

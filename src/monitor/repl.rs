@@ -19,6 +19,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How the monitor was started.
@@ -158,9 +159,9 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         let (ptx, prx) = channel();
         let reader = std::thread::spawn(move || terminal_reader(in_tx, reply_rx, history, ptx));
         if let Ok(mut p) = prx.recv() {
-            m.set_printer(Box::new(move |s| {
+            m.set_printer(Arc::new(Mutex::new(move |s| {
                 let _ = p.print(s);
-            }));
+            })))?;
         }
         m.session.interrupt_on(&INTERRUPT)?;
         m.say("moon86 monitor: `help` lists the commands; other lines are Lua with `vm` bound. Ctrl-C stops the guest, Ctrl-D or `quit` leaves.");

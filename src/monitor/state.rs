@@ -16,6 +16,7 @@ use crate::script::Session;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Instructions per slice of a run between looks at the input.
 pub const SLICE: u64 = 500_000;
@@ -30,7 +31,7 @@ pub enum Owned {
 }
 
 /// Where output goes: stdout, or rustyline's printer while a prompt is up.
-pub type Printer = Box<dyn FnMut(String) + Send>;
+pub type Printer = Arc<Mutex<dyn FnMut(String) + Send>>;
 
 /// How a run of the guest ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -98,8 +99,16 @@ impl Monitor {
         }
     }
 
-    pub fn set_printer(&mut self, p: Printer) {
+    /// Sends all output, Lua's `print` too, through `p`.
+    pub fn set_printer(&mut self, p: Printer) -> Result<(), MonitorError> {
+        let lua_side = p.clone();
+        self.session.print_to(move |line| {
+            if let Ok(mut f) = lua_side.lock() {
+                f(String::from_utf8_lossy(line).into_owned());
+            }
+        })?;
         self.printer = Some(p);
+        Ok(())
     }
 
     /// Prints `text` (a newline is added).
@@ -114,8 +123,8 @@ impl Monitor {
     }
 
     fn put(&mut self, t: String) {
-        match self.printer.as_mut() {
-            Some(p) => p(t),
+        match self.printer.as_ref().and_then(|p| p.lock().ok()) {
+            Some(mut p) => p(t),
             None => {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(t.as_bytes());

@@ -56,6 +56,15 @@ pub fn new_lua() -> mlua::Result<Lua> {
 /// Routes `print` through Rust's stdout, so it interleaves correctly with the
 /// debug console's echo (C stdio would buffer separately).
 fn install_print(lua: &Lua) -> mlua::Result<()> {
+    install_print_to(lua, |line| {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (a pipe to `head`) must not abort the script.
+        let _ = out.write_all(line);
+    })
+}
+
+/// Makes Lua's `print` hand each line (with its newline) to `sink`.
+fn install_print_to(lua: &Lua, sink: impl Fn(&[u8]) + 'static) -> mlua::Result<()> {
     let tostring: Function = lua.globals().get("tostring")?;
     let print = lua.create_function(move |_, args: MultiValue| {
         let mut line = Vec::new();
@@ -67,9 +76,7 @@ fn install_print(lua: &Lua) -> mlua::Result<()> {
             line.extend_from_slice(&s.as_bytes());
         }
         line.push(b'\n');
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (a pipe to `head`) must not abort the script.
-        let _ = out.write_all(&line);
+        sink(&line);
         Ok(())
     })?;
     lua.globals().set("print", print)

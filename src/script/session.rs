@@ -68,6 +68,12 @@ impl Session {
             .map_err(setup)
     }
 
+    /// Sends what Lua's `print` prints to `sink` instead of stdout (a
+    /// front end that owns the terminal, such as the monitor's prompt).
+    pub fn print_to(&self, sink: impl Fn(&[u8]) + 'static) -> Result<(), ScriptError> {
+        super::install_print_to(&self.lua, sink).map_err(setup)
+    }
+
     /// Runs `f` on the VM. Fails only while Lua itself holds the VM (never
     /// between Lua calls).
     pub fn with_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> Result<R, String> {
