@@ -34,11 +34,6 @@ pub enum MonitorError {
     Boot(#[from] BootError),
     #[error("{0}")]
     Script(#[from] ScriptError),
-    #[error("cannot write '{path}': {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
 }
 
 fn hint(s: &Option<String>) -> String {
