@@ -638,6 +638,11 @@ fn at_a_terminal_the_guest_runs_while_the_prompt_answers_and_ctrl_c_stops_it() {
     for (keys, wanted) in steps {
         at = pty.wait_for(at, "(moon86) ");
         pty.type_(keys);
+        // Past the echo of what was typed, so the next prompt is a new one.
+        let line = keys.trim_end_matches('\r');
+        if !line.contains(['\x03', '\t']) {
+            at = pty.wait_for(at, line);
+        }
         for w in *wanted {
             at = pty.wait_for(at, w);
         }

@@ -15,9 +15,10 @@ use crate::control::Value;
 use crate::script::Session;
 use rustyline::error::ReadlineError;
 use rustyline::ExternalPrinter;
+use std::io::Write;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -151,6 +152,11 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     );
     let (in_tx, in_rx) = channel::<Input>();
     let (reply_tx, reply_rx) = channel::<Reply>();
+    // True while the reader is (about to be) in readline, so output must go
+    // through rustyline's printer rather than straight to the terminal.
+    let at_prompt = Arc::new(AtomicBool::new(true));
+    let (printed_tx, printed_rx) = channel::<()>();
+    let queued = Arc::new(AtomicUsize::new(0));
     let reader = if interactive {
         // Before the editor exists: rustyline saves the SIGINT handler it
         // finds and puts it back after each line.
@@ -158,9 +164,13 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         let history = opts.history.clone().or_else(history_path);
         let (ptx, prx) = channel();
         let reader = std::thread::spawn(move || terminal_reader(in_tx, reply_rx, history, ptx));
-        if let Ok(mut p) = prx.recv() {
+        if let Ok(p) = prx.recv() {
+            let queue = printer_thread(p, at_prompt.clone(), printed_tx);
+            let count = queued.clone();
             m.set_printer(Arc::new(Mutex::new(move |s| {
-                let _ = p.print(s);
+                if queue.send(s).is_ok() {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
             })))?;
         }
         m.session.interrupt_on(&INTERRUPT)?;
@@ -192,6 +202,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         match input {
             None => {}
             Some(Input::Line(line)) => {
+                at_prompt.store(false, Ordering::SeqCst);
                 if !interactive {
                     m.say(format!("{prompt}{line}"));
                 }
@@ -200,9 +211,12 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                     let _ = reply_tx.send(Reply::Quit);
                     break;
                 }
+                flush_printer(&queued, &printed_rx);
+                at_prompt.store(true, Ordering::SeqCst);
                 let _ = reply_tx.send(Reply::Prompt(prompt));
             }
             Some(Input::Interrupt) => {
+                at_prompt.store(false, Ordering::SeqCst);
                 if m.discard_pending() {
                     m.say("(the unfinished Lua input was discarded)");
                     prompt = PROMPT;
@@ -211,6 +225,8 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                 } else {
                     m.say("(the guest is not running; `quit` or Ctrl-D leaves the monitor)");
                 }
+                flush_printer(&queued, &printed_rx);
+                at_prompt.store(true, Ordering::SeqCst);
                 let _ = reply_tx.send(Reply::Prompt(prompt));
             }
             Some(Input::Eof) => {
@@ -222,11 +238,48 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         }
     }
     m.forward_output();
+    flush_printer(&queued, &printed_rx);
     // The reader has ended or been told to (Quit); at a terminal it saves
     // the history on its way out.
     drop(reply_tx);
     let _ = reader.join();
     Ok(if m.failed && !interactive { 1 } else { 0 })
+}
+
+/// rustyline's printer hands a message to the line being edited through a
+/// channel of one slot, and blocks when the slot is full; a message sent as
+/// the line ends waits for the next one. So the main thread never calls it:
+/// it queues text for this thread, which prints through rustyline while a
+/// prompt is up and straight to the terminal otherwise, and reports each
+/// message done on `printed`.
+fn printer_thread(
+    mut p: Box<dyn ExternalPrinter + Send>,
+    at_prompt: Arc<AtomicBool>,
+    printed: Sender<()>,
+) -> Sender<String> {
+    let (tx, rx) = channel::<String>();
+    std::thread::spawn(move || {
+        for text in rx {
+            if at_prompt.load(Ordering::SeqCst) {
+                let _ = p.print(text);
+            } else {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+            let _ = printed.send(());
+        }
+    });
+    tx
+}
+
+/// Waits (briefly) until the printer thread printed what is queued, so a
+/// command's output comes before the next prompt.
+fn flush_printer(queued: &AtomicUsize, printed: &Receiver<()>) {
+    let mut left = queued.swap(0, Ordering::SeqCst);
+    while left > 0 && printed.recv_timeout(Duration::from_millis(500)).is_ok() {
+        left -= 1;
+    }
 }
 
 /// Sleeps while virtual time is ahead of the wall clock (at a terminal, so
