@@ -697,3 +697,18 @@ fn page_tables_linear_and_physical() {
         ],
     );
 }
+
+#[test]
+fn a_lua_line_may_pause_the_running_guest() {
+    let (out, status) = ticker("cont &\nvm:pause()\ninfo status\nvm.state\n");
+    assert_eq!(status, Some(0), "{out}");
+    in_order(
+        &out,
+        &[
+            "(moon86) vm:pause()\n",
+            "the guest is paused; 0000:",
+            "VM status: paused",
+            "\"paused\"",
+        ],
+    );
+}

@@ -255,6 +255,14 @@ impl Monitor {
             let _ = self.stop("interrupted");
             return Ended::Yes;
         }
+        // A Lua line paused, reset, restored or destroyed the VM meanwhile.
+        let state = self.state();
+        if state != VmState::Running {
+            self.running = false;
+            let loc = self.location();
+            self.say(format!("the guest is {state}; {loc}"));
+            return Ended::Yes;
+        }
         let icount = self.int("icount");
         let mut budget = SLICE;
         if let Some(end) = self.limit.0 {
