@@ -3,7 +3,7 @@
 //! The crate is layered bottom to top (see `docs/architecture.md`): `x86`
 //! (the ISA as data), `cpu` (state and interpreter), `mem` (guest physical
 //! memory), `devices`, `machine` (the board and loaders), `control` (the one
-//! control API), and the front ends `script` (Lua). Arrows point down only.
+//! control API), and the front ends `script` (Lua), `cli` and `monitor` (the interactive prompt). Arrows point down only.
 
 pub mod cli;
 pub mod control;
@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod devices;
 pub mod machine;
 pub mod mem;
+pub mod monitor;
 pub mod moo;
 pub mod script;
 pub mod x86;

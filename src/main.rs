@@ -54,6 +54,28 @@ leaves that way, 1 after a triple fault, otherwise 0.",
         /// Stop after this many instructions
         #[arg(long, value_name = "N")]
         instructions: Option<u64>,
+        /// Start paused at the monitor's prompt instead (as `moon86 monitor`)
+        #[arg(long, conflicts_with = "instructions")]
+        monitor: bool,
+        /// The monitor's history file (with --monitor)
+        #[arg(long, value_name = "FILE", requires = "monitor")]
+        history: Option<PathBuf>,
+    },
+    /// Boot a machine paused at the interactive monitor (commands and Lua)
+    #[command(
+        long_about = "Boot a machine paused at its first instruction and give a prompt: a line is a \
+command QEMU and gdb users know (info registers, x/8xb ADDR, disas, break, watch, step, next, \
+cont, stop, ...; `help` lists them) or Lua with `vm` bound. At a terminal the guest runs while \
+the prompt answers and Ctrl-C stops it; with standard input from a file the lines run in order \
+and the monitor exits at its end (status 1 when a line failed). See docs/monitor.md.",
+        after_help = "Example: moon86 monitor --boot-sector guests/hello/boot.bin < commands.txt"
+    )]
+    Monitor {
+        #[command(flatten)]
+        options: Box<moon86::cli::BootOptions>,
+        /// The history file (default: $XDG_STATE_HOME/moon86/history, else ~/.moon86_history)
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
     },
     /// Run Lua test files in parallel processes and report the results
     #[command(
@@ -88,7 +110,11 @@ summary. The exit status is 0 only when every test passed.",
     #[command(name = "__test-file", hide = true)]
     TestFile { script: PathBuf },
     /// Print the Lua API reference (Markdown), generated from the property and action tables
-    Doc,
+    Doc {
+        /// Print the monitor's reference (docs/monitor.md) instead
+        #[arg(long)]
+        monitor: bool,
+    },
 }
 
 fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
@@ -116,7 +142,24 @@ fn main() -> ExitCode {
         },
         Command::Boot {
             options,
+            monitor: true,
+            history,
+            ..
+        }
+        | Command::Monitor { options, history } => {
+            let opts = moon86::monitor::MonitorOptions { history };
+            match moon86::monitor::run(&options, &opts) {
+                Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),
+                Err(e) => {
+                    eprintln!("moon86: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Boot {
+            options,
             instructions,
+            ..
         } => match moon86::cli::boot(&options, instructions) {
             Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),
             Err(e) => {
@@ -152,7 +195,11 @@ fn main() -> ExitCode {
         Command::TestFile { script } => {
             ExitCode::from(moon86::cli::run_test_child(&script).clamp(0, 255) as u8)
         }
-        Command::Doc => {
+        Command::Doc { monitor: true } => {
+            print!("{}", moon86::monitor::docs::monitor_markdown());
+            ExitCode::SUCCESS
+        }
+        Command::Doc { monitor: false } => {
             print!("{}", moon86::control::docs::lua_api_markdown());
             ExitCode::SUCCESS
         }

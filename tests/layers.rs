@@ -81,10 +81,10 @@ fn core_never_reaches_up() {
 
 #[test]
 fn front_ends_go_through_control() {
-    // The Lua layer and the command line may name machine types that appear
+    // The Lua layer, the command line and the monitor may name machine types that appear
     // in control's API (configurations, entry points, kernel formats) but
     // never drive the CPU, the devices or memory themselves.
-    for front_end in ["script", "cli"] {
+    for front_end in ["script", "cli", "monitor"] {
         check(
             front_end,
             &[
@@ -96,4 +96,11 @@ fn front_ends_go_through_control() {
             ],
         );
     }
+}
+
+#[test]
+fn the_monitor_reaches_lua_only_through_script() {
+    // The monitor drives the VM through control and evaluates Lua through
+    // script::Session; it never touches mlua or the machine itself.
+    check("monitor", &["mlua", "crate::machine"]);
 }

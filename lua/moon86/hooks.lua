@@ -221,6 +221,11 @@ local function dispatch(ud)
   return go_on
 end
 
+-- For a front end that runs the VM itself (the monitor): calls the Lua
+-- callbacks of the pending fires; fires of hooks without a Lua callback
+-- (the front end's own) are dropped here.
+raw.dispatch = dispatch
+
 ---------------------------------------------------------------------------
 -- The run loop
 

@@ -90,6 +90,14 @@ function moon86.new(opts)
   return vm
 end
 
+-- Wraps a VM userdata made in Rust (the monitor's) as a VM object.
+function raw.adopt(ud)
+  local vm = object(ud, "")
+  made = made + 1
+  live[vm], order[vm] = true, made
+  return vm
+end
+
 --- The VMs still referenced, oldest first (the test library captures them
 --- when a test fails).
 function moon86.live_vms()

@@ -322,6 +322,11 @@ pub struct HookTable {
 }
 
 impl HookTable {
+    /// The fires waiting to be taken, oldest first.
+    pub fn fires(&self) -> &[Fire] {
+        &self.fires
+    }
+
     /// Adds a hook (enabled) and returns its id.
     pub fn add(&mut self, kind: HookKind, filter: Filter) -> HookId {
         self.next_id += 1;

@@ -11,6 +11,7 @@ pub mod docs;
 mod error;
 mod hook_check;
 pub mod hooks;
+mod inspect;
 pub mod property;
 mod registers;
 mod screenshot;
@@ -23,6 +24,7 @@ mod vm;
 
 pub use capture::{ram_file_name, CaptureSpec};
 pub use error::ControlError;
+pub use inspect::Mapping;
 pub use registers::{mode_name, Registers, TableRegister};
 pub use screenshot::encode_png;
 pub use snapshot::{config_differences, Snapshot};

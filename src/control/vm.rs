@@ -463,6 +463,10 @@ impl Vm {
         self.sync_watches()
     }
 
+    pub(super) fn hooks_table(&self) -> &HookTable {
+        &self.hooks
+    }
+
     fn sync_watches(&mut self) -> Result<(), ControlError> {
         let set = self.hooks.watch_set();
         self.machine_mut()?.set_watches(&set);

@@ -8,12 +8,16 @@ mod capture;
 mod convert;
 mod hooks;
 mod json;
+mod pretty;
 mod raw;
 mod runner;
+mod session;
 mod snapshot;
 mod test_file;
 
+pub use raw::method_names;
 pub use runner::{run_file, ScriptError};
+pub use session::{Eval, Session};
 pub use test_file::{run_test_file, TestOutcome};
 
 use mlua::{Function, Lua, MultiValue, Table};
@@ -28,11 +32,15 @@ pub const HOOKS_LUA: &str = include_str!("../../lua/moon86/hooks.lua");
 /// The test library (`require("moon86.test")`), compiled into the binary.
 pub const TEST_LUA: &str = include_str!("../../lua/moon86/test.lua");
 
+/// Where [`new_lua`] keeps the raw table (for [`Session`]).
+const RAW_KEY: &str = "moon86.raw";
+
 /// A Lua state with `moon86` loaded as a global and for `require`, and
 /// `moon86.test` loaded for `require`.
 pub fn new_lua() -> mlua::Result<Lua> {
     let lua = Lua::new();
     let raw = raw::table(&lua)?;
+    lua.set_named_registry_value(RAW_KEY, raw.clone())?;
     let module: Table = lua.load(INIT_LUA).set_name("=moon86").call(raw)?;
     lua.globals().set("moon86", module.clone())?;
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
@@ -48,6 +56,15 @@ pub fn new_lua() -> mlua::Result<Lua> {
 /// Routes `print` through Rust's stdout, so it interleaves correctly with the
 /// debug console's echo (C stdio would buffer separately).
 fn install_print(lua: &Lua) -> mlua::Result<()> {
+    install_print_to(lua, |line| {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (a pipe to `head`) must not abort the script.
+        let _ = out.write_all(line);
+    })
+}
+
+/// Makes Lua's `print` hand each line (with its newline) to `sink`.
+fn install_print_to(lua: &Lua, sink: impl Fn(&[u8]) + 'static) -> mlua::Result<()> {
     let tostring: Function = lua.globals().get("tostring")?;
     let print = lua.create_function(move |_, args: MultiValue| {
         let mut line = Vec::new();
@@ -59,9 +76,7 @@ fn install_print(lua: &Lua) -> mlua::Result<()> {
             line.extend_from_slice(&s.as_bytes());
         }
         line.push(b'\n');
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (a pipe to `head`) must not abort the script.
-        let _ = out.write_all(&line);
+        sink(&line);
         Ok(())
     })?;
     lua.globals().set("print", print)

@@ -19,6 +19,11 @@ use std::path::Path;
 
 /// The VM as Lua holds it.
 pub struct VmUd(pub Vm);
+
+/// Wraps `vm` as a Lua userdata, as `moon86.new` does.
+pub(super) fn vm_userdata(lua: &Lua, vm: Vm) -> mlua::Result<AnyUserData> {
+    lua.create_userdata(VmUd(vm))
+}
 impl UserData for VmUd {}
 
 /// Names callable through `raw.call`; "mem.read" becomes `vm.mem:read`.
@@ -78,6 +83,12 @@ const METHODS: &[&str] = &[
     "snapshot",
     "restore",
 ];
+
+/// The methods a VM object has, by full name ("mem.read" is `vm.mem:read`),
+/// for completion in front ends.
+pub fn method_names() -> &'static [&'static str] {
+    METHODS
+}
 
 type Reply = Result<Vec<LuaValue>, String>;
 
