@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # The whole moon86 test suite, as CI runs it. Installs what the tests need on
-# a fresh Debian machine (binutils, to check the shipped guest binaries),
+# a fresh Debian machine (binutils, to check the shipped guest binaries; gdb,
+# for the gdb stub's tests),
 # builds once in release mode, runs every test, then the hardware-vector
 # harness over the whole single-step folder, printing its table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
+apt_updated=0
+apt_install() {
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    if [ $apt_updated = 0 ]; then $sudo apt-get update -qq; apt_updated=1; fi
+    $sudo apt-get install -y -qq "$@"
+}
 if ! need as || ! need ld; then
     echo "== installing binutils (GNU as and ld, for guests/build.sh --check)"
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq binutils
-    else sudo apt-get update -qq && sudo apt-get install -y -qq binutils; fi
+    apt_install binutils
+fi
+if ! need gdb; then
+    # tests/gdb.rs drives the gdb stub with Debian's gdb and fails without it.
+    echo "== installing gdb (for tests/gdb.rs)"
+    apt_install gdb || echo "!! could not install gdb: tests/gdb.rs will fail" >&2
 fi
 
 echo "== guest binaries match their sources"

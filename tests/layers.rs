@@ -84,7 +84,7 @@ fn front_ends_go_through_control() {
     // The Lua layer and the command line may name machine types that appear
     // in control's API (configurations, entry points, kernel formats) but
     // never drive the CPU, the devices or memory themselves.
-    for front_end in ["script", "cli"] {
+    for front_end in ["script", "cli", "gdb", "display"] {
         check(
             front_end,
             &[
@@ -93,6 +93,28 @@ fn front_ends_go_through_control() {
                 "crate::mem",
                 ".board",
                 ".cpu.",
+            ],
+        );
+    }
+}
+
+#[test]
+fn gdb_and_display_stand_alone() {
+    // The gdb stub and the window are front ends of their own: they know
+    // neither Lua nor the command line nor each other.
+    for layer in ["gdb", "display"] {
+        check(
+            layer,
+            &[
+                "crate::script",
+                "crate::cli",
+                "crate::monitor",
+                "mlua",
+                if layer == "gdb" {
+                    "crate::display"
+                } else {
+                    "crate::gdb"
+                },
             ],
         );
     }

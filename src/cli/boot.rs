@@ -7,6 +7,7 @@
 use super::boot_options::{BootError, BootOptions, Output};
 use super::console::{Console, ConsoleEvent};
 use crate::control::{Value, Vm};
+use crate::gdb::{self, GdbAddr, SessionEnd};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,11 @@ fn open_output(target: &Output) -> Result<Option<std::fs::File>, BootError> {
 /// status: the guest's exit-port status, 1 after a triple fault, else 0.
 pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
     let mut vm: Vm = opts.build()?;
+    if let Some(addr) = &opts.gdb {
+        if let Some(status) = debug(&mut vm, addr)? {
+            return Ok(status);
+        }
+    }
     let mut serial_file = open_output(&opts.serial)?;
     let mut debugcon_file = open_output(&opts.debugcon)?;
     let mut debugcon_seen = 0usize;
@@ -102,6 +108,44 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
     };
     let _ = std::io::stdout().flush();
     Ok(status)
+}
+
+/// Serves one gdb session before the machine runs on its own. Returns the
+/// exit status when the session ended the run (gdb killed the target, the
+/// guest exited or died), `None` when gdb detached and the guest runs on.
+fn debug(vm: &mut Vm, addr: &GdbAddr) -> Result<Option<i32>, BootError> {
+    let end = gdb::serve(vm, addr, |local| {
+        eprint!("moon86: waiting for gdb on {local} (in gdb: target remote {local})\r\n");
+    })?;
+    Ok(match end {
+        SessionEnd::Detached | SessionEnd::Disconnected => match vm.halt_reason() {
+            // Halted with interrupts off while gdb looked: nothing runs on.
+            Some(reason) => {
+                eprint!(
+                    "\r\nmoon86: gdb {}; the guest stopped: {reason}\r\n",
+                    end.name()
+                );
+                Some(0)
+            }
+            None => {
+                eprint!("\r\nmoon86: gdb {}; the guest runs on\r\n", end.name());
+                None
+            }
+        },
+        SessionEnd::Killed => {
+            eprint!("\r\nmoon86: gdb killed the guest\r\n");
+            Some(0)
+        }
+        SessionEnd::Exited(code) => {
+            eprint!("\r\nmoon86: the guest exited under gdb (status {code})\r\n");
+            Some(code.into())
+        }
+        SessionEnd::Terminated => {
+            let reason = vm.halt_reason().map(|r| r.to_string()).unwrap_or_default();
+            eprint!("\r\nmoon86: the guest stopped under gdb: {reason}\r\n");
+            Some(1)
+        }
+    })
 }
 
 fn icount(vm: &Vm) -> u64 {
