@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole moon86 test suite, as CI runs it. Installs what the tests need on
 # a fresh Debian machine (binutils, to check the shipped guest binaries; gdb,
-# for the gdb stub's tests),
+# for the gdb stub's tests; libsdl2-dev, xvfb and x11-apps, for the SDL window),
 # builds once in release mode, runs every test, then the hardware-vector
 # harness over the whole single-step folder, printing its table.
 set -euo pipefail
@@ -25,6 +25,16 @@ if ! need gdb; then
     apt_install gdb || echo "!! could not install gdb: tests/gdb.rs will fail" >&2
 fi
 
+# The SDL window's test (tests/sdl_window.rs) needs SDL2's development files
+# to build with --features sdl, and Xvfb and xwd to run.
+if ! pkg-config --exists sdl2 2>/dev/null || ! need Xvfb || ! need xwd; then
+    echo "== installing libsdl2-dev, xvfb and x11-apps (for the SDL window's test)"
+    apt_install pkg-config libsdl2-dev xvfb x11-apps
+fi
+
+echo "== clippy with the SDL window (--features sdl)"
+cargo clippy --all-targets --features sdl -- -D warnings
+
 echo "== guest binaries match their sources"
 guests/build.sh --check
 
@@ -34,6 +44,9 @@ cargo test --release
 echo "== the interpreter alone (MOON86_JIT=off): unit, CPU, guest and script tests again"
 MOON86_JIT=off cargo test --release --lib --test cputest --test icache --test lua_scripts \
     --test cli --test captures --test workload
+
+echo "== the SDL window under Xvfb (--features sdl)"
+cargo test --release --features sdl --test sdl_window
 
 singlestep=""
 for d in "${MOON86_SINGLESTEP_DIR:-}" ../shared/testdata/singlestep /work/shared/testdata/singlestep; do

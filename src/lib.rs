@@ -10,6 +10,7 @@ pub mod cli;
 pub mod control;
 pub mod cpu;
 pub mod devices;
+pub mod display;
 pub mod gdb;
 pub mod machine;
 pub mod mem;

@@ -51,6 +51,8 @@ pub enum BootError {
     Control(#[from] ControlError),
     #[error("{0}")]
     Gdb(#[from] crate::gdb::GdbError),
+    #[error("--display sdl: {0}")]
+    Display(#[from] crate::display::DisplayError),
 }
 
 /// A machine to boot, as the command line describes it.
@@ -90,6 +92,10 @@ pub struct BootOptions {
     /// tcp::PORT (127.0.0.1), tcp:HOST:PORT or PORT; port 0 picks a free one
     #[arg(long, value_name = "ADDR")]
     pub gdb: Option<crate::gdb::GdbAddr>,
+    /// none (headless, the default) or sdl: a window with the VGA screen and
+    /// the keyboard (needs a build with `--features sdl`)
+    #[arg(long, value_name = "none|sdl", default_value = "none")]
+    pub display: crate::display::Display,
 }
 
 impl BootOptions {
