@@ -93,3 +93,53 @@ impl Vm {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::Value;
+    use crate::machine::MachineConfig;
+
+    /// A powered-on VM with paging on: linear page 5 maps to physical page
+    /// 7, linear page 6 is not present. The directory and table entries
+    /// have their accessed bits clear.
+    fn paged_vm() -> Vm {
+        let mut vm = Vm::new(MachineConfig {
+            ram_size: 1 << 20,
+            ..MachineConfig::default()
+        })
+        .unwrap();
+        vm.power_on().unwrap();
+        vm.mem_write_int(0x1000, 4, 0x2003).unwrap(); // PDE 0 -> table at 0x2000
+        vm.mem_write_int(0x2000 + 5 * 4, 4, 0x7003).unwrap(); // page 5 -> 0x7000
+        vm.mem_write(0x7FF0, b"0123456789abcdef").unwrap();
+        vm.set("cpu.cr3", Value::Int(0x1000)).unwrap();
+        vm.set("cpu.cr0", Value::Int(0x8000_0011)).unwrap();
+        vm
+    }
+
+    #[test]
+    fn reads_through_paging_without_side_effects() {
+        let mut vm = paged_vm();
+        assert_eq!(vm.debug_translate(0x5FF0).unwrap(), Some(0x7FF0));
+        assert_eq!(vm.debug_translate(0x6000).unwrap(), None);
+        let mut buf = [0u8; 8];
+        // Two bytes before the unmapped page, then the read stops.
+        assert_eq!(vm.debug_read(0x5FFE, &mut buf).unwrap(), 2);
+        assert_eq!(&buf[..2], b"ef");
+        assert_eq!(vm.debug_read(0x5FF0, &mut buf).unwrap(), 8);
+        assert_eq!(&buf, b"01234567");
+        // No accessed bit was set in the directory or the table.
+        assert_eq!(vm.mem_read_int(0x1000, 4).unwrap(), 0x2003);
+        assert_eq!(vm.mem_read_int(0x2014, 4).unwrap(), 0x7003);
+    }
+
+    #[test]
+    fn writes_are_all_or_nothing() {
+        let mut vm = paged_vm();
+        assert!(vm.debug_write(0x5FFE, b"XYZW").is_err());
+        assert_eq!(vm.mem_read(0x7FFE, 2).unwrap(), b"ef");
+        vm.debug_write(0x5FF0, b"AB").unwrap();
+        assert_eq!(vm.mem_read(0x7FF0, 4).unwrap(), b"AB23");
+    }
+}
