@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole moon86 test suite, as CI runs it. Installs what the tests need on
 # a fresh Debian machine (binutils, to check the shipped guest binaries; gdb,
-# for the gdb stub's tests; libsdl2-dev, xvfb and x11-apps, for the SDL window),
+# for the gdb stub's tests; libsdl2-dev, xvfb, x11-apps and xdotool, for the
+# SDL window),
 # builds once in release mode, runs every test, then the hardware-vector
 # harness over the whole single-step folder, printing its table.
 set -euo pipefail
@@ -26,10 +27,10 @@ if ! need gdb; then
 fi
 
 # The SDL window's test (tests/sdl_window.rs) needs SDL2's development files
-# to build with --features sdl, and Xvfb and xwd to run.
-if ! pkg-config --exists sdl2 2>/dev/null || ! need Xvfb || ! need xwd; then
-    echo "== installing libsdl2-dev, xvfb and x11-apps (for the SDL window's test)"
-    apt_install pkg-config libsdl2-dev xvfb x11-apps
+# to build with --features sdl, and Xvfb, xwd and xdotool to run.
+if ! pkg-config --exists sdl2 2>/dev/null || ! need Xvfb || ! need xwd || ! need xdotool; then
+    echo "== installing libsdl2-dev, xvfb, x11-apps and xdotool (for the SDL window's test)"
+    apt_install pkg-config libsdl2-dev xvfb x11-apps xdotool
 fi
 
 echo "== clippy with the SDL window (--features sdl)"

@@ -3,10 +3,14 @@
 //! frame stays put), the X server's pixels captured with `xwd -root`, and
 //! the window's 720x540 picture compared pixel for pixel with what
 //! `vm.screen:png` writes for the same guest, stretched to 4:3 as the
-//! window does (output row y shows frame row y * 400 / 540). Needs the
-//! `sdl` feature, Xvfb and xwd: scripts/test.sh installs libsdl2-dev, xvfb
-//! and x11-apps and runs `cargo test --release --features sdl --test
-//! sdl_window`. Missing tools fail the test; they do not skip it.
+//! window does (output row y shows frame row y * 400 / 540). Then the same
+//! with keys typed into the window by xdotool (through XTEST, as a person
+//! types): the guest echoes them on screen, and the picture must equal the
+//! PNG of a run given the same text with `vm.keyboard:type`. Needs the
+//! `sdl` feature, Xvfb, xwd and xdotool: scripts/test.sh installs
+//! libsdl2-dev, xvfb, x11-apps and xdotool and runs `cargo test --release
+//! --features sdl --test sdl_window`. Missing tools fail the tests; they
+//! do not skip them.
 #![cfg(feature = "sdl")]
 
 use std::io::{BufRead, BufReader, Read};
@@ -100,8 +104,10 @@ fn parse_xwd(data: &[u8]) -> Image {
     Image { width, height, rgb }
 }
 
-/// The reference: `vm.screen:png` after the guest has run to its end.
-fn reference_png(dir: &Path) -> Image {
+/// The reference: `vm.screen:png` after the guest, booted with the
+/// command line `cmdline` and given `typed` on its keyboard, has run to its
+/// end.
+fn reference_png(dir: &Path, cmdline: &str, typed: &str) -> Image {
     let script = dir.join("shot.lua");
     let png = dir.join("screen.png");
     std::fs::write(
@@ -109,8 +115,9 @@ fn reference_png(dir: &Path) -> Image {
         format!(
             r#"
 local vm = moon86.new{{ ram_size = "128M" }}
-vm:load_multiboot{{ kernel = "{GUEST}" }}
+vm:load_multiboot{{ kernel = "{GUEST}", cmdline = "{cmdline}" }}
 vm:power_on()
+vm.keyboard:type("{typed}")
 assert(vm:run() == "exit")
 vm.screen:png("{}")
 "#,
@@ -197,13 +204,27 @@ fn difference(shot: &Image, reference: &Image) -> Option<String> {
     })
 }
 
-#[test]
-fn the_window_shows_what_screen_png_writes() {
+/// A command line run to its end; panics with its output on failure.
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("the tool runs");
+    assert!(out.status.success(), "{cmd:?}: {out:?}");
+}
+
+/// Boots the guest with `--display sdl` (and `--append cmdline`) under
+/// Xvfb, calls `interact` once the window shows something (with the X
+/// display and the window's centre), and checks that the window's picture
+/// settles on the one `vm.screen:png` writes for the same guest given
+/// `typed` on its keyboard.
+fn window_matches(cmdline: &str, typed: &str, interact: impl FnOnce(&str, (usize, usize))) {
     require("Xvfb", "xvfb");
     require("xwd", "x11-apps");
-    let dir: PathBuf = std::env::temp_dir().join(format!("moon86-sdl-{}", std::process::id()));
+    let dir: PathBuf = std::env::temp_dir().join(format!(
+        "moon86-sdl-{}-{}",
+        std::process::id(),
+        cmdline.len()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
-    let reference = reference_png(&dir);
+    let reference = reference_png(&dir, cmdline, &typed.replace('\n', "\\n"));
     assert_eq!((reference.width, reference.height), (720, 400));
 
     let (_xvfb, display) = start_xvfb();
@@ -218,7 +239,7 @@ fn the_window_shows_what_screen_png_writes() {
             "--debugcon",
             "none",
         ])
-        .args(["--display", "sdl"])
+        .args(["--append", cmdline, "--display", "sdl"])
         .env("DISPLAY", &display)
         .env("SDL_VIDEODRIVER", "x11")
         .stdin(Stdio::null())
@@ -241,18 +262,32 @@ fn the_window_shows_what_screen_png_writes() {
         }
     });
     let mut moon = Reaped(moon);
-
-    // The guest stops within a fraction of a second; then the picture
-    // must settle on the reference.
     let start = Instant::now();
-    let mut last = String::from("the guest did not stop");
-    loop {
+    let deadline = Duration::from_secs(30);
+    let alive = |moon: &mut Reaped| {
         if let Some(status) = moon.0.try_wait().unwrap() {
             panic!(
                 "moon86 ended ({status}) with the window open:\n{}",
                 stderr.lock().unwrap()
             );
         }
+    };
+
+    // The window appears; then the test may type into it.
+    let centre = loop {
+        alive(&mut moon);
+        if let Some((x, y, w, h)) = window_box(&capture(&display)) {
+            break (x + w / 2, y + h / 2);
+        }
+        assert!(start.elapsed() < deadline, "no window appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    interact(&display, centre);
+
+    // The guest stops; then the picture must settle on the reference.
+    let mut last = String::from("the guest did not stop");
+    loop {
+        alive(&mut moon);
         if stderr.lock().unwrap().contains("the guest stopped") {
             match difference(&capture(&display), &reference) {
                 None => break,
@@ -260,13 +295,35 @@ fn the_window_shows_what_screen_png_writes() {
             }
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < deadline,
             "the window never showed the screen: {last}\nmoon86's stderr:\n{}",
             stderr.lock().unwrap()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_window_shows_what_screen_png_writes() {
+    window_matches("", "", |_, _| {});
+}
+
+#[test]
+fn keys_typed_in_the_window_reach_the_guest() {
+    require("xdotool", "xdotool");
+    // The guest echoes the keys it reads until Enter. xdotool types
+    // through the XTEST extension, as a person at the keyboard; the click
+    // grabs the keyboard for the window.
+    window_matches("keys", "moon86 gdb sdl\n", |display, (x, y)| {
+        let xdo = |args: &[&str]| {
+            run(Command::new("xdotool").args(args).env("DISPLAY", display));
+        };
+        xdo(&["mousemove", &x.to_string(), &y.to_string()]);
+        xdo(&["click", "1"]);
+        xdo(&["type", "--delay", "30", "moon86 gdb sdl"]);
+        xdo(&["key", "Return"]);
+    });
 }
 
 #[test]

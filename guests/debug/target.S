@@ -15,6 +15,10 @@
  *                    a debugger sets it to have a guest that runs forever)
  *   0x100160 finish  writes 0 to the debug-exit port 0xF4 (exit status 1)
  *
+ * With the command line "keys" (`--append keys`) it goes from the screen
+ * to `keys` instead: it echoes the keys typed (set 1, US layout,
+ * unshifted) on line 10 until Enter, then goes to `finish`.
+ *
  * Rebuild with guests/build.sh.
  */
         .set    MB_MAGIC, 0x1badb002
@@ -59,7 +63,12 @@ entry:
         movl    $line3, %esi
         movb    $0x2a, %ah              /* light green on green */
         call    print
-        movl    $1, %ecx
+        testb   $4, (%ebx)              /* Multiboot: a command line? */
+        jz      1f
+        movl    16(%ebx), %esi
+        cmpl    $0x7379656b, (%esi)     /* "keys" */
+        je      keys
+1:      movl    $1, %ecx
         jmp     store
 
         .org    0x100, 0x90
@@ -87,6 +96,29 @@ finish:
 1:      hlt
         jmp     1b
 
+/*
+ * The command line "keys": echo the keys typed (set 1 make codes, US
+ * layout, unshifted) on screen line 10 in yellow on blue until Enter, then
+ * leave through `finish`.
+ */
+keys:
+        movl    $SCREEN + 2*(80*10 + 4), %edi
+        movb    $0x1e, %ah
+2:      inb     $0x64, %al
+        testb   $1, %al
+        jz      2b
+        inb     $0x60, %al
+        cmpb    $0x1c, %al              /* Enter */
+        je      finish
+        cmpb    $0x3a, %al              /* releases and keys beyond the table */
+        jae     2b
+        movzbl  %al, %esi
+        movb    keymap(%esi), %al
+        testb   %al, %al
+        jz      2b
+        stosw
+        jmp     2b
+
 /* Prints the NUL-terminated string at ESI to the screen at EDI in colour AH. */
 print:
         lodsb
@@ -95,6 +127,10 @@ print:
         stosw
         jmp     print
 1:      ret
+
+/* Set 1 make codes 0x00..0x39 to characters (0: not echoed). */
+keymap: .ascii  "\0\0" "1234567890-=" "\0\0" "qwertyuiop[]" "\0\0" "asdfghjkl;'`"
+        .ascii  "\0\\" "zxcvbnm,./" "\0*\0 "
 
 line1:  .asciz  "moon86 debug target: gdb stub and SDL window test guest"
 line2:  .asciz  "0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz"
