@@ -317,3 +317,37 @@ print("run " .. vm:run())
     assert_in_order(&stdout, &["result detached hooks 1 eip 100100", "run exit"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn monitor_commands_show_control_registers_and_the_hook_table() {
+    require_gdb();
+    let stub = Stub::start("on");
+    let out = gdb(
+        stub.port,
+        &[
+            "monitor regs",
+            "set breakpoint always-inserted on",
+            "break *0x100120",
+            "monitor hooks",
+            "monitor get cpu.cr0",
+            "monitor set cpu.esi=0x42",
+            "maint flush register-cache",
+            "p/x $esi",
+            "detach",
+        ],
+    );
+    // gdb prints what the stub sends for `monitor` on stderr, the rest on
+    // stdout: the order between the two is not kept.
+    for wanted in [
+        "cr0 0x00000011",
+        "cs 0010 base 0x00000000 limit 0xffffffff access 0xc09b",
+        "mode protected  cpl 0  paging off",
+        "1 exec 0x100120",
+        "cpu.cr0 = 0x11",
+        "cpu.esi = 0x42",
+        "$1 = 0x42", // gdb read the register the monitor command set
+    ] {
+        assert!(out.contains(wanted), "expected {wanted:?} in:\n{out}");
+    }
+    assert_eq!(stub.wait(), 1, "the guest ran on to its exit");
+}

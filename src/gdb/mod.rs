@@ -7,8 +7,10 @@
 //! The session: [`target`] is the VM as a gdbstub target (registers,
 //! memory, breakpoints and watchpoints as hooks in the VM's hook table),
 //! [`event_loop`] runs the guest while gdb waits and notices Ctrl-C, and
-//! [`regs`] maps moon86's registers to gdb's i386 register file.
+//! [`regs`] maps moon86's registers to gdb's i386 register file, and
+//! [`commands`] answers gdb's `monitor` commands.
 
+mod commands;
 mod event_loop;
 mod regs;
 mod target;
