@@ -3,12 +3,16 @@
 //! The crate is layered bottom to top (see `docs/architecture.md`): `x86`
 //! (the ISA as data), `cpu` (state and interpreter), `mem` (guest physical
 //! memory), `devices`, `machine` (the board and loaders), `control` (the one
-//! control API), and the front ends `script` (Lua), `cli` and `monitor` (the interactive prompt). Arrows point down only.
+//! control API), and the front ends `script` (Lua), `cli`, `monitor` (the
+//! interactive prompt), `gdb` (the gdb remote stub) and `display` (the SDL
+//! window). Arrows point down only.
 
 pub mod cli;
 pub mod control;
 pub mod cpu;
 pub mod devices;
+pub mod display;
+pub mod gdb;
 pub mod machine;
 pub mod mem;
 pub mod monitor;

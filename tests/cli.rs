@@ -324,3 +324,24 @@ fn example_watch_variable_captures_each_change() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(not(feature = "sdl"))]
+#[test]
+fn display_sdl_without_the_feature_says_how_to_build_it() {
+    let out = moon86(
+        &[
+            "boot",
+            "--kernel",
+            "guests/debug/target.bin",
+            "--display",
+            "sdl",
+        ],
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--features sdl") && err.contains("libsdl2-dev"),
+        "{err}"
+    );
+}

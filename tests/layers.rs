@@ -84,7 +84,7 @@ fn front_ends_go_through_control() {
     // The Lua layer, the command line and the monitor may name machine types that appear
     // in control's API (configurations, entry points, kernel formats) but
     // never drive the CPU, the devices or memory themselves.
-    for front_end in ["script", "cli", "monitor"] {
+    for front_end in ["script", "cli", "monitor", "gdb", "display"] {
         check(
             front_end,
             &[
@@ -103,4 +103,26 @@ fn the_monitor_reaches_lua_only_through_script() {
     // The monitor drives the VM through control and evaluates Lua through
     // script::Session; it never touches mlua or the machine itself.
     check("monitor", &["mlua", "crate::machine"]);
+}
+
+#[test]
+fn gdb_and_display_stand_alone() {
+    // The gdb stub and the window are front ends of their own: they know
+    // neither Lua nor the command line nor each other.
+    for layer in ["gdb", "display"] {
+        check(
+            layer,
+            &[
+                "crate::script",
+                "crate::cli",
+                "crate::monitor",
+                "mlua",
+                if layer == "gdb" {
+                    "crate::display"
+                } else {
+                    "crate::gdb"
+                },
+            ],
+        );
+    }
 }

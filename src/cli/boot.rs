@@ -7,6 +7,8 @@
 use super::boot_options::{BootError, BootOptions, Output};
 use super::console::{Console, ConsoleEvent};
 use crate::control::{Value, Vm};
+use crate::display::{self, Display, DisplayError, Tick};
+use crate::gdb::{self, GdbAddr, SessionEnd};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -38,7 +40,18 @@ fn open_output(target: &Output) -> Result<Option<std::fs::File>, BootError> {
 /// person quits, or `limit` instructions have run. Returns the process exit
 /// status: the guest's exit-port status, 1 after a triple fault, else 0.
 pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
+    if opts.display == Display::Sdl && !display::SDL_BUILT {
+        return Err(DisplayError::NotBuilt.into());
+    }
     let mut vm: Vm = opts.build()?;
+    if let Some(addr) = &opts.gdb {
+        if let Some(status) = debug(&mut vm, addr)? {
+            return Ok(status);
+        }
+    }
+    if opts.display == Display::Sdl {
+        return windowed(&mut vm, opts, limit);
+    }
     let mut serial_file = open_output(&opts.serial)?;
     let mut debugcon_file = open_output(&opts.debugcon)?;
     let mut debugcon_seen = 0usize;
@@ -102,6 +115,104 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
     };
     let _ = std::io::stdout().flush();
     Ok(status)
+}
+
+/// The exit status for a guest that stopped itself: its exit-port status,
+/// 1 after a triple fault, else 0.
+fn stop_status(vm: &Vm) -> i32 {
+    match (vm.exit_code(), vm.halt_reason().map(|r| r.name())) {
+        (Some(code), _) => (code & 0xFF) as i32,
+        (None, Some("shutdown")) => 1,
+        _ => 0,
+    }
+}
+
+/// `boot` with `--display sdl`: the window runs the guest; between slices
+/// this forwards the terminal to COM1 and writes the output files. The
+/// window stays open after the guest stops; closing it ends the run.
+fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
+    let mut serial_file = open_output(&opts.serial)?;
+    let mut debugcon_file = open_output(&opts.debugcon)?;
+    let mut debugcon_seen = 0usize;
+    let mut console = (opts.serial == Output::Stdio).then(Console::open);
+    let mut told_stop = false;
+    let mut between = |vm: &mut Vm| -> Result<Tick, String> {
+        let e = |e: crate::control::ControlError| e.to_string();
+        if serial_file.is_some() {
+            append(&mut serial_file, &vm.serial_read().map_err(e)?);
+        }
+        if debugcon_file.is_some() {
+            let text = vm.debugcon_text().map_err(e)?;
+            append(
+                &mut debugcon_file,
+                &text.as_bytes()[debugcon_seen.min(text.len())..],
+            );
+            debugcon_seen = text.len();
+        }
+        if let Some(c) = console.as_mut() {
+            match c.poll() {
+                Some(ConsoleEvent::Input(bytes)) => vm.serial_write(&bytes).map_err(e)?,
+                Some(ConsoleEvent::Quit) => return Ok(Tick::Quit),
+                _ => {}
+            }
+        }
+        if limit.is_some_and(|l| icount(vm) >= l) && !told_stop {
+            eprint!(
+                "\r\nmoon86: stopped after {} instructions (--instructions)\r\n",
+                icount(vm)
+            );
+            if vm.state() == crate::control::VmState::Running {
+                vm.pause().map_err(e)?;
+            }
+            told_stop = true;
+        }
+        if let Some(reason) = vm.halt_reason().filter(|_| !told_stop) {
+            eprint!("\r\nmoon86: the guest stopped: {reason} (close the window to quit)\r\n");
+            told_stop = true;
+        }
+        Ok(Tick::Continue)
+    };
+    display::run_window(vm, &mut between)?;
+    let _ = std::io::stdout().flush();
+    Ok(stop_status(vm))
+}
+
+/// Serves one gdb session before the machine runs on its own. Returns the
+/// exit status when the session ended the run (gdb killed the target, the
+/// guest exited or died), `None` when gdb detached and the guest runs on.
+fn debug(vm: &mut Vm, addr: &GdbAddr) -> Result<Option<i32>, BootError> {
+    let end = gdb::serve(vm, addr, |local| {
+        eprint!("moon86: waiting for gdb on {local} (in gdb: target remote {local})\r\n");
+    })?;
+    Ok(match end {
+        SessionEnd::Detached | SessionEnd::Disconnected => match vm.halt_reason() {
+            // Halted with interrupts off while gdb looked: nothing runs on.
+            Some(reason) => {
+                eprint!(
+                    "\r\nmoon86: gdb {}; the guest stopped: {reason}\r\n",
+                    end.name()
+                );
+                Some(0)
+            }
+            None => {
+                eprint!("\r\nmoon86: gdb {}; the guest runs on\r\n", end.name());
+                None
+            }
+        },
+        SessionEnd::Killed => {
+            eprint!("\r\nmoon86: gdb killed the guest\r\n");
+            Some(0)
+        }
+        SessionEnd::Exited(code) => {
+            eprint!("\r\nmoon86: the guest exited under gdb (status {code})\r\n");
+            Some(code.into())
+        }
+        SessionEnd::Terminated => {
+            let reason = vm.halt_reason().map(|r| r.to_string()).unwrap_or_default();
+            eprint!("\r\nmoon86: the guest stopped under gdb: {reason}\r\n");
+            Some(1)
+        }
+    })
 }
 
 fn icount(vm: &Vm) -> u64 {

@@ -49,6 +49,10 @@ pub enum BootError {
     },
     #[error("{0}")]
     Control(#[from] ControlError),
+    #[error("{0}")]
+    Gdb(#[from] crate::gdb::GdbError),
+    #[error("--display sdl: {0}")]
+    Display(#[from] crate::display::DisplayError),
 }
 
 /// A machine to boot, as the command line describes it.
@@ -84,6 +88,14 @@ pub struct BootOptions {
     /// Set any property before power-on, e.g. --set ips=50000000 (repeatable)
     #[arg(long = "set", value_name = "PROP=VALUE")]
     pub set: Vec<String>,
+    /// Wait for gdb before the first instruction, as QEMU's `-gdb ADDR -S`:
+    /// tcp::PORT (127.0.0.1), tcp:HOST:PORT or PORT; port 0 picks a free one
+    #[arg(long, value_name = "ADDR")]
+    pub gdb: Option<crate::gdb::GdbAddr>,
+    /// none (headless, the default) or sdl: a window with the VGA screen and
+    /// the keyboard (needs a build with `--features sdl`)
+    #[arg(long, value_name = "none|sdl", default_value = "none")]
+    pub display: crate::display::Display,
 }
 
 impl BootOptions {

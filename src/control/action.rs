@@ -78,6 +78,7 @@ pub enum Action {
     RestoreState,
     Snapshot,
     Restore,
+    GdbServer,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -259,6 +260,9 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::Restore, name: "restore", args: &[arg("snapshot", "snapshot", "taken by snapshot()")], returns: "",
         doc: "Put back a snapshot taken by `snapshot` (the same one any number of times). Refused, leaving the VM as it was, when it was taken on a VM configured differently. Leaves the VM paused, or halted if it was taken halted.",
         allowed: VmState::POWERED },
+    ActionDef { action: Action::GdbServer, name: "gdbserver", args: &[arg("addr", "integer or string", "a TCP port on 127.0.0.1 (0 picks a free one), or \"tcp:HOST:PORT\"")], returns: "string",
+        doc: "Serve one gdb session (`target remote :PORT` in gdb): listen, say where on stderr, accept one connection and let gdb drive the VM until it detaches, kills the target or the guest stops for good. Blocks meanwhile. gdb's breakpoints and watchpoints are hooks in the VM's hook table (`vm:hooks()` lists them during the session; they are removed when it ends); other hooks' callbacks do not run while gdb drives the VM. Returns \"detached\", \"killed\", \"exited\", \"terminated\" or \"disconnected\". See docs/gdb.md.",
+        allowed: VmState::POWERED },
 ];
 
 /// Every action, in documentation order.
@@ -314,6 +318,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 48, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 49, "a new Action needs a row");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod action;
 mod capture;
+mod debug;
 pub mod docs;
 mod error;
 mod hook_check;

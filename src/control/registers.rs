@@ -89,6 +89,15 @@ impl Registers {
         }
     }
 
+    /// The selector of the segment register called `name` ("cs", "ss",
+    /// "ds", "es", "fs", "gs").
+    pub fn selector(&self, name: &str) -> Option<u16> {
+        SegReg::ALL
+            .iter()
+            .position(|s| s.name() == name)
+            .map(|i| self.segs[i].selector)
+    }
+
     /// One JSON object: `eax`..`edi`, `eip`, `eflags`, the selectors as
     /// `cs`..`gs`, `segs.cs` = `{selector, base, limit, access}` for each
     /// segment register, `ldtr` and `tr` in the same shape, `cr0`, `cr2`,

@@ -227,6 +227,19 @@ impl Machine {
         }
     }
 
+    /// The physical address linear address `lin` maps to now, as a
+    /// debugger sees it: no accessed or dirty bit set, no TLB fill, no
+    /// fault, and no memory-watch event from the page-table reads; `None`
+    /// when the page is not mapped.
+    pub fn debug_translate(&mut self, lin: u32) -> Option<u32> {
+        let events = self.board.events.len();
+        let touched = self.board.io_touched;
+        let phys = self.cpu.linear_to_physical(&mut self.board, lin);
+        self.board.events.truncate(events);
+        self.board.io_touched = touched;
+        phys
+    }
+
     /// Virtual nanoseconds since power-on.
     pub fn now_ns(&self) -> u64 {
         self.board.clock.now_ns()

@@ -241,6 +241,15 @@ impl GuestMemory {
     /// a CPU write, this fails when the range leaves RAM or touches ROM.
     pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), MemError> {
         let len = data.len() as u64;
+        self.check_writable(addr, len)?;
+        self.code.written(addr, len);
+        self.ram.write(addr, data);
+        Ok(())
+    }
+
+    /// Fails exactly as [`GuestMemory::write_bytes`] would for `len` bytes
+    /// at `addr`, without writing them.
+    pub fn check_writable(&self, addr: u64, len: u64) -> Result<(), MemError> {
         self.ram.check_range(addr, len)?;
         if let Some(rom) = self.roms.iter().find(|r| r.overlaps_range(addr, len)) {
             return Err(MemError::WriteToRom {
@@ -249,8 +258,6 @@ impl GuestMemory {
                 rom_start: rom.start(),
             });
         }
-        self.code.written(addr, len);
-        self.ram.write(addr, data);
         Ok(())
     }
 

@@ -11,7 +11,9 @@ const INTRO: &str = "# The monitor
 gives a prompt; `moon86 boot ... --monitor` does the same. A line is either a
 command below or Lua, with `vm` bound to the machine as in scripts
 (`vm.icount`, `vm:step()`, `vm.mem:read(0x7c00, 16)`; see `lua-api.md`).
-Both are thin translations onto the same control API.
+Both are thin translations onto the same control API. The gdb stub
+(`--gdb tcp::1234`, `vm:gdbserver`) is described in `gdb.md`, the SDL window
+(`--display sdl`) in `display.md`.
 
 ```
 $ moon86 monitor --boot-sector guests/hello/boot.bin

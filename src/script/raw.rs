@@ -82,6 +82,7 @@ const METHODS: &[&str] = &[
     "restore_state",
     "snapshot",
     "restore",
+    "gdbserver",
 ];
 
 /// The methods a VM object has, by full name ("mem.read" is `vm.mem:read`),
@@ -480,6 +481,20 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         "restore" => {
             with_snapshot(a(0), "restore", |s| vm.restore(s).map_err(err))?;
             none()
+        }
+        "gdbserver" => {
+            let addr: crate::gdb::GdbAddr = match a(0) {
+                LuaValue::String(s) => s.to_str().map_err(err)?.parse()?,
+                v => crate::gdb::GdbAddr {
+                    host: "127.0.0.1".into(),
+                    port: to_bounded(v, "gdbserver: port", 0xFFFF)? as u16,
+                },
+            };
+            let end = crate::gdb::serve(vm, &addr, |local| {
+                eprintln!("moon86: waiting for gdb on {local} (in gdb: target remote {local})");
+            })
+            .map_err(err)?;
+            string(lua, end.name())
         }
         _ => Err(format!("moon86: no method '{name}'")),
     }
