@@ -440,7 +440,7 @@ fn chained_block_rewritten_is_not_entered() {
     run_int(&mut b, 200);
     for m in [&mut a, &mut b] {
         m.board.mem.write_bytes(CODE as u64 + 3, &[0x42]).unwrap();
-        m.cpu.forget_jit_memo();
+        m.cpu.forget_jit_host_state();
         m.cpu.set_halted(false);
         m.cpu.set_eip(CODE);
         m.cpu.set_gpr(Gpr::Eax, 4);

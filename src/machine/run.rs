@@ -119,7 +119,7 @@ impl Machine {
     /// how many instructions it retired.
     pub fn run(&mut self, budget: u64) -> (RunExit, u64) {
         // Anything may have changed since the last run.
-        self.cpu.forget_jit_memo();
+        self.cpu.forget_jit_host_state();
         let mut done = 0u64;
         let exit = self.run_counted(budget, &mut done);
         (exit, done)

@@ -93,7 +93,7 @@ enum Stub {
     Exit { eip: u32, retired: u32, why: u32 },
     /// Put EFLAGS back from ebp, then go to the label.
     Restore(DynamicLabel),
-    /// A memory access the memo did not cover: call the helper, then go
+    /// A memory access the inline check did not cover: call the helper, then go
     /// back (or to `bail`).
     Access {
         acc: Access,

@@ -226,7 +226,7 @@ impl Cpu {
     /// pages are in host memory; a caller that changes the CPU or the board
     /// from outside (between runs) calls it.
     #[inline]
-    pub fn forget_jit_memo(&mut self) {
+    pub fn forget_jit_host_state(&mut self) {
         self.jit.seg_live = 0;
         self.tlb.host_forget();
     }
