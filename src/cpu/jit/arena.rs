@@ -1,8 +1,11 @@
-//! Memory for generated code, never writable and executable at once: one
-//! anonymous mapping, read-execute, whose pages are made read-write only
-//! while a block is copied onto them and read-execute again right after
-//! (W^X). Blocks are appended; when the arena is full the JIT drops every
-//! block and starts again from the beginning (no per-block freeing).
+//! Memory for generated code, never writable and executable at once (W^X).
+//! Where the host allows it, one shared memory object (`memfd_create`) is
+//! mapped twice: read-execute where blocks run, read-write where they are
+//! copied in, so no mapping is ever both and no protection changes per
+//! block. Otherwise one anonymous mapping, read-execute, whose pages are
+//! made read-write only while a block is copied onto them. Blocks are
+//! appended; when the arena is full the JIT drops every block and starts
+//! again from the beginning (no per-block freeing).
 
 /// The arena's size.
 pub(super) const ARENA_BYTES: usize = 32 << 20;
@@ -12,6 +15,9 @@ pub(super) struct Arena {
     /// Start of the mapping (`ARENA_BYTES` long), or null after a failed
     /// protection change (the arena is then unusable).
     base: *mut u8,
+    /// The read-write view of the same memory, or null when there is
+    /// only the one mapping (whose protection then changes per block).
+    view: *mut u8,
     /// Bytes in use from the start.
     used: usize,
 }
@@ -20,6 +26,58 @@ impl Arena {
     /// An empty arena, mapped read-execute; `None` when the host refuses the
     /// mapping (the JIT then stays off and the interpreter runs).
     pub fn new() -> Option<Arena> {
+        Self::dual().or_else(Self::single)
+    }
+
+    /// The two views of one memory object.
+    fn dual() -> Option<Arena> {
+        // SAFETY: creates a new anonymous file (the name is a NUL-ended
+        // literal), sizes it and maps it twice fresh; every result is
+        // checked, and the descriptor is closed once mapped (the mappings
+        // keep the memory alive).
+        unsafe {
+            let fd = libc::memfd_create(c"moon86-jit".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return None;
+            }
+            let map = |prot| {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    ARENA_BYTES,
+                    prot,
+                    libc::MAP_SHARED,
+                    fd,
+                    0,
+                )
+            };
+            let sized = libc::ftruncate(fd, ARENA_BYTES as libc::off_t) == 0;
+            let rx = if sized {
+                map(libc::PROT_READ | libc::PROT_EXEC)
+            } else {
+                libc::MAP_FAILED
+            };
+            let rw = if rx != libc::MAP_FAILED {
+                map(libc::PROT_READ | libc::PROT_WRITE)
+            } else {
+                libc::MAP_FAILED
+            };
+            libc::close(fd);
+            if rw == libc::MAP_FAILED {
+                if rx != libc::MAP_FAILED {
+                    libc::munmap(rx, ARENA_BYTES);
+                }
+                return None;
+            }
+            Some(Arena {
+                base: rx.cast(),
+                view: rw.cast(),
+                used: 0,
+            })
+        }
+    }
+
+    /// One mapping whose protection changes while a block is copied in.
+    fn single() -> Option<Arena> {
         // SAFETY: a fresh private anonymous mapping; no existing memory is
         // affected, and the result is checked before use.
         let p = unsafe {
@@ -37,6 +95,7 @@ impl Arena {
         }
         Some(Arena {
             base: p.cast(),
+            view: std::ptr::null_mut(),
             used: 0,
         })
     }
@@ -78,6 +137,14 @@ impl Arena {
             return None;
         }
         let (at, len) = (self.used, code.len());
+        if !self.view.is_null() {
+            // SAFETY: the destination lies within the read-write view
+            // (checked by `fits`); no block runs while we copy, and the
+            // read-execute view shows the same bytes.
+            unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.view.add(at), len) };
+            self.used += len;
+            return Some(self.base as usize + at);
+        }
         if !self.protect(at, len, libc::PROT_READ | libc::PROT_WRITE) {
             self.base = std::ptr::null_mut();
             return None;
@@ -100,6 +167,10 @@ impl Drop for Arena {
             // SAFETY: our own mapping, unmapped once; no block runs (the
             // JIT that owns it is being dropped).
             unsafe { libc::munmap(self.base.cast(), ARENA_BYTES) };
+        }
+        if !self.view.is_null() {
+            // SAFETY: as above, for the read-write view.
+            unsafe { libc::munmap(self.view.cast(), ARENA_BYTES) };
         }
     }
 }
