@@ -5,7 +5,8 @@
 //! `EXIT_*` code, above). Guest registers and EFLAGS stay in the `Cpu`
 //! struct and are read and written in place; EIP is stored at every exit.
 //!
-//! Host registers: r15 = the CPU, r14 = the bus, r12d = the effective
+//! Host registers: r15 = the CPU, r14 = the TLB's host table (the bus
+//! pointer is in the `Jit`, for helper calls), r12d = the effective
 //! address, ebx = the first operand and the result, r13d = a second value
 //! (the other operand, a stack offset), ebp = host flags just captured (or
 //! EFLAGS saved before a helper changed them), `[rsp]` = the last write
@@ -46,6 +47,8 @@ pub(super) struct Layout {
     pub seg_live: i32,
     pub host_key: i32,
     pub host_table: i32,
+    /// The bus pointer for helper calls (`Jit::bus`).
+    pub bus: i32,
     /// Chaining (`chain.rs`): the running page's stamp, the budget, the
     /// chained count, the unlinked cell, and the `chained` statistic.
     pub running_stamp: i32,
@@ -82,6 +85,8 @@ struct Emitter<'c> {
     l: Layout,
     h: Helpers,
     ss32: bool,
+    /// DS, ES and SS are flat (see [`Shape`]).
+    flat: bool,
     done: DynamicLabel,
     /// Out-of-line exits, emitted after the block body.
     stubs: Vec<(DynamicLabel, Stub)>,
@@ -112,6 +117,19 @@ struct Access {
     write: Option<u8>,
 }
 
+/// What a block's code may assume of the segments, fixed when it is
+/// translated and part of its key (so it holds whenever the block runs:
+/// segment registers change only in the interpreter, between blocks).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Shape {
+    /// SS is a 32-bit stack (B set).
+    pub ss32: bool,
+    /// DS, ES and SS each have base 0 and limit 4 GiB, allow reads and
+    /// writes, and alignment checking is off: an offset is then its own
+    /// linear address, and only the page needs checking.
+    pub flat: bool,
+}
+
 /// Assembles `items` for execution at address `base`; returns the code and
 /// the offset of its body (where chained blocks enter, past the prologue).
 /// `cell_for` gives a chaining cell for a direct exit's target.
@@ -120,7 +138,7 @@ pub(super) fn block(
     base: usize,
     l: Layout,
     h: Helpers,
-    ss32: bool,
+    shape: Shape,
     cell_for: &mut dyn FnMut(u32) -> Option<usize>,
 ) -> Option<(Vec<u8>, usize)> {
     let mut ops = Asm::new(base);
@@ -130,7 +148,8 @@ pub(super) fn block(
         cell_for,
         l,
         h,
-        ss32,
+        ss32: shape.ss32,
+        flat: shape.flat,
         done,
         stubs: Vec::new(),
     };
@@ -144,7 +163,7 @@ pub(super) fn block(
         ; push r15
         ; sub rsp, 8
         ; mov r15, rdi
-        ; mov r14, rsi
+        ; mov r14, QWORD [rdi + l.host_table]
     );
     let body = e.ops.offset().0;
     let mut ended = false;
@@ -368,44 +387,53 @@ impl Emitter<'_> {
         );
     }
 
-    /// The access inline when the segment's bounds are known and the
-    /// TLB's host entry for the page matches (the page, the generation and
-    /// the privilege), the helper out of line otherwise. Uses rax, rcx and
-    /// rdx; a read leaves its value in eax.
+    /// The access inline when the segment's bounds are known (or the
+    /// block's segments are flat) and the TLB's host entry for the page
+    /// matches (the page, the generation and the privilege), the helper
+    /// out of line otherwise. Uses rax, rcx and rdx; a read leaves its
+    /// value in eax.
     fn access(&mut self, acc: Access, bail: DynamicLabel) {
         let back = self.ops.new_dynamic_label();
         let slow = self.stub(Stub::Access { acc, bail, back });
         let kind = i32::from(acc.write.is_some());
-        let live_bit = 1i16 << (acc.seg as i32 * 2 + kind);
-        let sf = self.l.seg_fast + acc.seg as i32 * size_of::<SegFast>() as i32;
-        let (base, limit) = (
-            sf + offset_of!(SegFast, base) as i32,
-            sf + offset_of!(SegFast, limit) as i32,
-        );
-        let (live, key, table) = (self.l.seg_live, self.l.host_key, self.l.host_table);
         let (off, last) = (acc.off, i32::from(acc.bytes) - 1);
+        let flat = self.flat && matches!(acc.seg, SegReg::Ds | SegReg::Es | SegReg::Ss);
+        if flat {
+            dynasm!(self.ops ; mov eax, Rd(off));
+        } else {
+            let live_bit = 1i16 << (acc.seg as i32 * 2 + kind);
+            let sf = self.l.seg_fast + acc.seg as i32 * size_of::<SegFast>() as i32;
+            let (base, limit) = (
+                sf + offset_of!(SegFast, base) as i32,
+                sf + offset_of!(SegFast, limit) as i32,
+            );
+            let live = self.l.seg_live;
+            dynasm!(self.ops
+                // The segment: offset .. offset + n - 1 within the limit.
+                ; test WORD [r15 + live], live_bit
+                ; jz =>slow
+                ; mov eax, Rd(off)
+                ; lea rcx, [rax + last]
+                ; mov edx, DWORD [r15 + limit]
+                ; cmp rcx, rdx
+                ; ja =>slow
+                ; add eax, DWORD [r15 + base]
+            );
+        }
+        let key = self.l.host_key;
         let tag = offset_of!(HostEntry, tags) as i32 + kind * 4;
         let addend = offset_of!(HostEntry, addend) as i32;
         let shift = size_of::<HostEntry>().trailing_zeros() as i8;
-        debug_assert!(size_of::<HostEntry>().is_power_of_two());
+        debug_assert!(size_of::<HostEntry>().is_power_of_two() && shift <= 12);
         dynasm!(self.ops
-            // The segment: offset .. offset + n - 1 within the limit.
-            ; test WORD [r15 + live], live_bit
-            ; jz =>slow
-            ; mov eax, Rd(off)
-            ; lea rcx, [rax + last]
-            ; mov edx, DWORD [r15 + limit]
-            ; cmp rcx, rdx
-            ; ja =>slow
             // The page: the entry of the first byte's page must carry the
-            // last byte's page (so the access stays on one page) and the key.
-            ; add eax, DWORD [r15 + base]
+            // last byte's page (so the access stays on one page; a flat
+            // offset wrapping past 4 GiB names page 0, never in the entry
+            // of page 0xFFFFF's slot) and the key.
             ; mov ecx, eax
-            ; shr ecx, 12
-            ; and ecx, (TLB_SIZE - 1) as i32
-            ; shl ecx, shift
-            ; mov rdx, QWORD [r15 + table]
-            ; add rdx, rcx
+            ; shr ecx, 12 - shift
+            ; and ecx, ((TLB_SIZE as i32 - 1) << shift)
+            ; lea rdx, [r14 + rcx]
             ; lea ecx, [rax + last]
             ; and ecx, !0xFFF
             ; or ecx, DWORD [r15 + key]
@@ -430,13 +458,13 @@ impl Emitter<'_> {
     /// The helper call for an access (the slow path): a read's value in
     /// eax, a write's status in `[rsp]`; bails when the helper says so.
     fn call_helper(&mut self, acc: Access, bail: DynamicLabel) {
-        let (arg, off) = (seg_size(acc.seg, acc.bytes) as i32, acc.off);
+        let (arg, off, bus) = (seg_size(acc.seg, acc.bytes) as i32, acc.off, self.l.bus);
         match acc.write {
             None => {
                 let f = self.h.read as i64;
                 dynasm!(self.ops
                     ; mov rdi, r15
-                    ; mov rsi, r14
+                    ; mov rsi, QWORD [r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
                     ; mov rax, QWORD f
@@ -451,7 +479,7 @@ impl Emitter<'_> {
                 dynasm!(self.ops
                     ; mov r8d, Rd(val)
                     ; mov rdi, r15
-                    ; mov rsi, r14
+                    ; mov rsi, QWORD [r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
                     ; mov rax, QWORD f

@@ -80,7 +80,8 @@ pub enum BlockRun {
 struct Slot {
     phys: u32,
     eip: u32,
-    /// Bit 0: 32-bit code, bit 1: 32-bit stack, bit 7: in use.
+    /// Bit 0: 32-bit code, bit 1: 32-bit stack, bit 2: flat data
+    /// segments (`emit::Shape`), bit 7: in use.
     key: u8,
     stamp: u64,
     /// The code's address; 0 when the first instruction is left to the
@@ -98,6 +99,9 @@ const MAX_CHAIN: u64 = 1 << 24;
 
 /// Block table entries (a power of two).
 const SLOTS: usize = 1 << 15;
+const KEY_CODE32: u8 = 0x01;
+const KEY_SS32: u8 = 0x02;
+const KEY_FLAT: u8 = 0x04;
 const KEY_USED: u8 = 0x80;
 
 /// The JIT's state inside a [`Cpu`]: host-side only, never serialised.
@@ -140,6 +144,8 @@ pub(crate) struct Jit {
     /// The bus's `host_epoch` and address when the host entries were made.
     host_epoch: u64,
     host_bus: usize,
+    /// The bus of the running block, for generated code's helper calls.
+    bus: usize,
 }
 
 /// A copy has the same setting and an empty cache.
@@ -192,6 +198,7 @@ fn layout() -> emit::Layout {
         seg_live: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_live)) as i32,
         host_key: (offset_of!(Cpu, jit) + offset_of!(Jit, host_key)) as i32,
         host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
+        bus: jit(offset_of!(Jit, bus)),
         running_stamp: jit(offset_of!(Jit, running_stamp)),
         budget: jit(offset_of!(Jit, budget)),
         chained: jit(offset_of!(Jit, chained)),
@@ -257,8 +264,14 @@ impl Cpu {
             self.jit.flush();
             self.jit.bus_type = Some(TypeId::of::<B>());
         }
-        let ss32 = self.segs[SegReg::Ss as usize].access & ACCESS_DB != 0;
-        let key = KEY_USED | u8::from(at.code32) | u8::from(ss32) << 1;
+        let key = KEY_USED
+            | if at.code32 { KEY_CODE32 } else { 0 }
+            | if self.segs[SegReg::Ss as usize].access & ACCESS_DB != 0 {
+                KEY_SS32
+            } else {
+                0
+            }
+            | if self.flat_data() { KEY_FLAT } else { 0 };
         let i = index(at.phys);
         let slot = match self.jit.slots.get(i) {
             Some(s) if s.key == key && s.phys == at.phys && s.eip == eip && s.stamp == stamp => *s,
@@ -270,7 +283,7 @@ impl Cpu {
                         if found.is_some_and(|s| s.stamp != 0) {
                             self.jit.stats.invalidations += 1;
                         }
-                        let s = self.compile(bus, at.phys, eip, at.code32, ss32, key);
+                        let s = self.compile(bus, at.phys, eip, at.code32, key);
                         self.jit.blocks.insert(id, s);
                         s
                     }
@@ -317,6 +330,7 @@ impl Cpu {
             self.jit.host_bus = bus_at;
         }
         self.jit.host_key = self.tlb.host_key(self.user());
+        self.jit.bus = bus_at;
         // SAFETY: `slot.code` is the entry of a block assembled by
         // `emit::block` for this bus type (the table is flushed when the
         // type changes) and still in the arena (cleared together with the
@@ -348,6 +362,22 @@ impl Cpu {
         }
     }
 
+    /// True when DS, ES and SS are flat as `emit::Shape::flat` means it:
+    /// base 0, limit 4 GiB, reads and writes allowed (in protected mode a
+    /// present, writable, expand-up data segment), and no alignment
+    /// checking.
+    fn flat_data(&self) -> bool {
+        const AM: u32 = 1 << 18;
+        if self.cr0 & AM != 0 && self.eflags & AM != 0 {
+            return false;
+        }
+        let protected = self.protected();
+        [SegReg::Ds, SegReg::Es, SegReg::Ss].iter().all(|&r| {
+            let s = &self.segs[r as usize];
+            s.base == 0 && s.limit == u32::MAX && (!protected || s.access & 0x9E == 0x92)
+        })
+    }
+
     /// Translates the block at physical `phys` (CS:`eip`).
     fn compile<B: Bus + 'static>(
         &mut self,
@@ -355,7 +385,6 @@ impl Cpu {
         phys: u32,
         eip: u32,
         code32: bool,
-        ss32: bool,
         key: u8,
     ) -> Slot {
         let mut slot = Slot {
@@ -442,7 +471,10 @@ impl Cpu {
                 arena.next_addr(),
                 layout(),
                 helpers,
-                ss32,
+                emit::Shape {
+                    ss32: key & KEY_SS32 != 0,
+                    flat: key & KEY_FLAT != 0,
+                },
                 &mut cell_for,
             ) else {
                 return slot;
