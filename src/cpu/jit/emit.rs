@@ -18,6 +18,7 @@
 use super::block::{Calc, Item, Loc, Op};
 use super::chain::Cell;
 use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
+use super::liveness::{self, native_imul, native_shift, CF, STATUS};
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
 use crate::cpu::SegReg;
 use crate::x86::{Insn, Mn};
@@ -66,10 +67,7 @@ pub(super) struct Helpers {
     pub calc: usize,
 }
 
-/// The six status flags.
-const STATUS: i32 = 0x8D5;
 const AF: i32 = 0x10;
-const CF: i32 = 0x01;
 
 /// Host register numbers used with dynasm's dynamic registers.
 const RAX: u8 = 0;
@@ -90,12 +88,37 @@ struct Emitter<'c> {
     done: DynamicLabel,
     /// Out-of-line exits, emitted after the block body.
     stubs: Vec<(DynamicLabel, Stub)>,
+    /// Per instruction, the status flags something may see after it
+    /// (`liveness.rs`).
+    live: Vec<i32>,
+    /// Whether the instruction being emitted computes its flags.
+    capture: bool,
+    /// Flags computed but not yet in EFLAGS (see [`Pending`]).
+    pending: Option<Pending>,
+}
+
+/// Status flags an instruction computed that are not yet in EFLAGS: the
+/// `clear` bits of EFLAGS are stale, and their values are the `keep` bits
+/// of ebp (bits of `clear` outside `keep` are zero). They go into EFLAGS
+/// when something may see them: a reader, an exit (every stub that leaves
+/// carries the state of its point in the block), or an instruction that
+/// writes only some of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pending {
+    keep: i32,
+    clear: i32,
 }
 
 #[derive(Clone, Copy)]
 enum Stub {
-    /// Leave with EIP = `eip`, `retired` instructions done, for `why`.
-    Exit { eip: u32, retired: u32, why: u32 },
+    /// Leave with EIP = `eip`, `retired` instructions done, for `why`,
+    /// after putting `flags` into EFLAGS.
+    Exit {
+        eip: u32,
+        retired: u32,
+        why: u32,
+        flags: Option<Pending>,
+    },
     /// Put EFLAGS back from ebp, then go to the label.
     Restore(DynamicLabel),
     /// A memory access the inline check did not cover: call the helper, then go
@@ -152,6 +175,9 @@ pub(super) fn block(
         flat: shape.flat,
         done,
         stubs: Vec::new(),
+        live: liveness::live_after(items),
+        capture: true,
+        pending: None,
     };
     dynasm!(e.ops
         ; .arch x64
@@ -179,7 +205,16 @@ pub(super) fn block(
     for (label, stub) in stubs {
         dynasm!(e.ops ; =>label);
         match stub {
-            Stub::Exit { eip, retired, why } => e.exit(eip, retired, why),
+            Stub::Exit {
+                eip,
+                retired,
+                why,
+                flags,
+            } => {
+                e.pending = flags;
+                e.flush_flags();
+                e.exit(eip, retired, why);
+            }
             Stub::Restore(to) => {
                 let ef = e.l.eflags;
                 dynasm!(e.ops
@@ -207,16 +242,13 @@ pub(super) fn block(
     Some((e.ops.finalize().ok()?, body))
 }
 
-/// True when a shift or rotate by the constant `count` runs as one host
-/// instruction: not through carry, and a count (masked as the CPU masks
-/// it) from 1 to one less than the width, where the host's result, CF and
-/// SF/ZF/PF are the guest's.
-fn native_shift(mn: Mn, count: u32, bytes: u8) -> bool {
-    let count = count & 31;
-    matches!(
-        mn,
-        Mn::Rol | Mn::Ror | Mn::Shl | Mn::Sal | Mn::Shr | Mn::Sar
-    ) && (1..u32::from(bytes) * 8).contains(&count)
+/// True when `op` writes its memory operand (after computing its flags).
+fn writes_memory(op: &Op) -> bool {
+    match *op {
+        Op::Alu { mn, dst, .. } => dst == Loc::Mem && !matches!(mn, Mn::Cmp | Mn::Test),
+        Op::Unary { dst, .. } | Op::Calc { dst, .. } => dst == Loc::Mem,
+        _ => false,
+    }
 }
 
 /// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
@@ -242,6 +274,7 @@ impl Emitter<'_> {
             eip,
             retired: i,
             why: EXIT_BAIL,
+            flags: self.pending,
         })
     }
 
@@ -258,6 +291,7 @@ impl Emitter<'_> {
     /// into the target's block when its cell is linked and still valid
     /// (see `chain.rs`), else back to the dispatcher, naming the cell.
     fn direct_exit(&mut self, target: u32, retired: u32) {
+        self.flush_flags();
         let Some(cell) = (self.cell_for)(target) else {
             return self.exit(target, retired, EXIT_END);
         };
@@ -499,6 +533,7 @@ impl Emitter<'_> {
             eip: next,
             retired: i + 1,
             why: EXIT_SMC,
+            flags: self.pending,
         });
         dynasm!(self.ops
             ; cmp DWORD [rsp], WRITE_SMC as i32
@@ -506,14 +541,34 @@ impl Emitter<'_> {
         );
     }
 
-    /// Host flags into ebp.
+    /// Host flags into ebp (unless the instruction's flags are dead).
     fn capture_flags(&mut self) {
-        dynasm!(self.ops ; pushfq ; pop rbp);
+        if self.capture {
+            dynasm!(self.ops ; pushfq ; pop rbp);
+        }
     }
 
-    /// EFLAGS bits in `clear` become the host bits of ebp in `keep`
-    /// (the others of `clear` become zero).
-    fn commit_flags(&mut self, keep: i32, clear: i32) {
+    /// The instruction's flags: EFLAGS bits in `clear` are to become the
+    /// host bits of ebp in `keep` (the others of `clear` zero). They stay
+    /// pending until something may see them; dead flags are not computed
+    /// at all, and any pending ones they overwrite are dropped.
+    fn set_flags(&mut self, keep: i32, clear: i32) {
+        if self.capture {
+            debug_assert!(self.pending.is_none_or(|p| p.clear & !clear == 0));
+            self.pending = Some(Pending { keep, clear });
+        } else if let Some(p) = self.pending {
+            self.pending = (p.clear & !clear != 0).then_some(Pending {
+                keep: p.keep & !clear,
+                clear: p.clear & !clear,
+            });
+        }
+    }
+
+    /// Puts pending flags into EFLAGS (uses eax and ebp).
+    fn flush_flags(&mut self) {
+        let Some(Pending { keep, clear }) = self.pending.take() else {
+            return;
+        };
         let ef = self.l.eflags;
         dynasm!(self.ops
             ; and ebp, keep
@@ -522,6 +577,21 @@ impl Emitter<'_> {
             ; or eax, ebp
             ; mov DWORD [r15 + ef], eax
         );
+    }
+
+    /// Before instruction `i`: whether it computes its flags, and the
+    /// pending flags put into EFLAGS first where they must be: it reads
+    /// flags, it leaves the block, it would overwrite only some of them,
+    /// or it may still bail after computing its own (a memory
+    /// destination), which would lose them from ebp.
+    fn flags_before(&mut self, i: u32, it: &Item) {
+        let fx = liveness::effects(it);
+        self.capture = fx.writes & self.live[i as usize] != 0;
+        let bail_after = fx.writes != 0 && fx.exits && writes_memory(&it.op);
+        let partial = self.pending.is_some_and(|p| p.clear & !fx.writes != 0);
+        if fx.reads != 0 || it.op.ends_block() || (self.capture && (bail_after || partial)) {
+            self.flush_flags();
+        }
     }
 
     /// Condition `cc` of the guest flags into eax (0 or 1), by bit
@@ -598,6 +668,7 @@ impl Emitter<'_> {
     fn item(&mut self, i: u32, it: &Item) {
         let b = it.bytes;
         let seg = it.insn.mem.map_or(SegReg::Ds, |m| m.seg);
+        self.flags_before(i, it);
         let bail = self.bail(i, it.eip);
         match it.op {
             Op::Alu { mn, dst, src } => {
@@ -640,7 +711,7 @@ impl Emitter<'_> {
                     self.write(seg, b, 12, RBX, bail);
                 }
                 let logic = matches!(mn, Mn::And | Mn::Or | Mn::Xor | Mn::Test);
-                self.commit_flags(if logic { STATUS & !AF } else { STATUS }, STATUS);
+                self.set_flags(if logic { STATUS & !AF } else { STATUS }, STATUS);
                 if writes {
                     if let Loc::Reg(n) = dst {
                         self.store_reg(RBX, n, b);
@@ -666,8 +737,8 @@ impl Emitter<'_> {
                     self.write(seg, b, 12, RBX, bail);
                 }
                 match mn {
-                    Mn::Inc | Mn::Dec => self.commit_flags(STATUS & !CF, STATUS & !CF),
-                    Mn::Neg => self.commit_flags(STATUS, STATUS),
+                    Mn::Inc | Mn::Dec => self.set_flags(STATUS & !CF, STATUS & !CF),
+                    Mn::Neg => self.set_flags(STATUS, STATUS),
                     _ => {}
                 }
                 match dst {
@@ -793,11 +864,24 @@ impl Emitter<'_> {
                 if dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
-                self.commit_flags(-1, clear);
+                self.set_flags(-1, clear);
                 match dst {
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
                     _ => self.smc_check(i, it.next),
                 }
+            }
+            Op::Calc {
+                calc: Calc::Imul,
+                dst: Loc::Reg(n),
+                a,
+                b: second,
+            } if native_imul(Loc::Reg(n), b) => {
+                self.ea(&it.insn);
+                self.load_any(RBX, a, b, seg, bail);
+                self.load_any(R13, second, b, seg, bail);
+                self.imul(b);
+                self.set_flags(-1, STATUS);
+                self.store_reg(RBX, n, b);
             }
             Op::Calc {
                 calc,
@@ -895,7 +979,12 @@ impl Emitter<'_> {
             Mn::Shr => 5,
             _ => 7,
         };
-        if mn == Mn::Shr {
+        let clear = if matches!(mn, Mn::Rol | Mn::Ror) {
+            CF | 0x800
+        } else {
+            STATUS
+        };
+        if mn == Mn::Shr && self.capture {
             // OF is the operand's top bit for a count of 1.
             dynasm!(self.ops ; mov r13d, ebx);
         }
@@ -904,6 +993,9 @@ impl Emitter<'_> {
         }
         self.ops
             .extend([0xC0 | u8::from(bytes != 1), 0xC3 | ext << 3, count]);
+        if !self.capture {
+            return clear;
+        }
         self.capture_flags();
         match mn {
             Mn::Shl | Mn::Sal => dynasm!(self.ops
@@ -945,11 +1037,39 @@ impl Emitter<'_> {
                 ; shl eax, OF_SHIFT
                 ; or ebp, eax),
         }
-        if matches!(mn, Mn::Rol | Mn::Ror) {
-            CF | 0x800
-        } else {
-            STATUS
+        clear
+    }
+
+    /// ebx = ebx * r13d (`bytes` 2 or 4 wide, signed, truncated) with the
+    /// host's IMUL, leaving in ebp the flags the interpreter defines
+    /// (`Cpu::imul2`): CF = OF = the product did not fit, SF, ZF and PF
+    /// from the truncated result, AF clear.
+    fn imul(&mut self, bytes: u8) {
+        if !self.capture {
+            if bytes == 2 {
+                dynasm!(self.ops ; imul bx, r13w);
+            } else {
+                dynasm!(self.ops ; imul ebx, r13d);
+            }
+            return;
         }
+        if bytes == 2 {
+            dynasm!(self.ops
+                ; imul bx, r13w
+                ; seto al
+                ; test bx, bx);
+        } else {
+            dynasm!(self.ops
+                ; imul ebx, r13d
+                ; seto al
+                ; test ebx, ebx);
+        }
+        self.capture_flags();
+        dynasm!(self.ops
+            ; and ebp, 0xC4
+            ; movzx eax, al
+            ; imul eax, eax, CF | 0x800
+            ; or ebp, eax);
     }
 
     /// Bails unless the target in ebx lies within CS's limit.
@@ -963,6 +1083,7 @@ impl Emitter<'_> {
 
     /// Leaves with EIP = ebx.
     fn exit_to_ebx(&mut self, retired: u32) {
+        debug_assert!(self.pending.is_none());
         let (at, done) = (self.l.eip, self.done);
         dynasm!(self.ops
             ; mov DWORD [r15 + at], ebx

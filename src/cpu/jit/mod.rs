@@ -16,13 +16,15 @@
 //! Layout: `block.rs` (which instructions, the `Op` form), `emit.rs` (code
 //! generation), `helpers.rs` (the memory and arithmetic helpers generated
 //! code calls), `chain.rs` (direct exits going on into the next block on
-//! the same page), `arena.rs` (W^X code memory).
+//! the same page), `liveness.rs` (which flags each instruction must
+//! compute), `arena.rs` (W^X code memory).
 
 mod arena;
 mod block;
 mod chain;
 mod emit;
 mod helpers;
+mod liveness;
 
 use super::bus::Bus;
 use super::flags::TF;
