@@ -205,9 +205,13 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
             }
             modrm(r, out, None);
         }
-        15 => out.push(
-            [0x90, 0x98, 0x99, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD, 0x9E, 0x9F][r.below(10) as usize],
-        ),
+        15 => match r.below(14) {
+            // LEAVE, PAUSE, BSWAP.
+            10 => out.push(0xC9),
+            11 => out.extend([0xF3, 0x90]),
+            12 | 13 => out.extend([0x0F, 0xC8 + r.below(8) as u8]),
+            n => out.push([0x90, 0x98, 0x99, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD, 0x9E, 0x9F][n as usize]),
+        },
         16 => out.push(0x91 + r.below(7) as u8), // XCHG eAX, reg
         17 => {
             out.push(0xB0 + r.below(16) as u8); // MOV reg, imm
@@ -254,9 +258,16 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
             out.extend(&a.to_le_bytes()[..n]);
         }
         24 => {
-            // String and BCD instructions, left to the interpreter.
+            // String instructions (translated without REP, run by the
+            // interpreter with it) and BCD instructions (interpreted).
+            if r.chance(15) {
+                out.push([0xF3, 0xF2][r.below(2) as usize]);
+            }
             out.push(
-                [0xA4, 0xA5, 0xAA, 0xAB, 0xAC, 0x27, 0x2F, 0x37, 0x3F, 0xD4][r.below(10) as usize],
+                [
+                    0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF, 0x27, 0x2F, 0x37,
+                    0x3F, 0xD4,
+                ][r.below(15) as usize],
             );
             if out.last() == Some(&0xD4) {
                 out.push(10);
@@ -313,7 +324,8 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
         };
         cpu.set_gpr(g, if i == 4 { 0xE000 } else { v });
     }
-    cpu.set_eflags(r.next() as u32 & 0x8D5);
+    // The status flags and DF, at random.
+    cpu.set_eflags(r.next() as u32 & 0xCD5);
     match mode {
         Mode::Real => {
             for s in SegReg::ALL {

@@ -9,7 +9,7 @@
 //! code and its helpers.
 
 use crate::cpu::flags::mask;
-use crate::cpu::{Cpu, Model};
+use crate::cpu::{Cpu, Model, SegReg};
 use crate::x86::{self, Insn, Mn, Opnd};
 
 /// The longest block, in instructions.
@@ -90,6 +90,24 @@ pub(super) enum Op {
         b: Loc,
     },
     Nop,
+    /// CMOVcc into register `dst` (P6).
+    Cmov {
+        cc: u8,
+        dst: u8,
+        src: Loc,
+    },
+    /// BSWAP of register `reg` (486+; a 16-bit form clears the low word).
+    Bswap {
+        reg: u8,
+    },
+    /// LEAVE: (E)SP = (E)BP, then pop (E)BP.
+    Leave,
+    /// One MOVS, CMPS, STOS, LODS or SCAS (no REP prefix), the source in
+    /// `src_seg` and the destination in ES.
+    Str {
+        mn: Mn,
+        src_seg: SegReg,
+    },
     // Control transfers: each ends the block.
     Jmp {
         target: u32,
@@ -157,7 +175,9 @@ fn loc(insn: &Insn, i: usize) -> Option<Loc> {
 /// `next` is EIP after it, `model` the CPU model it will run on.
 pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
     use Mn::*;
-    if insn.lock || insn.rep != x86::Rep::None {
+    // PAUSE (REP NOP) is a NOP.
+    let pause = insn.mn == Nop && insn.opcode == 0x90 && insn.rep == x86::Rep::Rep;
+    if insn.lock || (insn.rep != x86::Rep::None && !pause) {
         return None;
     }
     if model == Model::I286 && insn.len > 10 {
@@ -258,6 +278,22 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
             }
         }
         Nop if insn.ops.is_empty() => Op::Nop,
+        Cmovcc if model == Model::I686 => match (loc(insn, 0)?, loc(insn, 1)?) {
+            (Loc::Reg(dst), src @ (Loc::Reg(_) | Loc::Mem)) => Op::Cmov {
+                cc: (insn.opcode & 15) as u8,
+                dst,
+                src,
+            },
+            _ => return None,
+        },
+        Bswap if model.is_486_plus() => Op::Bswap {
+            reg: (insn.opcode & 7) as u8,
+        },
+        Leave => Op::Leave,
+        Movs | Cmps | Stos | Lods | Scas if model != Model::I286 => Op::Str {
+            mn: insn.mn,
+            src_seg: insn.data_seg(),
+        },
         Jmp if matches!(insn.ops.first(), Some(Opnd::Jb | Opnd::Jv)) => Op::Jmp { target },
         Jmp => match loc(insn, 0)? {
             Loc::Imm(_) => return None,
@@ -290,6 +326,8 @@ pub(super) fn op_bytes(insn: &Insn, op: &Op) -> u8 {
             Cpu::size_of(insn, insn.ops[0])
         }
         Op::Setcc { .. } => 1,
+        Op::Cmov { .. } => Cpu::size_of(insn, insn.ops[0]),
+        Op::Str { .. } if !insn.ops.iter().any(|o| matches!(o, Opnd::Xv | Opnd::Yv)) => 1,
         _ if insn.op32 => 4,
         _ => 2,
     }

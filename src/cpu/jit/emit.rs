@@ -920,6 +920,43 @@ impl Emitter<'_> {
                 }
             }
             Op::Nop => {}
+            Op::Cmov { cc, dst, src } => {
+                let skip = self.ops.new_dynamic_label();
+                self.ea(&it.insn);
+                self.load_any(RBX, src, b, seg, bail);
+                self.cond(cc);
+                dynasm!(self.ops
+                    ; test al, al
+                    ; jz =>skip
+                );
+                self.store_reg(RBX, dst, b);
+                dynasm!(self.ops ; =>skip);
+            }
+            Op::Bswap { reg } => {
+                if b == 4 {
+                    self.load_reg(RBX, reg, 4);
+                    dynasm!(self.ops ; bswap ebx);
+                    self.store_reg(RBX, reg, 4);
+                } else {
+                    dynasm!(self.ops ; xor ebx, ebx);
+                    self.store_reg(RBX, reg, 2);
+                }
+            }
+            Op::Leave => {
+                let ebp_at = gpr_at(&self.l, 5, 4);
+                dynasm!(self.ops ; mov r13d, DWORD [r15 + ebp_at]);
+                if !self.ss32 {
+                    dynasm!(self.ops ; movzx r13d, r13w);
+                }
+                self.read(SegReg::Ss, b, R13, bail);
+                dynasm!(self.ops
+                    ; mov ebx, eax
+                    ; lea eax, [r13 + i32::from(b)]
+                );
+                self.set_sp(RAX);
+                self.store_reg(RBX, 5, b);
+            }
+            Op::Str { mn, src_seg } => self.string(i, it, mn, src_seg, bail),
             Op::Jmp { target } => self.direct_exit(target, i + 1),
             Op::Jcc { cc, target } => {
                 let taken = self.ops.new_dynamic_label();
@@ -1070,6 +1107,86 @@ impl Emitter<'_> {
             ; movzx eax, al
             ; imul eax, eax, CF | 0x800
             ; or ebp, eax);
+    }
+
+    /// One string instruction without REP, as `exec/string.rs` runs it
+    /// (not the 286's variant): the source at `src_seg`:(E)SI in r12d, the
+    /// destination at ES:(E)DI in r13d, then the index registers step by
+    /// the operand size, down when DF is set, once every access succeeded.
+    fn string(&mut self, i: u32, it: &Item, mn: Mn, src_seg: SegReg, bail: DynamicLabel) {
+        let b = it.bytes;
+        let addr32 = it.insn.addr32;
+        let (si_at, di_at) = (gpr_at(&self.l, 6, 4), gpr_at(&self.l, 7, 4));
+        dynasm!(self.ops
+            ; mov r12d, DWORD [r15 + si_at]
+            ; mov r13d, DWORD [r15 + di_at]
+        );
+        if !addr32 {
+            dynasm!(self.ops
+                ; movzx r12d, r12w
+                ; movzx r13d, r13w
+            );
+        }
+        let (uses_si, uses_di) = match mn {
+            Mn::Movs | Mn::Cmps => (true, true),
+            Mn::Lods => (true, false),
+            _ => (false, true),
+        };
+        match mn {
+            Mn::Movs => {
+                self.read(src_seg, b, 12, bail);
+                dynasm!(self.ops ; mov ebx, eax);
+                self.write(SegReg::Es, b, R13, RBX, bail);
+            }
+            Mn::Stos => {
+                self.load_reg(RBX, 0, b);
+                self.write(SegReg::Es, b, R13, RBX, bail);
+            }
+            Mn::Lods => {
+                self.read(src_seg, b, 12, bail);
+                dynasm!(self.ops ; mov ebx, eax);
+                self.store_reg(RBX, 0, b);
+            }
+            _ => {
+                if mn == Mn::Cmps {
+                    self.read(src_seg, b, 12, bail);
+                    dynasm!(self.ops ; mov ebx, eax);
+                } else {
+                    self.load_reg(RBX, 0, b);
+                }
+                self.read(SegReg::Es, b, R13, bail);
+                dynasm!(self.ops ; mov ecx, eax);
+                self.raw_rr(0x38, b);
+                self.capture_flags();
+                self.set_flags(STATUS, STATUS);
+            }
+        }
+        // The step: +/-1 from DF (bit 10), times the operand size.
+        let ef = self.l.eflags;
+        dynasm!(self.ops
+            ; mov ecx, DWORD [r15 + ef]
+            ; shl ecx, 21
+            ; sar ecx, 31
+            ; or ecx, 1
+        );
+        match b {
+            2 => dynasm!(self.ops ; add ecx, ecx),
+            4 => dynasm!(self.ops ; shl ecx, 2),
+            _ => {}
+        }
+        for (used, off) in [(uses_si, si_at), (uses_di, di_at)] {
+            if !used {
+                continue;
+            }
+            if addr32 {
+                dynasm!(self.ops ; add DWORD [r15 + off], ecx);
+            } else {
+                dynasm!(self.ops ; add WORD [r15 + off], cx);
+            }
+        }
+        if matches!(mn, Mn::Movs | Mn::Stos) {
+            self.smc_check(i, it.next);
+        }
     }
 
     /// Bails unless the target in ebx lies within CS's limit.

@@ -118,6 +118,21 @@ pub(super) fn effects(it: &Item) -> Effects {
             writes: 0,
             exits: false,
         },
+        Op::Cmov { src, .. } => Effects {
+            reads: STATUS,
+            writes: 0,
+            exits: src == Loc::Mem,
+        },
+        Op::Str {
+            mn: Mn::Cmps | Mn::Scas,
+            ..
+        } => Effects {
+            reads: 0,
+            writes: STATUS,
+            exits: true,
+        },
+        Op::Str { .. } | Op::Leave => none(true),
+        Op::Bswap { .. } => none(false),
         Op::Jcc { .. } => Effects {
             reads: STATUS,
             writes: 0,
