@@ -1,6 +1,7 @@
 //! Targeted JIT-against-interpreter cases from review: TLB evictions inside
 //! a block (the code page, a memoised data page), 16-bit IP and SP
-//! wrap-around, and the AH..BH registers in every translated form.
+//! wrap-around, the AH..BH registers in every translated form, and the
+//! jump cache's checks (rewritten code, a remapped page, execute watches).
 
 use moon86::cpu::{BlockRun, Gpr, SegReg, Segment, StepOutcome};
 use moon86::machine::{Machine, MachineConfig};
@@ -449,4 +450,134 @@ fn chained_block_rewritten_is_not_entered() {
     run_int(&mut b, 200);
     assert_eq!(regs(&a), regs(&b));
     assert_eq!(a.cpu.gpr(Gpr::Edx), 0x0000_0303 + 4);
+}
+
+/// A little assembler for the jump-cache cases: bytes placed at absolute
+/// addresses, with rel32 CALLs and rel8 JNZs computed from them.
+struct Asm {
+    at: u32,
+    out: Vec<u8>,
+}
+
+impl Asm {
+    fn new(at: u32) -> Asm {
+        Asm { at, out: vec![] }
+    }
+    fn here(&self) -> u32 {
+        self.at + self.out.len() as u32
+    }
+    fn bytes(&mut self, b: &[u8]) -> &mut Asm {
+        self.out.extend(b);
+        self
+    }
+    fn call(&mut self, target: u32) -> &mut Asm {
+        let rel = target.wrapping_sub(self.here() + 5);
+        self.bytes(&[0xE8]).bytes(&rel.to_le_bytes())
+    }
+    /// `mov ecx, 5` then `call target; dec ecx; jnz` back to the call.
+    fn call_five_times(&mut self, target: u32) -> &mut Asm {
+        self.bytes(&[0xB9, 5, 0, 0, 0]);
+        let top = self.here();
+        self.call(target).bytes(&[0x49]);
+        let rel = top.wrapping_sub(self.here() + 2) as u8;
+        self.bytes(&[0x75, rel])
+    }
+}
+
+/// Runs `a` with the JIT and `b` without for `n` instructions and compares
+/// registers and RAM; returns the JIT machine's `jumped` count.
+fn diff_machines(mut a: Machine, mut b: Machine, n: u64) -> u64 {
+    let log = run_jit(&mut a, n);
+    run_int(&mut b, n);
+    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
+    assert_eq!(regs(&a), regs(&b));
+    let mut ba = vec![0u8; 1 << 20];
+    let mut bb = ba.clone();
+    a.board.mem.read_bytes(0, &mut ba).unwrap();
+    b.board.mem.read_bytes(0, &mut bb).unwrap();
+    assert!(ba == bb, "memory differs");
+    a.cpu.jit_stats().jumped
+}
+
+#[test]
+fn jump_cache_sees_rewritten_code_on_another_page() {
+    // Calls to a function on the next page (and its returns) go through
+    // the jump cache; then the function's first byte is rewritten (INC EAX
+    // becomes INC EBX) and the calls must run the new code.
+    let f = CODE + 0x1000;
+    let mut a = Asm::new(CODE);
+    a.call_five_times(f);
+    a.bytes(&[0xC6, 0x05])
+        .bytes(&f.to_le_bytes())
+        .bytes(&[0x43]);
+    a.call_five_times(f).bytes(&[0xF4]);
+    let make = |jit| {
+        let mut m = paged(&a.out, jit);
+        m.board
+            .mem
+            .write_bytes(u64::from(f), &[0x40, 0xC3])
+            .unwrap();
+        m
+    };
+    let jumped = diff_machines(make(true), make(false), 80);
+    assert!(jumped > 0, "the jump cache was not used");
+}
+
+#[test]
+fn jump_cache_sees_a_remapped_page() {
+    // The called function is at linear 0x401000 (PTE at 0x82004), first
+    // on the frame at 0x31000 (INC EAX), then, after the PTE changes and
+    // INVLPG, on the frame at 0x32000 (INC EBX).
+    let f = 0x40_1000u32;
+    let mut a = Asm::new(CODE);
+    a.call_five_times(f);
+    a.bytes(&[0xC7, 0x05])
+        .bytes(&0x82004u32.to_le_bytes())
+        .bytes(&0x32007u32.to_le_bytes());
+    a.bytes(&[0x0F, 0x01, 0x3D]).bytes(&f.to_le_bytes()); // invlpg [f]
+    a.call_five_times(f).bytes(&[0xF4]);
+    let make = |jit| {
+        let mut m = paged(&a.out, jit);
+        m.board.mem.write_bytes(0x31000, &[0x40, 0xC3]).unwrap();
+        m.board.mem.write_bytes(0x32000, &[0x43, 0xC3]).unwrap();
+        m
+    };
+    let jumped = diff_machines(make(true), make(false), 80);
+    assert!(jumped > 0, "the jump cache was not used");
+}
+
+#[test]
+fn exec_watch_on_another_page_is_seen_through_returns_and_calls() {
+    use moon86::machine::{RunExit, WatchSet};
+    // The same loop of calls to the next page; an execute watch on the
+    // function stops the run before its first instruction each time,
+    // with the JIT on (the jump cache never leaves a page while a watch
+    // is set, and its entries lapse at every run).
+    let f = CODE + 0x1000;
+    let mut a = Asm::new(CODE);
+    a.call_five_times(f).bytes(&[0xF4]);
+    let mut m = paged(&a.out, true);
+    m.board
+        .mem
+        .write_bytes(u64::from(f), &[0x40, 0xC3])
+        .unwrap();
+    m.run(4); // mov, call, inc, ret
+    m.set_watches(&WatchSet {
+        exec_linear: vec![(u64::from(f), u64::from(f) + 1)],
+        ..WatchSet::default()
+    });
+    let mut stops = 0;
+    for _ in 0..10 {
+        let (exit, _) = m.run(1000);
+        match exit {
+            RunExit::Events => {
+                stops += 1;
+                assert_eq!(m.cpu.eip(), f, "stopped before the watched instruction");
+                m.take_events();
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(stops, 4, "the four remaining calls each stop at the watch");
+    assert_eq!(m.cpu.gpr(Gpr::Eax), 5);
 }

@@ -56,6 +56,7 @@ pub enum JitStat {
     ExitsBail,
     ExitsSmc,
     Chained,
+    Jumped,
 }
 
 impl JitStat {
@@ -71,6 +72,7 @@ impl JitStat {
             JitStat::ExitsBail => s.exits_bail,
             JitStat::ExitsSmc => s.exits_smc,
             JitStat::Chained => s.chained,
+            JitStat::Jumped => s.jumped,
         }
     }
 }
@@ -167,6 +169,8 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Times the dispatcher ran a translated block (a chain of blocks counts once; see `chained`)."),
         def("jit_stats.chained", CNT, "", RO, T::JitStat(JitStat::Chained),
             "Direct jumps from one translated block straight into the next on the same page, without returning to the dispatcher."),
+        def("jit_stats.jumped", CNT, "", RO, T::JitStat(JitStat::Jumped),
+            "Returns, indirect jumps and jumps to another page that went straight into the next translated block through the jump cache, without returning to the dispatcher."),
         def("jit_stats.instructions", CNT, "instructions", RO, T::JitStat(JitStat::Instructions),
             "Guest instructions retired inside translated blocks (the rest ran in the interpreter)."),
         def("jit_stats.exits.end", CNT, "", RO, T::JitStat(JitStat::ExitsEnd),

@@ -62,6 +62,13 @@ pub trait Bus {
     fn code_stamp(&mut self, _addr: u32) -> Option<u64> {
         None
     }
+    /// Where the stamp of the page holding `addr` lives, for generated
+    /// code that checks it without calling the bus: valid until
+    /// [`Bus::host_epoch`] changes or the next run of the machine (the
+    /// default: nowhere, so nothing relies on it).
+    fn code_stamp_at(&mut self, _addr: u32) -> Option<*const u64> {
+        None
+    }
     /// Marks the `len` bytes at physical `addr` (all on one page) as cached
     /// code, so the next write over any of them changes the page's stamp,
     /// and returns the current stamp, or `None` when code there must not be

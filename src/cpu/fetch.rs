@@ -18,7 +18,7 @@ use crate::x86::{self, Insn};
 /// address through the TLB, and the code size.
 pub(super) struct CodeAt {
     off: u32,
-    lin: u32,
+    pub lin: u32,
     pub phys: u32,
     pub code32: bool,
     /// The last offset an instruction may use: CS's limit, or less where

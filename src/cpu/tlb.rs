@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 /// Number of entries (a power of two).
 pub(crate) const SIZE: usize = 1024;
 
-/// One cached translation.
+/// One cached translation (`repr(C)`: the JIT's jump cache compares its
+/// first nine bytes in generated code).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(C)]
 pub(crate) struct Entry {
     /// Linear page number + 1 (0 marks an empty slot).
     pub(crate) tag: u32,
@@ -105,6 +107,18 @@ impl Tlb {
 
     fn slot(page: u32) -> usize {
         (page as usize) & (SIZE - 1)
+    }
+
+    /// The entries, slot by slot (for the JIT's jump cache, which reads
+    /// the slot of a linear page in generated code; the table never
+    /// moves while this `Tlb` lives).
+    pub fn entries_ptr(&self) -> *const Entry {
+        self.entries.as_ptr()
+    }
+
+    /// The entry in the slot of linear page `page`, whatever it holds.
+    pub fn slot_entry(&self, page: u32) -> Option<Entry> {
+        self.entries.get(Self::slot(page)).copied()
     }
 
     /// Byte offset of the host table's pointer within a `Tlb` (generated

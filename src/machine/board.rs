@@ -162,6 +162,9 @@ impl Bus for Board {
     fn code_stamp(&mut self, addr: u32) -> Option<u64> {
         self.mem.code_stamp(addr & self.a20_mask)
     }
+    fn code_stamp_at(&mut self, addr: u32) -> Option<*const u64> {
+        self.mem.code_stamp_at(addr & self.a20_mask)
+    }
     fn mark_code(&mut self, addr: u32, len: u32) -> Option<u64> {
         self.mem.mark_code(addr & self.a20_mask, len)
     }

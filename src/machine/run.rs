@@ -182,6 +182,7 @@ impl Machine {
             }
             let until = wake.map_or(u64::MAX, |t| t - now);
             let chunk = (budget - *done).min(until);
+            self.cpu.set_jit_page_bound(self.watches.any);
             let stop = if self.watches.any {
                 self.run_checked(chunk, done)
             } else {

@@ -86,6 +86,14 @@ impl CodePages {
         self.stamps.get(page).copied()
     }
 
+    /// The address of the stamp of the page holding `addr`: stamps never
+    /// move while this `CodePages` lives (the table is never resized), so
+    /// a JIT may read the stamp through it in generated code.
+    pub fn stamp_at(&self, addr: u64) -> Option<*const u64> {
+        let page = usize::try_from(addr >> PAGE_SHIFT).ok()?;
+        self.stamps.get(page).map(|s| s as *const u64)
+    }
+
     /// True when some of the page holding `addr` is marked as cached code
     /// (or it lies outside the tracked pages).
     pub fn page_marked(&self, addr: u64) -> bool {

@@ -201,6 +201,13 @@ impl GuestMemory {
         self.code.stamp(u64::from(addr))
     }
 
+    /// Where the stamp of the page holding `addr` is kept (see
+    /// `CodePages::stamp_at`).
+    #[inline]
+    pub fn code_stamp_at(&self, addr: u32) -> Option<*const u64> {
+        self.code.stamp_at(u64::from(addr))
+    }
+
     /// Marks the `len` bytes at `addr` (within one page) as cached code and
     /// returns the page's stamp: the next write over them gives the page a
     /// new one.

@@ -50,6 +50,17 @@ pub(super) struct Layout {
     pub host_table: i32,
     /// The bus pointer for helper calls (`Jit::bus`).
     pub bus: i32,
+    /// The jump cache (`jump.rs`): CS's base, CR0, the running page, the
+    /// table's pointer, the TLB entries' pointer, the page-bound flag and
+    /// the `jumped` statistic.
+    pub cs_base: i32,
+    pub cr0: i32,
+    pub running_page: i32,
+    pub jump_table: i32,
+    pub tlb_entries: i32,
+    pub page_bound: i32,
+    pub jump_count: i32,
+    pub jump_key: i32,
     /// Chaining (`chain.rs`): the running page's stamp, the budget, the
     /// chained count, the unlinked cell, and the `chained` statistic.
     pub running_stamp: i32,
@@ -85,6 +96,8 @@ struct Emitter<'c> {
     ss32: bool,
     /// DS, ES and SS are flat (see [`Shape`]).
     flat: bool,
+    /// The block's key (for the jump cache's check).
+    key: u8,
     done: DynamicLabel,
     /// Out-of-line exits, emitted after the block body.
     stubs: Vec<(DynamicLabel, Stub)>,
@@ -151,6 +164,8 @@ pub(super) struct Shape {
     /// writes, and alignment checking is off: an offset is then its own
     /// linear address, and only the page needs checking.
     pub flat: bool,
+    /// The block's key in the table (`Slot::key`).
+    pub key: u8,
 }
 
 /// Assembles `items` for execution at address `base`; returns the code and
@@ -173,6 +188,7 @@ pub(super) fn block(
         h,
         ss32: shape.ss32,
         flat: shape.flat,
+        key: shape.key,
         done,
         stubs: Vec::new(),
         live: liveness::live_after(items),
@@ -293,7 +309,8 @@ impl Emitter<'_> {
     fn direct_exit(&mut self, target: u32, retired: u32) {
         self.flush_flags();
         let Some(cell) = (self.cell_for)(target) else {
-            return self.exit(target, retired, EXIT_END);
+            dynasm!(self.ops ; mov ebx, target as i32);
+            return self.exit_to_ebx(retired);
         };
         let l = self.l;
         let (at, done, code) = (l.eip, self.done, (retired | EXIT_END << 16) as i32);
@@ -1189,6 +1206,104 @@ impl Emitter<'_> {
         }
     }
 
+    /// The jump cache's lookup for EIP = ebx after `retired` instructions:
+    /// jumps into the recorded block's body when every check of `jump.rs`
+    /// holds, else falls through. Uses rax, rcx and rdx.
+    fn jump_on(&mut self, retired: u32) {
+        use super::jump::{Entry, ENTRIES};
+        let l = self.l;
+        let miss = self.ops.new_dynamic_label();
+        let unpaged = self.ops.new_dynamic_label();
+        let o = |f: usize| f as i32;
+        let (j_eip, j_lin, j_gen, j_last, j_insns, j_key, j_paged, j_user, j_tlb) = (
+            o(offset_of!(Entry, eip)),
+            o(offset_of!(Entry, lin)),
+            o(offset_of!(Entry, gen)),
+            o(offset_of!(Entry, last_needed)),
+            o(offset_of!(Entry, insns)),
+            o(offset_of!(Entry, key)),
+            o(offset_of!(Entry, paged)),
+            o(offset_of!(Entry, tlb_user)),
+            o(offset_of!(Entry, tlb)),
+        );
+        let (j_stamp, j_stamp_at, j_body, j_phys) = (
+            o(offset_of!(Entry, stamp)),
+            o(offset_of!(Entry, stamp_at)),
+            o(offset_of!(Entry, body)),
+            o(offset_of!(Entry, phys)),
+        );
+        let entry_shift = size_of::<Entry>().trailing_zeros() as i8;
+        debug_assert!(size_of::<Entry>().is_power_of_two());
+        let tlb_size = size_of::<crate::cpu::tlb::Entry>() as i32;
+        debug_assert_eq!(tlb_size, 12);
+        let key = i32::from(self.key);
+        dynasm!(self.ops
+            ; cmp BYTE [r15 + l.page_bound], 0
+            ; jne =>miss
+            // The entry for ebx (`jump::index`).
+            ; mov eax, ebx
+            ; mov ecx, ebx
+            ; shr ecx, 12
+            ; xor eax, ecx
+            ; and eax, (ENTRIES - 1) as i32
+            ; shl eax, entry_shift
+            ; mov rdx, QWORD [r15 + l.jump_table]
+            ; add rdx, rax
+            ; cmp ebx, DWORD [rdx + j_eip]
+            ; jne =>miss
+            ; mov rax, QWORD [r15 + l.jump_key]
+            ; cmp rax, QWORD [rdx + j_gen]
+            ; jne =>miss
+            ; cmp BYTE [rdx + j_key], key as i8
+            ; jne =>miss
+            ; mov eax, DWORD [rdx + j_last]
+            ; cmp eax, DWORD [r15 + l.cs_limit]
+            ; ja =>miss
+            ; mov eax, DWORD [r15 + l.cs_base]
+            ; add eax, ebx
+            ; cmp eax, DWORD [rdx + j_lin]
+            ; jne =>miss
+            // Paging as it was; with paging on, the same TLB slot contents.
+            ; mov ecx, DWORD [r15 + l.cr0]
+            ; shr ecx, 31
+            ; cmp cl, BYTE [rdx + j_paged]
+            ; jne =>miss
+            ; test cl, cl
+            ; jz =>unpaged
+            ; shr eax, 12
+            ; and eax, (TLB_SIZE - 1) as i32
+            ; lea rax, [rax + rax * 2]
+            ; mov rcx, QWORD [r15 + l.tlb_entries]
+            ; lea rcx, [rcx + rax * 4]
+            ; mov rax, QWORD [rcx]
+            ; cmp rax, QWORD [rdx + j_tlb]
+            ; jne =>miss
+            ; mov al, BYTE [rcx + 8]
+            ; cmp al, BYTE [rdx + j_user]
+            ; jne =>miss
+            ; =>unpaged
+            // The page's bytes as translated.
+            ; mov rax, QWORD [rdx + j_stamp_at]
+            ; mov rax, QWORD [rax]
+            ; cmp rax, QWORD [rdx + j_stamp]
+            ; jne =>miss
+            // The budget.
+            ; mov ecx, DWORD [rdx + j_insns]
+            ; cmp QWORD [r15 + l.budget], rcx
+            ; jb =>miss
+            ; sub QWORD [r15 + l.budget], rcx
+            ; add DWORD [r15 + l.chained], retired as i32
+            ; add QWORD [r15 + l.jump_count], 1
+            // The block now running is on that page.
+            ; mov QWORD [r15 + l.running_stamp], rax
+            ; mov eax, DWORD [rdx + j_phys]
+            ; mov DWORD [r15 + l.running_page], eax
+            ; mov DWORD [r15 + l.eip], ebx
+            ; jmp QWORD [rdx + j_body]
+            ; =>miss
+        );
+    }
+
     /// Bails unless the target in ebx lies within CS's limit.
     fn check_target(&mut self, bail: DynamicLabel) {
         let limit = self.l.cs_limit;
@@ -1198,9 +1313,12 @@ impl Emitter<'_> {
         );
     }
 
-    /// Leaves with EIP = ebx.
+    /// Leaves with EIP = ebx: straight into the block the jump cache
+    /// records for it when that is still valid (see `jump.rs`), else back
+    /// to the dispatcher.
     fn exit_to_ebx(&mut self, retired: u32) {
         debug_assert!(self.pending.is_none());
+        self.jump_on(retired);
         let (at, done) = (self.l.eip, self.done);
         dynasm!(self.ops
             ; mov DWORD [r15 + at], ebx

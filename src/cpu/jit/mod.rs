@@ -16,7 +16,8 @@
 //! Layout: `block.rs` (which instructions, the `Op` form), `emit.rs` (code
 //! generation), `helpers.rs` (the memory and arithmetic helpers generated
 //! code calls), `chain.rs` (direct exits going on into the next block on
-//! the same page), `liveness.rs` (which flags each instruction must
+//! the same page), `jump.rs` (going on after returns, indirect jumps and
+//! jumps to other pages), `liveness.rs` (which flags each instruction must
 //! compute), `arena.rs` (W^X code memory).
 
 mod arena;
@@ -24,6 +25,7 @@ mod block;
 mod chain;
 mod emit;
 mod helpers;
+mod jump;
 mod liveness;
 
 use super::bus::Bus;
@@ -63,6 +65,9 @@ pub struct JitStats {
     pub exits_smc: u64,
     /// Direct exits that went straight on into the next block (chaining).
     pub chained: u64,
+    /// Exits that went straight on through the jump cache (returns,
+    /// indirect jumps, jumps to another page).
+    pub jumped: u64,
 }
 
 /// What [`Cpu::run_block`] did.
@@ -148,6 +153,17 @@ pub(crate) struct Jit {
     host_bus: usize,
     /// The bus of the running block, for generated code's helper calls.
     bus: usize,
+    /// The jump cache (`jump.rs`), the TLB's entries for its checks, and
+    /// whether generated code must stay on the block's page (1 while the
+    /// machine watches anything: execute watches are checked per page).
+    jump: jump::JumpCache,
+    tlb_entries: usize,
+    pub(super) page_bound: u8,
+    /// The jump cache's generation (moved with every forgetting of host
+    /// state) and the key entries must carry now: (generation + 1) * 2,
+    /// plus 1 at user privilege.
+    jump_gen: u64,
+    jump_key: u64,
 }
 
 /// A copy has the same setting and an empty cache.
@@ -170,6 +186,7 @@ impl Jit {
     /// Drops every block.
     pub fn flush(&mut self) {
         self.host_bus = 0;
+        self.jump.clear();
         self.cells.clear();
         self.link_from = 0;
         if !self.slots.is_empty() || !self.blocks.is_empty() {
@@ -201,6 +218,14 @@ fn layout() -> emit::Layout {
         host_key: (offset_of!(Cpu, jit) + offset_of!(Jit, host_key)) as i32,
         host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
         bus: jit(offset_of!(Jit, bus)),
+        cs_base: (cs + offset_of!(Segment, base)) as i32,
+        cr0: offset_of!(Cpu, cr0) as i32,
+        running_page: jit(offset_of!(Jit, running_page)),
+        jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, table)),
+        tlb_entries: jit(offset_of!(Jit, tlb_entries)),
+        page_bound: jit(offset_of!(Jit, page_bound)),
+        jump_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, jumped)),
+        jump_key: jit(offset_of!(Jit, jump_key)),
         running_stamp: jit(offset_of!(Jit, running_stamp)),
         budget: jit(offset_of!(Jit, budget)),
         chained: jit(offset_of!(Jit, chained)),
@@ -227,6 +252,13 @@ impl Cpu {
     pub fn jit_stats(&self) -> JitStats {
         self.jit.stats
     }
+    /// Keeps generated code on the page of the block it entered (`true`
+    /// while the machine watches anything: execute watches are checked per
+    /// page) or lets it go on through the jump cache.
+    #[inline]
+    pub fn set_jit_page_bound(&mut self, bound: bool) {
+        self.jit.page_bound = u8::from(bound);
+    }
     /// Drops every translated block.
     pub fn flush_jit(&mut self) {
         self.jit.flush();
@@ -237,6 +269,7 @@ impl Cpu {
     #[inline]
     pub fn forget_jit_host_state(&mut self) {
         self.jit.seg_live = 0;
+        self.jit.jump_gen += 1;
         self.tlb.host_forget();
     }
 
@@ -328,11 +361,15 @@ impl Cpu {
         let (epoch, bus_at) = (bus.host_epoch(), bus as *mut B as usize);
         if epoch != self.jit.host_epoch || bus_at != self.jit.host_bus {
             self.tlb.host_forget();
+            self.jit.jump_gen += 1;
             self.jit.host_epoch = epoch;
             self.jit.host_bus = bus_at;
         }
         self.jit.host_key = self.tlb.host_key(self.user());
         self.jit.bus = bus_at;
+        self.jit.tlb_entries = self.tlb.entries_ptr() as usize;
+        self.jit.jump_key = (self.jit.jump_gen + 1) << 1 | u64::from(self.user());
+        self.record_jump(bus, &at, &slot);
         // SAFETY: `slot.code` is the entry of a block assembled by
         // `emit::block` for this bus type (the table is flushed when the
         // type changes) and still in the arena (cleared together with the
@@ -362,6 +399,39 @@ impl Cpu {
                 BlockRun::Ran(retired)
             }
         }
+    }
+
+    /// Records the block about to run in the jump cache, with what was
+    /// checked to run it (see `jump.rs`).
+    fn record_jump<B: Bus>(&mut self, bus: &mut B, at: &super::fetch::CodeAt, slot: &Slot) {
+        let Some(stamp_at) = bus.code_stamp_at(at.phys) else {
+            return;
+        };
+        let paged = self.paging_on();
+        let tlb = if paged {
+            match self.tlb.slot_entry(at.lin >> 12) {
+                Some(e) => e,
+                None => return,
+            }
+        } else {
+            Default::default()
+        };
+        self.jit.jump.record(jump::Entry {
+            eip: slot.eip,
+            lin: at.lin,
+            last_needed: slot.last_needed,
+            insns: slot.insns,
+            phys: slot.phys,
+            key: slot.key,
+            paged: u8::from(paged),
+            tlb_user: u8::from(tlb.user),
+            _pad: 0,
+            tlb: u64::from(tlb.tag) | u64::from(tlb.frame) << 32,
+            stamp: slot.stamp,
+            stamp_at: stamp_at as usize,
+            body: slot.body,
+            gen: self.jit.jump_key,
+        });
     }
 
     /// True when DS, ES and SS are flat as `emit::Shape::flat` means it:
@@ -476,6 +546,7 @@ impl Cpu {
                 emit::Shape {
                     ss32: key & KEY_SS32 != 0,
                     flat: key & KEY_FLAT != 0,
+                    key,
                 },
                 &mut cell_for,
             ) else {

@@ -1,0 +1,85 @@
+//! The jump cache: where generated code goes on by itself after a return,
+//! an indirect jump or call, or a direct jump to another page, instead of
+//! coming back to `Cpu::run_block` to look the next block up.
+//!
+//! `run_block` records each block it is about to run in a small
+//! direct-mapped table indexed by EIP, with everything it checked to run
+//! it: the linear address it found the code at, the TLB slot's contents
+//! when paging is on (so the same translation, with the same permission),
+//! the page's content stamp and where the bus keeps it, the block's key
+//! and the cache's generation with the privilege, the highest CS offset
+//! the block needs and its length. Generated code leaving for EIP `t`
+//! jumps straight into the recorded block's body when all of that still
+//! holds for `t` now: the entry names `t`, CS base + `t` is the recorded
+//! linear address, paging is as it was and the TLB slot still holds the
+//! recorded translation, the page still has the recorded stamp, the keys
+//! match, CS's limit covers the block and the instruction budget its
+//! length. The generation (64 bits, never reused) changes at every run of
+//! the machine and whenever the bus's host epoch moves (A20, watches,
+//! remapped RAM), with the TLB's host entries, so no entry, and no stamp
+//! pointer in it, outlives either. Execute watches
+//! are per page, so while any watch is set (`Jit::page_bound`) generated
+//! code never leaves its page this way.
+
+/// One recorded block (read by generated code, hence `repr(C)`; 64 bytes).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub(super) struct Entry {
+    pub eip: u32,
+    /// CS base + EIP when recorded.
+    pub lin: u32,
+    pub last_needed: u32,
+    pub insns: u32,
+    /// The physical address of the block's first byte.
+    pub phys: u32,
+    /// The block's key (code size, stack size, flat segments).
+    pub key: u8,
+    /// Paging was on (1) or off (0).
+    pub paged: u8,
+    /// With paging on, the TLB slot's `user` byte.
+    pub tlb_user: u8,
+    pub _pad: u8,
+    /// With paging on, the TLB slot's tag and frame (its first 8 bytes).
+    pub tlb: u64,
+    pub stamp: u64,
+    /// Where the page's current stamp is kept (`Bus::code_stamp_at`).
+    pub stamp_at: usize,
+    /// The block's body (past its prologue).
+    pub body: usize,
+    /// `Jit::jump_key` when recorded (the cache's generation and the
+    /// privilege); 0, never a valid key, marks an empty entry.
+    pub gen: u64,
+}
+
+/// Entries in the table (a power of two).
+pub(super) const ENTRIES: usize = 4096;
+
+/// The entry index of EIP `eip`, as generated code computes it.
+pub(super) fn index(eip: u32) -> usize {
+    ((eip ^ (eip >> 12)) as usize) & (ENTRIES - 1)
+}
+
+/// The table.
+pub(super) struct JumpCache {
+    pub table: Box<[Entry; ENTRIES]>,
+}
+
+impl Default for JumpCache {
+    fn default() -> Self {
+        JumpCache {
+            table: Box::new([Entry::default(); ENTRIES]),
+        }
+    }
+}
+
+impl JumpCache {
+    /// Records `e` at its EIP's index.
+    pub fn record(&mut self, e: Entry) {
+        self.table[index(e.eip)] = e;
+    }
+
+    /// Empties every entry.
+    pub fn clear(&mut self) {
+        self.table.fill(Entry::default());
+    }
+}
