@@ -521,8 +521,8 @@ impl HookTable {
                 continue;
             }
             let needle = text.as_bytes().to_vec();
-            while let Some(at) = find(&h.window, &needle) {
-                h.window.drain(..at + needle.len());
+            let mut fresh = bytes.len().min(h.window.len());
+            while next_match(&mut h.window, &mut fresh, &needle) {
                 if !h.info.enabled {
                     break;
                 }
@@ -645,9 +645,59 @@ fn push_window(window: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Finds the next `needle` in `window`, whose last `fresh` bytes arrived
+/// since the last search, and drains the window up to the end of it.
+/// Earlier text held no match (a match is drained), so a new one ends
+/// within the fresh bytes: only the window's tail is searched, not all of
+/// it again for every byte the guest prints.
+fn next_match(window: &mut Vec<u8>, fresh: &mut usize, needle: &[u8]) -> bool {
+    let from = window
+        .len()
+        .saturating_sub((*fresh + needle.len()).saturating_sub(1));
+    let Some(at) = find(&window[from..], needle) else {
+        return false;
+    };
+    window.drain(..from + at + needle.len());
+    *fresh = (*fresh).min(window.len());
+    true
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::{find, next_match, push_window};
+
+    /// The tail search finds what a search of the whole window finds, fed
+    /// in chunks of every size.
+    #[test]
+    fn tail_search_matches_a_whole_search() {
+        let text = b"xxabcabcaababcab-abc\nabcabc".repeat(40);
+        for needle in [&b"abc"[..], b"ab", b"a", b"cab", b"\nabc"] {
+            for chunk in 1..8 {
+                let (mut tail, mut whole) = (Vec::new(), Vec::new());
+                let (mut n_tail, mut n_whole) = (0, 0);
+                for part in text.chunks(chunk) {
+                    push_window(&mut tail, part);
+                    let mut fresh = part.len().min(tail.len());
+                    while next_match(&mut tail, &mut fresh, needle) {
+                        n_tail += 1;
+                    }
+                    push_window(&mut whole, part);
+                    while let Some(at) = find(&whole, needle) {
+                        whole.drain(..at + needle.len());
+                        n_whole += 1;
+                    }
+                    assert_eq!(tail, whole);
+                }
+                assert_eq!(n_tail, n_whole);
+                assert!(n_tail > 0);
+            }
+        }
+    }
 }
