@@ -102,6 +102,9 @@ pub(super) enum Op {
     },
     /// LEAVE: (E)SP = (E)BP, then pop (E)BP.
     Leave,
+    /// RDTSC (Pentium+): EDX:EAX = the TSC as the interpreter would read it
+    /// at this instruction (bails when CR4.TSD is set).
+    Rdtsc,
     /// One MOVS, CMPS, STOS, LODS or SCAS (no REP prefix), the source in
     /// `src_seg` and the destination in ES.
     Str {
@@ -290,6 +293,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
             reg: (insn.opcode & 7) as u8,
         },
         Leave => Op::Leave,
+        Rdtsc if model.is_586_plus() => Op::Rdtsc,
         Movs | Cmps | Stos | Lods | Scas if model != Model::I286 => Op::Str {
             mn: insn.mn,
             src_seg: insn.data_seg(),

@@ -61,6 +61,11 @@ pub(super) struct Layout {
     pub page_bound: i32,
     pub jump_count: i32,
     pub jump_key: i32,
+    /// For RDTSC: the instruction count (at the block chain's entry), the
+    /// TSC offset and CR4.
+    pub icount: i32,
+    pub tsc_offset: i32,
+    pub cr4: i32,
     /// Chaining (`chain.rs`): the running page's stamp, the budget, the
     /// chained count, the unlinked cell, and the `chained` statistic.
     pub running_stamp: i32,
@@ -974,6 +979,27 @@ impl Emitter<'_> {
                 self.store_reg(RBX, 5, b);
             }
             Op::Str { mn, src_seg } => self.string(i, it, mn, src_seg, bail),
+            Op::Rdtsc => {
+                // The interpreter counts an instruction before running it:
+                // the count at the chain's entry, the instructions of the
+                // blocks before this one, and this block's up to and
+                // including this instruction.
+                const TSD: i32 = 1 << 2;
+                let l = self.l;
+                let (a_at, d_at) = (gpr_at(&l, 0, 4), gpr_at(&l, 2, 4));
+                dynasm!(self.ops
+                    ; test DWORD [r15 + l.cr4], TSD
+                    ; jnz =>bail
+                    ; mov rax, QWORD [r15 + l.icount]
+                    ; mov ecx, DWORD [r15 + l.chained]
+                    ; add rax, rcx
+                    ; add rax, (i + 1) as i32
+                    ; add rax, QWORD [r15 + l.tsc_offset]
+                    ; mov DWORD [r15 + a_at], eax
+                    ; shr rax, 32
+                    ; mov DWORD [r15 + d_at], eax
+                );
+            }
             Op::Jmp { target } => self.direct_exit(target, i + 1),
             Op::Jcc { cc, target } => {
                 let taken = self.ops.new_dynamic_label();

@@ -131,7 +131,7 @@ pub(super) fn effects(it: &Item) -> Effects {
             writes: STATUS,
             exits: true,
         },
-        Op::Str { .. } | Op::Leave => none(true),
+        Op::Str { .. } | Op::Leave | Op::Rdtsc => none(true),
         Op::Bswap { .. } => none(false),
         Op::Jcc { .. } => Effects {
             reads: STATUS,
