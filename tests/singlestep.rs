@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 
 use moon86::cpu::{Cpu, StepOutcome};
-use moon86::moo::runner::{load_registers, TestBus};
+use moon86::moo::runner::{jit_step, load_registers, TestBus};
 use moon86::moo::suite::{run_dir, run_dir_with, SuiteOptions};
 use moon86::moo::MooTest;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// 80286 real mode (184,125) plus the 80386EX sample (63).
 const EXPECTED_TESTS: usize = 184_125 + 63;
@@ -66,6 +67,39 @@ fn pass_bar_holds() {
     if let Err(msg) = report.check_bar() {
         panic!("{msg}\n{}", report.final_line());
     }
+}
+
+/// The same pass bar with the JIT: each test's instruction runs as a
+/// translated block where the JIT translates it (the test bus then tracks
+/// code pages), else in the interpreter, and a good share must have been
+/// translated for the run to mean something.
+#[test]
+fn pass_bar_holds_with_the_jit() {
+    let Some(dir) = suite_dir() else {
+        eprintln!("SKIPPED: single-step test directory not found (set MOON86_SINGLESTEP_DIR)");
+        return;
+    };
+    let opts = SuiteOptions {
+        verbose: 3,
+        code_tracking: true,
+        ..SuiteOptions::default()
+    };
+    static JITTED: AtomicU64 = AtomicU64::new(0);
+    let step = |_: &MooTest, cpu: &mut Cpu, bus: &mut TestBus| jit_step(cpu, bus, &JITTED);
+    let report =
+        run_dir_with(&dir, &opts, &step).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut text = Vec::new();
+    report.write(&mut text).expect("write to a Vec");
+    println!("{}", String::from_utf8_lossy(&text));
+    let jitted = JITTED.load(Ordering::Relaxed);
+    println!("instructions run by the JIT: {jitted}");
+    if let Err(msg) = report.check_bar() {
+        panic!("{msg}\n{}", report.final_line());
+    }
+    assert!(
+        jitted > 50_000,
+        "only {jitted} test instructions ran as translated blocks"
+    );
 }
 
 /// Checks the harness itself: a stand-in "CPU" that jumps straight to each

@@ -33,9 +33,26 @@ pub const FLAGS_286_HIGH: u32 = 0xF000;
 /// One bus is meant to be reused for many tests: [`TestBus::clear`] restores
 /// the bytes written since the last clear to zero, so a test costs memory
 /// traffic proportional to what it touched, not to the 16 MiB.
+///
+/// A bus made by [`TestBus::with_code_tracking`] also gives its pages
+/// content stamps (`Bus::code_stamp`), so the decoded-instruction cache and
+/// the JIT work on it: a write to a page holding marked code, or a clear,
+/// gives the page a fresh stamp. A plain bus gives none, and the CPU then
+/// neither caches decodes nor translates.
 pub struct TestBus {
     ram: Vec<u8>,
     touched: Vec<u32>,
+    /// Per 4 KiB page: its stamp and whether code on it was marked (empty
+    /// without code tracking).
+    stamps: Vec<u64>,
+    marked: Vec<bool>,
+}
+
+/// Stamps are unique across every test bus of the process.
+static NEXT_STAMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn fresh_stamp() -> u64 {
+    NEXT_STAMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Default for TestBus {
@@ -50,15 +67,41 @@ impl TestBus {
         TestBus {
             ram: vec![0; RAM_SIZE],
             touched: Vec::new(),
+            stamps: Vec::new(),
+            marked: Vec::new(),
+        }
+    }
+
+    /// The same with content stamps per page, for runs with the
+    /// decoded-instruction cache or the JIT.
+    pub fn with_code_tracking() -> TestBus {
+        let pages = RAM_SIZE >> 12;
+        TestBus {
+            stamps: (0..pages).map(|_| fresh_stamp()).collect(),
+            marked: vec![false; pages],
+            ..TestBus::new()
         }
     }
 
     /// Zeroes every byte written since the last clear.
     pub fn clear(&mut self) {
-        for &a in &self.touched {
+        let mut touched = std::mem::take(&mut self.touched);
+        for &a in &touched {
             self.ram[a as usize] = 0;
+            self.renew((a >> 12) as usize);
         }
-        self.touched.clear();
+        touched.clear();
+        self.touched = touched;
+    }
+
+    /// A fresh stamp for page `page` when code on it was marked.
+    fn renew(&mut self, page: usize) {
+        if let Some(m) = self.marked.get_mut(page) {
+            if *m {
+                *m = false;
+                self.stamps[page] = fresh_stamp();
+            }
+        }
     }
 
     /// Reads a byte without going through the CPU's view.
@@ -71,6 +114,7 @@ impl TestBus {
         let a = addr & ADDR_MASK;
         self.touched.push(a);
         self.ram[a as usize] = value;
+        self.renew((a >> 12) as usize);
     }
 }
 
@@ -89,6 +133,45 @@ impl Bus for TestBus {
         }
     }
     fn io_write(&mut self, _port: u16, _size: IoSize, _value: u32) {}
+    fn code_stamp(&mut self, addr: u32) -> Option<u64> {
+        self.stamps
+            .get(((addr & ADDR_MASK) >> 12) as usize)
+            .copied()
+    }
+    fn mark_code(&mut self, addr: u32, _len: u32) -> Option<u64> {
+        let page = ((addr & ADDR_MASK) >> 12) as usize;
+        *self.marked.get_mut(page)? = true;
+        self.stamps.get(page).copied()
+    }
+    fn code_stamp_at(&mut self, addr: u32) -> Option<*const u64> {
+        self.stamps
+            .get(((addr & ADDR_MASK) >> 12) as usize)
+            .map(|s| s as *const u64)
+    }
+    fn host_epoch(&self) -> u64 {
+        0
+    }
+}
+
+/// Runs one step with the JIT: the translated block at CS:IP when there is
+/// one of a single instruction, else the interpreter's step (the closing
+/// HLT, an instruction the JIT leaves alone, or one it bailed on). Needs a
+/// bus with code tracking; counts the instructions the JIT ran in `jitted`.
+pub fn jit_step(
+    cpu: &mut Cpu,
+    bus: &mut TestBus,
+    jitted: &std::sync::atomic::AtomicU64,
+) -> StepOutcome {
+    if !cpu.jit_enabled() {
+        cpu.set_jit_enabled(true);
+    }
+    match cpu.run_block(bus, 1) {
+        crate::cpu::BlockRun::Ran(n) => {
+            jitted.fetch_add(u64::from(n), std::sync::atomic::Ordering::Relaxed);
+            StepOutcome::Executed
+        }
+        _ => cpu.step(bus),
+    }
 }
 
 /// What a file tells the runner about all of its tests.

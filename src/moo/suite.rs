@@ -66,6 +66,10 @@ pub struct SuiteOptions {
     pub threads: usize,
     /// Only decode the files and count their tests; run nothing.
     pub parse_only: bool,
+    /// Give the test bus content stamps (`TestBus::with_code_tracking`),
+    /// so the decoded-instruction cache and the JIT can work (a stepper
+    /// such as `runner::jit_step` then uses the JIT).
+    pub code_tracking: bool,
 }
 
 impl Default for SuiteOptions {
@@ -75,6 +79,7 @@ impl Default for SuiteOptions {
             verbose: 0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             parse_only: false,
+            code_tracking: false,
         }
     }
 }
@@ -238,7 +243,13 @@ pub fn run_dir_with(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
-                    let mut bus = (!opts.parse_only).then(TestBus::new);
+                    let mut bus = (!opts.parse_only).then(|| {
+                        if opts.code_tracking {
+                            TestBus::with_code_tracking()
+                        } else {
+                            TestBus::new()
+                        }
+                    });
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);

@@ -59,22 +59,29 @@ pub(super) fn index(eip: u32) -> usize {
     ((eip ^ (eip >> 12)) as usize) & (ENTRIES - 1)
 }
 
-/// The table.
+/// The table, allocated when the JIT first runs a block (a CPU that only
+/// interprets never needs it).
+#[derive(Default)]
 pub(super) struct JumpCache {
-    pub table: Box<[Entry; ENTRIES]>,
-}
-
-impl Default for JumpCache {
-    fn default() -> Self {
-        JumpCache {
-            table: Box::new([Entry::default(); ENTRIES]),
-        }
-    }
+    table: Vec<Entry>,
+    /// The table's address, read by generated code (0 until allocated).
+    pub base: usize,
 }
 
 impl JumpCache {
+    /// Allocates the table if it is not yet: generated code may then look
+    /// entries up.
+    #[inline]
+    pub fn ensure(&mut self) {
+        if self.base == 0 {
+            self.table = vec![Entry::default(); ENTRIES];
+            self.base = self.table.as_ptr() as usize;
+        }
+    }
+
     /// Records `e` at its EIP's index.
     pub fn record(&mut self, e: Entry) {
+        self.ensure();
         self.table[index(e.eip)] = e;
     }
 

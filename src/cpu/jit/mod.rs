@@ -221,7 +221,7 @@ fn layout() -> emit::Layout {
         cs_base: (cs + offset_of!(Segment, base)) as i32,
         cr0: offset_of!(Cpu, cr0) as i32,
         running_page: jit(offset_of!(Jit, running_page)),
-        jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, table)),
+        jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, base)),
         tlb_entries: jit(offset_of!(Jit, tlb_entries)),
         page_bound: jit(offset_of!(Jit, page_bound)),
         jump_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, jumped)),
@@ -371,6 +371,7 @@ impl Cpu {
         self.jit.host_key = self.tlb.host_key(self.user());
         self.jit.bus = bus_at;
         self.jit.tlb_entries = self.tlb.entries_ptr() as usize;
+        self.jit.jump.ensure();
         self.jit.jump_key = (self.jit.jump_gen + 1) << 1 | u64::from(self.user());
         self.record_jump(bus, &at, &slot);
         // SAFETY: `slot.code` is the entry of a block assembled by
