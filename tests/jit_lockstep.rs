@@ -252,8 +252,8 @@ fn ram_difference(a: &Machine, b: &Machine) -> Option<(u64, u8, u8)> {
     let mut at = 0u64;
     while at < size {
         let n = CHUNK.min((size - at) as usize);
-        a.board.mem.read_bytes(at, &mut x[..n]).unwrap();
-        b.board.mem.read_bytes(at, &mut y[..n]).unwrap();
+        a.board.mem.read_block(at as u32, &mut x[..n]);
+        b.board.mem.read_block(at as u32, &mut y[..n]);
         if x[..n] != y[..n] {
             let i = (0..n).find(|&i| x[i] != y[i]).unwrap();
             return Some((at + i as u64, x[i], y[i]));
