@@ -40,7 +40,7 @@ use std::time::Instant;
 /// Instructions run in lockstep from power-on by default: a slice of the
 /// kernel decompressor, which runs with paging off for the first 2.3 G
 /// instructions of the boot.
-const DECOMPRESSOR_BUDGET: u64 = 300_000_000;
+const DECOMPRESSOR_BUDGET: u64 = 200_000_000;
 /// The JIT's machine then runs alone in steps of this many instructions
 /// until paging is on, at most to `FAST_FORWARD_LIMIT`, and both machines
 /// start again from the state before the last step.
@@ -48,8 +48,9 @@ const FAST_FORWARD_STEP: u64 = 50_000_000;
 const FAST_FORWARD_LIMIT: u64 = 6_000_000_000;
 /// Instructions then run in lockstep by default: the end of the
 /// decompressor, paging going on, the kernel's start-up and the
-/// initramfs's /init (the init marker comes about 400 M after paging).
-const KERNEL_BUDGET: u64 = 500_000_000;
+/// initramfs's /init (for Debian's 6.1.0-50 kernel, paging goes on at
+/// icount 2.322 G and the init marker comes at 2.698 G).
+const KERNEL_BUDGET: u64 = 480_000_000;
 /// RAM is compared this often (instructions) by default.
 const DEFAULT_RAM_EVERY: u64 = 25_000_000;
 const RAM: u64 = 256 << 20;
@@ -81,6 +82,9 @@ fn guests() -> Result<HashMap<String, String>, String> {
             Some(p) => return Err(format!("the {key} {p} is missing")),
             None => return Err(format!("scripts/fetch-guests.py named no {key}")),
         }
+    }
+    if !g.contains_key("marker") {
+        return Err("scripts/fetch-guests.py named no init marker".into());
     }
     Ok(g)
 }
@@ -495,7 +499,8 @@ fn linux_boot_runs_in_lockstep_with_and_without_the_jit() {
         );
         assert!(
             serial.contains(&g["marker"]),
-            "the kernel did not reach the initramfs's /init in lockstep; it printed:\n{serial}"
+            "the kernel did not reach the initramfs's /init in lockstep (a newer kernel may need \
+             a larger KERNEL_BUDGET); it printed:\n{serial}"
         );
     }
 }
