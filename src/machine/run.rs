@@ -448,3 +448,61 @@ impl Machine {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::Gpr;
+    use crate::machine::MachineConfig;
+
+    /// A real-mode loop at 0:0x1000: two instructions a block can run, two
+    /// port writes the interpreter runs, and a jump back.
+    fn looping_machine(jit: bool) -> Machine {
+        let mut m = Machine::new(&MachineConfig::default()).unwrap();
+        let code = [
+            0x66, 0x40, // inc eax
+            0xBA, 0xF8, 0x03, // mov dx, 0x3f8
+            0xEE, // out dx, al
+            0xE6, 0xE9, // out 0xe9, al
+            0xEB, 0xF6, // jmp short back to the start
+        ];
+        m.board.mem.write_bytes(0x1000, &code).unwrap();
+        m.cpu.load_segment_real(SegReg::Cs, 0);
+        m.cpu.set_eip(0x1000);
+        m.cpu.set_jit_enabled(jit);
+        m
+    }
+
+    #[test]
+    fn run_unit_stops_after_one_pass_and_a_twin_follows_with_run() {
+        let mut a = looping_machine(true);
+        let mut b = looping_machine(false);
+        let mut longest = 0;
+        for _ in 0..500 {
+            let (exit, n) = a.run_unit(1000);
+            assert_eq!(exit, RunExit::Budget);
+            // The port writes are interpreted, so no pass gets round the loop.
+            assert!((1..=5).contains(&n), "a pass of {n} instructions");
+            longest = longest.max(n);
+            assert_eq!(b.run(n), (RunExit::Budget, n));
+            assert_eq!(
+                (
+                    a.icount,
+                    a.cpu.eip(),
+                    a.cpu.gpr(Gpr::Eax),
+                    a.board.clock.ticks()
+                ),
+                (
+                    b.icount,
+                    b.cpu.eip(),
+                    b.cpu.gpr(Gpr::Eax),
+                    b.board.clock.ticks()
+                )
+            );
+        }
+        assert!(longest > 1, "no block ran");
+        assert_eq!(a.serial[0].all(), b.serial[0].all());
+        // Without the JIT a pass is one instruction.
+        assert_eq!(b.run_unit(1000), (RunExit::Budget, 1));
+    }
+}
