@@ -5,10 +5,18 @@
 //! and one without, compared register by register and byte by byte after
 //! every block the JIT ran and every instruction the interpreter ran. Modes:
 //! real mode (16-bit code), 32-bit protected mode with flat segments, and
-//! the same with paging (some pages read-only or not present), plus a
-//! 16-bit stack under 32-bit code.
+//! the same with paging (some pages read-only or not present), a 16-bit
+//! stack under 32-bit code, 16-bit protected mode (a 16-bit code segment
+//! with a 16-bit or a 32-bit stack, 16-bit, 32-bit, expand-down and
+//! read-only data segments), and virtual-8086 mode at IOPL 0 or 3. The last
+//! three have a GDT, an IDT whose every gate leads to a HLT at ring 0, and
+//! (V86) a TSS with the ring-0 stack and an I/O bitmap, so a fault or an
+//! IOPL-sensitive instruction ends the program in a protected-mode handler;
+//! their programs also load segment registers, use the flags and interrupt
+//! instructions and do port I/O, and two in five run with paging.
+//! `MOON86_JIT_DIFF_SCALE=N` runs N times as many programs in every mode.
 
-use moon86::cpu::{BlockRun, Gpr, SegReg, Segment, StepOutcome};
+use moon86::cpu::{BlockRun, CpuMode, Gpr, SegReg, Segment, StepOutcome};
 use moon86::machine::{Machine, MachineConfig};
 
 /// A small deterministic generator (xorshift64*).
@@ -38,6 +46,23 @@ enum Mode {
     Flat32,
     Paged32,
     Stack16,
+    /// 16-bit code in protected mode (CS.D=0) on a 16-bit stack.
+    Prot16,
+    /// 16-bit code in protected mode on a 32-bit stack (SS.B=1).
+    Prot16Stack32,
+    /// Virtual-8086 mode (EFLAGS.VM=1), entered by IRET from ring 0.
+    V86,
+}
+
+impl Mode {
+    /// Whether the code segment is 32-bit.
+    fn code32(self) -> bool {
+        matches!(self, Mode::Flat32 | Mode::Paged32 | Mode::Stack16)
+    }
+    /// The modes with descriptor tables and a protected-mode HLT handler.
+    fn system(self) -> bool {
+        matches!(self, Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86)
+    }
 }
 
 const RAM: u64 = 1 << 20;
@@ -45,6 +70,155 @@ const RAM: u64 = 1 << 20;
 const CODE: u32 = 0x10000;
 /// The exception handlers (real mode IVT targets): HLT.
 const HANDLER: u32 = 0x500;
+
+// The system modes' tables (`Mode::system`), above the data and code the
+// programs use and below the page tables' neighbours.
+const GDT: u32 = 0x90000;
+const IDT: u32 = 0x91000;
+const TSS: u32 = 0x92000;
+/// The TSS with its I/O bitmap (ports 0-0xFFFF) and the byte after it.
+const TSS_LIMIT: u32 = 0x68 + 0x2000;
+/// The protected-mode handlers: 256 HLTs, one for each vector.
+const PM_HANDLER: u32 = 0x98000;
+/// The ring-0 code that enters V86 mode (LTR, IRET).
+const STUB: u32 = 0x99000;
+/// The ring-0 stack (TSS.ESP0 and the stub's).
+const STACK0: u32 = 0x9F000;
+/// Ports a program may use; the V86 I/O bitmap allows the first two.
+const PORTS: [u8; 4] = [0x80, 0xE9, 0x61, 0x21];
+
+const CODE16_SEL: u16 = 0x08;
+const DATA16_SEL: u16 = 0x10;
+const FLAT_DATA_SEL: u16 = 0x18;
+const FLAT_CODE_SEL: u16 = 0x20;
+const TSS_SEL: u16 = 0x28;
+const HANDLER16_SEL: u16 = 0x30;
+
+/// The GDT of the system modes as the segment caches hold it: selector,
+/// base, byte-granular limit, access rights (access byte and flags nibble).
+const DESCRIPTORS: [(u16, u32, u32, u16); 9] = [
+    (CODE16_SEL, CODE, 0xFFFF, 0x009B), // the program's 16-bit code
+    (DATA16_SEL, 0, 0xFFFF, 0x0093),    // 16-bit data
+    (FLAT_DATA_SEL, 0, 0xFFFF_FFFF, 0xC093), // flat 32-bit data
+    (FLAT_CODE_SEL, 0, 0xFFFF_FFFF, 0xC09B), // flat 32-bit code (handler, stub)
+    (TSS_SEL, TSS, TSS_LIMIT, 0x0089),  // the TSS (available)
+    (HANDLER16_SEL, 0x90000, 0xFFFF, 0x009B), // 16-bit code around the handler
+    (0x38, 0, 0x0FFF, 0x0097),          // expand-down: offsets 0x1000-0xFFFF
+    (0x40, 0, 0xFFFF, 0x0091),          // read-only 16-bit data
+    (0x48, 0x20000, 0xFFFF, 0x00F3),    // 16-bit data at DPL 3
+];
+/// Selectors the programs load into data segment registers: mostly good
+/// ones, and now and then null, code (readable) or DPL 3.
+const DATA_SELECTORS: [u16; 9] = [0x10, 0x10, 0x18, 0x38, 0x40, 0x4B, 0x00, 0x08, 0x20];
+/// Good selectors for SS.
+const STACK_SELECTORS: [u16; 3] = [0x10, 0x18, 0x38];
+/// Selectors that fault for any segment register: past the GDT's limit,
+/// RPL above DPL, not writable (for SS).
+const BAD_SELECTORS: [u16; 4] = [0x50, 0x13, 0x40, 0x08];
+
+fn pick<T: Copy>(r: &mut Rng, from: &[T]) -> T {
+    from[r.below(from.len() as u64) as usize]
+}
+
+/// One system instruction for the system modes (no prefixes): segment
+/// loads and stores, flags and interrupt instructions (IOPL-sensitive in
+/// V86 mode), port I/O, descriptor checks and far jumps to the next
+/// instruction. `cs` is the program's CS selector.
+fn system_instruction(r: &mut Rng, v86: bool, cs: u16, out: &mut Vec<u8>) {
+    let selector = |r: &mut Rng, sreg: u8| {
+        if v86 {
+            let any = r.next() as u16;
+            pick(r, &[0, 0, 0x100, 0x800, 0x1000, 0x9000, 0xF000, any])
+        } else if r.chance(10) {
+            pick(r, &BAD_SELECTORS)
+        } else if sreg == 2 {
+            pick(r, &STACK_SELECTORS)
+        } else {
+            pick(r, &DATA_SELECTORS)
+        }
+    };
+    match r.below(10) {
+        0..=2 => {
+            // MOV reg, selector / MOV sreg, reg (ES, SS, DS, FS, GS).
+            let g = pick(r, &[0u8, 1, 2, 3, 5, 6, 7]);
+            let sreg = pick(r, &[0u8, 2, 3, 3, 4, 5]);
+            out.push(0xB8 + g);
+            out.extend(selector(r, sreg).to_le_bytes());
+            out.extend([0x8E, 0xC0 | sreg << 3 | g]);
+        }
+        3 => {
+            // PUSH sreg and POP another (SS only from DS or SS), MOV r/m, sreg.
+            match r.below(3) {
+                0 => {
+                    let (push, pop) = pick(
+                        r,
+                        &[
+                            (0x1E, 0x07),
+                            (0x06, 0x1F),
+                            (0x0E, 0x1F),
+                            (0x16, 0x17),
+                            (0x1E, 0x17),
+                        ],
+                    );
+                    out.extend([push, pop]);
+                }
+                1 => out.extend([0x0F, 0xA0, 0x0F, 0xA9, 0x0F, 0xA8, 0x0F, 0xA1]),
+                _ => out.extend([0x8C, 0xC0 | (r.below(6) as u8) << 3 | r.below(8) as u8]),
+            }
+        }
+        4 | 5 => {
+            // Flags: PUSHF, POPF (after a PUSH of a value), CLI, STI.
+            match r.below(4) {
+                0 => out.push(0x9C),
+                1 => {
+                    // Arithmetic flags, IF, DF, and now and then TF.
+                    let tf = if r.chance(15) { 0x100 } else { 0 };
+                    out.push(0x68);
+                    out.extend((r.next() as u16 & 0x0ED5 | tf).to_le_bytes());
+                    out.push(0x9D);
+                }
+                2 => out.push(0xFA),
+                _ => out.push(0xFB),
+            }
+        }
+        6 => {
+            // IRET to the next instruction (PUSHF, PUSH CS, PUSH offset),
+            // now and then INT n, INT3 or INTO.
+            match r.below(6) {
+                0 => out.extend([0xCD, r.byte()]),
+                1 => out.push(0xCC),
+                2 => out.push(0xCE),
+                _ => {
+                    let next = out.len() as u16 + 6;
+                    out.extend([0x9C, 0x0E, 0x68]);
+                    out.extend(next.to_le_bytes());
+                    out.push(0xCF);
+                }
+            }
+        }
+        7 => {
+            // IN/OUT with an immediate port.
+            out.push(0xE4 + r.below(4) as u8);
+            out.push(pick(r, &PORTS));
+        }
+        8 => {
+            // LAR, LSL, VERR, VERW on a register (#UD in V86 mode).
+            let g = r.below(8) as u8;
+            match r.below(3) {
+                0 => out.extend([0x0F, 0x02, 0xC0 | g << 3 | r.below(8) as u8]),
+                1 => out.extend([0x0F, 0x03, 0xC0 | g << 3 | r.below(8) as u8]),
+                _ => out.extend([0x0F, 0x00, 0xC0 | pick(r, &[4u8, 5]) << 3 | g]),
+            }
+        }
+        _ => {
+            // JMP far to the next instruction, in the program's segment.
+            let next = out.len() as u16 + 5;
+            out.push(0xEA);
+            out.extend(next.to_le_bytes());
+            out.extend(cs.to_le_bytes());
+        }
+    }
+}
 
 /// One random instruction's bytes.
 fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
@@ -296,6 +470,192 @@ fn seg(base: u32, limit: u32, access: u16, selector: u16) -> Segment {
     }
 }
 
+/// The segment cache of GDT entry `selector` (see `DESCRIPTORS`).
+fn gdt_seg(selector: u16) -> Segment {
+    let &(sel, base, limit, access) = DESCRIPTORS
+        .iter()
+        .find(|d| d.0 == selector & !3)
+        .expect("a descriptor");
+    seg(base, limit, access, sel | selector & 3)
+}
+
+/// A descriptor's eight bytes from a segment cache's fields.
+fn descriptor(base: u32, limit: u32, access: u16) -> u64 {
+    let field = if access & 0x8000 != 0 {
+        limit >> 12
+    } else {
+        limit
+    };
+    u64::from(field & 0xFFFF)
+        | u64::from(base & 0xFF_FFFF) << 16
+        | u64::from(access & 0xFF) << 40
+        | u64::from(field >> 16 & 0xF) << 48
+        | u64::from(access >> 12 & 0xF) << 52
+        | u64::from(base >> 24) << 56
+}
+
+/// An interrupt gate: `kind` is the P/DPL/type byte.
+fn gate(selector: u16, offset: u32, kind: u8) -> u64 {
+    u64::from(offset & 0xFFFF)
+        | u64::from(selector) << 16
+        | u64::from(kind) << 40
+        | u64::from(offset >> 16) << 48
+}
+
+/// Identity-maps the first 4 MiB with 4K pages at 0x80000, with page 5
+/// read-only and page 6 absent (and, with `supervisor`, page 7 for ring 0
+/// only), and every other 4 MiB of the linear space onto the same pages
+/// (so wild addresses alias RAM instead of faulting); turns paging on with
+/// CR0.WP.
+fn identity_paging(m: &mut Machine, supervisor: bool) {
+    let pd = 0x80000u32;
+    let pt = 0x81000u32;
+    for d in 0..1024u32 {
+        m.board
+            .mem
+            .write_bytes(u64::from(pd + 4 * d), &(pt | 7).to_le_bytes())
+            .unwrap();
+    }
+    for p in 0..1024u32 {
+        let flags = match p {
+            0x5 => 5, // read-only (user, present)
+            0x6 => 0, // not present
+            0x7 if supervisor => 3,
+            _ => 7,
+        };
+        m.board
+            .mem
+            .write_bytes(u64::from(pt + 4 * p), &((p << 12) | flags).to_le_bytes())
+            .unwrap();
+    }
+    m.cpu.set_cr3(pd);
+    m.cpu.set_cr0(m.cpu.cr0() | 0x8001_0000); // PG, WP
+}
+
+/// Writes the system modes' GDT, IDT (vector v a gate of `kind` to
+/// `selector:offset + v`, where a HLT waits) and TSS (ring-0 stack, an I/O
+/// bitmap allowing ports 0x80 and 0xE9), and loads GDTR and IDTR.
+fn system_tables(m: &mut Machine, selector: u16, offset: u32, kind: u8) {
+    let mem = &mut m.board.mem;
+    for &(sel, base, limit, access) in &DESCRIPTORS {
+        let d = descriptor(base, limit, access);
+        mem.write_bytes(u64::from(GDT + u32::from(sel)), &d.to_le_bytes())
+            .unwrap();
+    }
+    for v in 0..256u32 {
+        let g = gate(selector, offset + v, kind);
+        mem.write_bytes(u64::from(IDT + 8 * v), &g.to_le_bytes())
+            .unwrap();
+    }
+    mem.write_bytes(u64::from(PM_HANDLER), &[0xF4; 256])
+        .unwrap();
+    mem.write_bytes(u64::from(TSS + 4), &STACK0.to_le_bytes())
+        .unwrap();
+    mem.write_bytes(u64::from(TSS + 8), &u32::from(FLAT_DATA_SEL).to_le_bytes())
+        .unwrap();
+    mem.write_bytes(u64::from(TSS + 0x66), &0x68u16.to_le_bytes())
+        .unwrap();
+    let mut bitmap = vec![0xFFu8; 0x2001];
+    for port in &PORTS[..2] {
+        bitmap[usize::from(*port) / 8] &= !(1 << (port % 8));
+    }
+    mem.write_bytes(u64::from(TSS + 0x68), &bitmap).unwrap();
+    let gdt_limit = DESCRIPTORS.iter().map(|d| u32::from(d.0)).max().unwrap() + 7;
+    m.cpu.set_gdtr(GDT, gdt_limit);
+    m.cpu.set_idtr(IDT, 0x7FF);
+}
+
+/// Sets up a system mode on `m` (whose registers are already random):
+/// tables, paging for two programs in five, segments, and for V86 mode runs
+/// the ring-0 stub that loads TR and IRETs into the program (the same
+/// steps on both machines, before anything is compared).
+fn system_mode(m: &mut Machine, mode: Mode, r: &mut Rng) {
+    m.cpu.set_cr0(m.cpu.cr0() | 1);
+    let paged = r.chance(40);
+    if mode == Mode::V86 {
+        // A 32-bit interrupt gate at DPL 3 (so INT n at IOPL 3 reaches it)
+        // into ring-0 flat code.
+        system_tables(m, FLAT_CODE_SEL, PM_HANDLER, 0xEE);
+        if paged {
+            identity_paging(m, true);
+        }
+        let iopl = if r.chance(50) { 3 } else { 0 };
+        let eflags = 0x2_0002 | iopl << 12 | (m.cpu.eflags() & 0x8D5);
+        let v86_seg = |r: &mut Rng| pick(r, &[0u32, 0, 0, 0x100, 0x9000, 0xF000]);
+        // IRET's frame: EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS.
+        let frame = [
+            0,
+            CODE >> 4,
+            eflags,
+            0xE000,
+            0,
+            v86_seg(r),
+            0,
+            v86_seg(r),
+            v86_seg(r),
+        ];
+        let sp = STACK0 - 4 * frame.len() as u32;
+        for (i, v) in frame.iter().enumerate() {
+            m.board
+                .mem
+                .write_bytes(u64::from(sp) + 4 * i as u64, &v.to_le_bytes())
+                .unwrap();
+        }
+        // mov ax, TSS_SEL / ltr ax / iret
+        let stub = [0x66, 0xB8, TSS_SEL as u8, 0, 0x0F, 0x00, 0xD8, 0xCF];
+        m.board.mem.write_bytes(u64::from(STUB), &stub).unwrap();
+        let eax = m.cpu.gpr(Gpr::Eax);
+        for s in SegReg::ALL {
+            m.cpu.set_segment(s, gdt_seg(FLAT_DATA_SEL));
+        }
+        m.cpu.set_segment(SegReg::Cs, gdt_seg(FLAT_CODE_SEL));
+        m.cpu.set_gpr(Gpr::Esp, sp);
+        m.cpu.set_eip(STUB);
+        for _ in 0..3 {
+            assert_eq!(m.cpu.step(&mut m.board), StepOutcome::Executed);
+        }
+        assert_eq!(m.cpu.mode(), CpuMode::Virtual8086, "the stub enters V86");
+        assert_eq!((m.cpu.eip(), m.cpu.gpr(Gpr::Esp)), (0, 0xE000));
+        m.cpu.set_gpr(Gpr::Eax, eax);
+        return;
+    }
+    // 16-bit protected mode at ring 0: 32-bit gates to flat code or 16-bit
+    // gates to a 16-bit segment.
+    if r.chance(50) {
+        system_tables(m, FLAT_CODE_SEL, PM_HANDLER, 0x8E);
+    } else {
+        system_tables(m, HANDLER16_SEL, PM_HANDLER - 0x90000, 0x86);
+    }
+    if paged {
+        identity_paging(m, false);
+    }
+    // DS and ES mostly 16-bit; FS and GS also read-only now and then.
+    let data = [
+        DATA16_SEL,
+        DATA16_SEL,
+        DATA16_SEL,
+        FLAT_DATA_SEL,
+        0x38,
+        0x4B,
+    ];
+    for s in [SegReg::Ds, SegReg::Es, SegReg::Fs, SegReg::Gs] {
+        let sel = if matches!(s, SegReg::Fs | SegReg::Gs) && r.chance(20) {
+            0x40
+        } else {
+            pick(r, &data)
+        };
+        m.cpu.set_segment(s, gdt_seg(sel));
+    }
+    m.cpu.set_segment(SegReg::Cs, gdt_seg(CODE16_SEL));
+    let ss = if mode == Mode::Prot16 {
+        DATA16_SEL
+    } else {
+        FLAT_DATA_SEL
+    };
+    m.cpu.set_segment(SegReg::Ss, gdt_seg(ss));
+    m.cpu.set_eip(0);
+}
+
 /// A machine in `mode` with `code` loaded and registers from `r`.
 fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
     let mut m = Machine::new(&MachineConfig {
@@ -334,6 +694,7 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
             cpu.load_segment_real(SegReg::Cs, (CODE >> 4) as u16);
             cpu.set_eip(0);
         }
+        Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86 => system_mode(&mut m, mode, r),
         Mode::Flat32 | Mode::Paged32 | Mode::Stack16 => {
             cpu.set_cr0(cpu.cr0() | 1);
             let code = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
@@ -351,27 +712,7 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
         }
     }
     if mode == Mode::Paged32 {
-        // Identity-map the first 4 MiB with 4K pages at 0x80000; a few data
-        // pages read-only or absent.
-        let pd = 0x80000u32;
-        let pt = 0x81000u32;
-        m.board
-            .mem
-            .write_bytes(u64::from(pd), &(pt | 7).to_le_bytes())
-            .unwrap();
-        for p in 0..1024u32 {
-            let flags = match p {
-                0x5 => 5, // read-only (user, present)
-                0x6 => 0, // not present
-                _ => 7,
-            };
-            m.board
-                .mem
-                .write_bytes(u64::from(pt + 4 * p), &((p << 12) | flags).to_le_bytes())
-                .unwrap();
-        }
-        m.cpu.set_cr3(pd);
-        m.cpu.set_cr0(m.cpu.cr0() | 0x8001_0000); // PG, WP
+        identity_paging(&mut m, false);
     }
     m
 }
@@ -383,13 +724,18 @@ fn state(m: &Machine) -> String {
         s += &format!("{}={:08x} ", g.name(), c.gpr(g));
     }
     s += &format!(
-        "eip={:08x} eflags={:08x} tsc={} cr0={:08x} cr2={:08x} halted={}",
+        "eip={:08x} eflags={:08x} tsc={} cr0={:08x} cr2={:08x} cr3={:08x} halted={} cpl={} \
+         tr={:?} ldtr={:?}",
         c.eip(),
         c.eflags(),
         c.tsc(),
         c.cr0(),
         c.cr2(),
-        c.is_halted()
+        c.cr3(),
+        c.is_halted(),
+        c.cpl(),
+        c.tr(),
+        c.ldtr()
     );
     for sr in SegReg::ALL {
         s += &format!(" {}={:?}", sr.name(), c.segment(sr));
@@ -397,33 +743,47 @@ fn state(m: &Machine) -> String {
     s
 }
 
-fn ram(m: &Machine) -> Vec<u8> {
-    let mut buf = vec![0u8; RAM as usize];
-    m.board.mem.read_bytes(0, &mut buf).unwrap();
-    buf
+thread_local! {
+    /// Two RAM-sized buffers, kept so that comparing RAM after every block
+    /// allocates (and page-faults in) nothing.
+    static RAM_BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> =
+        std::cell::RefCell::new((vec![0; RAM as usize], vec![0; RAM as usize]));
 }
 
 fn compare(a: &Machine, b: &Machine, what: &str) {
     let (sa, sb) = (state(a), state(b));
     assert_eq!(sa, sb, "registers differ {what}");
-    let (ra, rb) = (ram(a), ram(b));
-    if ra != rb {
-        let at = ra.iter().zip(&rb).position(|(x, y)| x != y).unwrap();
-        panic!(
-            "memory differs {what} at {at:#x}: jit {:#04x}, interpreter {:#04x}",
-            ra[at], rb[at]
-        );
-    }
+    RAM_BUFFERS.with_borrow_mut(|(ra, rb)| {
+        a.board.mem.read_block(0, ra);
+        b.board.mem.read_block(0, rb);
+        if ra != rb {
+            let at = ra.iter().zip(rb.iter()).position(|(x, y)| x != y).unwrap();
+            panic!(
+                "memory differs {what} at {at:#x}: jit {:#04x}, interpreter {:#04x}",
+                ra[at], rb[at]
+            );
+        }
+    });
 }
 
 /// Runs one random program in both machines, block by block; returns how
-/// many instructions ran inside JIT blocks.
-fn run_one(mode: Mode, seed: u64) -> u64 {
+/// many instructions ran inside JIT blocks, and whether the program ended
+/// in the protected-mode handlers (the system modes' faults and interrupts).
+fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
     let mut r = Rng(seed | 1);
-    let code32 = mode != Mode::Real;
+    let code32 = mode.code32();
+    let cs = if mode == Mode::V86 {
+        (CODE >> 4) as u16
+    } else {
+        CODE16_SEL
+    };
     let mut code = Vec::new();
     for _ in 0..40 {
-        instruction(&mut r, code32, &mut code);
+        if mode.system() && r.chance(15) {
+            system_instruction(&mut r, mode == Mode::V86, cs, &mut code);
+        } else {
+            instruction(&mut r, code32, &mut code);
+        }
     }
     code.push(0xF4);
     let regs_seed = r.next();
@@ -465,23 +825,49 @@ fn run_one(mode: Mode, seed: u64) -> u64 {
             }
         }
     }
-    native
+    let handlers = PM_HANDLER + 1..=PM_HANDLER + 256;
+    let handled = a.cpu.is_halted() && handlers.contains(&a.cpu.linear_pc());
+    (native, handled)
 }
 
+/// Runs `count` programs in `mode`, times `MOON86_JIT_DIFF_SCALE` (1 unless
+/// set: a larger factor hunts by hand with more programs).
 fn run_many(mode: Mode, count: u64) {
+    let scale = std::env::var("MOON86_JIT_DIFF_SCALE")
+        .ok()
+        .map(|s| s.parse::<u64>().expect("MOON86_JIT_DIFF_SCALE is a number"))
+        .unwrap_or(1);
+    let base = count;
+    let count = count * scale;
     let mut native = 0;
+    let mut handled = 0;
+    // `run_one` sets the seed's bit 0, so the system modes put their index
+    // higher up to get programs of their own (the older modes keep theirs).
+    let salt = if mode.system() {
+        (mode as u64) << 32
+    } else {
+        mode as u64
+    };
     for i in 0..count {
-        native += run_one(
-            mode,
-            0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i + 1) ^ mode as u64,
-        );
+        let (n, h) = run_one(mode, 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i + 1) ^ salt);
+        native += n;
+        handled += u64::from(h);
     }
     // The test is only worth something if the JIT ran a good share.
     assert!(
-        native > count * 5,
+        native > base * 5,
         "only {native} instructions ran in JIT blocks"
     );
-    eprintln!("{mode:?}: {count} programs, {native} instructions in JIT blocks");
+    if mode.system() {
+        assert!(
+            handled > count / 4,
+            "only {handled} programs ended in the protected-mode handlers"
+        );
+    }
+    eprintln!(
+        "{mode:?}: {count} programs, {native} instructions in JIT blocks, {handled} ended in \
+         a protected-mode handler"
+    );
 }
 
 #[test]
@@ -502,4 +888,19 @@ fn random_paged_protected() {
 #[test]
 fn random_16bit_stack() {
     run_many(Mode::Stack16, 100);
+}
+
+#[test]
+fn random_16bit_protected() {
+    run_many(Mode::Prot16, 1000);
+}
+
+#[test]
+fn random_16bit_protected_32bit_stack() {
+    run_many(Mode::Prot16Stack32, 1000);
+}
+
+#[test]
+fn random_virtual_8086() {
+    run_many(Mode::V86, 1500);
 }

@@ -4,7 +4,8 @@
 //! the next event, and say why it stopped. While anything is watched (see
 //! `watch.rs`) the loop takes its checked path, which looks for execute
 //! watches before each instruction and collects what the other watches saw
-//! after it.
+//! after it. `Machine::run_unit` makes one pass of the same loop, so a
+//! lockstep test can compare two machines at every block boundary.
 
 use super::watch::{Event, EventRecord};
 use super::Machine;
@@ -121,11 +122,36 @@ impl Machine {
         // Anything may have changed since the last run.
         self.cpu.forget_jit_host_state();
         let mut done = 0u64;
-        let exit = self.run_counted(budget, &mut done);
+        let exit = self.run_counted::<false>(budget, &mut done);
         (exit, done)
     }
 
-    fn run_counted(&mut self, budget: u64, done: &mut u64) -> RunExit {
+    /// Runs like [`Machine::run`] with a budget of `budget`, but returns
+    /// as soon as anything retired: one pass of the run loop, that is one
+    /// translated block (with the blocks chained into it) and, when the
+    /// block bailed or there was none, the one interpreted instruction
+    /// after it, once the interrupt due at the boundary after them (if any)
+    /// is delivered. Sleeping in HLT until a device event retires nothing
+    /// and does not end the call. It returns [`RunExit::Budget`] and the
+    /// count retired, or why the machine stopped, exactly as `run` would
+    /// at that point; so `run(n)` on a twin machine in the same state
+    /// retires the same `n` instructions and delivers the same interrupts.
+    ///
+    /// For lockstep testing (`tests/jit_lockstep.rs`): the caller sees the
+    /// machine at every block boundary. Unlike `run` it keeps the JIT's
+    /// host-side state across calls, so the blocks run as in one long
+    /// `run`; the caller must change nothing in the machine between calls
+    /// (call `run` after any change). With something watched, one pass of
+    /// the checked loop runs a whole chunk up to the next device event.
+    pub fn run_unit(&mut self, budget: u64) -> (RunExit, u64) {
+        let mut done = 0u64;
+        let exit = self.run_counted::<true>(budget, &mut done);
+        (exit, done)
+    }
+
+    /// The run loop; `UNIT` returns after the first pass that retired
+    /// anything (see [`Machine::run_unit`]).
+    fn run_counted<const UNIT: bool>(&mut self, budget: u64, done: &mut u64) -> RunExit {
         loop {
             if self.takes_interrupt() {
                 let vector = self.board.io.pic.acknowledge();
@@ -144,7 +170,7 @@ impl Machine {
             if !self.watches.events.is_empty() {
                 return RunExit::Events;
             }
-            if *done >= budget {
+            if *done >= budget || (UNIT && *done > 0) {
                 return RunExit::Budget;
             }
             let now = self.board.clock.ticks();
@@ -186,7 +212,7 @@ impl Machine {
             let stop = if self.watches.any {
                 self.run_checked(chunk, done)
             } else {
-                self.run_plain(chunk, done)
+                self.run_plain::<UNIT>(chunk, done)
             };
             if let Some(exit) = stop {
                 return exit;
@@ -195,16 +221,17 @@ impl Machine {
     }
 
     /// Runs up to `chunk` instructions with nothing watched; `None` asks the
-    /// outer loop to look at interrupts and events.
+    /// outer loop to look at interrupts and events. `UNIT` stops after one
+    /// pass (a block and, if it asks for one, an interpreter step).
     #[inline(always)]
-    fn run_plain(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
+    fn run_plain<const UNIT: bool>(&mut self, chunk: u64, done: &mut u64) -> Option<RunExit> {
         let mut left = chunk;
         while left > 0 {
             if self.cpu.jit_enabled() {
                 let (n, step) = self.jit_block(left, done);
                 left -= n;
                 if !step {
-                    if n == 0 || self.intr && self.takes_interrupt() {
+                    if UNIT || n == 0 || self.intr && self.takes_interrupt() {
                         return None;
                     }
                     continue;
@@ -228,7 +255,7 @@ impl Machine {
             if let Some(exit) = self.after_step(outcome) {
                 return exit;
             }
-            if touched || (self.intr && self.takes_interrupt()) {
+            if UNIT || touched || (self.intr && self.takes_interrupt()) {
                 return None;
             }
         }
@@ -420,5 +447,63 @@ impl Machine {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::Gpr;
+    use crate::machine::MachineConfig;
+
+    /// A real-mode loop at 0:0x1000: two instructions a block can run, two
+    /// port writes the interpreter runs, and a jump back.
+    fn looping_machine(jit: bool) -> Machine {
+        let mut m = Machine::new(&MachineConfig::default()).unwrap();
+        let code = [
+            0x66, 0x40, // inc eax
+            0xBA, 0xF8, 0x03, // mov dx, 0x3f8
+            0xEE, // out dx, al
+            0xE6, 0xE9, // out 0xe9, al
+            0xEB, 0xF6, // jmp short back to the start
+        ];
+        m.board.mem.write_bytes(0x1000, &code).unwrap();
+        m.cpu.load_segment_real(SegReg::Cs, 0);
+        m.cpu.set_eip(0x1000);
+        m.cpu.set_jit_enabled(jit);
+        m
+    }
+
+    #[test]
+    fn run_unit_stops_after_one_pass_and_a_twin_follows_with_run() {
+        let mut a = looping_machine(true);
+        let mut b = looping_machine(false);
+        let mut longest = 0;
+        for _ in 0..500 {
+            let (exit, n) = a.run_unit(1000);
+            assert_eq!(exit, RunExit::Budget);
+            // The port writes are interpreted, so no pass gets round the loop.
+            assert!((1..=5).contains(&n), "a pass of {n} instructions");
+            longest = longest.max(n);
+            assert_eq!(b.run(n), (RunExit::Budget, n));
+            assert_eq!(
+                (
+                    a.icount,
+                    a.cpu.eip(),
+                    a.cpu.gpr(Gpr::Eax),
+                    a.board.clock.ticks()
+                ),
+                (
+                    b.icount,
+                    b.cpu.eip(),
+                    b.cpu.gpr(Gpr::Eax),
+                    b.board.clock.ticks()
+                )
+            );
+        }
+        assert!(longest > 1, "no block ran");
+        assert_eq!(a.serial[0].all(), b.serial[0].all());
+        // Without the JIT a pass is one instruction.
+        assert_eq!(b.run_unit(1000), (RunExit::Budget, 1));
     }
 }
