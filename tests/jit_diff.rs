@@ -379,11 +379,12 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
             }
             modrm(r, out, None);
         }
-        15 => match r.below(14) {
-            // LEAVE, PAUSE, BSWAP.
+        15 => match r.below(15) {
+            // LEAVE, PAUSE, BSWAP, RDTSC.
             10 => out.push(0xC9),
             11 => out.extend([0xF3, 0x90]),
             12 | 13 => out.extend([0x0F, 0xC8 + r.below(8) as u8]),
+            14 => out.extend([0x0F, 0x31]),
             n => out.push([0x90, 0x98, 0x99, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD, 0x9E, 0x9F][n as usize]),
         },
         16 => out.push(0x91 + r.below(7) as u8), // XCHG eAX, reg
