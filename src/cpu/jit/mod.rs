@@ -378,9 +378,15 @@ impl Cpu {
         // `emit::block` for this bus type (the table is flushed when the
         // type changes) and still in the arena (cleared together with the
         // table); the arena is mapped read-execute. The function follows
-        // the sysv64 ABI, saves every callee-saved register it uses, and
-        // touches only the CPU's register fields through the pointer and
-        // the bus through the helpers.
+        // the sysv64 ABI and saves every callee-saved register it uses.
+        // Through the CPU pointer it touches the CPU's own fields and the
+        // `Jit`'s; through pointers set just above it reads the TLB's
+        // entries and host table and the jump cache's table (all owned by
+        // this CPU and not resized while it runs), and through a jump
+        // cache entry's `stamp_at` a page stamp of this bus, valid while
+        // the entry's generation is current (`jump.rs`); guest memory only
+        // through the helpers or a host entry's page of RAM; the bus only
+        // through the helpers.
         let f: extern "sysv64" fn(*mut Cpu, *mut B) -> u32 =
             unsafe { std::mem::transmute::<usize, _>(slot.code) };
         let r = f(self, bus);
