@@ -188,15 +188,7 @@ fn diff_real(code_at: u32, code: &[u8], cs: u16, ip: u16, n: u64, setup: impl Fn
     let mut b = real(code_at, code, cs, ip, false);
     setup(&mut a);
     setup(&mut b);
-    let log = run_jit(&mut a, n);
-    run_int(&mut b, n);
-    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
-    assert_eq!(regs(&a), regs(&b));
-    let mut ba = vec![0u8; 1 << 20];
-    let mut bb = ba.clone();
-    a.board.mem.read_bytes(0, &mut ba).unwrap();
-    b.board.mem.read_bytes(0, &mut bb).unwrap();
-    assert!(ba == bb, "memory differs");
+    diff_machines(a, b, n);
 }
 
 #[test]

@@ -339,16 +339,29 @@ impl Emitter<'_> {
             ; cmp edx, DWORD [r15 + l.cs_limit]
             ; ja =>unlinked
             ; mov edx, DWORD [rax + insns]
-            ; cmp QWORD [r15 + l.budget], rdx
-            ; jb =>unlinked
-            ; sub QWORD [r15 + l.budget], rdx
-            ; add DWORD [r15 + l.chained], retired as i32
-            ; add QWORD [r15 + l.chain_count], 1
+        );
+        self.take_budget(RDX, retired, l.chain_count, unlinked);
+        dynasm!(self.ops
             ; jmp rcx
             ; =>unlinked
             ; mov QWORD [r15 + l.link_from], rax
             ; mov eax, code
             ; jmp =>done
+        );
+    }
+
+    /// Going on into a next block of host `insns` instructions after
+    /// `retired` here: leaves for `no` unless they fit the budget, else
+    /// takes them from it, counts these as retired and bumps the statistic
+    /// at `counter`.
+    fn take_budget(&mut self, insns: u8, retired: u32, counter: i32, no: DynamicLabel) {
+        let l = self.l;
+        dynasm!(self.ops
+            ; cmp QWORD [r15 + l.budget], Rq(insns)
+            ; jb =>no
+            ; sub QWORD [r15 + l.budget], Rq(insns)
+            ; add DWORD [r15 + l.chained], retired as i32
+            ; add QWORD [r15 + counter], 1
         );
     }
 
@@ -1313,13 +1326,10 @@ impl Emitter<'_> {
             ; mov rax, QWORD [rax]
             ; cmp rax, QWORD [rdx + j_stamp]
             ; jne =>miss
-            // The budget.
             ; mov ecx, DWORD [rdx + j_insns]
-            ; cmp QWORD [r15 + l.budget], rcx
-            ; jb =>miss
-            ; sub QWORD [r15 + l.budget], rcx
-            ; add DWORD [r15 + l.chained], retired as i32
-            ; add QWORD [r15 + l.jump_count], 1
+        );
+        self.take_budget(RCX, retired, l.jump_count, miss);
+        dynasm!(self.ops
             // The block now running is on that page.
             ; mov QWORD [r15 + l.running_stamp], rax
             ; mov eax, DWORD [rdx + j_phys]
