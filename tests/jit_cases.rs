@@ -573,3 +573,41 @@ fn exec_watch_on_another_page_is_seen_through_returns_and_calls() {
     assert_eq!(stops, 4, "the four remaining calls each stop at the watch");
     assert_eq!(m.cpu.gpr(Gpr::Eax), 5);
 }
+
+/// Found by `tests/jit_diff.rs` (`MOON86_JIT_DIFF_SCALE=10`) against the
+/// JIT at c5121a9 (lazy flags and flag liveness), in Flat32, Stack16,
+/// Paged32 and V86 programs alike: a store that changes the running
+/// block's page ends the block right after the storing instruction (the
+/// self-modifying-code exit), but when the next instruction in the block
+/// writes every arithmetic flag, the storing instruction's own flags were
+/// treated as dead and never written, so the block returns with the flags
+/// of an earlier instruction. Here `add [0x2002], al` (AL=0xFE plus the
+/// byte 0x02 of its own displacement: 0, CF ZF PF AF set) is followed by
+/// `add al, 1`; the JIT returns `Ran(1)` with EFLAGS still 0x002, the
+/// interpreter has 0x057. Fixed: an instruction that writes memory may
+/// leave the block right after itself, so its flags count as seen
+/// (`liveness.rs`).
+#[test]
+fn self_modifying_store_keeps_its_flags_when_the_next_instruction_overwrites_them() {
+    // 0:2000 add [0x2002], al / add al, 1 / hlt
+    let code = [0x00, 0x06, 0x02, 0x20, 0x04, 0x01, 0xF4];
+    let mut a = real(0x2000, &code, 0, 0x2000, true);
+    let mut b = real(0x2000, &code, 0, 0x2000, false);
+    for m in [&mut a, &mut b] {
+        m.cpu.set_gpr(Gpr::Eax, 0xFE);
+        m.cpu.set_eflags(0x002);
+    }
+    let ran = a.cpu.run_block(&mut a.board, 16);
+    eprintln!("the JIT: {ran:?}, EFLAGS {:#x}", a.cpu.eflags());
+    assert_eq!(b.cpu.step(&mut b.board), StepOutcome::Executed);
+    assert_eq!(b.cpu.eflags() & 0x8D5, 0x055, "the interpreter's flags");
+    let n = match ran {
+        BlockRun::Ran(n) | BlockRun::Bailed(n) => n,
+        BlockRun::None => 0,
+    };
+    // Wherever the block stopped, the interpreter catches up to it.
+    for _ in 1..n {
+        b.cpu.step(&mut b.board);
+    }
+    assert_eq!(regs(&a), regs(&b), "after {ran:?}");
+}

@@ -263,15 +263,6 @@ pub(super) fn block(
     Some((e.ops.finalize().ok()?, body))
 }
 
-/// True when `op` writes its memory operand (after computing its flags).
-fn writes_memory(op: &Op) -> bool {
-    match *op {
-        Op::Alu { mn, dst, .. } => dst == Loc::Mem && !matches!(mn, Mn::Cmp | Mn::Test),
-        Op::Unary { dst, .. } | Op::Calc { dst, .. } => dst == Loc::Mem,
-        _ => false,
-    }
-}
-
 /// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
 fn gpr_at(l: &Layout, n: u8, bytes: u8) -> i32 {
     let n = i32::from(n & 7);
@@ -622,7 +613,7 @@ impl Emitter<'_> {
     fn flags_before(&mut self, i: u32, it: &Item) {
         let fx = liveness::effects(it);
         self.capture = fx.writes & self.live[i as usize] != 0;
-        let bail_after = fx.writes != 0 && fx.exits && writes_memory(&it.op);
+        let bail_after = fx.writes != 0 && fx.exits && liveness::writes_guest_memory(&it.op);
         let partial = self.pending.is_some_and(|p| p.clear & !fx.writes != 0);
         if fx.reads != 0 || it.op.ends_block() || (self.capture && (bail_after || partial)) {
             self.flush_flags();

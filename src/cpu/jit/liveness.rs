@@ -9,7 +9,10 @@
 //! a control transfer, and every instruction that may bail to the
 //! interpreter (any memory access), since the interpreter, or the
 //! exception it raises, sees EFLAGS exactly as the previous instruction
-//! left it. The pass knows nothing of host code; `emit.rs` acts on it.
+//! left it. An instruction that writes memory may also leave right after
+//! itself (the write changed the running block's code), so everything is
+//! seen after it. The pass knows nothing of host code; `emit.rs` acts on
+//! it.
 
 use super::block::{Calc, Item, Loc, Op};
 use crate::x86::Mn;
@@ -30,6 +33,22 @@ pub(super) struct Effects {
     /// It may leave the block (a memory access that may bail, a control
     /// transfer).
     pub exits: bool,
+}
+
+/// True when `op` writes guest memory, so the block may end right after it
+/// on self-modifying code (`emit.rs` `smc_check`).
+pub(super) fn writes_guest_memory(op: &Op) -> bool {
+    match *op {
+        Op::Alu { mn, dst, .. } => dst == Loc::Mem && !matches!(mn, Mn::Cmp | Mn::Test),
+        Op::Unary { dst, .. }
+        | Op::Calc { dst, .. }
+        | Op::Mov { dst, .. }
+        | Op::Setcc { dst, .. } => dst == Loc::Mem,
+        Op::Xchg { a, b } => a == Loc::Mem || b == Loc::Mem,
+        Op::Push { .. } | Op::Call { .. } | Op::JmpInd { call: true, .. } => true,
+        Op::Str { mn, .. } => matches!(mn, Mn::Movs | Mn::Stos),
+        _ => false,
+    }
 }
 
 /// True when a shift or rotate by the constant `count` runs as one host
@@ -153,7 +172,11 @@ pub(super) fn live_after(items: &[Item]) -> Vec<i32> {
     let mut live = vec![0; items.len()];
     let mut after = STATUS;
     for (i, it) in items.iter().enumerate().rev() {
-        live[i] = after;
+        live[i] = if writes_guest_memory(&it.op) {
+            STATUS
+        } else {
+            after
+        };
         let fx = effects(it);
         after = (after & !fx.writes) | fx.reads | if fx.exits { STATUS } else { 0 };
     }
@@ -213,6 +236,13 @@ mod tests {
             }),
         ];
         assert_eq!(live_after(&items)[0], CF);
+        // A store may end the block on self-modifying code: its flags are
+        // seen even when the next instruction overwrites them.
+        let items = [
+            alu(Mn::Add, Loc::Mem, Loc::Reg(0)),
+            alu(Mn::Add, Loc::Reg(0), Loc::Imm(1)),
+        ];
+        assert_eq!(live_after(&items)[0], STATUS);
         // ADC reads CF.
         let items = [
             alu(Mn::Add, Loc::Reg(0), Loc::Reg(1)),
