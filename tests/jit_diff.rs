@@ -222,6 +222,7 @@ fn system_instruction(r: &mut Rng, v86: bool, cs: u16, out: &mut Vec<u8>) {
 
 /// One random instruction's bytes.
 fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
+    let start = out.len();
     if r.chance(12) {
         out.push(0x66);
     }
@@ -436,6 +437,15 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
             // String instructions (translated without REP, run by the
             // interpreter with it) and BCD instructions (interpreted).
             if r.chance(15) {
+                // A small count in ECX first (replacing this instruction's
+                // prefixes, which would change the MOV), so the REP form
+                // ends within a few iterations.
+                out.truncate(start);
+                if !code32 {
+                    out.push(0x66);
+                }
+                out.push(0xB9);
+                out.extend((r.below(24) as u32).to_le_bytes());
                 out.push([0xF3, 0xF2][r.below(2) as usize]);
             }
             out.push(
