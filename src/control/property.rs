@@ -144,7 +144,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,
             "Instructions retired since power-on or reset (a REP string instruction counts once)."),
         def("ips", ValueType::Integer { max: u64::MAX >> 1 }, "instructions/s", OFF, T::Ips,
-            "Instructions per virtual second: the virtual clock advances one tick per retired instruction, so timers and interrupts land on the same instruction on every run and every host. While the CPU is halted, time jumps to the next device event. Default 100000000."),
+            "Instructions per virtual second: the virtual clock advances one tick per retired instruction, so timers and interrupts land on the same instruction on every run and every host. While the CPU is halted, time jumps to the next device event. The TSC counts the same ticks, awake or halted, so it runs at `ips` Hz. Default 100000000."),
         def("clock", ValueType::Integer { max: u64::MAX >> 1 }, "ns", RO, T::Clock,
             "Virtual time since power-on, in nanoseconds."),
         def("rtc_start", ValueType::Integer { max: i64::MAX as u64 }, "Unix seconds", OFF, T::RtcStart,

@@ -515,10 +515,19 @@ impl Cpu {
     }
 
     /// The time-stamp counter: one tick per instruction the CPU has
-    /// attempted (a whole REP string instruction is one), plus the offset a
-    /// WRMSR to IA32_TIME_STAMP_COUNTER set.
+    /// attempted (a whole REP string instruction is one) and per virtual
+    /// clock tick it slept in HLT (see [`Cpu::sleep_ticks`]), plus the offset
+    /// a WRMSR to IA32_TIME_STAMP_COUNTER set. It therefore runs at the
+    /// virtual clock's rate, `ips` ticks per virtual second, awake or asleep.
     pub fn tsc(&self) -> u64 {
         self.icount.wrapping_add(self.msr.tsc_offset)
+    }
+
+    /// Virtual time passed while the CPU slept in HLT: `ticks` clock ticks,
+    /// which the TSC counts as it counts instructions (it is kept in the
+    /// offset, so a later WRMSR to the TSC still sets exactly what it says).
+    pub fn sleep_ticks(&mut self, ticks: u64) {
+        self.msr.tsc_offset = self.msr.tsc_offset.wrapping_add(ticks);
     }
 
     /// Drops every cached page translation (for callers that change page

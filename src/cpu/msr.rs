@@ -26,7 +26,8 @@ pub(crate) const IA32_TSC: u32 = 0x10;
 /// The stored MSR state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Msrs {
-    /// Added to the instruction count to give the TSC.
+    /// Added to the instruction count to give the TSC: what WRMSR set,
+    /// plus the clock ticks slept in HLT.
     pub tsc_offset: u64,
     pub mtrr_def_type: u64,
     pub mcg_status: u64,

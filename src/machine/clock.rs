@@ -3,7 +3,10 @@
 //! of the VM, 100 million by default). Timers, the RTC, the serial port and
 //! script timeouts all read this clock, so a guest sees the same interrupts on
 //! the same instructions on every run and every host. While the CPU is halted
-//! waiting for an interrupt, time jumps straight to the next device event.
+//! waiting for an interrupt, time jumps straight to the next device event,
+//! and the CPU's time-stamp counter counts the ticks it slept: the TSC runs
+//! at `ips` Hz, so a guest that takes the TSC as its clocksource (Linux
+//! does) sees the same time as its timers.
 
 use serde::{Deserialize, Serialize};
 

@@ -195,6 +195,9 @@ impl Machine {
                 // none ever comes.
                 match wake {
                     Some(t) => {
+                        // The TSC keeps counting through the sleep, as the
+                        // timers do.
+                        self.cpu.sleep_ticks(t.saturating_sub(now));
                         self.board.clock.advance_to(t);
                         if self.next_event_tick.is_some_and(|e| e <= t) {
                             if let Some(h) = self.sync() {
@@ -472,6 +475,60 @@ mod tests {
         m.cpu.set_eip(0x1000);
         m.cpu.set_jit_enabled(jit);
         m
+    }
+
+    /// Real mode at 0:0x1000: set up the PIC and IRQ 0, arm PIT channel 0
+    /// for one 10 ms count (mode 0), read the TSC to 0x3000, sleep in HLT
+    /// until the timer wakes the CPU, read the TSC to 0x3008, then stop
+    /// with `cli; hlt`.
+    const TSC_ACROSS_HLT: [u8; 78] = [
+        0xfa, // cli
+        0xb0, 0x11, 0xe6, 0x20, // ICW1
+        0xb0, 0x08, 0xe6, 0x21, // ICW2: IRQ 0 is vector 8
+        0xb0, 0x04, 0xe6, 0x21, // ICW3
+        0xb0, 0x01, 0xe6, 0x21, // ICW4
+        0xb0, 0xfe, 0xe6, 0x21, // unmask IRQ 0 alone
+        0xc7, 0x06, 0x20, 0x00, 0x47, 0x10, // mov word [0x20], handler
+        0xc7, 0x06, 0x22, 0x00, 0x00, 0x00, // mov word [0x22], 0
+        0xb0, 0x30, 0xe6, 0x43, // PIT channel 0, lobyte/hibyte, mode 0
+        0xb0, 0x9c, 0xe6, 0x40, 0xb0, 0x2e, 0xe6, 0x40, // count 11932: 10 ms
+        0x0f, 0x31, // rdtsc
+        0x66, 0xa3, 0x00, 0x30, // mov [0x3000], eax
+        0x66, 0x89, 0x16, 0x04, 0x30, // mov [0x3004], edx
+        0xfb, 0xf4, // sti; hlt
+        0x0f, 0x31, // rdtsc
+        0x66, 0xa3, 0x08, 0x30, // mov [0x3008], eax
+        0x66, 0x89, 0x16, 0x0c, 0x30, // mov [0x300c], edx
+        0xfa, 0xf4, // cli; hlt
+        // handler: push ax; EOI; pop ax; iret
+        0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf,
+    ];
+
+    #[test]
+    fn the_tsc_counts_the_time_slept_in_hlt() {
+        for jit in [false, true] {
+            let mut m = Machine::new(&MachineConfig::default()).unwrap();
+            m.board.mem.write_bytes(0x1000, &TSC_ACROSS_HLT).unwrap();
+            m.cpu.load_segment_real(SegReg::Cs, 0);
+            m.cpu.set_eip(0x1000);
+            m.cpu.set_jit_enabled(jit);
+            let (exit, _) = m.run(1_000_000);
+            assert_eq!(exit, RunExit::Halted(HaltReason::Hlt), "jit {jit}");
+            let read = |a: u32| {
+                u64::from(m.board.mem.read_u32(a)) | u64::from(m.board.mem.read_u32(a + 4)) << 32
+            };
+            let (before, after) = (read(0x3000), read(0x3008));
+            // 10 ms of sleep at the default 100 M ticks per virtual second,
+            // plus the few instructions around it.
+            let slept = after - before;
+            assert!(
+                (1_000_000..1_000_100).contains(&slept),
+                "jit {jit}: the TSC advanced {slept} ticks across a 10 ms HLT"
+            );
+            // The TSC and the virtual clock are one time base.
+            assert_eq!(m.cpu.tsc(), m.board.clock.ticks(), "jit {jit}");
+            assert!(m.icount < 100, "the CPU slept rather than spun");
+        }
     }
 
     #[test]

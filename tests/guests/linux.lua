@@ -37,6 +37,32 @@ assert(after_command() == first_run, "the run after vm:restore_state differs fro
 vm:restore(snap)
 print(("linux snapshot: ok (taken at instruction %d)"):format(snap.icount))
 
+-- Guest time follows the one virtual clock across idle periods, with the JIT
+-- on and off: `sleep 2` takes 2 virtual seconds (the kernel's clocksource is
+-- the TSC, which keeps counting while the CPU sleeps in HLT), and
+-- /proc/uptime advances with the virtual clock.
+for _, jit in ipairs({ true, false }) do
+  vm.jit = jit
+  local stamps = {}
+  local h = vm.serial:on_text("T([ab]) ([%d.]+) E", function(ev)
+    stamps[ev.captures[1]] = { clock = vm.clock, uptime = tonumber(ev.captures[2]) }
+  end)
+  vm.serial:write("read u i < /proc/uptime; echo Ta $u E; sleep 2; read u i < /proc/uptime; echo Tb $u E\n")
+  local why = vm:run{ ["until"] = function() return stamps.b ~= nil end, timeout = "10s" }
+  h:remove()
+  assert(why == "until", ("jit %s: `sleep 2` did not return within 10 virtual seconds (%s); serial:\n%s")
+    :format(tostring(jit), why, vm.serial:text():sub(-400)))
+  local slept = (stamps.b.clock - stamps.a.clock) / 1e9
+  local uptime = stamps.b.uptime - stamps.a.uptime
+  assert(slept >= 2 and slept <= 2.02,
+    ("jit %s: `sleep 2` took %.4f virtual seconds"):format(tostring(jit), slept))
+  assert(math.abs(uptime - slept) <= 0.015,
+    ("jit %s: /proc/uptime advanced %.2f s over %.4f virtual seconds"):format(tostring(jit), uptime, slept))
+  print(("linux time (jit %s): sleep 2 took %.4f virtual s, /proc/uptime advanced %.2f s")
+    :format(tostring(jit), slept, uptime))
+end
+vm.jit = true
+
 vm.serial:write("echo moon86-$((6 * 7))\n")
 wait.serial(vm, "moon86-42", 5e8, state)
 wait.serial(vm, "# ", 5e8, state)
