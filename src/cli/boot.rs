@@ -6,11 +6,11 @@
 
 use super::boot_options::{BootError, BootOptions, Output};
 use super::console::{Console, ConsoleEvent};
-use crate::control::{Value, Vm};
+use crate::control::{Pacer, Value, Vm};
 use crate::display::{self, Display, DisplayError, Tick};
 use crate::gdb::{self, GdbAddr, SessionEnd};
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Instructions per slice between looks at the terminal.
 const SLICE: u64 = 200_000;
@@ -57,7 +57,7 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
     let mut debugcon_seen = 0usize;
     let mut console = (opts.serial == Output::Stdio).then(Console::open);
     let mut input_open = console.is_some();
-    let start = Instant::now();
+    let mut pacer = Pacer::new(vm.now_ns()?);
     let status = loop {
         let left = limit.map(|l| l.saturating_sub(icount(&vm)));
         if left == Some(0) {
@@ -67,7 +67,13 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
             );
             break 0;
         }
-        let why = vm.run(Some(left.unwrap_or(SLICE).min(SLICE)))?;
+        let interactive = console.as_ref().is_some_and(|c| c.interactive());
+        let budget = Some(left.unwrap_or(SLICE).min(SLICE));
+        let why = if interactive {
+            vm.run_paced(budget, None, &mut pacer)?
+        } else {
+            vm.run(budget)?
+        };
         if serial_file.is_some() {
             append(&mut serial_file, &vm.serial_read()?);
         }
@@ -90,13 +96,8 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
                 None => {}
             }
         }
-        let interactive = console.as_ref().is_some_and(|c| c.interactive());
         match why.name() {
-            "budget" => {
-                if interactive {
-                    pace(&vm, start);
-                }
-            }
+            "budget" => {}
             "idle" if input_open => std::thread::sleep(Duration::from_millis(10)),
             "idle" => {
                 eprint!("\r\nmoon86: the guest is idle (HLT with interrupts enabled) and nothing can wake it\r\n");
@@ -219,17 +220,5 @@ fn icount(vm: &Vm) -> u64 {
     match vm.get("icount") {
         Ok(Value::Int(n)) => n as u64,
         _ => 0,
-    }
-}
-
-/// Sleeps while virtual time is ahead of the wall clock.
-fn pace(vm: &Vm, start: Instant) {
-    let Ok(Value::Int(virtual_ns)) = vm.get("clock") else {
-        return;
-    };
-    let wall = start.elapsed();
-    let ahead = Duration::from_nanos(virtual_ns as u64).saturating_sub(wall);
-    if ahead > Duration::from_millis(20) {
-        std::thread::sleep(ahead.min(Duration::from_millis(100)));
     }
 }

@@ -11,7 +11,7 @@
 //! it is closed.
 
 use super::{keys, scale_to_4_3, title, window_size, DisplayError, Tick};
-use crate::control::{StopReason, Value, Vm, VmState};
+use crate::control::{Pacer, StopReason, Vm, VmState};
 use sdl2::event::{Event, WindowEvent};
 use sdl2::keyboard::{Mod, Scancode};
 use sdl2::pixels::PixelFormatEnum;
@@ -26,13 +26,6 @@ const NAP: Duration = Duration::from_millis(10);
 
 fn sdl_err(e: impl ToString) -> DisplayError {
     DisplayError::Sdl(e.to_string())
-}
-
-fn virtual_ns(vm: &Vm) -> u64 {
-    match vm.get("clock") {
-        Ok(Value::Int(n)) => n as u64,
-        _ => 0,
-    }
 }
 
 /// True when Ctrl and Alt are both held in `m`.
@@ -71,8 +64,7 @@ pub fn run(
     let mut exposed = true;
     let mut last_draw: Option<Instant> = None;
     // Pacing: virtual time may not run ahead of the wall clock.
-    let mut wall_start = Instant::now();
-    let mut virtual_start = virtual_ns(vm);
+    let mut pacer = Pacer::new(vm.now_ns()?);
 
     loop {
         for event in events.poll_iter() {
@@ -102,8 +94,7 @@ pub fn run(
                         vm.pause()?;
                     } else if vm.state() == VmState::Paused {
                         vm.resume()?;
-                        wall_start = Instant::now();
-                        virtual_start = virtual_ns(vm);
+                        pacer.restart(vm.now_ns()?);
                     }
                 }
                 Event::KeyDown {
@@ -125,14 +116,8 @@ pub fn run(
         }
 
         if vm.state() == VmState::Running {
-            match vm.run(Some(SLICE))? {
-                StopReason::Budget | StopReason::Paused | StopReason::Timeout => {
-                    let ahead = Duration::from_nanos(virtual_ns(vm).saturating_sub(virtual_start))
-                        .saturating_sub(wall_start.elapsed());
-                    if ahead > Duration::from_millis(5) {
-                        std::thread::sleep(ahead.min(FRAME));
-                    }
-                }
+            match vm.run_paced(Some(SLICE), None, &mut pacer)? {
+                StopReason::Budget | StopReason::Paused | StopReason::Timeout => {}
                 StopReason::Idle => {
                     // Paused by the run: nothing can wake the guest but a key.
                     vm.resume()?;

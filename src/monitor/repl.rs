@@ -9,7 +9,7 @@
 use super::complete::Helper;
 use super::error::MonitorError;
 use super::line::PROMPT;
-use super::state::{Ended, Monitor, INTERRUPT};
+use super::state::{Monitor, INTERRUPT};
 use crate::cli::{BootOptions, Output};
 use crate::control::Value;
 use crate::script::Session;
@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How the monitor was started.
 #[derive(Clone, Debug, Default)]
@@ -181,13 +181,12 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     };
     let loc = m.location();
     m.say(loc);
-    let start = Instant::now();
     let mut prompt = PROMPT;
     loop {
         // While the guest runs, one slice between two lines at least, so it
         // makes progress however fast the lines come.
-        if m.running && m.run_slice() == Ended::No && interactive {
-            pace(&m, start);
+        if m.running {
+            m.run_slice();
         }
         let input = if m.running {
             match in_rx.try_recv() {
@@ -279,17 +278,5 @@ fn flush_printer(queued: &AtomicUsize, printed: &Receiver<()>) {
     let mut left = queued.swap(0, Ordering::SeqCst);
     while left > 0 && printed.recv_timeout(Duration::from_millis(500)).is_ok() {
         left -= 1;
-    }
-}
-
-/// Sleeps while virtual time is ahead of the wall clock (at a terminal, so
-/// a guest's timers run at their real pace).
-fn pace(m: &Monitor, start: Instant) {
-    let Ok(Ok(Value::Int(virtual_ns))) = m.vm(|vm| vm.get("clock")) else {
-        return;
-    };
-    let ahead = Duration::from_nanos(virtual_ns as u64).saturating_sub(start.elapsed());
-    if ahead > Duration::from_millis(20) {
-        std::thread::sleep(ahead.min(Duration::from_millis(20)));
     }
 }

@@ -11,7 +11,7 @@ use super::error::MonitorError;
 use super::format;
 use super::parse::{Bound, Format};
 use crate::control::hooks::{Fire, FireEvent, HookId, HookKind};
-use crate::control::{StopReason, Value, Vm, VmState};
+use crate::control::{Pacer, StopReason, Value, Vm, VmState};
 use crate::script::Session;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -64,6 +64,9 @@ pub struct Monitor {
     debugcon_seen: usize,
     /// The last guest output forwarded did not end a line.
     mid_line: bool,
+    /// At a terminal, ties the guest's virtual time to the wall clock from
+    /// each `cont` on.
+    pacer: Option<Pacer>,
 }
 
 /// Set by Ctrl-C (SIGINT) while a command runs the guest.
@@ -96,6 +99,7 @@ impl Monitor {
             serial_seen: 0,
             debugcon_seen: 0,
             mid_line: false,
+            pacer: None,
         }
     }
 
@@ -232,6 +236,7 @@ impl Monitor {
         };
         INTERRUPT.store(false, Ordering::SeqCst);
         self.running = true;
+        self.pacer = self.interactive.then(|| Pacer::new(now));
         Ok(())
     }
 
@@ -273,11 +278,16 @@ impl Monitor {
             let _ = self.stop("stopped (instruction bound reached)");
             return Ended::Yes;
         }
-        let why = match self.vm(|vm| vm.run_until(Some(budget), deadline)) {
+        let mut pacer = self.pacer;
+        let why = match self.vm(|vm| match pacer.as_mut() {
+            Some(p) => vm.run_paced(Some(budget), deadline, p),
+            None => vm.run_until(Some(budget), deadline),
+        }) {
             Ok(Ok(w)) => w,
             Ok(Err(e)) => return self.end_with(format!("error: {e}")),
             Err(e) => return self.end_with(format!("error: {e}")),
         };
+        self.pacer = pacer;
         self.forward_output();
         match why {
             StopReason::Budget => {
