@@ -246,12 +246,25 @@ local function run_loop(self, ud, raw_name, opts)
   if until_fn ~= nil and type(until_fn) ~= "function" then
     error("moon86: run: until must be a function, got " .. type(until_fn), 3)
   end
+  if opts.poll ~= nil and until_fn == nil then
+    error("moon86: run: poll is how often until() is checked; it needs until", 3)
+  end
+  local poll = until_fn and duration_ns(opts.poll or "1ms", "run: poll")
+  if poll == 0 then
+    error("moon86: run: poll must be longer than zero (it is how much virtual time runs between until() checks)", 3)
+  end
+  local wall_ns = duration_ns(opts.wall_timeout, "run: wall_timeout")
+  if wall_ns == 0 then
+    error("moon86: run: wall_timeout must be longer than zero", 3)
+  end
   local was_running = check(raw.get(ud, "state")) == "running"
-  local start = check(raw.get(ud, "icount"))
+  -- The budget counts what this call executes: a callback's reset or
+  -- restore moves icount back, but not this count.
+  local retired = function() return call(ud, "retired") end
+  local start = retired()
   local now = function() return call(ud, "now_ns") end
   local deadline = opts.timeout and now() + duration_ns(opts.timeout, "run: timeout")
-  local poll = until_fn and duration_ns(opts.poll or "1ms", "run: poll")
-  local wall = opts.wall_timeout and raw.clock() + duration_ns(opts.wall_timeout, "run: wall_timeout") / 1e9
+  local wall = wall_ns and raw.clock() + wall_ns / 1e9
   local next_poll = poll and now() + poll
   local function finish(why)
     if was_running and check(raw.get(ud, "state")) == "paused" then call(ud, "resume") end
@@ -260,7 +273,7 @@ local function run_loop(self, ud, raw_name, opts)
   while true do
     local left
     if budget then
-      left = math.max(budget - (check(raw.get(ud, "icount")) - start), 0)
+      left = math.max(budget - (retired() - start), 0)
       if left == 0 and raw_name == "step_raw" then return finish("budget") end
     end
     if wall then left = math.min(left or WALL_SLICE, WALL_SLICE) end
@@ -280,7 +293,7 @@ local function run_loop(self, ud, raw_name, opts)
       if until_fn and until_fn() then return finish("until") end
       next_poll = now() + poll
     elseif why == "budget" then
-      local done = check(raw.get(ud, "icount")) - start
+      local done = retired() - start
       if budget and done >= budget then return finish("budget") end
       if not (wall or budget) then return finish("budget") end
     else

@@ -70,6 +70,10 @@ pub struct Vm {
     /// Why the machine stopped, held back while the hooks that fired on
     /// the way there are handled.
     pending_exit: Option<RunExit>,
+    /// Instructions executed by `run` and `step` since the VM was made; a
+    /// reset or a restore, which move `icount` back, leave it alone, so a
+    /// budget counts what a call executed.
+    retired: u64,
 }
 
 impl Vm {
@@ -84,7 +88,14 @@ impl Vm {
             halt: None,
             hooks: HookTable::default(),
             pending_exit: None,
+            retired: 0,
         })
+    }
+
+    /// Instructions executed by `run` and `step` since the VM was made, on
+    /// a count that resets and restores do not move (unlike `icount`).
+    pub fn retired(&self) -> u64 {
+        self.retired
     }
 
     pub fn state(&self) -> VmState {
@@ -306,6 +317,7 @@ impl Vm {
             };
             m.deadline_tick = next.map(|ns| m.board.clock.tick_at_ns(ns));
             let (exit, done) = m.run(left.min(RUN_SLICE));
+            self.retired += done;
             left -= done.min(left);
             match exit {
                 RunExit::Events => {

@@ -389,6 +389,7 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             vm.guard(action.action).map_err(err).and_then(|_| none())
         }
         "now_ns" => int(vm.machine().map_err(err)?.now_ns()),
+        "retired" => int(vm.retired()),
         "hooks.add" => {
             let kind = to_string(a(0), "hook kind")?;
             int(hooks::add(lua, vm, &kind, a(1), a(2))?)

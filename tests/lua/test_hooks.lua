@@ -305,6 +305,43 @@ do
   t.raises("screen:wait_text: unknown option 'timout'", function() loop.screen:wait_text("x", { timout = 1 }) end)
 end
 
+-- run loops that must end: a zero poll or wall_timeout is refused when
+-- given, and a budget counts the instructions the call executes, even when a
+-- callback resets the VM or restores a snapshot (both move icount back)
+do
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write("\x40\xEB\xFD") -- 1: inc ax; jmp 1b
+  f:close()
+  local vm = moon86.new{ ram = "1M" }
+  vm:load_raw{ path = path, addr = 0x7c00, cs = 0, ip = 0x7c00 }
+  os.remove(path)
+  vm:power_on()
+  local never = function() return false end
+  t.raises("run: poll must be longer than zero", function()
+    vm:run{ poll = 0, ["until"] = never, timeout = "10ms" } end)
+  t.raises("run: poll must be longer than zero", function()
+    vm:run{ poll = "0ns", ["until"] = never, timeout = "10ms" } end)
+  t.raises("run: wall_timeout must be longer than zero", function() vm:run{ wall_timeout = 0 } end)
+  t.raises("run: poll is how often until() is checked; it needs until", function()
+    vm:run{ poll = "1ms", instructions = 10 } end)
+  t.eq(vm.icount, 0, "a refused run runs nothing")
+  local snap = vm:snapshot()
+  local fired = 0
+  local h = vm:on_exec(0x7c01, function() fired = fired + 1; vm:restore(snap) end)
+  t.eq(vm:run(50), "budget")
+  t.eq(fired, 49, "one inc between restores: 50 instructions, 49 restores")
+  h:remove()
+  fired = 0
+  h = vm:on_exec(0x7c01, function() fired = fired + 1; vm:reset() end)
+  t.eq(vm:run(50), "budget")
+  t.eq(fired, 50)
+  h:remove()
+  local before = vm.icount
+  t.eq(vm:step(3), "budget")
+  t.eq(vm.icount, before + 3)
+end
+
 -- keyboard: typed text arrives whole and in order, paced by the guest
 do
   local vm = guest()
