@@ -472,7 +472,7 @@ fn cases() -> Vec<Case> {
         vm("run: wall_timeout a word", "vm:run{ wall_timeout = 'x' }", &["run: wall_timeout: duration: bad duration 'x'"]),
         vm("run: poll a word", "vm:run{ poll = 'x', instructions = 10, ['until'] = function() return false end }", &["run: poll: duration: bad duration 'x'"]),
         vm("run: poll negative", "vm:run{ poll = -1, instructions = 10, ['until'] = function() return false end }", &["run: poll: duration: -1 is not a duration"]),
-        vm("run: poll a word alone", "vm:run{ poll = 'x', instructions = 10 }", &["poll"]).known("Found by this suite: without `until`, a bad poll is not looked at and the run succeeds."),
+        vm("run: poll a word alone", "vm:run{ poll = 'x', instructions = 10 }", &["it needs until"]),
         vm("run: until a number", "vm:run{ ['until'] = 5, instructions = 10 }", &["run: until must be a function, got number"]),
         vm("run: negative budget", "vm:run{ instructions = -1 }", &["run: instructions must be a non-negative integer, got -1"]),
         vm("run: budget a word", "vm:run{ instructions = 'many' }", &["run: instructions: 'many' is not a number"]),
@@ -582,7 +582,10 @@ fn cases() -> Vec<Case> {
         cli("hang: boot --instructions 0", "boot --boot-sector spin.bin --serial none --instructions 0", &["stopped after 0 instructions"]).status(Status::Exactly(0)).limit(10),
         luatest("hang: a Lua loop under test --timeout", "--timeout 2s", "test('spin', function(t) while true do end end)\n", &["bad_test.lua: stopped after 2s (--timeout)"]).limit(15),
         luatest("hang: a spinning guest under test --timeout", "--timeout 2s", &format!("test('spin', function(t) {SPINNING} vm:run() end)\n"), &["bad_test.lua: stopped after 2s (--timeout)"]).limit(15),
-        spin("hang: poll 0", "vm:run{ poll = 0, ['until'] = function() return false end, timeout = '10ms' } error('ended')", &["poll"]).limit(5).known("Issue 12 section 4: a zero poll calls `until` forever and runs nothing."),
+        spin("hang: poll 0", "vm:run{ poll = 0, ['until'] = function() return false end, timeout = '10ms' } error('ended')", &["poll"]).limit(5),
+        spin("hang: poll 0ns", "vm:run{ poll = '0ns', ['until'] = function() return false end, timeout = '10ms' } error('ended')", &["poll must be longer than zero"]).limit(5),
+        spin("run: wall_timeout 0", "vm:run{ wall_timeout = 0 } error('ended')", &["wall_timeout must be longer than zero"]).limit(5),
+        spin("run: poll without until", "vm:run{ poll = '1ms', timeout = '1ms' } error('ended')", &["it needs until"]).limit(5),
     ]
 }
 
