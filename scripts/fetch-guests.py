@@ -8,6 +8,7 @@ i386 packages of Debian 12 "bookworm":
   busybox-static         for a small initramfs
   memtest86+             its 32-bit Linux-boot-protocol image
   gnumach-image-1.8-486  a Multiboot ELF kernel
+  seabios                the BIOS (bios.bin) and its ISA VGA BIOS
 
 extracts the files the tests need, and builds an initramfs (newc cpio, gzip)
 whose /init prints a marker and runs a busybox shell on the console.
@@ -221,6 +222,7 @@ def main():
         "busybox-static": ["/bin/busybox"],
         "memtest86+": ["/boot/memtest86+ia32.bin"],
         "gnumach-image-1.8-486": ["/boot/gnumach-1.8-486.gz"],
+        "seabios": ["/usr/share/seabios/bios.bin", "/usr/share/seabios/vgabios-isavga.bin"],
     }
     results = {}
     for name, files in wanted.items():
@@ -256,6 +258,8 @@ def main():
     print(f"initramfs={initramfs}")
     print(f"memtest={os.path.join(out, 'memtest86+ia32.bin')}")
     print(f"gnumach={os.path.join(out, 'gnumach-1.8-486')}")
+    print(f"seabios={os.path.join(out, 'bios.bin')}")
+    print(f"vgabios={os.path.join(out, 'vgabios-isavga.bin')}")
     print(f"marker={INIT_MARKER}")
 
 

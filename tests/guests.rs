@@ -1,6 +1,6 @@
 //! Real third-party guests, fetched from Debian's archive by
 //! `scripts/fetch-guests.py` (cached in `.cache/guests`): the i386 Linux
-//! kernel with a busybox initramfs, memtest86+ and GNU Mach, each booted by a
+//! kernel with a busybox initramfs, memtest86+, GNU Mach and SeaBIOS, each booted by a
 //! Lua script in `tests/guests/` through the `moon86` binary.
 
 use std::collections::HashMap;
@@ -59,6 +59,11 @@ fn linux_boots_to_a_busybox_shell_and_powers_off() {
 #[test]
 fn memtest86_runs_a_test() {
     run_guest_script("memtest.lua", &["memtest"]);
+}
+
+#[test]
+fn seabios_posts_runs_its_vga_bios_and_resets_through_0xcf9() {
+    run_guest_script("seabios.lua", &["seabios", "vgabios"]);
 }
 
 #[test]

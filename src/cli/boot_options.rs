@@ -9,6 +9,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use thiserror::Error;
 
+/// The VGA BIOS `--bios` runs when it lies beside the firmware (as in
+/// Debian's seabios package).
+pub const VGA_BIOS_NAME: &str = "vgabios-isavga.bin";
+
 /// Where a character device's output goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
@@ -36,7 +40,7 @@ impl FromStr for Output {
 
 #[derive(Debug, Error)]
 pub enum BootError {
-    #[error("nothing to boot: give --kernel, --boot-sector or --rom")]
+    #[error("nothing to boot: give --kernel, --boot-sector, --rom or --bios")]
     NothingToBoot,
     #[error("--set {0}: expected PROPERTY=VALUE")]
     BadSet(String),
@@ -76,6 +80,10 @@ pub struct BootOptions {
     /// A firmware ROM (BIOS), entered at the reset vector
     #[arg(long, value_name = "FILE")]
     pub rom: Option<PathBuf>,
+    /// PC firmware with shadow RAM and fw_cfg, as QEMU's -bios (SeaBIOS's
+    /// bios.bin); the VGA BIOS vgabios-isavga.bin beside it is run too
+    #[arg(long, value_name = "FILE", conflicts_with = "rom")]
+    pub bios: Option<PathBuf>,
     /// COM1: stdio (the terminal is the guest's console), none, or file:PATH
     #[arg(long, value_name = "TARGET", default_value = "stdio")]
     pub serial: Output,
@@ -112,11 +120,19 @@ impl BootOptions {
                 .ok_or_else(|| BootError::BadSet(s.clone()))?;
             vm.set(k.trim(), Value::Str(v.trim().to_string()))?;
         }
-        if self.kernel.is_none() && self.boot_sector.is_none() && self.rom.is_none() {
+        if self.kernel.is_none()
+            && self.boot_sector.is_none()
+            && self.rom.is_none()
+            && self.bios.is_none()
+        {
             return Err(BootError::NothingToBoot);
         }
         if let Some(rom) = &self.rom {
             vm.load_rom(rom)?;
+        }
+        if let Some(bios) = &self.bios {
+            let vga = bios.with_file_name(VGA_BIOS_NAME);
+            vm.load_bios(bios, vga.is_file().then_some(vga.as_path()))?;
         }
         if let Some(bs) = &self.boot_sector {
             vm.load_boot_sector(bs)?;

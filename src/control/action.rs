@@ -40,6 +40,7 @@ pub enum Action {
     Destroy,
     LoadRaw,
     LoadRom,
+    LoadBios,
     LoadBootSector,
     LoadLinux,
     LoadMultiboot,
@@ -139,6 +140,11 @@ static ACTIONS: &[ActionDef] = &[
         allowed: &[Off, Paused] },
     ActionDef { action: Action::LoadRom, name: "load_rom", args: &[arg("path", "string", "ROM image, a multiple of 2 KiB")], returns: "",
         doc: "Map a firmware ROM read-only at the top of the 4 GiB space and (its last 128 KiB) just below 1 MiB; the CPU starts at the reset vector F000:FFF0.",
+        allowed: &[Off, Paused] },
+    ActionDef { action: Action::LoadBios, name: "load_bios", args: &[
+            arg("path", "string", "the firmware image (SeaBIOS's bios.bin, Bochs's BIOS-bochs-legacy), a multiple of 2 KiB"),
+            arg("vga", "string", "a VGA BIOS for the firmware to run (optional; SeaBIOS reads it as the fw_cfg file vgaroms/NAME)")], returns: "",
+        doc: "Load PC firmware, as QEMU's `-bios`: the image read-only at the top of the 4 GiB space, where the CPU starts (F000:FFF0), and its last 128 KiB copied into writable shadow RAM below 1 MiB. The board gives the firmware QEMU's fw_cfg interface (ports 0x510/0x511: the RAM layout as etc/e820, and the VGA BIOS) and the reset register at 0xCF9. Put back on reset and power-off.",
         allowed: &[Off, Paused] },
     ActionDef { action: Action::LoadBootSector, name: "load_boot_sector", args: &[arg("path", "string", "512-byte boot sector ending in 55 AA")], returns: "",
         doc: "Copy a boot sector to 0000:7C00 and enter it there with DL = 0x80 (first hard disk), DS = ES = SS = 0 and SP = 0x7C00.",
@@ -318,6 +324,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 49, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 50, "a new Action needs a row");
     }
 }

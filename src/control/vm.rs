@@ -521,6 +521,13 @@ impl Vm {
         self.load(Action::LoadRom, image)
     }
 
+    /// Loads PC firmware with shadow RAM, and a VGA BIOS for it to run.
+    pub fn load_bios(&mut self, path: &Path, vga: Option<&Path>) -> Result<(), ControlError> {
+        self.guard(Action::LoadBios)?;
+        let image = Image::bios(path, vga)?;
+        self.load(Action::LoadBios, image)
+    }
+
     pub fn load_boot_sector(&mut self, path: &Path) -> Result<(), ControlError> {
         self.guard(Action::LoadBootSector)?;
         let image = Image::boot_sector(path)?;

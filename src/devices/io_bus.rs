@@ -4,8 +4,8 @@
 //! brought to the current virtual time before every access.
 
 use super::{
-    all_ones, DebugCon, ExitPort, IoSize, Pic, Pit, Port92, PortDevice, PostCode, Rtc, Uart, Vga,
-    I8042,
+    all_ones, DebugCon, ExitPort, FwCfg, IoSize, Pic, Pit, Port92, PortDevice, PostCode,
+    ResetControl, Rtc, Uart, Vga, I8042,
 };
 use super::{FpuErrorPort, COM1_BASE, COM2_BASE, SEABIOS_DEBUG_PORT};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,8 @@ pub enum DeviceId {
     Port92,
     Vga,
     FpuError,
+    FwCfg,
+    ResetControl,
 }
 
 /// The devices serialise as a whole for snapshots; the port map is wiring
@@ -45,6 +47,8 @@ pub struct IoBus {
     pub port92: Port92,
     pub vga: Vga,
     pub fpu_error: FpuErrorPort,
+    pub fw_cfg: FwCfg,
+    pub reset_control: ResetControl,
     #[serde(skip)]
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
@@ -71,6 +75,8 @@ impl IoBus {
             port92: Port92::new(),
             vga: Vga::new(),
             fpu_error: FpuErrorPort::default(),
+            fw_cfg: FwCfg::default(),
+            reset_control: ResetControl::default(),
             map: Vec::new(),
         }
     }
@@ -98,6 +104,8 @@ impl IoBus {
             port92,
             vga,
             fpu_error,
+            fw_cfg,
+            reset_control,
             map: _,
         } = other.clone();
         let echo = (self.debugcon.echo, self.seabios_debug.echo);
@@ -114,6 +122,11 @@ impl IoBus {
         self.port92 = port92;
         self.vga = vga;
         self.fpu_error = fpu_error;
+        // The firmware's items are configuration: this bus's stay.
+        let items = self.fw_cfg.items.clone();
+        self.fw_cfg = fw_cfg;
+        self.fw_cfg.items = items;
+        self.reset_control = reset_control;
     }
 
     /// Removes every range that maps to `device`.
@@ -151,6 +164,8 @@ impl IoBus {
             }
             DeviceId::Port92 => &mut self.port92,
             DeviceId::FpuError => &mut self.fpu_error,
+            DeviceId::FwCfg => &mut self.fw_cfg,
+            DeviceId::ResetControl => &mut self.reset_control,
             DeviceId::Vga => {
                 self.vga.advance_to(now_ns);
                 &mut self.vga
@@ -221,7 +236,8 @@ impl IoBus {
     /// controller or port 0x92.
     pub fn take_reset_request(&mut self) -> bool {
         let kbd = self.keyboard.take_reset_request();
-        self.port92.take_reset_request() || kbd
+        let rcr = self.reset_control.take_reset_request();
+        self.port92.take_reset_request() || kbd || rcr
     }
 
     /// Resets every device to its power-on state (mappings stay).
@@ -240,5 +256,7 @@ impl IoBus {
         self.port92.reset();
         self.vga.reset();
         self.fpu_error.reset();
+        self.fw_cfg.reset();
+        self.reset_control.reset();
     }
 }

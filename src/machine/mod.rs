@@ -8,6 +8,7 @@
 mod board;
 pub mod clock;
 mod config;
+mod firmware;
 pub mod loader;
 mod run;
 mod serial;
@@ -111,6 +112,8 @@ const PORTS: &[(u16, u16, DeviceId)] = &[
     (0x3D4, 0x3D5, DeviceId::Vga),
     (0x3DA, 0x3DA, DeviceId::Vga),
     (0xF0, 0xF0, DeviceId::FpuError),
+    (0x510, 0x511, DeviceId::FwCfg),
+    (0xCF9, 0xCF9, DeviceId::ResetControl),
 ];
 
 /// Whether a new machine runs with the JIT: yes, unless the environment
@@ -130,6 +133,7 @@ impl Machine {
         io.map(config.exit_port..=config.exit_port, DeviceId::ExitPort);
         io.rtc = crate::devices::Rtc::new(config.rtc_start);
         io.rtc.set_memory_size(config.ram_size);
+        io.fw_cfg.items = std::sync::Arc::new(firmware::firmware_items(config.ram_size));
         let board = Board::new(
             GuestMemory::new(config.ram_size)?,
             io,

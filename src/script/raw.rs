@@ -38,6 +38,7 @@ const METHODS: &[&str] = &[
     "destroy",
     "load_raw",
     "load_rom",
+    "load_bios",
     "load_boot_sector",
     "load_linux",
     "load_multiboot",
@@ -296,6 +297,17 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         "load_rom" => {
             let path = to_string(a(0), "load_rom: path")?;
             vm.load_rom(Path::new(&path))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "load_bios" => {
+            let path = to_string(a(0), "load_bios: path")?;
+            let vga = if a(1).is_nil() {
+                None
+            } else {
+                Some(to_string(a(1), "load_bios: vga")?)
+            };
+            vm.load_bios(Path::new(&path), vga.as_deref().map(Path::new))
                 .map_err(err)
                 .and_then(|_| none())
         }

@@ -49,6 +49,8 @@ pub enum LoadError {
     BootSectorSignature { path: PathBuf, found: [u8; 2] },
     #[error("'{}' is {len} bytes: a ROM image must be a multiple of 2 KiB and at most {} MiB", path.display(), MAX_ROM >> 20)]
     RomSize { path: PathBuf, len: usize },
+    #[error("'{}' ({len} bytes) is not an option ROM: it must start with 55 aa and be 512 bytes to 128 KiB", path.display())]
+    BadOptionRom { path: PathBuf, len: usize },
     #[error("'{}': {source}", path.display())]
     Memory { path: PathBuf, source: MemError },
     #[error("'{}': {reason}", path.display())]
@@ -64,8 +66,16 @@ pub struct Entry {
 
 #[derive(Clone, Debug)]
 enum Kind {
-    Raw { addr: u32, entry: Option<Entry> },
+    Raw {
+        addr: u32,
+        entry: Option<Entry>,
+    },
     Rom,
+    /// Firmware with shadow RAM; the VGA BIOS it is given through fw_cfg
+    /// (file name, contents).
+    Bios {
+        vga: Option<(String, Arc<[u8]>)>,
+    },
     BootSector,
     Linux(Box<LinuxImage>),
     Multiboot(Box<MultibootImage>),
@@ -197,6 +207,38 @@ impl Image {
         })
     }
 
+    /// Firmware for a PC with shadow RAM (SeaBIOS, Bochs's BIOS): the whole
+    /// image read-only at the top of 4 GiB, where the CPU starts, and its
+    /// last 128 KiB copied into the RAM just below 1 MiB, which the firmware
+    /// may write as a chipset's shadow RAM lets it. `vga`, a VGA BIOS, is
+    /// handed to the firmware as the `fw_cfg` file `vgaroms/NAME`, where
+    /// SeaBIOS looks for it.
+    pub fn bios(path: &Path, vga: Option<&Path>) -> Result<Image, LoadError> {
+        let rom = Image::rom(path)?;
+        let vga = match vga {
+            Some(p) => {
+                let data = read(p)?;
+                if data.len() > LOW_ROM_WINDOW || data.len() < 512 || data[..2] != [0x55, 0xAA] {
+                    return Err(LoadError::BadOptionRom {
+                        path: p.to_owned(),
+                        len: data.len(),
+                    });
+                }
+                let name = p
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                Some((name, data.into()))
+            }
+            None => None,
+        };
+        Ok(Image {
+            kind: Kind::Bios { vga },
+            ..rom
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -207,6 +249,10 @@ impl Image {
         match &self.kind {
             Kind::Raw { addr, .. } => format!("raw '{p}' at 0x{addr:x}"),
             Kind::Rom => format!("rom '{p}'"),
+            Kind::Bios { vga: None } => format!("bios '{p}'"),
+            Kind::Bios {
+                vga: Some((name, _)),
+            } => format!("bios '{p}' with vgaroms/{name}"),
             Kind::BootSector => format!("boot sector '{p}'"),
             Kind::Linux(_) => format!("linux '{p}'"),
             Kind::Multiboot(_) => format!("multiboot '{p}'"),
@@ -240,6 +286,10 @@ impl Image {
             Kind::Raw { addr, .. } => (u64::from(addr), self.data.len() as u64),
             Kind::BootSector => (u64::from(BOOT_SECTOR_ADDR), 512),
             Kind::Rom => return Ok(()),
+            Kind::Bios { .. } => {
+                let low = self.data.len().min(LOW_ROM_WINDOW) as u64;
+                (0x10_0000 - low, low)
+            }
             Kind::Linux(ref l) => return l.check(ram),
             Kind::Multiboot(ref mb) => return mb.check(ram),
         };
@@ -294,6 +344,23 @@ impl Image {
                     .mem
                     .map_rom((0x10_0000 - low_len) as u32, low)
                     .map_err(|e| self.mem_err(e))?;
+                m.cpu.reset();
+            }
+            Kind::Bios { vga } => {
+                let len = self.data.len();
+                let top = (1u64 << 32) - len as u64;
+                m.board
+                    .mem
+                    .map_rom(top as u32, self.data.clone())
+                    .map_err(|e| self.mem_err(e))?;
+                let low_len = len.min(LOW_ROM_WINDOW);
+                m.board
+                    .mem
+                    .write_bytes((0x10_0000 - low_len) as u64, &self.data[len - low_len..])
+                    .map_err(|e| self.mem_err(e))?;
+                if let Some((name, rom)) = vga {
+                    m.add_firmware_file(&format!("vgaroms/{name}"), rom.clone());
+                }
                 m.cpu.reset();
             }
         }
