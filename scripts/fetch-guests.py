@@ -9,6 +9,7 @@ i386 packages of Debian 12 "bookworm":
   memtest86+             its 32-bit Linux-boot-protocol image
   gnumach-image-1.8-486  a Multiboot ELF kernel
   seabios                the BIOS (bios.bin) and its ISA VGA BIOS
+  bochsbios, vgabios     Bochs's BIOS and the LGPL VGA BIOS
 
 extracts the files the tests need, and builds an initramfs (newc cpio, gzip)
 whose /init prints a marker and runs a busybox shell on the console.
@@ -223,6 +224,8 @@ def main():
         "memtest86+": ["/boot/memtest86+ia32.bin"],
         "gnumach-image-1.8-486": ["/boot/gnumach-1.8-486.gz"],
         "seabios": ["/usr/share/seabios/bios.bin", "/usr/share/seabios/vgabios-isavga.bin"],
+        "bochsbios": ["/usr/share/bochs/BIOS-bochs-legacy"],
+        "vgabios": ["/usr/share/vgabios/vgabios.bin"],
     }
     results = {}
     for name, files in wanted.items():
@@ -260,6 +263,8 @@ def main():
     print(f"gnumach={os.path.join(out, 'gnumach-1.8-486')}")
     print(f"seabios={os.path.join(out, 'bios.bin')}")
     print(f"vgabios={os.path.join(out, 'vgabios-isavga.bin')}")
+    print(f"bochsbios={os.path.join(out, 'BIOS-bochs-legacy')}")
+    print(f"lgplvgabios={os.path.join(out, 'vgabios.bin')}")
     print(f"marker={INIT_MARKER}")
 
 

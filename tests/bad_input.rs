@@ -267,6 +267,23 @@ fn cases() -> Vec<Case> {
         cli("rom: null device", "boot --rom nulldev", &["'nulldev' is empty"]),
         cli("rom: missing", "boot --rom /no/such/bios.bin", &["cannot read '/no/such/bios.bin'"]),
 
+        // ---- malformed images: firmware and option ROMs
+        cli("bios: empty", "boot --bios empty.bin", &["'empty.bin' is empty"]),
+        cli("bios: random 1000 bytes", "boot --bios random.bin", &["'random.bin' is 1000 bytes", "multiple of 2 KiB"]),
+        cli("bios: a directory", "boot --bios adir", &["cannot read 'adir'", "Is a directory"]),
+        cli("bios: missing", "boot --bios /no/such/bios.bin", &["cannot read '/no/such/bios.bin'"]),
+        cli("bios: with --rom", "boot --bios rom2k.bin --rom rom2k.bin", &["--rom"]),
+        cli("bios: RAM below 1 MiB", "boot --bios rom2k.bin -m 512K", &["rom2k.bin"]),
+        cli("option rom: no 55 aa", "boot --bios rom2k.bin --option-rom rom2k.bin", &["'rom2k.bin' (2048 bytes) is not an option ROM", "55 aa"]),
+        cli("option rom: empty", "boot --bios rom2k.bin --option-rom empty.bin", &["'empty.bin' is empty"]),
+        cli("option rom: too big", "boot --bios rom2k.bin --option-rom big.rom", &["'big.rom' (196608 bytes) is not an option ROM"]).file("big.rom", Bytes([&[0x55u8, 0xAA][..], &[0; 196606]].concat())),
+        cli("option rom: a directory", "boot --bios rom2k.bin --option-rom adir", &["cannot read 'adir'"]),
+        vm("option rom: misplaced", "vm:load_option_rom('opt.rom', 0xC0100)", &["2 KiB boundary", "0xc0100"]).file("opt.rom", Bytes([&[0x55u8, 0xAA, 4][..], &[0; 2045]].concat())),
+        vm("option rom: past 0xF0000", "vm:load_option_rom('opt.rom', 0xEF800) vm:load_option_rom('opt.rom')", &["would end at 0xf0800"]).file("opt.rom", Bytes([&[0x55u8, 0xAA, 4][..], &[0; 4093]].concat())),
+        vm("option rom: address a word", "vm:load_option_rom('opt.rom', 'x')", &["load_option_rom: addr"]).file("opt.rom", Bytes([&[0x55u8, 0xAA, 4][..], &[0; 2045]].concat())),
+        vm("bios: vga not a ROM", "vm:load_bios('rom2k.bin', 'random.bin')", &["'random.bin' (1000 bytes) is not an option ROM"]),
+        vm("bios: a destroyed VM", "vm:destroy() vm:load_bios('rom2k.bin')", &["destroyed"]),
+
         // ---- malformed images: kernels
         cli("kernel: missing", "boot --kernel /no/such/kernel", &["cannot read '/no/such/kernel'"]),
         cli("kernel: empty", "boot --kernel empty.bin", &["'empty.bin': neither a Linux bzImage nor a Multiboot kernel"]),

@@ -1,6 +1,6 @@
 //! Real third-party guests, fetched from Debian's archive by
 //! `scripts/fetch-guests.py` (cached in `.cache/guests`): the i386 Linux
-//! kernel with a busybox initramfs, memtest86+, GNU Mach and SeaBIOS, each booted by a
+//! kernel with a busybox initramfs, memtest86+, GNU Mach, SeaBIOS and Bochs's BIOS, each booted by a
 //! Lua script in `tests/guests/` through the `moon86` binary.
 
 use std::collections::HashMap;
@@ -64,6 +64,11 @@ fn memtest86_runs_a_test() {
 #[test]
 fn seabios_posts_runs_its_vga_bios_and_resets_through_0xcf9() {
     run_guest_script("seabios.lua", &["seabios", "vgabios"]);
+}
+
+#[test]
+fn bochs_bios_posts_with_the_lgpl_vga_bios_as_an_option_rom() {
+    run_guest_script("bochsbios.lua", &["bochsbios", "lgplvgabios"]);
 }
 
 #[test]

@@ -84,6 +84,11 @@ pub struct BootOptions {
     /// bios.bin); the VGA BIOS vgabios-isavga.bin beside it is run too
     #[arg(long, value_name = "FILE", conflicts_with = "rom")]
     pub bios: Option<PathBuf>,
+    /// An option ROM for the BIOS to run, as QEMU's -option-rom: copied to
+    /// 0xC0000 and up in the order given (repeatable; e.g. the LGPL VGA BIOS
+    /// for Bochs's BIOS)
+    #[arg(long = "option-rom", value_name = "FILE")]
+    pub option_rom: Vec<PathBuf>,
     /// COM1: stdio (the terminal is the guest's console), none, or file:PATH
     #[arg(long, value_name = "TARGET", default_value = "stdio")]
     pub serial: Output,
@@ -133,6 +138,9 @@ impl BootOptions {
         if let Some(bios) = &self.bios {
             let vga = bios.with_file_name(VGA_BIOS_NAME);
             vm.load_bios(bios, vga.is_file().then_some(vga.as_path()))?;
+        }
+        for rom in &self.option_rom {
+            vm.load_option_rom(rom, None)?;
         }
         if let Some(bs) = &self.boot_sector {
             vm.load_boot_sector(bs)?;

@@ -41,6 +41,7 @@ pub enum Action {
     LoadRaw,
     LoadRom,
     LoadBios,
+    LoadOptionRom,
     LoadBootSector,
     LoadLinux,
     LoadMultiboot,
@@ -145,6 +146,11 @@ static ACTIONS: &[ActionDef] = &[
             arg("path", "string", "the firmware image (SeaBIOS's bios.bin, Bochs's BIOS-bochs-legacy), a multiple of 2 KiB"),
             arg("vga", "string", "a VGA BIOS for the firmware to run (optional; SeaBIOS reads it as the fw_cfg file vgaroms/NAME)")], returns: "",
         doc: "Load PC firmware, as QEMU's `-bios`: the image read-only at the top of the 4 GiB space, where the CPU starts (F000:FFF0), and its last 128 KiB copied into writable shadow RAM below 1 MiB. The board gives the firmware QEMU's fw_cfg interface (ports 0x510/0x511: the RAM layout as etc/e820, and the VGA BIOS) and the reset register at 0xCF9. Put back on reset and power-off.",
+        allowed: &[Off, Paused] },
+    ActionDef { action: Action::LoadOptionRom, name: "load_option_rom", args: &[
+            arg("path", "string", "an option ROM: 512 bytes to 128 KiB starting with 55 AA (a VGA BIOS such as the vgabios package's vgabios.bin)"),
+            arg("addr", "integer", "where it goes, 2 KiB aligned in 0xC0000-0xEFFFF (optional: 0xC0000 for the first, after the previous one otherwise)")], returns: "",
+        doc: "Copy an option ROM into the shadow RAM, as QEMU's `-option-rom`, where a BIOS's scan of 0xC0000-0xEFFFF runs it (Bochs's BIOS; SeaBIOS takes its VGA BIOS from `load_bios`). Put back on reset and power-off.",
         allowed: &[Off, Paused] },
     ActionDef { action: Action::LoadBootSector, name: "load_boot_sector", args: &[arg("path", "string", "512-byte boot sector ending in 55 AA")], returns: "",
         doc: "Copy a boot sector to 0000:7C00 and enter it there with DL = 0x80 (first hard disk), DS = ES = SS = 0 and SP = 0x7C00.",
@@ -324,6 +330,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 50, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 51, "a new Action needs a row");
     }
 }

@@ -528,6 +528,18 @@ impl Vm {
         self.load(Action::LoadBios, image)
     }
 
+    /// Loads an option ROM at `addr`, or after the option ROMs loaded so
+    /// far (0xC0000 for the first).
+    pub fn load_option_rom(&mut self, path: &Path, addr: Option<u32>) -> Result<(), ControlError> {
+        self.guard(Action::LoadOptionRom)?;
+        let next = self.images.iter().filter_map(Image::option_rom_end).max();
+        let addr = addr
+            .or(next)
+            .unwrap_or(crate::machine::loader::OPTION_ROM_START);
+        let image = Image::option_rom(path, addr)?;
+        self.load(Action::LoadOptionRom, image)
+    }
+
     pub fn load_boot_sector(&mut self, path: &Path) -> Result<(), ControlError> {
         self.guard(Action::LoadBootSector)?;
         let image = Image::boot_sector(path)?;

@@ -39,6 +39,7 @@ const METHODS: &[&str] = &[
     "load_raw",
     "load_rom",
     "load_bios",
+    "load_option_rom",
     "load_boot_sector",
     "load_linux",
     "load_multiboot",
@@ -308,6 +309,21 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
                 Some(to_string(a(1), "load_bios: vga")?)
             };
             vm.load_bios(Path::new(&path), vga.as_deref().map(Path::new))
+                .map_err(err)
+                .and_then(|_| none())
+        }
+        "load_option_rom" => {
+            let path = to_string(a(0), "load_option_rom: path")?;
+            let addr = if a(1).is_nil() {
+                None
+            } else {
+                let v = to_u64(a(1), "load_option_rom: addr")?;
+                Some(
+                    u32::try_from(v)
+                        .map_err(|_| format!("load_option_rom: addr 0x{v:x} is beyond 4 GiB"))?,
+                )
+            };
+            vm.load_option_rom(Path::new(&path), addr)
                 .map_err(err)
                 .and_then(|_| none())
         }

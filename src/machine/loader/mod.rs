@@ -26,6 +26,9 @@ pub const MAX_ROM: usize = 16 << 20;
 /// The part of a ROM that is also visible just below 1 MiB.
 pub const LOW_ROM_WINDOW: usize = 128 << 10;
 pub const BOOT_SECTOR_ADDR: u32 = 0x7C00;
+/// Where option ROMs may go: the VGA BIOS at the start, others after it.
+pub const OPTION_ROM_START: u32 = 0xC_0000;
+pub const OPTION_ROM_END: u32 = 0xF_0000;
 
 #[derive(Debug, Error)]
 pub enum LoadError {
@@ -51,6 +54,8 @@ pub enum LoadError {
     RomSize { path: PathBuf, len: usize },
     #[error("'{}' ({len} bytes) is not an option ROM: it must start with 55 aa and be 512 bytes to 128 KiB", path.display())]
     BadOptionRom { path: PathBuf, len: usize },
+    #[error("'{}': an option ROM goes at a 2 KiB boundary within 0xc0000-0xeffff; at 0x{addr:x} it would end at 0x{end:x}", path.display())]
+    OptionRomPlace { path: PathBuf, addr: u32, end: u64 },
     #[error("'{}': {source}", path.display())]
     Memory { path: PathBuf, source: MemError },
     #[error("'{}': {reason}", path.display())]
@@ -75,6 +80,10 @@ enum Kind {
     /// (file name, contents).
     Bios {
         vga: Option<(String, Arc<[u8]>)>,
+    },
+    /// An option ROM copied into the shadow RAM at `addr`.
+    OptionRom {
+        addr: u32,
     },
     BootSector,
     Linux(Box<LinuxImage>),
@@ -239,6 +248,45 @@ impl Image {
         })
     }
 
+    /// An option ROM (a VGA BIOS, a boot ROM) copied into the RAM at `addr`
+    /// in 0xC0000-0xEFFFF, 2 KiB aligned, where a BIOS's scan for `55 aa`
+    /// finds it: 512 bytes to 128 KiB, starting with `55 aa`.
+    pub fn option_rom(path: &Path, addr: u32) -> Result<Image, LoadError> {
+        let data = read(path)?;
+        if data.len() > LOW_ROM_WINDOW || data.len() < 512 || data[..2] != [0x55, 0xAA] {
+            return Err(LoadError::BadOptionRom {
+                path: path.to_owned(),
+                len: data.len(),
+            });
+        }
+        let end = u64::from(addr) + data.len() as u64;
+        if !(OPTION_ROM_START..OPTION_ROM_END).contains(&addr)
+            || !addr.is_multiple_of(2048)
+            || end > u64::from(OPTION_ROM_END)
+        {
+            return Err(LoadError::OptionRomPlace {
+                path: path.to_owned(),
+                addr,
+                end,
+            });
+        }
+        Ok(Image {
+            path: path.to_owned(),
+            data: data.into(),
+            kind: Kind::OptionRom { addr },
+        })
+    }
+
+    /// Where an option ROM ends (2 KiB aligned), if this is one.
+    pub fn option_rom_end(&self) -> Option<u32> {
+        match self.kind {
+            Kind::OptionRom { addr } => {
+                Some(addr + (self.data.len() as u32).next_multiple_of(2048))
+            }
+            _ => None,
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -249,6 +297,7 @@ impl Image {
         match &self.kind {
             Kind::Raw { addr, .. } => format!("raw '{p}' at 0x{addr:x}"),
             Kind::Rom => format!("rom '{p}'"),
+            Kind::OptionRom { addr } => format!("option rom '{p}' at 0x{addr:x}"),
             Kind::Bios { vga: None } => format!("bios '{p}'"),
             Kind::Bios {
                 vga: Some((name, _)),
@@ -286,6 +335,7 @@ impl Image {
             Kind::Raw { addr, .. } => (u64::from(addr), self.data.len() as u64),
             Kind::BootSector => (u64::from(BOOT_SECTOR_ADDR), 512),
             Kind::Rom => return Ok(()),
+            Kind::OptionRom { addr } => (u64::from(addr), self.data.len() as u64),
             Kind::Bios { .. } => {
                 let low = self.data.len().min(LOW_ROM_WINDOW) as u64;
                 (0x10_0000 - low, low)
@@ -345,6 +395,12 @@ impl Image {
                     .map_rom((0x10_0000 - low_len) as u32, low)
                     .map_err(|e| self.mem_err(e))?;
                 m.cpu.reset();
+            }
+            &Kind::OptionRom { addr } => {
+                m.board
+                    .mem
+                    .write_bytes(u64::from(addr), &self.data)
+                    .map_err(|e| self.mem_err(e))?;
             }
             Kind::Bios { vga } => {
                 let len = self.data.len();
