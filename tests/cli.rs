@@ -345,3 +345,32 @@ fn display_sdl_without_the_feature_says_how_to_build_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_dump_to_a_full_device_fails_and_leaves_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = Scratch::new(
+        "full-device",
+        &[(
+            "t.lua",
+            b"local vm = moon86.new{ ram = '1M' }\nvm:power_on()\nvm.mem:dump(0, 4096, 'full')\nprint('not reached')\n",
+        )],
+    );
+    let full = dir.0.join("full");
+    let c = std::ffi::CString::new(full.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    if unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 7)) } != 0 {
+        eprintln!("skipped: mknod needs root");
+        return;
+    }
+    let out = moon86(&["run", "t.lua"], &dir.0);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("cannot write 'full': No space left on device"),
+        "{stderr}"
+    );
+    assert!(!text(&out.stdout).contains("not reached"));
+    let kind = std::fs::symlink_metadata(&full).unwrap().file_type();
+    assert!(kind.is_char_device(), "the device was replaced: {kind:?}");
+}

@@ -10,9 +10,10 @@
 //! paused, or halted when the snapshot was taken while halted.
 
 use super::action::Action;
+use super::output_file::write_whole;
 use super::snapshot_file::{self, SnapshotFileError};
 use super::value::format_size;
-use super::vm::{write_whole, Vm};
+use super::vm::Vm;
 use super::ControlError;
 use crate::machine::{HaltReason, MachineConfig, MachineState};
 use std::path::Path;

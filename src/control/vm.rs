@@ -5,12 +5,12 @@
 
 use super::action::Action;
 use super::hooks::{Filter, Fire, HookId, HookInfo, HookKind, HookTable};
+use super::output_file::write_whole;
 use super::state::VmState;
 use super::ControlError;
 use crate::machine::loader::{Entry, Image};
 use crate::machine::{HaltReason, Machine, MachineConfig, RunExit};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Largest single memory read or dump, so a typo cannot exhaust the host.
@@ -693,23 +693,4 @@ impl Vm {
         self.machine_mut()?.board.io.debugcon.clear();
         Ok(())
     }
-}
-
-/// Writes `data` to a temporary file beside `path`, then renames it, so a
-/// failure never leaves a partial file behind.
-pub fn write_whole(path: &Path, data: &[u8]) -> Result<(), ControlError> {
-    let err = |source| ControlError::WriteFile {
-        path: path.to_owned(),
-        source,
-    };
-    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
-    tmp_name.push(".moon86-tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(data).and_then(|_| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
 }
