@@ -374,3 +374,50 @@ fn a_dump_to_a_full_device_fails_and_leaves_the_device() {
     let kind = std::fs::symlink_metadata(&full).unwrap().file_type();
     assert!(kind.is_char_device(), "the device was replaced: {kind:?}");
 }
+
+/// A 6 GiB sparse file as `--boot-sector`, `--rom` and `--initrd` is refused
+/// from its size at once, naming the file, its size and the limit.
+#[test]
+fn boot_refuses_huge_inputs_without_reading_them() {
+    let dir = Scratch::new("huge-inputs", &[]);
+    let huge = dir.0.join("huge.img");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(6 << 30))
+        .unwrap();
+    // Just enough of a bzImage for the kernel to be taken as Linux.
+    let mut kernel = vec![0u8; 8192];
+    kernel[0x202..0x206].copy_from_slice(b"HdrS");
+    std::fs::write(dir.0.join("bzImage"), &kernel).unwrap();
+    let huge_kernel = dir.0.join("huge-bzImage");
+    std::fs::write(&huge_kernel, &kernel).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge_kernel)
+        .and_then(|f| f.set_len(6 << 30))
+        .unwrap();
+    for (args, message) in [
+        (
+            vec!["boot", "--boot-sector", "huge.img"],
+            "'huge.img' is 6442450944 bytes: a boot sector is exactly 512 bytes",
+        ),
+        (
+            vec!["boot", "--rom", "huge.img"],
+            "'huge.img' is 6442450944 bytes: a ROM image must be a multiple of 2 KiB and at most 16 MiB",
+        ),
+        (
+            vec!["boot", "-m", "16M", "--kernel", "bzImage", "--initrd", "huge.img"],
+            "'huge.img' is 6442450944 bytes, more than the 16777216 bytes of this VM's RAM",
+        ),
+        (
+            vec!["boot", "-m", "16M", "--kernel", "huge-bzImage"],
+            "'huge-bzImage' is 6442450944 bytes, more than the 16777216 bytes of this VM's RAM",
+        ),
+    ] {
+        let t = std::time::Instant::now();
+        let out = moon86(&args, &dir.0);
+        let err = text(&out.stderr);
+        assert!(t.elapsed().as_millis() < 2000, "{args:?} took {:?}", t.elapsed());
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(err.contains(message), "{args:?}: expected {message:?} in:\n{err}");
+    }
+}

@@ -149,6 +149,16 @@ impl Vm {
             path: path.to_owned(),
             source,
         })?;
+        // Refused from its size before a byte is read or inflated.
+        let ram_size = self.ram_size()?;
+        if let Ok(meta) = file.metadata() {
+            if meta.is_file() && meta.len() > snapshot_file::max_file_len(ram_size) {
+                return Err(file_err(SnapshotFileError::TooLarge {
+                    len: meta.len(),
+                    ram_size,
+                }));
+            }
+        }
         let mut reader = std::io::BufReader::new(file);
         let check =
             |config: &MachineConfig| self.check_config(config).map_err(SnapshotDecode::Control);

@@ -484,6 +484,11 @@ impl Vm {
 
     // ---- images ----------------------------------------------------------
 
+    /// The RAM size images are read for (nothing larger is read).
+    pub(super) fn ram_size(&self) -> Result<u64, ControlError> {
+        Ok(self.machine()?.board.mem.ram_size())
+    }
+
     fn load(&mut self, action: Action, image: Image) -> Result<(), ControlError> {
         self.guard(action)?;
         image.apply(self.machine_mut()?)?;
@@ -499,7 +504,7 @@ impl Vm {
         entry: Option<Entry>,
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadRaw)?;
-        let image = Image::raw(path, addr, entry)?;
+        let image = Image::raw(path, addr, entry, self.ram_size()?)?;
         self.load(Action::LoadRaw, image)
     }
 
@@ -523,7 +528,7 @@ impl Vm {
         cmdline: &str,
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadLinux)?;
-        let image = Image::linux(kernel, initrd, cmdline)?;
+        let image = Image::linux(kernel, initrd, cmdline, self.ram_size()?)?;
         self.load(Action::LoadLinux, image)
     }
 
@@ -535,7 +540,7 @@ impl Vm {
         modules: &[(PathBuf, String)],
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadMultiboot)?;
-        let image = Image::multiboot(kernel, cmdline, modules)?;
+        let image = Image::multiboot(kernel, cmdline, modules, self.ram_size()?)?;
         self.load(Action::LoadMultiboot, image)
     }
 
