@@ -52,6 +52,23 @@ pub enum LoadError {
         addr: u64,
         ram_size: u64,
     },
+    #[error("initrd '{}' ({len} bytes) does not fit between the kernel's end at 0x{kernel_end:x} and 0x{top:x}, {why}", path.display())]
+    InitrdDoesNotFit {
+        path: PathBuf,
+        len: u64,
+        kernel_end: u64,
+        top: u64,
+        /// What puts the ceiling at `top`.
+        why: String,
+    },
+    #[error("'{}': a segment at 0x{addr:x} takes {} bytes of memory ({file_len} from the file and {zero} of zero-filled bss), so it ends at 0x{:x}; {}", path.display(), file_len + zero, addr + file_len + zero, if *addr < 0x1_0000 { "segments must start at 0x10000 or above".to_string() } else { format!("RAM ends at 0x{ram_size:x}") })]
+    SegmentDoesNotFit {
+        path: PathBuf,
+        addr: u64,
+        file_len: u64,
+        zero: u64,
+        ram_size: u64,
+    },
     #[error("'{}' is {len} bytes: a boot sector is exactly 512 bytes (use load_raw for other images)", path.display())]
     BootSectorSize { path: PathBuf, len: u64 },
     #[error("'{}' is not a boot sector: bytes 510-511 are {:02x} {:02x}, expected 55 aa", path.display(), found[0], found[1])]
