@@ -421,3 +421,36 @@ fn boot_refuses_huge_inputs_without_reading_them() {
         assert!(err.contains(message), "{args:?}: expected {message:?} in:\n{err}");
     }
 }
+
+/// Negative numbers reach moon86's own checks (not clap's "unexpected
+/// argument"), and an output file that cannot be created says so.
+#[test]
+fn boot_names_what_is_wrong_with_a_value() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (args, message) in [
+        (
+            vec!["-m", "-1"],
+            "bad value for ram_size: bad size '-1': a size cannot be negative",
+        ),
+        (
+            vec!["--gdb", "-5"],
+            "invalid value '-5' for '--gdb <ADDR>': '-5' is not tcp::PORT, tcp:HOST:PORT or PORT",
+        ),
+        (
+            vec!["--instructions", "-1"],
+            "invalid value '-1' for '--instructions <N>': a count of instructions cannot be negative",
+        ),
+        (
+            vec!["--serial", "file:/nonexistent/x"],
+            "cannot create '/nonexistent/x' to write the guest's output there: No such file or directory",
+        ),
+    ] {
+        let mut all = vec!["boot", "--boot-sector", "guests/hello/boot.bin"];
+        all.extend(&args);
+        let out = moon86(&all, here);
+        let err = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(err.contains(message), "{args:?}: expected {message:?} in:\n{err}");
+        assert!(!err.contains("unexpected argument") && !err.contains("cannot read"), "{err}");
+    }
+}
