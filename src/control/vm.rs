@@ -395,10 +395,15 @@ impl Vm {
         Ok(id)
     }
 
-    fn no_hook(id: HookId) -> ControlError {
+    fn no_hook(&self, id: HookId) -> ControlError {
+        let why = if self.hooks.was_issued(id) {
+            "it was removed"
+        } else {
+            "no hook ever had that id"
+        };
         ControlError::BadValue {
             name: "hook".into(),
-            reason: format!("there is no hook {} (it was removed)", id.0),
+            reason: format!("there is no hook {} ({why})", id.0),
         }
     }
 
@@ -406,7 +411,7 @@ impl Vm {
     pub fn hook_remove(&mut self, id: HookId) -> Result<(), ControlError> {
         self.guard(Action::HookControl)?;
         if !self.hooks.remove(id) {
-            return Err(Self::no_hook(id));
+            return Err(self.no_hook(id));
         }
         self.sync_watches()
     }
@@ -414,16 +419,13 @@ impl Vm {
     pub fn hook_set_enabled(&mut self, id: HookId, enabled: bool) -> Result<(), ControlError> {
         self.guard(Action::HookControl)?;
         if !self.hooks.set_enabled(id, enabled) {
-            return Err(Self::no_hook(id));
+            return Err(self.no_hook(id));
         }
         self.sync_watches()
     }
 
     pub fn hook_info(&self, id: HookId) -> Result<HookInfo, ControlError> {
-        self.hooks
-            .info(id)
-            .cloned()
-            .ok_or_else(|| Self::no_hook(id))
+        self.hooks.info(id).cloned().ok_or_else(|| self.no_hook(id))
     }
 
     /// Every hook, in registration order.
