@@ -52,7 +52,7 @@ leaves that way, 1 after a triple fault, otherwise 0.",
         #[command(flatten)]
         options: Box<moon86::cli::BootOptions>,
         /// Stop after this many instructions
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
         instructions: Option<u64>,
         /// Start paused at the monitor's prompt instead (as `moon86 monitor`)
         #[arg(long, conflicts_with = "instructions")]
@@ -115,6 +115,15 @@ summary. The exit status is 0 only when every test passed.",
         #[arg(long)]
         monitor: bool,
     },
+}
+
+/// A count of instructions: a whole number, never negative.
+fn parse_count(text: &str) -> Result<u64, String> {
+    match moon86::control::parse_int(text) {
+        Ok(n) if n < 0 => Err("a count of instructions cannot be negative".into()),
+        Ok(n) => Ok(n as u64),
+        Err(_) => Err("expected a whole number of instructions, like 1000000 or 0x1000".into()),
+    }
 }
 
 fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {

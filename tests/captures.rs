@@ -171,3 +171,81 @@ fn failed_captures_leave_nothing_behind() {
     assert!(vm.capture(&CaptureSpec::new(&scratch.0)).is_ok());
     assert_eq!(names(&scratch.0), ["capture-000000000000", "plain-file"]);
 }
+
+/// Makes a character device node; false when not allowed (not root).
+fn mknod_char(path: &Path, major: u32, minor: u32) -> bool {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    unsafe {
+        libc::mknod(
+            c.as_ptr(),
+            libc::S_IFCHR | 0o666,
+            libc::makedev(major, minor),
+        ) == 0
+    }
+}
+
+fn kind(path: &Path) -> std::fs::FileType {
+    std::fs::symlink_metadata(path).unwrap().file_type()
+}
+
+#[test]
+fn saved_files_write_through_devices_fifos_and_symlinks() {
+    use std::os::unix::fs::{symlink, FileTypeExt};
+    let s = Scratch::new("special");
+    std::fs::create_dir_all(&s.0).unwrap();
+    let vm = vm();
+
+    // A symlink: the target changes, the link stays a link.
+    let target = s.0.join("target.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let link = s.0.join("link.bin");
+    symlink(&target, &link).unwrap();
+    vm.mem_dump(0, 16, &link).unwrap();
+    assert!(kind(&link).is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), vec![0u8; 16]);
+    vm.screen_png(&link).unwrap();
+    assert!(kind(&link).is_symlink());
+    assert_eq!(&std::fs::read(&target).unwrap()[1..4], b"PNG");
+
+    // A FIFO: a reader gets the snapshot, the FIFO stays.
+    let fifo = s.0.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    vm.save_state(&fifo).unwrap();
+    let got = reader.join().unwrap();
+    assert_eq!(&got[..8], b"MOON86SS");
+    assert!(kind(&fifo).is_fifo());
+
+    // Device nodes (root only): a null device takes the data, a full one
+    // fails with ENOSPC, and both stay devices.
+    let null = s.0.join("null");
+    let full = s.0.join("full");
+    if !mknod_char(&null, 1, 3) || !mknod_char(&full, 1, 7) {
+        eprintln!("device nodes skipped: mknod needs root");
+        return;
+    }
+    vm.mem_dump(0, 4096, &null).unwrap();
+    vm.screen_png(&null).unwrap();
+    vm.save_state(&null).unwrap();
+    assert!(kind(&null).is_char_device());
+    let e = vm.mem_dump(0, 4096, &full).unwrap_err();
+    assert!(matches!(e, ControlError::WriteFile { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("cannot write '{}'", full.display()))
+            && msg.contains("No space left on device"),
+        "{msg}"
+    );
+    let e = vm.save_state(&full).unwrap_err().to_string();
+    assert!(e.contains("No space left on device"), "{e}");
+    assert!(kind(&full).is_char_device());
+    let mut left = names(&s.0);
+    left.sort();
+    assert_eq!(left, ["fifo", "full", "link.bin", "null", "target.bin"]);
+}

@@ -345,3 +345,112 @@ fn display_sdl_without_the_feature_says_how_to_build_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_dump_to_a_full_device_fails_and_leaves_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = Scratch::new(
+        "full-device",
+        &[(
+            "t.lua",
+            b"local vm = moon86.new{ ram = '1M' }\nvm:power_on()\nvm.mem:dump(0, 4096, 'full')\nprint('not reached')\n",
+        )],
+    );
+    let full = dir.0.join("full");
+    let c = std::ffi::CString::new(full.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    if unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 7)) } != 0 {
+        eprintln!("skipped: mknod needs root");
+        return;
+    }
+    let out = moon86(&["run", "t.lua"], &dir.0);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("cannot write 'full': No space left on device"),
+        "{stderr}"
+    );
+    assert!(!text(&out.stdout).contains("not reached"));
+    let kind = std::fs::symlink_metadata(&full).unwrap().file_type();
+    assert!(kind.is_char_device(), "the device was replaced: {kind:?}");
+}
+
+/// A 6 GiB sparse file as `--boot-sector`, `--rom` and `--initrd` is refused
+/// from its size at once, naming the file, its size and the limit.
+#[test]
+fn boot_refuses_huge_inputs_without_reading_them() {
+    let dir = Scratch::new("huge-inputs", &[]);
+    let huge = dir.0.join("huge.img");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(6 << 30))
+        .unwrap();
+    // Just enough of a bzImage for the kernel to be taken as Linux.
+    let mut kernel = vec![0u8; 8192];
+    kernel[0x202..0x206].copy_from_slice(b"HdrS");
+    std::fs::write(dir.0.join("bzImage"), &kernel).unwrap();
+    let huge_kernel = dir.0.join("huge-bzImage");
+    std::fs::write(&huge_kernel, &kernel).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge_kernel)
+        .and_then(|f| f.set_len(6 << 30))
+        .unwrap();
+    for (args, message) in [
+        (
+            vec!["boot", "--boot-sector", "huge.img"],
+            "'huge.img' is 6442450944 bytes: a boot sector is exactly 512 bytes",
+        ),
+        (
+            vec!["boot", "--rom", "huge.img"],
+            "'huge.img' is 6442450944 bytes: a ROM image must be a multiple of 2 KiB and at most 16 MiB",
+        ),
+        (
+            vec!["boot", "-m", "16M", "--kernel", "bzImage", "--initrd", "huge.img"],
+            "'huge.img' is 6442450944 bytes, more than the 16777216 bytes of this VM's RAM",
+        ),
+        (
+            vec!["boot", "-m", "16M", "--kernel", "huge-bzImage"],
+            "'huge-bzImage' is 6442450944 bytes, more than the 16777216 bytes of this VM's RAM",
+        ),
+    ] {
+        let t = std::time::Instant::now();
+        let out = moon86(&args, &dir.0);
+        let err = text(&out.stderr);
+        assert!(t.elapsed().as_millis() < 2000, "{args:?} took {:?}", t.elapsed());
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(err.contains(message), "{args:?}: expected {message:?} in:\n{err}");
+    }
+}
+
+/// Negative numbers reach moon86's own checks (not clap's "unexpected
+/// argument"), and an output file that cannot be created says so.
+#[test]
+fn boot_names_what_is_wrong_with_a_value() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (args, message) in [
+        (
+            vec!["-m", "-1"],
+            "bad value for ram_size: bad size '-1': a size cannot be negative",
+        ),
+        (
+            vec!["--gdb", "-5"],
+            "invalid value '-5' for '--gdb <ADDR>': '-5' is not tcp::PORT, tcp:HOST:PORT or PORT",
+        ),
+        (
+            vec!["--instructions", "-1"],
+            "invalid value '-1' for '--instructions <N>': a count of instructions cannot be negative",
+        ),
+        (
+            vec!["--serial", "file:/nonexistent/x"],
+            "cannot create '/nonexistent/x' to write the guest's output there: No such file or directory",
+        ),
+    ] {
+        let mut all = vec!["boot", "--boot-sector", "guests/hello/boot.bin"];
+        all.extend(&args);
+        let out = moon86(&all, here);
+        let err = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(err.contains(message), "{args:?}: expected {message:?} in:\n{err}");
+        assert!(!err.contains("unexpected argument") && !err.contains("cannot read"), "{err}");
+    }
+}

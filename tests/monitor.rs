@@ -712,3 +712,44 @@ fn a_lua_line_may_pause_the_running_guest() {
         ],
     );
 }
+
+#[test]
+fn delete_tells_a_removed_hook_from_one_that_never_was() {
+    let (out, _) = hello("break 0x7c15\ndelete 999\ndelete 1\ndelete 1\n");
+    in_order(
+        &out,
+        &[
+            "breakpoint 1 at 0x7c15",
+            "error: bad value for hook: there is no hook 999 (no hook ever had that id)",
+            "deleted 1",
+            "error: bad value for hook: there is no hook 1 (it was removed)",
+        ],
+    );
+    assert!(!out.contains("999 (it was removed)"), "{out}");
+}
+
+/// The monitor's saving commands write through a symlink (the link stays)
+/// and into a FIFO (the data arrives, the FIFO stays).
+#[test]
+fn saving_commands_write_through_links_and_fifos() {
+    use std::os::unix::fs::{symlink, FileTypeExt};
+    let dir = Scratch::new("special");
+    let (target, link, fifo) = (dir.path("target"), dir.path("link"), dir.path("fifo"));
+    symlink(&target, &link).unwrap();
+    let c = std::ffi::CString::new(fifo.as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let (out, status) = hello(&format!(
+        "pmemsave 0x7c00 16 {link}\nmemsave 0x7c00 512 {fifo}\nsavevm {link}\n"
+    ));
+    assert_eq!(status, Some(0), "{out}");
+    let sector = std::fs::read(guest("hello/boot.bin")).unwrap();
+    assert_eq!(reader.join().unwrap(), sector);
+    assert!(std::fs::read(&target).unwrap().starts_with(b"MOON86SS"));
+    let kind = |p: &str| std::fs::symlink_metadata(p).unwrap().file_type();
+    assert!(kind(&link).is_symlink() && kind(&fifo).is_fifo());
+}

@@ -171,3 +171,28 @@ fn crafted_states_never_panic() {
     let _ = std::fs::remove_file(&good_path);
     let _ = std::fs::remove_file(&bad_path);
 }
+
+#[test]
+fn an_oversized_snapshot_is_refused_from_its_size() {
+    let path = tmp("huge.snap");
+    let mut vm = saved_vm(&path);
+    let before = observe(&vm);
+    // A real snapshot with 6 GiB of sparse zeros after it.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(6 << 30))
+        .unwrap();
+    let t = std::time::Instant::now();
+    let e = vm.restore_state(&path).unwrap_err().to_string();
+    assert!(t.elapsed().as_millis() < 500, "took {:?}", t.elapsed());
+    assert!(
+        e.starts_with(&format!(
+            "'{}' is not a snapshot this VM can use: it is 6442450944 bytes, more than a snapshot of a machine with 1048576 bytes of RAM can be (",
+            path.display()
+        )),
+        "{e}"
+    );
+    assert_eq!(observe(&vm), before);
+    std::fs::remove_file(&path).unwrap();
+}

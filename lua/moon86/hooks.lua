@@ -151,6 +151,11 @@ local function poke(ud, addr, size, value)
   raw.call(ud, "mem.write_u" .. (8 * size), addr, value)
 end
 
+-- The last error `invoke` raised: a callback that runs the VM (serial:expect)
+-- can fire a hook inside itself, and that failure passes out through every
+-- level unchanged instead of being named again at each.
+local last_failure
+
 -- Runs one callback under xpcall; an error becomes a run error naming the
 -- hook, the guest location and the Lua traceback.
 local function invoke(ud, id, fn, ev)
@@ -158,11 +163,15 @@ local function invoke(ud, id, fn, ev)
   local ok, result = xpcall(fn, raw.traceback, ev)
   raw.call(ud, "hooks.account", id, raw.clock() - t0)
   if not ok then
+    if last_failure and type(result) == "string" and result:sub(1, #last_failure) == last_failure then
+      error(last_failure, 0)
+    end
     local _, info = raw.call(ud, "hooks.info", id)
     local what = type(info) == "table" and info.what or ("hook " .. id)
     local _, where = raw.call(ud, "location")
-    error(string.format("moon86: hook %d (%s) failed at guest %s: %s", id, what,
-      tostring(where), tostring(result)), 0)
+    last_failure = string.format("moon86: hook %d (%s) failed at guest %s: %s", id, what,
+      tostring(where), tostring(result))
+    error(last_failure, 0)
   end
   return result
 end

@@ -27,7 +27,7 @@ fn open_output(target: &Output) -> Result<Option<std::fs::File>, BootError> {
         Output::File(path) => {
             std::fs::File::create(path)
                 .map(Some)
-                .map_err(|source| BootError::Read {
+                .map_err(|source| BootError::Create {
                     path: path.clone(),
                     source,
                 })

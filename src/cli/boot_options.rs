@@ -51,6 +51,11 @@ pub enum BootError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot create '{}' to write the guest's output there: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Control(#[from] ControlError),
     #[error("{0}")]
@@ -63,7 +68,13 @@ pub enum BootError {
 #[derive(clap::Args, Clone, Debug)]
 pub struct BootOptions {
     /// Guest RAM size, e.g. 64M or 1G
-    #[arg(short = 'm', long = "ram", value_name = "SIZE", default_value = "128M")]
+    #[arg(
+        short = 'm',
+        long = "ram",
+        value_name = "SIZE",
+        default_value = "128M",
+        allow_negative_numbers = true
+    )]
     pub ram: String,
     /// A kernel: a Linux bzImage or a Multiboot ELF (detected from its contents)
     #[arg(long, value_name = "FILE")]
@@ -103,7 +114,7 @@ pub struct BootOptions {
     pub set: Vec<String>,
     /// Wait for gdb before the first instruction, as QEMU's `-gdb ADDR -S`:
     /// tcp::PORT (127.0.0.1), tcp:HOST:PORT or PORT; port 0 picks a free one
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", allow_negative_numbers = true)]
     pub gdb: Option<crate::gdb::GdbAddr>,
     /// none (headless, the default) or sdl: a window with the VGA screen and
     /// the keyboard (needs a build with `--features sdl`)

@@ -28,7 +28,7 @@ one entry's documentation.\n\n",
     );
     out.push_str("the guest stops itself (HLT with IF=0, shutdown, exit port) --> halted\n");
     out.push_str("any --destroy--> destroyed\n```\n\n");
-    out.push_str("Every property can be read in every state. A set or an action in a state that does not allow it fails with an error naming the current state and the states that allow it.\n\n");
+    out.push_str("Every property can be read in every state but `destroyed`, where only `state` can be read (any other read fails with an error saying the VM has been destroyed). A set or an action in a state that does not allow it fails with an error naming the current state and the states that allow it.\n\n");
 
     out.push_str("## Properties\n\n");
     out.push_str("| path | type | unit | settable while | description |\n|---|---|---|---|---|\n");

@@ -45,6 +45,8 @@ pub enum ControlError {
     BadValue { name: String, reason: String },
     #[error("the VM has been destroyed")]
     Destroyed,
+    #[error("cannot read {path}: the VM has been destroyed (only state can be read then)")]
+    ReadDestroyed { path: String },
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error(transparent)]

@@ -356,6 +356,11 @@ impl HookTable {
 
     /// Removes a hook; false when there is none with that id. Its pending
     /// fires are dropped.
+    /// Whether `id` was ever given to a hook (it may have been removed since).
+    pub fn was_issued(&self, id: HookId) -> bool {
+        (1..=self.next_id).contains(&id.0)
+    }
+
     pub fn remove(&mut self, id: HookId) -> bool {
         let before = self.hooks.len();
         self.hooks.retain(|h| h.info.id != id);

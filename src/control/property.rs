@@ -302,7 +302,12 @@ impl Vm {
         if p.target == Target::State {
             return Ok(Value::Str(self.state().name().into()));
         }
-        let m = self.machine()?;
+        let m = self.machine().map_err(|e| match e {
+            ControlError::Destroyed => ControlError::ReadDestroyed {
+                path: p.path.clone(),
+            },
+            e => e,
+        })?;
         let cpu = &m.cpu;
         Ok(match p.target {
             Target::State => unreachable!("answered above"),

@@ -4,7 +4,8 @@
 //! [`Machine::screen_frame`]: crate::machine::Machine::screen_frame
 
 use super::action::Action;
-use super::vm::{write_whole, Vm};
+use super::output_file::write_whole;
+use super::vm::Vm;
 use super::ControlError;
 use crate::devices::Frame;
 use std::path::Path;

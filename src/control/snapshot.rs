@@ -10,9 +10,10 @@
 //! paused, or halted when the snapshot was taken while halted.
 
 use super::action::Action;
+use super::output_file::write_whole;
 use super::snapshot_file::{self, SnapshotFileError};
 use super::value::format_size;
-use super::vm::{write_whole, Vm};
+use super::vm::Vm;
 use super::ControlError;
 use crate::machine::{HaltReason, MachineConfig, MachineState};
 use std::path::Path;
@@ -148,6 +149,16 @@ impl Vm {
             path: path.to_owned(),
             source,
         })?;
+        // Refused from its size before a byte is read or inflated.
+        let ram_size = self.ram_size()?;
+        if let Ok(meta) = file.metadata() {
+            if meta.is_file() && meta.len() > snapshot_file::max_file_len(ram_size) {
+                return Err(file_err(SnapshotFileError::TooLarge {
+                    len: meta.len(),
+                    ram_size,
+                }));
+            }
+        }
         let mut reader = std::io::BufReader::new(file);
         let check =
             |config: &MachineConfig| self.check_config(config).map_err(SnapshotDecode::Control);

@@ -46,6 +46,17 @@ const MAX_CONFIG_LEN: u32 = 4096;
 /// everything else (the CPU, devices and the serial logs).
 const MAX_STATE_OVERHEAD: u64 = 1 << 30;
 
+/// The largest file a snapshot of a machine with `ram_size` bytes of RAM
+/// can be: the header, the longest configuration block, and the longest
+/// state deflated at its worst (stored blocks: 5 bytes per 65,535, plus the
+/// zlib header and checksum), rounded up generously.
+pub fn max_file_len(ram_size: u64) -> u64 {
+    let state = ram_size.saturating_add(MAX_STATE_OVERHEAD);
+    state
+        .saturating_add(state / 8192)
+        .saturating_add(u64::from(MAX_CONFIG_LEN) + 4096)
+}
+
 /// Why a file is not a snapshot this build can read.
 #[derive(Debug, Error)]
 pub enum SnapshotFileError {
@@ -53,6 +64,8 @@ pub enum SnapshotFileError {
     NotASnapshot,
     #[error("it is snapshot format version {found}, and this moon86 reads only version {FORMAT_VERSION}")]
     Version { found: u32 },
+    #[error("it is {len} bytes, more than a snapshot of a machine with {ram_size} bytes of RAM can be ({} bytes at most); it was not read", max_file_len(*ram_size))]
+    TooLarge { len: u64, ram_size: u64 },
     #[error("the file is truncated ({0})")]
     Truncated(String),
     #[error("the file is corrupt ({0})")]
@@ -183,10 +196,18 @@ fn read_body(
     Ok((b.halt, b.machine))
 }
 
+/// The file ended after `got` of the state's `len` inflated bytes: inside
+/// the state, or (all of it there) inside the zlib checksum that follows it.
 fn cut_short(len: u64, got: usize) -> SnapshotFileError {
-    Truncated(format!(
-        "the state should be {len} bytes, the file ends after {got}"
-    ))
+    if got as u64 >= len {
+        Truncated(format!(
+            "it ends inside the compressed state's trailer: all {len} bytes of the state are there, its zlib checksum is not"
+        ))
+    } else {
+        Truncated(format!(
+            "it ends inside the compressed state: {got} of the state's {len} bytes are there"
+        ))
+    }
 }
 
 /// A stream cut short fails as a damaged one does; what tells them apart is
@@ -298,6 +319,10 @@ mod tests {
         );
     }
 
+    fn config_len(file: &[u8]) -> usize {
+        u32::from_le_bytes(file[12..16].try_into().unwrap()) as usize
+    }
+
     #[test]
     fn damage_is_reported_and_never_panics() {
         let good = encode(&fresh()).unwrap();
@@ -315,6 +340,23 @@ mod tests {
                 msg(&good[..cut])
             );
         }
+        let state_len = u64::from_le_bytes(good[20 + config_len(&good)..][..8].try_into().unwrap());
+        assert_eq!(
+            msg(&good[..good.len() - 1]),
+            format!("the file is truncated (it ends inside the compressed state's trailer: all {state_len} bytes of the state are there, its zlib checksum is not)")
+        );
+        let half = msg(&good[..good.len() - 200]);
+        let got: u64 = half
+            .split("state: ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{half}"));
+        assert!(got < state_len, "{half}");
+        assert!(
+            half.ends_with(&format!("of the state's {state_len} bytes are there)")),
+            "{half}"
+        );
         let mut longer = good.clone();
         longer.push(0);
         assert!(msg(&longer).contains("corrupt"), "{}", msg(&longer));

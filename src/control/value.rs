@@ -153,7 +153,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     };
     let n = parse_int(num).map_err(|_| bad())?;
     if n < 0 {
-        return Err(bad());
+        return Err(format!("bad size '{text}': a size cannot be negative"));
     }
     (n as u64)
         .checked_mul(1 << shift)
@@ -213,6 +213,10 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert_eq!(parse_size("0x1000"), Ok(4096));
         assert!(parse_size("16Q").unwrap_err().contains("bad size '16Q'"));
+        assert_eq!(
+            parse_size("-1").unwrap_err(),
+            "bad size '-1': a size cannot be negative"
+        );
         assert!(parse_size("").is_err());
         assert!(parse_size("M").is_err());
         assert!(parse_size("-1M").is_err());

@@ -5,12 +5,12 @@
 
 use super::action::Action;
 use super::hooks::{Filter, Fire, HookId, HookInfo, HookKind, HookTable};
+use super::output_file::write_whole;
 use super::state::VmState;
 use super::ControlError;
 use crate::machine::loader::{Entry, Image};
 use crate::machine::{HaltReason, Machine, MachineConfig, RunExit};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Largest single memory read or dump, so a typo cannot exhaust the host.
@@ -407,10 +407,15 @@ impl Vm {
         Ok(id)
     }
 
-    fn no_hook(id: HookId) -> ControlError {
+    fn no_hook(&self, id: HookId) -> ControlError {
+        let why = if self.hooks.was_issued(id) {
+            "it was removed"
+        } else {
+            "no hook ever had that id"
+        };
         ControlError::BadValue {
             name: "hook".into(),
-            reason: format!("there is no hook {} (it was removed)", id.0),
+            reason: format!("there is no hook {} ({why})", id.0),
         }
     }
 
@@ -418,7 +423,7 @@ impl Vm {
     pub fn hook_remove(&mut self, id: HookId) -> Result<(), ControlError> {
         self.guard(Action::HookControl)?;
         if !self.hooks.remove(id) {
-            return Err(Self::no_hook(id));
+            return Err(self.no_hook(id));
         }
         self.sync_watches()
     }
@@ -426,16 +431,13 @@ impl Vm {
     pub fn hook_set_enabled(&mut self, id: HookId, enabled: bool) -> Result<(), ControlError> {
         self.guard(Action::HookControl)?;
         if !self.hooks.set_enabled(id, enabled) {
-            return Err(Self::no_hook(id));
+            return Err(self.no_hook(id));
         }
         self.sync_watches()
     }
 
     pub fn hook_info(&self, id: HookId) -> Result<HookInfo, ControlError> {
-        self.hooks
-            .info(id)
-            .cloned()
-            .ok_or_else(|| Self::no_hook(id))
+        self.hooks.info(id).cloned().ok_or_else(|| self.no_hook(id))
     }
 
     /// Every hook, in registration order.
@@ -496,6 +498,11 @@ impl Vm {
 
     // ---- images ----------------------------------------------------------
 
+    /// The RAM size images are read for (nothing larger is read).
+    pub(super) fn ram_size(&self) -> Result<u64, ControlError> {
+        Ok(self.machine()?.board.mem.ram_size())
+    }
+
     fn load(&mut self, action: Action, image: Image) -> Result<(), ControlError> {
         self.guard(action)?;
         image.apply(self.machine_mut()?)?;
@@ -511,7 +518,7 @@ impl Vm {
         entry: Option<Entry>,
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadRaw)?;
-        let image = Image::raw(path, addr, entry)?;
+        let image = Image::raw(path, addr, entry, self.ram_size()?)?;
         self.load(Action::LoadRaw, image)
     }
 
@@ -554,7 +561,7 @@ impl Vm {
         cmdline: &str,
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadLinux)?;
-        let image = Image::linux(kernel, initrd, cmdline)?;
+        let image = Image::linux(kernel, initrd, cmdline, self.ram_size()?)?;
         self.load(Action::LoadLinux, image)
     }
 
@@ -566,7 +573,7 @@ impl Vm {
         modules: &[(PathBuf, String)],
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadMultiboot)?;
-        let image = Image::multiboot(kernel, cmdline, modules)?;
+        let image = Image::multiboot(kernel, cmdline, modules, self.ram_size()?)?;
         self.load(Action::LoadMultiboot, image)
     }
 
@@ -724,23 +731,4 @@ impl Vm {
         self.machine_mut()?.board.io.debugcon.clear();
         Ok(())
     }
-}
-
-/// Writes `data` to a temporary file beside `path`, then renames it, so a
-/// failure never leaves a partial file behind.
-pub fn write_whole(path: &Path, data: &[u8]) -> Result<(), ControlError> {
-    let err = |source| ControlError::WriteFile {
-        path: path.to_owned(),
-        source,
-    };
-    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
-    tmp_name.push(".moon86-tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(data).and_then(|_| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
 }

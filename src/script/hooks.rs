@@ -94,6 +94,21 @@ pub fn duration(v: &LuaValue, what: &str) -> ArgResult<u64> {
     }
 }
 
+/// How a duration that rounded to 0 ns was given, when it was not zero
+/// (`1e-12`, `"0.2ns"`); None for a real zero.
+fn nonzero_duration(v: &LuaValue) -> Option<String> {
+    match v {
+        LuaValue::Number(n) if *n != 0.0 => Some(format!("{n:e} s")),
+        LuaValue::String(s) => {
+            let s = s.to_string_lossy();
+            s.chars()
+                .any(|c| ('1'..='9').contains(&c))
+                .then(|| format!("\"{s}\""))
+        }
+        _ => None,
+    }
+}
+
 const COMMON: &[&str] = &["size", "value", "mask", "skip", "every", "limit"];
 
 /// The options table: kind-specific keys plus the common filters.
@@ -246,6 +261,13 @@ pub fn add(lua: &Lua, vm: &mut Vm, kind: &str, target: &LuaValue, o: &LuaValue) 
         }
         "every" => {
             let period = duration(target, "every: period")?;
+            if period == 0 {
+                if let Some(given) = nonzero_duration(target) {
+                    return Err(format!(
+                        "every: a period of {given} is shorter than the virtual clock's resolution (1 ns)"
+                    ));
+                }
+            }
             let now = vm.machine().map_err(err)?.now_ns();
             (
                 HookKind::Timer {

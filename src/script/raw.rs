@@ -628,12 +628,31 @@ fn help(lua: &Lua, name: &LuaValue) -> Reply {
     Err(unknown_message(&name))
 }
 
+/// How a method is called from Lua: `vm.screen:on_text` for "screen.on_text".
+fn method_call(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((owner, m)) => format!("vm.{owner}:{m}"),
+        None => format!("vm:{name}"),
+    }
+}
+
 fn unknown_message(path: &str) -> String {
+    // `vm["screen.on_text"]`: the name is right, the spelling is not.
+    if METHODS.contains(&path) {
+        return format!(
+            "'{path}' is a method, not a field: call it as {}(...)",
+            method_call(path)
+        );
+    }
     let names = properties()
         .iter()
         .map(|p| p.path.as_str())
         .chain(METHODS.iter().copied());
     match nearest(path, names) {
+        Some(s) if s.contains('.') && METHODS.contains(&s.as_str()) => format!(
+            "unknown property or method '{path}' (did you mean {}?)",
+            method_call(&s)
+        ),
         Some(s) => format!("unknown property or method '{path}' (did you mean '{s}'?)"),
         None => format!(
             "unknown property or method '{path}' (vm:properties() and vm:actions() list them)"

@@ -19,6 +19,7 @@ pub const KERNEL_ADDR: u32 = 0x10_0000;
 
 // Offsets in the bzImage's setup header and in boot_params.
 const SETUP_SECTS: usize = 0x1F1;
+const SYSSIZE: usize = 0x1F4;
 const BOOT_FLAG: usize = 0x1FE;
 const JUMP: usize = 0x200;
 const HEADER: usize = 0x202;
@@ -117,6 +118,24 @@ impl LinuxImage {
                 data.len()
             )));
         }
+        // The protected-mode kernel's length the header promises, in
+        // 16-byte paragraphs, rounded up (memtest86+'s file ends 8 bytes
+        // before its last paragraph). Before protocol 2.04 the field is 16
+        // bits and cannot be trusted for a bzImage, so it is not checked.
+        let syssize = if version >= 0x0204 {
+            u32_at(data, SYSSIZE)
+        } else {
+            0
+        };
+        let promised = setup_len as u64 + u64::from(syssize) * 16;
+        if (data.len() as u64 + 15) < promised {
+            return Err(bad(format!(
+                "truncated or damaged: its header promises {promised} bytes ({setup_len} of setup code from setup_sects = {}, then a {}-byte protected-mode kernel from syssize = 0x{syssize:x}), but the file holds {}",
+                data[SETUP_SECTS],
+                u64::from(syssize) * 16,
+                data.len()
+            )));
+        }
         let initrd_addr_max = if version >= 0x0203 {
             u32_at(data, INITRD_ADDR_MAX)
         } else {
@@ -159,16 +178,24 @@ impl LinuxImage {
             return Ok(None);
         };
         let len = data.len() as u64;
-        let top = ram_size.min(u64::from(self.initrd_addr_max) + 1);
+        let addr_max = u64::from(self.initrd_addr_max);
+        let top = ram_size.min(addr_max + 1);
         let kernel_end = u64::from(KERNEL_ADDR) + self.kernel.len() as u64;
         let addr = top.checked_sub(len).map(|a| a & !0xFFF);
         match addr {
             Some(a) if a >= kernel_end => Ok(Some(a)),
-            _ => Err(LoadError::DoesNotFit {
+            _ => Err(LoadError::InitrdDoesNotFit {
                 path: path.clone(),
                 len,
-                addr: kernel_end,
-                ram_size: top,
+                kernel_end,
+                top,
+                why: if addr_max < ram_size {
+                    format!(
+                        "the highest address the kernel accepts for an initrd (its header's initrd_addr_max is 0x{addr_max:x}; RAM is {ram_size} bytes)"
+                    )
+                } else {
+                    format!("the end of RAM ({ram_size} bytes)")
+                },
             }),
         }
     }
@@ -273,7 +300,58 @@ mod tests {
         put_u32(&mut d, CODE32_START, KERNEL_ADDR);
         put_u32(&mut d, INITRD_ADDR_MAX, 0x37FF_FFFF);
         put_u32(&mut d, CMDLINE_SIZE, 2048);
+        put_u32(&mut d, SYSSIZE, pm_len.div_ceil(16) as u32);
         d
+    }
+
+    #[test]
+    fn a_file_shorter_than_its_header_promises_is_refused() {
+        let p = Path::new("k");
+        let full = bzimage(0x020F, 2 << 20);
+        let total = full.len();
+        let promise = format!(
+            "its header promises {total} bytes (2560 of setup code from setup_sects = 4, then a 2097152-byte protected-mode kernel from syssize = 0x20000)"
+        );
+        for cut in [1 << 20, total / 2, total - 16] {
+            let e = LinuxImage::parse(p, &full[..cut], None, "").unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("'k': truncated or damaged: {promise}, but the file holds {cut}")
+            );
+        }
+        let mut d = full.clone();
+        d[SETUP_SECTS] = 255;
+        let e = LinuxImage::parse(p, &d, None, "").unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("promises {} bytes (131072 of setup code from setup_sects = 255, then a 2097152-byte protected-mode kernel", 131072 + (2 << 20))),
+            "{e}"
+        );
+        assert!(e.ends_with(&format!("but the file holds {total}")), "{e}");
+        // The last paragraph may be partial; a file longer than promised (a
+        // signature appended) is fine too.
+        LinuxImage::parse(p, &full[..total - 15], None, "").unwrap();
+        let mut d = full;
+        d.extend_from_slice(&[0; 1472]);
+        LinuxImage::parse(p, &d, None, "").unwrap();
+    }
+
+    #[test]
+    fn an_initrd_above_initrd_addr_max_says_so() {
+        let mut d = bzimage(0x020F, 4096);
+        put_u32(&mut d, INITRD_ADDR_MAX, 0x1000);
+        let img = LinuxImage::parse(
+            Path::new("k"),
+            &d,
+            Some((PathBuf::from("i"), vec![0; 64])),
+            "",
+        )
+        .unwrap();
+        let e = img.check(16 << 20).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "initrd 'i' (64 bytes) does not fit between the kernel's end at 0x101000 and 0x1001, the highest address the kernel accepts for an initrd (its header's initrd_addr_max is 0x1000; RAM is 16777216 bytes)"
+        );
+        assert!(!e.contains("RAM is 4097"), "{e}");
     }
 
     #[test]
@@ -336,5 +414,9 @@ mod tests {
         .unwrap();
         let e = img.check(2 << 20).unwrap_err();
         assert!(e.to_string().contains("'big.img'"), "{e}");
+        assert!(
+            e.to_string().ends_with("the end of RAM (2097152 bytes)"),
+            "{e}"
+        );
     }
 }

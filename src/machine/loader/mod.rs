@@ -17,6 +17,7 @@ pub use multiboot::MultibootImage;
 use super::Machine;
 use crate::cpu::{Gpr, SegReg};
 use crate::mem::MemError;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
@@ -37,6 +38,14 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}", too_large(path, *len, *limit, what))]
+    TooLarge {
+        path: PathBuf,
+        /// None for a file whose size is known only by reading it.
+        len: Option<u64>,
+        limit: u64,
+        what: String,
+    },
     #[error("'{}' is empty", path.display())]
     Empty { path: PathBuf },
     #[error("'{}' ({len} bytes) loaded at 0x{addr:x} does not fit in RAM: it would end at 0x{:x}, RAM is {ram_size} bytes", path.display(), addr + len)]
@@ -46,20 +55,47 @@ pub enum LoadError {
         addr: u64,
         ram_size: u64,
     },
+    #[error("initrd '{}' ({len} bytes) does not fit between the kernel's end at 0x{kernel_end:x} and 0x{top:x}, {why}", path.display())]
+    InitrdDoesNotFit {
+        path: PathBuf,
+        len: u64,
+        kernel_end: u64,
+        top: u64,
+        /// What puts the ceiling at `top`.
+        why: String,
+    },
+    #[error("'{}': a segment at 0x{addr:x} takes {} bytes of memory ({file_len} from the file and {zero} of zero-filled bss), so it ends at 0x{:x}; {}", path.display(), file_len + zero, addr + file_len + zero, if *addr < 0x1_0000 { "segments must start at 0x10000 or above".to_string() } else { format!("RAM ends at 0x{ram_size:x}") })]
+    SegmentDoesNotFit {
+        path: PathBuf,
+        addr: u64,
+        file_len: u64,
+        zero: u64,
+        ram_size: u64,
+    },
     #[error("'{}' is {len} bytes: a boot sector is exactly 512 bytes (use load_raw for other images)", path.display())]
-    BootSectorSize { path: PathBuf, len: usize },
+    BootSectorSize { path: PathBuf, len: u64 },
     #[error("'{}' is not a boot sector: bytes 510-511 are {:02x} {:02x}, expected 55 aa", path.display(), found[0], found[1])]
     BootSectorSignature { path: PathBuf, found: [u8; 2] },
     #[error("'{}' is {len} bytes: a ROM image must be a multiple of 2 KiB and at most {} MiB", path.display(), MAX_ROM >> 20)]
-    RomSize { path: PathBuf, len: usize },
+    RomSize { path: PathBuf, len: u64 },
     #[error("'{}' ({len} bytes) is not an option ROM: it must start with 55 aa and be 512 bytes to 128 KiB", path.display())]
-    BadOptionRom { path: PathBuf, len: usize },
+    BadOptionRom { path: PathBuf, len: u64 },
     #[error("'{}': an option ROM goes at a 2 KiB boundary within 0xc0000-0xeffff; at 0x{addr:x} it would end at 0x{end:x}", path.display())]
     OptionRomPlace { path: PathBuf, addr: u32, end: u64 },
     #[error("'{}': {source}", path.display())]
     Memory { path: PathBuf, source: MemError },
     #[error("'{}': {reason}", path.display())]
     BadKernel { path: PathBuf, reason: String },
+}
+
+fn too_large(path: &Path, len: Option<u64>, limit: u64, what: &str) -> String {
+    let p = path.display();
+    match len {
+        Some(len) => format!(
+            "'{p}' is {len} bytes, more than the {limit} bytes {what} (refused without reading it)"
+        ),
+        None => format!("'{p}' holds more than the {limit} bytes {what} (reading stopped there)"),
+    }
 }
 
 /// A real-mode entry point.
@@ -121,11 +157,40 @@ pub struct Image {
     kind: Kind,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let data = std::fs::read(path).map_err(|source| LoadError::Read {
+/// Reads `path` whole, but first checks its size from its metadata against
+/// `limit` (`what` says where the limit comes from) so an oversized file is
+/// refused without being read. A file whose size the metadata does not give
+/// (a FIFO, a device) is read up to one byte past `limit`, never further.
+fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LoadError> {
+    let io_err = |source| LoadError::Read {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let too_large = |len| LoadError::TooLarge {
+        path: path.to_owned(),
+        len,
+        limit,
+        what: what.to_owned(),
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(io_err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        )));
+    }
+    let known = meta.is_file().then_some(meta.len());
+    if let Some(len) = known.filter(|&len| len > limit) {
+        return Err(too_large(Some(len)));
+    }
+    let mut data = Vec::with_capacity(known.unwrap_or(0) as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(io_err)?;
+    if data.len() as u64 > limit {
+        return Err(too_large(None));
+    }
     if data.is_empty() {
         return Err(LoadError::Empty {
             path: path.to_owned(),
@@ -134,23 +199,55 @@ fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
     Ok(data)
 }
 
+/// The limit of a file loaded into RAM, for [`LoadError::TooLarge`].
+fn ram_limit(ram_size: u64) -> String {
+    format!("of this VM's RAM ({ram_size} bytes)")
+}
+
 impl Image {
-    /// A raw binary copied to `addr`, optionally entered at `entry`.
-    pub fn raw(path: &Path, addr: u32, entry: Option<Entry>) -> Result<Image, LoadError> {
+    /// A raw binary copied to `addr`, optionally entered at `entry`, in a
+    /// machine with `ram_size` bytes of RAM.
+    pub fn raw(
+        path: &Path,
+        addr: u32,
+        entry: Option<Entry>,
+        ram_size: u64,
+    ) -> Result<Image, LoadError> {
+        let room = ram_size.saturating_sub(u64::from(addr));
+        let what = format!("that fit in RAM from 0x{addr:x} (RAM is {ram_size} bytes)");
+        let data = match read(path, room, &what) {
+            Err(LoadError::TooLarge { len: Some(len), .. }) => {
+                return Err(LoadError::DoesNotFit {
+                    path: path.to_owned(),
+                    len,
+                    addr: u64::from(addr),
+                    ram_size,
+                })
+            }
+            r => r?,
+        };
         Ok(Image {
             path: path.to_owned(),
-            data: read(path)?.into(),
+            data: data.into(),
             kind: Kind::Raw { addr, entry },
         })
     }
 
     /// A 512-byte boot sector ending in 55 AA.
     pub fn boot_sector(path: &Path) -> Result<Image, LoadError> {
-        let data = read(path)?;
+        let data = match read(path, 512, "a boot sector holds") {
+            Err(LoadError::TooLarge { len: Some(len), .. }) => {
+                return Err(LoadError::BootSectorSize {
+                    path: path.to_owned(),
+                    len,
+                })
+            }
+            r => r?,
+        };
         if data.len() != 512 {
             return Err(LoadError::BootSectorSize {
                 path: path.to_owned(),
-                len: data.len(),
+                len: data.len() as u64,
             });
         }
         if data[510..] != [0x55, 0xAA] {
@@ -166,11 +263,17 @@ impl Image {
         })
     }
 
-    /// A Linux bzImage with an optional initrd and a command line.
-    pub fn linux(kernel: &Path, initrd: Option<&Path>, cmdline: &str) -> Result<Image, LoadError> {
-        let data = read(kernel)?;
+    /// A Linux bzImage with an optional initrd and a command line, for a
+    /// machine with `ram_size` bytes of RAM.
+    pub fn linux(
+        kernel: &Path,
+        initrd: Option<&Path>,
+        cmdline: &str,
+        ram_size: u64,
+    ) -> Result<Image, LoadError> {
+        let data = read(kernel, ram_size, &ram_limit(ram_size))?;
         let initrd = match initrd {
-            Some(p) => Some((p.to_owned(), read(p)?)),
+            Some(p) => Some((p.to_owned(), read(p, ram_size, &ram_limit(ram_size))?)),
             None => None,
         };
         let image = LinuxImage::parse(kernel, &data, initrd, cmdline)?;
@@ -181,16 +284,19 @@ impl Image {
         })
     }
 
-    /// A Multiboot kernel with a command line and modules (path, command line).
+    /// A Multiboot kernel with a command line and modules (path, command
+    /// line), for a machine with `ram_size` bytes of RAM.
     pub fn multiboot(
         kernel: &Path,
         cmdline: &str,
         modules: &[(PathBuf, String)],
+        ram_size: u64,
     ) -> Result<Image, LoadError> {
-        let data = read(kernel)?;
+        let limit = ram_limit(ram_size);
+        let data = read(kernel, ram_size, &limit)?;
         let mut mods = Vec::new();
         for (p, c) in modules {
-            mods.push((p.clone(), c.clone(), read(p)?));
+            mods.push((p.clone(), c.clone(), read(p, ram_size, &limit)?));
         }
         let image = MultibootImage::parse(kernel, &data, cmdline, mods)?;
         Ok(Image {
@@ -202,11 +308,19 @@ impl Image {
 
     /// A firmware ROM (BIOS), entered at the reset vector F000:FFF0.
     pub fn rom(path: &Path) -> Result<Image, LoadError> {
-        let data = read(path)?;
-        if data.len() > MAX_ROM || !data.len().is_multiple_of(2048) {
+        let data = match read(path, MAX_ROM as u64, "a ROM image may hold") {
+            Err(LoadError::TooLarge { len: Some(len), .. }) => {
+                return Err(LoadError::RomSize {
+                    path: path.to_owned(),
+                    len,
+                })
+            }
+            r => r?,
+        };
+        if !data.len().is_multiple_of(2048) {
             return Err(LoadError::RomSize {
                 path: path.to_owned(),
-                len: data.len(),
+                len: data.len() as u64,
             });
         }
         Ok(Image {
@@ -226,11 +340,11 @@ impl Image {
         let rom = Image::rom(path)?;
         let vga = match vga {
             Some(p) => {
-                let data = read(p)?;
+                let data = read(p, LOW_ROM_WINDOW as u64, "an option ROM may hold")?;
                 if data.len() > LOW_ROM_WINDOW || data.len() < 512 || data[..2] != [0x55, 0xAA] {
                     return Err(LoadError::BadOptionRom {
                         path: p.to_owned(),
-                        len: data.len(),
+                        len: data.len() as u64,
                     });
                 }
                 let name = p
@@ -252,11 +366,11 @@ impl Image {
     /// in 0xC0000-0xEFFFF, 2 KiB aligned, where a BIOS's scan for `55 aa`
     /// finds it: 512 bytes to 128 KiB, starting with `55 aa`.
     pub fn option_rom(path: &Path, addr: u32) -> Result<Image, LoadError> {
-        let data = read(path)?;
+        let data = read(path, LOW_ROM_WINDOW as u64, "an option ROM may hold")?;
         if data.len() > LOW_ROM_WINDOW || data.len() < 512 || data[..2] != [0x55, 0xAA] {
             return Err(LoadError::BadOptionRom {
                 path: path.to_owned(),
-                len: data.len(),
+                len: data.len() as u64,
             });
         }
         let end = u64::from(addr) + data.len() as u64;
@@ -421,5 +535,95 @@ impl Image {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A 6 GiB sparse file (no disk blocks, nothing to read quickly).
+    fn huge(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("moon86-loader-{name}-{}", std::process::id()));
+        std::fs::File::create(&p)
+            .and_then(|f| f.set_len(6 << 30))
+            .unwrap();
+        p
+    }
+
+    /// `f` fails fast with a message naming the file, its size and `limit`.
+    fn refused_unread(p: &Path, limit: &str, f: impl FnOnce() -> Result<Image, LoadError>) {
+        let t = Instant::now();
+        let e = f().unwrap_err().to_string();
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "took {:?}",
+            t.elapsed()
+        );
+        assert!(e.contains(&format!("'{}'", p.display())), "{e}");
+        assert!(e.contains(&(6u64 << 30).to_string()), "{e}");
+        assert!(e.contains(limit), "{e}");
+    }
+
+    #[test]
+    fn oversized_inputs_are_refused_from_their_size() {
+        let p = huge("big");
+        let small = huge("small");
+        std::fs::File::create(&small)
+            .unwrap()
+            .set_len(4096)
+            .unwrap();
+        let ram = 16 << 20;
+        refused_unread(&p, "a boot sector is exactly 512 bytes", || {
+            Image::boot_sector(&p)
+        });
+        refused_unread(&p, "at most 16 MiB", || Image::rom(&p));
+        refused_unread(
+            &p,
+            "does not fit in RAM: it would end at 0x180001000, RAM is 16777216 bytes",
+            || Image::raw(&p, 0x1000, None, ram),
+        );
+        refused_unread(&p, "more than the 16777216 bytes of this VM's RAM", || {
+            Image::linux(&p, None, "", ram)
+        });
+        refused_unread(&p, "more than the 16777216 bytes of this VM's RAM", || {
+            Image::linux(&small, Some(&p), "", ram)
+        });
+        refused_unread(&p, "more than the 16777216 bytes of this VM's RAM", || {
+            Image::multiboot(&p, "", &[], ram)
+        });
+        refused_unread(&p, "more than the 16777216 bytes of this VM's RAM", || {
+            Image::multiboot(&small, "", &[(p.clone(), String::new())], ram)
+        });
+        // One byte past the limit is refused too; the limit itself is read.
+        std::fs::File::create(&small)
+            .unwrap()
+            .set_len(ram - 0x1000 + 1)
+            .unwrap();
+        let e = Image::raw(&small, 0x1000, None, ram).unwrap_err();
+        assert!(matches!(e, LoadError::DoesNotFit { .. }), "{e}");
+        std::fs::File::create(&small)
+            .unwrap()
+            .set_len(ram - 0x1000)
+            .unwrap();
+        Image::raw(&small, 0x1000, None, ram).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        std::fs::remove_file(&small).unwrap();
+    }
+
+    #[test]
+    fn a_stream_is_read_no_further_than_the_limit() {
+        let t = Instant::now();
+        let e = Image::rom(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            t.elapsed()
+        );
+        assert_eq!(
+            e,
+            "'/dev/zero' holds more than the 16777216 bytes a ROM image may hold (reading stopped there)"
+        );
     }
 }

@@ -243,10 +243,11 @@ impl MultibootImage {
     pub fn check(&self, ram_size: u64) -> Result<(), LoadError> {
         for s in &self.segments {
             if s.end() > ram_size || u64::from(s.addr) < 0x1_0000 {
-                return Err(LoadError::DoesNotFit {
+                return Err(LoadError::SegmentDoesNotFit {
                     path: self.kernel_path.clone(),
-                    len: s.end() - u64::from(s.addr),
                     addr: u64::from(s.addr),
+                    file_len: s.data.len() as u64,
+                    zero: u64::from(s.zero),
                     ram_size,
                 });
             }
@@ -419,6 +420,32 @@ mod tests {
         d[0] = 0;
         let e = MultibootImage::parse(p, &d, "", vec![]).unwrap_err();
         assert!(e.to_string().contains("not an ELF file"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_bss_is_named_as_such() {
+        // The header's load addresses (flag 16) with bss_end_addr near 4 GiB.
+        let mut d = vec![0u8; 0x1000];
+        let flags = 3 | FLAG_ADDRESSES;
+        let fields = [
+            MAGIC,
+            flags,
+            0u32.wrapping_sub(MAGIC).wrapping_sub(flags),
+            0x10_0000,   // header_addr
+            0x10_0000,   // load_addr
+            0,           // load_end_addr: the whole file
+            0xFFFF_F000, // bss_end_addr
+            0x10_0000,   // entry_addr
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            d[4 * i..4 * i + 4].copy_from_slice(&f.to_le_bytes());
+        }
+        let img = MultibootImage::parse(Path::new("k"), &d, "", vec![]).unwrap();
+        let e = img.check(16 << 20).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "'k': a segment at 0x100000 takes 4293914624 bytes of memory (4096 from the file and 4293910528 of zero-filled bss), so it ends at 0xfffff000; RAM ends at 0x1000000"
+        );
     }
 
     #[test]
