@@ -143,7 +143,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,
             "Instructions retired since power-on or reset (a REP string instruction counts once)."),
-        def("ips", ValueType::Integer { max: u64::MAX >> 1 }, "instructions/s", OFF, T::Ips,
+        def("ips", ValueType::Bounded { min: 1, max: u64::MAX >> 1 }, "instructions/s", OFF, T::Ips,
             "Instructions per virtual second: the virtual clock advances one tick per retired instruction, so timers and interrupts land on the same instruction on every run and every host. While the CPU is halted, time jumps to the next device event. Default 100000000."),
         def("clock", ValueType::Integer { max: u64::MAX >> 1 }, "ns", RO, T::Clock,
             "Virtual time since power-on, in nanoseconds."),
@@ -390,7 +390,7 @@ impl Vm {
                 .machine_mut()?
                 .cpu
                 .set_jit_enabled(v == Value::Bool(true)),
-            Target::Ips => self.set_clock_config(Some(int.max(1) as u64), None)?,
+            Target::Ips => self.set_clock_config(Some(int as u64), None)?,
             Target::RtcStart => self.set_clock_config(None, Some(int))?,
             target => {
                 let cpu = &mut self.machine_mut()?.cpu;
@@ -439,7 +439,9 @@ impl Vm {
         let v = self.get(path)?;
         Ok(match (p.ty, &v) {
             (ValueType::Size, Value::Int(n)) => format_size(*n as u64),
-            (ValueType::Integer { max }, Value::Int(n)) if max >= 0xFFFF && p.unit.is_empty() => {
+            (ValueType::Integer { max } | ValueType::Bounded { max, .. }, Value::Int(n))
+                if max >= 0xFFFF && p.unit.is_empty() =>
+            {
                 format!("0x{n:x}")
             }
             _ => v.to_string(),
