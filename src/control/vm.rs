@@ -658,18 +658,21 @@ impl Vm {
     /// Presses a key combination such as "ctrl+alt+del".
     pub fn keyboard_press(&mut self, combo: &str) -> Result<(), ControlError> {
         self.guard(Action::KeyboardPress)?;
-        let codes = crate::devices::keymap::press_combo(combo).map_err(|name| {
-            let hint = super::nearest(&name, crate::devices::keymap::key_names())
-                .map(|s| format!(" (did you mean '{s}'?)"))
-                .unwrap_or_default();
-            ControlError::BadValue {
-                name: "keys".into(),
-                reason: if name.is_empty() {
-                    format!("'{combo}' names no key")
-                } else {
+        use crate::devices::keymap::{key_names, press_combo, ComboError};
+        let codes = press_combo(combo).map_err(|e| ControlError::BadValue {
+            name: "keys".into(),
+            reason: match e {
+                ComboError::Empty => format!("'{combo}' names no key"),
+                ComboError::EmptyKey { index } => format!(
+                    "'{combo}': key {index} between the '+' signs is empty (join key names with '+', \"ctrl+alt+del\"; the plus key is \"ctrl++\")"
+                ),
+                ComboError::Unknown(name) => {
+                    let hint = super::nearest(&name, key_names())
+                        .map(|s| format!(" (did you mean '{s}'?)"))
+                        .unwrap_or_default();
                     format!("no key is called '{name}'{hint}")
-                },
-            }
+                }
+            },
         })?;
         self.machine_mut()?.board.io.keyboard.push_scancodes(&codes);
         Ok(())
