@@ -500,10 +500,21 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
     }
 }
 
-/// Builds a VM from `moon86.new{...}` options; nested tables are dotted paths.
+/// Builds a VM from `moon86.new{...}` options; nested tables are dotted
+/// paths. A property named twice (`ram` and `ram_size`, or `cpu = { eax = }`
+/// and `["cpu.eax"] =`) is refused: table order is not defined, so which one
+/// would win could change from run to run.
 fn new_vm(opts: &Table) -> Result<Vm, String> {
     let mut vm = Vm::new(MachineConfig::default()).map_err(err)?;
-    fn apply(vm: &mut Vm, prefix: &str, t: &Table) -> Result<(), String> {
+    // The spelling each property was given under, to name both in an error.
+    let mut given: Vec<(String, String)> = Vec::new();
+    fn apply(
+        vm: &mut Vm,
+        given: &mut Vec<(String, String)>,
+        prefix: &str,
+        nest: &[String],
+        t: &Table,
+    ) -> Result<(), String> {
         for pair in t.pairs::<LuaValue, LuaValue>() {
             let (k, v) = pair.map_err(err)?;
             let LuaValue::String(k) = k else {
@@ -516,16 +527,34 @@ fn new_vm(opts: &Table) -> Result<Vm, String> {
                 _ => format!("{prefix}.{key}"),
             };
             if let LuaValue::Table(inner) = &v {
-                apply(vm, &path, inner)?;
+                let mut nest = nest.to_vec();
+                nest.push(key.clone());
+                apply(vm, given, &path, &nest, inner)?;
                 continue;
             }
+            // How the script wrote it: `ram`, `cpu.eax` or `cpu = { eax }`.
+            let mut spelled = key.clone();
+            for k in nest.iter().rev() {
+                spelled = format!("{k} = {{ {spelled} }}");
+            }
+            if let Some((_, first)) = given.iter().find(|(p, _)| *p == path) {
+                let (a, b) = if *first <= spelled {
+                    (first.as_str(), spelled.as_str())
+                } else {
+                    (spelled.as_str(), first.as_str())
+                };
+                return Err(format!(
+                    "moon86.new: {path} is given twice (as '{a}' and as '{b}'); give it once"
+                ));
+            }
+            given.push((path.clone(), spelled));
             let value = to_value(&v).map_err(|e| format!("moon86.new: {path}: {e}"))?;
             vm.set(&path, value)
                 .map_err(|e| format!("moon86.new: {e}"))?;
         }
         Ok(())
     }
-    apply(&mut vm, "", opts)?;
+    apply(&mut vm, &mut given, "", &[], opts)?;
     Ok(vm)
 }
 
@@ -660,6 +689,15 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
                 to_u64(&v, &what).map(|n| vec![LuaValue::Integer(n as i64)]),
             )
         })?,
+    )?;
+    raw.set(
+        "pattern_error",
+        lua.create_function(
+            |_, (pattern, plain, what): (mlua::String, LuaValue, String)| {
+                let plain = matches!(plain, LuaValue::Boolean(true));
+                Ok(hooks::check_pattern(&pattern.as_bytes(), plain, &what).err())
+            },
+        )?,
     )?;
     raw.set(
         "methods",
