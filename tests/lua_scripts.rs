@@ -79,3 +79,8 @@ fn every_lua_test_is_listed() {
 fn hooks() {
     run_lua_test("test_hooks.lua");
 }
+
+#[test]
+fn refusals() {
+    run_lua_test("test_refusals.lua");
+}
