@@ -345,3 +345,46 @@ fn display_sdl_without_the_feature_says_how_to_build_it() {
         "{err}"
     );
 }
+
+#[test]
+fn append_and_initrd_without_a_kernel_are_refused() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (args, message) in [
+        (
+            vec![
+                "--append",
+                "console=ttyS0",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "--append needs --kernel",
+        ),
+        (
+            vec![
+                "--initrd",
+                "guests/hello/boot.bin",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "--initrd needs --kernel",
+        ),
+        (
+            vec!["--append", "x", "--rom", "guests/hello/boot.bin"],
+            "--kernel",
+        ),
+    ] {
+        for command in ["boot", "monitor"] {
+            let mut all = vec![command];
+            all.extend(&args);
+            all.extend(["--serial", "none"]);
+            let out = moon86(&all, here);
+            let err = text(&out.stderr);
+            assert_ne!(out.status.code(), Some(0), "{all:?}: {err}");
+            assert!(
+                err.contains(message),
+                "{all:?}: expected {message:?} in:\n{err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}

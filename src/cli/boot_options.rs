@@ -38,6 +38,8 @@ impl FromStr for Output {
 pub enum BootError {
     #[error("nothing to boot: give --kernel, --boot-sector or --rom")]
     NothingToBoot,
+    #[error("{0} needs --kernel: it is for a Linux or Multiboot kernel, and --boot-sector and --rom images take none")]
+    NeedsKernel(&'static str),
     #[error("--set {0}: expected PROPERTY=VALUE")]
     BadSet(String),
     #[error("'{}': neither a Linux bzImage nor a Multiboot kernel", .0.display())]
@@ -101,6 +103,16 @@ pub struct BootOptions {
 impl BootOptions {
     /// Builds the machine, loads what is to be booted and powers it on.
     pub fn build(&self) -> Result<Vm, BootError> {
+        // clap's `requires` is not checked when --boot-sector (which
+        // conflicts with --kernel) is given, so check here too.
+        if self.kernel.is_none() {
+            if self.append.is_some() {
+                return Err(BootError::NeedsKernel("--append"));
+            }
+            if self.initrd.is_some() {
+                return Err(BootError::NeedsKernel("--initrd"));
+            }
+        }
         let mut vm = Vm::new(MachineConfig::default())?;
         vm.set("ram_size", Value::Str(self.ram.clone()))?;
         if let Some(cpu) = &self.cpu {
