@@ -18,7 +18,7 @@ fn guest(name: &str) -> String {
 
 /// Runs the monitor with `args` and `input` on stdin; returns stdout, stderr
 /// and the exit status.
-fn monitor(args: &[&str], input: &str) -> (String, String, Option<i32>) {
+fn monitor(args: &[&str], input: impl AsRef<[u8]>) -> (String, String, Option<i32>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_moon86"))
         .args(args)
         .stdin(Stdio::piped())
@@ -30,7 +30,7 @@ fn monitor(args: &[&str], input: &str) -> (String, String, Option<i32>) {
         .stdin
         .take()
         .unwrap()
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -711,4 +711,24 @@ fn a_lua_line_may_pause_the_running_guest() {
             "\"paused\"",
         ],
     );
+}
+
+#[test]
+fn a_transcript_line_that_is_not_utf8_is_named_and_the_rest_still_runs() {
+    let mut input = b"print('first' .. 1)\n".to_vec();
+    input.extend_from_slice(b"print('bad \xff\xfe')\n");
+    input.extend_from_slice(b"print('third' .. 3)\r\n");
+    let (out, _, status) = monitor(
+        &["monitor", "--boot-sector", &guest("hello/boot.bin")],
+        &input,
+    );
+    in_order(
+        &out,
+        &[
+            "first1",
+            "error: line 2 of the input is not UTF-8 text; it was not run",
+            "third3",
+        ],
+    );
+    assert_eq!(status, Some(1), "a failed line makes the status 1:\n{out}");
 }

@@ -33,6 +33,8 @@ pub struct MonitorOptions {
 
 enum Input {
     Line(String),
+    /// A transcript line (numbered from 1) that is not UTF-8 text.
+    NotText(usize),
     Interrupt,
     Eof,
 }
@@ -120,9 +122,18 @@ fn terminal_reader(
 
 fn transcript_reader(tx: Sender<Input>, rx: Receiver<Reply>) {
     let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        if tx.send(Input::Line(line)).is_err() {
+    // Lines are read as bytes: a line that is not UTF-8 is reported (by
+    // number) and the rest of the transcript still runs.
+    for (i, line) in stdin.lock().split(b'\n').enumerate() {
+        let Ok(mut bytes) = line else { break };
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        let input = match String::from_utf8(bytes) {
+            Ok(line) => Input::Line(line),
+            Err(_) => Input::NotText(i + 1),
+        };
+        if tx.send(input).is_err() {
             return;
         }
         match rx.recv() {
@@ -213,6 +224,10 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                 }
                 flush_printer(&queued, &printed_rx);
                 at_prompt.store(true, Ordering::SeqCst);
+                let _ = reply_tx.send(Reply::Prompt(prompt));
+            }
+            Some(Input::NotText(n)) => {
+                m.fail(MonitorError::NotText { line: n });
                 let _ = reply_tx.send(Reply::Prompt(prompt));
             }
             Some(Input::Interrupt) => {
