@@ -84,3 +84,8 @@ fn hooks() {
 fn refusals() {
     run_lua_test("test_refusals.lua");
 }
+
+#[test]
+fn reference() {
+    run_lua_test("test_reference.lua");
+}

@@ -265,6 +265,23 @@ static ACTIONS: &[ActionDef] = &[
         allowed: VmState::POWERED },
 ];
 
+impl ActionDef {
+    /// Whether the arguments may also be given as one table of named fields
+    /// (`vm:load_raw{ path = "a.bin", addr = 0x7c00 }`) besides in order
+    /// (`vm:load_raw("a.bin", 0x7c00)`). The bindings and the reference both
+    /// ask this, so the two cannot disagree.
+    pub fn takes_named_args(&self) -> bool {
+        matches!(
+            self.action,
+            Action::LoadRaw
+                | Action::LoadRom
+                | Action::LoadBootSector
+                | Action::LoadLinux
+                | Action::LoadMultiboot
+        )
+    }
+}
+
 /// Every action, in documentation order.
 pub fn actions() -> &'static [ActionDef] {
     ACTIONS

@@ -7,7 +7,7 @@
 use super::convert::{from_value, to_bounded, to_bytes, to_string, to_u64, to_value, ArgResult};
 use super::hooks;
 use super::snapshot::{with_snapshot, SnapshotUd};
-use crate::control::action::actions;
+use crate::control::action::{actions, Action};
 use crate::control::hooks::HookId;
 use crate::control::property::{is_namespace, lookup, properties};
 use crate::control::value::format_size;
@@ -180,11 +180,42 @@ fn run_budget(v: &LuaValue) -> ArgResult<Option<u64>> {
     }
 }
 
-fn load_raw(vm: &mut Vm, spec: &LuaValue) -> Reply {
-    let opts = options(spec, "load_raw", &["path", "addr", "cs", "ip"])?;
-    let path = to_string(&option(&opts, "path"), "load_raw: path")?;
-    let addr = to_bounded(&option(&opts, "addr"), "load_raw: addr", u32::MAX.into())? as u32;
-    let (cs, ip) = (option(&opts, "cs"), option(&opts, "ip"));
+/// The arguments of an action that takes them in order or as one table of
+/// named fields (`ActionDef::takes_named_args`), by name; the names and
+/// their order are the action table's.
+fn named_args(action: Action, args: &[LuaValue]) -> ArgResult<Vec<(&'static str, LuaValue)>> {
+    let def = action.def();
+    let names: Vec<&'static str> = def.args.iter().map(|a| a.name).collect();
+    let last = args.iter().rposition(|a| !a.is_nil()).map_or(0, |i| i + 1);
+    match args.first() {
+        Some(t @ LuaValue::Table(_)) if def.args.first().is_some_and(|a| a.ty != "table") => {
+            if last > 1 {
+                return Err(format!(
+                    "{}: give the arguments in order or as one table, not both",
+                    def.name
+                ));
+            }
+            options(t, def.name, &names)
+        }
+        _ => {
+            if last > names.len() {
+                let plural = if names.len() == 1 { "" } else { "s" };
+                return Err(format!(
+                    "{} takes at most {} argument{plural} ({}), got {last}",
+                    def.name,
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+            Ok(names.iter().copied().zip(args.iter().cloned()).collect())
+        }
+    }
+}
+
+fn load_raw(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    let path = to_string(&option(opts, "path"), "load_raw: path")?;
+    let addr = to_bounded(&option(opts, "addr"), "load_raw: addr", u32::MAX.into())? as u32;
+    let (cs, ip) = (option(opts, "cs"), option(opts, "ip"));
     let entry = if cs.is_nil() && ip.is_nil() {
         None
     } else {
@@ -215,12 +246,11 @@ fn optional_string(v: &LuaValue, what: &str) -> ArgResult<Option<String>> {
     }
 }
 
-fn load_linux(vm: &mut Vm, spec: &LuaValue) -> Reply {
-    let opts = options(spec, "load_linux", &["kernel", "initrd", "cmdline"])?;
-    let kernel = to_string(&option(&opts, "kernel"), "load_linux: kernel")?;
-    let initrd = optional_string(&option(&opts, "initrd"), "load_linux: initrd")?;
+fn load_linux(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    let kernel = to_string(&option(opts, "kernel"), "load_linux: kernel")?;
+    let initrd = optional_string(&option(opts, "initrd"), "load_linux: initrd")?;
     let cmdline =
-        optional_string(&option(&opts, "cmdline"), "load_linux: cmdline")?.unwrap_or_default();
+        optional_string(&option(opts, "cmdline"), "load_linux: cmdline")?.unwrap_or_default();
     vm.load_linux(
         Path::new(&kernel),
         initrd.as_deref().map(Path::new),
@@ -230,13 +260,12 @@ fn load_linux(vm: &mut Vm, spec: &LuaValue) -> Reply {
     none()
 }
 
-fn load_multiboot(vm: &mut Vm, spec: &LuaValue) -> Reply {
-    let opts = options(spec, "load_multiboot", &["kernel", "cmdline", "modules"])?;
-    let kernel = to_string(&option(&opts, "kernel"), "load_multiboot: kernel")?;
+fn load_multiboot(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    let kernel = to_string(&option(opts, "kernel"), "load_multiboot: kernel")?;
     let cmdline =
-        optional_string(&option(&opts, "cmdline"), "load_multiboot: cmdline")?.unwrap_or_default();
+        optional_string(&option(opts, "cmdline"), "load_multiboot: cmdline")?.unwrap_or_default();
     let mut modules = Vec::new();
-    match option(&opts, "modules") {
+    match option(opts, "modules") {
         LuaValue::Nil => {}
         LuaValue::Table(list) => {
             for (i, m) in list.sequence_values::<LuaValue>().enumerate() {
@@ -292,15 +321,17 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             let budget = run_budget(a(0))?;
             string(lua, vm.run(budget).map_err(err)?.name())
         }
-        "load_raw" => load_raw(vm, a(0)),
+        "load_raw" => load_raw(vm, &named_args(Action::LoadRaw, args)?),
         "load_rom" => {
-            let path = to_string(a(0), "load_rom: path")?;
+            let opts = named_args(Action::LoadRom, args)?;
+            let path = to_string(&option(&opts, "path"), "load_rom: path")?;
             vm.load_rom(Path::new(&path))
                 .map_err(err)
                 .and_then(|_| none())
         }
         "load_boot_sector" => {
-            let path = to_string(a(0), "load_boot_sector: path")?;
+            let opts = named_args(Action::LoadBootSector, args)?;
+            let path = to_string(&option(&opts, "path"), "load_boot_sector: path")?;
             vm.load_boot_sector(Path::new(&path))
                 .map_err(err)
                 .and_then(|_| none())
@@ -338,8 +369,8 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
                 .map_err(err)
                 .and_then(|_| none())
         }
-        "load_linux" => load_linux(vm, a(0)),
-        "load_multiboot" => load_multiboot(vm, a(0)),
+        "load_linux" => load_linux(vm, &named_args(Action::LoadLinux, args)?),
+        "load_multiboot" => load_multiboot(vm, &named_args(Action::LoadMultiboot, args)?),
         "serial.read" => string(lua, vm.serial_read().map_err(err)?),
         "serial.text" => string(lua, vm.serial_text().map_err(err)?),
         "serial.write" => {
@@ -585,6 +616,7 @@ fn action_list(lua: &Lua) -> mlua::Result<Table> {
             lua.create_sequence_from(a.args.iter().map(|x| x.name))?,
         )?;
         t.set("returns", a.returns)?;
+        t.set("named", a.takes_named_args())?;
         t.set("doc", a.doc)?;
         t.set(
             "allowed",
