@@ -1,9 +1,9 @@
-//! The snapshot file format, version 1. All integers are little-endian.
+//! The snapshot file format, version 2. All integers are little-endian.
 //!
 //! ```text
 //! offset  size  field
 //!      0     8  magic "MOON86SS"
-//!      8     4  format version (1)
+//!      8     4  format version (2)
 //!     12     4  C: length of the configuration block
 //!     16     4  CRC-32 of the configuration block
 //!     20     C  the machine configuration (postcard: ram_size, cpu_model,
@@ -38,7 +38,7 @@ use thiserror::Error;
 /// The first eight bytes of every snapshot file.
 pub const MAGIC: &[u8; 8] = b"MOON86SS";
 /// The format this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A configuration block is a few dozen bytes; anything longer is damage.
 const MAX_CONFIG_LEN: u32 = 4096;
@@ -293,7 +293,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (FORMAT_VERSION, body.len(), crc32(&body)),
-            (1, 7494, 3357594274),
+            (2, 7496, 3978453601),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
     }
@@ -306,8 +306,8 @@ mod tests {
         assert!(msg(b"MOON8").contains("truncated"));
         assert!(msg(b"PNG\x89....").contains("not a moon86 snapshot"));
         let mut v = good.clone();
-        v[8] = 2;
-        assert!(msg(&v).contains("format version 2"), "{}", msg(&v));
+        v[8] = 7;
+        assert!(msg(&v).contains("format version 7"), "{}", msg(&v));
         for cut in [9, 14, 20, 30, good.len() / 2, good.len() - 1] {
             assert!(
                 msg(&good[..cut]).contains("truncated"),
