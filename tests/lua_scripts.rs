@@ -89,3 +89,8 @@ fn refusals() {
 fn reference() {
     run_lua_test("test_reference.lua");
 }
+
+#[test]
+fn firmware_ports() {
+    run_lua_test("test_firmware_ports.lua");
+}

@@ -84,6 +84,15 @@ pub struct BootOptions {
     /// The debug console (port 0xE9): stdio, none or file:PATH
     #[arg(long, value_name = "TARGET", default_value = "stdio")]
     pub debugcon: Output,
+    /// The firmware's debug port 0x402, where SeaBIOS and Bochs's BIOS log
+    /// (QEMU's -debugcon for that port): stdio, none or file:PATH
+    #[arg(
+        long,
+        visible_alias = "bios-log",
+        value_name = "TARGET",
+        default_value = "none"
+    )]
+    pub biosdebug: Output,
     /// CPU model (see `moon86 doc`, property cpu_model)
     #[arg(long, value_name = "MODEL")]
     pub cpu: Option<String>,
@@ -137,6 +146,10 @@ impl BootOptions {
             self.load_kernel(&mut vm, kernel)?;
         }
         vm.set("debugcon.echo", Value::Bool(self.debugcon == Output::Stdio))?;
+        vm.set(
+            "biosdebug.echo",
+            Value::Bool(self.biosdebug == Output::Stdio),
+        )?;
         vm.set("serial.echo", Value::Bool(self.serial == Output::Stdio))?;
         vm.power_on()?;
         Ok(vm)

@@ -50,6 +50,8 @@ pub enum Action {
     MemDump,
     DebugconText,
     DebugconClear,
+    BiosdebugText,
+    BiosdebugClear,
     SerialRead,
     SerialText,
     SerialWrite,
@@ -175,6 +177,12 @@ static ACTIONS: &[ActionDef] = &[
         allowed: VmState::ALIVE },
     ActionDef { action: Action::DebugconClear, name: "debugcon.clear", args: &[], returns: "",
         doc: "Forget the debug console text collected so far.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::BiosdebugText, name: "biosdebug.text", args: &[], returns: "string",
+        doc: "Everything the guest wrote to the firmware's debug port 0x402 since power-on or the last clear: SeaBIOS's and Bochs's BIOS log (QEMU's `isa-debugcon` at that port). `moon86 boot --biosdebug` writes it out as it arrives.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::BiosdebugClear, name: "biosdebug.clear", args: &[], returns: "",
+        doc: "Forget the firmware debug text (port 0x402) collected so far.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::SerialRead, name: "serial.read", args: &[], returns: "string",
         doc: "What the guest wrote to COM1 since the previous `serial.read`.",
@@ -335,6 +343,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 49, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 51, "a new Action needs a row");
     }
 }

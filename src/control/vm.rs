@@ -129,6 +129,7 @@ impl Vm {
         }
         let old = self.machine()?;
         fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
+        fresh.board.io.seabios_debug.echo = old.board.io.seabios_debug.echo;
         fresh.cpu.set_jit_enabled(old.cpu.jit_enabled());
         for (new_log, old_log) in fresh.serial.iter_mut().zip(&old.serial) {
             new_log.echo = old_log.echo;
@@ -694,6 +695,18 @@ impl Vm {
     pub fn debugcon_clear(&mut self) -> Result<(), ControlError> {
         self.guard(Action::DebugconClear)?;
         self.machine_mut()?.board.io.debugcon.clear();
+        Ok(())
+    }
+
+    /// What the firmware wrote to its debug port 0x402 (SeaBIOS, Bochs BIOS).
+    pub fn biosdebug_text(&self) -> Result<String, ControlError> {
+        self.guard(Action::BiosdebugText)?;
+        Ok(self.machine()?.board.io.seabios_debug.text())
+    }
+
+    pub fn biosdebug_clear(&mut self) -> Result<(), ControlError> {
+        self.guard(Action::BiosdebugClear)?;
+        self.machine_mut()?.board.io.seabios_debug.clear();
         Ok(())
     }
 }

@@ -55,6 +55,8 @@ const METHODS: &[&str] = &[
     "mem.dump",
     "debugcon.text",
     "debugcon.clear",
+    "biosdebug.text",
+    "biosdebug.clear",
     "serial.read",
     "serial.text",
     "serial.write",
@@ -476,6 +478,8 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
+        "biosdebug.text" => string(lua, vm.biosdebug_text().map_err(err)?),
+        "biosdebug.clear" => vm.biosdebug_clear().map_err(err).and_then(|_| none()),
         "screen.png" => {
             let path = to_string(a(0), "screen.png: path")?;
             vm.screen_png(Path::new(&path))
