@@ -732,3 +732,31 @@ fn a_transcript_line_that_is_not_utf8_is_named_and_the_rest_still_runs() {
     );
     assert_eq!(status, Some(1), "a failed line makes the status 1:\n{out}");
 }
+
+#[test]
+fn the_firmware_debug_port_is_shown_with_biosdebug_stdio() {
+    let dir = Scratch::new("biosdebug");
+    // mov dx,0x402 ; "BIOS log\n" out byte by byte ; cli ; hlt
+    let mut sector = vec![0xBA, 0x02, 0x04];
+    for &b in b"BIOS log\n" {
+        sector.extend([0xB0, b, 0xEE]);
+    }
+    sector.extend([0xFA, 0xF4]);
+    sector.resize(510, 0);
+    sector.extend([0x55, 0xAA]);
+    let bin = dir.path("bios.bin");
+    std::fs::write(&bin, &sector).unwrap();
+    let (out, _, status) = monitor(
+        &["monitor", "--boot-sector", &bin, "--biosdebug", "stdio"],
+        "cont\nprint(vm.biosdebug:text() == 'BIOS log\\n')\n",
+    );
+    in_order(&out, &["(moon86) cont", "BIOS log", "true"]);
+    assert_eq!(
+        out.lines().filter(|l| *l == "BIOS log").count(),
+        1,
+        "printed once:\n{out}"
+    );
+    assert_eq!(status, Some(0), "{out}");
+    let (out, _, _) = monitor(&["monitor", "--boot-sector", &bin], "cont\n");
+    assert!(!out.contains("BIOS log"), "not shown by default:\n{out}");
+}

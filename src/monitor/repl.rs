@@ -153,6 +153,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     // The monitor prints guest output itself, between its own lines.
     vm.set("serial.echo", Value::Bool(false))?;
     vm.set("debugcon.echo", Value::Bool(false))?;
+    vm.set("biosdebug.echo", Value::Bool(false))?;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let session = Session::new(vm)?;
     let mut m = Monitor::new(
@@ -161,6 +162,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         boot.serial == Output::Stdio,
         boot.debugcon == Output::Stdio,
     );
+    m.forward_biosdebug(boot.biosdebug == Output::Stdio);
     let (in_tx, in_rx) = channel::<Input>();
     let (reply_tx, reply_rx) = channel::<Reply>();
     // True while the reader is (about to be) in readline, so output must go
