@@ -202,7 +202,7 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::KeyboardType, name: "keyboard.type", args: &[arg("text", "string", "text to type: printable ASCII, \\n (Enter), \\t (Tab), \\b (Backspace), \\27 (Esc)")], returns: "",
         doc: "Type text on the keyboard: each character becomes its key presses and releases (with Shift where needed), queued at the keyboard controller and delivered as the guest reads them, so none is dropped or repeated.",
         allowed: VmState::ALIVE },
-    ActionDef { action: Action::KeyboardPress, name: "keyboard.press", args: &[arg("keys", "string", "a key combination: \"ctrl+alt+del\", \"enter\", \"shift+f1\", \"a\"")], returns: "",
+    ActionDef { action: Action::KeyboardPress, name: "keyboard.press", args: &[arg("keys", "string", "a key combination: \"ctrl+alt+del\", \"enter\", \"shift+f1\", \"a\"; the plus key is \"+\" alone or last (\"ctrl++\"), and any other empty name is refused")], returns: "",
         doc: "Press a key combination: the modifiers go down in order, the key is pressed and released, then the modifiers come up in reverse order.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::OnExec, name: "on_exec", args: &[HOOK_WHERE, HOOK_FN, arg("opts", "table", "{ physical = true } for physical addresses; the common filters")], returns: "hook",

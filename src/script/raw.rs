@@ -650,10 +650,16 @@ fn help(lua: &Lua, name: &LuaValue) -> Reply {
         .find(|a| a.name == key || a.name.starts_with(&format!("{key} ")))
     {
         let args: Vec<&str> = a.args.iter().map(|x| x.name).collect();
+        let named = if a.takes_named_args() {
+            let fields: Vec<String> = args.iter().map(|n| format!("{n} = ...")).collect();
+            format!(" Or by name: {}{{ {} }}.", a.name, fields.join(", "))
+        } else {
+            String::new()
+        };
         return string(
             lua,
             format!(
-                "{}({}): {} Allowed while {}.",
+                "{}({}): {} Allowed while {}.{named}",
                 a.name,
                 args.join(", "),
                 a.doc,

@@ -127,5 +127,7 @@ t.raises("load_multiboot: modules must be a list", function() vm:load_multiboot(
 t.raises("load_rom takes at most 1 argument (path), got 2", function() vm:load_rom(rom, 1) end)
 t.raises("load_boot_sector: unknown option 'file'", function() vm:load_boot_sector{ file = HELLO } end)
 
+t.truthy(moon86.help("load_raw"):find("Or by name: load_raw{ path = ..., addr = ..., cs = ..., ip = ... }", 1, true), "help shows the table form")
+
 for _, f in ipairs { raw, rom, junk, mb_kernel } do os.remove(f) end
 print("reference ok")
