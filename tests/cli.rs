@@ -347,7 +347,7 @@ fn display_sdl_without_the_feature_says_how_to_build_it() {
 }
 
 #[test]
-fn append_and_initrd_without_a_kernel_are_refused() {
+fn append_or_initrd_without_a_kernel_and_ips_zero_are_refused() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (args, message) in [
         (
@@ -371,6 +371,10 @@ fn append_and_initrd_without_a_kernel_are_refused() {
         (
             vec!["--append", "x", "--rom", "guests/hello/boot.bin"],
             "--kernel",
+        ),
+        (
+            vec!["--set", "ips=0", "--boot-sector", "guests/hello/boot.bin"],
+            "bad value for ips: 0 is out of range; expected integer (1 to",
         ),
     ] {
         for command in ["boot", "monitor"] {
