@@ -760,3 +760,16 @@ fn the_firmware_debug_port_is_shown_with_biosdebug_stdio() {
     let (out, _, _) = monitor(&["monitor", "--boot-sector", &bin], "cont\n");
     assert!(!out.contains("BIOS log"), "not shown by default:\n{out}");
 }
+
+#[test]
+fn a_transcript_ending_inside_a_lua_chunk_fails() {
+    let (out, status) = hello("print('before')\nfunction f()\n  return 1\n");
+    in_order(
+        &out,
+        &[
+            "before",
+            "error: the input ended inside an unfinished Lua chunk; it was not run",
+        ],
+    );
+    assert_eq!(status, Some(1), "{out}");
+}

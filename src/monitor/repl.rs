@@ -247,6 +247,9 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                 let _ = reply_tx.send(Reply::Prompt(prompt));
             }
             Some(Input::Eof) => {
+                if m.discard_pending() {
+                    m.fail(MonitorError::UnfinishedLua);
+                }
                 if m.running {
                     m.stop("stopped (end of input)")?;
                 }

@@ -562,6 +562,17 @@ fn new_vm(opts: &Table) -> Result<Vm, String> {
                 _ => format!("{prefix}.{key}"),
             };
             if let LuaValue::Table(inner) = &v {
+                // A table is a namespace's properties (`cpu = { eax = 1 }`);
+                // as a property's value it would be taken as not given.
+                if !is_namespace(&path) {
+                    return Err(match lookup(&path) {
+                        Ok(p) => format!(
+                            "moon86.new: bad value for {path}: expected {}, got a table",
+                            p.ty.name()
+                        ),
+                        Err(e) => format!("moon86.new: {e}"),
+                    });
+                }
                 let mut nest = nest.to_vec();
                 nest.push(key.clone());
                 apply(vm, given, &path, &nest, inner)?;

@@ -85,5 +85,11 @@ t.raises("moon86.new: cpu.cs.base is given twice (as 'cpu = { cs = { base } }' a
 t.raises("moon86.new: cpu.cs.limit is given twice (as 'cpu = { cs.limit }' and as 'cpu.cs = { limit }')",
   function() moon86.new{ cpu = { ["cs.limit"] = 1 }, ["cpu.cs"] = { limit = 2 } } end)
 t.eq(moon86.new{ ram = "32M" }.ram_size, 32 * 1024 * 1024)
+-- A table is a namespace's properties, never a property's value.
+t.raises("moon86.new: bad value for ram_size: expected size (bytes, or a string like \"16M\"), got a table",
+  function() moon86.new{ ram = {} } end)
+t.raises("moon86.new: bad value for cpu.eax: expected integer", function() moon86.new{ cpu = { eax = { 1 } } } end)
+t.raises("moon86.new: unknown property 'nope'", function() moon86.new{ nope = {} } end)
+t.eq(moon86.new{ cpu = {}, jit_stats = { exits = {} } }.ram_size, 16 * 1024 * 1024, "empty namespaces are fine")
 
 print("refusals ok")
