@@ -454,3 +454,115 @@ fn boot_names_what_is_wrong_with_a_value() {
         assert!(!err.contains("unexpected argument") && !err.contains("cannot read"), "{err}");
     }
 }
+
+#[test]
+fn append_or_initrd_without_a_kernel_and_ips_zero_are_refused() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (args, message) in [
+        (
+            vec![
+                "--append",
+                "console=ttyS0",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "--append needs --kernel",
+        ),
+        (
+            vec![
+                "--initrd",
+                "guests/hello/boot.bin",
+                "--boot-sector",
+                "guests/hello/boot.bin",
+            ],
+            "--initrd needs --kernel",
+        ),
+        (
+            vec!["--append", "x", "--rom", "guests/hello/boot.bin"],
+            "--kernel",
+        ),
+        (
+            vec!["--set", "ips=0", "--boot-sector", "guests/hello/boot.bin"],
+            "bad value for ips: 0 is out of range; expected integer (1 to",
+        ),
+    ] {
+        for command in ["boot", "monitor"] {
+            let mut all = vec![command];
+            all.extend(&args);
+            all.extend(["--serial", "none"]);
+            let out = moon86(&all, here);
+            let err = text(&out.stderr);
+            assert_ne!(out.status.code(), Some(0), "{all:?}: {err}");
+            assert!(
+                err.contains(message),
+                "{all:?}: expected {message:?} in:\n{err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
+
+/// A boot sector that writes `text` to port `port` byte by byte, then stops
+/// (CLI; HLT).
+fn port_writer(port: u16, text: &[u8]) -> Vec<u8> {
+    let mut code = vec![0xBA, port as u8, (port >> 8) as u8]; // mov dx, port
+    for &b in text {
+        code.extend([0xB0, b, 0xEE]); // mov al, b ; out dx, al
+    }
+    code.extend([0xFA, 0xF4]);
+    code.resize(510, 0);
+    code.extend([0x55, 0xAA]);
+    code
+}
+
+#[test]
+fn boot_writes_the_firmware_debug_port_to_a_file_or_stdout() {
+    let sector = port_writer(0x402, b"SeaBIOS (version x)\n");
+    let dir = Scratch::new("biosdebug", &[("bios.bin", &sector)]);
+    for flag in ["--biosdebug", "--bios-log"] {
+        let out = moon86(
+            &[
+                "boot",
+                "--boot-sector",
+                "bios.bin",
+                "--serial",
+                "none",
+                flag,
+                "file:bios.log",
+            ],
+            &dir.0,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let log = std::fs::read_to_string(dir.0.join("bios.log")).unwrap();
+        assert_eq!(log, "SeaBIOS (version x)\n", "{flag}");
+        assert!(!text(&out.stdout).contains("SeaBIOS"), "none on stdout");
+    }
+    let out = moon86(
+        &[
+            "boot",
+            "--boot-sector",
+            "bios.bin",
+            "--serial",
+            "none",
+            "--biosdebug",
+            "stdio",
+        ],
+        &dir.0,
+    );
+    assert!(text(&out.stdout).contains("SeaBIOS (version x)\n"));
+    // Off by default: the 0xE9 console's --debugcon does not carry it.
+    let out = moon86(
+        &["boot", "--boot-sector", "bios.bin", "--serial", "none"],
+        &dir.0,
+    );
+    assert!(
+        !text(&out.stdout).contains("SeaBIOS"),
+        "{}",
+        text(&out.stdout)
+    );
+    let help = text(&moon86(&["boot", "--help"], &dir.0).stdout);
+    assert!(
+        help.contains("--biosdebug <TARGET>") && help.contains("0x402"),
+        "{help}"
+    );
+}

@@ -84,3 +84,18 @@ fn hooks() {
 fn messages() {
     run_lua_test("test_messages.lua");
 }
+
+#[test]
+fn refusals() {
+    run_lua_test("test_refusals.lua");
+}
+
+#[test]
+fn reference() {
+    run_lua_test("test_reference.lua");
+}
+
+#[test]
+fn firmware_ports() {
+    run_lua_test("test_firmware_ports.lua");
+}

@@ -18,7 +18,7 @@ fn guest(name: &str) -> String {
 
 /// Runs the monitor with `args` and `input` on stdin; returns stdout, stderr
 /// and the exit status.
-fn monitor(args: &[&str], input: &str) -> (String, String, Option<i32>) {
+fn monitor(args: &[&str], input: impl AsRef<[u8]>) -> (String, String, Option<i32>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_moon86"))
         .args(args)
         .stdin(Stdio::piped())
@@ -30,7 +30,7 @@ fn monitor(args: &[&str], input: &str) -> (String, String, Option<i32>) {
         .stdin
         .take()
         .unwrap()
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -752,4 +752,65 @@ fn saving_commands_write_through_links_and_fifos() {
     assert!(std::fs::read(&target).unwrap().starts_with(b"MOON86SS"));
     let kind = |p: &str| std::fs::symlink_metadata(p).unwrap().file_type();
     assert!(kind(&link).is_symlink() && kind(&fifo).is_fifo());
+}
+
+#[test]
+fn a_transcript_line_that_is_not_utf8_is_named_and_the_rest_still_runs() {
+    let mut input = b"print('first' .. 1)\n".to_vec();
+    input.extend_from_slice(b"print('bad \xff\xfe')\n");
+    input.extend_from_slice(b"print('third' .. 3)\r\n");
+    let (out, _, status) = monitor(
+        &["monitor", "--boot-sector", &guest("hello/boot.bin")],
+        &input,
+    );
+    in_order(
+        &out,
+        &[
+            "first1",
+            "error: line 2 of the input is not UTF-8 text; it was not run",
+            "third3",
+        ],
+    );
+    assert_eq!(status, Some(1), "a failed line makes the status 1:\n{out}");
+}
+
+#[test]
+fn the_firmware_debug_port_is_shown_with_biosdebug_stdio() {
+    let dir = Scratch::new("biosdebug");
+    // mov dx,0x402 ; "BIOS log\n" out byte by byte ; cli ; hlt
+    let mut sector = vec![0xBA, 0x02, 0x04];
+    for &b in b"BIOS log\n" {
+        sector.extend([0xB0, b, 0xEE]);
+    }
+    sector.extend([0xFA, 0xF4]);
+    sector.resize(510, 0);
+    sector.extend([0x55, 0xAA]);
+    let bin = dir.path("bios.bin");
+    std::fs::write(&bin, &sector).unwrap();
+    let (out, _, status) = monitor(
+        &["monitor", "--boot-sector", &bin, "--biosdebug", "stdio"],
+        "cont\nprint(vm.biosdebug:text() == 'BIOS log\\n')\n",
+    );
+    in_order(&out, &["(moon86) cont", "BIOS log", "true"]);
+    assert_eq!(
+        out.lines().filter(|l| *l == "BIOS log").count(),
+        1,
+        "printed once:\n{out}"
+    );
+    assert_eq!(status, Some(0), "{out}");
+    let (out, _, _) = monitor(&["monitor", "--boot-sector", &bin], "cont\n");
+    assert!(!out.contains("BIOS log"), "not shown by default:\n{out}");
+}
+
+#[test]
+fn a_transcript_ending_inside_a_lua_chunk_fails() {
+    let (out, status) = hello("print('before')\nfunction f()\n  return 1\n");
+    in_order(
+        &out,
+        &[
+            "before",
+            "error: the input ended inside an unfinished Lua chunk; it was not run",
+        ],
+    );
+    assert_eq!(status, Some(1), "{out}");
 }

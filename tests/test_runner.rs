@@ -307,3 +307,76 @@ fn a_failing_test_leaves_a_capture_of_each_vm() {
     let regs = std::fs::read_to_string(b.join("regs.json")).unwrap();
     assert!(regs.contains("\"eip\""), "{regs}");
 }
+
+#[test]
+fn the_runner_protocol_stays_out_of_what_people_read() {
+    let s = Scratch::new("protocol");
+    std::fs::create_dir_all(s.0.join("talk")).unwrap();
+    std::fs::write(
+        s.0.join("talk/talk_test.lua"),
+        "test(\"talks\", function(t)\n  print(\"hello from the test\")\n  t:eq(1, 2)\nend)\n\
+         test(\"quiet\", function() end)\n",
+    )
+    .unwrap();
+    let out = s.run(&["talk", "--tap", "--junit", "junit.xml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let xml = std::fs::read_to_string(s.0.join("junit.xml")).unwrap();
+    assert!(
+        xml.contains("<system-out>hello from the test\n</system-out>"),
+        "{xml}"
+    );
+    let saved =
+        std::fs::read_to_string(s.0.join("moon86-test-failures/talk_talk_test.lua.stdout.txt"))
+            .unwrap();
+    assert_eq!(saved, "hello from the test\n");
+    for (what, t) in [
+        ("junit", xml),
+        ("tap", text(&out.stdout)),
+        ("stderr", text(&out.stderr)),
+    ] {
+        assert!(
+            !t.contains("@moon86-test"),
+            "{what} shows the protocol:\n{t}"
+        );
+    }
+}
+
+#[test]
+fn a_failing_test_captures_only_the_vms_it_created_or_used() {
+    let s = Scratch::new("touched");
+    std::fs::create_dir_all(s.0.join("cap")).unwrap();
+    std::fs::write(
+        s.0.join("cap/touch_test.lua"),
+        "local kept\n\
+         test(\"makes a vm\", function() kept = moon86.new{ ram = \"1M\" } end)\n\
+         test(\"no vm\", function(t) t:fail(\"without a vm\") end)\n\
+         test(\"uses the old vm\", function(t) t:eq(kept.icount, 1) end)\n\
+         test(\"new vm\", function(t)\n  local other = moon86.new{ ram = \"2M\" }\n  t:eq(other.ram_size, 1)\nend)\n",
+    )
+    .unwrap();
+    let out = s.run(&["cap"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let base = s.0.join("moon86-test-failures/cap_touch_test.lua");
+    let listing = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(base.join(dir))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    // A test that made and used no VM leaves no capture of another test's.
+    assert!(!base.join("no_vm").exists(), "{:?}", listing("no_vm"));
+    assert_eq!(listing("uses_the_old_vm"), ["vm1"]);
+    assert_eq!(listing("new_vm"), ["vm1"]);
+    let bundle = std::fs::read_dir(base.join("new_vm/vm1"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let regs = std::fs::read_to_string(bundle.join("regs.json")).unwrap();
+    assert!(regs.contains("\"eip\""), "{regs}");
+}

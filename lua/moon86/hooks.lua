@@ -353,6 +353,15 @@ end
 ---------------------------------------------------------------------------
 -- Waits
 
+-- A string quoted on one line for messages, as Lua would write it: \n, \r,
+-- \t, \" and \\, other control characters as \ddd.
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t", ['"'] = '\\"', ["\\"] = "\\\\" }
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return ESCAPES[c] or string.format("\\%03d", c:byte())
+  end) .. '"'
+end
+
 local function tail(s, n)
   if #s <= n then return s end
   return "..." .. s:sub(-n)
@@ -387,7 +396,10 @@ local function wait_args(pattern, opts, what)
   if type(pattern) ~= "string" or pattern == "" then
     error("moon86: " .. what .. " needs a non-empty pattern string", 3)
   end
-  return (wait_opts(opts, what)) -- not a tail call: the error levels count this frame
+  opts = wait_opts(opts, what)
+  local bad = raw.pattern_error(pattern, opts.plain, what)
+  if bad then error("moon86: " .. bad, 3) end
+  return opts
 end
 
 -- Runs until `try()` finds a match, with a temporary text hook of `kind`
@@ -423,8 +435,8 @@ function serial.expect(self, pattern, opts)
     { plain = opts.plain, since = (expect_cursor[ud] or 1) - 1 }, try)
   if m then return table.unpack(m) end
   local all = call(ud, "serial.text")
-  error(string.format("moon86: serial:expect: %q %s; serial output since the previous match:\n%s",
-    pattern, reason, tail(all:sub(expect_cursor[ud] or 1), 600)), 2)
+  error(string.format("moon86: serial:expect: %s %s; serial output since the previous match:\n%s",
+    quote(pattern), reason, tail(all:sub(expect_cursor[ud] or 1), 600)), 2)
 end
 
 --- Runs until the text screen matches `pattern`; returns the match and its captures.
@@ -436,7 +448,7 @@ function screen.wait_text(self, pattern, opts)
   local m, reason = wait_for(self, ud, "screen:wait_text", "screen_text", pattern, opts,
     { plain = opts.plain }, try)
   if m then return table.unpack(m) end
-  error(string.format("moon86: screen:wait_text: %q %s; the screen shows:\n%s",
-    pattern, reason, screen_text()), 2)
+  error(string.format("moon86: screen:wait_text: %s %s; the screen shows:\n%s",
+    quote(pattern), reason, screen_text()), 2)
 end
 

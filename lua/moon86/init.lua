@@ -13,7 +13,24 @@ local function check(ok, ...)
   return ...
 end
 
-local handle = setmetatable({}, { __mode = "k" }) -- object -> VM userdata
+-- object -> VM userdata. Every use of a VM object (a method, a property, a
+-- hook, the run loop) looks its userdata up here, so the lookup also notes
+-- when the VM was last used: `moon86.mark()` and `moon86.live_vms(mark)`
+-- let the test library capture only the VMs a failing test touched.
+local handles = setmetatable({}, { __mode = "k" })
+local used_at = setmetatable({}, { __mode = "k" }) -- VM userdata -> mark
+local epoch = 0
+local handle = setmetatable({}, {
+  __index = function(_, o)
+    local ud = handles[o]
+    if ud ~= nil then used_at[ud] = epoch end
+    return ud
+  end,
+  __newindex = function(_, o, ud)
+    handles[o] = ud
+    used_at[ud] = epoch
+  end,
+})
 local prefix_of = setmetatable({}, { __mode = "k" }) -- object -> path prefix
 
 -- Methods by namespace, generated from the raw API's list of callable names:
@@ -98,11 +115,23 @@ function raw.adopt(ud)
   return vm
 end
 
---- The VMs still referenced, oldest first (the test library captures them
---- when a test fails).
-function moon86.live_vms()
+--- Starts a new period of use and returns its mark, for `live_vms(mark)`.
+function moon86.mark()
+  epoch = epoch + 1
+  return epoch
+end
+
+--- The VMs still referenced, oldest first; with a mark from `mark()`, only
+--- those created or used since (the test library captures them when a
+--- test fails).
+function moon86.live_vms(mark)
+  if mark ~= nil and math.type(mark) ~= "integer" then
+    error("moon86.live_vms: the mark must be an integer from moon86.mark()", 2)
+  end
   local list = {}
-  for vm in pairs(live) do list[#list + 1] = vm end
+  for vm in pairs(live) do
+    if mark == nil or (used_at[handles[vm]] or 0) >= mark then list[#list + 1] = vm end
+  end
   table.sort(list, function(a, b) return order[a] < order[b] end)
   return list
 end

@@ -13,8 +13,17 @@ local now = ...
 local M = {}
 local registered = {}
 
+-- A string quoted on one line, as Lua would write it: \n, \r, \t, \" and
+-- \\, other control characters as \ddd.
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t", ['"'] = '\\"', ["\\"] = "\\\\" }
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return ESCAPES[c] or string.format("\\%03d", c:byte())
+  end) .. '"'
+end
+
 local function show(v)
-  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) == "string" then return quote(v) end
   return tostring(v)
 end
 
@@ -71,14 +80,15 @@ local function describe(err)
 end
 
 -- When `moon86 test` runs the file, a failing test leaves a capture of
--- every live VM (screen, serial log, registers) in $MOON86_ARTIFACTS.
-local function capture_vms(test_name)
+-- each live VM it created or used (screen, serial log, registers) in
+-- $MOON86_ARTIFACTS; `mark` is from moon86.mark() at the test's start.
+local function capture_vms(test_name, mark)
   local dir = os.getenv("MOON86_ARTIFACTS")
   local moon86 = package.loaded["moon86"]
-  if not dir or not moon86 then return nil end
+  if not dir or not moon86 or not mark then return nil end
   local safe = test_name:gsub("[^%w%-%.]", "_")
   local made = {}
-  for i, vm in ipairs(moon86.live_vms()) do
+  for i, vm in ipairs(moon86.live_vms(mark)) do
     local ok, path = pcall(function()
       if vm.state == "destroyed" then return nil end
       return vm:capture{ dir = dir .. "/" .. safe .. "/vm" .. i }
@@ -95,11 +105,13 @@ function M.run()
   registered = {}
   local results = {}
   for _, entry in ipairs(todo) do
+    local moon86 = package.loaded["moon86"]
+    local mark = moon86 and moon86.mark()
     local start = now()
     local ok, err = pcall(entry.fn, setmetatable({ name = entry.name }, T))
     local r = { name = entry.name, passed = ok, duration = now() - start }
     if not ok then
-      r.captures = capture_vms(entry.name)
+      r.captures = capture_vms(entry.name, mark)
       local text = describe(err)
       local file, line, rest = text:match("^([^\n]-):(%d+): (.*)$")
       if file then

@@ -22,6 +22,13 @@ fn append(file: &mut Option<std::fs::File>, data: &[u8]) {
     }
 }
 
+/// Appends to `file` what `text` holds beyond the `seen` bytes already
+/// written (a debug console's text grows between slices).
+fn append_new(file: &mut Option<std::fs::File>, seen: &mut usize, text: &str) {
+    append(file, &text.as_bytes()[(*seen).min(text.len())..]);
+    *seen = text.len();
+}
+
 fn open_output(target: &Output) -> Result<Option<std::fs::File>, BootError> {
     match target {
         Output::File(path) => {
@@ -55,6 +62,8 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
     let mut serial_file = open_output(&opts.serial)?;
     let mut debugcon_file = open_output(&opts.debugcon)?;
     let mut debugcon_seen = 0usize;
+    let mut bios_file = open_output(&opts.biosdebug)?;
+    let mut bios_seen = 0usize;
     let mut console = (opts.serial == Output::Stdio).then(Console::open);
     let mut input_open = console.is_some();
     let mut pacer = Pacer::new(vm.now_ns()?);
@@ -84,6 +93,9 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
                 &text.as_bytes()[debugcon_seen.min(text.len())..],
             );
             debugcon_seen = text.len();
+        }
+        if bios_file.is_some() {
+            append_new(&mut bios_file, &mut bios_seen, &vm.biosdebug_text()?);
         }
         if let Some(c) = console.as_mut() {
             match c.poll() {
@@ -135,6 +147,8 @@ fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, 
     let mut serial_file = open_output(&opts.serial)?;
     let mut debugcon_file = open_output(&opts.debugcon)?;
     let mut debugcon_seen = 0usize;
+    let mut bios_file = open_output(&opts.biosdebug)?;
+    let mut bios_seen = 0usize;
     let mut console = (opts.serial == Output::Stdio).then(Console::open);
     let mut told_stop = false;
     let mut between = |vm: &mut Vm| -> Result<Tick, String> {
@@ -149,6 +163,13 @@ fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, 
                 &text.as_bytes()[debugcon_seen.min(text.len())..],
             );
             debugcon_seen = text.len();
+        }
+        if bios_file.is_some() {
+            append_new(
+                &mut bios_file,
+                &mut bios_seen,
+                &vm.biosdebug_text().map_err(e)?,
+            );
         }
         if let Some(c) = console.as_mut() {
             match c.poll() {

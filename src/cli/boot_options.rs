@@ -42,6 +42,8 @@ impl FromStr for Output {
 pub enum BootError {
     #[error("nothing to boot: give --kernel, --boot-sector, --rom or --bios")]
     NothingToBoot,
+    #[error("{0} needs --kernel: it is for a Linux or Multiboot kernel, and --boot-sector and --rom images take none")]
+    NeedsKernel(&'static str),
     #[error("--set {0}: expected PROPERTY=VALUE")]
     BadSet(String),
     #[error("'{}': neither a Linux bzImage nor a Multiboot kernel", .0.display())]
@@ -106,6 +108,15 @@ pub struct BootOptions {
     /// The debug console (port 0xE9): stdio, none or file:PATH
     #[arg(long, value_name = "TARGET", default_value = "stdio")]
     pub debugcon: Output,
+    /// The firmware's debug port 0x402, where SeaBIOS and Bochs's BIOS log
+    /// (QEMU's -debugcon for that port): stdio, none or file:PATH
+    #[arg(
+        long,
+        visible_alias = "bios-log",
+        value_name = "TARGET",
+        default_value = "none"
+    )]
+    pub biosdebug: Output,
     /// CPU model (see `moon86 doc`, property cpu_model)
     #[arg(long, value_name = "MODEL")]
     pub cpu: Option<String>,
@@ -125,6 +136,16 @@ pub struct BootOptions {
 impl BootOptions {
     /// Builds the machine, loads what is to be booted and powers it on.
     pub fn build(&self) -> Result<Vm, BootError> {
+        // clap's `requires` is not checked when --boot-sector (which
+        // conflicts with --kernel) is given, so check here too.
+        if self.kernel.is_none() {
+            if self.append.is_some() {
+                return Err(BootError::NeedsKernel("--append"));
+            }
+            if self.initrd.is_some() {
+                return Err(BootError::NeedsKernel("--initrd"));
+            }
+        }
         let mut vm = Vm::new(MachineConfig::default())?;
         vm.set("ram_size", Value::Str(self.ram.clone()))?;
         if let Some(cpu) = &self.cpu {
@@ -160,6 +181,10 @@ impl BootOptions {
             self.load_kernel(&mut vm, kernel)?;
         }
         vm.set("debugcon.echo", Value::Bool(self.debugcon == Output::Stdio))?;
+        vm.set(
+            "biosdebug.echo",
+            Value::Bool(self.biosdebug == Output::Stdio),
+        )?;
         vm.set("serial.echo", Value::Bool(self.serial == Output::Stdio))?;
         vm.power_on()?;
         Ok(vm)

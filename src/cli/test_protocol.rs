@@ -59,19 +59,38 @@ pub fn run_test_child(path: &Path) -> i32 {
     }
 }
 
-/// What the parent reads from a child's stdout: the tests, and whether the
-/// file reached its end.
-pub(super) fn parse_child_output(stdout: &str) -> (Vec<TestOutcome>, bool) {
+/// What the parent reads from a child's stdout.
+#[derive(Debug, PartialEq)]
+pub(super) struct ChildOutput {
+    pub tests: Vec<TestOutcome>,
+    /// The file reached its end.
+    pub finished: bool,
+    /// The tests' own output: stdout without the protocol's lines, which
+    /// are the runner's business and never shown to people.
+    pub output: String,
+}
+
+/// Splits a child's stdout into the tests, whether the file reached its
+/// end, and the tests' own output.
+pub(super) fn parse_child_output(stdout: &str) -> ChildOutput {
     let mut tests = Vec::new();
     let mut finished = false;
-    for line in stdout.lines() {
-        if line == END {
+    let mut output = String::with_capacity(stdout.len());
+    for line in stdout.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        if bare == END {
             finished = true;
-        } else if let Some(t) = decode(line) {
+        } else if let Some(t) = decode(bare) {
             tests.push(t);
+        } else {
+            output.push_str(line);
         }
     }
-    (tests, finished)
+    ChildOutput {
+        tests,
+        finished,
+        output,
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +107,14 @@ mod tests {
             line: Some(7),
             duration: 0.25,
         };
-        let text = format!("noise\n{}\n{END}\n", encode(&t));
-        assert_eq!(parse_child_output(&text), (vec![t], true));
+        let text = format!("noise\n{}\nmore noise\n{END}\n", encode(&t));
+        assert_eq!(
+            parse_child_output(&text),
+            ChildOutput {
+                tests: vec![t],
+                finished: true,
+                output: "noise\nmore noise\n".into()
+            }
+        );
     }
 }

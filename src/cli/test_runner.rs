@@ -60,6 +60,7 @@ pub struct FileResult {
     pub tests: Vec<TestOutcome>,
     /// Why the file did not finish (a crash, a syntax error, `os.exit`).
     pub crash: Option<String>,
+    /// The tests' own output (without the runner's protocol lines).
     pub stdout: String,
     pub stderr: String,
     /// Seconds.
@@ -140,10 +141,11 @@ fn run_child(exe: &Path, path: &Path, artifacts: &Path, timeout: Duration) -> Fi
     match output {
         Err(e) => result.crash = Some(format!("cannot start {}: {e}", exe.display())),
         Ok((status, stdout, stderr)) => {
-            result.stdout = String::from_utf8_lossy(&stdout).into_owned();
+            let parsed = parse_child_output(&String::from_utf8_lossy(&stdout));
+            let finished = parsed.finished;
+            result.stdout = parsed.output;
             result.stderr = String::from_utf8_lossy(&stderr).into_owned();
-            let (tests, finished) = parse_child_output(&result.stdout);
-            result.tests = tests;
+            result.tests = parsed.tests;
             match status {
                 None => {
                     result.crash = Some(format!(

@@ -52,6 +52,8 @@ pub enum Action {
     MemDump,
     DebugconText,
     DebugconClear,
+    BiosdebugText,
+    BiosdebugClear,
     SerialRead,
     SerialText,
     SerialWrite,
@@ -188,6 +190,12 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::DebugconClear, name: "debugcon.clear", args: &[], returns: "",
         doc: "Forget the debug console text collected so far.",
         allowed: VmState::ALIVE },
+    ActionDef { action: Action::BiosdebugText, name: "biosdebug.text", args: &[], returns: "string",
+        doc: "Everything the guest wrote to the firmware's debug port 0x402 since power-on or the last clear: SeaBIOS's and Bochs's BIOS log (QEMU's `isa-debugcon` at that port). `moon86 boot --biosdebug` writes it out as it arrives.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::BiosdebugClear, name: "biosdebug.clear", args: &[], returns: "",
+        doc: "Forget the firmware debug text (port 0x402) collected so far.",
+        allowed: VmState::ALIVE },
     ActionDef { action: Action::SerialRead, name: "serial.read", args: &[], returns: "string",
         doc: "What the guest wrote to COM1 since the previous `serial.read`.",
         allowed: VmState::ALIVE },
@@ -206,7 +214,7 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::KeyboardType, name: "keyboard.type", args: &[arg("text", "string", "text to type: printable ASCII, \\n (Enter), \\t (Tab), \\b (Backspace), \\27 (Esc)")], returns: "",
         doc: "Type text on the keyboard: each character becomes its key presses and releases (with Shift where needed), queued at the keyboard controller and delivered as the guest reads them, so none is dropped or repeated.",
         allowed: VmState::ALIVE },
-    ActionDef { action: Action::KeyboardPress, name: "keyboard.press", args: &[arg("keys", "string", "a key combination: \"ctrl+alt+del\", \"enter\", \"shift+f1\", \"a\"")], returns: "",
+    ActionDef { action: Action::KeyboardPress, name: "keyboard.press", args: &[arg("keys", "string", "a key combination: \"ctrl+alt+del\", \"enter\", \"shift+f1\", \"a\"; the plus key is \"+\" alone or last (\"ctrl++\"), and any other empty name is refused")], returns: "",
         doc: "Press a key combination: the modifiers go down in order, the key is pressed and released, then the modifiers come up in reverse order.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::OnExec, name: "on_exec", args: &[HOOK_WHERE, HOOK_FN, arg("opts", "table", "{ physical = true } for physical addresses; the common filters")], returns: "hook",
@@ -277,6 +285,23 @@ static ACTIONS: &[ActionDef] = &[
         allowed: VmState::POWERED },
 ];
 
+impl ActionDef {
+    /// Whether the arguments may also be given as one table of named fields
+    /// (`vm:load_raw{ path = "a.bin", addr = 0x7c00 }`) besides in order
+    /// (`vm:load_raw("a.bin", 0x7c00)`). The bindings and the reference both
+    /// ask this, so the two cannot disagree.
+    pub fn takes_named_args(&self) -> bool {
+        matches!(
+            self.action,
+            Action::LoadRaw
+                | Action::LoadRom
+                | Action::LoadBootSector
+                | Action::LoadLinux
+                | Action::LoadMultiboot
+        )
+    }
+}
+
 /// Every action, in documentation order.
 pub fn actions() -> &'static [ActionDef] {
     ACTIONS
@@ -330,6 +355,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 51, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 53, "a new Action needs a row");
     }
 }

@@ -53,6 +53,14 @@ one entry's documentation.\n\n",
         let args: Vec<&str> = a.args.iter().map(|x| x.name).collect();
         out.push_str(&format!("### `{}({})`\n\n", a.name, args.join(", ")));
         out.push_str(&format!("{}\n\n", a.doc));
+        if a.takes_named_args() {
+            let named: Vec<String> = args.iter().map(|n| format!("{n} = ...")).collect();
+            out.push_str(&format!(
+                "The arguments go in this order, or in one table by name: `vm:{}{{ {} }}` (optional ones may be left out).\n\n",
+                a.name,
+                named.join(", ")
+            ));
+        }
         for x in a.args {
             out.push_str(&format!("- `{}` ({}): {}\n", x.name, x.ty, x.doc));
         }

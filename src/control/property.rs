@@ -23,6 +23,7 @@ pub enum Target {
     ExitPort,
     Icount,
     DebugconEcho,
+    BiosdebugEcho,
     SerialEcho,
     Ips,
     Clock,
@@ -30,6 +31,7 @@ pub enum Target {
     A20,
     PostCode,
     PostCodes,
+    PostCodeCount,
     Gpr(Gpr),
     Eip,
     Eflags,
@@ -143,7 +145,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,
             "Instructions retired since power-on or reset (a REP string instruction counts once)."),
-        def("ips", ValueType::Integer { max: u64::MAX >> 1 }, "instructions/s", OFF, T::Ips,
+        def("ips", ValueType::Bounded { min: 1, max: u64::MAX >> 1 }, "instructions/s", OFF, T::Ips,
             "Instructions per virtual second: the virtual clock advances one tick per retired instruction, so timers and interrupts land on the same instruction on every run and every host. While the CPU is halted, time jumps to the next device event. The TSC counts the same ticks, awake or halted, so it runs at `ips` Hz. Default 100000000."),
         def("clock", ValueType::Integer { max: u64::MAX >> 1 }, "ns", RO, T::Clock,
             "Virtual time since power-on, in nanoseconds."),
@@ -153,6 +155,8 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Whether the A20 gate is open (keyboard controller output port or port 0x92)."),
         def("debugcon.echo", ValueType::Boolean, "", VmState::ALIVE, T::DebugconEcho,
             "Echo bytes written to the debug console (port 0xE9) to stdout as they arrive."),
+        def("biosdebug.echo", ValueType::Boolean, "", VmState::ALIVE, T::BiosdebugEcho,
+            "Echo bytes written to the firmware's debug port 0x402 (SeaBIOS's and Bochs's BIOS log) to stdout as they arrive."),
         def("serial.echo", ValueType::Boolean, "", VmState::ALIVE, T::SerialEcho,
             "Echo what the guest writes to COM1 to stdout as it arrives."),
         def("jit", ValueType::Boolean, "", VmState::ALIVE, T::Jit,
@@ -182,7 +186,9 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("post_code", ValueType::Integer { max: 0xFF }, "", RO, T::PostCode,
             "Last value written to a POST-code port (0x80 or 0x190); nil before the first."),
         def("post_codes", ValueType::IntegerList, "", RO, T::PostCodes,
-            "Values written to the POST-code ports, oldest first (the last 4096)."),
+            "Values written to the POST-code ports since power-on or reset, oldest first: the first 4096 and the last 4096 (when more were written, the ones between are left out; `post_code_count` says how many there were)."),
+        def("post_code_count", CNT, "", RO, T::PostCodeCount,
+            "How many values were written to the POST-code ports since power-on or reset."),
     ];
     for r in Gpr::ALL {
         t.push(def(
@@ -320,6 +326,7 @@ impl Vm {
             Target::ExitPort => Value::Int(self.config().exit_port.into()),
             Target::Icount => Value::Int(m.icount as i64),
             Target::DebugconEcho => Value::Bool(m.board.io.debugcon.echo),
+            Target::BiosdebugEcho => Value::Bool(m.board.io.seabios_debug.echo),
             Target::SerialEcho => Value::Bool(m.serial[0].echo),
             Target::Ips => Value::Int(self.config().ips as i64),
             Target::Clock => Value::Int(m.now_ns() as i64),
@@ -329,6 +336,7 @@ impl Vm {
             Target::JitStat(s) => Value::Int(s.read(&cpu.jit_stats()) as i64),
             Target::PostCode => opt_int(m.board.io.post.last()),
             Target::PostCodes => Value::List(m.board.io.post.history().map(i64::from).collect()),
+            Target::PostCodeCount => Value::Int(m.board.io.post.count() as i64),
             Target::Gpr(r) => Value::Int(cpu.gpr(r).into()),
             Target::Eip => Value::Int(cpu.eip().into()),
             Target::Eflags => Value::Int(cpu.eflags().into()),
@@ -390,12 +398,15 @@ impl Vm {
             Target::DebugconEcho => {
                 self.machine_mut()?.board.io.debugcon.echo = v == Value::Bool(true)
             }
+            Target::BiosdebugEcho => {
+                self.machine_mut()?.board.io.seabios_debug.echo = v == Value::Bool(true)
+            }
             Target::SerialEcho => self.machine_mut()?.serial[0].echo = v == Value::Bool(true),
             Target::Jit => self
                 .machine_mut()?
                 .cpu
                 .set_jit_enabled(v == Value::Bool(true)),
-            Target::Ips => self.set_clock_config(Some(int.max(1) as u64), None)?,
+            Target::Ips => self.set_clock_config(Some(int as u64), None)?,
             Target::RtcStart => self.set_clock_config(None, Some(int))?,
             target => {
                 let cpu = &mut self.machine_mut()?.cpu;
@@ -444,7 +455,9 @@ impl Vm {
         let v = self.get(path)?;
         Ok(match (p.ty, &v) {
             (ValueType::Size, Value::Int(n)) => format_size(*n as u64),
-            (ValueType::Integer { max }, Value::Int(n)) if max >= 0xFFFF && p.unit.is_empty() => {
+            (ValueType::Integer { max } | ValueType::Bounded { max, .. }, Value::Int(n))
+                if max >= 0xFFFF && p.unit.is_empty() =>
+            {
                 format!("0x{n:x}")
             }
             _ => v.to_string(),

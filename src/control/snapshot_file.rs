@@ -1,9 +1,9 @@
-//! The snapshot file format, version 1. All integers are little-endian.
+//! The snapshot file format, version 2. All integers are little-endian.
 //!
 //! ```text
 //! offset  size  field
 //!      0     8  magic "MOON86SS"
-//!      8     4  format version (1)
+//!      8     4  format version (2)
 //!     12     4  C: length of the configuration block
 //!     16     4  CRC-32 of the configuration block
 //!     20     C  the machine configuration (postcard: ram_size, cpu_model,
@@ -314,7 +314,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (FORMAT_VERSION, body.len(), crc32(&body)),
-            (2, 7498, 664705364),
+            (2, 7500, 4278882409),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
     }

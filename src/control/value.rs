@@ -50,6 +50,12 @@ pub enum ValueType {
     Integer {
         max: u64,
     },
+    /// An unsigned integer from `min` to `max` (a property where 0 makes no
+    /// sense, such as `ips`).
+    Bounded {
+        min: u64,
+        max: u64,
+    },
     Boolean,
     String,
     /// A byte count; accepts an integer or a string such as "16M".
@@ -63,6 +69,7 @@ impl ValueType {
     pub fn name(self) -> String {
         match self {
             ValueType::Integer { max } => format!("integer (0 to 0x{max:x})"),
+            ValueType::Bounded { min, max } => format!("integer ({min} to 0x{max:x})"),
             ValueType::Boolean => "boolean".into(),
             ValueType::String => "string".into(),
             ValueType::Size => "size (bytes, or a string like \"16M\")".into(),
@@ -74,13 +81,17 @@ impl ValueType {
     pub fn coerce(self, v: Value) -> Result<Value, String> {
         let expected = || format!("expected {}, got {}", self.name(), v.describe());
         match self {
-            ValueType::Integer { max } => {
+            ValueType::Integer { max } | ValueType::Bounded { max, .. } => {
+                let min = match self {
+                    ValueType::Bounded { min, .. } => min,
+                    _ => 0,
+                };
                 let n = match &v {
                     Value::Int(i) => *i,
                     Value::Str(s) => parse_int(s).map_err(|e| format!("{e}; {}", expected()))?,
                     _ => return Err(expected()),
                 };
-                if n < 0 || n as u64 > max {
+                if n < 0 || (n as u64) < min || n as u64 > max {
                     return Err(format!("{n} is out of range; {}", expected()));
                 }
                 Ok(Value::Int(n))
@@ -253,5 +264,18 @@ mod tests {
             .coerce(Value::Str("twelve".into()))
             .unwrap_err()
             .contains("not a number"));
+    }
+
+    #[test]
+    fn bounded_integers_refuse_values_below_their_minimum() {
+        let t = ValueType::Bounded { min: 1, max: 100 };
+        assert_eq!(t.coerce(Value::Int(1)), Ok(Value::Int(1)));
+        let e = t.coerce(Value::Int(0)).unwrap_err();
+        assert!(
+            e.contains("0 is out of range") && e.contains("integer (1 to 0x64)"),
+            "{e}"
+        );
+        assert!(t.coerce(Value::Str("0".into())).is_err());
+        assert!(t.coerce(Value::Int(101)).is_err());
     }
 }

@@ -140,6 +140,7 @@ impl Vm {
         }
         let old = self.machine()?;
         fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
+        fresh.board.io.seabios_debug.echo = old.board.io.seabios_debug.echo;
         fresh.cpu.set_jit_enabled(old.cpu.jit_enabled());
         for (new_log, old_log) in fresh.serial.iter_mut().zip(&old.serial) {
             new_log.echo = old_log.echo;
@@ -696,18 +697,21 @@ impl Vm {
     /// Presses a key combination such as "ctrl+alt+del".
     pub fn keyboard_press(&mut self, combo: &str) -> Result<(), ControlError> {
         self.guard(Action::KeyboardPress)?;
-        let codes = crate::devices::keymap::press_combo(combo).map_err(|name| {
-            let hint = super::nearest(&name, crate::devices::keymap::key_names())
-                .map(|s| format!(" (did you mean '{s}'?)"))
-                .unwrap_or_default();
-            ControlError::BadValue {
-                name: "keys".into(),
-                reason: if name.is_empty() {
-                    format!("'{combo}' names no key")
-                } else {
+        use crate::devices::keymap::{key_names, press_combo, ComboError};
+        let codes = press_combo(combo).map_err(|e| ControlError::BadValue {
+            name: "keys".into(),
+            reason: match e {
+                ComboError::Empty => format!("'{combo}' names no key"),
+                ComboError::EmptyKey { index } => format!(
+                    "'{combo}': key {index} between the '+' signs is empty (join key names with '+', \"ctrl+alt+del\"; the plus key is \"ctrl++\")"
+                ),
+                ComboError::Unknown(name) => {
+                    let hint = super::nearest(&name, key_names())
+                        .map(|s| format!(" (did you mean '{s}'?)"))
+                        .unwrap_or_default();
                     format!("no key is called '{name}'{hint}")
-                },
-            }
+                }
+            },
         })?;
         self.machine_mut()?.board.io.keyboard.push_scancodes(&codes);
         Ok(())
@@ -729,6 +733,18 @@ impl Vm {
     pub fn debugcon_clear(&mut self) -> Result<(), ControlError> {
         self.guard(Action::DebugconClear)?;
         self.machine_mut()?.board.io.debugcon.clear();
+        Ok(())
+    }
+
+    /// What the firmware wrote to its debug port 0x402 (SeaBIOS, Bochs BIOS).
+    pub fn biosdebug_text(&self) -> Result<String, ControlError> {
+        self.guard(Action::BiosdebugText)?;
+        Ok(self.machine()?.board.io.seabios_debug.text())
+    }
+
+    pub fn biosdebug_clear(&mut self) -> Result<(), ControlError> {
+        self.guard(Action::BiosdebugClear)?;
+        self.machine_mut()?.board.io.seabios_debug.clear();
         Ok(())
     }
 }

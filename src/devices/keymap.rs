@@ -245,25 +245,48 @@ pub fn type_text(text: &str) -> Result<Vec<u8>, char> {
     Ok(out)
 }
 
+/// Why [`press_combo`] refused a combination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComboError {
+    /// The combination is empty or blank.
+    Empty,
+    /// Part `index` (from 1) between the `+` signs is empty, as in `"ctrl+"`
+    /// or `"+++"`.
+    EmptyKey { index: usize },
+    /// No key has this name.
+    Unknown(String),
+}
+
 /// The scancodes of a combination like "ctrl+alt+del": every key down in
-/// order, then up in reverse order; or the first name no key has.
-pub fn press_combo(combo: &str) -> Result<Vec<u8>, String> {
-    if combo.trim().is_empty() {
-        return Err(String::new());
+/// order, then up in reverse order. Names are joined by `+`; the plus key
+/// itself is written as a trailing `++` ("ctrl++") or alone ("+"). Any
+/// other empty name ("ctrl+", "+++", "ctrl++alt") is refused.
+pub fn press_combo(combo: &str) -> Result<Vec<u8>, ComboError> {
+    let combo = combo.trim();
+    if combo.is_empty() {
+        return Err(ComboError::Empty);
     }
+    // The '+' key is on the '=' key (shifted); as a last key it is written
+    // "++" after the modifiers, or "+" alone.
+    let (rest, plus) = if combo == "+" {
+        ("", true)
+    } else if let Some(rest) = combo.strip_suffix("++") {
+        (rest, true)
+    } else {
+        (combo, false)
+    };
     let mut keys = Vec::new();
-    // "ctrl++" presses Ctrl and '+'s key: a trailing empty part means '+'.
-    let parts: Vec<&str> = combo.split('+').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let name = part.trim();
-        if name.is_empty() && i + 1 < parts.len() {
-            continue;
+    if !rest.is_empty() || !plus {
+        for (i, part) in rest.split('+').enumerate() {
+            let name = part.trim();
+            if name.is_empty() {
+                return Err(ComboError::EmptyKey { index: i + 1 });
+            }
+            keys.push(named_key(name).ok_or_else(|| ComboError::Unknown(name.to_string()))?);
         }
-        let name = if name.is_empty() { "=" } else { name };
-        keys.push(named_key(name).ok_or_else(|| name.to_string())?);
     }
-    if keys.is_empty() {
-        return Err(String::new());
+    if plus {
+        keys.push(named_key("=").ok_or_else(|| ComboError::Unknown("+".into()))?);
     }
     let mut out = Vec::new();
     for &key in &keys {
@@ -297,7 +320,23 @@ mod tests {
             [0x14, 0x11, 0xE0, 0x71, 0xE0, 0xF0, 0x71, 0xF0, 0x11, 0xF0, 0x14]
         );
         assert_eq!(press_combo("Enter").unwrap(), [0x5A, 0xF0, 0x5A]);
-        assert_eq!(press_combo("ctrl+frob"), Err("frob".to_string()));
-        assert!(press_combo("").is_err());
+        assert_eq!(
+            press_combo("ctrl+frob"),
+            Err(ComboError::Unknown("frob".into()))
+        );
+        assert_eq!(press_combo(""), Err(ComboError::Empty));
+    }
+
+    #[test]
+    fn empty_key_names_are_refused_and_plus_is_spelled_plus_plus() {
+        assert_eq!(press_combo("+++"), Err(ComboError::EmptyKey { index: 1 }));
+        assert_eq!(press_combo("ctrl+"), Err(ComboError::EmptyKey { index: 2 }));
+        assert_eq!(
+            press_combo("ctrl++alt"),
+            Err(ComboError::EmptyKey { index: 2 })
+        );
+        let ctrl_plus = press_combo("ctrl++").unwrap();
+        assert_eq!(ctrl_plus, [0x14, 0x55, 0xF0, 0x55, 0xF0, 0x14]);
+        assert_eq!(press_combo("+").unwrap(), press_combo("=").unwrap());
     }
 }

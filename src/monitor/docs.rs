@@ -58,7 +58,8 @@ virtual time is paced to the wall clock. Ctrl-C stops the guest, not the
 monitor. A breakpoint or watchpoint that fires prints the event and the
 instruction the guest stopped at, and the prompt comes back with the guest
 paused. Guest output on COM1 and the debug console (with `--serial stdio`,
-`--debugcon stdio`, the defaults) is printed as it arrives; the terminal is
+`--debugcon stdio`, the defaults; the firmware's debug port 0x402 with
+`--biosdebug stdio`) is printed as it arrives; the terminal is
 the monitor's, so input for the guest goes through Lua
 (`vm.serial:write(\"ls\\n\")`, `vm.keyboard:type(\"dir\\n\")`) or `sendkey`.
 

@@ -24,6 +24,10 @@ pub enum MonitorError {
     BadAddress { text: String, reason: String },
     #[error("bad format '/{text}': {reason}")]
     BadFormat { text: String, reason: String },
+    #[error("the input ended inside an unfinished Lua chunk; it was not run")]
+    UnfinishedLua,
+    #[error("line {line} of the input is not UTF-8 text; it was not run")]
+    NotText { line: usize },
     #[error("{0}: the guest is running; type `stop` (or Ctrl-C) first")]
     Running(&'static str),
     #[error("{0}")]

@@ -33,6 +33,8 @@ pub struct MonitorOptions {
 
 enum Input {
     Line(String),
+    /// A transcript line (numbered from 1) that is not UTF-8 text.
+    NotText(usize),
     Interrupt,
     Eof,
 }
@@ -120,9 +122,18 @@ fn terminal_reader(
 
 fn transcript_reader(tx: Sender<Input>, rx: Receiver<Reply>) {
     let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        if tx.send(Input::Line(line)).is_err() {
+    // Lines are read as bytes: a line that is not UTF-8 is reported (by
+    // number) and the rest of the transcript still runs.
+    for (i, line) in stdin.lock().split(b'\n').enumerate() {
+        let Ok(mut bytes) = line else { break };
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        let input = match String::from_utf8(bytes) {
+            Ok(line) => Input::Line(line),
+            Err(_) => Input::NotText(i + 1),
+        };
+        if tx.send(input).is_err() {
             return;
         }
         match rx.recv() {
@@ -142,6 +153,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
     // The monitor prints guest output itself, between its own lines.
     vm.set("serial.echo", Value::Bool(false))?;
     vm.set("debugcon.echo", Value::Bool(false))?;
+    vm.set("biosdebug.echo", Value::Bool(false))?;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let session = Session::new(vm)?;
     let mut m = Monitor::new(
@@ -150,6 +162,7 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
         boot.serial == Output::Stdio,
         boot.debugcon == Output::Stdio,
     );
+    m.forward_biosdebug(boot.biosdebug == Output::Stdio);
     let (in_tx, in_rx) = channel::<Input>();
     let (reply_tx, reply_rx) = channel::<Reply>();
     // True while the reader is (about to be) in readline, so output must go
@@ -214,6 +227,10 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                 at_prompt.store(true, Ordering::SeqCst);
                 let _ = reply_tx.send(Reply::Prompt(prompt));
             }
+            Some(Input::NotText(n)) => {
+                m.fail(MonitorError::NotText { line: n });
+                let _ = reply_tx.send(Reply::Prompt(prompt));
+            }
             Some(Input::Interrupt) => {
                 at_prompt.store(false, Ordering::SeqCst);
                 if m.discard_pending() {
@@ -229,6 +246,9 @@ pub fn run(boot: &BootOptions, opts: &MonitorOptions) -> Result<i32, MonitorErro
                 let _ = reply_tx.send(Reply::Prompt(prompt));
             }
             Some(Input::Eof) => {
+                if m.discard_pending() {
+                    m.fail(MonitorError::UnfinishedLua);
+                }
                 if m.running {
                     m.stop("stopped (end of input)")?;
                 }

@@ -60,8 +60,11 @@ pub struct Monitor {
     /// Forward COM1 and the debug console to the output.
     forward_serial: bool,
     forward_debugcon: bool,
+    /// Forward the firmware's debug port 0x402 too (`--biosdebug stdio`).
+    forward_biosdebug: bool,
     serial_seen: usize,
     debugcon_seen: usize,
+    biosdebug_seen: usize,
     /// The last guest output forwarded did not end a line.
     mid_line: bool,
     /// At a terminal, ties the guest's virtual time to the wall clock from
@@ -96,11 +99,18 @@ impl Monitor {
             printer: None,
             forward_serial,
             forward_debugcon,
+            forward_biosdebug: false,
             serial_seen: 0,
             debugcon_seen: 0,
+            biosdebug_seen: 0,
             mid_line: false,
             pacer: None,
         }
+    }
+
+    /// Forwards what the firmware writes to port 0x402 as well.
+    pub fn forward_biosdebug(&mut self, on: bool) {
+        self.forward_biosdebug = on;
     }
 
     /// Sends all output, Lua's `print` too, through `p`.
@@ -173,6 +183,12 @@ impl Monitor {
                 self.debugcon_seen = all.len();
             }
         }
+        if self.forward_biosdebug {
+            if let Ok(Ok(all)) = self.vm(|vm| vm.biosdebug_text()) {
+                text.extend_from_slice(&all.as_bytes()[self.biosdebug_seen.min(all.len())..]);
+                self.biosdebug_seen = all.len();
+            }
+        }
         if !text.is_empty() {
             self.mid_line = !text.ends_with(b"\n");
             self.put(String::from_utf8_lossy(&text).into_owned());
@@ -186,6 +202,8 @@ impl Monitor {
         let debugcon = self.vm(|vm| vm.debugcon_text().map(|t| t.len()));
         self.serial_seen = serial.ok().and_then(|r| r.ok()).unwrap_or(0);
         self.debugcon_seen = debugcon.ok().and_then(|r| r.ok()).unwrap_or(0);
+        let bios = self.vm(|vm| vm.biosdebug_text().map(|t| t.len()));
+        self.biosdebug_seen = bios.ok().and_then(|r| r.ok()).unwrap_or(0);
     }
 
     /// `CS:IP  bytes  instruction` for the instruction about to run.

@@ -15,18 +15,58 @@ fn err(e: impl ToString) -> String {
     e.to_string()
 }
 
+/// The keys of a range or port table, refusing any key but `allowed`
+/// (positions 1.. and names), so `{ 1, 2, 3 }` or `{ start = 1, stop = 2 }`
+/// is an error instead of a range that silently drops a part.
+fn table_keys(t: &Table, what: &str, positions: i64, names: &[&str], shape: &str) -> ArgResult<()> {
+    let mut positional = false;
+    let mut named = false;
+    for pair in t.pairs::<LuaValue, LuaValue>() {
+        let (k, _) = pair.map_err(err)?;
+        match &k {
+            LuaValue::Integer(i) if (1..=positions).contains(i) => positional = true,
+            LuaValue::String(s) if names.contains(&s.to_string_lossy().as_str()) => named = true,
+            LuaValue::Integer(i) => {
+                return Err(format!(
+                "{what}: {shape}, not a table with an element {i} (it has more than {positions})"
+            ))
+            }
+            other => {
+                let key = match other {
+                    LuaValue::String(s) => format!("'{}'", s.to_string_lossy()),
+                    v => format!("a {} key", v.type_name()),
+                };
+                return Err(format!("{what}: {shape}, not a table with {key}"));
+            }
+        }
+    }
+    if positional && named {
+        return Err(format!(
+            "{what}: {shape}: give the positions or the names, not both"
+        ));
+    }
+    Ok(())
+}
+
 /// An address or a range: `addr`, `{ start, end }` (end exclusive),
-/// `{ start = , len = }` or `{ start = , ["end"] = }`.
+/// `{ start = , len = }` or `{ start = , ["end"] = }`. Anything else in the
+/// table is refused.
 fn range(v: &LuaValue, what: &str) -> ArgResult<(u64, u64)> {
     const TOP: u64 = 1 << 32;
+    const SHAPE: &str =
+        "a range is { start, end } (end exclusive), { start = , len = } or { start = , [\"end\"] = }";
     match v {
         LuaValue::Table(t) => {
+            table_keys(t, what, 2, &["start", "end", "len"], SHAPE)?;
             let at = |i: i64| t.raw_get::<LuaValue>(i).map_err(err);
             let key = |k: &str| t.raw_get::<LuaValue>(k).map_err(err);
             let start = match at(1)? {
                 LuaValue::Nil => key("start")?,
                 s => s,
             };
+            if start.is_nil() {
+                return Err(format!("{what}: the range has no start; {SHAPE}"));
+            }
             let start = to_bounded(&start, &format!("{what}: start"), TOP - 1)?;
             let end = match at(2)? {
                 LuaValue::Nil => key("end")?,
@@ -39,9 +79,7 @@ fn range(v: &LuaValue, what: &str) -> ArgResult<(u64, u64)> {
                     let len = to_bounded(&len, &format!("{what}: len"), TOP)?;
                     Ok((start, start + len))
                 }
-                (true, true) => Err(format!(
-                    "{what}: a range is {{ start, end }} (end exclusive) or {{ start = , len = }}"
-                )),
+                (true, true) => Err(format!("{what}: {SHAPE}")),
                 (false, false) => Err(format!("{what}: give end or len, not both")),
             }
         }
@@ -53,10 +91,18 @@ fn range(v: &LuaValue, what: &str) -> ArgResult<(u64, u64)> {
     }
 }
 
-/// A port or `{ first, last }` (inclusive).
+/// A port or `{ first, last }` (inclusive); anything else in the table is
+/// refused.
 fn ports(v: &LuaValue, what: &str) -> ArgResult<(u16, u16)> {
     match v {
         LuaValue::Table(t) => {
+            table_keys(
+                t,
+                what,
+                2,
+                &[],
+                "a port range is { first, last } (inclusive)",
+            )?;
             let first: LuaValue = t.raw_get(1).map_err(err)?;
             let last: LuaValue = t.raw_get(2).map_err(err)?;
             let first = to_bounded(&first, &format!("{what}: first port"), 0xFFFF)? as u16;
@@ -156,6 +202,20 @@ fn opts(lua: &Lua, v: &LuaValue, what: &str, own: &[&str]) -> ArgResult<(Filter,
     Ok((filter, t))
 }
 
+/// Refuses a malformed Lua pattern for `what` (a text hook or a wait),
+/// naming the pattern; plain text is never checked.
+pub fn check_pattern(pattern: &[u8], plain: bool, what: &str) -> ArgResult<()> {
+    if plain {
+        return Ok(());
+    }
+    super::pattern::check(pattern).map_err(|e| {
+        format!(
+            "{what}: the pattern {:?} is not a valid Lua pattern: {e} (give {{ plain = true }} to match it as plain text)",
+            String::from_utf8_lossy(pattern)
+        )
+    })
+}
+
 fn flag(t: &Table, key: &str, what: &str) -> ArgResult<bool> {
     match t.raw_get::<LuaValue>(key).map_err(err)? {
         LuaValue::Nil => Ok(false),
@@ -231,6 +291,7 @@ pub fn add(lua: &Lua, vm: &mut Vm, kind: &str, target: &LuaValue, o: &LuaValue) 
             let text = to_string(target, &format!("{what}: pattern"))?;
             let (f, t) = opts(lua, o, what, &["plain", "port", "since"])?;
             let plain = flag(&t, "plain", what)?;
+            check_pattern(text.as_bytes(), plain, what)?;
             let port = match t.raw_get::<LuaValue>("port").map_err(err)? {
                 LuaValue::Nil => 0,
                 v => (to_u64(&v, &format!("{what}: port"))?.max(1) - 1) as usize,
@@ -246,6 +307,7 @@ pub fn add(lua: &Lua, vm: &mut Vm, kind: &str, target: &LuaValue, o: &LuaValue) 
             let text = to_string(target, &format!("{what}: pattern"))?;
             let (f, t) = opts(lua, o, what, &["plain"])?;
             let plain = flag(&t, "plain", what)?;
+            check_pattern(text.as_bytes(), plain, what)?;
             (HookKind::ScreenText { text, plain }, f, None)
         }
         "at" => {

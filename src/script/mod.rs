@@ -8,6 +8,7 @@ mod capture;
 mod convert;
 mod hooks;
 mod json;
+mod pattern;
 mod pretty;
 mod raw;
 mod runner;

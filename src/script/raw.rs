@@ -7,7 +7,7 @@
 use super::convert::{from_value, to_bounded, to_bytes, to_string, to_u64, to_value, ArgResult};
 use super::hooks;
 use super::snapshot::{with_snapshot, SnapshotUd};
-use crate::control::action::actions;
+use crate::control::action::{actions, Action};
 use crate::control::hooks::HookId;
 use crate::control::property::{is_namespace, lookup, properties};
 use crate::control::value::format_size;
@@ -57,6 +57,8 @@ const METHODS: &[&str] = &[
     "mem.dump",
     "debugcon.text",
     "debugcon.clear",
+    "biosdebug.text",
+    "biosdebug.clear",
     "serial.read",
     "serial.text",
     "serial.write",
@@ -182,11 +184,42 @@ fn run_budget(v: &LuaValue) -> ArgResult<Option<u64>> {
     }
 }
 
-fn load_raw(vm: &mut Vm, spec: &LuaValue) -> Reply {
-    let opts = options(spec, "load_raw", &["path", "addr", "cs", "ip"])?;
-    let path = to_string(&option(&opts, "path"), "load_raw: path")?;
-    let addr = to_bounded(&option(&opts, "addr"), "load_raw: addr", u32::MAX.into())? as u32;
-    let (cs, ip) = (option(&opts, "cs"), option(&opts, "ip"));
+/// The arguments of an action that takes them in order or as one table of
+/// named fields (`ActionDef::takes_named_args`), by name; the names and
+/// their order are the action table's.
+fn named_args(action: Action, args: &[LuaValue]) -> ArgResult<Vec<(&'static str, LuaValue)>> {
+    let def = action.def();
+    let names: Vec<&'static str> = def.args.iter().map(|a| a.name).collect();
+    let last = args.iter().rposition(|a| !a.is_nil()).map_or(0, |i| i + 1);
+    match args.first() {
+        Some(t @ LuaValue::Table(_)) if def.args.first().is_some_and(|a| a.ty != "table") => {
+            if last > 1 {
+                return Err(format!(
+                    "{}: give the arguments in order or as one table, not both",
+                    def.name
+                ));
+            }
+            options(t, def.name, &names)
+        }
+        _ => {
+            if last > names.len() {
+                let plural = if names.len() == 1 { "" } else { "s" };
+                return Err(format!(
+                    "{} takes at most {} argument{plural} ({}), got {last}",
+                    def.name,
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+            Ok(names.iter().copied().zip(args.iter().cloned()).collect())
+        }
+    }
+}
+
+fn load_raw(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    let path = to_string(&option(opts, "path"), "load_raw: path")?;
+    let addr = to_bounded(&option(opts, "addr"), "load_raw: addr", u32::MAX.into())? as u32;
+    let (cs, ip) = (option(opts, "cs"), option(opts, "ip"));
     let entry = if cs.is_nil() && ip.is_nil() {
         None
     } else {
@@ -217,12 +250,11 @@ fn optional_string(v: &LuaValue, what: &str) -> ArgResult<Option<String>> {
     }
 }
 
-fn load_linux(vm: &mut Vm, spec: &LuaValue) -> Reply {
-    let opts = options(spec, "load_linux", &["kernel", "initrd", "cmdline"])?;
-    let kernel = to_string(&option(&opts, "kernel"), "load_linux: kernel")?;
-    let initrd = optional_string(&option(&opts, "initrd"), "load_linux: initrd")?;
+fn load_linux(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    let kernel = to_string(&option(opts, "kernel"), "load_linux: kernel")?;
+    let initrd = optional_string(&option(opts, "initrd"), "load_linux: initrd")?;
     let cmdline =
-        optional_string(&option(&opts, "cmdline"), "load_linux: cmdline")?.unwrap_or_default();
+        optional_string(&option(opts, "cmdline"), "load_linux: cmdline")?.unwrap_or_default();
     vm.load_linux(
         Path::new(&kernel),
         initrd.as_deref().map(Path::new),
@@ -232,13 +264,12 @@ fn load_linux(vm: &mut Vm, spec: &LuaValue) -> Reply {
     none()
 }
 
-fn load_multiboot(vm: &mut Vm, spec: &LuaValue) -> Reply {
-    let opts = options(spec, "load_multiboot", &["kernel", "cmdline", "modules"])?;
-    let kernel = to_string(&option(&opts, "kernel"), "load_multiboot: kernel")?;
+fn load_multiboot(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    let kernel = to_string(&option(opts, "kernel"), "load_multiboot: kernel")?;
     let cmdline =
-        optional_string(&option(&opts, "cmdline"), "load_multiboot: cmdline")?.unwrap_or_default();
+        optional_string(&option(opts, "cmdline"), "load_multiboot: cmdline")?.unwrap_or_default();
     let mut modules = Vec::new();
-    match option(&opts, "modules") {
+    match option(opts, "modules") {
         LuaValue::Nil => {}
         LuaValue::Table(list) => {
             for (i, m) in list.sequence_values::<LuaValue>().enumerate() {
@@ -294,9 +325,10 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             let budget = run_budget(a(0))?;
             string(lua, vm.run(budget).map_err(err)?.name())
         }
-        "load_raw" => load_raw(vm, a(0)),
+        "load_raw" => load_raw(vm, &named_args(Action::LoadRaw, args)?),
         "load_rom" => {
-            let path = to_string(a(0), "load_rom: path")?;
+            let opts = named_args(Action::LoadRom, args)?;
+            let path = to_string(&option(&opts, "path"), "load_rom: path")?;
             vm.load_rom(Path::new(&path))
                 .map_err(err)
                 .and_then(|_| none())
@@ -328,7 +360,8 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
                 .and_then(|_| none())
         }
         "load_boot_sector" => {
-            let path = to_string(a(0), "load_boot_sector: path")?;
+            let opts = named_args(Action::LoadBootSector, args)?;
+            let path = to_string(&option(&opts, "path"), "load_boot_sector: path")?;
             vm.load_boot_sector(Path::new(&path))
                 .map_err(err)
                 .and_then(|_| none())
@@ -366,8 +399,8 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
                 .map_err(err)
                 .and_then(|_| none())
         }
-        "load_linux" => load_linux(vm, a(0)),
-        "load_multiboot" => load_multiboot(vm, a(0)),
+        "load_linux" => load_linux(vm, &named_args(Action::LoadLinux, args)?),
+        "load_multiboot" => load_multiboot(vm, &named_args(Action::LoadMultiboot, args)?),
         "serial.read" => string(lua, vm.serial_read().map_err(err)?),
         "serial.text" => string(lua, vm.serial_text().map_err(err)?),
         "serial.write" => {
@@ -474,6 +507,8 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "debugcon.text" => string(lua, vm.debugcon_text().map_err(err)?),
         "debugcon.clear" => vm.debugcon_clear().map_err(err).and_then(|_| none()),
+        "biosdebug.text" => string(lua, vm.biosdebug_text().map_err(err)?),
+        "biosdebug.clear" => vm.biosdebug_clear().map_err(err).and_then(|_| none()),
         "screen.png" => {
             let path = to_string(a(0), "screen.png: path")?;
             vm.screen_png(Path::new(&path))
@@ -529,10 +564,21 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
     }
 }
 
-/// Builds a VM from `moon86.new{...}` options; nested tables are dotted paths.
+/// Builds a VM from `moon86.new{...}` options; nested tables are dotted
+/// paths. A property named twice (`ram` and `ram_size`, or `cpu = { eax = }`
+/// and `["cpu.eax"] =`) is refused: table order is not defined, so which one
+/// would win could change from run to run.
 fn new_vm(opts: &Table) -> Result<Vm, String> {
     let mut vm = Vm::new(MachineConfig::default()).map_err(err)?;
-    fn apply(vm: &mut Vm, prefix: &str, t: &Table) -> Result<(), String> {
+    // The spelling each property was given under, to name both in an error.
+    let mut given: Vec<(String, String)> = Vec::new();
+    fn apply(
+        vm: &mut Vm,
+        given: &mut Vec<(String, String)>,
+        prefix: &str,
+        nest: &[String],
+        t: &Table,
+    ) -> Result<(), String> {
         for pair in t.pairs::<LuaValue, LuaValue>() {
             let (k, v) = pair.map_err(err)?;
             let LuaValue::String(k) = k else {
@@ -545,16 +591,45 @@ fn new_vm(opts: &Table) -> Result<Vm, String> {
                 _ => format!("{prefix}.{key}"),
             };
             if let LuaValue::Table(inner) = &v {
-                apply(vm, &path, inner)?;
+                // A table is a namespace's properties (`cpu = { eax = 1 }`);
+                // as a property's value it would be taken as not given.
+                if !is_namespace(&path) {
+                    return Err(match lookup(&path) {
+                        Ok(p) => format!(
+                            "moon86.new: bad value for {path}: expected {}, got a table",
+                            p.ty.name()
+                        ),
+                        Err(e) => format!("moon86.new: {e}"),
+                    });
+                }
+                let mut nest = nest.to_vec();
+                nest.push(key.clone());
+                apply(vm, given, &path, &nest, inner)?;
                 continue;
             }
+            // How the script wrote it: `ram`, `cpu.eax` or `cpu = { eax }`.
+            let mut spelled = key.clone();
+            for k in nest.iter().rev() {
+                spelled = format!("{k} = {{ {spelled} }}");
+            }
+            if let Some((_, first)) = given.iter().find(|(p, _)| *p == path) {
+                let (a, b) = if *first <= spelled {
+                    (first.as_str(), spelled.as_str())
+                } else {
+                    (spelled.as_str(), first.as_str())
+                };
+                return Err(format!(
+                    "moon86.new: {path} is given twice (as '{a}' and as '{b}'); give it once"
+                ));
+            }
+            given.push((path.clone(), spelled));
             let value = to_value(&v).map_err(|e| format!("moon86.new: {path}: {e}"))?;
             vm.set(&path, value)
                 .map_err(|e| format!("moon86.new: {e}"))?;
         }
         Ok(())
     }
-    apply(&mut vm, "", opts)?;
+    apply(&mut vm, &mut given, "", &[], opts)?;
     Ok(vm)
 }
 
@@ -585,6 +660,7 @@ fn action_list(lua: &Lua) -> mlua::Result<Table> {
             lua.create_sequence_from(a.args.iter().map(|x| x.name))?,
         )?;
         t.set("returns", a.returns)?;
+        t.set("named", a.takes_named_args())?;
         t.set("doc", a.doc)?;
         t.set(
             "allowed",
@@ -614,10 +690,16 @@ fn help(lua: &Lua, name: &LuaValue) -> Reply {
         .find(|a| a.name == key || a.name.starts_with(&format!("{key} ")))
     {
         let args: Vec<&str> = a.args.iter().map(|x| x.name).collect();
+        let named = if a.takes_named_args() {
+            let fields: Vec<String> = args.iter().map(|n| format!("{n} = ...")).collect();
+            format!(" Or by name: {}{{ {} }}.", a.name, fields.join(", "))
+        } else {
+            String::new()
+        };
         return string(
             lua,
             format!(
-                "{}({}): {} Allowed while {}.",
+                "{}({}): {} Allowed while {}.{named}",
                 a.name,
                 args.join(", "),
                 a.doc,
@@ -708,6 +790,15 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
                 to_u64(&v, &what).map(|n| vec![LuaValue::Integer(n as i64)]),
             )
         })?,
+    )?;
+    raw.set(
+        "pattern_error",
+        lua.create_function(
+            |_, (pattern, plain, what): (mlua::String, LuaValue, String)| {
+                let plain = matches!(plain, LuaValue::Boolean(true));
+                Ok(hooks::check_pattern(&pattern.as_bytes(), plain, &what).err())
+            },
+        )?,
     )?;
     raw.set(
         "methods",

@@ -33,7 +33,9 @@ t.raises("does not fit in RAM: it would end at 0x10004, RAM is 65536 bytes",
   function() vm:load_raw{ path = raw, addr = 0xFFFC } end)
 t.raises("load_raw: addr is missing", function() vm:load_raw{ path = raw } end)
 t.raises("load_raw: unknown option 'adress'", function() vm:load_raw{ path = raw, adress = 0 } end)
-t.raises("load_raw expects a table of options", function() vm:load_raw(raw) end)
+t.raises("load_raw: addr is missing", function() vm:load_raw(raw) end)
+t.raises("load_raw takes at most 4 arguments (path, addr, cs, ip), got 5", function() vm:load_raw(raw, 0, 0, 0, 0) end)
+t.raises("load_raw: give the arguments in order or as one table, not both", function() vm:load_raw({ path = raw }, 0) end)
 t.raises("load_raw: cs must be at most 0xffff", function() vm:load_raw{ path = raw, addr = 0, cs = 0x10000 } end)
 -- shrinking RAM below a loaded image is refused, and RAM stays as it was
 t.raises("RAM size 0 bytes is not supported", function() vm.ram_size = 0 end)
