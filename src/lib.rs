@@ -13,6 +13,7 @@ pub mod cpu;
 pub mod devices;
 pub mod display;
 pub mod gdb;
+pub mod host_file;
 pub mod machine;
 pub mod mem;
 pub mod monitor;

@@ -31,14 +31,12 @@ fn append_new(file: &mut Option<std::fs::File>, seen: &mut usize, text: &str) {
 
 fn open_output(target: &Output) -> Result<Option<std::fs::File>, BootError> {
     match target {
-        Output::File(path) => {
-            std::fs::File::create(path)
-                .map(Some)
-                .map_err(|source| BootError::Create {
-                    path: path.clone(),
-                    source,
-                })
-        }
+        Output::File(path) => crate::host_file::create_stream(path)
+            .map(Some)
+            .map_err(|source| BootError::Create {
+                path: path.clone(),
+                source,
+            }),
         _ => Ok(None),
     }
 }

@@ -9,7 +9,7 @@
 //! only; it does not know what the bytes are.
 
 use super::ControlError;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -76,7 +76,7 @@ fn replace(path: &Path, data: &[u8]) -> io::Result<()> {
 /// Opens an existing non-regular file for writing (no create, no truncate)
 /// and writes `data` through it.
 fn write_through(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut f = OpenOptions::new().write(true).open(path)?;
+    let mut f = crate::host_file::open_write_existing(path)?;
     f.write_all(data)?;
     f.flush()
 }

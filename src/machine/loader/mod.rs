@@ -172,7 +172,7 @@ fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LoadError> {
         limit,
         what: what.to_owned(),
     };
-    let file = std::fs::File::open(path).map_err(io_err)?;
+    let file = crate::host_file::open_read(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
     if meta.is_dir() {
         return Err(io_err(std::io::Error::new(
