@@ -118,6 +118,8 @@ impl Case {
         self.reject.push(fragment);
         self
     }
+    // No case is a known failure today; the next one found is marked so.
+    #[allow(dead_code)]
     fn known(mut self, why: &'static str) -> Case {
         self.known = Some(why);
         self
