@@ -566,3 +566,34 @@ fn boot_writes_the_firmware_debug_port_to_a_file_or_stdout() {
         "{help}"
     );
 }
+
+/// A boot sector that prints "B" on the debug console and resets the
+/// machine through port 0xCF9: by default the machine reboots (the boot
+/// sector is put back and prints again), with --no-reboot the run ends.
+#[test]
+fn a_guest_reset_reboots_unless_no_reboot() {
+    let mut sector = vec![
+        0xb0, b'B', 0xe6, 0xe9, // mov al, 'B'; out 0xe9, al
+        0xb0, 0x06, 0xba, 0xf9, 0x0c, 0xee, // mov al, 6; mov dx, 0xcf9; out dx, al
+        0xf4, // hlt
+    ];
+    sector.resize(510, 0);
+    sector.extend([0x55, 0xAA]);
+    let dir = Scratch::new("reboot", &[("reset.bin", &sector)]);
+    let base = ["boot", "--boot-sector", "reset.bin", "--serial", "none"];
+    let out = moon86(&[&base[..], &["--instructions", "100"]].concat(), &dir.0);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("BBBBBBBBBB"),
+        "rebooted each time: {stdout:?}"
+    );
+    assert!(text(&out.stderr).contains("stopped after 100 instructions"));
+    let out = moon86(&[&base[..], &["--no-reboot"]].concat(), &dir.0);
+    assert_eq!(text(&out.stdout), "B");
+    assert!(
+        text(&out.stderr).contains("the guest stopped: the guest asked for a reset"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -6,7 +6,7 @@
 
 use super::boot_options::{BootError, BootOptions, Output};
 use super::console::{Console, ConsoleEvent};
-use crate::control::{Pacer, Value, Vm};
+use crate::control::{Pacer, Vm};
 use crate::display::{self, Display, DisplayError, Tick};
 use crate::gdb::{self, GdbAddr, SessionEnd};
 use std::io::Write;
@@ -113,6 +113,10 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
                 eprint!("\r\nmoon86: the guest is idle (HLT with interrupts enabled) and nothing can wake it\r\n");
                 break 0;
             }
+            "reset" if !opts.no_reboot => {
+                // As a PC does: the machine restarts, the images put back.
+                vm.reset()?;
+            }
             _ => {
                 let reason = vm.halt_reason().map(|r| r.to_string()).unwrap_or_default();
                 eprint!("\r\nmoon86: the guest stopped: {reason}\r\n");
@@ -149,6 +153,7 @@ fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, 
     let mut bios_seen = 0usize;
     let mut console = (opts.serial == Output::Stdio).then(Console::open);
     let mut told_stop = false;
+    let no_reboot = opts.no_reboot;
     let mut between = |vm: &mut Vm| -> Result<Tick, String> {
         let e = |e: crate::control::ControlError| e.to_string();
         if serial_file.is_some() {
@@ -185,6 +190,10 @@ fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, 
                 vm.pause().map_err(e)?;
             }
             told_stop = true;
+        }
+        if !no_reboot && vm.halt_reason() == Some(crate::machine::HaltReason::Reset) {
+            vm.reset().map_err(e)?;
+            vm.resume().map_err(e)?;
         }
         if let Some(reason) = vm.halt_reason().filter(|_| !told_stop) {
             eprint!("\r\nmoon86: the guest stopped: {reason} (close the window to quit)\r\n");
@@ -235,9 +244,8 @@ fn debug(vm: &mut Vm, addr: &GdbAddr) -> Result<Option<i32>, BootError> {
     })
 }
 
+/// Instructions executed so far: `--instructions` counts these, which a
+/// guest's reset (moving `icount` back to 0) does not undo.
 fn icount(vm: &Vm) -> u64 {
-    match vm.get("icount") {
-        Ok(Value::Int(n)) => n as u64,
-        _ => 0,
-    }
+    vm.retired()
 }

@@ -97,6 +97,10 @@ pub struct BootOptions {
     /// bios.bin); the VGA BIOS vgabios-isavga.bin beside it is run too
     #[arg(long, value_name = "FILE", conflicts_with = "rom")]
     pub bios: Option<PathBuf>,
+    /// Stop when the guest resets the machine, as QEMU's -no-reboot (by
+    /// default a guest's reset reboots the machine and it runs on)
+    #[arg(long)]
+    pub no_reboot: bool,
     /// An option ROM for the BIOS to run, as QEMU's -option-rom: copied to
     /// 0xC0000 and up in the order given (repeatable; e.g. the LGPL VGA BIOS
     /// for Bochs's BIOS)
