@@ -362,6 +362,9 @@ local function quote(s)
   end) .. '"'
 end
 
+-- For the test library (lua/moon86/test.lua), which quotes the same way.
+raw.quote = quote
+
 local function tail(s, n)
   if #s <= n then return s end
   return "..." .. s:sub(-n)

@@ -7,20 +7,12 @@
 -- under pcall, so a failing assertion stops its test and not the file. An
 -- assertion raises its message at the caller's level, so the message starts
 -- with the test file and line of the failing call. The host passes `now`, a
--- monotonic clock in seconds, to time each test.
-local now = ...
+-- monotonic clock in seconds, to time each test, and `quote`, which writes a
+-- string on one line as the hooks' messages do (lua/moon86/hooks.lua).
+local now, quote = ...
 
 local M = {}
 local registered = {}
-
--- A string quoted on one line, as Lua would write it: \n, \r, \t, \" and
--- \\, other control characters as \ddd.
-local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t", ['"'] = '\\"', ["\\"] = "\\\\" }
-local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return ESCAPES[c] or string.format("\\%03d", c:byte())
-  end) .. '"'
-end
 
 local function show(v)
   if type(v) == "string" then return quote(v) end

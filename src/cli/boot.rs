@@ -66,11 +66,11 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
     let mut input_open = console.is_some();
     let mut pacer = Pacer::new(vm.now_ns()?);
     let status = loop {
-        let left = limit.map(|l| l.saturating_sub(icount(&vm)));
+        let left = limit.map(|l| l.saturating_sub(executed(&vm)));
         if left == Some(0) {
             eprint!(
                 "\r\nmoon86: stopped after {} instructions (--instructions)\r\n",
-                icount(&vm)
+                executed(&vm)
             );
             break 0;
         }
@@ -181,10 +181,10 @@ fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, 
                 _ => {}
             }
         }
-        if limit.is_some_and(|l| icount(vm) >= l) && !told_stop {
+        if limit.is_some_and(|l| executed(vm) >= l) && !told_stop {
             eprint!(
                 "\r\nmoon86: stopped after {} instructions (--instructions)\r\n",
-                icount(vm)
+                executed(vm)
             );
             if vm.state() == crate::control::VmState::Running {
                 vm.pause().map_err(e)?;
@@ -246,6 +246,6 @@ fn debug(vm: &mut Vm, addr: &GdbAddr) -> Result<Option<i32>, BootError> {
 
 /// Instructions executed so far: `--instructions` counts these, which a
 /// guest's reset (moving `icount` back to 0) does not undo.
-fn icount(vm: &Vm) -> u64 {
+fn executed(vm: &Vm) -> u64 {
     vm.retired()
 }

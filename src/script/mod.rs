@@ -42,13 +42,18 @@ pub fn new_lua() -> mlua::Result<Lua> {
     let lua = Lua::new();
     let raw = raw::table(&lua)?;
     lua.set_named_registry_value(RAW_KEY, raw.clone())?;
-    let module: Table = lua.load(INIT_LUA).set_name("=moon86").call(raw)?;
+    let module: Table = lua.load(INIT_LUA).set_name("=moon86").call(raw.clone())?;
     lua.globals().set("moon86", module.clone())?;
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
     loaded.set("moon86", module)?;
     let start = std::time::Instant::now();
     let now = lua.create_function(move |_, ()| Ok(start.elapsed().as_secs_f64()))?;
-    let test: Table = lua.load(TEST_LUA).set_name("=moon86.test").call(now)?;
+    // The test library quotes strings as the hooks' messages do.
+    let quote: mlua::Function = raw.get("quote")?;
+    let test: Table = lua
+        .load(TEST_LUA)
+        .set_name("=moon86.test")
+        .call((now, quote))?;
     loaded.set("moon86.test", test)?;
     install_print(&lua)?;
     Ok(lua)

@@ -467,6 +467,19 @@ impl Image {
         Ok(())
     }
 
+    /// Maps a firmware image read-only at the top of the 4 GiB space, where
+    /// the CPU starts; returns the part a PC also shows below 1 MiB (its
+    /// last 128 KiB at most).
+    fn map_at_top(&self, m: &mut Machine) -> Result<&[u8], LoadError> {
+        let len = self.data.len();
+        let top = (1u64 << 32) - len as u64;
+        m.board
+            .mem
+            .map_rom(top as u32, self.data.clone())
+            .map_err(|e| self.mem_err(e))?;
+        Ok(&self.data[len - len.min(LOW_ROM_WINDOW)..])
+    }
+
     /// Copies the image into `m` and sets its entry point.
     pub fn apply(&self, m: &mut Machine) -> Result<(), LoadError> {
         self.check(m)?;
@@ -496,17 +509,10 @@ impl Image {
                 m.cpu.set_gpr(Gpr::Edx, 0x80);
             }
             Kind::Rom => {
-                let len = self.data.len();
-                let top = (1u64 << 32) - len as u64;
+                let low = self.map_at_top(m)?;
                 m.board
                     .mem
-                    .map_rom(top as u32, self.data.clone())
-                    .map_err(|e| self.mem_err(e))?;
-                let low_len = len.min(LOW_ROM_WINDOW);
-                let low: Arc<[u8]> = self.data[len - low_len..].into();
-                m.board
-                    .mem
-                    .map_rom((0x10_0000 - low_len) as u32, low)
+                    .map_rom((0x10_0000 - low.len()) as u32, low.into())
                     .map_err(|e| self.mem_err(e))?;
                 m.cpu.reset();
             }
@@ -517,16 +523,11 @@ impl Image {
                     .map_err(|e| self.mem_err(e))?;
             }
             Kind::Bios { vga } => {
-                let len = self.data.len();
-                let top = (1u64 << 32) - len as u64;
+                // The shadow copy is RAM the firmware may write.
+                let low = self.map_at_top(m)?;
                 m.board
                     .mem
-                    .map_rom(top as u32, self.data.clone())
-                    .map_err(|e| self.mem_err(e))?;
-                let low_len = len.min(LOW_ROM_WINDOW);
-                m.board
-                    .mem
-                    .write_bytes((0x10_0000 - low_len) as u64, &self.data[len - low_len..])
+                    .write_bytes((0x10_0000 - low.len()) as u64, low)
                     .map_err(|e| self.mem_err(e))?;
                 if let Some((name, rom)) = vga {
                     m.add_firmware_file(&format!("vgaroms/{name}"), rom.clone());
