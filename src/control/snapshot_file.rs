@@ -3,16 +3,16 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic "MOON86SS"
-//!      8     4  format version (1)
+//!      8     4  format version (2)
 //!     12     4  C: length of the configuration block
 //!     16     4  CRC-32 of the configuration block
 //!     20     C  the machine configuration (postcard: ram_size, cpu_model,
-//!               exit_port, ips, rtc_start)
+//!               exit_port, ips, rtc_start, the drives)
 //!   20+C     8  S: length of the state once inflated
 //!   28+C     4  CRC-32 of the inflated state
 //!   32+C   ...  the state, zlib-deflated to the end of the file (postcard:
 //!               the halt reason, then the machine state: CPU with FPU,
-//!               MSRs and TLB; every device; the clock; the pending-event
+//!               MSRs and TLB; every device (with the disks' overlays); the clock; the pending-event
 //!               tick; the interrupt line; A20; icount; the serial logs;
 //!               RAM as its non-zero 4 KiB pages; the ROM mappings)
 //! ```
@@ -38,7 +38,7 @@ use thiserror::Error;
 /// The first eight bytes of every snapshot file.
 pub const MAGIC: &[u8; 8] = b"MOON86SS";
 /// The format this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A configuration block is a few dozen bytes; anything longer is damage.
 const MAX_CONFIG_LEN: u32 = 4096;
@@ -293,7 +293,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (FORMAT_VERSION, body.len(), crc32(&body)),
-            (1, 7494, 3357594274),
+            (2, 7562, 2935246793),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
     }
@@ -306,8 +306,8 @@ mod tests {
         assert!(msg(b"MOON8").contains("truncated"));
         assert!(msg(b"PNG\x89....").contains("not a moon86 snapshot"));
         let mut v = good.clone();
-        v[8] = 2;
-        assert!(msg(&v).contains("format version 2"), "{}", msg(&v));
+        v[8] = 9;
+        assert!(msg(&v).contains("format version 9"), "{}", msg(&v));
         for cut in [9, 14, 20, 30, good.len() / 2, good.len() - 1] {
             assert!(
                 msg(&good[..cut]).contains("truncated"),

@@ -3,6 +3,7 @@
 //! API reach each one directly while the CPU sees only ports. Timed devices are
 //! brought to the current virtual time before every access.
 
+use super::ata::{AtaChannel, ATA_IRQS};
 use super::{
     all_ones, DebugCon, ExitPort, IoSize, Pic, Pit, Port92, PortDevice, PostCode, Rtc, Uart, Vga,
     I8042,
@@ -27,6 +28,10 @@ pub enum DeviceId {
     Port92,
     Vga,
     FpuError,
+    /// The primary ATA channel.
+    Ata0,
+    /// The secondary ATA channel.
+    Ata1,
 }
 
 /// The devices serialise as a whole for snapshots; the port map is wiring
@@ -45,6 +50,9 @@ pub struct IoBus {
     pub port92: Port92,
     pub vga: Vga,
     pub fpu_error: FpuErrorPort,
+    /// The primary and secondary ATA channels (their media's host files
+    /// are kept over a restore, see [`AtaChannel::restore`]).
+    pub ata: [AtaChannel; 2],
     #[serde(skip)]
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
@@ -71,6 +79,7 @@ impl IoBus {
             port92: Port92::new(),
             vga: Vga::new(),
             fpu_error: FpuErrorPort::default(),
+            ata: Default::default(),
             map: Vec::new(),
         }
     }
@@ -98,6 +107,7 @@ impl IoBus {
             port92,
             vga,
             fpu_error,
+            ata,
             map: _,
         } = other.clone();
         let echo = (self.debugcon.echo, self.seabios_debug.echo);
@@ -114,6 +124,9 @@ impl IoBus {
         self.port92 = port92;
         self.vga = vga;
         self.fpu_error = fpu_error;
+        for (mine, saved) in self.ata.iter_mut().zip(ata) {
+            mine.restore(saved);
+        }
     }
 
     /// Removes every range that maps to `device`.
@@ -151,6 +164,8 @@ impl IoBus {
             }
             DeviceId::Port92 => &mut self.port92,
             DeviceId::FpuError => &mut self.fpu_error,
+            DeviceId::Ata0 => &mut self.ata[0],
+            DeviceId::Ata1 => &mut self.ata[1],
             DeviceId::Vga => {
                 self.vga.advance_to(now_ns);
                 &mut self.vga
@@ -209,6 +224,9 @@ impl IoBus {
         for (line, level) in lines {
             self.pic.set_irq(line, level);
         }
+        for (line, ch) in ATA_IRQS.into_iter().zip(&self.ata) {
+            self.pic.set_irq(line, ch.irq_level());
+        }
     }
 
     /// True when the keyboard controller and port 0x92 both leave A20 enabled
@@ -240,5 +258,8 @@ impl IoBus {
         self.port92.reset();
         self.vga.reset();
         self.fpu_error.reset();
+        for ch in &mut self.ata {
+            ch.reset();
+        }
     }
 }

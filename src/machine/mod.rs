@@ -8,6 +8,7 @@
 mod board;
 pub mod clock;
 mod config;
+mod drives;
 pub mod loader;
 mod run;
 mod serial;
@@ -17,6 +18,7 @@ mod watch;
 pub use board::Board;
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
+pub use drives::{DriveConfig, DriveInterface, IDE_DRIVES};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
 pub use snapshot::{MachineState, StateError};
@@ -111,6 +113,10 @@ const PORTS: &[(u16, u16, DeviceId)] = &[
     (0x3D4, 0x3D5, DeviceId::Vga),
     (0x3DA, 0x3DA, DeviceId::Vga),
     (0xF0, 0xF0, DeviceId::FpuError),
+    (0x1F0, 0x1F7, DeviceId::Ata0),
+    (0x3F6, 0x3F6, DeviceId::Ata0),
+    (0x170, 0x177, DeviceId::Ata1),
+    (0x376, 0x376, DeviceId::Ata1),
 ];
 
 /// Whether a new machine runs with the JIT: yes, unless the environment

@@ -51,6 +51,8 @@ pub enum StorageError {
         count: u64,
         sectors: u64,
     },
+    #[error("a hard disk needs an image file")]
+    NoImage,
     #[error("disk image '{}' is read-only", path.display())]
     ReadOnly { path: PathBuf },
 }
