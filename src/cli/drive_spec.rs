@@ -54,9 +54,11 @@ pub fn parse_drive(spec: &str) -> Result<(Option<u8>, DriveConfig), String> {
             }
             "format" if value == "raw" => {}
             "format" => return Err(format!("format={value}: only raw images are supported")),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown key '{key}' (known: file, if, media, index, readonly, snapshot, format)"
-            )),
+            ))
+            }
         }
     }
     if read_only {

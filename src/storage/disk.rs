@@ -88,7 +88,9 @@ impl Disk {
     fn check(&self, lba: u64, bytes: usize) -> Result<u64, StorageError> {
         let size = u64::from(self.sector_size());
         let count = bytes as u64 / size;
-        if bytes as u64 % size != 0 || lba.checked_add(count).is_none_or(|e| e > self.sectors) {
+        if !(bytes as u64).is_multiple_of(size)
+            || lba.checked_add(count).is_none_or(|e| e > self.sectors)
+        {
             return Err(StorageError::OutOfRange {
                 path: self.path.clone(),
                 lba,

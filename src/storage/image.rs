@@ -58,7 +58,7 @@ pub fn check_size(path: &Path, size: u64, kind: MediaKind) -> Result<(), Storage
     if size == 0 {
         return Err(StorageError::Empty { path });
     }
-    if size % u64::from(sector) != 0 {
+    if !size.is_multiple_of(u64::from(sector)) {
         return Err(StorageError::PartialSector { path, size, sector });
     }
     if size > kind.max_bytes() {

@@ -37,7 +37,7 @@ impl AtaChannel {
             0xC5 => self.start_multiple(d, false, true),
             0x39 => self.start_multiple(d, true, true),
             // READ VERIFY (with, without retries, EXT): nothing is transferred.
-            0x40 | 0x41 | 0x42 => {
+            0x40..=0x42 => {
                 let lba48 = cmd == 0x42;
                 match self.target(d, lba48) {
                     Some(_) => self.complete(d),
