@@ -10,6 +10,12 @@ use super::regs::*;
 
 const SECTOR: usize = 512;
 
+/// Sectors per DRQ block, from a count a snapshot could have set to
+/// anything: 1 to [`MAX_MULTIPLE`].
+fn block_len(block: u32) -> u64 {
+    u64::from(block.clamp(1, u32::from(MAX_MULTIPLE)))
+}
+
 impl AtaChannel {
     /// Runs command `cmd` on device `d` (0 master, 1 slave).
     pub(super) fn command(&mut self, d: usize, cmd: u8) {
@@ -175,7 +181,7 @@ impl AtaChannel {
     /// Loads the next DRQ block of a read: up to `block` of the `left`
     /// sectors from `lba`.
     pub(super) fn read_block(&mut self, d: usize, lba: u64, left: u64, block: u32) {
-        let n = left.min(u64::from(block.max(1)));
+        let n = left.min(block_len(block));
         let mut buf = vec![0u8; n as usize * SECTOR];
         let read = match self.drives[d].as_ref().and_then(|dr| dr.media()) {
             Some(m) => m.read(lba, &mut buf).is_ok(),
@@ -196,7 +202,7 @@ impl AtaChannel {
     fn start_write(&mut self, d: usize, lba48: bool, block: u32) {
         match self.target(d, lba48) {
             Some((lba, count)) => {
-                let n = count.min(u64::from(block.max(1)));
+                let n = count.min(block_len(block));
                 let phase = Phase::Write {
                     lba,
                     left: count,
@@ -233,7 +239,7 @@ impl AtaChannel {
         if left == 0 {
             return self.complete(d);
         }
-        let next = left.min(u64::from(block.max(1)));
+        let next = left.min(block_len(block));
         let phase = Phase::Write {
             lba: lba + n,
             left,

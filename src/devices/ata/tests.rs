@@ -481,3 +481,76 @@ fn the_channels_raise_irq_14_and_15() {
         "no drives on the primary"
     );
 }
+
+#[test]
+fn random_port_traffic_never_panics() {
+    let fd = TestFile::disk(64);
+    let fc = TestFile::cd(20);
+    let mut c = disk_channel(&fd);
+    let disc = Disk::open(fc.path(), MediaKind::Cdrom, DiskMode::ReadOnly).unwrap();
+    c.attach(1, Some(Drive::cdrom(Some(disc), 1)));
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let commands = [
+        0x20, 0x24, 0x30, 0x34, 0xC4, 0xC5, 0xC6, 0x29, 0x39, 0xEC, 0xA1, 0xA0, 0x90, 0x91, 0x08,
+        0xEF, 0x40, 0x42, 0xE7,
+    ];
+    for _ in 0..200_000 {
+        let r = next();
+        let size = [IoSize::Byte, IoSize::Word, IoSize::Dword][(r >> 8) as usize % 3];
+        let value = (r >> 32) as u32;
+        match r % 16 {
+            0..=5 => {
+                c.read(BASE, size);
+            }
+            6..=8 => c.write(BASE, size, value),
+            9 => c.write(
+                BASE + 7,
+                IoSize::Byte,
+                commands[(r >> 40) as usize % commands.len()],
+            ),
+            10 => c.write(CTL, IoSize::Byte, value & 0x06),
+            11 | 12 => c.write(BASE + 1 + (r >> 20) as u16 % 6, IoSize::Byte, value),
+            _ => {
+                c.read(BASE + 1 + (r >> 20) as u16 % 7, IoSize::Byte);
+            }
+        }
+    }
+    assert_eq!(std::fs::read(fd.path()).unwrap(), pattern(512, 64));
+}
+
+#[test]
+fn a_crafted_state_cannot_make_the_host_allocate_or_index_wildly() {
+    use super::channel::Phase;
+    let f = TestFile::disk(64);
+    let mut c = disk_channel(&f);
+    c.xfer.drive = 7;
+    c.xfer.phase = Phase::Write {
+        lba: 0,
+        left: u64::MAX,
+        block: u32::MAX,
+        lba48: true,
+    };
+    c.xfer.buf = vec![0; 3];
+    c.xfer.pos = 1000;
+    c.regs[1].status = ST_DRQ;
+    c.regs[0].status = ST_DRQ;
+    c.write(BASE, IoSize::Dword, 0);
+    c.read(BASE, IoSize::Dword);
+    c.xfer.phase = Phase::Read {
+        lba: u64::MAX - 1,
+        left: u64::MAX,
+        block: u32::MAX,
+    };
+    c.regs[0].status = ST_DRQ;
+    c.xfer.drive = 0;
+    c.xfer.buf.clear();
+    c.xfer.pos = 0;
+    c.read(BASE, IoSize::Dword);
+    assert_eq!(status(&mut c) & ST_ERR, ST_ERR);
+}
