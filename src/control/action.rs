@@ -252,7 +252,7 @@ static ACTIONS: &[ActionDef] = &[
         doc: "Save the whole machine (CPU with FPU, MSRs and TLB; RAM and ROM; every device; the virtual clock and pending events; icount; the serial logs; the halt reason) to a file, written whole or not at all. RAM pages that are all zero are not stored and the rest is compressed. Host-side settings (echo) and the loaded images are not saved.",
         allowed: VmState::POWERED },
     ActionDef { action: Action::RestoreState, name: "restore_state", args: &[arg("path", "string", "file written by save_state")], returns: "",
-        doc: "Put back a state saved by `save_state`; the run continues exactly as it would have from there. Refused, leaving the VM as it was, when the file is not a snapshot, is of another format version, is truncated or damaged, or was taken on a VM configured differently (ram_size, cpu_model, exit_port, ips, rtc_start). Leaves the VM paused, or halted if it was saved halted.",
+        doc: "Put back a state saved by `save_state`; the run continues exactly as it would have from there. Refused, leaving the VM as it was, when the file is not a snapshot, is of another format version, is truncated or damaged, or was taken on a VM configured differently (ram_size, cpu_model, exit_port, ips, rtc_start, the drives). Leaves the VM paused, or halted if it was saved halted.",
         allowed: VmState::POWERED },
     ActionDef { action: Action::Snapshot, name: "snapshot", args: &[], returns: "snapshot",
         doc: "Take the whole machine's state in memory, as `save_state` would save it, and return it as a snapshot object for `restore` (its fields `icount` and `ram_size` say when and where it was taken).",

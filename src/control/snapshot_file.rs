@@ -1,4 +1,4 @@
-//! The snapshot file format, version 1. All integers are little-endian.
+//! The snapshot file format, version 2. All integers are little-endian.
 //!
 //! ```text
 //! offset  size  field
