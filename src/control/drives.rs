@@ -37,3 +37,98 @@ impl Vm {
         &self.config().drives
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::IoSize;
+    use crate::machine::{DriveInterface, MachineConfig};
+    use crate::storage::testfile::TestFile;
+    use crate::storage::{DiskMode, MediaKind};
+
+    fn hda(f: &TestFile) -> DriveConfig {
+        DriveConfig {
+            interface: DriveInterface::Ide,
+            index: 0,
+            media: MediaKind::Disk,
+            path: Some(f.path().to_path_buf()),
+            mode: DiskMode::Overlay,
+        }
+    }
+
+    /// Writes `byte` over sector 0 through the ports.
+    fn guest_write(vm: &mut Vm, byte: u8) {
+        let io = &mut vm.machine_mut().unwrap().board.io;
+        for (port, v) in [
+            (0x1F6, 0xE0),
+            (0x1F2, 1),
+            (0x1F3, 0),
+            (0x1F4, 0),
+            (0x1F5, 0),
+            (0x1F7, 0x30),
+        ] {
+            io.write(port, IoSize::Byte, v, 0);
+        }
+        for _ in 0..256 {
+            io.write(0x1F0, IoSize::Word, u32::from(byte) * 0x101, 0);
+        }
+    }
+
+    fn sector0(vm: &Vm) -> u8 {
+        let m = vm.machine().unwrap();
+        let mut buf = [0u8; 512];
+        m.ide_drive(0)
+            .unwrap()
+            .media()
+            .unwrap()
+            .read(0, &mut buf)
+            .unwrap();
+        buf[0]
+    }
+
+    #[test]
+    fn drives_attach_while_off_and_survive_power_cycles_and_snapshots() {
+        let f = TestFile::disk(8);
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        vm.attach_drive(hda(&f)).unwrap();
+        assert_eq!(vm.drives().len(), 1);
+        vm.power_on().unwrap();
+        assert!(vm.attach_drive(hda(&f)).is_err(), "only while off");
+        guest_write(&mut vm, 0x11);
+        let snap = vm.snapshot().unwrap();
+        guest_write(&mut vm, 0x22);
+        assert_eq!(sector0(&vm), 0x22);
+        vm.restore(&snap).unwrap();
+        assert_eq!(sector0(&vm), 0x11);
+        vm.power_off().unwrap();
+        assert_eq!(
+            sector0(&vm),
+            0x11,
+            "the overlay is the disk: a power cycle keeps it"
+        );
+
+        let mut other = Vm::new(MachineConfig::default()).unwrap();
+        other.power_on().unwrap();
+        let e = other.restore(&snap).unwrap_err().to_string();
+        assert!(e.contains("drives"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_drive_is_refused_and_nothing_attached() {
+        let empty = TestFile::new(&[]);
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        let e = vm.attach_drive(hda(&empty)).unwrap_err().to_string();
+        assert!(e.contains("is empty"), "{e}");
+        let f = TestFile::disk(8);
+        let e = vm
+            .attach_drive(DriveConfig {
+                index: 4,
+                ..hda(&f)
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("0-3"), "{e}");
+        assert!(vm.drives().is_empty());
+        assert!(vm.machine().unwrap().ide_drive(0).is_none());
+    }
+}
