@@ -114,6 +114,39 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_file_carries_the_overlay_to_a_vm_with_the_same_drive() {
+        let f = TestFile::disk(8);
+        let before = std::fs::read(f.path()).unwrap();
+        let state = TestFile::new(&[]);
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        vm.attach_drive(hda(&f)).unwrap();
+        vm.power_on().unwrap();
+        guest_write(&mut vm, 0x33);
+        vm.save_state(state.path()).unwrap();
+
+        let mut other = Vm::new(MachineConfig::default()).unwrap();
+        other.attach_drive(hda(&f)).unwrap();
+        other.power_on().unwrap();
+        assert_eq!(sector0(&other), before[0]);
+        other.restore_state(state.path()).unwrap();
+        assert_eq!(sector0(&other), 0x33);
+        let m = other.machine().unwrap();
+        let mut buf = [0u8; 512];
+        m.ide_drive(0)
+            .unwrap()
+            .media()
+            .unwrap()
+            .read(1, &mut buf)
+            .unwrap();
+        assert_eq!(
+            buf[..],
+            before[512..1024],
+            "the rest still comes from the file"
+        );
+        assert_eq!(std::fs::read(f.path()).unwrap(), before);
+    }
+
+    #[test]
     fn a_bad_drive_is_refused_and_nothing_attached() {
         let empty = TestFile::new(&[]);
         let mut vm = Vm::new(MachineConfig::default()).unwrap();
