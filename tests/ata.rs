@@ -2,9 +2,10 @@
 //! drives the primary master of `moon86 boot --hda FILE` by PIO (IDENTIFY,
 //! an LBA28 read, an LBA28 write and an LBA48 read back) and reports on the
 //! debug console; the image file is left as it was. Bad images are refused
-//! at start with the file named. With Bochs's BIOS in the guest cache, that
-//! BIOS finds the disk and boots it, and boots an El Torito CD from the
-//! ATAPI drive (skipped, with a note, when the cache does not hold it).
+//! at start with the file named. With SeaBIOS or Bochs's BIOS in the guest
+//! cache, each BIOS finds the disk and boots it, and boots an El Torito CD
+//! from the ATAPI drive (skipped, with a note, when the cache does not hold
+//! them).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -150,19 +151,55 @@ fn bochs_bios() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-/// Boots Bochs's BIOS with `drive` attached and CMOS boot device `bootdev`
-/// (2 hard disk, 3 CD-ROM); returns the debug console's text.
-fn boot_bochs(drive: moon86::machine::DriveConfig, bootdev: u8) -> Option<String> {
+/// SeaBIOS (Debian's `seabios`, `bios.bin`) when the guest cache holds it.
+fn seabios() -> Option<PathBuf> {
+    let bios = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/guests/bios.bin");
+    if bios.is_file() {
+        Some(bios)
+    } else {
+        eprintln!("skipped: no SeaBIOS at {}", bios.display());
+        None
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Firmware {
+    Bochs,
+    SeaBios,
+}
+
+/// Boots `firmware` with `drive` attached and CMOS boot device `bootdev`
+/// (2 hard disk, 3 CD-ROM); returns the debug console's text. SeaBIOS is
+/// loaded as RAM at 0xE0000 (it writes its own variables there; shadow RAM
+/// and `--bios` are the firmware side's), Bochs's BIOS as a ROM with the
+/// VGA BIOS in RAM at 0xC0000.
+fn boot_bios(
+    firmware: Firmware,
+    drive: moon86::machine::DriveConfig,
+    bootdev: u8,
+) -> Option<String> {
     use moon86::control::Vm;
+    use moon86::machine::loader::Entry;
     use moon86::machine::MachineConfig;
-    let (bios, vga) = bochs_bios()?;
     let mut vm = Vm::new(MachineConfig {
         ram_size: 32 << 20,
         ..Default::default()
     })
     .unwrap();
-    vm.load_rom(&bios).unwrap();
-    vm.load_raw(&vga, 0xC0000, None).unwrap();
+    match firmware {
+        Firmware::Bochs => {
+            let (bios, vga) = bochs_bios()?;
+            vm.load_rom(&bios).unwrap();
+            vm.load_raw(&vga, 0xC0000, None).unwrap();
+        }
+        Firmware::SeaBios => {
+            let entry = Entry {
+                cs: 0xF000,
+                ip: 0xFFF0,
+            };
+            vm.load_raw(&seabios()?, 0xE0000, Some(entry)).unwrap();
+        }
+    }
     vm.attach_drive(drive).unwrap();
     vm.power_on().unwrap();
     vm.machine_mut()
@@ -214,9 +251,21 @@ fn el_torito(boot: &[u8]) -> Vec<u8> {
 
 #[test]
 fn bochs_bios_boots_our_disk_and_an_el_torito_cd_through_the_controller() {
+    boots_disk_and_cd(Firmware::Bochs);
+}
+
+#[test]
+fn seabios_boots_our_disk_and_an_el_torito_cd_through_the_controller() {
+    boots_disk_and_cd(Firmware::SeaBios);
+}
+
+fn boots_disk_and_cd(firmware: Firmware) {
     use moon86::machine::{DriveConfig, DriveInterface};
     use moon86::storage::{DiskMode, MediaKind};
-    let dir = Scratch::new("bochs");
+    let dir = Scratch::new(match firmware {
+        Firmware::Bochs => "bochs",
+        Firmware::SeaBios => "seabios",
+    });
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut disk = std::fs::read(root.join("guests/ata/pio.bin")).unwrap();
     disk.resize(64 * 512, 0xE5);
@@ -228,7 +277,7 @@ fn bochs_bios_boots_our_disk_and_an_el_torito_cd_through_the_controller() {
         path: Some(disk_path.clone()),
         mode: DiskMode::Overlay,
     };
-    let Some(text) = boot_bochs(hda, 2) else {
+    let Some(text) = boot_bios(firmware, hda, 2) else {
         return;
     };
     assert!(text.starts_with("MOON86 HARDDISK"), "{text}");
@@ -243,6 +292,6 @@ fn bochs_bios_boots_our_disk_and_an_el_torito_cd_through_the_controller() {
         path: Some(dir.file("cd.iso", &el_torito(&hello))),
         mode: DiskMode::ReadOnly,
     };
-    let text = boot_bochs(cd, 3).unwrap();
+    let text = boot_bios(firmware, cd, 3).unwrap();
     assert_eq!(text, "Hello from moon86!\r\n");
 }
