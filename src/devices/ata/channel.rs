@@ -129,9 +129,9 @@ impl AtaChannel {
     /// no transfer, no interrupt.
     fn reset_devices(&mut self) {
         for slot in 0..2 {
-            let atapi = self.drives[slot].as_ref().is_some_and(Drive::is_atapi);
+            let kind = signature(self.drives[slot].as_ref());
             let r = &mut self.regs[slot];
-            r.set_signature(atapi);
+            r.set_signature(kind);
             r.error = 0x01;
             r.status = match &self.drives[slot] {
                 Some(d) if !d.is_atapi() => ST_DRDY | ST_DSC,
@@ -352,6 +352,15 @@ impl AtaChannel {
         }
         self.irq_pending = false;
         self.command(d, cmd);
+    }
+}
+
+/// The signature `drive` (or no drive) shows after a reset.
+pub(super) fn signature(drive: Option<&Drive>) -> Signature {
+    match drive {
+        None => Signature::Absent,
+        Some(d) if d.is_atapi() => Signature::Atapi,
+        Some(_) => Signature::Ata,
     }
 }
 

@@ -3,7 +3,7 @@
 //! LBA and count is checked against the media before anything moves;
 //! anything unknown or out of range ends in ABRT or IDNF, never a panic.
 
-use super::channel::{AtaChannel, Phase};
+use super::channel::{signature, AtaChannel, Phase};
 use super::drive::MAX_MULTIPLE;
 use super::identify::{identify_disk, identify_packet};
 use super::regs::*;
@@ -103,7 +103,7 @@ impl AtaChannel {
         for slot in 0..2 {
             let present = self.drives[slot].as_ref().map(|d| d.is_atapi());
             let r = &mut self.regs[slot];
-            r.set_signature(present == Some(true));
+            r.set_signature(signature(self.drives[slot].as_ref()));
             r.error = 0x01;
             r.status = match present {
                 Some(false) => ST_DRDY | ST_DSC,
@@ -265,7 +265,7 @@ impl AtaChannel {
             // DEVICE RESET: signature, no interrupt.
             0x08 => {
                 let r = &mut self.regs[d];
-                r.set_signature(true);
+                r.set_signature(Signature::Atapi);
                 r.error = 0x01;
                 r.status = 0;
                 self.xfer.phase = Phase::Idle;
@@ -277,7 +277,7 @@ impl AtaChannel {
                 self.complete(d);
             }
             _ => {
-                self.regs[d].set_signature(true);
+                self.regs[d].set_signature(Signature::Atapi);
                 self.abort(d);
             }
         }

@@ -93,11 +93,24 @@ impl TaskFile {
             self.device = (self.device & 0xF0) | ((lba >> 24) as u8 & 0x0F);
         }
     }
-    /// The reset signature of an ATA (`atapi` false) or ATAPI device.
-    pub fn set_signature(&mut self, atapi: bool) {
+    /// The reset signature of an ATA or ATAPI device, or 0xFF/0xFF in the
+    /// cylinder registers where there is no device (as QEMU leaves them).
+    pub fn set_signature(&mut self, kind: Signature) {
         self.nsector = 1;
         self.lba_low = 1;
-        (self.lba_mid, self.lba_high) = if atapi { (0x14, 0xEB) } else { (0, 0) };
+        (self.lba_mid, self.lba_high) = match kind {
+            Signature::Ata => (0, 0),
+            Signature::Atapi => (0x14, 0xEB),
+            Signature::Absent => (0xFF, 0xFF),
+        };
         self.device &= DEV_SLAVE;
     }
+}
+
+/// Whose signature [`TaskFile::set_signature`] loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signature {
+    Ata,
+    Atapi,
+    Absent,
 }

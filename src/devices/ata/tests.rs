@@ -272,6 +272,14 @@ fn the_interrupt_follows_nien_and_missing_drives_read_as_such() {
     assert!(c.irq_level(), "alternate status does not acknowledge");
     out(&mut c, 6, 0xB0);
     assert_eq!(status(&mut c), 0, "an absent slave");
+    c.write(CTL, IoSize::Byte, 0x04);
+    c.write(CTL, IoSize::Byte, 0x00);
+    out(&mut c, 6, 0xB0);
+    assert_eq!(
+        [inb(&mut c, 4), inb(&mut c, 5)],
+        [0xFF, 0xFF],
+        "no signature"
+    );
     let mut empty = AtaChannel::new();
     assert_eq!(empty.read(BASE + 7, IoSize::Byte), 0xFF);
 }
