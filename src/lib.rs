@@ -19,4 +19,5 @@ pub mod mem;
 pub mod monitor;
 pub mod moo;
 pub mod script;
+pub mod storage;
 pub mod x86;

@@ -44,6 +44,8 @@ pub enum BootError {
     NothingToBoot,
     #[error("{0} needs --kernel: it is for a Linux or Multiboot kernel, and --boot-sector and --rom images take none")]
     NeedsKernel(&'static str),
+    #[error("{0}")]
+    BadDrive(String),
     #[error("--set {0}: expected PROPERTY=VALUE")]
     BadSet(String),
     #[error("'{}': neither a Linux bzImage nor a Multiboot kernel", .0.display())]
@@ -121,6 +123,25 @@ pub struct BootOptions {
         default_value = "none"
     )]
     pub biosdebug: Output,
+    /// IDE primary master disk image (raw); guest writes stay in memory
+    #[arg(long, value_name = "FILE")]
+    pub hda: Option<PathBuf>,
+    /// IDE primary slave disk image
+    #[arg(long, value_name = "FILE")]
+    pub hdb: Option<PathBuf>,
+    /// IDE secondary master disk image
+    #[arg(long, value_name = "FILE")]
+    pub hdc: Option<PathBuf>,
+    /// IDE secondary slave disk image
+    #[arg(long, value_name = "FILE")]
+    pub hdd: Option<PathBuf>,
+    /// An ISO 9660 CD image in an ATAPI CD-ROM drive at IDE index 2
+    #[arg(long, value_name = "FILE")]
+    pub cdrom: Option<PathBuf>,
+    /// A drive: file=F,if=ide,media=disk|cdrom,index=0-3,readonly=on,
+    /// snapshot=off (write through to the file) (repeatable)
+    #[arg(long = "drive", value_name = "SPEC")]
+    pub drive: Vec<String>,
     /// CPU model (see `moon86 doc`, property cpu_model)
     #[arg(long, value_name = "MODEL")]
     pub cpu: Option<String>,
@@ -167,6 +188,15 @@ impl BootOptions {
             && self.bios.is_none()
         {
             return Err(BootError::NothingToBoot);
+        }
+        let drives = super::drive_spec::collect_drives(
+            [&self.hda, &self.hdb, &self.hdc, &self.hdd],
+            &self.cdrom,
+            &self.drive,
+        )
+        .map_err(BootError::BadDrive)?;
+        for d in drives {
+            vm.attach_drive(d)?;
         }
         if let Some(rom) = &self.rom {
             vm.load_rom(rom)?;

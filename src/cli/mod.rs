@@ -7,6 +7,7 @@
 mod boot;
 mod boot_options;
 mod console;
+mod drive_spec;
 mod report;
 mod test_files;
 mod test_protocol;
@@ -15,5 +16,6 @@ mod test_runner;
 pub use boot::boot;
 pub use boot_options::{BootError, BootOptions, Output};
 pub use console::{Console, ConsoleEvent};
+pub use drive_spec::{collect_drives, parse_drive};
 pub use test_protocol::run_test_child;
 pub use test_runner::{run_tests, Shard, TestOptions};

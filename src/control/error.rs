@@ -82,6 +82,8 @@ pub enum ControlError {
     },
     #[error("the snapshot was taken on a VM configured differently: {}", differences.join("; "))]
     SnapshotConfig { differences: Vec<String> },
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
     #[error("the snapshot does not fit this VM: {0}")]
     SnapshotState(#[from] StateError),
 }

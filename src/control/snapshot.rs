@@ -85,6 +85,15 @@ pub fn config_differences(snapshot: &MachineConfig, vm: &MachineConfig) -> Vec<S
         snapshot.rtc_start.to_string(),
         vm.rtc_start.to_string(),
     );
+    let drives = |c: &MachineConfig| {
+        let list: Vec<String> = c.drives.iter().map(|d| d.to_string()).collect();
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    };
+    diff("drives", drives(snapshot), drives(vm));
     out
 }
 

@@ -139,6 +139,11 @@ impl Vm {
             image.apply(&mut fresh)?;
         }
         let old = self.machine()?;
+        // The drives and their overlays stay, as disks do over a power cycle.
+        fresh.board.io.ata = old.board.io.ata.clone();
+        for ch in &mut fresh.board.io.ata {
+            crate::devices::PortDevice::reset(ch);
+        }
         fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
         fresh.board.io.seabios_debug.echo = old.board.io.seabios_debug.echo;
         fresh.cpu.set_jit_enabled(old.cpu.jit_enabled());

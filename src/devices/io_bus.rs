@@ -3,6 +3,7 @@
 //! API reach each one directly while the CPU sees only ports. Timed devices are
 //! brought to the current virtual time before every access.
 
+use super::ata::{AtaChannel, ATA_IRQS};
 use super::{
     all_ones, DebugCon, ExitPort, FwCfg, IoSize, Pic, Pit, Port92, PortDevice, PostCode,
     ResetControl, Rtc, Uart, Vga, I8042,
@@ -29,6 +30,10 @@ pub enum DeviceId {
     FpuError,
     FwCfg,
     ResetControl,
+    /// The primary ATA channel.
+    Ata0,
+    /// The secondary ATA channel.
+    Ata1,
 }
 
 /// The devices serialise as a whole for snapshots; the port map is wiring
@@ -49,6 +54,9 @@ pub struct IoBus {
     pub fpu_error: FpuErrorPort,
     pub fw_cfg: FwCfg,
     pub reset_control: ResetControl,
+    /// The primary and secondary ATA channels (their media's host files
+    /// are kept over a restore, see [`AtaChannel::restore`]).
+    pub ata: [AtaChannel; 2],
     #[serde(skip)]
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
@@ -77,6 +85,7 @@ impl IoBus {
             fpu_error: FpuErrorPort::default(),
             fw_cfg: FwCfg::default(),
             reset_control: ResetControl::default(),
+            ata: Default::default(),
             map: Vec::new(),
         }
     }
@@ -106,6 +115,7 @@ impl IoBus {
             fpu_error,
             fw_cfg,
             reset_control,
+            ata,
             map: _,
         } = other.clone();
         let echo = (self.debugcon.echo, self.seabios_debug.echo);
@@ -127,6 +137,9 @@ impl IoBus {
         self.fw_cfg = fw_cfg;
         self.fw_cfg.items = items;
         self.reset_control = reset_control;
+        for (mine, saved) in self.ata.iter_mut().zip(ata) {
+            mine.restore(saved);
+        }
     }
 
     /// Removes every range that maps to `device`.
@@ -166,6 +179,8 @@ impl IoBus {
             DeviceId::FpuError => &mut self.fpu_error,
             DeviceId::FwCfg => &mut self.fw_cfg,
             DeviceId::ResetControl => &mut self.reset_control,
+            DeviceId::Ata0 => &mut self.ata[0],
+            DeviceId::Ata1 => &mut self.ata[1],
             DeviceId::Vga => {
                 self.vga.advance_to(now_ns);
                 &mut self.vga
@@ -224,6 +239,9 @@ impl IoBus {
         for (line, level) in lines {
             self.pic.set_irq(line, level);
         }
+        for (line, ch) in ATA_IRQS.into_iter().zip(&self.ata) {
+            self.pic.set_irq(line, ch.irq_level());
+        }
     }
 
     /// True when the keyboard controller and port 0x92 both leave A20 enabled
@@ -258,5 +276,8 @@ impl IoBus {
         self.fpu_error.reset();
         self.fw_cfg.reset();
         self.reset_control.reset();
+        for ch in &mut self.ata {
+            ch.reset();
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! halting it) is recorded in the device and collected by the machine after
 //! the instruction. [`IoBus`] maps port ranges to the devices it owns.
 
+pub mod ata;
 mod byte_io;
 mod debugcon;
 mod exit_port;

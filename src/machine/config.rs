@@ -68,6 +68,8 @@ pub struct MachineConfig {
     pub ips: u64,
     /// The RTC's time at power-on, in Unix seconds (fixed, for reproducible runs).
     pub rtc_start: i64,
+    /// The drives, in the order they were attached (see `drives.rs`).
+    pub drives: Vec<super::DriveConfig>,
 }
 
 /// 2025-01-01 00:00:00 UTC: the RTC's default time at power-on.
@@ -81,6 +83,7 @@ impl Default for MachineConfig {
             exit_port: DEFAULT_EXIT_PORT,
             ips: DEFAULT_IPS,
             rtc_start: DEFAULT_RTC_START,
+            drives: Vec::new(),
         }
     }
 }

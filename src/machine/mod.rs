@@ -8,6 +8,7 @@
 mod board;
 pub mod clock;
 mod config;
+mod drives;
 mod firmware;
 pub mod loader;
 mod run;
@@ -18,6 +19,7 @@ mod watch;
 pub use board::Board;
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
+pub use drives::{DriveConfig, DriveInterface, IDE_DRIVES};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
 pub use snapshot::{MachineState, StateError};
@@ -114,6 +116,10 @@ const PORTS: &[(u16, u16, DeviceId)] = &[
     (0xF0, 0xF0, DeviceId::FpuError),
     (0x510, 0x511, DeviceId::FwCfg),
     (0xCF9, 0xCF9, DeviceId::ResetControl),
+    (0x1F0, 0x1F7, DeviceId::Ata0),
+    (0x3F6, 0x3F6, DeviceId::Ata0),
+    (0x170, 0x177, DeviceId::Ata1),
+    (0x376, 0x376, DeviceId::Ata1),
 ];
 
 /// Whether a new machine runs with the JIT: yes, unless the environment

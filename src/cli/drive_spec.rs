@@ -1,0 +1,204 @@
+//! The drive options of the command line in QEMU's words: `--hda` to
+//! `--hdd` (IDE indices 0-3), `--cdrom` (index 2, as in QEMU) and
+//! `--drive file=F,if=ide,media=disk|cdrom,index=N,readonly=on,snapshot=off`,
+//! turned into the machine's [`DriveConfig`]s. Images are not opened here;
+//! the control API opens and checks them.
+
+use crate::machine::{DriveConfig, DriveInterface, IDE_DRIVES};
+use crate::storage::{DiskMode, MediaKind};
+use std::path::PathBuf;
+
+/// Parses one `--drive` value; `index` is left `None` when not given.
+pub fn parse_drive(spec: &str) -> Result<(Option<u8>, DriveConfig), String> {
+    let mut file = None;
+    let mut media = MediaKind::Disk;
+    let mut index = None;
+    let mut mode = DiskMode::Overlay;
+    let mut read_only = false;
+    for part in spec.split(',').filter(|p| !p.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("'{part}' is not KEY=VALUE"))?;
+        match key {
+            "file" if value.is_empty() => return Err("file= is empty".into()),
+            "file" => file = Some(PathBuf::from(value)),
+            "if" => match value {
+                "ide" => {}
+                "floppy" => return Err("if=floppy is not supported yet (only if=ide)".into()),
+                _ => return Err(format!("if={value}: only if=ide is supported")),
+            },
+            "media" => {
+                media = match value {
+                    "disk" => MediaKind::Disk,
+                    "cdrom" => MediaKind::Cdrom,
+                    _ => return Err(format!("media={value}: expected disk or cdrom")),
+                }
+            }
+            "index" => {
+                let n: u8 = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n < IDE_DRIVES)
+                    .ok_or_else(|| format!("index={value}: expected 0-3"))?;
+                index = Some(n);
+            }
+            "readonly" => read_only = on_off(key, value)?,
+            // QEMU's snapshot=on keeps writes in a temporary overlay: that is
+            // the default here, and snapshot=off writes through to the file.
+            "snapshot" => {
+                mode = if on_off(key, value)? {
+                    DiskMode::Overlay
+                } else {
+                    DiskMode::WriteThrough
+                }
+            }
+            "format" if value == "raw" => {}
+            "format" => return Err(format!("format={value}: only raw images are supported")),
+            _ => {
+                return Err(format!(
+                "unknown key '{key}' (known: file, if, media, index, readonly, snapshot, format)"
+            ))
+            }
+        }
+    }
+    if read_only {
+        if mode == DiskMode::WriteThrough {
+            return Err("readonly=on and snapshot=off contradict each other".into());
+        }
+        mode = DiskMode::ReadOnly;
+    }
+    if file.is_none() && media == MediaKind::Disk {
+        return Err("a disk needs file=PATH".into());
+    }
+    let drive = DriveConfig {
+        interface: DriveInterface::Ide,
+        index: index.unwrap_or(0),
+        media,
+        path: file,
+        mode,
+    };
+    Ok((index, drive))
+}
+
+fn on_off(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("{key}={value}: expected on or off")),
+    }
+}
+
+type Slots = [Option<(String, DriveConfig)>; 4];
+
+fn place(slots: &mut Slots, name: String, d: DriveConfig) -> Result<(), String> {
+    let slot = slots
+        .get_mut(usize::from(d.index))
+        .ok_or_else(|| format!("{name}: IDE index {} is not 0-3", d.index))?;
+    if let Some((other, _)) = slot {
+        return Err(format!(
+            "{name} and {other} both want IDE index {}",
+            d.index
+        ));
+    }
+    *slot = Some((name, d));
+    Ok(())
+}
+
+/// The drives of `--hda`..`--hdd`, `--cdrom` and each `--drive`: those with
+/// an index first, then the rest in the first free indices. An index given
+/// twice is an error.
+pub fn collect_drives(
+    hd: [&Option<PathBuf>; 4],
+    cdrom: &Option<PathBuf>,
+    specs: &[String],
+) -> Result<Vec<DriveConfig>, String> {
+    let mut slots: Slots = Default::default();
+    let names = ["--hda", "--hdb", "--hdc", "--hdd"];
+    for (i, (path, name)) in hd.iter().zip(names).enumerate() {
+        if let Some(p) = path {
+            place(
+                &mut slots,
+                name.to_string(),
+                DriveConfig {
+                    interface: DriveInterface::Ide,
+                    index: i as u8,
+                    media: MediaKind::Disk,
+                    path: Some(p.clone()),
+                    mode: DiskMode::Overlay,
+                },
+            )?;
+        }
+    }
+    if let Some(p) = cdrom {
+        place(
+            &mut slots,
+            "--cdrom".into(),
+            DriveConfig {
+                interface: DriveInterface::Ide,
+                index: 2,
+                media: MediaKind::Cdrom,
+                path: Some(p.clone()),
+                mode: DiskMode::ReadOnly,
+            },
+        )?;
+    }
+    let mut unplaced = Vec::new();
+    for spec in specs {
+        let (index, d) = parse_drive(spec).map_err(|e| format!("--drive {spec}: {e}"))?;
+        match index {
+            Some(_) => place(&mut slots, format!("--drive {spec}"), d)?,
+            None => unplaced.push((spec, d)),
+        }
+    }
+    for (spec, mut d) in unplaced {
+        let free = slots
+            .iter()
+            .position(Option::is_none)
+            .ok_or_else(|| format!("--drive {spec}: all four IDE indices are taken"))?;
+        d.index = free as u8;
+        place(&mut slots, format!("--drive {spec}"), d)?;
+    }
+    Ok(slots.into_iter().flatten().map(|(_, d)| d).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drive_specs_parse_as_qemu_spells_them() {
+        let (i, d) = parse_drive("file=a.iso,if=ide,media=cdrom,index=3").unwrap();
+        assert_eq!((i, d.index, d.media), (Some(3), 3, MediaKind::Cdrom));
+        let (_, d) = parse_drive("file=a.img,readonly=on").unwrap();
+        assert_eq!(d.mode, DiskMode::ReadOnly);
+        let (_, d) = parse_drive("file=a.img,snapshot=off").unwrap();
+        assert_eq!(d.mode, DiskMode::WriteThrough);
+        assert!(parse_drive("file=a.img,if=floppy")
+            .unwrap_err()
+            .contains("not supported yet"));
+        assert!(parse_drive("file=a.img,index=4").is_err());
+        assert!(parse_drive("file=a.img,format=qcow2").is_err());
+        assert!(parse_drive("media=disk").is_err());
+        assert!(parse_drive("file").is_err());
+    }
+
+    #[test]
+    fn indices_are_given_or_found_and_never_shared() {
+        let a = Some(PathBuf::from("a.img"));
+        let none = None;
+        let cd = Some(PathBuf::from("c.iso"));
+        let drives =
+            collect_drives([&a, &none, &none, &none], &cd, &["file=b.img".into()]).unwrap();
+        let got: Vec<(u8, MediaKind)> = drives.iter().map(|d| (d.index, d.media)).collect();
+        assert_eq!(
+            got,
+            [
+                (0, MediaKind::Disk),
+                (1, MediaKind::Disk),
+                (2, MediaKind::Cdrom)
+            ]
+        );
+        let e = collect_drives([&none, &none, &a, &none], &cd, &[]).unwrap_err();
+        assert!(e.contains("--cdrom") && e.contains("--hdc"), "{e}");
+    }
+}

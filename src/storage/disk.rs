@@ -1,0 +1,158 @@
+//! A [`Disk`]: an image file seen as numbered sectors, with the guest's
+//! writes kept in an [`Overlay`] (the default), refused (read-only media),
+//! or written to the file (write-through, only when asked for). The
+//! overlay serialises with the disk; the open file does not, and
+//! [`Disk::keep_host_file`] carries it over a restore.
+
+use super::image::{ImageFile, MediaKind};
+use super::{Overlay, StorageError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where the guest's writes go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiskMode {
+    /// Into an in-memory overlay; the file is never written.
+    #[default]
+    Overlay,
+    /// Nowhere: writes fail (as write-protected media).
+    ReadOnly,
+    /// Into the file.
+    WriteThrough,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Disk {
+    path: PathBuf,
+    kind: MediaKind,
+    mode: DiskMode,
+    sectors: u64,
+    overlay: Overlay,
+    #[serde(skip)]
+    file: Option<ImageFile>,
+}
+
+impl Disk {
+    /// Opens `path` as `kind` media; only [`DiskMode::WriteThrough`] opens
+    /// it for writing (a CD is always read-only).
+    pub fn open(path: &Path, kind: MediaKind, mode: DiskMode) -> Result<Disk, StorageError> {
+        let mode = if kind == MediaKind::Cdrom {
+            DiskMode::ReadOnly
+        } else {
+            mode
+        };
+        let file = ImageFile::open(path, kind, mode == DiskMode::WriteThrough)?;
+        Ok(Disk {
+            path: path.to_path_buf(),
+            kind,
+            mode,
+            sectors: file.len() / u64::from(kind.sector_size()),
+            overlay: Overlay::default(),
+            file: Some(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn kind(&self) -> MediaKind {
+        self.kind
+    }
+    pub fn mode(&self) -> DiskMode {
+        self.mode
+    }
+    /// The number of sectors.
+    pub fn sectors(&self) -> u64 {
+        self.sectors
+    }
+    pub fn sector_size(&self) -> u32 {
+        self.kind.sector_size()
+    }
+    /// The guest's writes not in the file.
+    pub fn overlay(&self) -> &Overlay {
+        &self.overlay
+    }
+    /// True when guest writes are refused.
+    pub fn read_only(&self) -> bool {
+        self.mode == DiskMode::ReadOnly
+    }
+
+    /// Takes the host file of `host` (the running machine's disk) for this
+    /// disk (restored from a snapshot), when both name the same file.
+    pub fn keep_host_file(&mut self, host: &Disk) {
+        if self.path == host.path && self.sectors == host.sectors {
+            self.file = host.file.clone();
+        }
+    }
+
+    fn check(&self, lba: u64, bytes: usize) -> Result<u64, StorageError> {
+        let size = u64::from(self.sector_size());
+        let count = bytes as u64 / size;
+        if !(bytes as u64).is_multiple_of(size)
+            || lba.checked_add(count).is_none_or(|e| e > self.sectors)
+        {
+            return Err(StorageError::OutOfRange {
+                path: self.path.clone(),
+                lba,
+                count,
+                sectors: self.sectors,
+            });
+        }
+        Ok(count)
+    }
+
+    fn file(&self) -> Result<&ImageFile, StorageError> {
+        self.file.as_ref().ok_or_else(|| StorageError::Detached {
+            path: self.path.clone(),
+        })
+    }
+
+    /// Fills `buf` (whole sectors) from sector `lba` on, as the guest sees
+    /// the disk: the overlay over the file.
+    pub fn read(&self, lba: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        let count = self.check(lba, buf.len())?;
+        let size = self.sector_size() as usize;
+        self.file()?.read_at(lba * size as u64, buf)?;
+        for (sector, data) in self.overlay.range(lba, count) {
+            let at = (sector - lba) as usize * size;
+            if let Some(dst) = buf.get_mut(at..at + size) {
+                let n = data.len().min(size);
+                dst[..n].copy_from_slice(&data[..n]);
+                dst[n..].fill(0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `data` (whole sectors) from sector `lba` on: into the overlay,
+    /// or the file when writing through; refused on read-only media.
+    pub fn write(&mut self, lba: u64, data: &[u8]) -> Result<(), StorageError> {
+        self.check(lba, data.len())?;
+        match self.mode {
+            DiskMode::ReadOnly => Err(StorageError::ReadOnly {
+                path: self.path.clone(),
+            }),
+            DiskMode::WriteThrough => self
+                .file()?
+                .write_at(lba * u64::from(self.sector_size()), data),
+            DiskMode::Overlay => {
+                let size = self.sector_size() as usize;
+                for (i, sector) in data.chunks_exact(size).enumerate() {
+                    self.overlay.put(lba + i as u64, sector);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Puts written-through data on stable storage (nothing to do otherwise).
+    pub fn flush(&self) -> Result<(), StorageError> {
+        match (self.mode, &self.file) {
+            (DiskMode::WriteThrough, Some(f)) => f.flush(),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,125 @@
+use super::*;
+use crate::storage::image::check_size;
+use crate::storage::testfile::{pattern, TestFile};
+
+#[test]
+fn reads_return_the_files_bytes() {
+    let f = TestFile::disk(8);
+    let d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    assert_eq!(d.sectors(), 8);
+    let mut buf = vec![0u8; 1024];
+    d.read(3, &mut buf).unwrap();
+    assert_eq!(buf, pattern(512, 8)[3 * 512..5 * 512]);
+}
+
+#[test]
+fn writes_land_in_the_overlay_and_the_file_is_untouched() {
+    let f = TestFile::disk(8);
+    let before = std::fs::read(f.path()).unwrap();
+    let mtime = std::fs::metadata(f.path()).unwrap().modified().unwrap();
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    d.write(2, &[0xAB; 512]).unwrap();
+    d.flush().unwrap();
+    let mut buf = vec![0u8; 1536];
+    d.read(1, &mut buf).unwrap();
+    assert_eq!(&buf[..512], &before[512..1024]);
+    assert_eq!(&buf[512..1024], &[0xAB; 512][..]);
+    assert_eq!(&buf[1024..], &before[1536..2048]);
+    assert_eq!(d.overlay().len(), 1);
+    assert_eq!(std::fs::read(f.path()).unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(f.path()).unwrap().modified().unwrap(),
+        mtime
+    );
+}
+
+#[test]
+fn write_through_writes_the_file() {
+    let f = TestFile::disk(4);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::WriteThrough).unwrap();
+    d.write(1, &[0x5A; 512]).unwrap();
+    d.flush().unwrap();
+    assert!(d.overlay().is_empty());
+    assert_eq!(std::fs::read(f.path()).unwrap()[512..1024], [0x5A; 512]);
+}
+
+#[test]
+fn read_only_refuses_writes() {
+    let f = TestFile::disk(4);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::ReadOnly).unwrap();
+    assert!(matches!(
+        d.write(0, &[0; 512]),
+        Err(StorageError::ReadOnly { .. })
+    ));
+}
+
+#[test]
+fn out_of_range_and_partial_transfers_are_errors() {
+    let f = TestFile::disk(4);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    let mut buf = vec![0u8; 1024];
+    assert!(d.read(3, &mut buf).is_err());
+    assert!(d.read(u64::MAX, &mut buf).is_err());
+    assert!(d.read(0, &mut buf[..100]).is_err());
+    assert!(d.write(4, &[0; 512]).is_err());
+}
+
+#[test]
+fn the_overlay_survives_serialisation_and_takes_the_host_file_back() {
+    let f = TestFile::disk(4);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    d.write(0, &[7; 512]).unwrap();
+    let bytes = postcard::to_allocvec(&d).unwrap();
+    let mut back: Disk = postcard::from_bytes(&bytes).unwrap();
+    let mut buf = vec![0u8; 512];
+    assert!(matches!(
+        back.read(0, &mut buf),
+        Err(StorageError::Detached { .. })
+    ));
+    back.keep_host_file(&d);
+    back.read(0, &mut buf).unwrap();
+    assert_eq!(buf, [7; 512]);
+    assert_eq!(back.overlay(), d.overlay());
+}
+
+#[test]
+fn bad_images_are_refused_with_the_file_named() {
+    let empty = TestFile::new(&[]);
+    let e = Disk::open(empty.path(), MediaKind::Disk, DiskMode::Overlay).unwrap_err();
+    assert!(matches!(e, StorageError::Empty { .. }), "{e}");
+    assert!(e.to_string().contains(&*empty.path().to_string_lossy()));
+
+    let odd = TestFile::new(&[0; 700]);
+    let e = Disk::open(odd.path(), MediaKind::Disk, DiskMode::Overlay).unwrap_err();
+    assert!(matches!(e, StorageError::PartialSector { .. }), "{e}");
+
+    let dir = std::env::temp_dir();
+    let e = Disk::open(&dir, MediaKind::Disk, DiskMode::Overlay).unwrap_err();
+    assert!(matches!(e, StorageError::Directory { .. }), "{e}");
+
+    let missing = dir.join("moon86-no-such-image.img");
+    let e = Disk::open(&missing, MediaKind::Disk, DiskMode::Overlay).unwrap_err();
+    assert!(matches!(e, StorageError::Open { .. }), "{e}");
+
+    let not_iso = TestFile::disk(80);
+    let e = Disk::open(not_iso.path(), MediaKind::Cdrom, DiskMode::ReadOnly).unwrap_err();
+    assert!(matches!(e, StorageError::NotIso { .. }), "{e}");
+
+    let e = check_size(Path::new("big.img"), 1 << 60, MediaKind::Disk).unwrap_err();
+    assert!(matches!(e, StorageError::TooLarge { .. }), "{e}");
+    let e = check_size(Path::new("big.iso"), 1 << 44, MediaKind::Cdrom).unwrap_err();
+    assert!(matches!(e, StorageError::TooLarge { .. }), "{e}");
+    check_size(Path::new("ok.img"), 1 << 40, MediaKind::Disk).unwrap();
+}
+
+#[test]
+fn a_cd_is_read_only_with_2048_byte_sectors() {
+    let f = TestFile::cd(20);
+    let mut d = Disk::open(f.path(), MediaKind::Cdrom, DiskMode::WriteThrough).unwrap();
+    assert_eq!(d.sectors(), 20);
+    assert!(d.read_only());
+    let mut buf = vec![0u8; 2048];
+    d.read(5, &mut buf).unwrap();
+    assert_eq!(buf, pattern(2048, 20)[5 * 2048..6 * 2048]);
+    assert!(d.write(5, &buf).is_err());
+}

@@ -1,0 +1,289 @@
+//! The ATA controller end to end: our own boot sector (guests/ata/pio.S)
+//! drives the primary master of `moon86 boot --hda FILE` by PIO (IDENTIFY,
+//! an LBA28 read, an LBA28 write and an LBA48 read back) and reports on the
+//! debug console; the image file is left as it was. Bad images are refused
+//! at start with the file named. With SeaBIOS or Bochs's BIOS in the guest
+//! cache, each BIOS finds the disk and boots it, and boots an El Torito CD
+//! from the ATAPI drive (skipped, with a note, when the cache does not hold
+//! them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn moon86(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the moon86 binary runs")
+}
+
+/// A scratch directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("moon86-ata-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn a_boot_sector_reads_and_writes_the_hda_image_by_pio() {
+    let dir = Scratch::new("pio");
+    let image: Vec<u8> = (0..64 * 512).map(|i| (i * 13 + i / 512) as u8).collect();
+    let disk = dir.file("disk.img", &image);
+    let mtime = std::fs::metadata(&disk).unwrap().modified().unwrap();
+    let out = moon86(&[
+        "boot",
+        "--boot-sector",
+        "guests/ata/pio.bin",
+        "--hda",
+        s(&disk),
+        "--serial",
+        "none",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines[0].trim_end(), "MOON86 HARDDISK");
+    let hex: String = image[..512].iter().map(|b| format!("{b:02X}")).collect();
+    assert_eq!(lines[1], hex);
+    assert_eq!(lines[2], "write ok");
+    assert_eq!(
+        std::fs::read(&disk).unwrap(),
+        image,
+        "the image file is unchanged"
+    );
+    assert_eq!(std::fs::metadata(&disk).unwrap().modified().unwrap(), mtime);
+}
+
+#[test]
+fn bad_images_and_drive_options_are_refused_at_start() {
+    let dir = Scratch::new("bad");
+    let empty = dir.file("empty.img", &[]);
+    let odd = dir.file("odd.img", &[0; 1000]);
+    let not_iso = dir.file("not.iso", &[0; 64 * 2048]);
+    let good = dir.file("good.img", &[0; 4096]);
+    let missing = dir.0.join("missing.img");
+    let floppy = format!("file={},if=floppy", s(&good));
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--hda", s(&empty)],
+            format!("'{}' is empty", s(&empty)),
+        ),
+        (
+            vec!["--hdb", s(&odd)],
+            "not a whole number of 512-byte sectors".into(),
+        ),
+        (
+            vec!["--cdrom", s(&not_iso)],
+            "is not an ISO 9660 CD image".into(),
+        ),
+        (vec!["--hda", s(&dir.0)], "is a directory".into()),
+        (
+            vec!["--hda", s(&missing)],
+            format!("cannot open disk image '{}'", s(&missing)),
+        ),
+        (
+            vec!["--hdc", s(&good), "--cdrom", s(&good)],
+            "both want IDE index 2".into(),
+        ),
+        (
+            vec!["--drive", &floppy],
+            "if=floppy is not supported yet".into(),
+        ),
+        (
+            vec!["--drive", "file=x,index=7"],
+            "index=7: expected 0-3".into(),
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = vec![
+            "boot",
+            "--boot-sector",
+            "guests/ata/pio.bin",
+            "--serial",
+            "none",
+        ];
+        all.extend(&args);
+        let out = moon86(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(stderr.contains(&message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    assert_eq!(std::fs::read(&good).unwrap(), [0; 4096]);
+    assert!(std::fs::read(&empty).unwrap().is_empty());
+}
+
+/// Bochs's BIOS (Debian's `bochsbios`) with the LGPL VGA BIOS, when the
+/// guest cache holds them (`.cache/guests`); `None` (the test is skipped
+/// with a note) otherwise.
+fn bochs_bios() -> Option<(PathBuf, PathBuf)> {
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/guests");
+    let bios = cache.join("BIOS-bochs-legacy");
+    let vga = cache.join("vgabios.bin");
+    if bios.is_file() && vga.is_file() {
+        Some((bios, vga))
+    } else {
+        eprintln!("skipped: no Bochs BIOS and VGA BIOS in {}", cache.display());
+        None
+    }
+}
+
+/// SeaBIOS (Debian's `seabios`, `bios.bin`) when the guest cache holds it.
+fn seabios() -> Option<PathBuf> {
+    let bios = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/guests/bios.bin");
+    if bios.is_file() {
+        Some(bios)
+    } else {
+        eprintln!("skipped: no SeaBIOS at {}", bios.display());
+        None
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Firmware {
+    Bochs,
+    SeaBios,
+}
+
+/// Boots `firmware` with `drive` attached and CMOS boot device `bootdev`
+/// (2 hard disk, 3 CD-ROM); returns the debug console's text. SeaBIOS is
+/// loaded as `--bios` loads it (shadowed in RAM below 1 MiB), Bochs's BIOS
+/// as a ROM with the VGA BIOS in RAM at 0xC0000.
+fn boot_bios(
+    firmware: Firmware,
+    drive: moon86::machine::DriveConfig,
+    bootdev: u8,
+) -> Option<String> {
+    use moon86::control::Vm;
+    use moon86::machine::MachineConfig;
+    let mut vm = Vm::new(MachineConfig {
+        ram_size: 32 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    match firmware {
+        Firmware::Bochs => {
+            let (bios, vga) = bochs_bios()?;
+            vm.load_rom(&bios).unwrap();
+            vm.load_raw(&vga, 0xC0000, None).unwrap();
+        }
+        Firmware::SeaBios => vm.load_bios(&seabios()?, None).unwrap(),
+    }
+    vm.attach_drive(drive).unwrap();
+    vm.power_on().unwrap();
+    vm.machine_mut()
+        .unwrap()
+        .board
+        .io
+        .rtc
+        .write_cmos(0x3D, bootdev);
+    let why = vm.run(Some(100_000_000)).unwrap();
+    let text = vm.debugcon_text().unwrap();
+    assert_eq!(
+        why.name(),
+        "exit",
+        "{text}\n{:?}",
+        vm.screen_text().unwrap()
+    );
+    Some(text)
+}
+
+/// A minimal El Torito CD: a primary volume descriptor, the boot record,
+/// the terminator, a boot catalog at sector 19 with a no-emulation entry
+/// loading `boot` (four 512-byte sectors) from sector 20.
+fn el_torito(boot: &[u8]) -> Vec<u8> {
+    const S: usize = 2048;
+    let mut iso = vec![0u8; 40 * S];
+    let descriptor = |iso: &mut Vec<u8>, sector: usize, kind: u8| {
+        iso[sector * S] = kind;
+        iso[sector * S + 1..sector * S + 7].copy_from_slice(b"CD001\x01");
+    };
+    descriptor(&mut iso, 16, 1);
+    descriptor(&mut iso, 17, 0);
+    descriptor(&mut iso, 18, 255);
+    iso[17 * S + 7..17 * S + 30].copy_from_slice(b"EL TORITO SPECIFICATION");
+    iso[17 * S + 0x47..17 * S + 0x4B].copy_from_slice(&19u32.to_le_bytes());
+    let cat = 19 * S;
+    iso[cat] = 1; // validation entry, platform x86
+    iso[cat + 0x1E] = 0x55;
+    iso[cat + 0x1F] = 0xAA;
+    let sum = iso[cat..cat + 32].chunks_exact(2).fold(0u16, |a, w| {
+        a.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+    });
+    iso[cat + 0x1C..cat + 0x1E].copy_from_slice(&sum.wrapping_neg().to_le_bytes());
+    iso[cat + 32] = 0x88; // bootable, no emulation, default load segment
+    iso[cat + 38..cat + 40].copy_from_slice(&4u16.to_le_bytes());
+    iso[cat + 40..cat + 44].copy_from_slice(&20u32.to_le_bytes());
+    iso[20 * S..20 * S + boot.len()].copy_from_slice(boot);
+    iso
+}
+
+#[test]
+fn bochs_bios_boots_our_disk_and_an_el_torito_cd_through_the_controller() {
+    boots_disk_and_cd(Firmware::Bochs);
+}
+
+#[test]
+fn seabios_boots_our_disk_and_an_el_torito_cd_through_the_controller() {
+    boots_disk_and_cd(Firmware::SeaBios);
+}
+
+fn boots_disk_and_cd(firmware: Firmware) {
+    use moon86::machine::{DriveConfig, DriveInterface};
+    use moon86::storage::{DiskMode, MediaKind};
+    let dir = Scratch::new(match firmware {
+        Firmware::Bochs => "bochs",
+        Firmware::SeaBios => "seabios",
+    });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut disk = std::fs::read(root.join("guests/ata/pio.bin")).unwrap();
+    disk.resize(64 * 512, 0xE5);
+    let disk_path = dir.file("disk.img", &disk);
+    let hda = DriveConfig {
+        interface: DriveInterface::Ide,
+        index: 0,
+        media: MediaKind::Disk,
+        path: Some(disk_path.clone()),
+        mode: DiskMode::Overlay,
+    };
+    let Some(text) = boot_bios(firmware, hda, 2) else {
+        return;
+    };
+    assert!(text.starts_with("MOON86 HARDDISK"), "{text}");
+    assert!(text.ends_with("write ok\n"), "{text}");
+    assert_eq!(std::fs::read(&disk_path).unwrap(), disk);
+
+    let hello = std::fs::read(root.join("guests/hello/boot.bin")).unwrap();
+    let cd = DriveConfig {
+        interface: DriveInterface::Ide,
+        index: 2,
+        media: MediaKind::Cdrom,
+        path: Some(dir.file("cd.iso", &el_torito(&hello))),
+        mode: DiskMode::ReadOnly,
+    };
+    let text = boot_bios(firmware, cd, 3).unwrap();
+    assert_eq!(text, "Hello from moon86!\r\n");
+}
