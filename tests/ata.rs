@@ -2,10 +2,11 @@
 //! drives the primary master of `moon86 boot --hda FILE` by PIO (IDENTIFY,
 //! an LBA28 read, an LBA28 write and an LBA48 read back) and reports on the
 //! debug console; the image file is left as it was. Bad images are refused
-//! at start with the file named. With SeaBIOS or Bochs's BIOS in the guest
-//! cache, each BIOS finds the disk and boots it, and boots an El Torito CD
-//! from the ATAPI drive (skipped, with a note, when the cache does not hold
-//! them).
+//! at start with the file named. SeaBIOS and Bochs's BIOS (fetched from
+//! Debian's archive, `tests/common`) each find the disk and boot it, and boot
+//! an El Torito CD from the ATAPI drive.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -136,32 +137,6 @@ fn bad_images_and_drive_options_are_refused_at_start() {
     assert!(std::fs::read(&empty).unwrap().is_empty());
 }
 
-/// Bochs's BIOS (Debian's `bochsbios`) with the LGPL VGA BIOS, when the
-/// guest cache holds them (`.cache/guests`); `None` (the test is skipped
-/// with a note) otherwise.
-fn bochs_bios() -> Option<(PathBuf, PathBuf)> {
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/guests");
-    let bios = cache.join("BIOS-bochs-legacy");
-    let vga = cache.join("vgabios.bin");
-    if bios.is_file() && vga.is_file() {
-        Some((bios, vga))
-    } else {
-        eprintln!("skipped: no Bochs BIOS and VGA BIOS in {}", cache.display());
-        None
-    }
-}
-
-/// SeaBIOS (Debian's `seabios`, `bios.bin`) when the guest cache holds it.
-fn seabios() -> Option<PathBuf> {
-    let bios = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/guests/bios.bin");
-    if bios.is_file() {
-        Some(bios)
-    } else {
-        eprintln!("skipped: no SeaBIOS at {}", bios.display());
-        None
-    }
-}
-
 #[derive(Clone, Copy)]
 enum Firmware {
     Bochs,
@@ -172,11 +147,7 @@ enum Firmware {
 /// (2 hard disk, 3 CD-ROM); returns the debug console's text. SeaBIOS is
 /// loaded as `--bios` loads it (shadowed in RAM below 1 MiB), Bochs's BIOS
 /// as a ROM with the VGA BIOS in RAM at 0xC0000.
-fn boot_bios(
-    firmware: Firmware,
-    drive: moon86::machine::DriveConfig,
-    bootdev: u8,
-) -> Option<String> {
+fn boot_bios(firmware: Firmware, drive: moon86::machine::DriveConfig, bootdev: u8) -> String {
     use moon86::control::Vm;
     use moon86::machine::MachineConfig;
     let mut vm = Vm::new(MachineConfig {
@@ -186,11 +157,11 @@ fn boot_bios(
     .unwrap();
     match firmware {
         Firmware::Bochs => {
-            let (bios, vga) = bochs_bios()?;
-            vm.load_rom(&bios).unwrap();
-            vm.load_raw(&vga, 0xC0000, None).unwrap();
+            vm.load_rom(common::guest("bochsbios")).unwrap();
+            vm.load_raw(common::guest("lgplvgabios"), 0xC0000, None)
+                .unwrap();
         }
-        Firmware::SeaBios => vm.load_bios(&seabios()?, None).unwrap(),
+        Firmware::SeaBios => vm.load_bios(common::guest("seabios"), None).unwrap(),
     }
     vm.attach_drive(drive).unwrap();
     vm.power_on().unwrap();
@@ -208,7 +179,7 @@ fn boot_bios(
         "{text}\n{:?}",
         vm.screen_text().unwrap()
     );
-    Some(text)
+    text
 }
 
 /// A minimal El Torito CD: a primary volume descriptor, the boot record,
@@ -269,9 +240,7 @@ fn boots_disk_and_cd(firmware: Firmware) {
         path: Some(disk_path.clone()),
         mode: DiskMode::Overlay,
     };
-    let Some(text) = boot_bios(firmware, hda, 2) else {
-        return;
-    };
+    let text = boot_bios(firmware, hda, 2);
     assert!(text.starts_with("MOON86 HARDDISK"), "{text}");
     assert!(text.ends_with("write ok\n"), "{text}");
     assert_eq!(std::fs::read(&disk_path).unwrap(), disk);
@@ -284,6 +253,6 @@ fn boots_disk_and_cd(firmware: Firmware) {
         path: Some(dir.file("cd.iso", &el_torito(&hello))),
         mode: DiskMode::ReadOnly,
     };
-    let text = boot_bios(firmware, cd, 3).unwrap();
+    let text = boot_bios(firmware, cd, 3);
     assert_eq!(text, "Hello from moon86!\r\n");
 }

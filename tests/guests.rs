@@ -3,34 +3,11 @@
 //! kernel with a busybox initramfs, memtest86+, GNU Mach, SeaBIOS and Bochs's BIOS, each booted by a
 //! Lua script in `tests/guests/` through the `moon86` binary.
 
-use std::collections::HashMap;
+mod common;
+
+use common::guests;
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
-
-/// The fetched guests (`kernel`, `initramfs`, `memtest`, `gnumach`, `marker`),
-/// fetched once per test run.
-fn guests() -> &'static HashMap<String, String> {
-    static GUESTS: OnceLock<HashMap<String, String>> = OnceLock::new();
-    GUESTS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Command::new("python3")
-            .arg(root.join("scripts/fetch-guests.py"))
-            .arg("--quiet")
-            .output()
-            .expect("python3 runs scripts/fetch-guests.py");
-        assert!(
-            out.status.success(),
-            "scripts/fetch-guests.py failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    })
-}
 
 fn run_guest_script(script: &str, keys: &[&str]) {
     let g = guests();

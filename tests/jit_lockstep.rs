@@ -29,12 +29,13 @@
 //! (no network) the test is skipped with a message, unless
 //! `MOON86_REQUIRE_GUESTS` is set.
 
+mod common;
+
 use moon86::control::Vm;
 use moon86::cpu::{Gpr, SegReg};
 use moon86::machine::{CpuModel, Machine, MachineConfig, RunExit};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 /// Instructions run in lockstep from power-on by default: a slice of the
@@ -57,34 +58,13 @@ const RAM: u64 = 256 << 20;
 /// The command line `tests/guests/linux.lua` boots with.
 const CMDLINE: &str = "console=ttyS0 i8042.noaux tsc=reliable cryptomgr.notests";
 
-/// The fetched guests as `name=path` pairs, or why there are none.
-fn guests() -> Result<HashMap<String, String>, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("python3")
-        .arg(root.join("scripts/fetch-guests.py"))
-        .arg("--quiet")
-        .output()
-        .map_err(|e| format!("cannot run python3 scripts/fetch-guests.py: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "scripts/fetch-guests.py failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let g: HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    for key in ["kernel", "initramfs"] {
-        match g.get(key) {
-            Some(p) if Path::new(p).is_file() => {}
-            Some(p) => return Err(format!("the {key} {p} is missing")),
-            None => return Err(format!("scripts/fetch-guests.py named no {key}")),
+/// The fetched guests, or why the Linux guest is missing.
+fn guests() -> Result<&'static HashMap<String, String>, String> {
+    let g = common::try_guests()?;
+    for key in ["kernel", "initramfs", "marker"] {
+        if !g.contains_key(key) {
+            return Err(format!("scripts/fetch-guests.py named no {key}"));
         }
-    }
-    if !g.contains_key("marker") {
-        return Err("scripts/fetch-guests.py named no init marker".into());
     }
     Ok(g)
 }
@@ -442,7 +422,7 @@ fn linux_boot_runs_in_lockstep_with_and_without_the_jit() {
         Err(why) => panic!("MOON86_REQUIRE_GUESTS is set and the Linux guest is missing: {why}"),
     };
     let started = Instant::now();
-    let mut l = Lockstep::new(&g);
+    let mut l = Lockstep::new(g);
     let by_hand = std::env::var_os("MOON86_LOCKSTEP_BUDGET").is_some();
     let stop = if by_hand {
         l.run(env_count("MOON86_LOCKSTEP_BUDGET", 0))

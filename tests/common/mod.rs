@@ -1,0 +1,58 @@
+//! The third-party guests the integration tests boot, fetched from Debian's
+//! archive by `scripts/fetch-guests.py` (cached in `.cache/guests`) once per
+//! test binary, whichever test asks first. Each test file that needs them
+//! says `mod common;`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The fetched guests as `name=path` pairs (`kernel`, `initramfs`,
+/// `seabios`, ...; `marker` is the initramfs's text), or why there are none:
+/// the script could not run or failed (no network, say).
+pub fn try_guests() -> Result<&'static HashMap<String, String>, String> {
+    static GUESTS: OnceLock<Result<HashMap<String, String>, String>> = OnceLock::new();
+    GUESTS.get_or_init(fetch).as_ref().map_err(Clone::clone)
+}
+
+/// The fetched guests; panics with the script's error when there are none.
+#[allow(dead_code)]
+pub fn guests() -> &'static HashMap<String, String> {
+    try_guests().unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// The path of the fetched guest `key`; panics when it is missing.
+#[allow(dead_code)]
+pub fn guest(key: &str) -> &'static Path {
+    let path = guests()
+        .get(key)
+        .unwrap_or_else(|| panic!("scripts/fetch-guests.py named no {key}"));
+    Path::new(path)
+}
+
+fn fetch() -> Result<HashMap<String, String>, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(root.join("scripts/fetch-guests.py"))
+        .arg("--quiet")
+        .output()
+        .map_err(|e| format!("cannot run python3 scripts/fetch-guests.py: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "scripts/fetch-guests.py failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let g: HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (key, path) in &g {
+        if key != "marker" && !Path::new(path).is_file() {
+            return Err(format!("the {key} {path} is missing"));
+        }
+    }
+    Ok(g)
+}
