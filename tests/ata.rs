@@ -143,12 +143,12 @@ enum Firmware {
     SeaBios,
 }
 
-/// Boots `firmware` with `drive` attached and CMOS boot device `bootdev`
-/// (2 hard disk, 3 CD-ROM); returns the debug console's text. SeaBIOS is
+/// Boots `firmware` with `drive` attached and boot order `order` (QEMU's
+/// letters); returns the debug console's text. SeaBIOS is
 /// loaded as `--bios` loads it (shadowed in RAM below 1 MiB), Bochs's BIOS
 /// as a ROM with the VGA BIOS in RAM at 0xC0000.
-fn boot_bios(firmware: Firmware, drive: moon86::machine::DriveConfig, bootdev: u8) -> String {
-    use moon86::control::Vm;
+fn boot_bios(firmware: Firmware, drive: moon86::machine::DriveConfig, order: &str) -> String {
+    use moon86::control::{Value, Vm};
     use moon86::machine::MachineConfig;
     let mut vm = Vm::new(MachineConfig {
         ram_size: 32 << 20,
@@ -164,13 +164,8 @@ fn boot_bios(firmware: Firmware, drive: moon86::machine::DriveConfig, bootdev: u
         Firmware::SeaBios => vm.load_bios(common::guest("seabios"), None).unwrap(),
     }
     vm.attach_drive(drive).unwrap();
+    vm.set("boot_order", Value::Str(order.into())).unwrap();
     vm.power_on().unwrap();
-    vm.machine_mut()
-        .unwrap()
-        .board
-        .io
-        .rtc
-        .write_cmos(0x3D, bootdev);
     let why = vm.run(Some(100_000_000)).unwrap();
     let text = vm.debugcon_text().unwrap();
     assert_eq!(
@@ -240,7 +235,7 @@ fn boots_disk_and_cd(firmware: Firmware) {
         path: Some(disk_path.clone()),
         mode: DiskMode::Overlay,
     };
-    let text = boot_bios(firmware, hda, 2);
+    let text = boot_bios(firmware, hda, "c");
     assert!(text.starts_with("MOON86 HARDDISK"), "{text}");
     assert!(text.ends_with("write ok\n"), "{text}");
     assert_eq!(std::fs::read(&disk_path).unwrap(), disk);
@@ -253,6 +248,71 @@ fn boots_disk_and_cd(firmware: Firmware) {
         path: Some(dir.file("cd.iso", &el_torito(&hello))),
         mode: DiskMode::ReadOnly,
     };
-    let text = boot_bios(firmware, cd, 3);
+    let text = boot_bios(firmware, cd, "d");
     assert_eq!(text, "Hello from moon86!\r\n");
+}
+
+#[test]
+fn drives_alone_boot_through_seabios_in_the_order_boot_gives() {
+    common::guest("seabios"); // fetched into the cache the default is taken from
+    let dir = Scratch::new("order");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut disk = std::fs::read(root.join("guests/ata/pio.bin")).unwrap();
+    disk.resize(64 * 512, 0xE5);
+    let disk = dir.file("disk.img", &disk);
+    let hello = std::fs::read(root.join("guests/hello/boot.bin")).unwrap();
+    let cd = dir.file("cd.iso", &el_torito(&hello));
+    let base = [
+        "boot",
+        "--serial",
+        "none",
+        "--hda",
+        s(&disk),
+        "--cdrom",
+        s(&cd),
+    ];
+    for (order, want) in [
+        (None, "write ok\n"),
+        (Some("d"), "Hello from moon86!\r\n"),
+        (Some("order=dc,menu=off"), "Hello from moon86!\r\n"),
+        (Some("cd"), "write ok\n"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(order.map(|o| ["--boot", o]).into_iter().flatten());
+        let out = moon86(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.ends_with(want), "{order:?}: {stdout}");
+    }
+
+    // No BIOS where it is looked for: the error says how to get one.
+    let out = Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .args(base)
+        .env("MOON86_FIRMWARE_DIR", &dir.0)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("scripts/fetch-guests.py"), "{stderr}");
+    assert!(stderr.contains("--bios"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn boot_menu_on_makes_seabios_offer_its_menu() {
+    use moon86::control::{Value, Vm};
+    let screen_after_boot = |menu: bool| {
+        let mut vm = Vm::new(Default::default()).unwrap();
+        vm.load_bios(common::guest("seabios"), Some(common::guest("vgabios")))
+            .unwrap();
+        vm.set("boot_menu", Value::Bool(menu)).unwrap();
+        assert_eq!(vm.get("boot_menu").unwrap(), Value::Bool(menu));
+        vm.power_on().unwrap();
+        vm.run(Some(30_000_000)).unwrap();
+        vm.screen_text().unwrap().join("\n")
+    };
+    let with = screen_after_boot(true);
+    assert!(with.contains("Press ESC for boot menu"), "{with}");
+    let without = screen_after_boot(false);
+    assert!(without.contains("SeaBIOS"), "{without}");
+    assert!(!without.contains("boot menu"), "{without}");
 }

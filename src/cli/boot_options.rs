@@ -40,8 +40,10 @@ impl FromStr for Output {
 
 #[derive(Debug, Error)]
 pub enum BootError {
-    #[error("nothing to boot: give --kernel, --boot-sector, --rom or --bios")]
+    #[error("nothing to boot: give --kernel, --boot-sector, --rom, --bios or a drive (--hda, --cdrom, --drive)")]
     NothingToBoot,
+    #[error("{0}")]
+    NoFirmware(String),
     #[error("{0} needs --kernel: it is for a Linux or Multiboot kernel, and --boot-sector and --rom images take none")]
     NeedsKernel(&'static str),
     #[error("{0}")]
@@ -142,6 +144,10 @@ pub struct BootOptions {
     /// snapshot=off (write through to the file) (repeatable)
     #[arg(long = "drive", value_name = "SPEC")]
     pub drive: Vec<String>,
+    /// Boot order and menu, as QEMU's -boot: `d` or order=LETTERS,menu=on|off
+    /// (a floppy, c hard disk, d CD-ROM, n network; default order cad)
+    #[arg(long, value_name = "ORDER")]
+    pub boot: Option<super::boot_flag::BootFlag>,
     /// CPU model (see `moon86 doc`, property cpu_model)
     #[arg(long, value_name = "MODEL")]
     pub cpu: Option<String>,
@@ -182,26 +188,39 @@ impl BootOptions {
                 .ok_or_else(|| BootError::BadSet(s.clone()))?;
             vm.set(k.trim(), Value::Str(v.trim().to_string()))?;
         }
-        if self.kernel.is_none()
-            && self.boot_sector.is_none()
-            && self.rom.is_none()
-            && self.bios.is_none()
-        {
-            return Err(BootError::NothingToBoot);
-        }
         let drives = super::drive_spec::collect_drives(
             [&self.hda, &self.hdb, &self.hdc, &self.hdd],
             &self.cdrom,
             &self.drive,
         )
         .map_err(BootError::BadDrive)?;
+        let mut bios = self.bios.clone();
+        if self.kernel.is_none()
+            && self.boot_sector.is_none()
+            && self.rom.is_none()
+            && bios.is_none()
+        {
+            if drives.is_empty() {
+                return Err(BootError::NothingToBoot);
+            }
+            // Drives alone boot through a BIOS, as in QEMU: SeaBIOS.
+            bios = Some(super::firmware_search::default_bios().map_err(BootError::NoFirmware)?);
+        }
         for d in drives {
             vm.attach_drive(d)?;
+        }
+        if let Some(flag) = &self.boot {
+            if let Some(order) = &flag.order {
+                vm.set("boot_order", Value::Str(order.to_string()))?;
+            }
+            if let Some(menu) = flag.menu {
+                vm.set("boot_menu", Value::Bool(menu))?;
+            }
         }
         if let Some(rom) = &self.rom {
             vm.load_rom(rom)?;
         }
-        if let Some(bios) = &self.bios {
+        if let Some(bios) = &bios {
             let vga = bios.with_file_name(VGA_BIOS_NAME);
             vm.load_bios(bios, vga.is_file().then_some(vga.as_path()))?;
         }

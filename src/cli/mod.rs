@@ -5,9 +5,11 @@
 //! through `control::Vm`, and Lua only through `script`.
 
 mod boot;
+mod boot_flag;
 mod boot_options;
 mod console;
 mod drive_spec;
+mod firmware_search;
 mod report;
 mod test_files;
 mod test_protocol;

@@ -28,6 +28,8 @@ pub enum Target {
     Ips,
     Clock,
     RtcStart,
+    BootOrder,
+    BootMenu,
     A20,
     PostCode,
     PostCodes,
@@ -151,6 +153,10 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Virtual time since power-on, in nanoseconds."),
         def("rtc_start", ValueType::Integer { max: i64::MAX as u64 }, "Unix seconds", OFF, T::RtcStart,
             "The real-time clock's time at power-on (default 2025-01-01 00:00:00 UTC, fixed for reproducible runs)."),
+        def("boot_order", ValueType::String, "", OFF, T::BootOrder,
+            "The devices the BIOS boots from, first tried first, in QEMU's letters: a floppy, c hard disk, d CD-ROM, n network (at most three; default \"cad\"). Written to CMOS 0x3D and 0x38, where SeaBIOS and Bochs's BIOS read it. `moon86 boot --boot d`."),
+        def("boot_menu", ValueType::Boolean, "", OFF, T::BootMenu,
+            "Whether the BIOS offers its boot menu (SeaBIOS: press F12 or Esc; QEMU's `-boot menu=on`). Default false."),
         def("a20", ValueType::Boolean, "", RO, T::A20,
             "Whether the A20 gate is open (keyboard controller output port or port 0x92)."),
         def("debugcon.echo", ValueType::Boolean, "", VmState::ALIVE, T::DebugconEcho,
@@ -331,6 +337,8 @@ impl Vm {
             Target::Ips => Value::Int(self.config().ips as i64),
             Target::Clock => Value::Int(m.now_ns() as i64),
             Target::RtcStart => Value::Int(self.config().rtc_start),
+            Target::BootOrder => Value::Str(self.config().boot_order.to_string()),
+            Target::BootMenu => Value::Bool(self.config().boot_menu),
             Target::A20 => Value::Bool(m.board.a20()),
             Target::Jit => Value::Bool(cpu.jit_enabled()),
             Target::JitStat(s) => Value::Int(s.read(&cpu.jit_stats()) as i64),
@@ -408,6 +416,17 @@ impl Vm {
                 .set_jit_enabled(v == Value::Bool(true)),
             Target::Ips => self.set_clock_config(Some(int as u64), None)?,
             Target::RtcStart => self.set_clock_config(None, Some(int))?,
+            Target::BootOrder => {
+                let Value::Str(s) = &v else {
+                    unreachable!("coerced to a string")
+                };
+                self.config_mut().boot_order = s.parse().map_err(bad)?;
+                self.apply_boot_config()?;
+            }
+            Target::BootMenu => {
+                self.config_mut().boot_menu = v == Value::Bool(true);
+                self.apply_boot_config()?;
+            }
             target => {
                 let cpu = &mut self.machine_mut()?.cpu;
                 match target {

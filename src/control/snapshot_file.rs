@@ -1,13 +1,14 @@
-//! The snapshot file format, version 2. All integers are little-endian.
+//! The snapshot file format, version 3. All integers are little-endian.
 //!
 //! ```text
 //! offset  size  field
 //!      0     8  magic "MOON86SS"
-//!      8     4  format version (2)
+//!      8     4  format version (3)
 //!     12     4  C: length of the configuration block
 //!     16     4  CRC-32 of the configuration block
 //!     20     C  the machine configuration (postcard: ram_size, cpu_model,
-//!               exit_port, ips, rtc_start, the drives)
+//!               exit_port, ips, rtc_start, the drives, the boot order
+//!               and menu switch)
 //!   20+C     8  S: length of the state once inflated
 //!   28+C     4  CRC-32 of the inflated state
 //!   32+C   ...  the state, zlib-deflated to the end of the file (postcard:
@@ -38,7 +39,7 @@ use thiserror::Error;
 /// The first eight bytes of every snapshot file.
 pub const MAGIC: &[u8; 8] = b"MOON86SS";
 /// The format this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A configuration block is a few dozen bytes; anything longer is damage.
 const MAX_CONFIG_LEN: u32 = 4096;
@@ -301,9 +302,10 @@ mod tests {
         assert_eq!(encode(&back).unwrap(), bytes);
     }
 
-    /// The encoding of a fresh default machine. When this fails, the shape
-    /// of a serialised struct changed: bump FORMAT_VERSION (older files no
-    /// longer decode as they did) and update the numbers here.
+    /// The encoding of a fresh default machine and its configuration. When
+    /// this fails, the shape of a serialised struct changed: bump
+    /// FORMAT_VERSION (older files no longer decode as they did) and update
+    /// the numbers here.
     #[test]
     fn the_format_fingerprint_is_unchanged() {
         let s = fresh();
@@ -312,9 +314,15 @@ mod tests {
             machine: s.machine(),
         })
         .unwrap();
+        let config = postcard::to_allocvec(s.config()).unwrap();
         assert_eq!(
             (FORMAT_VERSION, body.len(), crc32(&body)),
-            (2, 7568, 2949329823),
+            (3, 7568, 2791457401),
+            "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
+        );
+        assert_eq!(
+            (config.len(), crc32(&config)),
+            (22, 2676392464),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
     }

@@ -186,7 +186,14 @@ impl Vm {
         let m = self.machine_mut()?;
         m.board.clock = crate::machine::VirtualClock::new(config.ips);
         m.board.io.rtc = crate::devices::Rtc::new(config.rtc_start);
-        m.board.io.rtc.set_memory_size(config.ram_size);
+        m.write_firmware_cmos(&config);
+        Ok(())
+    }
+
+    /// Puts a changed boot order or menu switch into CMOS and fw_cfg.
+    pub(super) fn apply_boot_config(&mut self) -> Result<(), ControlError> {
+        let config = self.config.clone();
+        self.machine_mut()?.set_boot_config(&config);
         Ok(())
     }
 

@@ -70,6 +70,13 @@ pub struct MachineConfig {
     pub rtc_start: i64,
     /// The drives, in the order they were attached (see `drives.rs`).
     pub drives: Vec<super::DriveConfig>,
+    /// The devices the BIOS boots from, in order (CMOS 0x3D and 0x38).
+    #[serde(default)]
+    pub boot_order: super::BootOrder,
+    /// Whether the BIOS offers its boot menu (fw_cfg's boot-menu item;
+    /// SeaBIOS waits for F12 or Esc).
+    #[serde(default)]
+    pub boot_menu: bool,
 }
 
 /// 2025-01-01 00:00:00 UTC: the RTC's default time at power-on.
@@ -84,6 +91,8 @@ impl Default for MachineConfig {
             ips: DEFAULT_IPS,
             rtc_start: DEFAULT_RTC_START,
             drives: Vec::new(),
+            boot_order: Default::default(),
+            boot_menu: false,
         }
     }
 }

@@ -1,21 +1,29 @@
-//! What the board tells its firmware through QEMU's `fw_cfg` interface
-//! (`devices/fw_cfg.rs`): the items every machine has, the RAM layout as
+//! What the board tells its firmware: in CMOS, the memory sizes and the boot
+//! order; through QEMU's `fw_cfg` interface (`devices/fw_cfg.rs`), the items
+//! every machine has, whether to offer a boot menu, the RAM layout as
 //! `etc/e820`, and the files a loaded image adds (the VGA BIOS as
-//! `vgaroms/...`). They follow from the configuration and the images, so
-//! they are rebuilt, never saved in a snapshot.
+//! `vgaroms/...`). The `fw_cfg` items follow from the configuration and the
+//! images, so they are rebuilt, never saved in a snapshot; the CMOS bytes
+//! are the guest's to change and are saved with the RTC.
 
-use super::Machine;
+use super::{Machine, MachineConfig};
+use crate::devices::fw_cfg_key as key;
 use crate::devices::FwCfgItems;
 use std::sync::Arc;
 
 /// An `etc/e820` entry's type for usable RAM.
 const E820_RAM: u32 = 1;
 
-/// The items of a machine with `ram_size` bytes of RAM: the legacy keys and
-/// `etc/e820`, which lists the RAM from address 0 (SeaBIOS takes its own
-/// reservations out of it).
-pub fn firmware_items(ram_size: u64) -> FwCfgItems {
+/// The items of a machine built from `config`: the legacy keys, the boot
+/// menu switch and `etc/e820`, which lists the RAM from address 0 (SeaBIOS
+/// takes its own reservations out of it).
+pub fn firmware_items(config: &MachineConfig) -> FwCfgItems {
+    let ram_size = config.ram_size;
     let mut items = FwCfgItems::new(ram_size);
+    items.set(
+        key::BOOT_MENU,
+        u16::from(config.boot_menu).to_le_bytes().to_vec(),
+    );
     let mut e820 = Vec::with_capacity(20);
     e820.extend(0u64.to_le_bytes());
     e820.extend(ram_size.to_le_bytes());
@@ -25,6 +33,25 @@ pub fn firmware_items(ram_size: u64) -> FwCfgItems {
 }
 
 impl Machine {
+    /// Writes what the BIOS reads from CMOS for `config`: the memory sizes
+    /// (with the checksum) and the boot order.
+    pub fn write_firmware_cmos(&mut self, config: &MachineConfig) {
+        let rtc = &mut self.board.io.rtc;
+        rtc.set_memory_size(config.ram_size);
+        for (register, value) in config.boot_order.cmos_bytes() {
+            rtc.write_cmos(register, value);
+        }
+    }
+
+    /// Applies a changed boot order and menu switch (while off).
+    pub fn set_boot_config(&mut self, config: &MachineConfig) {
+        self.write_firmware_cmos(config);
+        Arc::make_mut(&mut self.board.io.fw_cfg.items).set(
+            key::BOOT_MENU,
+            u16::from(config.boot_menu).to_le_bytes().to_vec(),
+        );
+    }
+
     /// Gives the firmware the file `name` through `fw_cfg`.
     pub fn add_firmware_file(&mut self, name: &str, data: impl Into<Arc<[u8]>>) {
         Arc::make_mut(&mut self.board.io.fw_cfg.items).add_file(name, data);
@@ -37,7 +64,10 @@ mod tests {
 
     #[test]
     fn the_e820_file_lists_all_of_ram() {
-        let items = firmware_items(64 << 20);
+        let items = firmware_items(&MachineConfig {
+            ram_size: 64 << 20,
+            ..Default::default()
+        });
         let e820 = items.file("etc/e820").unwrap();
         assert_eq!(e820.len(), 20);
         assert_eq!(e820[8..16], (64u64 << 20).to_le_bytes());

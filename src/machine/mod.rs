@@ -6,6 +6,7 @@
 //! `control/`.
 
 mod board;
+mod boot_order;
 pub mod clock;
 mod config;
 mod drives;
@@ -17,6 +18,7 @@ mod snapshot;
 mod watch;
 
 pub use board::Board;
+pub use boot_order::{BootDevice, BootOrder};
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
 pub use drives::{DriveConfig, DriveInterface, IDE_DRIVES};
@@ -138,8 +140,7 @@ impl Machine {
         }
         io.map(config.exit_port..=config.exit_port, DeviceId::ExitPort);
         io.rtc = crate::devices::Rtc::new(config.rtc_start);
-        io.rtc.set_memory_size(config.ram_size);
-        io.fw_cfg.items = std::sync::Arc::new(firmware::firmware_items(config.ram_size));
+        io.fw_cfg.items = std::sync::Arc::new(firmware::firmware_items(config));
         let board = Board::new(
             GuestMemory::new(config.ram_size)?,
             io,
@@ -155,6 +156,7 @@ impl Machine {
             deadline_tick: None,
             watches: Watches::default(),
         };
+        m.write_firmware_cmos(config);
         m.cpu.set_model(config.cpu_model.cpu_model());
         m.cpu.set_jit_enabled(jit_by_default());
         m.sync();
