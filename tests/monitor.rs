@@ -460,7 +460,10 @@ fn completion() {
     assert!(names("s").contains(&"step".to_string()));
     assert!(names("s").contains(&"screendump".to_string()));
     assert_eq!(names("info re"), ["registers"]);
-    assert_eq!(names("info "), ["hooks", "mem", "registers", "status"]);
+    assert_eq!(
+        names("info "),
+        ["block", "hooks", "mem", "registers", "status"]
+    );
     assert_eq!(names("help disa"), ["disas"]);
     assert_eq!(names("vm.cpu.ea"), ["vm.cpu.eax"]);
     assert_eq!(names("vm.cp"), ["vm.cpu.", "vm.cpu:", "vm.cpu_model"]);
@@ -813,4 +816,64 @@ fn a_transcript_ending_inside_a_lua_chunk_fails() {
         ],
     );
     assert_eq!(status, Some(1), "{out}");
+}
+
+#[test]
+fn info_block_eject_change_and_commit() {
+    let dir = std::env::temp_dir().join(format!("moon86-monitor-block-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let disk = dir.join("disk.img");
+    std::fs::write(&disk, vec![0x11u8; 8 * 512]).unwrap();
+    let mut iso = vec![0u8; 18 * 2048];
+    iso[16 * 2048..16 * 2048 + 7].copy_from_slice(b"\x01CD001\x01");
+    let (a, b) = (dir.join("a.iso"), dir.join("b.iso"));
+    std::fs::write(&a, &iso).unwrap();
+    std::fs::write(&b, &iso).unwrap();
+    let junk = dir.join("junk.iso");
+    std::fs::write(&junk, vec![0u8; 40 * 2048]).unwrap();
+    let input = format!(
+        "info block\n\
+         eject\n\
+         info block\n\
+         change ide2 {junk}\n\
+         change ide2 {b}\n\
+         change ide2\n\
+         eject ide0\n\
+         eject ide3\n\
+         commit ide0\n\
+         info block\n\
+         quit\n",
+        junk = junk.display(),
+        b = b.display()
+    );
+    let (out, _, _) = monitor(
+        &[
+            "monitor",
+            "--boot-sector",
+            &guest("hello/boot.bin"),
+            "--hda",
+            disk.to_str().unwrap(),
+            "--cdrom",
+            a.to_str().unwrap(),
+        ],
+        input,
+    );
+    in_order(
+        &out,
+        &[
+            &format!("ide0 (disk): {} (8 x 512 bytes, overlay)", disk.display()),
+            &format!("ide2 (cdrom): {} (18 x 2048 bytes, read-only)", a.display()),
+            "ide2: ejected",
+            "ide2 (cdrom): [not inserted]",
+            "not an ISO 9660",
+            &format!("ide2: {} inserted", b.display()),
+            "give the drive and the new image",
+            "ide0 is a hard disk",
+            "no drive 'ide3' (the drives are ide0, ide2)",
+            "ide0: 0 sectors written to the image",
+            &format!("ide2 (cdrom): {} (18 x 2048 bytes, read-only)", b.display()),
+        ],
+    );
+    assert_eq!(std::fs::read(&disk).unwrap(), vec![0x11u8; 8 * 512]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -83,6 +83,13 @@ pub enum Action {
     Snapshot,
     Restore,
     GdbServer,
+    AttachDrive,
+    Drives,
+    CdromEject,
+    CdromInsert,
+    DiskRead,
+    DiskSave,
+    DiskCommit,
 }
 
 const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> ArgDef {
@@ -107,6 +114,12 @@ const HOOK_OPTS: ArgDef = arg(
     "filters: size, value, mask, skip, every, limit",
 );
 const WRITABLE_MEM: &[VmState] = &[Off, Paused, Halted];
+const DRIVE_ARG: ArgDef = arg(
+    "drive",
+    "string",
+    "\"ide0\"..\"ide3\" or 0-3 (optional: the first CD-ROM drive)",
+);
+const DISK_ARG: ArgDef = arg("drive", "string", "\"ide0\"..\"ide3\" or 0-3");
 
 static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::PowerOn, name: "power_on", args: &[], returns: "",
@@ -283,6 +296,32 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::GdbServer, name: "gdbserver", args: &[arg("addr", "integer or string", "a TCP port on 127.0.0.1 (0 picks a free one), or \"tcp:HOST:PORT\"")], returns: "string",
         doc: "Serve one gdb session (`target remote :PORT` in gdb): listen, say where on stderr, accept one connection and let gdb drive the VM until it detaches, kills the target or the guest stops for good. Blocks meanwhile. gdb's breakpoints and watchpoints are hooks in the VM's hook table (`vm:hooks()` lists them during the session; they are removed when it ends); other hooks' callbacks do not run while gdb drives the VM. Returns \"detached\", \"killed\", \"exited\", \"terminated\" or \"disconnected\". See docs/gdb.md.",
         allowed: VmState::POWERED },
+    ActionDef { action: Action::AttachDrive, name: "attach_drive", args: &[
+            arg("file", "string", "the image: raw sectors (a CD-ROM's an ISO 9660 image; nil for an empty CD-ROM drive)"),
+            arg("index", "integer", "IDE position 0-3: primary master, primary slave, secondary master, secondary slave (default 0, or 2 for a CD-ROM)"),
+            arg("media", "string", "\"disk\" (default) or \"cdrom\""),
+            arg("readonly", "boolean", "refuse the guest's writes (default false)"),
+            arg("snapshot", "boolean", "keep the guest's writes in an overlay in memory (default true); false writes them to the file")], returns: "",
+        doc: "Attach a hard disk or CD-ROM drive to the IDE controller, as QEMU's `-drive`: the image is opened and checked now (a bad one is refused, naming the file) and never written unless `snapshot = false`. Replaces a drive at the same index. The drive stays over power cycles and is part of the configuration snapshots are checked against.",
+        allowed: &[Off] },
+    ActionDef { action: Action::Drives, name: "drives", args: &[], returns: "list of tables",
+        doc: "The drives, by index: each `{ name = \"ide0\", index, media = \"disk\" | \"cdrom\", file (nil for an empty drive), mode = \"overlay\" | \"read-only\" | \"write-through\", sectors, sector_size, dirty (sectors written only to the overlay) }`.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::CdromEject, name: "cdrom.eject", args: &[DRIVE_ARG], returns: "",
+        doc: "Open a CD-ROM drive's tray and take its disc out, overriding the guest's lock as a host's forced eject does; the guest sees the medium removed. Nothing happens on an empty drive.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::CdromInsert, name: "cdrom.insert", args: &[arg("path", "string", "an ISO 9660 image"), DRIVE_ARG], returns: "",
+        doc: "Put a disc into a CD-ROM drive (replacing the one in it) and close the tray; the guest sees new media (UNIT ATTENTION, a media event), as after QEMU's `change`. A file that is not an ISO 9660 image is refused and the drive left as it was.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::DiskRead, name: "disk.read", args: &[DISK_ARG, arg("lba", "integer", "first sector"), arg("count", "integer", "sectors (default 1; at most 64 MiB in one read)")], returns: "string",
+        doc: "Read sectors of a drive's media as the guest sees them: its writes kept in the overlay over the image file.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::DiskSave, name: "disk.save", args: &[DISK_ARG, arg("path", "string", "the new image file")], returns: "",
+        doc: "Write the whole disk as the guest sees it (overlay over image) to a new image file, streamed; the drive's own image is refused as a target (see `disk.commit`). A regular file is written whole or not at all; a symlink is followed; a device or FIFO is written through.",
+        allowed: VmState::ALIVE },
+    ActionDef { action: Action::DiskCommit, name: "disk.commit", args: &[DISK_ARG], returns: "integer",
+        doc: "Write the guest's changes kept in a disk's overlay into its image file and empty the overlay (QEMU's `commit`); returns the sectors written. Refused on read-only media, and when the file changed size since it was opened.",
+        allowed: WRITABLE_MEM },
 ];
 
 impl ActionDef {
@@ -298,6 +337,7 @@ impl ActionDef {
                 | Action::LoadBootSector
                 | Action::LoadLinux
                 | Action::LoadMultiboot
+                | Action::AttachDrive
         )
     }
 }
@@ -355,6 +395,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 53, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 60, "a new Action needs a row");
     }
 }

@@ -1,22 +1,42 @@
-//! Attaching drives to a VM: while it is off, a [`DriveConfig`] is checked
-//! (index, media), its image opened and checked (never written unless
-//! write-through was asked for), the drive put on the board and recorded
-//! in the configuration, so snapshots name it and a power cycle keeps it.
+//! A VM's drives: while it is off, a [`DriveConfig`] is checked (index,
+//! media), its image opened and checked (never written unless write-through
+//! was asked for), the drive put on the board and recorded in the
+//! configuration, so snapshots name it and a power cycle keeps it. At any
+//! time a CD-ROM's disc can be ejected or changed (the guest sees the tray
+//! move, as on a real drive), a disk read as the guest sees it, saved whole
+//! to a new image, or its overlay committed to the image file.
 
+use super::action::Action;
+use super::output_file::write_whole_with;
 use super::vm::Vm;
-use super::{ControlError, VmState};
+use super::ControlError;
+use crate::devices::ata::Drive;
 use crate::machine::{DriveConfig, IDE_DRIVES};
+use crate::storage::{Disk, DiskMode, MediaKind};
+use std::path::Path;
+
+/// The most a single `disk_read` returns (bytes).
+pub const MAX_DISK_READ: u64 = 64 << 20;
+
+/// What `info block` and `vm:drives()` show of one drive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveInfo {
+    /// `ide0` to `ide3`.
+    pub name: String,
+    pub media: MediaKind,
+    /// The image, or `None` (an empty CD-ROM drive).
+    pub path: Option<std::path::PathBuf>,
+    pub mode: DiskMode,
+    pub sectors: u64,
+    pub sector_size: u32,
+    /// Sectors the guest wrote that are only in the overlay.
+    pub dirty_sectors: usize,
+}
 
 impl Vm {
     /// Attaches `drive` (replacing any drive at its index). Only while off.
     pub fn attach_drive(&mut self, drive: DriveConfig) -> Result<(), ControlError> {
-        if self.state() != VmState::Off {
-            return Err(ControlError::ActionInWrongState {
-                action: "attach a drive",
-                state: self.state(),
-                allowed: &[VmState::Off],
-            });
-        }
+        self.guard(Action::AttachDrive)?;
         if drive.index >= IDE_DRIVES {
             return Err(ControlError::BadValue {
                 name: "drive index".into(),
@@ -35,6 +55,187 @@ impl Vm {
     /// The drives attached, by index.
     pub fn drives(&self) -> &[DriveConfig] {
         &self.config().drives
+    }
+
+    /// The drives attached, by index, with their media as the board has
+    /// them now.
+    pub fn drive_info(&self) -> Result<Vec<DriveInfo>, ControlError> {
+        self.guard(Action::Drives)?;
+        let m = self.machine()?;
+        Ok(self
+            .drives()
+            .iter()
+            .map(|d| {
+                let disk = m.ide_drive(d.index).and_then(Drive::media);
+                DriveInfo {
+                    name: d.name(),
+                    media: d.media,
+                    path: disk.map(|k| k.path().to_path_buf()),
+                    mode: disk.map_or(d.mode, Disk::mode),
+                    sectors: disk.map_or(0, Disk::sectors),
+                    sector_size: d.media.sector_size(),
+                    dirty_sectors: disk.map_or(0, |k| k.overlay().len()),
+                }
+            })
+            .collect())
+    }
+
+    /// The IDE index of the drive `name` (`ide0`..`ide3`, or `0`..`3`);
+    /// with no name, the first CD-ROM drive when `cdrom`, else the first
+    /// drive.
+    pub fn find_drive(&self, name: Option<&str>, cdrom: bool) -> Result<u8, ControlError> {
+        if self.state() == crate::control::VmState::Destroyed {
+            return Err(ControlError::Destroyed);
+        }
+        let drives = self.drives();
+        let names = || {
+            let list: Vec<String> = drives.iter().map(DriveConfig::name).collect();
+            if list.is_empty() {
+                "the VM has no drives".to_string()
+            } else {
+                format!("the drives are {}", list.join(", "))
+            }
+        };
+        let found = match name {
+            Some(n) => {
+                let index = n.strip_prefix("ide").unwrap_or(n).parse::<u8>().ok();
+                drives.iter().find(|d| Some(d.index) == index)
+            }
+            None if cdrom => drives.iter().find(|d| d.media == MediaKind::Cdrom),
+            None => drives.first(),
+        };
+        found
+            .map(|d| d.index)
+            .ok_or_else(|| ControlError::BadValue {
+                name: "drive".into(),
+                reason: match name {
+                    Some(n) => format!("no drive '{n}' ({})", names()),
+                    None if cdrom => format!("no CD-ROM drive ({})", names()),
+                    None => names(),
+                },
+            })
+    }
+
+    fn config_drive(&mut self, index: u8) -> &mut DriveConfig {
+        self.config_mut()
+            .drives
+            .iter_mut()
+            .find(|d| d.index == index)
+            .expect("find_drive found it")
+    }
+
+    fn cdrom_drive(&mut self, index: u8) -> Result<&mut Drive, ControlError> {
+        let name = format!("ide{index}");
+        let drive =
+            self.machine_mut()?
+                .ide_drive_mut(index)
+                .ok_or_else(|| ControlError::BadValue {
+                    name: "drive".into(),
+                    reason: format!("no drive '{name}'"),
+                })?;
+        if drive.kind() != MediaKind::Cdrom {
+            return Err(ControlError::BadValue {
+                name: "drive".into(),
+                reason: format!(
+                    "{name} is a hard disk: only a CD-ROM's disc can be ejected or changed"
+                ),
+            });
+        }
+        Ok(drive)
+    }
+
+    /// Opens the tray of CD-ROM drive `index` and takes its disc out (the
+    /// guest's lock is overridden, as by a host's forced eject).
+    pub fn eject(&mut self, index: u8) -> Result<(), ControlError> {
+        self.guard(Action::CdromEject)?;
+        self.cdrom_drive(index)?.eject();
+        self.config_drive(index).path = None;
+        Ok(())
+    }
+
+    /// Puts the CD image `path` into CD-ROM drive `index`, replacing its
+    /// disc; the guest sees new media (UNIT ATTENTION). A bad image is
+    /// refused and the drive left as it was.
+    pub fn insert_disc(&mut self, index: u8, path: &Path) -> Result<(), ControlError> {
+        self.guard(Action::CdromInsert)?;
+        self.cdrom_drive(index)?;
+        let disc = Disk::open(path, MediaKind::Cdrom, DiskMode::ReadOnly)?;
+        self.cdrom_drive(index)?.insert(disc);
+        self.config_drive(index).path = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    fn media_of(&self, index: u8) -> Result<&Disk, ControlError> {
+        self.machine()?
+            .ide_drive(index)
+            .and_then(Drive::media)
+            .ok_or_else(|| ControlError::BadValue {
+                name: "drive".into(),
+                reason: format!("ide{index} has no media"),
+            })
+    }
+
+    /// `count` sectors from `lba` of drive `index` as the guest sees them
+    /// (its writes in the overlay over the image).
+    pub fn disk_read(&self, index: u8, lba: u64, count: u64) -> Result<Vec<u8>, ControlError> {
+        self.guard(Action::DiskRead)?;
+        let disk = self.media_of(index)?;
+        let bytes = count.saturating_mul(u64::from(disk.sector_size()));
+        if bytes > MAX_DISK_READ {
+            return Err(ControlError::BadValue {
+                name: "count".into(),
+                reason: format!(
+                    "{count} sectors is {bytes} bytes, more than one read returns ({MAX_DISK_READ}); read in pieces or save the disk"
+                ),
+            });
+        }
+        let mut buf = vec![0u8; bytes as usize];
+        disk.read(lba, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Writes the whole of drive `index` as the guest sees it to a new image
+    /// at `path` (the drive's own image is not changed).
+    pub fn disk_save(&self, index: u8, path: &Path) -> Result<(), ControlError> {
+        self.guard(Action::DiskSave)?;
+        let disk = self.media_of(index)?;
+        let same = std::fs::canonicalize(path)
+            .ok()
+            .is_some_and(|p| std::fs::canonicalize(disk.path()).ok() == Some(p));
+        if same {
+            return Err(ControlError::BadValue {
+                name: "path".into(),
+                reason: format!(
+                    "'{}' is the drive's own image: use commit to write the guest's changes into it",
+                    path.display()
+                ),
+            });
+        }
+        let mut failure = None;
+        let result = write_whole_with(path, |w| {
+            disk.write_image(w).map_err(|e| {
+                let io = std::io::Error::other(e.to_string());
+                failure = Some(e);
+                io
+            })
+        });
+        match (result, failure) {
+            (_, Some(e)) => Err(e.into()),
+            (r, None) => r,
+        }
+    }
+
+    /// Writes the overlay of drive `index` into its image file and empties
+    /// it; returns the sectors written.
+    pub fn disk_commit(&mut self, index: u8) -> Result<usize, ControlError> {
+        self.guard(Action::DiskCommit)?;
+        self.media_of(index)?;
+        let disk = self
+            .machine_mut()?
+            .ide_drive_mut(index)
+            .and_then(Drive::media_mut)
+            .expect("media_of found it");
+        Ok(disk.commit()?)
     }
 }
 

@@ -9,7 +9,7 @@ pub mod action;
 mod capture;
 mod debug;
 pub mod docs;
-mod drives;
+pub mod drives;
 mod error;
 mod hook_check;
 pub mod hooks;

@@ -20,20 +20,29 @@ const MAX_LINKS: usize = 40;
 /// Writes `data` to `path`, whole or not at all when `path` is (or will be) a
 /// regular file, written through when it is a device or a FIFO.
 pub fn write_whole(path: &Path, data: &[u8]) -> Result<(), ControlError> {
+    write_whole_with(path, |w| w.write_all(data))
+}
+
+/// As [`write_whole`], with the data coming from `fill`, which writes it
+/// piece by piece (a disk image too large to hold in memory at once).
+pub fn write_whole_with(
+    path: &Path,
+    mut fill: impl FnMut(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), ControlError> {
     let err = |source| ControlError::WriteFile {
         path: path.to_owned(),
         source,
     };
     let target = follow_links(path).map_err(err)?;
     match fs::metadata(&target) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(&target, data),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => replace(&target, &mut fill),
         Err(e) => Err(e),
-        Ok(meta) if meta.is_file() => replace(&target, data),
+        Ok(meta) if meta.is_file() => replace(&target, &mut fill),
         Ok(meta) if meta.is_dir() => Err(io::Error::new(
             io::ErrorKind::IsADirectory,
             "it is a directory",
         )),
-        Ok(_) => write_through(&target, data),
+        Ok(_) => write_through(&target, &mut fill),
     }
     .map_err(err)
 }
@@ -60,12 +69,16 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Writes a temporary file beside `path` and renames it over `path`.
-fn replace(path: &Path, data: &[u8]) -> io::Result<()> {
+fn replace(path: &Path, fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".moon86-tmp");
     let tmp = path.with_file_name(tmp_name);
     let result = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(data).and_then(|_| f.sync_all()))
+        .and_then(|f| {
+            let mut w = io::BufWriter::new(f);
+            fill(&mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })
         .and_then(|_| fs::rename(&tmp, path));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -74,10 +87,13 @@ fn replace(path: &Path, data: &[u8]) -> io::Result<()> {
 }
 
 /// Opens an existing non-regular file for writing (no create, no truncate)
-/// and writes `data` through it.
-fn write_through(path: &Path, data: &[u8]) -> io::Result<()> {
+/// and writes the data through it.
+fn write_through(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut f = crate::host_file::open_write_existing(path)?;
-    f.write_all(data)?;
+    fill(&mut f)?;
     f.flush()
 }
 

@@ -52,6 +52,12 @@ impl fmt::Display for DriveConfig {
 }
 
 impl DriveConfig {
+    /// The drive's name, as `info block` and the Lua API show it: `ide0`
+    /// to `ide3`.
+    pub fn name(&self) -> String {
+        format!("ide{}", self.index)
+    }
+
     /// Opens the image and makes the drive; a bad image is an error naming
     /// the file, and nothing is written.
     pub fn open(&self) -> Result<Drive, StorageError> {
@@ -84,5 +90,14 @@ impl Machine {
             .ata
             .get(usize::from(index / 2))?
             .drive(usize::from(index % 2))
+    }
+
+    /// The drive at IDE index `index`, to change its media.
+    pub fn ide_drive_mut(&mut self, index: u8) -> Option<&mut Drive> {
+        self.board
+            .io
+            .ata
+            .get_mut(usize::from(index / 2))?
+            .drive_mut(usize::from(index % 2))
     }
 }

@@ -48,6 +48,7 @@ pub const INFO_TOPICS: &[(&str, &str)] = &[
         "every hook: the monitor's breakpoints and watchpoints and Lua's",
     ),
     ("status", "the VM's state (running, paused, halted...)"),
+    ("block", "the drives and their media"),
 ];
 
 pub fn commands() -> &'static [CommandDef] {
@@ -66,7 +67,7 @@ pub fn suggest(word: &str) -> Option<String> {
     nearest(word, COMMANDS.iter().map(|c| c.name))
 }
 
-fn usage_err(name: &'static str, reason: impl Into<String>) -> MonitorError {
+pub(super) fn usage_err(name: &'static str, reason: impl Into<String>) -> MonitorError {
     let usage = lookup(name).map(|c| c.usage()).unwrap_or_default();
     MonitorError::Usage {
         command: name,
@@ -172,6 +173,7 @@ fn info(m: &mut Monitor, args: &str) -> Result<(), MonitorError> {
                 None => "lua",
             })
         }
+        "block" => super::block::info_block(&m.vm(|vm| vm.drive_info())??),
         _ => {
             let state = m.state();
             let icount = m.vm(|vm| vm.get("icount"))??;
@@ -747,6 +749,33 @@ deterministic; `cont &` runs in the background there too, until `stop`.",
         example: "set cpu.eax 0x1234",
         details: "",
         handler: set,
+    },
+    CommandDef {
+        name: "eject",
+        aliases: &[],
+        args: "[DRIVE]",
+        summary: "take the disc out of a CD-ROM drive (default: the first)",
+        example: "eject ide2",
+        details: "Opens the tray even if the guest locked it, as QEMU's `eject -f`; the guest sees the medium removed. DRIVE is ide0..ide3 (see `info block`).",
+        handler: super::block::eject,
+    },
+    CommandDef {
+        name: "change",
+        aliases: &[],
+        args: "DRIVE FILE",
+        summary: "put another CD image into a CD-ROM drive",
+        example: "change ide2 debian-12-i386-netinst.iso",
+        details: "The guest sees new media, as after a disc change on a real drive. A file that is not an ISO 9660 image is refused and the drive left as it was.",
+        handler: super::block::change,
+    },
+    CommandDef {
+        name: "commit",
+        aliases: &[],
+        args: "DRIVE",
+        summary: "write the guest's changes to a disk into its image file",
+        example: "commit ide0",
+        details: "The guest's writes are kept in an overlay in memory unless the drive was attached with snapshot=off; `commit` writes them into the image and empties the overlay.",
+        handler: super::block::commit,
     },
     CommandDef {
         name: "screendump",

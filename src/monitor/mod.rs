@@ -9,6 +9,7 @@
 //! completion (`complete`), lines (`line`), running the guest (`state`),
 //! the loop (`repl`) and the generated reference (`docs`).
 
+mod block;
 mod commands;
 mod complete;
 mod disasm;

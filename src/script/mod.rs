@@ -6,6 +6,7 @@
 
 mod capture;
 mod convert;
+mod drives;
 mod hooks;
 mod json;
 mod pattern;

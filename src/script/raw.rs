@@ -87,6 +87,13 @@ const METHODS: &[&str] = &[
     "snapshot",
     "restore",
     "gdbserver",
+    "attach_drive",
+    "drives",
+    "cdrom.eject",
+    "cdrom.insert",
+    "disk.read",
+    "disk.save",
+    "disk.commit",
 ];
 
 /// The methods a VM object has, by full name ("mem.read" is `vm.mem:read`),
@@ -187,7 +194,10 @@ fn run_budget(v: &LuaValue) -> ArgResult<Option<u64>> {
 /// The arguments of an action that takes them in order or as one table of
 /// named fields (`ActionDef::takes_named_args`), by name; the names and
 /// their order are the action table's.
-fn named_args(action: Action, args: &[LuaValue]) -> ArgResult<Vec<(&'static str, LuaValue)>> {
+pub(super) fn named_args(
+    action: Action,
+    args: &[LuaValue],
+) -> ArgResult<Vec<(&'static str, LuaValue)>> {
     let def = action.def();
     let names: Vec<&'static str> = def.args.iter().map(|a| a.name).collect();
     let last = args.iter().rposition(|a| !a.is_nil()).map_or(0, |i| i + 1);
@@ -560,7 +570,7 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
             .map_err(err)?;
             string(lua, end.name())
         }
-        _ => Err(format!("moon86: no method '{name}'")),
+        _ => super::drives::call(lua, vm, name, args),
     }
 }
 

@@ -145,6 +145,64 @@ impl Disk {
         }
     }
 
+    /// Writes the whole disk as the guest sees it (the overlay over the
+    /// file) to `out`, a megabyte at a time.
+    pub fn write_image(&self, out: &mut dyn std::io::Write) -> Result<(), StorageError> {
+        let size = u64::from(self.sector_size());
+        let per_chunk = (1 << 20) / size;
+        let mut buf = Vec::new();
+        let mut lba = 0;
+        while lba < self.sectors {
+            let n = per_chunk.min(self.sectors - lba);
+            buf.resize((n * size) as usize, 0);
+            self.read(lba, &mut buf)?;
+            out.write_all(&buf).map_err(|source| StorageError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+            lba += n;
+        }
+        Ok(())
+    }
+
+    /// Writes the overlay into the image file and empties it (QEMU's
+    /// `commit`); returns how many sectors were written. Only a disk with
+    /// an overlay has anything to commit: read-only media refuse, and a
+    /// write-through disk has nothing pending.
+    pub fn commit(&mut self) -> Result<usize, StorageError> {
+        match self.mode {
+            DiskMode::ReadOnly => Err(StorageError::ReadOnly {
+                path: self.path.clone(),
+            }),
+            DiskMode::WriteThrough => Ok(0),
+            DiskMode::Overlay => {
+                if self.overlay.is_empty() {
+                    return Ok(0);
+                }
+                let file = ImageFile::open(&self.path, self.kind, true)?;
+                if file.len() != self.sectors * u64::from(self.sector_size()) {
+                    return Err(StorageError::Changed {
+                        path: self.path.clone(),
+                    });
+                }
+                let size = u64::from(self.sector_size());
+                let mut sector = vec![0u8; size as usize];
+                for (lba, data) in self.overlay.range(0, self.sectors) {
+                    // Sized as the read path does: a sector from a crafted
+                    // snapshot may be short or long.
+                    let n = data.len().min(sector.len());
+                    sector[..n].copy_from_slice(&data[..n]);
+                    sector[n..].fill(0);
+                    file.write_at(lba * size, &sector)?;
+                }
+                file.flush()?;
+                let n = self.overlay.len();
+                self.overlay.clear();
+                Ok(n)
+            }
+        }
+    }
+
     /// Puts written-through data on stable storage (nothing to do otherwise).
     pub fn flush(&self) -> Result<(), StorageError> {
         match (self.mode, &self.file) {

@@ -55,4 +55,6 @@ pub enum StorageError {
     NoImage,
     #[error("disk image '{}' is read-only", path.display())]
     ReadOnly { path: PathBuf },
+    #[error("disk image '{}' changed size since it was opened; nothing was written", path.display())]
+    Changed { path: PathBuf },
 }

@@ -67,6 +67,15 @@ local samples = {
     values = { kernel = junk, initrd = junk, cmdline = "console=ttyS0" },
     fails = "not a Linux bzImage",
   },
+  attach_drive = {
+    values = { file = HELLO, index = 1, media = "disk", readonly = true, snapshot = true },
+    check = function(vm)
+      local d = vm:drives()[1]
+      t.eq(d.name, "ide1")
+      t.eq(d.mode, "read-only")
+      t.eq(vm.disk:read("ide1", 0):sub(511), "\x55\xAA")
+    end,
+  },
   load_multiboot = {
     values = { kernel = mb_kernel, cmdline = "mb-args", modules = { HELLO } },
     check = function(vm)
@@ -112,7 +121,7 @@ for _, a in ipairs(moon86.actions()) do
     end
   end
 end
-t.eq(checked, 10, "five loaders, two forms each")
+t.eq(checked, 12, "five loaders and attach_drive, two forms each")
 
 -- Positions map to the documented names: a bad value in each place is
 -- reported under that place's name.

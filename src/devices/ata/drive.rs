@@ -128,6 +128,10 @@ impl Drive {
     pub fn media(&self) -> Option<&Disk> {
         self.media.as_ref()
     }
+    /// The disk or disc, to commit its overlay.
+    pub fn media_mut(&mut self) -> Option<&mut Disk> {
+        self.media.as_mut()
+    }
     /// The number of sectors of the media (0 without).
     pub fn sectors(&self) -> u64 {
         self.media.as_ref().map_or(0, Disk::sectors)

@@ -123,3 +123,46 @@ fn a_cd_is_read_only_with_2048_byte_sectors() {
     assert_eq!(buf, pattern(2048, 20)[5 * 2048..6 * 2048]);
     assert!(d.write(5, &buf).is_err());
 }
+
+#[test]
+fn write_image_gives_the_guests_view_and_commit_writes_the_overlay_once() {
+    let f = TestFile::disk(8);
+    let before = std::fs::read(f.path()).unwrap();
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    d.write(5, &[0xCD; 512]).unwrap();
+    let mut image = Vec::new();
+    d.write_image(&mut image).unwrap();
+    let mut want = before.clone();
+    want[5 * 512..6 * 512].fill(0xCD);
+    assert_eq!(image, want);
+    assert_eq!(
+        std::fs::read(f.path()).unwrap(),
+        before,
+        "untouched until commit"
+    );
+
+    assert_eq!(d.commit().unwrap(), 1);
+    assert!(d.overlay().is_empty());
+    assert_eq!(std::fs::read(f.path()).unwrap(), want);
+    assert_eq!(d.commit().unwrap(), 0, "nothing left");
+    let mut buf = vec![0u8; 512];
+    d.read(5, &mut buf).unwrap();
+    assert_eq!(buf, [0xCD; 512], "the guest sees the same disk");
+
+    let mut ro = Disk::open(f.path(), MediaKind::Disk, DiskMode::ReadOnly).unwrap();
+    assert!(ro.commit().unwrap_err().to_string().contains("read-only"));
+}
+
+#[test]
+fn commit_refuses_an_image_whose_size_changed() {
+    let f = TestFile::disk(8);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    d.write(0, &[1; 512]).unwrap();
+    let mut grown = std::fs::read(f.path()).unwrap();
+    grown.extend([0u8; 512]);
+    std::fs::write(f.path(), &grown).unwrap();
+    let e = d.commit().unwrap_err().to_string();
+    assert!(e.contains("changed size"), "{e}");
+    assert_eq!(std::fs::read(f.path()).unwrap(), grown);
+    assert_eq!(d.overlay().len(), 1, "the overlay is kept");
+}

@@ -1,0 +1,94 @@
+-- A VM's drives from Lua: attach a disk and a CD-ROM, let a guest write to
+-- the disk (guests/ata/pio.bin copies itself to sector 1 by PIO), read the
+-- disk as the guest sees it, save it whole to a new image, commit the
+-- overlay to the image file, and eject and change the CD.
+local t = dofile((arg[0]:match("^(.*)/") or ".") .. "/check.lua")
+local root = (arg[0]:match("^(.*)/tests/lua/") or ".")
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p " .. dir))
+
+local function write(path, data)
+  local f = assert(io.open(path, "wb")); f:write(data); f:close()
+end
+local function read(path)
+  local f = assert(io.open(path, "rb")); local d = f:read("a"); f:close(); return d
+end
+
+local image = {}
+for i = 0, 64 * 512 - 1 do image[#image + 1] = string.char((i * 7 + 3) % 256) end
+image = table.concat(image)
+write(dir .. "/disk.img", image)
+-- An ISO 9660 image: only the volume descriptor at sector 16 is checked.
+local iso = ("\0"):rep(16 * 2048) .. "\1CD001\1" .. ("\0"):rep(2048 - 7) .. ("\0"):rep(2048)
+write(dir .. "/a.iso", iso)
+write(dir .. "/b.iso", iso .. ("\0"):rep(2048))
+write(dir .. "/not.iso", ("x"):rep(20 * 2048))
+
+local vm = moon86.new{ ram = "4M" }
+t.eq(#vm:drives(), 0)
+vm:attach_drive{ file = dir .. "/disk.img" }
+vm:attach_drive{ file = dir .. "/a.iso", media = "cdrom" }
+local d = vm:drives()
+t.eq(#d, 2)
+t.eq(d[1].name, "ide0"); t.eq(d[1].media, "disk"); t.eq(d[1].mode, "overlay")
+t.eq(d[1].sectors, 64); t.eq(d[1].sector_size, 512); t.eq(d[1].dirty, 0)
+t.eq(d[2].name, "ide2"); t.eq(d[2].media, "cdrom"); t.eq(d[2].mode, "read-only")
+t.eq(d[2].sectors, 18); t.eq(d[2].sector_size, 2048)
+t.raises("'nope' is not disk or cdrom", vm.attach_drive, vm, { file = dir .. "/disk.img", media = "nope" })
+t.raises("unknown option 'fiel'", vm.attach_drive, vm, { fiel = "x" })
+t.raises("not an ISO 9660", vm.attach_drive, vm, { file = dir .. "/not.iso", media = "cdrom" })
+
+vm:load_boot_sector(root .. "/guests/ata/pio.bin")
+vm:power_on()
+t.eq(vm:run(10000000), "exit")
+t.truthy(vm.debugcon:text():find("write ok", 1, true), vm.debugcon:text())
+t.raises("only while off", vm.attach_drive, vm, { file = dir .. "/disk.img" })
+
+-- The guest wrote its boot sector to sector 1: in the overlay, not the file.
+local boot = read(root .. "/guests/ata/pio.bin")
+t.eq(vm.disk:read("ide0", 1), boot)
+t.eq(vm.disk:read(0, 0, 2), image:sub(1, 512) .. boot, "drive by number, two sectors")
+t.eq(vm:drives()[1].dirty, 1)
+t.eq(read(dir .. "/disk.img"), image, "the file is untouched")
+t.raises("beyond the end", vm.disk.read, vm.disk, "ide0", 63, 2)
+t.raises("no drive 'ide1'", vm.disk.read, vm.disk, "ide1", 0)
+t.raises("drive is missing", vm.disk.read, vm.disk)
+
+local guest_view = image:sub(1, 512) .. boot .. image:sub(1025)
+vm.disk:save("ide0", dir .. "/saved.img")
+t.eq(read(dir .. "/saved.img"), guest_view)
+t.raises("the drive's own image", vm.disk.save, vm.disk, "ide0", dir .. "/disk.img")
+t.raises("directory", vm.disk.save, vm.disk, "ide0", dir)
+t.eq(read(dir .. "/disk.img"), image)
+
+t.eq(vm.disk:commit("ide0"), 1)
+t.eq(read(dir .. "/disk.img"), guest_view, "committed")
+t.eq(vm:drives()[1].dirty, 0)
+t.eq(vm.disk:commit("ide0"), 0)
+t.raises("read-only", vm.disk.commit, vm.disk, "ide2")
+
+-- The CD: eject, a bad disc refused, another disc in.
+vm.cdrom:eject()
+t.eq(vm:drives()[2].file, nil)
+vm.cdrom:eject() -- an empty drive: nothing happens
+t.raises("has no media", vm.disk.read, vm.disk, "ide2", 0)
+t.raises("not an ISO 9660", vm.cdrom.insert, vm.cdrom, dir .. "/not.iso")
+t.eq(vm:drives()[2].file, nil, "a refused disc leaves the drive as it was")
+vm.cdrom:insert(dir .. "/b.iso")
+t.eq(vm:drives()[2].file, dir .. "/b.iso")
+t.eq(vm:drives()[2].sectors, 19)
+t.eq(vm.disk:read("ide2", 16):sub(2, 6), "CD001")
+t.raises("ide0 is a hard disk", vm.cdrom.eject, vm.cdrom, "ide0")
+t.truthy(moon86.help("cdrom.insert"):find("UNIT ATTENTION"), "documented")
+
+-- A power cycle keeps the drives and the disc now in the drive.
+vm:power_off()
+t.eq(vm:drives()[2].file, dir .. "/b.iso")
+t.eq(vm.disk:read("ide0", 1), boot, "the committed sector is in the file now")
+
+local bare = moon86.new{}
+t.raises("no CD-ROM drive (the VM has no drives)", bare.cdrom.eject, bare.cdrom)
+
+os.execute("rm -rf " .. dir)
+print("drives ok")
