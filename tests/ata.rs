@@ -111,7 +111,7 @@ fn bad_images_and_drive_options_are_refused_at_start() {
         ),
         (
             vec!["--drive", &floppy],
-            "if=floppy is not supported yet".into(),
+            "accepted: a floppy image of 160K".into(),
         ),
         (
             vec!["--drive", "file=x,index=7"],

@@ -5,7 +5,7 @@
 
 use super::vm::Vm;
 use super::{ControlError, VmState};
-use crate::machine::{DriveConfig, IDE_DRIVES};
+use crate::machine::{DriveConfig, DriveInterface};
 
 impl Vm {
     /// Attaches `drive` (replacing any drive at its index). Only while off.
@@ -17,18 +17,34 @@ impl Vm {
                 allowed: &[VmState::Off],
             });
         }
-        if drive.index >= IDE_DRIVES {
+        let count = drive.interface.drives();
+        if drive.index >= count {
             return Err(ControlError::BadValue {
                 name: "drive index".into(),
-                reason: format!("{} is not 0-3 (IDE has 4 drives)", drive.index),
+                reason: format!(
+                    "{} is not 0-{} ({} has {count} drives)",
+                    drive.index,
+                    count - 1,
+                    drive.interface.name()
+                ),
             });
         }
-        let device = drive.open()?;
-        self.machine_mut()?.attach_ide(drive.index, Some(device));
+        match drive.interface {
+            DriveInterface::Ide => {
+                let device = drive.open()?;
+                self.machine_mut()?.attach_ide(drive.index, Some(device));
+            }
+            DriveInterface::Floppy => {
+                let device = drive.open_floppy()?;
+                let m = self.machine_mut()?;
+                m.attach_floppy(drive.index, Some(device));
+                m.set_floppy_cmos();
+            }
+        }
         let drives = &mut self.config_mut().drives;
-        drives.retain(|d| d.index != drive.index);
+        drives.retain(|d| (d.interface, d.index) != (drive.interface, drive.index));
         drives.push(drive);
-        drives.sort_by_key(|d| d.index);
+        drives.sort_by_key(|d| (d.interface == DriveInterface::Floppy, d.index));
         Ok(())
     }
 
