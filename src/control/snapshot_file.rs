@@ -38,7 +38,7 @@ use thiserror::Error;
 /// The first eight bytes of every snapshot file.
 pub const MAGIC: &[u8; 8] = b"MOON86SS";
 /// The format this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A configuration block is a few dozen bytes; anything longer is damage.
 const MAX_CONFIG_LEN: u32 = 4096;
@@ -314,7 +314,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (FORMAT_VERSION, body.len(), crc32(&body)),
-            (2, 7568, 2949329823),
+            (3, 7663, 1659740107),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
     }
