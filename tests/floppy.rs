@@ -3,7 +3,7 @@
 //! image), which reads sectors by INT 13h (so by the controller and DMA
 //! channel 2), runs code DMA loaded over code it had run, writes a sector
 //! and reads it back, and reports on the debug console; the image file is
-//! left as it was. SeaBIOS boots GRUB's rescue floppy (Debian's
+//! left as it was; Bochs's BIOS boots it too. SeaBIOS boots GRUB's rescue floppy (Debian's
 //! grub-rescue-pc, an image of 1,296,384 bytes taken as a 1.44M disk) to
 //! GRUB's prompt on the screen. Bad images are refused at start, naming
 //! the file and the sizes accepted, and left untouched.
@@ -134,6 +134,36 @@ fn seabios_boots_our_floppy_which_reads_and_writes_it_through_int13() {
         "the image is unchanged"
     );
     assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+}
+
+#[test]
+fn bochs_bios_boots_our_floppy_too() {
+    let dir = Scratch::new("bochs");
+    let image = test_floppy();
+    let path = dir.file("boot.img", &image);
+    let mut vm = Vm::new(MachineConfig {
+        ram_size: 32 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    vm.load_rom(common::guest("bochsbios")).unwrap();
+    vm.load_raw(common::guest("lgplvgabios"), 0xC0000, None)
+        .unwrap();
+    vm.attach_drive(floppy(&path, 0)).unwrap();
+    vm.power_on().unwrap();
+    let rtc = &mut vm.machine_mut().unwrap().board.io.rtc;
+    rtc.write_cmos(0x3D, 0x01);
+    rtc.write_cmos(0x38, 0x00);
+    let why = vm.run(Some(200_000_000)).unwrap();
+    let text = vm.debugcon_text().unwrap();
+    assert_eq!(
+        why.name(),
+        "exit",
+        "{text}\n{:?}",
+        vm.screen_text().unwrap()
+    );
+    assert_eq!(text, EXPECTED);
+    assert_eq!(std::fs::read(&path).unwrap(), image);
 }
 
 #[test]

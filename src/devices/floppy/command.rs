@@ -223,7 +223,8 @@ impl Fdc {
             return;
         };
         let (c, r) = (d.cylinder, d.sector);
-        d.sector = r % d.geometry.sectors + 1;
+        // (A crafted snapshot may hold a geometry of no sectors.)
+        d.sector = r.checked_rem(d.geometry.sectors).unwrap_or(0) + 1;
         self.respond(&[st0, 0, 0, c, head, r, SIZE_CODE], true);
     }
 

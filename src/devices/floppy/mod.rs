@@ -168,8 +168,11 @@ impl Default for Fdc {
     }
 }
 
-/// CONFIGURE's power-on value: implied seek off, FIFO off, polling on.
-const CONFIG_DEFAULT: u8 = 0x20;
+/// CONFIGURE's power-on value: FIFO off, polling on, and implied seek
+/// on, as QEMU has it (the 82077AA starts with it off), because BIOSes
+/// written for emulators read other cylinders without seeking first
+/// (Bochs's BIOS does).
+const CONFIG_DEFAULT: u8 = 0x60;
 const CONFIG_EIS: u8 = 0x40;
 
 impl Fdc {

@@ -148,7 +148,7 @@ fn version_configure_lock_dumpreg_perpendicular_and_invalid_commands() {
     assert_eq!(r.command(&[0x0E])[8..], [0x57, 0x05]);
     assert_eq!(r.command(&[0x14]), [0x00]);
     r.reset();
-    assert_eq!(r.command(&[0x0E])[8..], [0x20, 0x00]);
+    assert_eq!(r.command(&[0x0E])[8..], [0x60, 0x00]);
     assert_eq!(r.command(&[0x1F]), [0x80]);
     assert!(!r.fdc.irq_level());
 }
@@ -194,7 +194,8 @@ fn missing_sectors_wrong_cylinders_and_rates_end_abnormally() {
         r.command(&[0xE6, 0x00, 0, 0, 19, 2, 19, 0x1B, 0xFF])[..3],
         [0x40, 0x04, 0x00]
     );
-    // Cylinder 3 asked for while the head is on 0.
+    // Cylinder 3 asked for while the head is on 0, with implied seek off.
+    r.command(&[0x13, 0, 0x20, 0]);
     assert_eq!(
         r.command(&[0xE6, 0x00, 3, 0, 1, 2, 18, 0x1B, 0xFF])[..3],
         [0x40, 0x04, 0x10]
