@@ -180,4 +180,74 @@ mod tests {
         assert!(vm.drives().is_empty());
         assert!(vm.machine().unwrap().ide_drive(0).is_none());
     }
+
+    fn floppy(f: &TestFile, index: u8) -> DriveConfig {
+        DriveConfig {
+            interface: DriveInterface::Floppy,
+            index,
+            ..hda(f)
+        }
+    }
+
+    /// Writes `byte` over sector 1 of A: by a WRITE DATA through the
+    /// FIFO (non-DMA mode).
+    fn floppy_write(vm: &mut Vm, byte: u8) {
+        let io = &mut vm.machine_mut().unwrap().board.io;
+        for b in [0x03, 0xAF, 0x03, 0xC5, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF] {
+            io.write(0x3F5, IoSize::Byte, b, 0);
+        }
+        for _ in 0..512 {
+            io.write(0x3F5, IoSize::Byte, u32::from(byte), 0);
+        }
+        for _ in 0..7 {
+            io.read(0x3F5, IoSize::Byte, 0);
+        }
+    }
+
+    fn floppy_sector0(vm: &Vm) -> u8 {
+        let mut buf = [0u8; 512];
+        let d = vm.machine().unwrap().floppy_drive(0).unwrap();
+        d.media().read(0, &mut buf).unwrap();
+        buf[0]
+    }
+
+    #[test]
+    fn floppies_set_cmos_and_survive_power_cycles_and_snapshots() {
+        let a = TestFile::disk(2880);
+        let b = TestFile::disk(1440);
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        vm.attach_drive(hda(&a)).unwrap();
+        vm.attach_drive(floppy(&a, 0)).unwrap();
+        vm.attach_drive(floppy(&b, 1)).unwrap();
+        assert_eq!(vm.drives().len(), 3, "IDE 0 and floppy 0 are two drives");
+        let cmos = |vm: &mut Vm, i| vm.machine_mut().unwrap().board.io.rtc.read_cmos(i);
+        assert_eq!(cmos(&mut vm, 0x10), 0x43, "A: 1.44M, B: 720K");
+        assert_eq!(cmos(&mut vm, 0x14) & 0xC1, 0x41, "two floppies");
+        vm.set("rtc_start", crate::control::Value::Int(1_000_000))
+            .unwrap();
+        assert_eq!(cmos(&mut vm, 0x10), 0x43, "a new RTC gets them too");
+        vm.power_on().unwrap();
+        floppy_write(&mut vm, 0x44);
+        assert_eq!(floppy_sector0(&vm), 0x44);
+        let snap = vm.snapshot().unwrap();
+        floppy_write(&mut vm, 0x55);
+        vm.restore(&snap).unwrap();
+        assert_eq!(floppy_sector0(&vm), 0x44);
+        vm.power_off().unwrap();
+        assert_eq!(floppy_sector0(&vm), 0x44, "a power cycle keeps the overlay");
+        assert_eq!(cmos(&mut vm, 0x10), 0x43);
+        assert_eq!(
+            std::fs::read(a.path()).unwrap(),
+            crate::storage::testfile::pattern(512, 2880)
+        );
+
+        let mut other = Vm::new(MachineConfig::default()).unwrap();
+        other.attach_drive(hda(&a)).unwrap();
+        other.attach_drive(floppy(&a, 0)).unwrap();
+        other.power_on().unwrap();
+        let e = other.restore(&snap).unwrap_err().to_string();
+        assert!(e.contains("floppy1"), "{e}");
+        let e = vm.attach_drive(floppy(&a, 2)).unwrap_err().to_string();
+        assert!(e.contains("is not 0-1 (floppy has 2 drives)"), "{e}");
+    }
 }
