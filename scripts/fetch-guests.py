@@ -10,6 +10,7 @@ i386 packages of Debian 12 "bookworm":
   gnumach-image-1.8-486  a Multiboot ELF kernel
   seabios                the BIOS (bios.bin) and its ISA VGA BIOS
   bochsbios, vgabios     Bochs's BIOS and the LGPL VGA BIOS
+  grub-rescue-pc         GRUB's rescue floppy image (grub-rescue-floppy.img)
 
 extracts the files the tests need, and builds an initramfs (newc cpio, gzip)
 whose /init prints a marker and runs a busybox shell on the console.
@@ -226,6 +227,7 @@ def main():
         "seabios": ["/usr/share/seabios/bios.bin", "/usr/share/seabios/vgabios-isavga.bin"],
         "bochsbios": ["/usr/share/bochs/BIOS-bochs-legacy"],
         "vgabios": ["/usr/share/vgabios/vgabios.bin"],
+        "grub-rescue-pc": ["/usr/lib/grub-rescue/grub-rescue-floppy.img"],
     }
     results = {}
     for name, files in wanted.items():
@@ -265,6 +267,7 @@ def main():
     print(f"vgabios={os.path.join(out, 'vgabios-isavga.bin')}")
     print(f"bochsbios={os.path.join(out, 'BIOS-bochs-legacy')}")
     print(f"lgplvgabios={os.path.join(out, 'vgabios.bin')}")
+    print(f"grubfloppy={os.path.join(out, 'grub-rescue-floppy.img')}")
     print(f"marker={INIT_MARKER}")
 
 

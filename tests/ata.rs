@@ -86,7 +86,8 @@ fn bad_images_and_drive_options_are_refused_at_start() {
     let not_iso = dir.file("not.iso", &[0; 64 * 2048]);
     let good = dir.file("good.img", &[0; 4096]);
     let missing = dir.0.join("missing.img");
-    let floppy = format!("file={},if=floppy", s(&good));
+    let big = dir.file("big.img", &vec![0; 2_949_120 + 512]);
+    let floppy = format!("file={},if=floppy", s(&big));
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["--hda", s(&empty)],
@@ -111,7 +112,7 @@ fn bad_images_and_drive_options_are_refused_at_start() {
         ),
         (
             vec!["--drive", &floppy],
-            "if=floppy is not supported yet".into(),
+            "accepted: a floppy image of 160K".into(),
         ),
         (
             vec!["--drive", "file=x,index=7"],

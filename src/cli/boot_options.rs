@@ -140,8 +140,14 @@ pub struct BootOptions {
     /// An ISO 9660 CD image in an ATAPI CD-ROM drive at IDE index 2
     #[arg(long, value_name = "FILE")]
     pub cdrom: Option<PathBuf>,
-    /// A drive: file=F,if=ide,media=disk|cdrom,index=0-3,readonly=on,
-    /// snapshot=off (write through to the file) (repeatable)
+    /// Floppy drive A: image (raw, a floppy's size); guest writes stay in memory
+    #[arg(long, value_name = "FILE")]
+    pub fda: Option<PathBuf>,
+    /// Floppy drive B: image
+    #[arg(long, value_name = "FILE")]
+    pub fdb: Option<PathBuf>,
+    /// A drive: file=F,if=ide|floppy,media=disk|cdrom,index=0-3 (floppy
+    /// 0-1),readonly=on,snapshot=off (write through to the file) (repeatable)
     #[arg(long = "drive", value_name = "SPEC")]
     pub drive: Vec<String>,
     /// Boot order and menu, as QEMU's -boot: `d` or order=LETTERS,menu=on|off
@@ -191,6 +197,7 @@ impl BootOptions {
         let drives = super::drive_spec::collect_drives(
             [&self.hda, &self.hdb, &self.hdc, &self.hdd],
             &self.cdrom,
+            [&self.fda, &self.fdb],
             &self.drive,
         )
         .map_err(BootError::BadDrive)?;

@@ -119,7 +119,11 @@ const DRIVE_ARG: ArgDef = arg(
     "string",
     "\"ide0\"..\"ide3\" or 0-3 (optional: the first CD-ROM drive)",
 );
-const DISK_ARG: ArgDef = arg("drive", "string", "\"ide0\"..\"ide3\" or 0-3");
+const DISK_ARG: ArgDef = arg(
+    "drive",
+    "string",
+    "\"ide0\"..\"ide3\" (or 0-3), \"fd0\", \"fd1\"",
+);
 
 static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::PowerOn, name: "power_on", args: &[], returns: "",
@@ -298,14 +302,14 @@ static ACTIONS: &[ActionDef] = &[
         allowed: VmState::POWERED },
     ActionDef { action: Action::AttachDrive, name: "attach_drive", args: &[
             arg("file", "string", "the image: raw sectors (a CD-ROM's an ISO 9660 image; nil for an empty CD-ROM drive)"),
-            arg("index", "integer", "IDE position 0-3: primary master, primary slave, secondary master, secondary slave (default 0, or 2 for a CD-ROM)"),
-            arg("media", "string", "\"disk\" (default) or \"cdrom\""),
+            arg("index", "integer", "IDE position 0-3: primary master, primary slave, secondary master, secondary slave (default 0, or 2 for a CD-ROM); floppy 0 (A:) or 1 (B:)"),
+            arg("media", "string", "\"disk\" (default), \"cdrom\" or \"floppy\" (a 160K to 2.88M image; a smaller one is padded)"),
             arg("readonly", "boolean", "refuse the guest's writes (default false)"),
             arg("snapshot", "boolean", "keep the guest's writes in an overlay in memory (default true); false writes them to the file")], returns: "",
-        doc: "Attach a hard disk or CD-ROM drive to the IDE controller, as QEMU's `-drive`: the image is opened and checked now (a bad one is refused, naming the file) and never written unless `snapshot = false`. Replaces a drive at the same index. The drive stays over power cycles and is part of the configuration snapshots are checked against.",
+        doc: "Attach a hard disk or CD-ROM drive to the IDE controller or a floppy drive to the floppy controller, as QEMU's `-drive`: the image is opened and checked now (a bad one is refused, naming the file) and never written unless `snapshot = false`. Replaces a drive at the same index. The drive stays over power cycles and is part of the configuration snapshots are checked against.",
         allowed: &[Off] },
     ActionDef { action: Action::Drives, name: "drives", args: &[], returns: "list of tables",
-        doc: "The drives, by index: each `{ name = \"ide0\", index, media = \"disk\" | \"cdrom\", file (nil for an empty drive), mode = \"overlay\" | \"read-only\" | \"write-through\", sectors, sector_size, dirty (sectors written only to the overlay) }`.",
+        doc: "The drives, by index: each `{ name = \"ide0\" | \"fd0\" ..., interface = \"ide\" | \"floppy\", index, media = \"disk\" | \"cdrom\" | \"floppy\", file (nil for an empty drive), mode = \"overlay\" | \"read-only\" | \"write-through\", sectors, sector_size, dirty (sectors written only to the overlay) }`.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::CdromEject, name: "cdrom.eject", args: &[DRIVE_ARG], returns: "",
         doc: "Open a CD-ROM drive's tray and take its disc out, overriding the guest's lock as a host's forced eject does; the guest sees the medium removed. Nothing happens on an empty drive.",

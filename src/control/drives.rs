@@ -11,7 +11,8 @@ use super::output_file::write_whole_with;
 use super::vm::Vm;
 use super::ControlError;
 use crate::devices::ata::Drive;
-use crate::machine::{DriveConfig, IDE_DRIVES};
+use crate::devices::FloppyDrive;
+use crate::machine::{DriveConfig, DriveId, DriveInterface};
 use crate::storage::{Disk, DiskMode, MediaKind};
 use std::path::Path;
 
@@ -21,8 +22,8 @@ pub const MAX_DISK_READ: u64 = 64 << 20;
 /// What `info block` and `vm:drives()` show of one drive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DriveInfo {
-    /// `ide0` to `ide3`.
-    pub name: String,
+    /// Which drive (`id.to_string()` is its name: `ide0`, `fd0`...).
+    pub id: DriveId,
     pub media: MediaKind,
     /// The image, or `None` (an empty CD-ROM drive).
     pub path: Option<std::path::PathBuf>,
@@ -37,18 +38,34 @@ impl Vm {
     /// Attaches `drive` (replacing any drive at its index). Only while off.
     pub fn attach_drive(&mut self, drive: DriveConfig) -> Result<(), ControlError> {
         self.guard(Action::AttachDrive)?;
-        if drive.index >= IDE_DRIVES {
+        let count = drive.interface.drives();
+        if drive.index >= count {
             return Err(ControlError::BadValue {
                 name: "drive index".into(),
-                reason: format!("{} is not 0-3 (IDE has 4 drives)", drive.index),
+                reason: format!(
+                    "{} is not 0-{} ({} has {count} drives)",
+                    drive.index,
+                    count - 1,
+                    drive.interface.name()
+                ),
             });
         }
-        let device = drive.open()?;
-        self.machine_mut()?.attach_ide(drive.index, Some(device));
+        match drive.interface {
+            DriveInterface::Ide => {
+                let device = drive.open()?;
+                self.machine_mut()?.attach_ide(drive.index, Some(device));
+            }
+            DriveInterface::Floppy => {
+                let device = drive.open_floppy()?;
+                let m = self.machine_mut()?;
+                m.attach_floppy(drive.index, Some(device));
+                m.set_floppy_cmos();
+            }
+        }
         let drives = &mut self.config_mut().drives;
-        drives.retain(|d| d.index != drive.index);
+        drives.retain(|d| (d.interface, d.index) != (drive.interface, drive.index));
         drives.push(drive);
-        drives.sort_by_key(|d| d.index);
+        drives.sort_by_key(|d| (d.interface == DriveInterface::Floppy, d.index));
         Ok(())
     }
 
@@ -57,18 +74,17 @@ impl Vm {
         &self.config().drives
     }
 
-    /// The drives attached, by index, with their media as the board has
+    /// The drives attached, IDE first, with their media as the board has
     /// them now.
     pub fn drive_info(&self) -> Result<Vec<DriveInfo>, ControlError> {
         self.guard(Action::Drives)?;
-        let m = self.machine()?;
         Ok(self
             .drives()
             .iter()
             .map(|d| {
-                let disk = m.ide_drive(d.index).and_then(Drive::media);
+                let disk = self.media_of(d.id()).ok();
                 DriveInfo {
-                    name: d.name(),
+                    id: d.id(),
                     media: d.media,
                     path: disk.map(|k| k.path().to_path_buf()),
                     mode: disk.map_or(d.mode, Disk::mode),
@@ -80,10 +96,10 @@ impl Vm {
             .collect())
     }
 
-    /// The IDE index of the drive `name` (`ide0`..`ide3`, or `0`..`3`);
-    /// with no name, the first CD-ROM drive when `cdrom`, else the first
-    /// drive.
-    pub fn find_drive(&self, name: Option<&str>, cdrom: bool) -> Result<u8, ControlError> {
+    /// The drive called `name` (`ide0`..`ide3` or just `0`..`3`, `fd0`,
+    /// `fd1`); with no name, the first CD-ROM drive when `cdrom`, else the
+    /// first drive.
+    pub fn find_drive(&self, name: Option<&str>, cdrom: bool) -> Result<DriveId, ControlError> {
         if self.state() == crate::control::VmState::Destroyed {
             return Err(ControlError::Destroyed);
         }
@@ -98,14 +114,14 @@ impl Vm {
         };
         let found = match name {
             Some(n) => {
-                let index = n.strip_prefix("ide").unwrap_or(n).parse::<u8>().ok();
-                drives.iter().find(|d| Some(d.index) == index)
+                let id = DriveId::parse(n);
+                drives.iter().find(|d| Some(d.id()) == id)
             }
             None if cdrom => drives.iter().find(|d| d.media == MediaKind::Cdrom),
             None => drives.first(),
         };
         found
-            .map(|d| d.index)
+            .map(DriveConfig::id)
             .ok_or_else(|| ControlError::BadValue {
                 name: "drive".into(),
                 reason: match name {
@@ -116,70 +132,73 @@ impl Vm {
             })
     }
 
-    fn config_drive(&mut self, index: u8) -> &mut DriveConfig {
+    fn config_drive(&mut self, id: DriveId) -> &mut DriveConfig {
         self.config_mut()
             .drives
             .iter_mut()
-            .find(|d| d.index == index)
+            .find(|d| d.id() == id)
             .expect("find_drive found it")
     }
 
-    fn cdrom_drive(&mut self, index: u8) -> Result<&mut Drive, ControlError> {
-        let name = format!("ide{index}");
+    fn cdrom_drive(&mut self, id: DriveId) -> Result<&mut Drive, ControlError> {
+        let refuse = |what: &str| ControlError::BadValue {
+            name: "drive".into(),
+            reason: format!("{id} is {what}: only a CD-ROM's disc can be ejected or changed"),
+        };
+        if id.interface == DriveInterface::Floppy {
+            return Err(refuse("a floppy drive"));
+        }
         let drive =
             self.machine_mut()?
-                .ide_drive_mut(index)
+                .ide_drive_mut(id.index)
                 .ok_or_else(|| ControlError::BadValue {
                     name: "drive".into(),
-                    reason: format!("no drive '{name}'"),
+                    reason: format!("no drive '{id}'"),
                 })?;
         if drive.kind() != MediaKind::Cdrom {
-            return Err(ControlError::BadValue {
-                name: "drive".into(),
-                reason: format!(
-                    "{name} is a hard disk: only a CD-ROM's disc can be ejected or changed"
-                ),
-            });
+            return Err(refuse("a hard disk"));
         }
         Ok(drive)
     }
 
-    /// Opens the tray of CD-ROM drive `index` and takes its disc out (the
+    /// Opens the tray of CD-ROM drive `id` and takes its disc out (the
     /// guest's lock is overridden, as by a host's forced eject).
-    pub fn eject(&mut self, index: u8) -> Result<(), ControlError> {
+    pub fn eject(&mut self, id: DriveId) -> Result<(), ControlError> {
         self.guard(Action::CdromEject)?;
-        self.cdrom_drive(index)?.eject();
-        self.config_drive(index).path = None;
+        self.cdrom_drive(id)?.eject();
+        self.config_drive(id).path = None;
         Ok(())
     }
 
-    /// Puts the CD image `path` into CD-ROM drive `index`, replacing its
+    /// Puts the CD image `path` into CD-ROM drive `id`, replacing its
     /// disc; the guest sees new media (UNIT ATTENTION). A bad image is
     /// refused and the drive left as it was.
-    pub fn insert_disc(&mut self, index: u8, path: &Path) -> Result<(), ControlError> {
+    pub fn insert_disc(&mut self, id: DriveId, path: &Path) -> Result<(), ControlError> {
         self.guard(Action::CdromInsert)?;
-        self.cdrom_drive(index)?;
+        self.cdrom_drive(id)?;
         let disc = Disk::open(path, MediaKind::Cdrom, DiskMode::ReadOnly)?;
-        self.cdrom_drive(index)?.insert(disc);
-        self.config_drive(index).path = Some(path.to_path_buf());
+        self.cdrom_drive(id)?.insert(disc);
+        self.config_drive(id).path = Some(path.to_path_buf());
         Ok(())
     }
 
-    fn media_of(&self, index: u8) -> Result<&Disk, ControlError> {
-        self.machine()?
-            .ide_drive(index)
-            .and_then(Drive::media)
-            .ok_or_else(|| ControlError::BadValue {
-                name: "drive".into(),
-                reason: format!("ide{index} has no media"),
-            })
+    fn media_of(&self, id: DriveId) -> Result<&Disk, ControlError> {
+        let m = self.machine()?;
+        match id.interface {
+            DriveInterface::Ide => m.ide_drive(id.index).and_then(Drive::media),
+            DriveInterface::Floppy => m.floppy_drive(id.index).map(FloppyDrive::media),
+        }
+        .ok_or_else(|| ControlError::BadValue {
+            name: "drive".into(),
+            reason: format!("{id} has no media"),
+        })
     }
 
-    /// `count` sectors from `lba` of drive `index` as the guest sees them
+    /// `count` sectors from `lba` of drive `id` as the guest sees them
     /// (its writes in the overlay over the image).
-    pub fn disk_read(&self, index: u8, lba: u64, count: u64) -> Result<Vec<u8>, ControlError> {
+    pub fn disk_read(&self, id: DriveId, lba: u64, count: u64) -> Result<Vec<u8>, ControlError> {
         self.guard(Action::DiskRead)?;
-        let disk = self.media_of(index)?;
+        let disk = self.media_of(id)?;
         let bytes = count.saturating_mul(u64::from(disk.sector_size()));
         if bytes > MAX_DISK_READ {
             return Err(ControlError::BadValue {
@@ -194,11 +213,11 @@ impl Vm {
         Ok(buf)
     }
 
-    /// Writes the whole of drive `index` as the guest sees it to a new image
+    /// Writes the whole of drive `id` as the guest sees it to a new image
     /// at `path` (the drive's own image is not changed).
-    pub fn disk_save(&self, index: u8, path: &Path) -> Result<(), ControlError> {
+    pub fn disk_save(&self, id: DriveId, path: &Path) -> Result<(), ControlError> {
         self.guard(Action::DiskSave)?;
-        let disk = self.media_of(index)?;
+        let disk = self.media_of(id)?;
         let same = std::fs::canonicalize(path)
             .ok()
             .is_some_and(|p| std::fs::canonicalize(disk.path()).ok() == Some(p));
@@ -225,16 +244,17 @@ impl Vm {
         }
     }
 
-    /// Writes the overlay of drive `index` into its image file and empties
+    /// Writes the overlay of drive `id` into its image file and empties
     /// it; returns the sectors written.
-    pub fn disk_commit(&mut self, index: u8) -> Result<usize, ControlError> {
+    pub fn disk_commit(&mut self, id: DriveId) -> Result<usize, ControlError> {
         self.guard(Action::DiskCommit)?;
-        self.media_of(index)?;
-        let disk = self
-            .machine_mut()?
-            .ide_drive_mut(index)
-            .and_then(Drive::media_mut)
-            .expect("media_of found it");
+        self.media_of(id)?;
+        let m = self.machine_mut()?;
+        let disk = match id.interface {
+            DriveInterface::Ide => m.ide_drive_mut(id.index).and_then(Drive::media_mut),
+            DriveInterface::Floppy => m.floppy_drive_mut(id.index).map(FloppyDrive::media_mut),
+        }
+        .expect("media_of found it");
         Ok(disk.commit()?)
     }
 }
@@ -364,5 +384,75 @@ mod tests {
         assert!(e.contains("0-3"), "{e}");
         assert!(vm.drives().is_empty());
         assert!(vm.machine().unwrap().ide_drive(0).is_none());
+    }
+
+    fn floppy(f: &TestFile, index: u8) -> DriveConfig {
+        DriveConfig {
+            interface: DriveInterface::Floppy,
+            index,
+            ..hda(f)
+        }
+    }
+
+    /// Writes `byte` over sector 1 of A: by a WRITE DATA through the
+    /// FIFO (non-DMA mode).
+    fn floppy_write(vm: &mut Vm, byte: u8) {
+        let io = &mut vm.machine_mut().unwrap().board.io;
+        for b in [0x03, 0xAF, 0x03, 0xC5, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF] {
+            io.write(0x3F5, IoSize::Byte, b, 0);
+        }
+        for _ in 0..512 {
+            io.write(0x3F5, IoSize::Byte, u32::from(byte), 0);
+        }
+        for _ in 0..7 {
+            io.read(0x3F5, IoSize::Byte, 0);
+        }
+    }
+
+    fn floppy_sector0(vm: &Vm) -> u8 {
+        let mut buf = [0u8; 512];
+        let d = vm.machine().unwrap().floppy_drive(0).unwrap();
+        d.media().read(0, &mut buf).unwrap();
+        buf[0]
+    }
+
+    #[test]
+    fn floppies_set_cmos_and_survive_power_cycles_and_snapshots() {
+        let a = TestFile::disk(2880);
+        let b = TestFile::disk(1440);
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        vm.attach_drive(hda(&a)).unwrap();
+        vm.attach_drive(floppy(&a, 0)).unwrap();
+        vm.attach_drive(floppy(&b, 1)).unwrap();
+        assert_eq!(vm.drives().len(), 3, "IDE 0 and floppy 0 are two drives");
+        let cmos = |vm: &mut Vm, i| vm.machine_mut().unwrap().board.io.rtc.read_cmos(i);
+        assert_eq!(cmos(&mut vm, 0x10), 0x43, "A: 1.44M, B: 720K");
+        assert_eq!(cmos(&mut vm, 0x14) & 0xC1, 0x41, "two floppies");
+        vm.set("rtc_start", crate::control::Value::Int(1_000_000))
+            .unwrap();
+        assert_eq!(cmos(&mut vm, 0x10), 0x43, "a new RTC gets them too");
+        vm.power_on().unwrap();
+        floppy_write(&mut vm, 0x44);
+        assert_eq!(floppy_sector0(&vm), 0x44);
+        let snap = vm.snapshot().unwrap();
+        floppy_write(&mut vm, 0x55);
+        vm.restore(&snap).unwrap();
+        assert_eq!(floppy_sector0(&vm), 0x44);
+        vm.power_off().unwrap();
+        assert_eq!(floppy_sector0(&vm), 0x44, "a power cycle keeps the overlay");
+        assert_eq!(cmos(&mut vm, 0x10), 0x43);
+        assert_eq!(
+            std::fs::read(a.path()).unwrap(),
+            crate::storage::testfile::pattern(512, 2880)
+        );
+
+        let mut other = Vm::new(MachineConfig::default()).unwrap();
+        other.attach_drive(hda(&a)).unwrap();
+        other.attach_drive(floppy(&a, 0)).unwrap();
+        other.power_on().unwrap();
+        let e = other.restore(&snap).unwrap_err().to_string();
+        assert!(e.contains("floppy1"), "{e}");
+        let e = vm.attach_drive(floppy(&a, 2)).unwrap_err().to_string();
+        assert!(e.contains("is not 0-1 (floppy has 2 drives)"), "{e}");
     }
 }

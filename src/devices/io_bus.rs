@@ -5,10 +5,12 @@
 
 use super::ata::{AtaChannel, ATA_IRQS};
 use super::{
-    all_ones, DebugCon, ExitPort, FwCfg, IoSize, Pic, Pit, Port92, PortDevice, PostCode,
-    ResetControl, Rtc, Uart, Vga, I8042,
+    all_ones, DebugCon, Dma, DmaMemory, ExitPort, Fdc, FwCfg, IoSize, Pic, Pit, Port92, PortDevice,
+    PostCode, ResetControl, Rtc, Uart, Vga, I8042,
 };
-use super::{FpuErrorPort, COM1_BASE, COM2_BASE, SEABIOS_DEBUG_PORT};
+use super::{
+    FpuErrorPort, COM1_BASE, COM2_BASE, FLOPPY_DMA_CHANNEL, FLOPPY_IRQ, SEABIOS_DEBUG_PORT,
+};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
 
@@ -34,6 +36,10 @@ pub enum DeviceId {
     Ata0,
     /// The secondary ATA channel.
     Ata1,
+    /// The 8237 DMA controllers and the page registers.
+    Dma,
+    /// The floppy disk controller.
+    Floppy,
 }
 
 /// The devices serialise as a whole for snapshots; the port map is wiring
@@ -57,6 +63,10 @@ pub struct IoBus {
     /// The primary and secondary ATA channels (their media's host files
     /// are kept over a restore, see [`AtaChannel::restore`]).
     pub ata: [AtaChannel; 2],
+    pub dma: Dma,
+    /// The floppy controller (its media's host files are kept over a
+    /// restore, see [`Fdc::restore`]).
+    pub fdc: Fdc,
     #[serde(skip)]
     map: Vec<(RangeInclusive<u16>, DeviceId)>,
 }
@@ -86,6 +96,8 @@ impl IoBus {
             fw_cfg: FwCfg::default(),
             reset_control: ResetControl::default(),
             ata: Default::default(),
+            dma: Dma::new(),
+            fdc: Fdc::new(),
             map: Vec::new(),
         }
     }
@@ -116,6 +128,8 @@ impl IoBus {
             fw_cfg,
             reset_control,
             ata,
+            dma,
+            fdc,
             map: _,
         } = other.clone();
         let echo = (self.debugcon.echo, self.seabios_debug.echo);
@@ -140,6 +154,8 @@ impl IoBus {
         for (mine, saved) in self.ata.iter_mut().zip(ata) {
             mine.restore(saved);
         }
+        self.dma = dma;
+        self.fdc.restore(fdc);
     }
 
     /// Removes every range that maps to `device`.
@@ -181,6 +197,8 @@ impl IoBus {
             DeviceId::ResetControl => &mut self.reset_control,
             DeviceId::Ata0 => &mut self.ata[0],
             DeviceId::Ata1 => &mut self.ata[1],
+            DeviceId::Dma => &mut self.dma,
+            DeviceId::Floppy => &mut self.fdc,
             DeviceId::Vga => {
                 self.vga.advance_to(now_ns);
                 &mut self.vga
@@ -242,6 +260,16 @@ impl IoBus {
         for (line, ch) in ATA_IRQS.into_iter().zip(&self.ata) {
             self.pic.set_irq(line, ch.irq_level());
         }
+        self.pic.set_irq(FLOPPY_IRQ, self.fdc.irq_level());
+    }
+
+    /// Serves the devices' DMA requests (the floppy controller's, on
+    /// channel 2) with `mem`; a transfer the DMA controller is not set up
+    /// for waits, its request still raised, for a later call.
+    pub fn run_dma(&mut self, mem: &mut dyn DmaMemory) {
+        if self.fdc.dreq() {
+            self.dma.serve(FLOPPY_DMA_CHANNEL, &mut self.fdc, mem);
+        }
     }
 
     /// True when the keyboard controller and port 0x92 both leave A20 enabled
@@ -279,5 +307,7 @@ impl IoBus {
         for ch in &mut self.ata {
             ch.reset();
         }
+        self.dma.reset();
+        PortDevice::reset(&mut self.fdc);
     }
 }

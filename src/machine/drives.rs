@@ -1,11 +1,14 @@
 //! The drives a machine is built with ([`DriveConfig`]: IDE index 0-3 =
 //! primary master, primary slave, secondary master, secondary slave; disk or
-//! CD-ROM; the image; where the guest's writes go) and how they are put on
-//! the board's ATA channels. The firmware side reads them back through
-//! [`Machine::ide_drive`] (CMOS drive types, the boot order).
+//! CD-ROM; or floppy index 0-1 = A:, B:; the image; where the guest's writes
+//! go) and how they are put on the board's ATA channels and floppy
+//! controller. The firmware side reads them back through
+//! [`Machine::ide_drive`] and [`Machine::floppy_drive`]; the floppies'
+//! CMOS bytes are written at power-on ([`Machine::set_floppy_cmos`]).
 
 use super::Machine;
 use crate::devices::ata::Drive;
+use crate::devices::FloppyDrive;
 use crate::storage::{Disk, DiskMode, MediaKind, StorageError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -17,16 +20,38 @@ pub enum DriveInterface {
     /// The ATA/IDE controller (ATAPI for a CD-ROM).
     #[default]
     Ide,
+    /// The floppy disk controller.
+    Floppy,
+}
+
+impl DriveInterface {
+    /// How many drives the interface has.
+    pub fn drives(self) -> u8 {
+        match self {
+            DriveInterface::Ide => IDE_DRIVES,
+            DriveInterface::Floppy => FLOPPY_DRIVES,
+        }
+    }
+    /// Its name on the command line (`if=`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DriveInterface::Ide => "ide",
+            DriveInterface::Floppy => "floppy",
+        }
+    }
 }
 
 /// IDE indices: two channels of master and slave.
 pub const IDE_DRIVES: u8 = 4;
+/// Floppy indices: A: and B:.
+pub const FLOPPY_DRIVES: u8 = 2;
 
 /// One drive of the machine's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriveConfig {
     pub interface: DriveInterface,
-    /// 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave.
+    /// IDE: 0 primary master, 1 primary slave, 2 secondary master, 3
+    /// secondary slave. Floppy: 0 A:, 1 B:.
     pub index: u8,
     pub media: MediaKind,
     /// The image; `None` for an empty CD-ROM drive.
@@ -47,15 +72,61 @@ impl fmt::Display for DriveConfig {
             (_, DiskMode::ReadOnly) => " (read-only)",
             (_, DiskMode::WriteThrough) => " (write-through)",
         };
+        if self.interface == DriveInterface::Floppy {
+            return write!(f, "floppy{} {path}{mode}", self.index);
+        }
         write!(f, "ide{} {} {path}{mode}", self.index, self.media.name())
     }
 }
 
+/// Which drive: its interface and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DriveId {
+    pub interface: DriveInterface,
+    pub index: u8,
+}
+
+impl fmt::Display for DriveId {
+    /// `ide0`..`ide3`, `fd0`, `fd1`: as `info block` and the Lua API name
+    /// drives.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.interface {
+            DriveInterface::Ide => write!(f, "ide{}", self.index),
+            DriveInterface::Floppy => write!(f, "fd{}", self.index),
+        }
+    }
+}
+
+impl DriveId {
+    /// Reads a drive name: `ide0`..`ide3` (or just the IDE index),
+    /// `fd0`/`fd1` (or QEMU's `floppy0`/`floppy1`). Whether the drive is
+    /// attached is not checked.
+    pub fn parse(name: &str) -> Option<DriveId> {
+        let (interface, index) = if let Some(i) = name.strip_prefix("ide") {
+            (DriveInterface::Ide, i)
+        } else if let Some(i) = name.strip_prefix("floppy").or(name.strip_prefix("fd")) {
+            (DriveInterface::Floppy, i)
+        } else {
+            (DriveInterface::Ide, name)
+        };
+        let index = index.parse::<u8>().ok()?;
+        Some(DriveId { interface, index })
+    }
+}
+
 impl DriveConfig {
+    /// Which drive this is.
+    pub fn id(&self) -> DriveId {
+        DriveId {
+            interface: self.interface,
+            index: self.index,
+        }
+    }
+
     /// The drive's name, as `info block` and the Lua API show it: `ide0`
-    /// to `ide3`.
+    /// to `ide3`, `fd0`, `fd1`.
     pub fn name(&self) -> String {
-        format!("ide{}", self.index)
+        self.id().to_string()
     }
 
     /// Opens the image and makes the drive; a bad image is an error naming
@@ -71,6 +142,13 @@ impl DriveConfig {
             (MediaKind::Disk, None) => return Err(StorageError::NoImage),
         })
     }
+
+    /// Opens the image as a floppy: its size must be one a floppy has
+    /// (see `devices/floppy/geometry.rs`); nothing is written.
+    pub fn open_floppy(&self) -> Result<FloppyDrive, StorageError> {
+        let path = self.path.as_ref().ok_or(StorageError::NoImage)?;
+        FloppyDrive::new(Disk::open(path, MediaKind::Disk, self.mode)?)
+    }
 }
 
 impl Machine {
@@ -80,6 +158,41 @@ impl Machine {
         if let Some(ch) = self.board.io.ata.get_mut(usize::from(index / 2)) {
             ch.attach(usize::from(index % 2), drive);
         }
+    }
+
+    /// Puts `drive` in floppy slot `index` (0 A:, 1 B:), replacing what
+    /// was there (`None` removes it).
+    pub fn attach_floppy(&mut self, index: u8, drive: Option<FloppyDrive>) {
+        self.board.io.fdc.attach(usize::from(index), drive);
+    }
+
+    /// The floppy drive in slot `index`, to commit its overlay.
+    pub fn floppy_drive_mut(&mut self, index: u8) -> Option<&mut FloppyDrive> {
+        self.board.io.fdc.slot_mut(usize::from(index))
+    }
+
+    /// The floppy drive in slot `index` (0 A:, 1 B:).
+    pub fn floppy_drive(&self, index: u8) -> Option<&FloppyDrive> {
+        self.board.io.fdc.drive(usize::from(index))
+    }
+
+    /// Writes the floppy drives into CMOS, as a BIOS setup would have:
+    /// register 0x10 the drive types (A: high nibble, B: low; 1 360K,
+    /// 2 1.2M, 3 720K, 4 1.44M, 5 2.88M; 0 none) and, in the equipment
+    /// byte 0x14, bit 0 (floppies present) and bits 7-6 (their number
+    /// minus one); then the checksum.
+    pub fn set_floppy_cmos(&mut self) {
+        let ty = |i: u8| self.floppy_drive(i).map_or(0, |d| d.geometry().cmos_type);
+        let (a, b) = (ty(0), ty(1));
+        let count = u8::from(a != 0) + u8::from(b != 0);
+        let rtc = &mut self.board.io.rtc;
+        rtc.write_cmos(0x10, a << 4 | b);
+        let mut equipment = rtc.read_cmos(0x14) & !0xC1;
+        if count > 0 {
+            equipment |= 0x01 | (count - 1) << 6;
+        }
+        rtc.write_cmos(0x14, equipment);
+        rtc.update_checksum();
     }
 
     /// The drive at IDE index `index` (0-3): its kind (`kind()`), size

@@ -21,7 +21,7 @@ pub use board::Board;
 pub use boot_order::{BootDevice, BootOrder};
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
-pub use drives::{DriveConfig, DriveInterface, IDE_DRIVES};
+pub use drives::{DriveConfig, DriveId, DriveInterface, FLOPPY_DRIVES, IDE_DRIVES};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
 pub use snapshot::{MachineState, StateError};
@@ -122,6 +122,12 @@ const PORTS: &[(u16, u16, DeviceId)] = &[
     (0x3F6, 0x3F6, DeviceId::Ata0),
     (0x170, 0x177, DeviceId::Ata1),
     (0x376, 0x376, DeviceId::Ata1),
+    // The DMA controllers and page registers; 0x80 stays the POST code.
+    (0x00, 0x0F, DeviceId::Dma),
+    (0xC0, 0xDF, DeviceId::Dma),
+    (0x81, 0x8F, DeviceId::Dma),
+    (0x3F0, 0x3F5, DeviceId::Floppy),
+    (0x3F7, 0x3F7, DeviceId::Floppy),
 ];
 
 /// Whether a new machine runs with the JIT: yes, unless the environment
@@ -289,6 +295,9 @@ impl Machine {
         let now = self.board.clock.now_ns();
         let io = &mut self.board.io;
         io.advance_to(now);
+        // A port access may have started (or unmasked) a DMA transfer;
+        // it writes RAM through `GuestMemory`, so cached code is dropped.
+        io.run_dma(&mut self.board.mem);
         if io.fpu_error.take_clear() {
             self.cpu.set_ignne(true);
         }

@@ -228,6 +228,24 @@ impl GuestMemory {
         }
     }
 
+    /// Writes `data` at `addr` as a DMA transfer does: like CPU writes
+    /// (dropped on ROM and beyond RAM), one block copy on plain RAM, and
+    /// telling `code.rs`, so code loaded by DMA is decoded afresh.
+    pub fn dma_write(&mut self, addr: u32, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let a = u64::from(addr);
+        if self.plain_ram(a, data.len() as u64) {
+            self.code.written(a, data.len() as u64);
+            self.ram.write(a, data);
+            return;
+        }
+        for (i, &b) in data.iter().enumerate() {
+            self.write_u8(addr.wrapping_add(i as u32), b);
+        }
+    }
+
     /// Copies `buf.len()` bytes starting at `addr` as the CPU would read them.
     /// Fails if any byte lies outside RAM and ROM.
     pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemError> {

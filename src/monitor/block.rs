@@ -36,7 +36,7 @@ pub fn info_block(drives: &[DriveInfo]) -> String {
                     )
                 }
             };
-            format!("{} ({}): {media}", d.name, d.media.name())
+            format!("{} ({}): {media}", d.id, d.media.name())
         })
         .collect();
     lines.join("\n")
@@ -45,9 +45,9 @@ pub fn info_block(drives: &[DriveInfo]) -> String {
 pub fn eject(m: &mut Monitor, args: &str) -> Result<(), MonitorError> {
     let drive = args.split_whitespace().next();
     let name = m.vm(|vm| -> Result<String, crate::control::ControlError> {
-        let index = vm.find_drive(drive, true)?;
-        vm.eject(index)?;
-        Ok(format!("ide{index}"))
+        let id = vm.find_drive(drive, true)?;
+        vm.eject(id)?;
+        Ok(id.to_string())
     })??;
     m.say(format!("{name}: ejected"));
     Ok(())

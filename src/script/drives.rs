@@ -8,7 +8,7 @@ use super::convert::{to_bounded, to_string, to_u64, ArgResult};
 use super::raw::{named_args, option};
 use crate::control::action::Action;
 use crate::control::Vm;
-use crate::machine::{DriveConfig, DriveInterface, IDE_DRIVES};
+use crate::machine::{DriveConfig, DriveInterface};
 use crate::storage::{DiskMode, MediaKind};
 use mlua::{Lua, Value as LuaValue};
 use std::path::{Path, PathBuf};
@@ -41,14 +41,15 @@ fn boolean(v: &LuaValue, what: &str, default: bool) -> ArgResult<bool> {
 
 fn attach_drive(vm: &mut Vm, args: &[LuaValue]) -> Reply {
     let opts = named_args(Action::AttachDrive, args)?;
-    let media = match option(&opts, "media") {
-        LuaValue::Nil => MediaKind::Disk,
+    let (interface, media) = match option(&opts, "media") {
+        LuaValue::Nil => (DriveInterface::Ide, MediaKind::Disk),
         v => match to_string(&v, "attach_drive: media")?.as_str() {
-            "disk" => MediaKind::Disk,
-            "cdrom" => MediaKind::Cdrom,
+            "disk" => (DriveInterface::Ide, MediaKind::Disk),
+            "cdrom" => (DriveInterface::Ide, MediaKind::Cdrom),
+            "floppy" => (DriveInterface::Floppy, MediaKind::Disk),
             other => {
                 return Err(format!(
-                    "attach_drive: media '{other}' is not disk or cdrom"
+                    "attach_drive: media '{other}' is not disk, cdrom or floppy"
                 ))
             }
         },
@@ -60,7 +61,7 @@ fn attach_drive(vm: &mut Vm, args: &[LuaValue]) -> Reply {
     let index = match option(&opts, "index") {
         LuaValue::Nil if media == MediaKind::Cdrom => 2,
         LuaValue::Nil => 0,
-        v => to_bounded(&v, "attach_drive: index", u64::from(IDE_DRIVES - 1))? as u8,
+        v => to_bounded(&v, "attach_drive: index", u64::from(interface.drives() - 1))? as u8,
     };
     let mode = if boolean(&option(&opts, "readonly"), "attach_drive: readonly", false)? {
         DiskMode::ReadOnly
@@ -70,7 +71,7 @@ fn attach_drive(vm: &mut Vm, args: &[LuaValue]) -> Reply {
         DiskMode::WriteThrough
     };
     vm.attach_drive(DriveConfig {
-        interface: DriveInterface::Ide,
+        interface,
         index,
         media,
         path: file,
@@ -89,12 +90,16 @@ fn drive_list(lua: &Lua, vm: &Vm) -> mlua::Result<LuaValue> {
         .enumerate()
     {
         let t = lua.create_table()?;
+        t.set("name", d.id.to_string())?;
+        t.set("interface", d.id.interface.name())?;
+        t.set("index", d.id.index)?;
         t.set(
-            "index",
-            d.name.trim_start_matches("ide").parse::<i64>().ok(),
+            "media",
+            match d.id.interface {
+                DriveInterface::Floppy => "floppy",
+                DriveInterface::Ide => d.media.name(),
+            },
         )?;
-        t.set("name", d.name)?;
-        t.set("media", d.media.name())?;
         t.set("file", d.path.map(|p| p.display().to_string()))?;
         t.set(
             "mode",
@@ -133,7 +138,7 @@ pub fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "disk.read" => {
             let drive = drive_name(a(0), "disk.read: drive")?
-                .ok_or("disk.read: drive is missing (\"ide0\"..\"ide3\")")?;
+                .ok_or("disk.read: drive is missing (\"ide0\"..\"ide3\", \"fd0\", \"fd1\")")?;
             let index = vm.find_drive(Some(&drive), false).map_err(err)?;
             let lba = to_u64(a(1), "disk.read: lba")?;
             let count = match a(2) {
@@ -147,7 +152,7 @@ pub fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "disk.save" => {
             let drive = drive_name(a(0), "disk.save: drive")?
-                .ok_or("disk.save: drive is missing (\"ide0\"..\"ide3\")")?;
+                .ok_or("disk.save: drive is missing (\"ide0\"..\"ide3\", \"fd0\", \"fd1\")")?;
             let index = vm.find_drive(Some(&drive), false).map_err(err)?;
             let path = to_string(a(1), "disk.save: path")?;
             vm.disk_save(index, Path::new(&path)).map_err(err)?;
@@ -155,7 +160,7 @@ pub fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "disk.commit" => {
             let drive = drive_name(a(0), "disk.commit: drive")?
-                .ok_or("disk.commit: drive is missing (\"ide0\"..\"ide3\")")?;
+                .ok_or("disk.commit: drive is missing (\"ide0\"..\"ide3\", \"fd0\", \"fd1\")")?;
             let index = vm.find_drive(Some(&drive), false).map_err(err)?;
             let n = vm.disk_commit(index).map_err(err)?;
             Ok(vec![LuaValue::Integer(n as i64)])

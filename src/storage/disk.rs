@@ -27,6 +27,8 @@ pub struct Disk {
     kind: MediaKind,
     mode: DiskMode,
     sectors: u64,
+    /// The sectors the file holds: fewer than `sectors` when padded.
+    file_sectors: u64,
     overlay: Overlay,
     #[serde(skip)]
     file: Option<ImageFile>,
@@ -42,11 +44,13 @@ impl Disk {
             mode
         };
         let file = ImageFile::open(path, kind, mode == DiskMode::WriteThrough)?;
+        let sectors = file.len() / u64::from(kind.sector_size());
         Ok(Disk {
             path: path.to_path_buf(),
             kind,
             mode,
-            sectors: file.len() / u64::from(kind.sector_size()),
+            sectors,
+            file_sectors: sectors,
             overlay: Overlay::default(),
             file: Some(file),
         })
@@ -68,6 +72,27 @@ impl Disk {
     pub fn sector_size(&self) -> u32 {
         self.kind.sector_size()
     }
+    /// Makes the disk `sectors` long when the file is shorter: the
+    /// missing sectors read as zeros (and the guest's writes there go to
+    /// the overlay). Refused when writing through, which would grow the
+    /// file.
+    pub fn pad_to(&mut self, sectors: u64) -> Result<(), StorageError> {
+        if sectors <= self.sectors {
+            return Ok(());
+        }
+        if self.mode == DiskMode::WriteThrough {
+            return Err(StorageError::WrongSize {
+                path: self.path.clone(),
+                size: self.file_sectors * u64::from(self.sector_size()),
+                accepted: format!(
+                    "{} bytes for writing through (it would be padded otherwise)",
+                    sectors * u64::from(self.sector_size())
+                ),
+            });
+        }
+        self.sectors = sectors;
+        Ok(())
+    }
     /// The guest's writes not in the file.
     pub fn overlay(&self) -> &Overlay {
         &self.overlay
@@ -80,7 +105,7 @@ impl Disk {
     /// Takes the host file of `host` (the running machine's disk) for this
     /// disk (restored from a snapshot), when both name the same file.
     pub fn keep_host_file(&mut self, host: &Disk) {
-        if self.path == host.path && self.sectors == host.sectors {
+        if self.path == host.path && self.file_sectors == host.file_sectors {
             self.file = host.file.clone();
         }
     }
@@ -112,7 +137,13 @@ impl Disk {
     pub fn read(&self, lba: u64, buf: &mut [u8]) -> Result<(), StorageError> {
         let count = self.check(lba, buf.len())?;
         let size = self.sector_size() as usize;
-        self.file()?.read_at(lba * size as u64, buf)?;
+        // Sectors past the file's end (a padded image) read as zeros.
+        let in_file = self.file_sectors.saturating_sub(lba).min(count) as usize * size;
+        let (from_file, padding) = buf.split_at_mut(in_file);
+        if !from_file.is_empty() {
+            self.file()?.read_at(lba * size as u64, from_file)?;
+        }
+        padding.fill(0);
         for (sector, data) in self.overlay.range(lba, count) {
             let at = (sector - lba) as usize * size;
             if let Some(dst) = buf.get_mut(at..at + size) {
@@ -166,7 +197,8 @@ impl Disk {
     }
 
     /// Writes the overlay into the image file and empties it (QEMU's
-    /// `commit`); returns how many sectors were written. Only a disk with
+    /// `commit`); returns how many sectors were written. A padded image
+    /// grows to the last sector the guest wrote. Only a disk with
     /// an overlay has anything to commit: read-only media refuse, and a
     /// write-through disk has nothing pending.
     pub fn commit(&mut self) -> Result<usize, StorageError> {
@@ -180,7 +212,7 @@ impl Disk {
                     return Ok(0);
                 }
                 let file = ImageFile::open(&self.path, self.kind, true)?;
-                if file.len() != self.sectors * u64::from(self.sector_size()) {
+                if file.len() != self.file_sectors * u64::from(self.sector_size()) {
                     return Err(StorageError::Changed {
                         path: self.path.clone(),
                     });
@@ -196,6 +228,10 @@ impl Disk {
                     file.write_at(lba * size, &sector)?;
                 }
                 file.flush()?;
+                // A padded image (a short floppy) grows as far as the
+                // guest wrote; what lies between reads as zeros, as before.
+                let written_end = self.overlay.last_sector().map_or(0, |l| l + 1);
+                self.file_sectors = self.file_sectors.max(written_end);
                 let n = self.overlay.len();
                 self.overlay.clear();
                 Ok(n)

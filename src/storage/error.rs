@@ -35,6 +35,12 @@ pub enum StorageError {
         max: u64,
         kind: &'static str,
     },
+    #[error("disk image '{}' is {size} bytes; accepted: {accepted}", path.display())]
+    WrongSize {
+        path: PathBuf,
+        size: u64,
+        accepted: String,
+    },
     #[error("'{}' is not an ISO 9660 CD image (no CD001 volume descriptor at sector 16)", path.display())]
     NotIso { path: PathBuf },
     #[error("I/O error on disk image '{}': {source}", path.display())]

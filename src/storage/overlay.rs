@@ -42,6 +42,10 @@ impl Overlay {
             .range(first..first.saturating_add(count))
             .map(|(k, v)| (*k, v.as_slice()))
     }
+    /// The highest sector written, if any.
+    pub fn last_sector(&self) -> Option<u64> {
+        self.sectors.keys().next_back().copied()
+    }
     /// Forgets every written sector.
     pub fn clear(&mut self) {
         self.sectors.clear();

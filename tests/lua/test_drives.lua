@@ -35,7 +35,7 @@ t.eq(d[1].name, "ide0"); t.eq(d[1].media, "disk"); t.eq(d[1].mode, "overlay")
 t.eq(d[1].sectors, 64); t.eq(d[1].sector_size, 512); t.eq(d[1].dirty, 0)
 t.eq(d[2].name, "ide2"); t.eq(d[2].media, "cdrom"); t.eq(d[2].mode, "read-only")
 t.eq(d[2].sectors, 18); t.eq(d[2].sector_size, 2048)
-t.raises("'nope' is not disk or cdrom", vm.attach_drive, vm, { file = dir .. "/disk.img", media = "nope" })
+t.raises("'nope' is not disk, cdrom or floppy", vm.attach_drive, vm, { file = dir .. "/disk.img", media = "nope" })
 t.raises("unknown option 'fiel'", vm.attach_drive, vm, { fiel = "x" })
 t.raises("not an ISO 9660", vm.attach_drive, vm, { file = dir .. "/not.iso", media = "cdrom" })
 
@@ -86,6 +86,21 @@ t.truthy(moon86.help("cdrom.insert"):find("UNIT ATTENTION"), "documented")
 vm:power_off()
 t.eq(vm:drives()[2].file, dir .. "/b.iso")
 t.eq(vm.disk:read("ide0", 1), boot, "the committed sector is in the file now")
+
+-- A floppy: named fd0, a short image padded to the smallest format (160K)
+-- and read as zeros past its end; its overlay commits like a disk's.
+write(dir .. "/small.img", ("\xF6"):rep(8 * 512))
+local fd = moon86.new{ ram = "4M" }
+fd:attach_drive{ file = dir .. "/small.img", media = "floppy" }
+local f = fd:drives()[1]
+t.eq(f.name, "fd0"); t.eq(f.interface, "floppy"); t.eq(f.media, "floppy"); t.eq(f.index, 0)
+t.eq(f.sectors, 320)
+t.eq(fd.disk:read("fd0", 7), ("\xF6"):rep(512))
+t.eq(fd.disk:read("floppy0", 8, 2), ("\0"):rep(1024), "past the file: zeros")
+t.eq(fd.disk:commit("fd0"), 0)
+t.raises("fd0 is a floppy drive", fd.cdrom.eject, fd.cdrom, "fd0")
+t.raises("index must be at most 0x1", fd.attach_drive, fd, { file = dir .. "/small.img", media = "floppy", index = 2 })
+t.eq(read(dir .. "/small.img"), ("\xF6"):rep(8 * 512))
 
 local bare = moon86.new{}
 t.raises("no CD-ROM drive (the VM has no drives)", bare.cdrom.eject, bare.cdrom)

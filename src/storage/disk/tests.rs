@@ -166,3 +166,24 @@ fn commit_refuses_an_image_whose_size_changed() {
     assert_eq!(std::fs::read(f.path()).unwrap(), grown);
     assert_eq!(d.overlay().len(), 1, "the overlay is kept");
 }
+
+#[test]
+fn a_padded_disk_reads_zeros_past_the_file_and_keeps_writes_there() {
+    let f = TestFile::disk(3);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    d.pad_to(6).unwrap();
+    assert_eq!(d.sectors(), 6);
+    let mut buf = vec![0xFFu8; 4 * 512];
+    d.read(1, &mut buf).unwrap();
+    assert_eq!(&buf[..1024], &pattern(512, 3)[512..]);
+    assert!(buf[1024..].iter().all(|&b| b == 0));
+    d.write(4, &[0x77; 512]).unwrap();
+    let mut one = vec![0u8; 512];
+    d.read(4, &mut one).unwrap();
+    assert_eq!(one, vec![0x77; 512]);
+    assert!(d.read(6, &mut one).is_err());
+    assert_eq!(std::fs::read(f.path()).unwrap(), pattern(512, 3));
+    let mut through = Disk::open(f.path(), MediaKind::Disk, DiskMode::WriteThrough).unwrap();
+    let e = through.pad_to(6).unwrap_err().to_string();
+    assert!(e.contains("for writing through"), "{e}");
+}
