@@ -45,6 +45,7 @@ pub enum Action {
     LoadBootSector,
     LoadLinux,
     LoadMultiboot,
+    AttachDrive,
     MemRead,
     MemWrite,
     MemReadInt,
@@ -169,6 +170,13 @@ static ACTIONS: &[ActionDef] = &[
             arg("modules", "table", "module paths, or { path = ..., cmdline = ... } tables (optional)")], returns: "",
         doc: "Load a Multiboot kernel with its modules (page-aligned after the kernel) and the Multiboot information structure; entry in flat protected mode with EAX = 0x2BADB002 and EBX pointing at the information.",
         allowed: &[Off, Paused] },
+    ActionDef { action: Action::AttachDrive, name: "attach_drive", args: &[
+            arg("path", "string", "a disk image (raw, a whole number of 512-byte sectors) or an ISO 9660 CD image"),
+            arg("media", "string", "\"disk\" (the default) or \"cdrom\" (optional)"),
+            arg("index", "integer", "IDE position 0-3: primary master, primary slave, secondary master, secondary slave (optional: 0 for a disk, 2 for a CD-ROM, as QEMU's --hda and --cdrom)"),
+            arg("mode", "string", "where the guest's writes go: \"overlay\" (in memory, the default), \"readonly\" or \"writethrough\" (into the file) (optional)")], returns: "",
+        doc: "Attach a hard disk or an ATAPI CD-ROM to the IDE controller, as `moon86 boot --hda`/`--cdrom`/`--drive` do, replacing any drive at that index. The image is opened and checked now; it is never written unless `mode` is \"writethrough\". Firmware (`load_bios`) boots it in the order `boot_order` gives.",
+        allowed: &[Off] },
     ActionDef { action: Action::MemRead, name: "mem.read", args: &[arg("addr", "integer", "physical address"), arg("len", "integer", "byte count")], returns: "string",
         doc: "Read guest physical memory (RAM or ROM) as a byte string.",
         allowed: VmState::ALIVE },
@@ -298,6 +306,7 @@ impl ActionDef {
                 | Action::LoadBootSector
                 | Action::LoadLinux
                 | Action::LoadMultiboot
+                | Action::AttachDrive
         )
     }
 }

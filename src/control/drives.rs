@@ -3,20 +3,15 @@
 //! write-through was asked for), the drive put on the board and recorded
 //! in the configuration, so snapshots name it and a power cycle keeps it.
 
+use super::action::Action;
 use super::vm::Vm;
-use super::{ControlError, VmState};
+use super::ControlError;
 use crate::machine::{DriveConfig, IDE_DRIVES};
 
 impl Vm {
     /// Attaches `drive` (replacing any drive at its index). Only while off.
     pub fn attach_drive(&mut self, drive: DriveConfig) -> Result<(), ControlError> {
-        if self.state() != VmState::Off {
-            return Err(ControlError::ActionInWrongState {
-                action: "attach a drive",
-                state: self.state(),
-                allowed: &[VmState::Off],
-            });
-        }
+        self.guard(Action::AttachDrive)?;
         if drive.index >= IDE_DRIVES {
             return Err(ControlError::BadValue {
                 name: "drive index".into(),

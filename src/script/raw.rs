@@ -43,6 +43,7 @@ const METHODS: &[&str] = &[
     "load_boot_sector",
     "load_linux",
     "load_multiboot",
+    "attach_drive",
     "properties",
     "actions",
     "help",
@@ -264,6 +265,46 @@ fn load_linux(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
     none()
 }
 
+fn attach_drive(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
+    use crate::machine::{DriveConfig, DriveInterface};
+    use crate::storage::{DiskMode, MediaKind};
+    let path = to_string(&option(opts, "path"), "attach_drive: path")?;
+    let media = match optional_string(&option(opts, "media"), "attach_drive: media")?.as_deref() {
+        None | Some("disk") => MediaKind::Disk,
+        Some("cdrom") => MediaKind::Cdrom,
+        Some(other) => {
+            return Err(format!(
+                "attach_drive: media '{other}': expected \"disk\" or \"cdrom\""
+            ))
+        }
+    };
+    let index = match option(opts, "index") {
+        LuaValue::Nil if media == MediaKind::Cdrom => 2,
+        LuaValue::Nil => 0,
+        v => {
+            let i = to_u64(&v, "attach_drive: index")?;
+            u8::try_from(i).map_err(|_| format!("attach_drive: index {i} is not 0-3"))?
+        }
+    };
+    let mode = match optional_string(&option(opts, "mode"), "attach_drive: mode")?.as_deref() {
+        None | Some("overlay") => DiskMode::Overlay,
+        Some("readonly") => DiskMode::ReadOnly,
+        Some("writethrough") => DiskMode::WriteThrough,
+        Some(other) => return Err(format!(
+            "attach_drive: mode '{other}': expected \"overlay\", \"readonly\" or \"writethrough\""
+        )),
+    };
+    vm.attach_drive(DriveConfig {
+        interface: DriveInterface::Ide,
+        index,
+        media,
+        path: Some(std::path::PathBuf::from(path)),
+        mode,
+    })
+    .map_err(err)?;
+    none()
+}
+
 fn load_multiboot(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
     let kernel = to_string(&option(opts, "kernel"), "load_multiboot: kernel")?;
     let cmdline =
@@ -401,6 +442,7 @@ fn call(lua: &Lua, vm: &mut Vm, name: &str, args: &[LuaValue]) -> Reply {
         }
         "load_linux" => load_linux(vm, &named_args(Action::LoadLinux, args)?),
         "load_multiboot" => load_multiboot(vm, &named_args(Action::LoadMultiboot, args)?),
+        "attach_drive" => attach_drive(vm, &named_args(Action::AttachDrive, args)?),
         "serial.read" => string(lua, vm.serial_read().map_err(err)?),
         "serial.text" => string(lua, vm.serial_text().map_err(err)?),
         "serial.write" => {
