@@ -4,7 +4,8 @@
 //! each start Debian's i386 kernel, whose busybox initramfs prints its
 //! marker on COM1; GRUB's rescue image, as a CD and as a hard disk, shows
 //! its menu on the VGA text screen; media that cannot boot make SeaBIOS say
-//! so on the screen. The disk image file is never changed by a boot.
+//! so on the screen. The disk image file is never changed by a boot. The
+//! example `examples/bootloader_menu.lua` runs here too (it needs the media).
 
 mod common;
 
@@ -252,4 +253,30 @@ fn media_that_cannot_boot_make_seabios_say_so() {
     let s = screen(&vm);
     assert!(s.contains("Booting from DVD/CD"), "{s}");
     assert!(s.contains("Boot failed"), "{s}");
+}
+
+#[test]
+fn example_bootloader_menu_picks_the_second_entry_with_the_keyboard() {
+    let png = std::env::temp_dir().join(format!("moon86-boot-{}-menu.png", std::process::id()));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .arg("run")
+        .arg(root.join("examples/bootloader_menu.lua"))
+        .arg(media("syslinux_disk"))
+        .arg(common::guest("seabios"))
+        .arg(common::guest("vgabios"))
+        .arg(&png)
+        .output()
+        .expect("the moon86 binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("moon86.entry=quiet"), "{stdout}");
+    let image = std::fs::read(&png).unwrap();
+    let _ = std::fs::remove_file(&png);
+    assert!(image.starts_with(b"\x89PNG"));
 }

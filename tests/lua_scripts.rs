@@ -99,3 +99,8 @@ fn reference() {
 fn firmware_ports() {
     run_lua_test("test_firmware_ports.lua");
 }
+
+#[test]
+fn drives() {
+    run_lua_test("test_drives.lua");
+}

@@ -290,9 +290,11 @@ fn attach_drive(vm: &mut Vm, opts: &[(&str, LuaValue)]) -> Reply {
         None | Some("overlay") => DiskMode::Overlay,
         Some("readonly") => DiskMode::ReadOnly,
         Some("writethrough") => DiskMode::WriteThrough,
-        Some(other) => return Err(format!(
+        Some(other) => {
+            return Err(format!(
             "attach_drive: mode '{other}': expected \"overlay\", \"readonly\" or \"writethrough\""
-        )),
+        ))
+        }
     };
     vm.attach_drive(DriveConfig {
         interface: DriveInterface::Ide,

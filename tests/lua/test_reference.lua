@@ -35,6 +35,7 @@ local MAGIC, FLAGS = 0x1BADB002, 0x00010000
 local mb = string.pack("<I4I4I4I4I4I4I4I4", MAGIC, FLAGS, (-(MAGIC + FLAGS)) & 0xFFFFFFFF,
   0x100000, 0x100000, 0, 0, 0x100020) .. "\xFA\xF4"
 local mb_kernel = t.tmpfile(mb)
+local disk = t.tmpfile(string.rep("\0", 4096))
 
 -- Sample values by argument name, and what loading them must have done.
 local samples = {
@@ -66,6 +67,15 @@ local samples = {
     -- kernel, and a bad cmdline in third place must be named as cmdline.
     values = { kernel = junk, initrd = junk, cmdline = "console=ttyS0" },
     fails = "not a Linux bzImage",
+  },
+  attach_drive = {
+    -- What the guest sees of the drive is tested in test_drives.lua; here
+    -- both forms must attach it (a bad mode in fourth place would fail).
+    values = { path = disk, media = "disk", index = 1, mode = "readonly" },
+    check = function(vm)
+      vm:power_on()
+      t.eq(vm.state, "paused")
+    end,
   },
   load_multiboot = {
     values = { kernel = mb_kernel, cmdline = "mb-args", modules = { HELLO } },
@@ -112,7 +122,7 @@ for _, a in ipairs(moon86.actions()) do
     end
   end
 end
-t.eq(checked, 10, "five loaders, two forms each")
+t.eq(checked, 12, "five loaders and attach_drive, two forms each")
 
 -- Positions map to the documented names: a bad value in each place is
 -- reported under that place's name.
@@ -129,5 +139,5 @@ t.raises("load_boot_sector: unknown option 'file'", function() vm:load_boot_sect
 
 t.truthy(moon86.help("load_raw"):find("Or by name: load_raw{ path = ..., addr = ..., cs = ..., ip = ... }", 1, true), "help shows the table form")
 
-for _, f in ipairs { raw, rom, junk, mb_kernel } do os.remove(f) end
+for _, f in ipairs { raw, rom, junk, mb_kernel, disk } do os.remove(f) end
 print("reference ok")
