@@ -61,6 +61,10 @@ fn drive(path: &Path, media: MediaKind) -> DriveConfig {
 /// A powered-on PC with SeaBIOS and its VGA BIOS, `drive` attached, booting
 /// in the order `order`.
 fn pc(drive: DriveConfig, order: &str) -> Vm {
+    pc_with(&[drive], order)
+}
+
+fn pc_with(drives: &[DriveConfig], order: &str) -> Vm {
     let mut vm = Vm::new(MachineConfig {
         ram_size: 256 << 20,
         ..Default::default()
@@ -68,7 +72,9 @@ fn pc(drive: DriveConfig, order: &str) -> Vm {
     .unwrap();
     vm.load_bios(common::guest("seabios"), Some(common::guest("vgabios")))
         .unwrap();
-    vm.attach_drive(drive).unwrap();
+    for d in drives {
+        vm.attach_drive(d.clone()).unwrap();
+    }
     vm.set("boot_order", Value::Str(order.into())).unwrap();
     vm.power_on().unwrap();
     vm
@@ -168,8 +174,11 @@ fn isolinux_boots_linux_from_an_el_torito_cd() {
     println!("the Linux marker at {n} instructions");
 }
 
-fn grub_menu(drive: DriveConfig, order: &str) {
-    let mut vm = pc(drive, order);
+/// Boots GRUB's rescue image from `drives` to its menu, opens its command
+/// line with `c`, and types each command, waiting for its answer on the
+/// screen: GRUB reads the file systems through SeaBIOS's INT 13h.
+fn grub_menu(drives: &[DriveConfig], order: &str, commands: &[(&str, &str)]) {
+    let mut vm = pc_with(drives, order);
     let n = run_until(&mut vm, 1_000_000_000, "GRUB's menu", |vm| {
         let s = screen(vm);
         s.contains("GNU GRUB  version 2.") && s.contains("executed automatically")
@@ -179,22 +188,41 @@ fn grub_menu(drive: DriveConfig, order: &str) {
     assert!(s.contains("Memtest86+"), "{s}");
     // The menu answers the keyboard: `c` opens GRUB's command line.
     vm.keyboard_type("c").unwrap();
-    let prompt = run_until(&mut vm, n + 300_000_000, "GRUB's grub> prompt", |vm| {
+    let mut at = run_until(&mut vm, n + 300_000_000, "GRUB's grub> prompt", |vm| {
         screen(vm).contains("grub>")
     });
-    println!("GRUB's menu at {n} instructions, its prompt at {prompt}");
+    println!("GRUB's menu at {n} instructions, its prompt at {at}");
+    for (command, answer) in commands {
+        vm.keyboard_type(&format!("{command}\n")).unwrap();
+        at = run_until(&mut vm, at + 300_000_000, answer, |vm| {
+            screen(vm).contains(answer)
+        });
+        println!("`{command}` answered by {at} instructions");
+    }
 }
 
 #[test]
-fn grub_rescue_cd_shows_its_menu_and_command_line() {
+fn grub_rescue_cd_shows_its_menu_and_reads_the_cd_and_a_fat_disk() {
     let cd = common::guest("grub_cdrom");
-    grub_menu(drive(cd, MediaKind::Cdrom), "d");
+    let disk = PathBuf::from(media("syslinux_disk"));
+    grub_menu(
+        &[drive(&disk, MediaKind::Disk), drive(cd, MediaKind::Cdrom)],
+        "d",
+        &[
+            ("ls /boot/grub", "grub.cfg"),
+            ("ls (hd0,msdos1)/", "vmlinuz"),
+        ],
+    );
 }
 
 #[test]
 fn grub_rescue_usb_image_boots_as_a_hard_disk() {
     let usb = common::guest("grub_usb");
-    grub_menu(drive(usb, MediaKind::Disk), "c");
+    grub_menu(
+        &[drive(usb, MediaKind::Disk)],
+        "c",
+        &[("ls /boot/grub", "grub.cfg")],
+    );
 }
 
 /// A scratch file, removed on drop.
