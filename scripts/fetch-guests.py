@@ -10,7 +10,9 @@ i386 packages of Debian 12 "bookworm":
   gnumach-image-1.8-486  a Multiboot ELF kernel
   seabios                the BIOS (bios.bin) and its ISA VGA BIOS
   bochsbios, vgabios     Bochs's BIOS and the LGPL VGA BIOS
-  grub-rescue-pc         GRUB's rescue floppy image (grub-rescue-floppy.img)
+  syslinux-common        SYSLINUX's MBR, ldlinux.c32 and the menu modules
+  isolinux               ISOLINUX's El Torito boot image
+  grub-rescue-pc         GRUB's rescue floppy, CD and USB (hard disk) images
 
 extracts the files the tests need, and builds an initramfs (newc cpio, gzip)
 whose /init prints a marker and runs a busybox shell on the console.
@@ -36,6 +38,11 @@ import tarfile
 import urllib.request
 
 SUITE = "bookworm"
+SYSLINUX_MBR = "/usr/lib/syslinux/mbr/mbr.bin"
+SYSLINUX_MODULES = "/usr/lib/syslinux/modules/bios"
+# ldlinux.c32 is SYSLINUX's core; menu.c32 its text menu, which needs the
+# two libraries.
+SYSLINUX_C32 = ["ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"]
 ARCH = "i386"
 INIT_MARKER = "MOON86-INIT-OK"
 
@@ -152,8 +159,13 @@ def extract(deb_path, wanted):
         sys.exit(f"fetch-guests: {deb_path}: unsupported {name}")
     out = {}
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        for member in tar.getmembers():
-            path = member.name.lstrip(".")
+        members = {m.name.lstrip("."): m for m in tar.getmembers()}
+        for path, member in members.items():
+            # A symbolic link inside the package (grub-rescue-usb.img names
+            # the hybrid CD image) gives its target's bytes.
+            if member.issym():
+                target = os.path.normpath(os.path.join(os.path.dirname(path), member.linkname))
+                member = members.get(target, member)
             for want in wanted:
                 if path == want or (want.endswith("*") and path.startswith(want[:-1])):
                     if member.isfile():
@@ -227,7 +239,11 @@ def main():
         "seabios": ["/usr/share/seabios/bios.bin", "/usr/share/seabios/vgabios-isavga.bin"],
         "bochsbios": ["/usr/share/bochs/BIOS-bochs-legacy"],
         "vgabios": ["/usr/share/vgabios/vgabios.bin"],
-        "grub-rescue-pc": ["/usr/lib/grub-rescue/grub-rescue-floppy.img"],
+        "syslinux-common": [SYSLINUX_MBR] + [f"{SYSLINUX_MODULES}/{m}" for m in SYSLINUX_C32],
+        "isolinux": ["/usr/lib/ISOLINUX/isolinux.bin"],
+        "grub-rescue-pc": ["/usr/lib/grub-rescue/grub-rescue-floppy.img",
+                           "/usr/lib/grub-rescue/grub-rescue-cdrom.iso",
+                           "/usr/lib/grub-rescue/grub-rescue-usb.img"],
     }
     results = {}
     for name, files in wanted.items():
@@ -268,6 +284,12 @@ def main():
     print(f"bochsbios={os.path.join(out, 'BIOS-bochs-legacy')}")
     print(f"lgplvgabios={os.path.join(out, 'vgabios.bin')}")
     print(f"grubfloppy={os.path.join(out, 'grub-rescue-floppy.img')}")
+    print(f"syslinux_mbr={os.path.join(out, 'mbr.bin')}")
+    for m in SYSLINUX_C32:
+        print(f"syslinux_{m.replace('.', '_')}={os.path.join(out, m)}")
+    print(f"isolinux={os.path.join(out, 'isolinux.bin')}")
+    print(f"grub_cdrom={os.path.join(out, 'grub-rescue-cdrom.iso')}")
+    print(f"grub_usb={os.path.join(out, 'grub-rescue-usb.img')}")
     print(f"marker={INIT_MARKER}")
 
 

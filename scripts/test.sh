@@ -26,6 +26,14 @@ if ! need gdb; then
     apt_install gdb || echo "!! could not install gdb: tests/gdb.rs will fail" >&2
 fi
 
+# tests/bootloaders.rs boots real bootloaders from media that
+# scripts/build-bootmedia.py builds with mtools (a FAT file system inside a
+# partition), syslinux (its mtools-based installer) and xorriso (the CD).
+if ! need mcopy || ! need syslinux || ! need xorriso; then
+    echo "== installing mtools, syslinux and xorriso (for tests/bootloaders.rs's boot media)"
+    apt_install mtools syslinux xorriso
+fi
+
 # The SDL window's test (tests/sdl_window.rs) needs SDL2's development files
 # to build with --features sdl, and Xvfb, xwd and xdotool to run.
 if ! pkg-config --exists sdl2 2>/dev/null || ! need Xvfb || ! need xwd || ! need xdotool; then

@@ -10,11 +10,14 @@ vm:load_option_rom(vgabios)
 local t_log = {}
 vm:on_io(0x402, function(ev) t_log[#t_log + 1] = string.char(ev.value & 0xff) end, { dir = "out" })
 vm:power_on()
+-- The VGA BIOS's banner comes first; the boot attempts in the default order
+-- (floppy, disk, CD) later scroll it off the screen.
+vm.screen:wait_text("Bochs VGABios", { plain = true, timeout = "5s" })
 -- The BIOS halts with interrupts off once nothing can be booted.
 local why = vm:run{ timeout = "10s" }
 assert(why == "halted", "expected the BIOS to halt, got " .. why)
 local screen = table.concat(vm.screen:text(), "\n")
-for _, want in ipairs({ "Bochs VGABios", "Bochs 2.7 BIOS", "No bootable device" }) do
+for _, want in ipairs({ "Bochs 2.7 BIOS", "No bootable device" }) do
   assert(screen:find(want, 1, true), ("the screen lacks %q:\n%s"):format(want, screen))
 end
 assert(table.concat(t_log):find("No bootable device", 1, true), "the debug port lacks the message")

@@ -35,6 +35,7 @@ local MAGIC, FLAGS = 0x1BADB002, 0x00010000
 local mb = string.pack("<I4I4I4I4I4I4I4I4", MAGIC, FLAGS, (-(MAGIC + FLAGS)) & 0xFFFFFFFF,
   0x100000, 0x100000, 0, 0, 0x100020) .. "\xFA\xF4"
 local mb_kernel = t.tmpfile(mb)
+local disk = t.tmpfile(string.rep("\0", 4096))
 
 -- Sample values by argument name, and what loading them must have done.
 local samples = {
@@ -138,5 +139,5 @@ t.raises("load_boot_sector: unknown option 'file'", function() vm:load_boot_sect
 
 t.truthy(moon86.help("load_raw"):find("Or by name: load_raw{ path = ..., addr = ..., cs = ..., ip = ... }", 1, true), "help shows the table form")
 
-for _, f in ipairs { raw, rom, junk, mb_kernel } do os.remove(f) end
+for _, f in ipairs { raw, rom, junk, mb_kernel, disk } do os.remove(f) end
 print("reference ok")
