@@ -116,6 +116,9 @@ end
 function root.on_io(self, ports, fn, opts)
   return add_hook(ud_of(self, "on_io"), "io", ports, fn, opts, "on_io")
 end
+function root.on_disk(self, which, fn, opts)
+  return add_hook(ud_of(self, "on_disk"), "disk", which, fn, opts, "on_disk")
+end
 function root.on_interrupt(self, vector, fn, opts)
   return add_hook(ud_of(self, "on_interrupt"), "interrupt", vector, fn, opts, "on_interrupt")
 end

@@ -65,6 +65,7 @@ pub enum Action {
     OnRead,
     OnWrite,
     OnIo,
+    OnDisk,
     OnInterrupt,
     OnModeChange,
     SerialOnText,
@@ -246,6 +247,9 @@ static ACTIONS: &[ActionDef] = &[
     ActionDef { action: Action::OnIo, name: "on_io", args: &[arg("ports", "port or range", "a port, or { first, last } inclusive"), HOOK_FN, arg("opts", "table", "{ dir = \"in\" | \"out\" }; the common filters")], returns: "hook",
         doc: "Call `fn(ev)` after an IN or OUT on the ports. `ev`: kind, dir, port, size, value, cs, eip, icount.",
         allowed: VmState::ALIVE },
+    ActionDef { action: Action::OnDisk, name: "on_disk", args: &[arg("which", "table", "{ drive = \"ide0\" | \"fd0\" ... (default any), lba = sector or { first, last } inclusive (default any), dir = \"read\" | \"write\" (default both) }, or nil for every transfer"), HOOK_FN, arg("opts", "table", "skip, every, limit")], returns: "hook",
+        doc: "Call `fn(ev)` after a drive's controller transferred sectors for the guest (an ATA or ATAPI command's data, a floppy read or write) that overlap `lba`, before the next instruction. The host's own `disk.read` and `disk.save` are not seen. `ev`: kind, drive (\"ide0\"...), lba, count, dir (\"read\" or \"write\"), cs, eip (of the instruction whose port access finished the transfer), icount.",
+        allowed: VmState::ALIVE },
     ActionDef { action: Action::OnInterrupt, name: "on_interrupt", args: &[arg("vector", "integer", "0-255, or nil for every vector"), HOOK_FN, HOOK_OPTS], returns: "hook",
         doc: "Call `fn(ev)` when the CPU has delivered an interrupt or exception, at its handler's first instruction. `ev`: kind, vector, error (error code, if pushed), source (\"exception\", \"software\", \"external\"), cs, eip, icount.",
         allowed: VmState::ALIVE },
@@ -399,6 +403,6 @@ mod tests {
             assert_eq!(ACTIONS.iter().filter(|o| o.action == d.action).count(), 1);
             assert!(std::ptr::eq(d.action.def(), d));
         }
-        assert_eq!(ACTIONS.len(), 60, "a new Action needs a row");
+        assert_eq!(ACTIONS.len(), 61, "a new Action needs a row");
     }
 }

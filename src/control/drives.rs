@@ -209,7 +209,7 @@ impl Vm {
             });
         }
         let mut buf = vec![0u8; bytes as usize];
-        disk.read(lba, &mut buf)?;
+        disk.peek(lba, &mut buf)?;
         Ok(buf)
     }
 

@@ -37,6 +37,7 @@ pub fn action_for(kind: &HookKind) -> Action {
         HookKind::Read { .. } => Action::OnRead,
         HookKind::Write { .. } => Action::OnWrite,
         HookKind::Io { .. } => Action::OnIo,
+        HookKind::Disk { .. } => Action::OnDisk,
         HookKind::Interrupt { .. } => Action::OnInterrupt,
         HookKind::ModeChange => Action::OnModeChange,
         HookKind::SerialText { .. } => Action::SerialOnText,
@@ -59,6 +60,12 @@ pub fn check(kind: &HookKind, filter: &Filter) -> Result<(), ControlError> {
             return Err(bad(
                 name,
                 format!("the port range 0x{first:x}..0x{last:x} is backwards (port ranges are {{ first, last }}, inclusive)"),
+            ));
+        }
+        HookKind::Disk { first, last, .. } if last < first => {
+            return Err(bad(
+                name,
+                format!("the sector range {first}..{last} is backwards (sector ranges are {{ first, last }}, inclusive)"),
             ));
         }
         HookKind::SerialText { port, text, .. } => {

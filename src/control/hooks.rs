@@ -52,6 +52,15 @@ pub enum HookKind {
     Interrupt { vector: Option<u8> },
     /// The CPU mode changed (real, protected, V86, paging on or off).
     ModeChange,
+    /// A drive's controller transferred sectors overlapping `first..=last`
+    /// for the guest: of `drive` (any when `None`), reads (`In`), writes
+    /// (`Out`) or both.
+    Disk {
+        drive: Option<crate::machine::DriveId>,
+        first: u64,
+        last: u64,
+        dir: IoDir,
+    },
     /// The guest wrote `text` to serial port `port` (0 is COM1).
     SerialText {
         port: usize,
@@ -76,6 +85,7 @@ impl HookKind {
             HookKind::Write { pre: false, .. } => "write",
             HookKind::Write { pre: true, .. } => "pre_write",
             HookKind::Io { .. } => "io",
+            HookKind::Disk { .. } => "disk",
             HookKind::Interrupt { .. } => "interrupt",
             HookKind::ModeChange => "mode_change",
             HookKind::SerialText { .. } => "serial_text",
@@ -112,6 +122,24 @@ impl HookKind {
                     format!("io{d} port 0x{first:x}")
                 } else {
                     format!("io{d} ports 0x{first:x}-0x{last:x}")
+                }
+            }
+            HookKind::Disk {
+                drive,
+                first,
+                last,
+                dir,
+            } => {
+                let d = match dir {
+                    IoDir::In => " read",
+                    IoDir::Out => " write",
+                    IoDir::Both => "",
+                };
+                let which = drive.map_or("any drive".to_string(), |d| d.to_string());
+                if *first == 0 && *last == u64::MAX {
+                    format!("disk{d} {which}")
+                } else {
+                    format!("disk{d} {which} sectors {first}-{last}")
                 }
             }
             HookKind::Interrupt { vector: Some(v) } => format!("interrupt 0x{v:02x}"),
@@ -299,6 +327,28 @@ impl Hook {
                 };
                 dir_ok && first <= port && port <= last && self.value_ok(*size, *value)
             }
+            (
+                HookKind::Disk {
+                    drive,
+                    first,
+                    last,
+                    dir,
+                },
+                Event::Disk {
+                    drive: d,
+                    lba,
+                    count,
+                    write,
+                },
+            ) => {
+                let dir_ok = match dir {
+                    IoDir::Both => true,
+                    IoDir::In => !write,
+                    IoDir::Out => *write,
+                };
+                let end = lba.saturating_add((*count).max(1) - 1);
+                dir_ok && drive.is_none_or(|want| want == *d) && *lba <= *last && end >= *first
+            }
             (HookKind::Interrupt { vector }, Event::Interrupt { vector: v, .. }) => {
                 vector.is_none_or(|want| want == *v)
             }
@@ -453,6 +503,7 @@ impl HookTable {
                 HookKind::Read { start, end } => w.mem_read.push((*start, *end)),
                 HookKind::Write { start, end, .. } => w.mem_write.push((*start, *end)),
                 HookKind::Io { first, last, .. } => w.io.push((*first, *last)),
+                HookKind::Disk { .. } => w.disk = true,
                 HookKind::Interrupt { .. } => w.interrupts = true,
                 HookKind::ModeChange => w.mode = true,
                 HookKind::SerialText { .. } => w.serial = true,

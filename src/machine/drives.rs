@@ -6,6 +6,7 @@
 //! [`Machine::ide_drive`] and [`Machine::floppy_drive`]; the floppies'
 //! CMOS bytes are written at power-on ([`Machine::set_floppy_cmos`]).
 
+use super::watch::{Event, EventRecord};
 use super::Machine;
 use crate::devices::ata::Drive;
 use crate::devices::FloppyDrive;
@@ -212,5 +213,54 @@ impl Machine {
             .ata
             .get_mut(usize::from(index / 2))?
             .drive_mut(usize::from(index % 2))
+    }
+
+    /// Takes the transfers the controllers made since the last look and,
+    /// when disk hooks watch, reports each as an event.
+    pub(super) fn collect_disk_accesses(&mut self) {
+        let io = &self.board.io;
+        let ide = (0..IDE_DRIVES).filter_map(|i| {
+            let disk = io
+                .ata
+                .get(usize::from(i / 2))?
+                .drive(usize::from(i % 2))?
+                .media()?;
+            Some((DriveInterface::Ide, i, disk))
+        });
+        let floppy = (0..FLOPPY_DRIVES).filter_map(|i| {
+            Some((
+                DriveInterface::Floppy,
+                i,
+                io.fdc.drive(usize::from(i))?.media(),
+            ))
+        });
+        let mut events = Vec::new();
+        for (interface, index, disk) in ide.chain(floppy) {
+            if !disk.has_accesses() {
+                continue;
+            }
+            let taken = disk.take_accesses();
+            if self.watches.disk {
+                let drive = DriveId { interface, index };
+                events.extend(taken.into_iter().map(|a| Event::Disk {
+                    drive,
+                    lba: a.lba,
+                    count: a.count,
+                    write: a.write,
+                }));
+            }
+        }
+        let (cs, eip) = (
+            self.cpu.segment(crate::cpu::SegReg::Cs).selector,
+            self.cpu.eip(),
+        );
+        for event in events {
+            self.watches.events.push(EventRecord {
+                event,
+                icount: self.icount,
+                cs,
+                eip,
+            });
+        }
     }
 }

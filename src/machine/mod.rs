@@ -62,6 +62,7 @@ struct Watches {
     exec_physical: watch::AddrSet,
     mode: bool,
     serial: bool,
+    disk: bool,
     /// Events seen and not yet collected by `take_events`.
     events: Vec<EventRecord>,
     /// The linear address of an execute event just reported: the next
@@ -86,6 +87,7 @@ impl Default for Watches {
             exec_physical: Default::default(),
             mode: false,
             serial: false,
+            disk: false,
             events: Vec::new(),
             exec_resume: None,
             exec_clear_page: NO_PAGE,
@@ -203,6 +205,7 @@ impl Machine {
         w.exec_clear_page = NO_PAGE;
         w.mode = set.mode;
         w.serial = set.serial;
+        w.disk = set.disk;
         let screen = (
             u64::from(VGA_TEXT_BASE),
             u64::from(VGA_TEXT_BASE) + VGA_TEXT_SIZE as u64,
@@ -323,6 +326,7 @@ impl Machine {
         let a20 = io.a20_enabled();
         self.board.set_a20(a20);
         self.next_event_tick = next.map(|ns| self.board.clock.tick_at_ns(ns));
+        self.collect_disk_accesses();
         match (exit, reset) {
             (Some(status), _) => Some(HaltReason::Exit(status)),
             (None, true) => Some(HaltReason::Reset),

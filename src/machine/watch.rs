@@ -33,15 +33,18 @@ pub struct WatchSet {
     pub mode: bool,
     /// Report serial output as it leaves the UARTs.
     pub serial: bool,
+    /// Report the guest's disk transfers (sectors read or written by a
+    /// drive's controller).
+    pub disk: bool,
     /// Track writes to the VGA text buffer (see `Machine::take_screen_dirty`).
     pub screen: bool,
 }
 
 impl WatchSet {
     /// True when a watch looks at single instructions, so the run loop
-    /// must take its checked path. Serial and screen watches do not:
-    /// serial events come from the device poll and screen writes only set
-    /// a flag, both on the plain path.
+    /// must take its checked path. Serial, disk and screen watches do not:
+    /// serial and disk events come from the device poll and screen writes
+    /// only set a flag, all on the plain path.
     pub fn needs_checked_loop(&self) -> bool {
         !(self.exec_linear.is_empty()
             && self.exec_physical.is_empty()
@@ -91,6 +94,14 @@ pub enum Event {
     ModeChange { from: ModeBits, to: ModeBits },
     /// The guest wrote `bytes` to serial port `port` (0 is COM1).
     Serial { port: usize, bytes: Vec<u8> },
+    /// A drive's controller read (or wrote) `count` sectors from `lba` of
+    /// its media for the guest.
+    Disk {
+        drive: super::DriveId,
+        lba: u64,
+        count: u64,
+        write: bool,
+    },
 }
 
 /// An event with where and when it happened.

@@ -274,6 +274,15 @@ pub fn event(e: &Event) -> String {
         Event::ModeChange { from, to } => {
             format!("mode {} -> {}", mode_name(from.mode), mode_name(to.mode))
         }
+        Event::Disk {
+            drive,
+            lba,
+            count,
+            write,
+        } => format!(
+            "disk {drive} {} of {count} sector(s) at {lba}",
+            if *write { "write" } else { "read" }
+        ),
         Event::Serial { port, bytes } => {
             format!("serial{} {:?}", port + 1, String::from_utf8_lossy(bytes))
         }

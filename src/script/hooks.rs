@@ -48,6 +48,93 @@ fn table_keys(t: &Table, what: &str, positions: i64, names: &[&str], shape: &str
     Ok(())
 }
 
+/// What `on_disk` watches: nil (every transfer) or `{ drive =, lba =, dir = }`.
+fn disk_target(v: &LuaValue, what: &str) -> ArgResult<HookKind> {
+    let mut kind = HookKind::Disk {
+        drive: None,
+        first: 0,
+        last: u64::MAX,
+        dir: IoDir::Both,
+    };
+    let t = match v {
+        LuaValue::Nil => return Ok(kind),
+        LuaValue::Table(t) => t,
+        other => {
+            return Err(format!(
+                "{what}: give {{ drive =, lba =, dir = }} or nil, not a {}",
+                other.type_name()
+            ))
+        }
+    };
+    table_keys(
+        t,
+        what,
+        0,
+        &["drive", "lba", "dir"],
+        "give { drive =, lba =, dir = }",
+    )?;
+    let HookKind::Disk {
+        drive,
+        first,
+        last,
+        dir,
+    } = &mut kind
+    else {
+        unreachable!()
+    };
+    match t.raw_get::<LuaValue>("drive").map_err(err)? {
+        LuaValue::Nil => {}
+        LuaValue::Integer(i) => *drive = crate::machine::DriveId::parse(&i.to_string()),
+        v => {
+            let name = to_string(&v, &format!("{what}: drive"))?;
+            *drive = Some(crate::machine::DriveId::parse(&name).ok_or_else(|| {
+                format!("{what}: drive '{name}' is not a drive name (ide0..ide3, fd0, fd1)")
+            })?);
+        }
+    }
+    match t.raw_get::<LuaValue>("lba").map_err(err)? {
+        LuaValue::Nil => {}
+        LuaValue::Table(r) => {
+            table_keys(
+                &r,
+                what,
+                2,
+                &[],
+                "an lba range is { first, last } (inclusive)",
+            )?;
+            *first = to_u64(
+                &r.raw_get::<LuaValue>(1).map_err(err)?,
+                &format!("{what}: first sector"),
+            )?;
+            *last = match r.raw_get::<LuaValue>(2).map_err(err)? {
+                LuaValue::Nil => *first,
+                l => to_u64(&l, &format!("{what}: last sector"))?,
+            };
+        }
+        v => {
+            *first = to_u64(&v, &format!("{what}: lba"))?;
+            *last = *first;
+        }
+    }
+    if let v @ LuaValue::String(_) = t.raw_get::<LuaValue>("dir").map_err(err)? {
+        *dir = match to_string(&v, &format!("{what}: dir"))?.as_str() {
+            "read" => IoDir::In,
+            "write" => IoDir::Out,
+            "both" => IoDir::Both,
+            other => {
+                return Err(format!(
+                    "{what}: dir must be \"read\", \"write\" or \"both\", got \"{other}\""
+                ))
+            }
+        };
+    } else if !t.raw_get::<LuaValue>("dir").map_err(err)?.is_nil() {
+        return Err(format!(
+            "{what}: dir must be \"read\", \"write\" or \"both\""
+        ));
+    }
+    Ok(kind)
+}
+
 /// An address or a range: `addr`, `{ start, end }` (end exclusive),
 /// `{ start = , len = }` or `{ start = , ["end"] = }`. Anything else in the
 /// table is refused.
@@ -274,6 +361,10 @@ pub fn add(lua: &Lua, vm: &mut Vm, kind: &str, target: &LuaValue, o: &LuaValue) 
             };
             (HookKind::Io { first, last, dir }, f, None)
         }
+        "disk" => {
+            let (f, _) = opts(lua, o, &what, &[])?;
+            (disk_target(target, &what)?, f, None)
+        }
         "interrupt" => {
             let vector = match target {
                 LuaValue::Nil => None,
@@ -436,6 +527,18 @@ pub fn fire_table(lua: &Lua, hook: HookId, kind: &HookKind, ev: &FireEvent) -> m
                     t.set("to", mode_name(*to))?;
                     t.set("paging_from", from.paging)?;
                     t.set("paging_to", to.paging)?;
+                }
+                Event::Disk {
+                    drive,
+                    lba,
+                    count,
+                    write,
+                } => {
+                    t.set("kind", "disk")?;
+                    t.set("drive", drive.to_string())?;
+                    t.set("lba", *lba)?;
+                    t.set("count", *count)?;
+                    t.set("dir", if *write { "write" } else { "read" })?;
                 }
                 Event::Serial { .. } => t.set("kind", "serial")?,
             }

@@ -70,6 +70,7 @@ const METHODS: &[&str] = &[
     "on_read",
     "on_write",
     "on_io",
+    "on_disk",
     "on_interrupt",
     "on_mode_change",
     "serial.on_text",

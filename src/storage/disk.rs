@@ -21,6 +21,18 @@ pub enum DiskMode {
     WriteThrough,
 }
 
+/// One transfer the guest's controller made, as disk hooks see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskAccess {
+    pub lba: u64,
+    pub count: u64,
+    pub write: bool,
+}
+
+/// The most accesses kept between two looks (the board drains them after
+/// every port access, so this is only a bound).
+const MAX_ACCESSES: usize = 256;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Disk {
     path: PathBuf,
@@ -32,6 +44,9 @@ pub struct Disk {
     overlay: Overlay,
     #[serde(skip)]
     file: Option<ImageFile>,
+    /// The guest's transfers since the board last took them.
+    #[serde(skip)]
+    accesses: std::cell::RefCell<Vec<DiskAccess>>,
 }
 
 impl Disk {
@@ -53,6 +68,7 @@ impl Disk {
             file_sectors: sectors,
             overlay: Overlay::default(),
             file: Some(file),
+            accesses: Default::default(),
         })
     }
 
@@ -135,6 +151,14 @@ impl Disk {
     /// Fills `buf` (whole sectors) from sector `lba` on, as the guest sees
     /// the disk: the overlay over the file.
     pub fn read(&self, lba: u64, buf: &mut [u8]) -> Result<(), StorageError> {
+        let count = self.peek(lba, buf)?;
+        self.log(lba, count, false);
+        Ok(())
+    }
+
+    /// As [`Disk::read`], for the host (`vm.disk:read`, saving the disk):
+    /// disk hooks do not see it.
+    pub fn peek(&self, lba: u64, buf: &mut [u8]) -> Result<u64, StorageError> {
         let count = self.check(lba, buf.len())?;
         let size = self.sector_size() as usize;
         // Sectors past the file's end (a padded image) read as zeros.
@@ -152,13 +176,14 @@ impl Disk {
                 dst[n..].fill(0);
             }
         }
-        Ok(())
+        Ok(count)
     }
 
     /// Writes `data` (whole sectors) from sector `lba` on: into the overlay,
     /// or the file when writing through; refused on read-only media.
     pub fn write(&mut self, lba: u64, data: &[u8]) -> Result<(), StorageError> {
-        self.check(lba, data.len())?;
+        let count = self.check(lba, data.len())?;
+        self.log(lba, count, true);
         match self.mode {
             DiskMode::ReadOnly => Err(StorageError::ReadOnly {
                 path: self.path.clone(),
@@ -176,6 +201,23 @@ impl Disk {
         }
     }
 
+    fn log(&self, lba: u64, count: u64, write: bool) {
+        let mut log = self.accesses.borrow_mut();
+        if log.len() < MAX_ACCESSES {
+            log.push(DiskAccess { lba, count, write });
+        }
+    }
+
+    /// The guest's transfers since the last call, oldest first.
+    pub fn take_accesses(&self) -> Vec<DiskAccess> {
+        std::mem::take(&mut self.accesses.borrow_mut())
+    }
+
+    /// Whether the guest made transfers since the last `take_accesses`.
+    pub fn has_accesses(&self) -> bool {
+        !self.accesses.borrow().is_empty()
+    }
+
     /// Writes the whole disk as the guest sees it (the overlay over the
     /// file) to `out`, a megabyte at a time.
     pub fn write_image(&self, out: &mut dyn std::io::Write) -> Result<(), StorageError> {
@@ -186,7 +228,7 @@ impl Disk {
         while lba < self.sectors {
             let n = per_chunk.min(self.sectors - lba);
             buf.resize((n * size) as usize, 0);
-            self.read(lba, &mut buf)?;
+            self.peek(lba, &mut buf)?;
             out.write_all(&buf).map_err(|source| StorageError::Io {
                 path: self.path.clone(),
                 source,

@@ -14,7 +14,7 @@ mod overlay;
 #[cfg(test)]
 pub(crate) mod testfile;
 
-pub use disk::{Disk, DiskMode};
+pub use disk::{Disk, DiskAccess, DiskMode};
 pub use error::StorageError;
 pub use image::{ImageFile, MediaKind};
 pub use overlay::Overlay;
