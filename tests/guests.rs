@@ -143,3 +143,64 @@ fn example_linux_boot_test_passes_under_the_test_runner() {
     );
     assert!(stdout.contains("3 tests: 3 passed, 0 failed"), "{stdout}");
 }
+
+/// `--bios` with `--kernel`, as QEMU's `-bios ... -kernel`: SeaBIOS POSTs,
+/// boots moon86's Linux loader ROM first (fw_cfg's bootorder), which copies
+/// the kernel, command line and initrd from fw_cfg and enters the setup
+/// code in real mode; Linux reaches its init. A hard disk attached too does
+/// not take the boot from it.
+#[test]
+fn seabios_boots_a_kernel_given_with_bios_through_the_linux_loader_rom() {
+    use moon86::control::Vm;
+    use moon86::machine::{DriveConfig, DriveInterface, MachineConfig};
+    use moon86::storage::{DiskMode, MediaKind};
+    let g = guests();
+    let disk = std::env::temp_dir().join(format!("moon86-linuxboot-{}.img", std::process::id()));
+    std::fs::write(&disk, vec![0u8; 64 * 512]).unwrap();
+    let mut vm = Vm::new(MachineConfig {
+        ram_size: 256 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    vm.load_bios(Path::new(&g["seabios"]), Some(Path::new(&g["vgabios"])))
+        .unwrap();
+    vm.load_linux(
+        Path::new(&g["kernel"]),
+        Some(Path::new(&g["initramfs"])),
+        "console=ttyS0 i8042.noaux tsc=reliable cryptomgr.notests",
+    )
+    .unwrap();
+    vm.attach_drive(DriveConfig {
+        interface: DriveInterface::Ide,
+        index: 0,
+        media: MediaKind::Disk,
+        path: Some(disk.clone()),
+        mode: DiskMode::Overlay,
+    })
+    .unwrap();
+    vm.power_on().unwrap();
+    let marker = g["marker"].as_bytes();
+    let mut ran = 0u64;
+    while !vm
+        .serial_text()
+        .unwrap()
+        .windows(marker.len())
+        .any(|w| w == marker)
+    {
+        assert!(
+            ran < 4_000_000_000,
+            "no init marker after {ran} instructions:\n{}",
+            String::from_utf8_lossy(&vm.serial_text().unwrap())
+        );
+        vm.run(Some(100_000_000)).unwrap();
+        ran += 100_000_000;
+    }
+    let log = vm.biosdebug_text().unwrap();
+    assert!(log.contains("Booting from ROM"), "{log}");
+    let serial = String::from_utf8_lossy(&vm.serial_text().unwrap()).into_owned();
+    assert!(
+        serial.contains("Kernel command line: console=ttyS0 i8042.noaux"),
+        "{serial}"
+    );
+    std::fs::remove_file(&disk).unwrap();
+}

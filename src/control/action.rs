@@ -179,7 +179,7 @@ static ACTIONS: &[ActionDef] = &[
             arg("kernel", "string", "a Linux bzImage (boot protocol 2.02 or later)"),
             arg("initrd", "string", "an initial RAM disk (optional)"),
             arg("cmdline", "string", "the kernel command line (optional)")], returns: "",
-        doc: "Load a Linux kernel by the 32-bit boot protocol: the protected-mode kernel at 1 MiB, the initrd as high as the kernel allows, a zero page with the setup header and an e820 map; entry at 1 MiB in flat protected mode with ESI pointing at the zero page.",
+        doc: "Load a Linux kernel by the 32-bit boot protocol: the protected-mode kernel at 1 MiB, the initrd as high as the kernel allows, a zero page with the setup header and an e820 map; entry at 1 MiB in flat protected mode with ESI pointing at the zero page. After `load_bios`, the kernel goes to the firmware instead, as with QEMU's `-bios` and `-kernel`: through fw_cfg, with moon86's Linux loader option ROM first in the boot order, which the BIOS boots after its POST and which enters the kernel's real-mode setup code.",
         allowed: &[Off, Paused] },
     ActionDef { action: Action::LoadMultiboot, name: "load_multiboot", args: &[
             arg("kernel", "string", "a Multiboot (v1) kernel, ELF or with load addresses"),

@@ -578,7 +578,10 @@ impl Vm {
         cmdline: &str,
     ) -> Result<(), ControlError> {
         self.guard(Action::LoadLinux)?;
-        let image = Image::linux(kernel, initrd, cmdline, self.ram_size()?)?;
+        let mut image = Image::linux(kernel, initrd, cmdline, self.ram_size()?)?;
+        if self.images.iter().any(Image::takes_kernel) {
+            image = image.via_firmware();
+        }
         self.load(Action::LoadLinux, image)
     }
 

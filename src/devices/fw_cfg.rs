@@ -29,7 +29,19 @@ pub mod key {
     pub const ID: u16 = 0x01;
     pub const RAM_SIZE: u16 = 0x03;
     pub const NB_CPUS: u16 = 0x05;
+    pub const KERNEL_ADDR: u16 = 0x07;
+    pub const KERNEL_SIZE: u16 = 0x08;
+    pub const INITRD_ADDR: u16 = 0x0A;
+    pub const INITRD_SIZE: u16 = 0x0B;
     pub const BOOT_MENU: u16 = 0x0E;
+    pub const KERNEL_DATA: u16 = 0x11;
+    pub const INITRD_DATA: u16 = 0x12;
+    pub const CMDLINE_ADDR: u16 = 0x13;
+    pub const CMDLINE_SIZE: u16 = 0x14;
+    pub const CMDLINE_DATA: u16 = 0x15;
+    pub const SETUP_ADDR: u16 = 0x16;
+    pub const SETUP_SIZE: u16 = 0x17;
+    pub const SETUP_DATA: u16 = 0x18;
     pub const MAX_CPUS: u16 = 0x0F;
     pub const FILE_DIR: u16 = 0x19;
     /// The first key given to a named file.

@@ -46,6 +46,15 @@ const E820_MAX: usize = 128;
 const LOADED_HIGH: u8 = 0x01;
 const CAN_USE_HEAP: u8 = 0x80;
 
+/// Where the real-mode setup code goes when the firmware loads the kernel.
+pub const FIRMWARE_SETUP_ADDR: u32 = 0x1_0000;
+
+/// moon86's Linux loader option ROM (guests/linuxboot/linuxboot.S), which
+/// the firmware runs to copy the kernel from fw_cfg and enter it.
+const LINUXBOOT_ROM: &[u8] = include_bytes!("../../../guests/linuxboot/linuxboot.bin");
+/// Its fw_cfg name; the `bootorder` file puts it first.
+pub const LINUXBOOT_NAME: &str = "genroms/linuxboot.bin";
+
 /// A parsed bzImage with its initrd and command line, ready to put into a machine.
 #[derive(Clone, Debug)]
 pub struct LinuxImage {
@@ -58,6 +67,9 @@ pub struct LinuxImage {
     cmdline: String,
     version: u16,
     initrd_addr_max: u32,
+    /// Handed to the firmware through fw_cfg (`apply_via_firmware`)
+    /// instead of entered directly.
+    pub via_firmware: bool,
 }
 
 fn u16_at(d: &[u8], o: usize) -> u16 {
@@ -163,6 +175,7 @@ impl LinuxImage {
             cmdline: cmdline.to_owned(),
             version,
             initrd_addr_max,
+            via_firmware: false,
         })
     }
 
@@ -247,6 +260,62 @@ impl LinuxImage {
             zp[o + 16..o + 20].copy_from_slice(&r.kind.to_le_bytes());
         }
         zp
+    }
+
+    /// Hands the kernel to the firmware, as QEMU's `-kernel` does with a
+    /// BIOS: the setup code (its header patched for where things go, as a
+    /// boot loader would), the kernel, the command line and the initrd as
+    /// fw_cfg items with their addresses, and the Linux loader option ROM
+    /// as `genroms/linuxboot.bin`, first in the `bootorder` file. The BIOS
+    /// POSTs, runs the ROM as its first boot device, and the ROM enters
+    /// the setup code in real mode. RAM is not touched here.
+    pub fn apply_via_firmware(&self, m: &mut Machine) -> Result<(), LoadError> {
+        use crate::devices::fw_cfg_key as key;
+        let ram = m.board.mem.ram_size();
+        self.check(ram)?;
+        let initrd = self.initrd_addr(ram)?;
+        let mut setup = self.setup.to_vec();
+        setup[TYPE_OF_LOADER] = 0xFF;
+        setup[LOADFLAGS] |= CAN_USE_HEAP;
+        // The heap ends 512 bytes below the command line (offsets from the
+        // setup code's start).
+        put_u16(
+            &mut setup,
+            HEAP_END_PTR,
+            (CMDLINE_ADDR - FIRMWARE_SETUP_ADDR - 0x200) as u16,
+        );
+        put_u32(&mut setup, CMD_LINE_PTR, CMDLINE_ADDR);
+        let initrd_data: Arc<[u8]> = match (&self.initrd, initrd) {
+            (Some((_, data)), Some(addr)) => {
+                put_u32(&mut setup, RAMDISK_IMAGE, addr as u32);
+                put_u32(&mut setup, RAMDISK_SIZE, data.len() as u32);
+                data.clone()
+            }
+            _ => Arc::from([]),
+        };
+        let mut cmdline = self.cmdline.as_bytes().to_vec();
+        cmdline.push(0);
+        let le = |v: u64| (v as u32).to_le_bytes().to_vec();
+        let items = Arc::make_mut(&mut m.board.io.fw_cfg.items);
+        items.set(key::SETUP_ADDR, le(FIRMWARE_SETUP_ADDR.into()));
+        items.set(key::SETUP_SIZE, le(setup.len() as u64));
+        items.set(key::SETUP_DATA, setup);
+        items.set(key::KERNEL_ADDR, le(KERNEL_ADDR.into()));
+        items.set(key::KERNEL_SIZE, le(self.kernel.len() as u64));
+        items.set(key::KERNEL_DATA, self.kernel.clone());
+        items.set(key::CMDLINE_ADDR, le(CMDLINE_ADDR.into()));
+        items.set(key::CMDLINE_SIZE, le(cmdline.len() as u64));
+        items.set(key::CMDLINE_DATA, cmdline);
+        items.set(key::INITRD_ADDR, le(initrd.unwrap_or(0)));
+        items.set(key::INITRD_SIZE, le(initrd_data.len() as u64));
+        items.set(key::INITRD_DATA, initrd_data);
+        let mut rom = LINUXBOOT_ROM.to_vec();
+        let last = rom.len() - 1;
+        let sum = rom[..last].iter().fold(0u8, |s, b| s.wrapping_add(*b));
+        rom[last] = sum.wrapping_neg();
+        m.add_firmware_file(LINUXBOOT_NAME, rom);
+        m.add_firmware_file("bootorder", format!("/rom@{LINUXBOOT_NAME}\n").into_bytes());
+        Ok(())
     }
 
     /// Puts kernel, initrd, command line and zero page into `m` and sets the

@@ -284,6 +284,21 @@ impl Image {
         })
     }
 
+    /// Whether this is firmware that takes a kernel through fw_cfg
+    /// (`--bios`): a Linux kernel loaded after it is handed to it.
+    pub fn takes_kernel(&self) -> bool {
+        matches!(self.kind, Kind::Bios { .. })
+    }
+
+    /// Makes a Linux image go to the firmware (see
+    /// `LinuxImage::apply_via_firmware`) rather than be entered directly.
+    pub fn via_firmware(mut self) -> Image {
+        if let Kind::Linux(l) = &mut self.kind {
+            l.via_firmware = true;
+        }
+        self
+    }
+
     /// A Multiboot kernel with a command line and modules (path, command
     /// line), for a machine with `ram_size` bytes of RAM.
     pub fn multiboot(
@@ -484,6 +499,7 @@ impl Image {
     pub fn apply(&self, m: &mut Machine) -> Result<(), LoadError> {
         self.check(m)?;
         match &self.kind {
+            Kind::Linux(l) if l.via_firmware => l.apply_via_firmware(m)?,
             Kind::Linux(l) => l.apply(m)?,
             Kind::Multiboot(mb) => mb.apply(m)?,
             &Kind::Raw { addr, entry } => {
