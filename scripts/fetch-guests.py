@@ -79,10 +79,13 @@ DISK_MODULES = [
 ]
 DISK_MARKER = "MOON86-DISK"
 DISK_FILE = "moon86.txt"
+DISK_BIG_FILE = "moon86.bin"
 
 # Each block device found gets one line `MOON86-DISK NAME SECTORS FSTYPE: TEXT`
 # (FSTYPE `none` when neither file system mounts it, TEXT the file's first
-# line), then `MOON86-DISK-DONE N` with their count, before the power-off.
+# line), preceded by `MOON86-DISK-MD5 NAME SUM  -` when it holds moon86.bin (a
+# file big enough for multi-sector reads), then `MOON86-DISK-DONE N` with their
+# count, before the power-off.
 DISK_INIT_SCRIPT = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -108,6 +111,9 @@ for dev in $(ls /sys/block | grep '^s[dr]'); do
         if mount -t $t -o ro /dev/$dev /mnt/$dev 2>/dev/null; then
             fs=$t
             text=$(head -n 1 /mnt/$dev/{DISK_FILE} 2>&1)
+            if [ -f /mnt/$dev/{DISK_BIG_FILE} ]; then
+                echo "{DISK_MARKER}-MD5 $dev $(md5sum < /mnt/$dev/{DISK_BIG_FILE})"
+            fi
             umount /mnt/$dev
             break
         fi

@@ -5,8 +5,9 @@
 //! libata: the board has no PCI, so the driver probes 0x1F0/IRQ 14 and
 //! 0x170/IRQ 15 itself; PIO only, interrupt-driven), sd_mod, sr_mod, vfat
 //! and isofs, mounts every disk and CD read-only, prints the first line of
-//! moon86.txt from each (`MOON86-DISK NAME SECTORS FSTYPE: TEXT`) and powers
-//! off. The images (a partitionless FAT file system made with mtools, an ISO
+//! moon86.txt from each (`MOON86-DISK NAME SECTORS FSTYPE: TEXT`) and the
+//! MD5 of moon86.bin, 1 MiB of pseudo-random bytes read in multi-sector PIO
+//! transfers, and powers off. The images (a partitionless FAT file system made with mtools, an ISO
 //! 9660 image made with xorriso: scripts/test.sh installs both) are built
 //! here, and are unchanged afterwards.
 
@@ -46,12 +47,38 @@ fn run_tool(cmd: &mut Command, what: &str) {
     );
 }
 
+/// 1 MiB of pseudo-random bytes, different for each `seed`.
+fn big_file(seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// The MD5 of `path` as md5sum prints it.
+fn md5(path: &Path) -> String {
+    let out = Command::new("md5sum")
+        .arg(path)
+        .output()
+        .expect("md5sum (coreutils) runs");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)[..32].to_string()
+}
+
 /// A 4 MiB raw disk image holding a FAT file system on the whole disk (no
-/// partition table of its own) with moon86.txt saying `text`.
-fn fat_disk(dir: &Path, text: &str) -> PathBuf {
+/// partition table of its own; mformat writes one entry covering the disk,
+/// which Linux lists as sda1) with moon86.txt saying `text` and moon86.bin.
+fn fat_disk(dir: &Path, text: &str, seed: u32) -> PathBuf {
     let img = dir.join("data.img");
     let file = dir.join("moon86.txt");
     std::fs::write(&file, format!("{text}\n")).unwrap();
+    let bin = dir.join("moon86.bin");
+    std::fs::write(&bin, big_file(seed)).unwrap();
     std::fs::File::create(&img)
         .unwrap()
         .set_len(4 << 20)
@@ -68,17 +95,19 @@ fn fat_disk(dir: &Path, text: &str) -> PathBuf {
             .env("MTOOLS_SKIP_CHECK", "1")
             .args(["-i", i])
             .arg(&file)
-            .arg("::moon86.txt"),
+            .arg(&bin)
+            .arg("::"),
         "mcopy (mtools)",
     );
     img
 }
 
-/// An ISO 9660 image with moon86.txt saying `text`.
-fn iso(dir: &Path, text: &str) -> PathBuf {
+/// An ISO 9660 image with moon86.txt saying `text` and moon86.bin.
+fn iso(dir: &Path, text: &str, seed: u32) -> PathBuf {
     let tree = dir.join("iso");
     std::fs::create_dir_all(&tree).unwrap();
     std::fs::write(tree.join("moon86.txt"), format!("{text}\n")).unwrap();
+    std::fs::write(tree.join("moon86.bin"), big_file(seed)).unwrap();
     let out = dir.join("cd.iso");
     run_tool(
         Command::new("xorriso")
@@ -152,7 +181,9 @@ fn assert_has(serial: &str, line: &str) {
     );
 }
 
-/// What the guest's /init reports, checked line by line; it powered off.
+/// What the guest's /init reports, checked line by line; libata saw no
+/// error (a lost interrupt or a failed command would show as an exception
+/// or a timeout); it powered off.
 fn assert_common(serial: &str) {
     let marker = &common::guests()["disk_marker"];
     assert_has(serial, &common::guests()["marker"]);
@@ -160,14 +191,26 @@ fn assert_common(serial: &str) {
         !serial.contains(&format!("{marker}-INSMOD-FAILED")),
         "a module did not load:\n{serial}"
     );
+    for bad in ["exception Emask", "timeout", "failed command", "I/O error"] {
+        assert!(
+            !serial.contains(bad),
+            "the kernel logged {bad:?}:\n{serial}"
+        );
+    }
     assert_has(serial, "reboot: System halted");
+}
+
+/// The guest read moon86.bin on `dev` whole and right.
+fn assert_md5(serial: &str, dev: &str, file: &Path) {
+    let marker = &common::guests()["disk_marker"];
+    assert_has(serial, &format!("{marker}-MD5 {dev} {}", md5(file)));
 }
 
 #[test]
 fn linux_reads_a_fat_disk_on_the_primary_slave_and_an_iso_on_the_secondary_master() {
     let s = Scratch::new("linux-disk");
-    let disk = fat_disk(&s.0, "hello from the primary slave");
-    let cd = iso(&s.0, "hello from the secondary master CD");
+    let disk = fat_disk(&s.0, "hello from the primary slave", 1);
+    let cd = iso(&s.0, "hello from the secondary master CD", 2);
     let disk_before = std::fs::read(&disk).unwrap();
     let cd_before = std::fs::read(&cd).unwrap();
     let serial = boot_linux(
@@ -199,6 +242,8 @@ fn linux_reads_a_fat_disk_on_the_primary_slave_and_an_iso_on_the_secondary_maste
         &serial,
         &format!("{marker} sr0 {cd_sectors} iso9660: hello from the secondary master CD"),
     );
+    assert_md5(&serial, "sda", &s.0.join("moon86.bin"));
+    assert_md5(&serial, "sr0", &s.0.join("iso/moon86.bin"));
     assert_has(&serial, &format!("{marker}-DONE 2"));
     assert!(
         std::fs::read(&disk).unwrap() == disk_before,
@@ -213,7 +258,7 @@ fn linux_reads_a_fat_disk_on_the_primary_slave_and_an_iso_on_the_secondary_maste
 #[test]
 fn linux_reads_a_disk_on_the_secondary_slave_with_the_primary_channel_empty() {
     let s = Scratch::new("linux-disk-hdd");
-    let disk = fat_disk(&s.0, "hello from the secondary slave");
+    let disk = fat_disk(&s.0, "hello from the secondary slave", 3);
     let before = std::fs::read(&disk).unwrap();
     let serial = boot_linux(
         &s.0,
@@ -229,6 +274,7 @@ fn linux_reads_a_disk_on_the_secondary_slave_with_the_primary_channel_empty() {
         &serial,
         &format!("{marker} sda 8192 vfat: hello from the secondary slave"),
     );
+    assert_md5(&serial, "sda", &s.0.join("moon86.bin"));
     assert_has(&serial, &format!("{marker}-DONE 1"));
     assert!(
         std::fs::read(&disk).unwrap() == before,
