@@ -15,7 +15,11 @@ i386 packages of Debian 12 "bookworm":
   grub-rescue-pc         GRUB's rescue floppy, CD and USB (hard disk) images
 
 extracts the files the tests need, and builds an initramfs (newc cpio, gzip)
-whose /init prints a marker and runs a busybox shell on the console.
+whose /init prints a marker and runs a busybox shell on the console, and a
+second one, initramfs-disk.cpio.gz, with the kernel's modules for the legacy
+ISA IDE ports (pata_legacy over libata, sd_mod, sr_mod) and the vfat and
+iso9660 file systems, whose /init loads them, mounts each disk and CD it finds
+read-only, prints what it read from moon86.txt on each and powers off.
 
 Everything is cached under the output directory (default `.cache/guests` in the
 repository): a second run downloads nothing. Only the Python standard library
@@ -55,6 +59,70 @@ mount -t sysfs sysfs /sys
 echo "{INIT_MARKER}"
 echo "moon86 initramfs: busybox $(busybox | head -1 | cut -d' ' -f2), kernel $(uname -r)"
 exec setsid cttyhack sh
+"""
+
+
+# The modules the disk initramfs loads (their dependencies are found in each
+# module's .modinfo: the package has no modules.dep, depmod makes it on
+# install), with their parameters. pata_legacy's probe_mask=3 keeps it to the
+# primary and secondary ports (without PCI it would also probe 0x1E8, 0x168,
+# 0x1E0 and 0x160). nls_cp437 and nls_ascii are vfat's default code page and
+# I/O character set, which the kernel would otherwise ask modprobe for.
+DISK_MODULES = [
+    ("sd_mod", ""),
+    ("sr_mod", ""),
+    ("pata_legacy", "probe_mask=3"),
+    ("nls_cp437", ""),
+    ("nls_ascii", ""),
+    ("vfat", ""),
+    ("isofs", ""),
+]
+DISK_MARKER = "MOON86-DISK"
+DISK_FILE = "moon86.txt"
+DISK_BIG_FILE = "moon86.bin"
+
+# Each block device found gets one line `MOON86-DISK NAME SECTORS FSTYPE: TEXT`
+# (FSTYPE `none` when neither file system mounts it, TEXT the file's first
+# line), preceded by `MOON86-DISK-MD5 NAME SUM  -` when it holds moon86.bin (a
+# file big enough for multi-sector reads), then `MOON86-DISK-DONE N` with their
+# count, before the power-off.
+DISK_INIT_SCRIPT = f"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev /mnt
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "{INIT_MARKER}"
+while read m args; do
+    insmod /lib/modules/$m.ko $args || echo "{DISK_MARKER}-INSMOD-FAILED $m"
+done < /modules.list
+# the SCSI scan runs asynchronously: give the block devices a moment
+n=0
+while [ $n -lt 50 ] && ! ls /sys/block | grep -q '^s[dr]'; do sleep 0.1; n=$((n + 1)); done
+sleep 0.5
+count=0
+for dev in $(ls /sys/block | grep '^s[dr]'); do
+    size=$(cat /sys/block/$dev/size)
+    fs=none
+    text=
+    mkdir -p /mnt/$dev
+    for t in vfat iso9660; do
+        if mount -t $t -o ro /dev/$dev /mnt/$dev 2>/dev/null; then
+            fs=$t
+            text=$(head -n 1 /mnt/$dev/{DISK_FILE} 2>&1)
+            if [ -f /mnt/$dev/{DISK_BIG_FILE} ]; then
+                echo "{DISK_MARKER}-MD5 $dev $(md5sum < /mnt/$dev/{DISK_BIG_FILE})"
+            fi
+            umount /mnt/$dev
+            break
+        fi
+    done
+    echo "{DISK_MARKER} $dev $size $fs: $text"
+    count=$((count + 1))
+done
+echo "{DISK_MARKER}-DONE $count"
+poweroff -f
 """
 
 
@@ -194,6 +262,76 @@ def cpio_newc(entries):
     return bytes(out)
 
 
+def modinfo_depends(ko):
+    """The module names a .ko's .modinfo says it depends on."""
+    at = ko.find(b"\0depends=")
+    if at < 0:
+        return []
+    value = ko[at + len(b"\0depends="):ko.index(b"\0", at + 1)].decode()
+    return [d for d in value.split(",") if d]
+
+
+def disk_modules(deb_path):
+    """(name, bytes, args) of DISK_MODULES and their dependencies from the
+    linux-image package, each after the modules it depends on."""
+    name, data = deb_member(deb_path, "data.tar")
+    if name.endswith(".xz"):
+        data = lzma.decompress(data)
+    norm = lambda n: n.replace("-", "_")  # the kernel treats - and _ alike
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        found = {}
+        for m in tar.getmembers():
+            base = os.path.basename(m.name)
+            for ext in (".ko", ".ko.xz"):
+                if m.isfile() and base.endswith(ext):
+                    found[norm(base[:-len(ext)])] = m
+        order, seen = [], set()
+
+        def visit(mod, args):
+            key = norm(mod)
+            if key in seen:
+                return
+            seen.add(key)
+            if key not in found:
+                sys.exit(f"fetch-guests: {deb_path} has no module {mod}")
+            member = found[key]
+            ko = tar.extractfile(member).read()
+            if member.name.endswith(".xz"):
+                ko = lzma.decompress(ko)  # busybox's insmod takes plain ELF
+            for dep in modinfo_depends(ko):
+                visit(dep, "")
+            order.append((key, ko, args))
+
+        for mod, args in DISK_MODULES:
+            visit(mod, args)
+    return order
+
+
+def build_disk_initramfs(busybox, modules, dest):
+    d = stat.S_IFDIR | 0o755
+    entries = [
+        ("bin", d, b"", 0, 0),
+        ("dev", d, b"", 0, 0),
+        ("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1),
+        ("dev/null", stat.S_IFCHR | 0o666, b"", 1, 3),
+        ("lib", d, b"", 0, 0),
+        ("lib/modules", d, b"", 0, 0),
+        ("mnt", d, b"", 0, 0),
+        ("proc", d, b"", 0, 0),
+        ("sys", d, b"", 0, 0),
+        ("bin/busybox", stat.S_IFREG | 0o755, busybox, 0, 0),
+        ("bin/sh", stat.S_IFLNK | 0o777, b"busybox", 0, 0),
+        ("init", stat.S_IFREG | 0o755, DISK_INIT_SCRIPT.encode(), 0, 0),
+    ]
+    listing = "".join(f"{name} {args}\n" for name, _, args in modules)
+    entries.append(("modules.list", stat.S_IFREG | 0o644, listing.encode(), 0, 0))
+    for name, ko, _ in modules:
+        entries.append((f"lib/modules/{name}.ko", stat.S_IFREG | 0o644, ko, 0, 0))
+    with open(dest + ".part", "wb") as f:
+        f.write(gzip.compress(cpio_newc(entries), mtime=0))
+    os.replace(dest + ".part", dest)
+
+
 def build_initramfs(busybox, dest):
     d = stat.S_IFDIR | 0o755
     entries = [
@@ -275,8 +413,24 @@ def main():
     busybox = open(os.path.join(out, "busybox"), "rb").read()
     build_initramfs(busybox, initramfs)
 
+    # The disk initramfs is rebuilt only when the kernel package, busybox or
+    # what goes in changes (decompressing the kernel package takes seconds).
+    initramfs_disk = os.path.join(out, "initramfs-disk.cpio.gz")
+    kpkg = resolve(packages, "linux-image-686")
+    kdeb = os.path.join(out, os.path.basename(kpkg["Filename"]))
+    recipe = hashlib.sha256(repr((kpkg["SHA256"], hashlib.sha256(busybox).hexdigest(),
+                                  DISK_MODULES, DISK_INIT_SCRIPT)).encode()).hexdigest()
+    stamp = initramfs_disk + ".recipe"
+    if (not os.path.exists(initramfs_disk) or not os.path.exists(stamp)
+            or open(stamp).read() != recipe):
+        log(args, "building    initramfs-disk.cpio.gz")
+        build_disk_initramfs(busybox, disk_modules(kdeb), initramfs_disk)
+        with open(stamp, "w") as f:
+            f.write(recipe)
+
     print(f"kernel={os.path.join(out, kernel)}")
     print(f"initramfs={initramfs}")
+    print(f"initramfs_disk={initramfs_disk}")
     print(f"memtest={os.path.join(out, 'memtest86+ia32.bin')}")
     print(f"gnumach={os.path.join(out, 'gnumach-1.8-486')}")
     print(f"seabios={os.path.join(out, 'bios.bin')}")
@@ -291,6 +445,7 @@ def main():
     print(f"grub_cdrom={os.path.join(out, 'grub-rescue-cdrom.iso')}")
     print(f"grub_usb={os.path.join(out, 'grub-rescue-usb.img')}")
     print(f"marker={INIT_MARKER}")
+    print(f"disk_marker={DISK_MARKER}")
 
 
 if __name__ == "__main__":

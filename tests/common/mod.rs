@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The fetched guests as `name=path` pairs (`kernel`, `initramfs`,
-/// `seabios`, ...; `marker` is the initramfs's text), or why there are none:
+/// `seabios`, ...; `marker` and `disk_marker` are the initramfs's texts), or why there are none:
 /// the script could not run or failed (no network, say).
 pub fn try_guests() -> Result<&'static HashMap<String, String>, String> {
     static GUESTS: OnceLock<Result<HashMap<String, String>, String>> = OnceLock::new();
@@ -50,7 +50,7 @@ fn fetch() -> Result<HashMap<String, String>, String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     for (key, path) in &g {
-        if key != "marker" && !Path::new(path).is_file() {
+        if !key.ends_with("marker") && !Path::new(path).is_file() {
             return Err(format!("the {key} {path} is missing"));
         }
     }
