@@ -339,6 +339,7 @@ impl Hook {
                     lba,
                     count,
                     write,
+                    ..
                 },
             ) => {
                 let dir_ok = match dir {

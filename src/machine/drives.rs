@@ -242,11 +242,22 @@ impl Machine {
             let taken = disk.take_accesses();
             if self.watches.disk {
                 let drive = DriveId { interface, index };
-                events.extend(taken.into_iter().map(|a| Event::Disk {
-                    drive,
-                    lba: a.lba,
-                    count: a.count,
-                    write: a.write,
+                events.extend(taken.into_iter().map(|a| {
+                    // What the sectors hold now: what was read, or written.
+                    let size = u64::from(disk.sector_size());
+                    let mut data = vec![0; (a.count * size).min(1 << 24) as usize];
+                    let whole = data.len() as u64 / size * size;
+                    data.truncate(whole as usize);
+                    if disk.peek(a.lba, &mut data).is_err() {
+                        data.clear();
+                    }
+                    Event::Disk {
+                        drive,
+                        lba: a.lba,
+                        count: a.count,
+                        write: a.write,
+                        data,
+                    }
                 }));
             }
         }

@@ -95,12 +95,13 @@ pub enum Event {
     /// The guest wrote `bytes` to serial port `port` (0 is COM1).
     Serial { port: usize, bytes: Vec<u8> },
     /// A drive's controller read (or wrote) `count` sectors from `lba` of
-    /// its media for the guest.
+    /// its media for the guest; `data` is what the sectors hold after it.
     Disk {
         drive: super::DriveId,
         lba: u64,
         count: u64,
         write: bool,
+        data: Vec<u8>,
     },
 }
 

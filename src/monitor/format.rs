@@ -279,6 +279,7 @@ pub fn event(e: &Event) -> String {
             lba,
             count,
             write,
+            ..
         } => format!(
             "disk {drive} {} of {count} sector(s) at {lba}",
             if *write { "write" } else { "read" }

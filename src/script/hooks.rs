@@ -533,8 +533,10 @@ pub fn fire_table(lua: &Lua, hook: HookId, kind: &HookKind, ev: &FireEvent) -> m
                     lba,
                     count,
                     write,
+                    data,
                 } => {
                     t.set("kind", "disk")?;
+                    t.set("data", lua.create_string(data)?)?;
                     t.set("drive", drive.to_string())?;
                     t.set("lba", *lba)?;
                     t.set("count", *count)?;

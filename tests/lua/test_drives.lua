@@ -43,10 +43,12 @@ vm:load_boot_sector(root .. "/guests/ata/pio.bin")
 -- Disk hooks see the guest's transfers, in order, with their direction.
 local seen = {}
 vm:on_disk(nil, function(ev)
+  t.eq(#ev.data, 512 * ev.count)
   seen[#seen + 1] = ("%s %s %d+%d"):format(ev.dir, ev.drive, ev.lba, ev.count)
 end)
 local writes = vm:on_disk({ drive = "ide0", lba = { 1, 3 }, dir = "write" }, function(ev)
   t.eq(ev.kind, "disk")
+  t.eq(ev.data, read(root .. "/guests/ata/pio.bin"), "the data written")
   t.eq(vm.disk:read("ide0", 1), read(root .. "/guests/ata/pio.bin"), "written when the hook runs")
 end)
 local on_cd = vm:on_disk({ drive = "ide2" }, function() end)
