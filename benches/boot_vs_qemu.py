@@ -21,15 +21,19 @@ counts it in virtual time and QEMU in host time.
 Each run is timed by the host's wall clock from just before the process is
 started until the marker (MOON86-INIT-OK) is read from its stdout; the CPU
 time (user + system, all threads) is read from /proc/PID/stat at that
-moment; then the process is killed. The N runs of each are made in pairs,
+moment; then the process is killed. The wall time to the kernel's first
+line ("Linux version", printed after the firmware, SYSLINUX's loading of
+the kernel and initramfs through INT 13h and the kernel's decompressor)
+splits each run in two. The N runs of each are made in pairs,
 alternating which emulator goes first. Printed: every run, the medians,
 the ratio of the medians and the median of the pairs' ratios (moon86 /
 QEMU: above 1 means moon86 is slower).
 
 --jit-off adds one run of `moon86 boot --jit off` (the interpreter, about
 two minutes). Unless --no-stats, one more run of benches/syslinux_boot.lua
-(the same machine through the Lua API) prints the instruction count and
-the JIT's counters at the marker; it is not part of the comparison.
+(the same machine through the Lua API) prints the instruction count, CPU
+time and the JIT's counters at the kernel's first line and at the marker;
+it is not part of the comparison.
 
 Installs qemu-system-x86 with apt-get when qemu-system-i386 is missing
 (for this benchmark only; the test suite does not use QEMU). Builds moon86
@@ -89,9 +93,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
+KERNEL = b"Linux version"  # the kernel's first line, after its decompressor
+
+
 def run_to_marker(cmd, marker, timeout, log):
-    """Starts cmd, returns (wall s, CPU s) when marker appears on its stdout."""
+    """Starts cmd, returns (wall s, CPU s, wall s to the kernel's first line)
+    when marker appears on its stdout."""
     want = marker.encode()
+    kernel = None
     start = time.monotonic()
     p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
@@ -103,10 +112,12 @@ def run_to_marker(cmd, marker, timeout, log):
             if not chunk:
                 raise RuntimeError("exited (status %s) before the marker" % p.wait())
             out += chunk
+            if kernel is None and KERNEL in out:
+                kernel = time.monotonic() - start
             if want in out[-(len(chunk) + len(want)):]:
                 wall = time.monotonic() - start
                 cpu = cpu_seconds(p.pid)
-                return wall, cpu
+                return wall, cpu, kernel
             if time.monotonic() - start > timeout:
                 raise RuntimeError(f"no marker within {timeout} s")
     except RuntimeError as e:
@@ -181,10 +192,12 @@ def main():
         for i in range(args.runs):
             order = ["moon86", "qemu"] if i % 2 == 0 else ["qemu", "moon86"]
             for name in order:
-                wall, cpu = run_to_marker(cmds[name], marker, args.timeout,
-                                          os.path.join(tmp, f"{name}-{i}.log"))
-                res[name].append((wall, cpu))
-                print(f"pair {i + 1}: {name:7s} wall {wall:6.2f} s  CPU {cpu:6.2f} s", flush=True)
+                wall, cpu, kernel = run_to_marker(cmds[name], marker, args.timeout,
+                                                  os.path.join(tmp, f"{name}-{i}.log"))
+                res[name].append((wall, cpu, kernel))
+                print(f"pair {i + 1}: {name:7s} wall {wall:6.2f} s  CPU {cpu:6.2f} s  "
+                      f"(wall {kernel:5.2f} s to 'Linux version', {wall - kernel:5.2f} s after)",
+                      flush=True)
 
         print()
         print(f"{'to ' + marker:28s} {'wall s':>8s} {'CPU s':>8s}   (median of {args.runs})")
@@ -194,7 +207,9 @@ def main():
             c = statistics.median(r[1] for r in res[name])
             med[name] = (w, c)
             rng = (min(r[0] for r in res[name]), max(r[0] for r in res[name]))
-            print(f"  {name:26s} {w:8.2f} {c:8.2f}   (wall {rng[0]:.2f}-{rng[1]:.2f})")
+            k = statistics.median(r[2] for r in res[name])
+            print(f"  {name:26s} {w:8.2f} {c:8.2f}   (wall {rng[0]:.2f}-{rng[1]:.2f}; "
+                  f"median {k:.2f} s to 'Linux version')")
         pw = statistics.median(m[0] / q[0] for m, q in zip(res["moon86"], res["qemu"]))
         pc = statistics.median(m[1] / q[1] for m, q in zip(res["moon86"], res["qemu"]))
         print(f"  moon86 / QEMU, medians:      {med['moon86'][0] / med['qemu'][0]:.2f} wall, "
@@ -203,14 +218,15 @@ def main():
 
         if args.jit_off:
             cmd = cmds["moon86"][:2] + ["--jit", "off"] + cmds["moon86"][2:]
-            wall, cpu = run_to_marker(cmd, marker, args.timeout, os.path.join(tmp, "interp.log"))
+            wall, cpu, _ = run_to_marker(cmd, marker, args.timeout,
+                                         os.path.join(tmp, "interp.log"))
             print(f"  {'moon86 --jit off (1 run)':26s} {wall:8.2f} {cpu:8.2f}   "
                   f"({wall / med['moon86'][0]:.1f}x the JIT's median wall)")
         print(f"load:     {load()} (1, 5, 15 min) after", flush=True)
 
         if not args.no_stats:
             print()
-            print("== jit_stats at the marker (benches/syslinux_boot.lua, not timed)")
+            print("== moon86 at 'Linux version' and at the marker (benches/syslinux_boot.lua)")
             out = sh(moon86, "run", "benches/syslinux_boot.lua", disk, guests["seabios"],
                      guests["vgabios"], marker, capture_output=True, text=True).stdout
             sys.stdout.write("".join("  " + l + "\n" for l in out.splitlines()))
