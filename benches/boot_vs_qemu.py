@@ -2,7 +2,7 @@
 """Power-on to Linux's init marker through SeaBIOS and SYSLINUX from a hard
 disk: moon86 against qemu-system-i386 -M isapc (TCG), in paired runs.
 
-  benches/boot_vs_qemu.py [--runs N] [--menu-timeout T] [--jit-off] [--no-stats]
+  benches/boot_vs_qemu.py [--runs N] [--menu-timeout T] [--jit-off] [--no-stats] [--tty]
 
 What it runs, each as a user would type it, with the guest's serial console
 on the process's stdout:
@@ -28,6 +28,12 @@ splits each run in two. The N runs of each are made in pairs,
 alternating which emulator goes first. Printed: every run, the medians,
 the ratio of the medians and the median of the pairs' ratios (moon86 /
 QEMU: above 1 means moon86 is slower).
+
+By default stdin is /dev/null and stdout a pipe, so `moon86 boot` runs
+flat out. With --tty both get a pseudo-terminal, as when a person types
+the command: `moon86 boot` then paces the guest so that its virtual clock
+(100 M instructions per virtual second) does not run ahead of the wall
+clock, which caps it at about 100 M guest instructions per second.
 
 --jit-off adds one run of `moon86 boot --jit off` (the interpreter, about
 two minutes). Unless --no-stats, one more run of benches/syslinux_boot.lua
@@ -96,19 +102,28 @@ def cpu_seconds(pid):
 KERNEL = b"Linux version"  # the kernel's first line, after its decompressor
 
 
-def run_to_marker(cmd, marker, timeout, log):
+def run_to_marker(cmd, marker, timeout, log, tty=False):
     """Starts cmd, returns (wall s, CPU s, wall s to the kernel's first line)
-    when marker appears on its stdout."""
+    when marker appears on its stdout (with tty, a pseudo-terminal that is
+    also its stdin and stderr)."""
     want = marker.encode()
     kernel = None
     start = time.monotonic()
-    p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
+    if tty:
+        fd, slave = os.openpty()
+        p = subprocess.Popen(cmd, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+    else:
+        p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        fd = p.stdout.fileno()
     out = b""
     try:
-        os.set_blocking(p.stdout.fileno(), True)
         while True:
-            chunk = os.read(p.stdout.fileno(), 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the pty's other side closed
+                chunk = b""
             if not chunk:
                 raise RuntimeError("exited (status %s) before the marker" % p.wait())
             out += chunk
@@ -126,6 +141,8 @@ def run_to_marker(cmd, marker, timeout, log):
     finally:
         p.kill()
         p.wait()
+        if tty:
+            os.close(fd)
         with open(log, "wb") as f:
             f.write(out)
 
@@ -142,6 +159,9 @@ def main():
                     help="SYSLINUX's TIMEOUT in tenths of a second (default 1; 20 as built)")
     ap.add_argument("--jit-off", action="store_true", help="one run of moon86 --jit off too")
     ap.add_argument("--no-stats", action="store_true", help="skip the jit_stats run")
+    ap.add_argument("--tty", action="store_true",
+                    help="give both a pseudo-terminal, as at a person's terminal "
+                         "(moon86 boot then paces virtual time to the wall clock)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
     args = ap.parse_args()
 
@@ -182,6 +202,7 @@ def main():
         print(f"moon86:   {rev}")
         print(f"qemu:     {qver}")
         print(f"date:     {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+        print(f"stdio:    {'a pseudo-terminal (--tty)' if args.tty else 'stdin /dev/null, stdout a pipe'}")
         print(f"disk:     {media['syslinux_disk']} with TIMEOUT {args.menu_timeout} "
               f"({args.menu_timeout / 10:g} s menu countdown)")
         for name, cmd in cmds.items():
@@ -193,7 +214,8 @@ def main():
             order = ["moon86", "qemu"] if i % 2 == 0 else ["qemu", "moon86"]
             for name in order:
                 wall, cpu, kernel = run_to_marker(cmds[name], marker, args.timeout,
-                                                  os.path.join(tmp, f"{name}-{i}.log"))
+                                                  os.path.join(tmp, f"{name}-{i}.log"),
+                                                  args.tty)
                 res[name].append((wall, cpu, kernel))
                 print(f"pair {i + 1}: {name:7s} wall {wall:6.2f} s  CPU {cpu:6.2f} s  "
                       f"(wall {kernel:5.2f} s to 'Linux version', {wall - kernel:5.2f} s after)",
@@ -219,7 +241,7 @@ def main():
         if args.jit_off:
             cmd = cmds["moon86"][:2] + ["--jit", "off"] + cmds["moon86"][2:]
             wall, cpu, _ = run_to_marker(cmd, marker, args.timeout,
-                                         os.path.join(tmp, "interp.log"))
+                                         os.path.join(tmp, "interp.log"), args.tty)
             print(f"  {'moon86 --jit off (1 run)':26s} {wall:8.2f} {cpu:8.2f}   "
                   f"({wall / med['moon86'][0]:.1f}x the JIT's median wall)")
         print(f"load:     {load()} (1, 5, 15 min) after", flush=True)
