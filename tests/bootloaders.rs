@@ -166,6 +166,30 @@ fn syslinux_boots_linux_from_a_hard_disk_and_leaves_the_image_unchanged() {
     );
 }
 
+/// The same SYSLINUX disk through Bochs's BIOS (`BIOS-bochs-legacy`, the
+/// LGPL VGA BIOS as an option ROM at 0xC0000), which drives the IDE
+/// controller and reads the boot order from CMOS itself.
+#[test]
+fn syslinux_boots_linux_through_bochs_bios_too() {
+    let disk = PathBuf::from(media("syslinux_disk"));
+    let mut vm = Vm::new(MachineConfig {
+        ram_size: 256 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    vm.load_rom(common::guest("bochsbios")).unwrap();
+    vm.load_option_rom(common::guest("lgplvgabios"), None)
+        .unwrap();
+    vm.attach_drive(drive(&disk, MediaKind::Disk)).unwrap();
+    vm.set("boot_order", Value::Str("c".into())).unwrap();
+    vm.power_on().unwrap();
+    run_until(&mut vm, 400_000_000, "the SYSLINUX menu", |vm| {
+        screen(vm).contains("moon86 boot menu")
+    });
+    let n = boots_to_the_linux_marker(&mut vm);
+    println!("Bochs's BIOS: the Linux marker at {n} instructions");
+}
+
 /// `moon86 boot --cdrom CD --hda DISK --boot d`, the default firmware
 /// (SeaBIOS from the guest cache): ISOLINUX boots Linux from the CD.
 #[test]
