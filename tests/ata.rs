@@ -317,3 +317,20 @@ fn boot_menu_on_makes_seabios_offer_its_menu() {
     assert!(without.contains("SeaBIOS"), "{without}");
     assert!(!without.contains("boot menu"), "{without}");
 }
+
+#[test]
+fn boot_menu_wait_is_given_to_seabios_and_it_waits_that_long() {
+    use moon86::control::{Value, Vm};
+    // With a 100 ms wait SeaBIOS goes on to "No bootable device" long before
+    // its default 2.5 s would have passed (at 100 M instructions a second).
+    let mut vm = Vm::new(Default::default()).unwrap();
+    vm.load_bios(common::guest("seabios"), Some(common::guest("vgabios")))
+        .unwrap();
+    vm.set("boot_menu", Value::Bool(true)).unwrap();
+    vm.set("boot_menu_wait", Value::Str("100".into())).unwrap();
+    assert_eq!(vm.get("boot_menu_wait").unwrap(), Value::Int(100));
+    vm.power_on().unwrap();
+    vm.run(Some(100_000_000)).unwrap();
+    let screen = vm.screen_text().unwrap().join("\n");
+    assert!(screen.contains("No bootable device"), "{screen}");
+}

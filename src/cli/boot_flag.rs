@@ -1,6 +1,6 @@
 //! The `--boot` option in QEMU's spelling: `--boot d` (the order alone) or
-//! `--boot order=dc,menu=on`, turned into the machine's `boot_order` and
-//! `boot_menu` properties.
+//! `--boot order=dc,menu=on,splash-time=MS`, turned into the machine's
+//! `boot_order`, `boot_menu` and `boot_menu_wait` properties.
 
 use crate::machine::BootOrder;
 use std::str::FromStr;
@@ -10,6 +10,8 @@ use std::str::FromStr;
 pub struct BootFlag {
     pub order: Option<BootOrder>,
     pub menu: Option<bool>,
+    /// `splash-time=MS`: how long the menu waits.
+    pub menu_wait: Option<u16>,
 }
 
 impl FromStr for BootFlag {
@@ -18,7 +20,7 @@ impl FromStr for BootFlag {
         if !s.contains('=') {
             return Ok(BootFlag {
                 order: Some(s.parse()?),
-                menu: None,
+                ..Default::default()
             });
         }
         let mut flag = BootFlag::default();
@@ -35,7 +37,16 @@ impl FromStr for BootFlag {
                         _ => return Err(format!("menu={value}: expected on or off")),
                     })
                 }
-                _ => return Err(format!("unknown key '{key}' (known: order, menu)")),
+                "splash-time" => {
+                    flag.menu_wait = Some(value.parse().map_err(|_| {
+                        format!("splash-time={value}: expected milliseconds, 0 to 65535")
+                    })?)
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown key '{key}' (known: order, menu, splash-time)"
+                    ))
+                }
             }
         }
         Ok(flag)
@@ -56,9 +67,13 @@ mod tests {
         assert_eq!(f.menu, Some(true));
         let f: BootFlag = "menu=off".parse().unwrap();
         assert_eq!((f.order, f.menu), (None, Some(false)));
+        let f: BootFlag = "menu=on,splash-time=500".parse().unwrap();
+        assert_eq!((f.menu, f.menu_wait), (Some(true), Some(500)));
         for (bad, want) in [
             ("once=d", "unknown key 'once'"),
             ("menu=yes", "on or off"),
+            ("splash-time=-1", "milliseconds"),
+            ("splash-time=70000", "milliseconds"),
             ("order=q", "'q'"),
             ("order=d,x", "'x' is not KEY=VALUE"),
             ("dd", "twice"),

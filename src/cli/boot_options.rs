@@ -150,7 +150,8 @@ pub struct BootOptions {
     /// 0-1),readonly=on,snapshot=off (write through to the file) (repeatable)
     #[arg(long = "drive", value_name = "SPEC")]
     pub drive: Vec<String>,
-    /// Boot order and menu, as QEMU's -boot: `d` or order=LETTERS,menu=on|off
+    /// Boot order and menu, as QEMU's -boot: `d` or
+    /// order=LETTERS,menu=on|off,splash-time=MS
     /// (a floppy, c hard disk, d CD-ROM, n network; default order cad)
     #[arg(long, value_name = "ORDER")]
     pub boot: Option<super::boot_flag::BootFlag>,
@@ -222,6 +223,9 @@ impl BootOptions {
             }
             if let Some(menu) = flag.menu {
                 vm.set("boot_menu", Value::Bool(menu))?;
+            }
+            if let Some(ms) = flag.menu_wait {
+                vm.set("boot_menu_wait", Value::Int(ms.into()))?;
             }
         }
         if let Some(rom) = &self.rom {

@@ -30,6 +30,7 @@ pub enum Target {
     RtcStart,
     BootOrder,
     BootMenu,
+    BootMenuWait,
     A20,
     PostCode,
     PostCodes,
@@ -157,6 +158,8 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "The devices the BIOS boots from, first tried first, in QEMU's letters: a floppy, c hard disk, d CD-ROM, n network (at most three; default \"cad\"). Written to CMOS 0x3D and 0x38, where SeaBIOS and Bochs's BIOS read it. `moon86 boot --boot d`."),
         def("boot_menu", ValueType::Boolean, "", OFF, T::BootMenu,
             "Whether the BIOS offers its boot menu (SeaBIOS: press F12 or Esc; QEMU's `-boot menu=on`). Default false."),
+        def("boot_menu_wait", U16, "ms", OFF, T::BootMenuWait,
+            "How long the boot menu waits for a key (fw_cfg's etc/boot-menu-wait; QEMU's `-boot splash-time=`). Default 2500, SeaBIOS's own."),
         def("a20", ValueType::Boolean, "", RO, T::A20,
             "Whether the A20 gate is open (keyboard controller output port or port 0x92)."),
         def("debugcon.echo", ValueType::Boolean, "", VmState::ALIVE, T::DebugconEcho,
@@ -339,6 +342,7 @@ impl Vm {
             Target::RtcStart => Value::Int(self.config().rtc_start),
             Target::BootOrder => Value::Str(self.config().boot_order.to_string()),
             Target::BootMenu => Value::Bool(self.config().boot_menu),
+            Target::BootMenuWait => Value::Int(self.config().boot_menu_wait.into()),
             Target::A20 => Value::Bool(m.board.a20()),
             Target::Jit => Value::Bool(cpu.jit_enabled()),
             Target::JitStat(s) => Value::Int(s.read(&cpu.jit_stats()) as i64),
@@ -425,6 +429,10 @@ impl Vm {
             }
             Target::BootMenu => {
                 self.config_mut().boot_menu = v == Value::Bool(true);
+                self.apply_boot_config()?;
+            }
+            Target::BootMenuWait => {
+                self.config_mut().boot_menu_wait = int as u16;
                 self.apply_boot_config()?;
             }
             target => {

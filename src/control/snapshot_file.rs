@@ -8,7 +8,7 @@
 //!     16     4  CRC-32 of the configuration block
 //!     20     C  the machine configuration (postcard: ram_size, cpu_model,
 //!               exit_port, ips, rtc_start, the drives, the boot order
-//!               and menu switch)
+//!               menu switch and menu wait)
 //!   20+C     8  S: length of the state once inflated
 //!   28+C     4  CRC-32 of the inflated state
 //!   32+C   ...  the state, zlib-deflated to the end of the file (postcard:
@@ -322,7 +322,7 @@ mod tests {
         );
         assert_eq!(
             (config.len(), crc32(&config)),
-            (22, 2676392464),
+            (24, 595930800),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
     }

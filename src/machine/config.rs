@@ -77,6 +77,17 @@ pub struct MachineConfig {
     /// SeaBIOS waits for F12 or Esc).
     #[serde(default)]
     pub boot_menu: bool,
+    /// How long the boot menu waits for a key, in milliseconds (fw_cfg's
+    /// `etc/boot-menu-wait`; SeaBIOS's own default is 2500).
+    #[serde(default = "default_menu_wait")]
+    pub boot_menu_wait: u16,
+}
+
+/// SeaBIOS's default boot-menu wait, in milliseconds.
+pub const DEFAULT_BOOT_MENU_WAIT: u16 = 2500;
+
+fn default_menu_wait() -> u16 {
+    DEFAULT_BOOT_MENU_WAIT
 }
 
 /// 2025-01-01 00:00:00 UTC: the RTC's default time at power-on.
@@ -93,6 +104,7 @@ impl Default for MachineConfig {
             drives: Vec::new(),
             boot_order: Default::default(),
             boot_menu: false,
+            boot_menu_wait: DEFAULT_BOOT_MENU_WAIT,
         }
     }
 }

@@ -20,16 +20,25 @@ const E820_RAM: u32 = 1;
 pub fn firmware_items(config: &MachineConfig) -> FwCfgItems {
     let ram_size = config.ram_size;
     let mut items = FwCfgItems::new(ram_size);
-    items.set(
-        key::BOOT_MENU,
-        u16::from(config.boot_menu).to_le_bytes().to_vec(),
-    );
+    boot_menu_items(&mut items, config);
     let mut e820 = Vec::with_capacity(20);
     e820.extend(0u64.to_le_bytes());
     e820.extend(ram_size.to_le_bytes());
     e820.extend(E820_RAM.to_le_bytes());
     items.add_file("etc/e820", e820);
     items
+}
+
+/// The boot menu switch and how long the menu waits (`etc/boot-menu-wait`).
+fn boot_menu_items(items: &mut FwCfgItems, config: &MachineConfig) {
+    items.set(
+        key::BOOT_MENU,
+        u16::from(config.boot_menu).to_le_bytes().to_vec(),
+    );
+    items.add_file(
+        "etc/boot-menu-wait",
+        config.boot_menu_wait.to_le_bytes().to_vec(),
+    );
 }
 
 impl Machine {
@@ -46,10 +55,7 @@ impl Machine {
     /// Applies a changed boot order and menu switch (while off).
     pub fn set_boot_config(&mut self, config: &MachineConfig) {
         self.write_firmware_cmos(config);
-        Arc::make_mut(&mut self.board.io.fw_cfg.items).set(
-            key::BOOT_MENU,
-            u16::from(config.boot_menu).to_le_bytes().to_vec(),
-        );
+        boot_menu_items(Arc::make_mut(&mut self.board.io.fw_cfg.items), config);
     }
 
     /// Gives the firmware the file `name` through `fw_cfg`.
@@ -68,6 +74,8 @@ mod tests {
             ram_size: 64 << 20,
             ..Default::default()
         });
+        let wait = items.file("etc/boot-menu-wait").unwrap();
+        assert_eq!(wait, 2500u16.to_le_bytes());
         let e820 = items.file("etc/e820").unwrap();
         assert_eq!(e820.len(), 20);
         assert_eq!(e820[8..16], (64u64 << 20).to_le_bytes());
