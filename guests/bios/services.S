@@ -434,8 +434,19 @@ extcheck:
         jmp     newline
 
 /* Function CL (42h or 43h) of one sector at LBA EAX on drive DL, buffer
-   BX, through the packet `dap`. */
+   BX, through the packet `dap`; a read clears the buffer first. */
 lba_op:
+        cmpb    $0x42, %cl
+        jne     1f
+        pushw   %cx
+        pushw   %ax
+        movw    %bx, %di
+        movw    $256, %cx
+        xorw    %ax, %ax
+        rep stosw
+        popw    %ax
+        popw    %cx
+1:
         movb    $16, dap
         movb    $0, dap + 1
         movw    $1, dap + 2
