@@ -8,6 +8,8 @@
 //! them against values computed from the disks and the machine's
 //! configuration, the screen against what INT 10h wrote, and the image
 //! files against what they were (the guest's write stays in the overlay).
+//! The same guest on a disk smaller than a cylinder checks the geometry a
+//! BIOS derives from IDENTIFY there.
 
 mod common;
 
@@ -285,8 +287,9 @@ fn check(firmware: Firmware) {
         &[("cf", "0"), ("ah", "00"), ("al", "07")],
     );
 
-    // AH=08h. Both BIOSes take the translation from CMOS 0x39 (none: 0),
-    // so the logical geometry is IDENTIFY's 16 heads of 63 sectors, clipped
+    // AH=08h. Both BIOSes take the translation from CMOS 0x39, which
+    // moon86 leaves 0, "none" (QEMU asks for "large" or "lba" past 1024
+    // cylinders, which the second disk would get), so the logical geometry is IDENTIFY's 16 heads of 63 sectors, clipped
     // to 1024 cylinders. SeaBIOS keeps the last cylinder back ("reserved")
     // from the maximum AH=08h reports, Bochs's BIOS does not; both leave it
     // out of AH=15h's count.
