@@ -25,10 +25,14 @@ const RAM: u64 = 48 << 20;
 /// DISK0_SECTORS).
 const DISK0: u64 = 20 * 16 * 63;
 /// The second disk: 600 MiB (1219 cylinders of 16 x 63 and a few sectors),
-/// past the 1024 cylinders INT 13h's CHS calls reach; a sparse file.
+/// past 1024 cylinders, with sectors past what INT 13h's CHS calls reach
+/// however translated; a sparse file.
 const DISK1: u64 = 600 << 11;
-/// The sectors of the second disk the guest reads or writes, tagged.
-const DISK1_TAGGED: [u64; 4] = [0, 1_009_007, 1_100_000, 1_100_001];
+/// The sectors of the second disk the guest reads or writes, tagged: the
+/// last CHS sector under SeaBIOS (607/31/63 in 32 x 63) and under Bochs's
+/// BIOS (608/31/63), the one the LBA read past CHS's reach, the one the
+/// guest writes.
+const DISK1_TAGGED: [u64; 5] = [0, 1_225_727, 1_227_743, 1_228_000, 1_228_001];
 
 /// A scratch directory, removed on drop.
 struct Scratch(PathBuf);
@@ -270,10 +274,31 @@ impl<'a> Report<'a> {
 
 /// The logical CHS geometry INT 13h AH=08h reports for a disk: cylinders,
 /// heads, sectors per track.
+#[derive(Debug, PartialEq)]
 struct Lchs {
     cylinders: u64,
     heads: u64,
     spt: u64,
+}
+
+/// The logical geometry both BIOSes make of a disk of `sectors`: IDENTIFY's
+/// 16 x 63 with its cylinders (2 to 16383), translated as CMOS 0x39 asks:
+/// none within 1024 cylinders, else "large" (cylinders halved and heads
+/// doubled until at most 1024 cylinders); clipped to 1024 cylinders. (The
+/// test's disks are too small for LBA-assisted translation.)
+fn logical_geometry(sectors: u64) -> Lchs {
+    let mut cylinders = (sectors / (16 * 63)).clamp(2, 16383);
+    let mut heads = 16;
+    assert!(cylinders * heads <= 131_072, "no LBA-assisted translation");
+    while cylinders > 1024 && heads < 128 {
+        cylinders >>= 1;
+        heads <<= 1;
+    }
+    Lchs {
+        cylinders: cylinders.min(1024),
+        heads,
+        spt: 63,
+    }
 }
 
 fn check(firmware: Firmware) {
@@ -287,12 +312,11 @@ fn check(firmware: Firmware) {
         &[("cf", "0"), ("ah", "00"), ("al", "07")],
     );
 
-    // AH=08h. Both BIOSes take the translation from CMOS 0x39, which
-    // moon86 leaves 0, "none" (QEMU asks for "large" or "lba" past 1024
-    // cylinders, which the second disk would get), so the logical geometry is IDENTIFY's 16 heads of 63 sectors, clipped
-    // to 1024 cylinders. SeaBIOS keeps the last cylinder back ("reserved")
-    // from the maximum AH=08h reports, Bochs's BIOS does not; both leave it
-    // out of AH=15h's count.
+    // AH=08h. Both BIOSes take the translation from CMOS 0x39, as QEMU
+    // sets it: none for the first disk (20 cylinders), "large" for the
+    // second (1219 cylinders: 609 of 32 heads). SeaBIOS keeps the last
+    // cylinder back ("reserved") from the maximum AH=08h reports, Bochs's
+    // BIOS does not; both leave it out of AH=15h's count.
     let hidden = hidden_cylinders(firmware);
     let mut lchs = Vec::new();
     for (drive, sectors) in [("80", DISK0), ("81", DISK1)] {
@@ -304,12 +328,7 @@ fn check(firmware: Firmware) {
             heads: r.num(&key, "maxhead") + 1,
             spt: r.num(&key, "spt"),
         };
-        let physical = (sectors / (16 * 63)).min(16383);
-        assert_eq!(
-            (g.cylinders, g.heads, g.spt),
-            (physical.min(1024), 16, 63),
-            "{key}"
-        );
+        assert_eq!(g, logical_geometry(sectors), "{key}");
         // AH=15h: a hard disk, of all but the last cylinder's sectors.
         let key = format!("int13 15 {drive}");
         r.check(&key, &[("cf", "0"), ("ah", "03")]);
@@ -321,10 +340,21 @@ fn check(firmware: Firmware) {
         lchs.push(g);
     }
 
-    // AH=02h: the sectors the logical geometry maps C/H/S to.
+    // AH=02h: the sectors the logical geometry maps C/H/S to; on the
+    // second disk the last one AH=08h offers.
+    let last = r.one("int13 02 81 last");
+    let last_chs = (
+        last["c"].parse::<u64>().unwrap(),
+        last["h"].parse::<u64>().unwrap(),
+        last["s"].parse::<u64>().unwrap(),
+    );
+    assert_eq!(
+        last_chs,
+        (lchs[1].cylinders - hidden, lchs[1].heads - 1, lchs[1].spt)
+    );
     for (disk, key, (c, h, s)) in [
         (0u8, "int13 02 80 c=2 h=3 s=5", (2, 3, 5)),
-        (1, "int13 02 81 c=1000 h=15 s=63", (1000, 15, 63)),
+        (1, "int13 02 81 last", last_chs),
     ] {
         let g = &lchs[usize::from(disk)];
         let lba = (c * g.heads + h) * g.spt + s - 1;
@@ -356,14 +386,15 @@ fn check(firmware: Firmware) {
         r.get("int13 42 80 lba=2209", "data"),
         r.get("int13 02 80 c=2 h=3 s=5", "data")
     );
-    assert!(1_100_000 >= lchs[1].cylinders * lchs[1].heads * lchs[1].spt);
+    assert!(1_228_000 >= lchs[1].cylinders * lchs[1].heads * lchs[1].spt);
+    const { assert!(1_228_000 < DISK1) };
     r.check(
-        "int13 42 81 lba=1100000",
+        "int13 42 81 lba=1228000",
         &[
             ("cf", "0"),
             ("ah", "00"),
             ("count", "1"),
-            ("data", "hd1 lba 1100000"),
+            ("data", "hd1 lba 1228000"),
         ],
     );
 
@@ -377,11 +408,11 @@ fn check(firmware: Firmware) {
 
     // AH=43h: written to the overlay and read back.
     r.check(
-        "int13 43 81 lba=1100001",
+        "int13 43 81 lba=1228001",
         &[("cf", "0"), ("ah", "00"), ("count", "1")],
     );
     r.check(
-        "int13 42 81 lba=1100001",
+        "int13 42 81 lba=1228001",
         &[
             ("cf", "0"),
             ("ah", "00"),

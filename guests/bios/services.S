@@ -10,13 +10,14 @@
  *   int13 08 DD: cf= ah= maxcyl= maxhead= spt= drives=   (DD = 80, 81)
  *   int13 15 DD: cf= ah= sectors=             CX:DX
  *   int13 02 80 c=2 h=3 s=5: cf= ah= al= data=TAG
- *   int13 02 81 c=1000 h=15 s=63: ...         needs CL's cylinder bits
+ *   int13 02 81 last: c= h= s= cf= ...        the last sector AH=08h
+ *                                             gave (CL's cylinder bits)
  *   int13 41 DD: cf= ah= bx= cx=              BX=55AA in
  *   int13 42 80 lba=2209: cf= ah= count= data=TAG   (the CHS sector above)
- *   int13 42 81 lba=1100000: ...              past the 1024-cylinder limit
+ *   int13 42 81 lba=1228000: ...              past the reach of CHS
  *   int13 48 DD: cf= ah= size= cyl= heads= spt= sectors= bps=
- *   int13 43 81 lba=1100001: cf= ah= count=   writes 0xA000 (tagged)
- *   int13 42 81 lba=1100001: cf= ah= count= readback=same|differs
+ *   int13 43 81 lba=1228001: cf= ah= count=   writes 0xA000 (tagged)
+ *   int13 42 81 lba=1228001: cf= ah= count= readback=same|differs
  *   int13 42 80 lba=DISK0_SECTORS: cf= ah=    one past the end
  *   int13 02 80 c=1000 h=0 s=1: cf= ah=       a cylinder past the end
  *   int10 0f: mode= cols= page=               (hex mode)
@@ -215,6 +216,8 @@ main:
         call    params
         movb    $0x81, %dl
         call    params
+        movw    %cx, last_cx            /* its last sector, for AH=02h */
+        movb    %dh, last_dh
         movb    $0x80, %dl
         call    disktype
         movb    $0x81, %dl
@@ -227,10 +230,23 @@ main:
         movb    $0x80, %dl
         call    chs_read
         call    show_read
-        say     "int13 02 81 c=1000 h=15 s=63: "
-        movb    $1000 & 0xff, %ch
-        movb    $(63 | ((1000 >> 2) & 0xc0)), %cl
-        movb    $15, %dh
+        say     "int13 02 81 last: c="
+        movw    last_cx, %cx
+        movb    last_dh, %dh
+        movb    %cl, %al
+        xorb    %ah, %ah
+        shlw    $2, %ax
+        movb    %ch, %al
+        call    dec16
+        say     " h="
+        movb    %dh, %al
+        xorb    %ah, %ah
+        call    dec16
+        say     " s="
+        movb    %cl, %al
+        andw    $0x3f, %ax
+        call    dec16
+        say     " "
         movb    $0x81, %dl
         call    chs_read
         call    show_read
@@ -250,10 +266,10 @@ main:
         call    lba_op
         call    show_count
         call    show_tag
-        say     "int13 42 81 lba=1100000: "
+        say     "int13 42 81 lba=1228000: "
         movb    $0x42, %cl
         movb    $0x81, %dl
-        movl    $1100000, %eax
+        movl    $1228000, %eax
         movw    $BUF, %bx
         call    lba_op
         call    show_count
@@ -277,22 +293,22 @@ main:
 1:      stosb
         incb    %al
         loop    1b
-        say     "int13 43 81 lba=1100001: "
+        say     "int13 43 81 lba=1228001: "
         movb    $0x43, %cl
-        movl    $1100001, %eax
+        movl    $1228001, %eax
         movb    $0x81, %dl
         movw    $WBUF, %bx
         call    lba_op
         call    show_count
         call    newline
-        say     "int13 42 81 lba=1100001: "
+        say     "int13 42 81 lba=1228001: "
         movw    $BUF, %di               /* clear the buffer first */
         movw    $256, %cx
         xorw    %ax, %ax
         rep stosw
         movb    $0x42, %cl
         movb    $0x81, %dl
-        movl    $1100001, %eax
+        movl    $1228001, %eax
         movw    $BUF, %bx
         call    lba_op
         call    show_count
@@ -755,6 +771,8 @@ memory:
         jmp     exit
 
 dap:            .fill   16
+last_cx:        .word   0
+last_dh:        .byte   0
 wtag:           .asciz  "written by int13 43"
 wtag_end:
 screen_hello:   .asciz  "moon86 bios services\r\n"
