@@ -445,7 +445,6 @@ mod tests {
         // 0: none (20 cylinders), 1: large (1219), 2: a CD, 3: LBA.
         let want = 2 << 2 | 1 << 6;
         assert_eq!(cmos(&mut vm, 0x39), want);
-        assert_eq!(cmos(&mut vm, 0x3A), want, "where SeaBIOS looks for 2-3");
         vm.set("rtc_start", crate::control::Value::Int(1_000_000))
             .unwrap();
         assert_eq!(cmos(&mut vm, 0x39), want, "a new RTC gets them too");

@@ -201,9 +201,8 @@ impl Machine {
     /// register 0x39 (0 none, 1 LBA, 2 large), chosen from the geometry
     /// IDENTIFY reports: none within 1024 cylinders, "large" (heads doubled
     /// and cylinders halved until at most 1024) while heads x cylinders
-    /// stay within 131072, LBA-assisted beyond. SeaBIOS reads a secondary
-    /// drive's bits from register 0x3A at the same place, so 0x3A holds the
-    /// same byte (Bochs's BIOS reads 0x39 for both channels).
+    /// stay within 131072, LBA-assisted beyond. Both BIOSes read 0x39 for
+    /// the two legacy channels (0x3A would be for a third and fourth).
     pub fn set_disk_cmos(&mut self) {
         let mut bits = 0u8;
         for index in 0..4u8 {
@@ -217,7 +216,6 @@ impl Machine {
         }
         let rtc = &mut self.board.io.rtc;
         rtc.write_cmos(0x39, bits);
-        rtc.write_cmos(0x3A, bits);
     }
 
     /// The floppies' and the hard disks' CMOS bytes.
