@@ -31,8 +31,8 @@
  *   int16 01 empty: zf=1
  *   int15 e820: base=HHHHHHHHHHHHHHHH len=HHHHHHHHHHHHHHHH type=N   (each)
  *   int15 e820: entries=N
- *   int15 88: cf= ax=                          KiB above 1 MiB
- *   int15 e801: cf= ax= bx= cx= dx=            KiB 1-16 MiB, 64 KiB above
+ *   int15 88: cf= ah= ax=                      KiB above 1 MiB
+ *   int15 e801: cf= ah= ax= bx= cx= dx=        KiB 1-16 MiB, 64 KiB above
  *   int1a 02: cf= time=HH:MM:SS dst=HH         BCD
  *   int1a 04: cf= date=CCYY-MM-DD              BCD
  *   int1a 00: start= end= loops=               ticks, busy-waiting 3 ticks
