@@ -2,8 +2,9 @@
 # Rebuilds the guest programs moon86 ships (guests/*/*.S -> .bin) with GNU
 # binutils, each linked as a flat binary at 0x7C00, or at the address a
 # source names on a line of its own, `# link: 0x100000` (a Multiboot kernel
-# loads at 1 MiB): boot sectors pad themselves to 512 bytes in their source,
-# the CPU test guests under cputest/ are of any size (loaded with load_raw)
+# loads at 1 MiB): boot sectors pad themselves to 512 bytes in their source
+# (bios/services.S to 8 sectors: an MBR that loads the rest of itself), the
+# CPU test guests under cputest/ are of any size (loaded with load_raw)
 # and share cputest/lib.inc (`.include` looks in the source's directory).
 # With --check, builds into a temporary directory and fails if any committed
 # binary differs from what its source assembles to.

@@ -53,7 +53,9 @@ impl Vm {
         match drive.interface {
             DriveInterface::Ide => {
                 let device = drive.open()?;
-                self.machine_mut()?.attach_ide(drive.index, Some(device));
+                let m = self.machine_mut()?;
+                m.attach_ide(drive.index, Some(device));
+                m.set_disk_cmos();
             }
             DriveInterface::Floppy => {
                 let device = drive.open_floppy()?;
@@ -414,6 +416,41 @@ mod tests {
         let d = vm.machine().unwrap().floppy_drive(0).unwrap();
         d.media().read(0, &mut buf).unwrap();
         buf[0]
+    }
+
+    #[test]
+    fn hard_disks_put_their_chs_translation_in_cmos() {
+        let small = TestFile::disk(2100);
+        let big = TestFile::sparse(1219 * 16 * 63);
+        let huge = TestFile::sparse(16383 * 16 * 63);
+        let cd = TestFile::cd(32);
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        let cmos = |vm: &mut Vm, i| vm.machine_mut().unwrap().board.io.rtc.read_cmos(i);
+        assert_eq!(cmos(&mut vm, 0x39), 0);
+        for (index, f, media) in [
+            (0, &small, MediaKind::Disk),
+            (1, &big, MediaKind::Disk),
+            (2, &cd, MediaKind::Cdrom),
+            (3, &huge, MediaKind::Disk),
+        ] {
+            vm.attach_drive(DriveConfig {
+                interface: DriveInterface::Ide,
+                index,
+                media,
+                path: Some(f.path().to_path_buf()),
+                mode: DiskMode::Overlay,
+            })
+            .unwrap();
+        }
+        // 0: none (20 cylinders), 1: large (1219), 2: a CD, 3: LBA.
+        let want = 2 << 2 | 1 << 6;
+        assert_eq!(cmos(&mut vm, 0x39), want);
+        vm.set("rtc_start", crate::control::Value::Int(1_000_000))
+            .unwrap();
+        assert_eq!(cmos(&mut vm, 0x39), want, "a new RTC gets them too");
+        vm.power_on().unwrap();
+        vm.power_off().unwrap();
+        assert_eq!(cmos(&mut vm, 0x39), want, "and a power cycle");
     }
 
     #[test]

@@ -4,11 +4,12 @@
 //! go) and how they are put on the board's ATA channels and floppy
 //! controller. The firmware side reads them back through
 //! [`Machine::ide_drive`] and [`Machine::floppy_drive`]; the floppies'
-//! CMOS bytes are written at power-on ([`Machine::set_floppy_cmos`]).
+//! CMOS bytes and the disks' CHS translation are written at power-on and
+//! when a drive is attached ([`Machine::set_drive_cmos`]).
 
 use super::watch::{Event, EventRecord};
 use super::Machine;
-use crate::devices::ata::Drive;
+use crate::devices::ata::{Drive, Geometry};
 use crate::devices::FloppyDrive;
 use crate::storage::{Disk, DiskMode, MediaKind, StorageError};
 use serde::{Deserialize, Serialize};
@@ -196,6 +197,34 @@ impl Machine {
         rtc.update_checksum();
     }
 
+    /// Writes the hard disks' CHS translation into CMOS, as QEMU does for
+    /// SeaBIOS and Bochs's BIOS: two bits per IDE index i at bits 2i of
+    /// register 0x39 (0 none, 1 LBA, 2 large), chosen from the geometry
+    /// IDENTIFY reports: none within 1024 cylinders, "large" (heads doubled
+    /// and cylinders halved until at most 1024) while heads x cylinders
+    /// stay within 131072, LBA-assisted beyond. Both BIOSes read 0x39 for
+    /// the two legacy channels (0x3A would be for a third and fourth).
+    pub fn set_disk_cmos(&mut self) {
+        let mut bits = 0u8;
+        for index in 0..4u8 {
+            let Some(drive) = self.ide_drive(index) else {
+                continue;
+            };
+            if drive.kind() != MediaKind::Disk {
+                continue;
+            }
+            bits |= disk_translation(drive.geometry()) << (2 * index);
+        }
+        let rtc = &mut self.board.io.rtc;
+        rtc.write_cmos(0x39, bits);
+    }
+
+    /// The floppies' and the hard disks' CMOS bytes.
+    pub fn set_drive_cmos(&mut self) {
+        self.set_floppy_cmos();
+        self.set_disk_cmos();
+    }
+
     /// The drive at IDE index `index` (0-3): its kind (`kind()`), size
     /// (`sectors()`), CHS geometry (`geometry()`) and media (`media()`).
     pub fn ide_drive(&self, index: u8) -> Option<&Drive> {
@@ -273,5 +302,39 @@ impl Machine {
                 eip,
             });
         }
+    }
+}
+
+/// QEMU's automatic BIOS translation for a disk of geometry `g` (CMOS
+/// 0x39's two bits): 0 none, 2 large, 1 LBA-assisted.
+fn disk_translation(g: Geometry) -> u8 {
+    if g.cylinders <= 1024 && g.heads <= 16 && g.sectors <= 63 {
+        0
+    } else if u32::from(g.heads) * u32::from(g.cylinders) <= 131_072 {
+        2
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disks_past_1024_cylinders_get_large_then_lba_translation() {
+        let t = |cylinders, heads, sectors| {
+            disk_translation(Geometry {
+                cylinders,
+                heads,
+                sectors,
+            })
+        };
+        assert_eq!(t(2, 16, 63), 0);
+        assert_eq!(t(1024, 16, 63), 0);
+        assert_eq!(t(1025, 16, 63), 2);
+        assert_eq!(t(8192, 16, 63), 2, "131072 heads x cylinders");
+        assert_eq!(t(8193, 16, 63), 1);
+        assert_eq!(t(16383, 16, 63), 1);
     }
 }

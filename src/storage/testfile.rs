@@ -22,6 +22,17 @@ impl TestFile {
     pub fn disk(sectors: u64) -> TestFile {
         TestFile::new(&pattern(512, sectors))
     }
+    /// A disk of `sectors` zero sectors, sparse on the host.
+    pub fn sparse(sectors: u64) -> TestFile {
+        let f = TestFile::new(&[]);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(f.path())
+            .unwrap()
+            .set_len(sectors * 512)
+            .unwrap();
+        f
+    }
     /// An ISO-like CD of `sectors` 2048-byte sectors with a volume
     /// descriptor at sector 16.
     pub fn cd(sectors: u64) -> TestFile {

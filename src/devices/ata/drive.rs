@@ -17,9 +17,11 @@ pub struct Geometry {
 impl Geometry {
     /// The default translation of a disk of `total` sectors: 16 heads and
     /// 63 sectors per track, as many cylinders as fit (at most 16383, at
-    /// least 1).
+    /// least 2, as QEMU has it: BIOSes report the number less two as INT
+    /// 13h AH=08h's maximum cylinder, and SeaBIOS's wraps around from 1 to
+    /// 1023). Sectors past the image stay out of reach however addressed.
     pub fn for_sectors(total: u64) -> Geometry {
-        let cylinders = (total / (16 * 63)).clamp(1, 16383) as u16;
+        let cylinders = (total / (16 * 63)).clamp(2, 16383) as u16;
         Geometry {
             cylinders,
             heads: 16,

@@ -109,6 +109,37 @@ fn identify_describes_the_disk() {
 }
 
 #[test]
+fn identify_gives_a_disk_smaller_than_a_cylinder_two_cylinders() {
+    // As QEMU does: a BIOS's INT 13h AH=08h reports the cylinders less two
+    // as the maximum, which must not wrap around.
+    for (sectors, cylinders) in [(64, 2), (1008, 2), (2015, 2), (2016, 2), (3024, 3)] {
+        let f = TestFile::disk(sectors);
+        let mut c = disk_channel(&f);
+        out(&mut c, 6, 0xA0);
+        out(&mut c, 7, 0xEC);
+        let id = read_words(&mut c, 512);
+        assert_eq!(
+            (word(&id, 1), word(&id, 3), word(&id, 6)),
+            (cylinders, 16, 63),
+            "{sectors} sectors"
+        );
+        assert_eq!(word(&id, 54), cylinders, "{sectors} sectors");
+        assert_eq!(word(&id, 60), sectors as u16, "{sectors} sectors");
+    }
+    // CHS still reaches no sector past the image: cylinder 1 of a
+    // 64-sector disk is aborted.
+    let f = TestFile::disk(64);
+    let mut c = disk_channel(&f);
+    out(&mut c, 6, 0xA0);
+    out(&mut c, 2, 1);
+    out(&mut c, 3, 1);
+    out(&mut c, 4, 1);
+    out(&mut c, 5, 0);
+    out(&mut c, 7, 0x20);
+    assert_eq!(status(&mut c) & (ST_DRQ | ST_ERR), ST_ERR);
+}
+
+#[test]
 fn reads_in_lba28_lba48_and_chs_return_the_files_bytes() {
     let f = TestFile::disk(2100);
     let file = pattern(512, 2100);
