@@ -18,7 +18,7 @@ use moon86::machine::{DriveConfig, DriveInterface, MachineConfig};
 use moon86::storage::{DiskMode, MediaKind};
 use std::collections::HashMap;
 use std::io::{Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const RAM: u64 = 48 << 20;
 /// The first disk: 20 cylinders of 16 heads x 63 sectors (the guest's
@@ -34,24 +34,7 @@ const DISK1: u64 = 600 << 11;
 /// guest writes.
 const DISK1_TAGGED: [u64; 5] = [0, 1_225_727, 1_227_743, 1_228_000, 1_228_001];
 
-/// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("moon86-biossvc-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Scratch;
 
 /// What a test image's sector `lba` of disk `disk` starts with.
 fn tag(disk: u8, lba: u64) -> Vec<u8> {

@@ -13,43 +13,9 @@ mod common;
 use moon86::control::{Value, Vm};
 use moon86::machine::{DriveConfig, DriveInterface, MachineConfig};
 use moon86::storage::{DiskMode, MediaKind};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn moon86(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_moon86"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the moon86 binary runs")
-}
-
-/// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("moon86-fd-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{moon86, s, Scratch};
 
 /// A 1.44M image: guests/floppy/boot.bin in its first two sectors, and
 /// "LBA nnnn" at the start of every other sector.

@@ -53,23 +53,7 @@ fn gnu_mach_boots_by_multiboot() {
     run_guest_script("gnumach.lua", &["gnumach"]);
 }
 
-/// A scratch directory for an example's output, removed afterwards.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("moon86-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Scratch;
 
 fn run_example(args: &[&str], env: &[(&str, &str)], dir: &Path) -> String {
     let g = guests();

@@ -56,3 +56,47 @@ fn fetch() -> Result<HashMap<String, String>, String> {
     }
     Ok(g)
 }
+
+/// A scratch directory under the system's temporary folder, named after
+/// the test and the process, removed on drop.
+#[allow(dead_code)]
+pub struct Scratch(pub std::path::PathBuf);
+
+#[allow(dead_code)]
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("moon86-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// Writes `bytes` to the file `name` in the directory; returns its path.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the `moon86` binary with `args` in the repository's root.
+#[allow(dead_code)]
+pub fn moon86(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_moon86"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the moon86 binary runs")
+}
+
+/// A path as a command-line argument.
+#[allow(dead_code)]
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
