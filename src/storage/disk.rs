@@ -183,8 +183,7 @@ impl Disk {
     /// or the file when writing through; refused on read-only media.
     pub fn write(&mut self, lba: u64, data: &[u8]) -> Result<(), StorageError> {
         let count = self.check(lba, data.len())?;
-        self.log(lba, count, true);
-        match self.mode {
+        let result = match self.mode {
             DiskMode::ReadOnly => Err(StorageError::ReadOnly {
                 path: self.path.clone(),
             }),
@@ -198,7 +197,12 @@ impl Disk {
                 }
                 Ok(())
             }
+        };
+        // Disk hooks see writes that happened, not refused ones.
+        if result.is_ok() {
+            self.log(lba, count, true);
         }
+        result
     }
 
     fn log(&self, lba: u64, count: u64, write: bool) {

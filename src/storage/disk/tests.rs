@@ -187,3 +187,36 @@ fn a_padded_disk_reads_zeros_past_the_file_and_keeps_writes_there() {
     let e = through.pad_to(6).unwrap_err().to_string();
     assert!(e.contains("for writing through"), "{e}");
 }
+
+#[test]
+fn the_guests_transfers_are_logged_once_and_host_reads_are_not() {
+    let f = TestFile::disk(8);
+    let mut d = Disk::open(f.path(), MediaKind::Disk, DiskMode::Overlay).unwrap();
+    let mut buf = vec![0u8; 1024];
+    d.read(2, &mut buf).unwrap();
+    d.write(4, &buf).unwrap();
+    d.peek(0, &mut buf).unwrap();
+    let log = d.take_accesses();
+    assert_eq!(
+        log,
+        [
+            DiskAccess {
+                lba: 2,
+                count: 2,
+                write: false
+            },
+            DiskAccess {
+                lba: 4,
+                count: 2,
+                write: true
+            }
+        ]
+    );
+    assert!(!d.has_accesses());
+    let mut ro = Disk::open(f.path(), MediaKind::Disk, DiskMode::ReadOnly).unwrap();
+    assert!(ro.write(0, &buf).is_err());
+    assert!(
+        ro.take_accesses().is_empty(),
+        "a refused write is not a transfer"
+    );
+}
