@@ -14,7 +14,7 @@ pub fn parse_drive(spec: &str) -> Result<(Option<u8>, DriveConfig), String> {
     let mut file = None;
     let mut media = MediaKind::Disk;
     let mut index = None;
-    let mut mode = DiskMode::Overlay;
+    let mut snapshot = true;
     let mut read_only = false;
     let mut interface = DriveInterface::Ide;
     let mut index_text = None;
@@ -43,13 +43,7 @@ pub fn parse_drive(spec: &str) -> Result<(Option<u8>, DriveConfig), String> {
             "readonly" => read_only = on_off(key, value)?,
             // QEMU's snapshot=on keeps writes in a temporary overlay: that is
             // the default here, and snapshot=off writes through to the file.
-            "snapshot" => {
-                mode = if on_off(key, value)? {
-                    DiskMode::Overlay
-                } else {
-                    DiskMode::WriteThrough
-                }
-            }
+            "snapshot" => snapshot = on_off(key, value)?,
             "format" if value == "raw" => {}
             "format" => return Err(format!("format={value}: only raw images are supported")),
             _ => {
@@ -71,12 +65,7 @@ pub fn parse_drive(spec: &str) -> Result<(Option<u8>, DriveConfig), String> {
     if interface == DriveInterface::Floppy && media == MediaKind::Cdrom {
         return Err("if=floppy takes no media=cdrom".into());
     }
-    if read_only {
-        if mode == DiskMode::WriteThrough {
-            return Err("readonly=on and snapshot=off contradict each other".into());
-        }
-        mode = DiskMode::ReadOnly;
-    }
+    let mode = DiskMode::from_flags(read_only, snapshot)?;
     if file.is_none() && media == MediaKind::Disk {
         return Err("a disk needs file=PATH".into());
     }

@@ -53,17 +53,15 @@ impl Vm {
         match drive.interface {
             DriveInterface::Ide => {
                 let device = drive.open()?;
-                let m = self.machine_mut()?;
-                m.attach_ide(drive.index, Some(device));
-                m.set_disk_cmos();
+                self.machine_mut()?.attach_ide(drive.index, Some(device));
             }
             DriveInterface::Floppy => {
                 let device = drive.open_floppy()?;
-                let m = self.machine_mut()?;
-                m.attach_floppy(drive.index, Some(device));
-                m.set_floppy_cmos();
+                self.machine_mut()?.attach_floppy(drive.index, Some(device));
             }
         }
+        let config = self.config().clone();
+        self.machine_mut()?.write_firmware_cmos(&config);
         let drives = &mut self.config_mut().drives;
         drives.retain(|d| (d.interface, d.index) != (drive.interface, drive.index));
         drives.push(drive);

@@ -146,7 +146,7 @@ impl Vm {
         }
         fresh.board.io.fdc = old.board.io.fdc.clone();
         crate::devices::PortDevice::reset(&mut fresh.board.io.fdc);
-        fresh.set_drive_cmos();
+        fresh.write_firmware_cmos(config);
         fresh.board.io.debugcon.echo = old.board.io.debugcon.echo;
         fresh.board.io.seabios_debug.echo = old.board.io.seabios_debug.echo;
         fresh.cpu.set_jit_enabled(old.cpu.jit_enabled());
@@ -190,7 +190,6 @@ impl Vm {
         m.board.clock = crate::machine::VirtualClock::new(config.ips);
         m.board.io.rtc = crate::devices::Rtc::new(config.rtc_start);
         m.write_firmware_cmos(&config);
-        m.set_drive_cmos();
         Ok(())
     }
 

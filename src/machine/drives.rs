@@ -5,7 +5,7 @@
 //! controller. The firmware side reads them back through
 //! [`Machine::ide_drive`] and [`Machine::floppy_drive`]; the floppies'
 //! CMOS bytes and the disks' CHS translation are written at power-on and
-//! when a drive is attached ([`Machine::set_drive_cmos`]).
+//! when a drive is attached, by `Machine::write_firmware_cmos`.
 
 use super::watch::{Event, EventRecord};
 use super::Machine;
@@ -183,7 +183,7 @@ impl Machine {
     /// 2 1.2M, 3 720K, 4 1.44M, 5 2.88M; 0 none) and, in the equipment
     /// byte 0x14, bit 0 (floppies present) and bits 7-6 (their number
     /// minus one); then the checksum.
-    pub fn set_floppy_cmos(&mut self) {
+    pub(super) fn set_floppy_cmos(&mut self) {
         let ty = |i: u8| self.floppy_drive(i).map_or(0, |d| d.geometry().cmos_type);
         let (a, b) = (ty(0), ty(1));
         let count = u8::from(a != 0) + u8::from(b != 0);
@@ -204,7 +204,7 @@ impl Machine {
     /// and cylinders halved until at most 1024) while heads x cylinders
     /// stay within 131072, LBA-assisted beyond. Both BIOSes read 0x39 for
     /// the two legacy channels (0x3A would be for a third and fourth).
-    pub fn set_disk_cmos(&mut self) {
+    pub(super) fn set_disk_cmos(&mut self) {
         let mut bits = 0u8;
         for index in 0..4u8 {
             let Some(drive) = self.ide_drive(index) else {
@@ -217,12 +217,6 @@ impl Machine {
         }
         let rtc = &mut self.board.io.rtc;
         rtc.write_cmos(0x39, bits);
-    }
-
-    /// The floppies' and the hard disks' CMOS bytes.
-    pub fn set_drive_cmos(&mut self) {
-        self.set_floppy_cmos();
-        self.set_disk_cmos();
     }
 
     /// The drive at IDE index `index` (0-3): its kind (`kind()`), size

@@ -42,14 +42,19 @@ fn boot_menu_items(items: &mut FwCfgItems, config: &MachineConfig) {
 }
 
 impl Machine {
-    /// Writes what the BIOS reads from CMOS for `config`: the memory sizes
-    /// (with the checksum) and the boot order.
+    /// Writes everything the BIOS reads from CMOS: the memory sizes, the
+    /// boot order (from `config`), the floppy types and the disks'
+    /// translation (from the drives on the board), with the checksum. The
+    /// one place CMOS is filled: at power-on, when the RTC is rebuilt, when
+    /// a drive is attached and when the boot settings change.
     pub fn write_firmware_cmos(&mut self, config: &MachineConfig) {
         let rtc = &mut self.board.io.rtc;
         rtc.set_memory_size(config.ram_size);
         for (register, value) in config.boot_order.cmos_bytes() {
             rtc.write_cmos(register, value);
         }
+        self.set_floppy_cmos();
+        self.set_disk_cmos();
     }
 
     /// Applies a changed boot order and menu switch (while off).

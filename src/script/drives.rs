@@ -63,13 +63,11 @@ fn attach_drive(vm: &mut Vm, args: &[LuaValue]) -> Reply {
         LuaValue::Nil => 0,
         v => to_bounded(&v, "attach_drive: index", u64::from(interface.drives() - 1))? as u8,
     };
-    let mode = if boolean(&option(&opts, "readonly"), "attach_drive: readonly", false)? {
-        DiskMode::ReadOnly
-    } else if boolean(&option(&opts, "snapshot"), "attach_drive: snapshot", true)? {
-        DiskMode::Overlay
-    } else {
-        DiskMode::WriteThrough
-    };
+    let mode = DiskMode::from_flags(
+        boolean(&option(&opts, "readonly"), "attach_drive: readonly", false)?,
+        boolean(&option(&opts, "snapshot"), "attach_drive: snapshot", true)?,
+    )
+    .map_err(|e| format!("attach_drive: {e}"))?;
     vm.attach_drive(DriveConfig {
         interface,
         index,

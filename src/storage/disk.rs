@@ -21,6 +21,20 @@ pub enum DiskMode {
     WriteThrough,
 }
 
+impl DiskMode {
+    /// The mode QEMU's `readonly=` and `snapshot=` flags ask for: read-only
+    /// media, an overlay (snapshot on, the default) or writing through
+    /// (snapshot off); read-only with writing through is a contradiction.
+    pub fn from_flags(readonly: bool, snapshot: bool) -> Result<DiskMode, String> {
+        match (readonly, snapshot) {
+            (true, false) => Err("readonly=on and snapshot=off contradict each other".into()),
+            (true, true) => Ok(DiskMode::ReadOnly),
+            (false, true) => Ok(DiskMode::Overlay),
+            (false, false) => Ok(DiskMode::WriteThrough),
+        }
+    }
+}
+
 /// One transfer the guest's controller made, as disk hooks see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DiskAccess {
