@@ -831,6 +831,11 @@ fn info_block_eject_change_and_commit() {
     std::fs::write(&b, &iso).unwrap();
     let junk = dir.join("junk.iso");
     std::fs::write(&junk, vec![0u8; 40 * 2048]).unwrap();
+    let (fa, fb) = (dir.join("a.img"), dir.join("b.img"));
+    std::fs::write(&fa, vec![0xAAu8; 2880 * 512]).unwrap();
+    std::fs::write(&fb, vec![0xBBu8; 1440 * 512]).unwrap();
+    let big = dir.join("big.img");
+    std::fs::write(&big, vec![0u8; 5761 * 512]).unwrap();
     let input = format!(
         "info block\n\
          eject\n\
@@ -841,10 +846,15 @@ fn info_block_eject_change_and_commit() {
          eject ide0\n\
          eject ide3\n\
          commit ide0\n\
+         eject fd0\n\
+         change fd0 {big}\n\
+         change fd0 {fb}\n\
          info block\n\
          quit\n",
         junk = junk.display(),
-        b = b.display()
+        b = b.display(),
+        fb = fb.display(),
+        big = big.display()
     );
     let (out, _, _) = monitor(
         &[
@@ -855,6 +865,8 @@ fn info_block_eject_change_and_commit() {
             disk.to_str().unwrap(),
             "--cdrom",
             a.to_str().unwrap(),
+            "--fda",
+            fa.to_str().unwrap(),
         ],
         input,
     );
@@ -869,11 +881,16 @@ fn info_block_eject_change_and_commit() {
             &format!("ide2: {} inserted", b.display()),
             "give the drive and the new image",
             "ide0 is a hard disk",
-            "no drive 'ide3' (the drives are ide0, ide2)",
+            "no drive 'ide3' (the drives are ide0, ide2, fd0)",
             "ide0: 0 sectors written to the image",
+            "fd0: ejected",
+            "a floppy image of",
+            &format!("fd0: {} inserted", fb.display()),
             &format!("ide2 (cdrom): {} (18 x 2048 bytes, read-only)", b.display()),
+            &format!("fd0 (floppy): {} (1440 x 512 bytes, overlay)", fb.display()),
         ],
     );
     assert_eq!(std::fs::read(&disk).unwrap(), vec![0x11u8; 8 * 512]);
+    assert_eq!(std::fs::read(&fa).unwrap(), vec![0xAAu8; 2880 * 512]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

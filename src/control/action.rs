@@ -118,7 +118,7 @@ const WRITABLE_MEM: &[VmState] = &[Off, Paused, Halted];
 const DRIVE_ARG: ArgDef = arg(
     "drive",
     "string",
-    "\"ide0\"..\"ide3\" or 0-3 (optional: the first CD-ROM drive)",
+    "\"ide0\"..\"ide3\" or 0-3, or a floppy drive \"fd0\"/\"fd1\" (optional: the first CD-ROM drive)",
 );
 const DISK_ARG: ArgDef = arg(
     "drive",
@@ -316,10 +316,10 @@ static ACTIONS: &[ActionDef] = &[
         doc: "The drives, by index: each `{ name = \"ide0\" | \"fd0\" ..., interface = \"ide\" | \"floppy\", index, media = \"disk\" | \"cdrom\" | \"floppy\", file (nil for an empty drive), mode = \"overlay\" | \"read-only\" | \"write-through\", sectors, sector_size, dirty (sectors written only to the overlay) }`.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::CdromEject, name: "cdrom.eject", args: &[DRIVE_ARG], returns: "",
-        doc: "Open a CD-ROM drive's tray and take its disc out, overriding the guest's lock as a host's forced eject does; the guest sees the medium removed. Nothing happens on an empty drive.",
+        doc: "Open a CD-ROM drive's tray and take its disc out, overriding the guest's lock as a host's forced eject does; the guest sees the medium removed. Named \"fd0\" or \"fd1\", takes a floppy drive's diskette out (the guest sees the disk-change line). Nothing happens on an empty drive. The property `drive.<name>.file = nil` does the same.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::CdromInsert, name: "cdrom.insert", args: &[arg("path", "string", "an ISO 9660 image"), DRIVE_ARG], returns: "",
-        doc: "Put a disc into a CD-ROM drive (replacing the one in it) and close the tray; the guest sees new media (UNIT ATTENTION, a media event), as after QEMU's `change`. A file that is not an ISO 9660 image is refused and the drive left as it was.",
+        doc: "Put a disc into a CD-ROM drive (replacing the one in it) and close the tray; the guest sees new media (UNIT ATTENTION, a media event), as after QEMU's `change`. A file that is not an ISO 9660 image is refused and the drive left as it was. Named \"fd0\" or \"fd1\", puts a diskette image into a floppy drive (its format follows from its size). The property `drive.<name>.file = path` does the same.",
         allowed: VmState::ALIVE },
     ActionDef { action: Action::DiskRead, name: "disk.read", args: &[DISK_ARG, arg("lba", "integer", "first sector"), arg("count", "integer", "sectors (default 1; at most 64 MiB in one read)")], returns: "string",
         doc: "Read sectors of a drive's media as the guest sees them: its writes kept in the overlay over the image file.",

@@ -1,10 +1,11 @@
 //! A VM's drives: while it is off, a [`DriveConfig`] is checked (index,
 //! media), its image opened and checked (never written unless write-through
 //! was asked for), the drive put on the board and recorded in the
-//! configuration, so snapshots name it and a power cycle keeps it. At any
-//! time a CD-ROM's disc can be ejected or changed (the guest sees the tray
-//! move, as on a real drive), a disk read as the guest sees it, saved whole
-//! to a new image, or its overlay committed to the image file.
+//! configuration, so snapshots name it and a power cycle keeps it; or taken
+//! off again. At any time a CD-ROM's disc or a floppy's diskette can be
+//! ejected or changed (the guest sees the media change, as on a real
+//! drive), a disk read as the guest sees it, saved whole to a new image, or
+//! its overlay committed to the image file.
 
 use super::action::Action;
 use super::output_file::write_whole_with;
@@ -63,7 +64,7 @@ impl Vm {
         let config = self.config().clone();
         self.machine_mut()?.write_firmware_cmos(&config);
         let drives = &mut self.config_mut().drives;
-        drives.retain(|d| (d.interface, d.index) != (drive.interface, drive.index));
+        drives.retain(|d| d.id() != drive.id());
         drives.push(drive);
         drives.sort_by_key(|d| (d.interface == DriveInterface::Floppy, d.index));
         Ok(())
@@ -140,45 +141,84 @@ impl Vm {
             .expect("find_drive found it")
     }
 
-    fn cdrom_drive(&mut self, id: DriveId) -> Result<&mut Drive, ControlError> {
-        let refuse = |what: &str| ControlError::BadValue {
-            name: "drive".into(),
-            reason: format!("{id} is {what}: only a CD-ROM's disc can be ejected or changed"),
-        };
-        if id.interface == DriveInterface::Floppy {
-            return Err(refuse("a floppy drive"));
-        }
+    /// Checks that drive `id` is attached and takes removable media: a
+    /// CD-ROM or a floppy drive.
+    fn check_removable(&self, id: DriveId) -> Result<&DriveConfig, ControlError> {
         let drive =
-            self.machine_mut()?
-                .ide_drive_mut(id.index)
+            self.drives()
+                .iter()
+                .find(|d| d.id() == id)
                 .ok_or_else(|| ControlError::BadValue {
                     name: "drive".into(),
                     reason: format!("no drive '{id}'"),
                 })?;
-        if drive.kind() != MediaKind::Cdrom {
-            return Err(refuse("a hard disk"));
+        if drive.interface == DriveInterface::Ide && drive.media != MediaKind::Cdrom {
+            return Err(ControlError::BadValue {
+                name: "drive".into(),
+                reason: format!(
+                    "{id} is a hard disk: only a CD-ROM's disc or a floppy can be ejected or changed"
+                ),
+            });
         }
         Ok(drive)
     }
 
-    /// Opens the tray of CD-ROM drive `id` and takes its disc out (the
-    /// guest's lock is overridden, as by a host's forced eject).
+    /// Takes the disc or diskette out of drive `id` (a CD-ROM's lock is
+    /// overridden, as by a host's forced eject); the guest sees the media
+    /// go (a CD-ROM's UNIT ATTENTION, a floppy's disk-change line).
     pub fn eject(&mut self, id: DriveId) -> Result<(), ControlError> {
         self.guard(Action::CdromEject)?;
-        self.cdrom_drive(id)?.eject();
+        self.check_removable(id)?;
+        let m = self.machine_mut()?;
+        match id.interface {
+            DriveInterface::Ide => m.ide_drive_mut(id.index).map(|d| {
+                d.eject();
+            }),
+            DriveInterface::Floppy => m.floppy_drive_mut(id.index).map(FloppyDrive::eject),
+        }
+        .expect("check_removable found the drive");
         self.config_drive(id).path = None;
         Ok(())
     }
 
-    /// Puts the CD image `path` into CD-ROM drive `id`, replacing its
-    /// disc; the guest sees new media (UNIT ATTENTION). A bad image is
-    /// refused and the drive left as it was.
+    /// Puts the image `path` into removable drive `id` (a CD-ROM's disc,
+    /// or a diskette, written as the drive's mode says), replacing what
+    /// was there; the guest sees new media. A bad image is refused and
+    /// the drive left as it was.
     pub fn insert_disc(&mut self, id: DriveId, path: &Path) -> Result<(), ControlError> {
         self.guard(Action::CdromInsert)?;
-        self.cdrom_drive(id)?;
-        let disc = Disk::open(path, MediaKind::Cdrom, DiskMode::ReadOnly)?;
-        self.cdrom_drive(id)?.insert(disc);
+        let mode = self.check_removable(id)?.mode;
+        let m = self.machine_mut()?;
+        match id.interface {
+            DriveInterface::Ide => {
+                let disc = Disk::open(path, MediaKind::Cdrom, DiskMode::ReadOnly)?;
+                m.ide_drive_mut(id.index)
+                    .expect("check_removable found the drive")
+                    .insert(disc);
+            }
+            DriveInterface::Floppy => {
+                let diskette = Disk::open(path, MediaKind::Disk, mode)?;
+                m.floppy_drive_mut(id.index)
+                    .expect("check_removable found the drive")
+                    .insert(diskette)?;
+            }
+        }
         self.config_drive(id).path = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Takes drive `id` off the board (nothing if none is there). Only
+    /// while off.
+    pub fn detach_drive(&mut self, id: DriveId) -> Result<(), ControlError> {
+        self.guard(Action::AttachDrive)?;
+        let m = self.machine_mut()?;
+        match id.interface {
+            DriveInterface::Ide => m.attach_ide(id.index, None),
+            DriveInterface::Floppy => m.attach_floppy(id.index, None),
+        }
+        let config = self.config().clone();
+        self.machine_mut()?.write_firmware_cmos(&config);
+        self.config_mut().drives.retain(|d| d.id() != id);
         Ok(())
     }
 
@@ -186,7 +226,7 @@ impl Vm {
         let m = self.machine()?;
         match id.interface {
             DriveInterface::Ide => m.ide_drive(id.index).and_then(Drive::media),
-            DriveInterface::Floppy => m.floppy_drive(id.index).map(FloppyDrive::media),
+            DriveInterface::Floppy => m.floppy_drive(id.index).and_then(FloppyDrive::media),
         }
         .ok_or_else(|| ControlError::BadValue {
             name: "drive".into(),
@@ -252,7 +292,9 @@ impl Vm {
         let m = self.machine_mut()?;
         let disk = match id.interface {
             DriveInterface::Ide => m.ide_drive_mut(id.index).and_then(Drive::media_mut),
-            DriveInterface::Floppy => m.floppy_drive_mut(id.index).map(FloppyDrive::media_mut),
+            DriveInterface::Floppy => m
+                .floppy_drive_mut(id.index)
+                .and_then(FloppyDrive::media_mut),
         }
         .expect("media_of found it");
         Ok(disk.commit()?)
@@ -412,7 +454,7 @@ mod tests {
     fn floppy_sector0(vm: &Vm) -> u8 {
         let mut buf = [0u8; 512];
         let d = vm.machine().unwrap().floppy_drive(0).unwrap();
-        d.media().read(0, &mut buf).unwrap();
+        d.media().unwrap().read(0, &mut buf).unwrap();
         buf[0]
     }
 

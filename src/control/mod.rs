@@ -9,6 +9,7 @@ pub mod action;
 mod capture;
 mod debug;
 pub mod docs;
+pub mod drive_props;
 pub mod drives;
 mod error;
 mod hook_check;

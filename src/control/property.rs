@@ -4,12 +4,13 @@
 //! `docs/lua-api.md` are all driven from [`properties`]; the accessors below
 //! are the only code that maps a property to machine state.
 
+use super::drive_props::{slots, DriveField};
 use super::state::VmState;
 use super::value::{format_size, Value, ValueType};
 use super::vm::Vm;
 use super::ControlError;
 use crate::cpu::{Gpr, SegReg};
-use crate::machine::CpuModel;
+use crate::machine::{CpuModel, DriveId};
 use std::sync::LazyLock;
 
 /// Where a property's value lives.
@@ -46,6 +47,7 @@ pub enum Target {
     CpuHalted,
     Jit,
     JitStat(JitStat),
+    Drive(DriveId, DriveField),
 }
 
 /// One of the JIT's counters (see `cpu::JitStats`).
@@ -199,6 +201,35 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("post_code_count", CNT, "", RO, T::PostCodeCount,
             "How many values were written to the POST-code ports since power-on or reset."),
     ];
+    for id in slots() {
+        let (what, media) = match id.interface {
+            crate::machine::DriveInterface::Ide => (
+                format!(
+                    "IDE drive {id} ({})",
+                    [
+                        "primary master",
+                        "primary slave",
+                        "secondary master",
+                        "secondary slave"
+                    ][usize::from(id.index % 4)]
+                ),
+                "disk or cdrom",
+            ),
+            crate::machine::DriveInterface::Floppy => (
+                format!(
+                    "Floppy drive {id} ({}:)",
+                    ["A", "B"][usize::from(id.index % 2)]
+                ),
+                "floppy",
+            ),
+        };
+        t.push(def(format!("drive.{id}.file"), ValueType::OptionalString, "", VmState::ALIVE, T::Drive(id, DriveField::File),
+            format!("{what}: its image file, nil when there is none. While off, setting it attaches the drive (a {} unless `media` says otherwise) or replaces its image, and nil takes it off (a CD-ROM drive stays, empty). While powered, only removable media change: a path inserts a disc or diskette, nil ejects it, and the guest sees the media change; a hard disk's image is fixed while powered. `moon86 boot --set drive.{id}.file=FILE`.", if id.interface == crate::machine::DriveInterface::Ide { "hard disk" } else { "floppy drive" })));
+        t.push(def(format!("drive.{id}.media"), ValueType::OptionalString, "", OFF, T::Drive(id, DriveField::Media),
+            format!("{what}: the kind of drive, {media}; nil when none is attached. Setting cdrom attaches a CD-ROM drive (empty until `file` is set); nil takes the drive off.")));
+        t.push(def(format!("drive.{id}.mode"), ValueType::String, "", OFF, T::Drive(id, DriveField::Mode),
+            format!("{what}: where the guest's writes go: overlay (in memory, in snapshots; the image is never written; the default), read-only (writes fail, as on write-protected media) or write-through (into the image file). nil when no drive is attached.")));
+    }
     for r in Gpr::ALL {
         t.push(def(
             format!("cpu.{}", r.name()),
@@ -366,6 +397,7 @@ impl Vm {
                 .into(),
             ),
             Target::CpuHalted => Value::Bool(cpu.is_halted()),
+            Target::Drive(id, field) => self.drive_property(id, field),
         })
     }
 
@@ -435,6 +467,7 @@ impl Vm {
                 self.config_mut().boot_menu_wait = int as u16;
                 self.apply_boot_config()?;
             }
+            Target::Drive(id, field) => self.set_drive_property(id, field, v, &p.path)?,
             target => {
                 let cpu = &mut self.machine_mut()?.cpu;
                 match target {

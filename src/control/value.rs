@@ -58,6 +58,9 @@ pub enum ValueType {
     },
     Boolean,
     String,
+    /// A string, or nil for none (an empty string is nil too, so that
+    /// `--set drive.ide2.file=` empties a drive).
+    OptionalString,
     /// A byte count; accepts an integer or a string such as "16M".
     Size,
     /// A list of integers (read-only properties only).
@@ -72,6 +75,7 @@ impl ValueType {
             ValueType::Bounded { min, max } => format!("integer ({min} to 0x{max:x})"),
             ValueType::Boolean => "boolean".into(),
             ValueType::String => "string".into(),
+            ValueType::OptionalString => "string or nil".into(),
             ValueType::Size => "size (bytes, or a string like \"16M\")".into(),
             ValueType::IntegerList => "list of integers".into(),
         }
@@ -106,6 +110,12 @@ impl ValueType {
                 _ => Err(expected()),
             },
             ValueType::String => match v {
+                Value::Str(s) => Ok(Value::Str(s)),
+                _ => Err(expected()),
+            },
+            ValueType::OptionalString => match v {
+                Value::Nil => Ok(Value::Nil),
+                Value::Str(s) if s.is_empty() => Ok(Value::Nil),
                 Value::Str(s) => Ok(Value::Str(s)),
                 _ => Err(expected()),
             },

@@ -43,6 +43,15 @@ impl DriveInterface {
     }
 }
 
+/// What a drive on `interface` holding `media` is called in the Lua API,
+/// the properties and `info block`: disk, cdrom or floppy.
+pub fn media_name(interface: DriveInterface, media: MediaKind) -> &'static str {
+    match interface {
+        DriveInterface::Floppy => "floppy",
+        DriveInterface::Ide => media.name(),
+    }
+}
+
 /// IDE indices: two channels of master and slave.
 pub const IDE_DRIVES: u8 = 4;
 /// Floppy indices: A: and B:.
@@ -254,7 +263,7 @@ impl Machine {
             Some((
                 DriveInterface::Floppy,
                 i,
-                io.fdc.drive(usize::from(i))?.media(),
+                io.fdc.drive(usize::from(i))?.media()?,
             ))
         });
         let mut events = Vec::new();

@@ -21,7 +21,7 @@ pub use board::Board;
 pub use boot_order::{BootDevice, BootOrder};
 pub use clock::{VirtualClock, DEFAULT_IPS};
 pub use config::{CpuModel, MachineConfig};
-pub use drives::{DriveConfig, DriveId, DriveInterface, FLOPPY_DRIVES, IDE_DRIVES};
+pub use drives::{media_name, DriveConfig, DriveId, DriveInterface, FLOPPY_DRIVES, IDE_DRIVES};
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
 pub use snapshot::{MachineState, StateError};

@@ -1,7 +1,7 @@
 //! The monitor's drive commands, in QEMU's words: `info block` lists the
-//! drives and their media, `eject [DRIVE]` takes a CD-ROM's disc out,
-//! `change DRIVE FILE` puts another in, and `commit DRIVE` writes a disk's
-//! overlay into its image file.
+//! drives and their media, `eject [DRIVE]` takes a CD-ROM's disc or a
+//! floppy's diskette out, `change DRIVE FILE` puts another in, and `commit
+//! DRIVE` writes a disk's overlay into its image file.
 
 use super::error::MonitorError;
 use super::state::Monitor;
@@ -36,7 +36,11 @@ pub fn info_block(drives: &[DriveInfo]) -> String {
                     )
                 }
             };
-            format!("{} ({}): {media}", d.id, d.media.name())
+            format!(
+                "{} ({}): {media}",
+                d.id,
+                crate::machine::media_name(d.id.interface, d.media)
+            )
         })
         .collect();
     lines.join("\n")

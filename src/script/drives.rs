@@ -7,8 +7,9 @@
 use super::convert::{to_bounded, to_string, to_u64, ArgResult};
 use super::raw::{named_args, option};
 use crate::control::action::Action;
+use crate::control::drive_props::mode_name;
 use crate::control::Vm;
-use crate::machine::{DriveConfig, DriveInterface};
+use crate::machine::{media_name, DriveConfig, DriveInterface};
 use crate::storage::{DiskMode, MediaKind};
 use mlua::{Lua, Value as LuaValue};
 use std::path::{Path, PathBuf};
@@ -91,22 +92,9 @@ fn drive_list(lua: &Lua, vm: &Vm) -> mlua::Result<LuaValue> {
         t.set("name", d.id.to_string())?;
         t.set("interface", d.id.interface.name())?;
         t.set("index", d.id.index)?;
-        t.set(
-            "media",
-            match d.id.interface {
-                DriveInterface::Floppy => "floppy",
-                DriveInterface::Ide => d.media.name(),
-            },
-        )?;
+        t.set("media", media_name(d.id.interface, d.media))?;
         t.set("file", d.path.map(|p| p.display().to_string()))?;
-        t.set(
-            "mode",
-            match d.mode {
-                DiskMode::Overlay => "overlay",
-                DiskMode::ReadOnly => "read-only",
-                DiskMode::WriteThrough => "write-through",
-            },
-        )?;
+        t.set("mode", mode_name(d.mode))?;
         t.set("sectors", d.sectors)?;
         t.set("sector_size", d.sector_size)?;
         t.set("dirty", d.dirty_sectors)?;

@@ -118,9 +118,54 @@ t.eq(f.sectors, 320)
 t.eq(fd.disk:read("fd0", 7), ("\xF6"):rep(512))
 t.eq(fd.disk:read("floppy0", 8, 2), ("\0"):rep(1024), "past the file: zeros")
 t.eq(fd.disk:commit("fd0"), 0)
-t.raises("fd0 is a floppy drive", fd.cdrom.eject, fd.cdrom, "fd0")
 t.raises("index must be at most 0x1", fd.attach_drive, fd, { file = dir .. "/small.img", media = "floppy", index = 2 })
 t.eq(read(dir .. "/small.img"), ("\xF6"):rep(8 * 512))
+
+-- Drives as properties: drive.<slot>.file, .media and .mode.
+write(dir .. "/b.img", ("\xB0"):rep(1440 * 512))
+local p = moon86.new{ ram = "4M" }
+t.eq(p.drive.ide0.file, nil); t.eq(p.drive.ide0.media, nil); t.eq(p.drive.ide0.mode, nil)
+p.drive.ide0.file = dir .. "/disk.img"
+t.eq(p.drive.ide0.file, dir .. "/disk.img"); t.eq(p.drive.ide0.media, "disk")
+t.eq(p.drive.ide0.mode, "overlay")
+p.drive.ide0.mode = "read-only"
+t.eq(p:drives()[1].mode, "read-only")
+t.raises("'fast' is not overlay, read-only or write-through", function() p.drive.ide0.mode = "fast" end)
+p.drive.ide2.media = "cdrom"
+t.eq(p.drive.ide2.file, nil, "an empty CD-ROM drive")
+t.eq(p.drive.ide2.mode, "read-only")
+t.raises("always read-only", function() p.drive.ide2.mode = "overlay" end)
+p.drive.ide2.file = dir .. "/a.iso"
+p.drive.fd0.file = dir .. "/small.img"
+t.eq(p.drive.fd0.media, "floppy")
+t.raises("'disk' is not floppy", function() p.drive.fd1.media = "disk" end)
+t.raises("a hard disk needs an image", function() p.drive.ide1.media = "disk" end)
+t.raises("expected string or nil, got integer 3", function() p.drive.ide1.file = 3 end)
+t.raises("not an ISO 9660", function() p.drive.ide3.media = "cdrom"; p.drive.ide3.file = dir .. "/not.iso" end)
+t.eq(p.drive.ide3.file, nil, "a refused image changes nothing")
+p.drive.ide3.media = nil
+t.eq(#p:drives(), 3)
+p:power_on()
+-- Powered: a hard disk is fixed, removable media change.
+t.raises("cannot set drive.ide0.file while the VM is paused", function() p.drive.ide0.file = nil end)
+t.raises("cannot set drive.ide0.media while the VM is paused", function() p.drive.ide0.media = nil end)
+t.raises("there is no drive ide1", function() p.drive.ide1.file = dir .. "/a.iso" end)
+p.drive.ide2.file = nil
+t.eq(p.drive.ide2.file, nil); t.eq(p:drives()[2].file, nil)
+p.drive.ide2.file = dir .. "/b.iso"
+t.eq(p.disk:read("ide2", 16):sub(2, 6), "CD001")
+p.drive.fd0.file = nil
+t.eq(p.drive.fd0.file, nil); t.eq(p.drive.fd0.media, "floppy", "the floppy drive stays, empty")
+t.raises("fd0 has no media", p.disk.read, p.disk, "fd0", 0)
+p.drive.fd0.file = dir .. "/b.img"
+t.eq(p.disk:read("fd0", 0), ("\xB0"):rep(512))
+p.cdrom:eject("fd0")
+t.eq(p.drive.fd0.file, nil, "vm.cdrom:eject takes a floppy's name too")
+t.raises("ide0 is a hard disk", p.cdrom.eject, p.cdrom, "ide0")
+p:power_off()
+p.drive.fd0.file = nil
+t.eq(p.drive.fd0.media, nil, "while off, no image takes the floppy drive off")
+t.eq(read(dir .. "/b.img"), ("\xB0"):rep(1440 * 512))
 
 local bare = moon86.new{}
 t.raises("no CD-ROM drive (the VM has no drives)", bare.cdrom.eject, bare.cdrom)

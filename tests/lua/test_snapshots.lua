@@ -172,7 +172,7 @@ t.raises("not a moon86 snapshot", function() vm:restore_state(bad) end)
 unchanged("a file of another kind")
 
 write(bad, file:sub(1, 8) .. string.pack("<I4", 99) .. file:sub(13))
-t.raises("it is snapshot format version 99, and this moon86 reads only version 3",
+t.raises("it is snapshot format version 99, and this moon86 reads only version 4",
   function() vm:restore_state(bad) end)
 unchanged("another format version")
 

@@ -86,7 +86,7 @@ impl Fdc {
                 let head = (arg(1) >> 2) & 1;
                 let mut st3 = ST3_READY_TWO_SIDED | head << 2 | ds;
                 if let Some(d) = self.drive_mut(ds) {
-                    if d.media.read_only() {
+                    if d.write_protected() {
                         st3 |= ST3_WRITE_PROTECTED;
                     }
                     if d.cylinder == 0 {
@@ -100,7 +100,7 @@ impl Fdc {
                 let st0 = match self.drive_mut(ds) {
                     Some(d) => {
                         d.cylinder = 0;
-                        d.changed = false;
+                        d.changed &= d.media.is_none();
                         ST0_SEEK_END | ds
                     }
                     // No drive: track 0 is never found.
@@ -113,7 +113,7 @@ impl Fdc {
                 let head = (arg(1) >> 2) & 1;
                 if let Some(d) = self.drive_mut(ds) {
                     d.cylinder = arg(2);
-                    d.changed = false;
+                    d.changed &= d.media.is_none();
                 }
                 self.seek_done(ST0_SEEK_END | head << 2 | ds);
             }
@@ -203,7 +203,8 @@ impl Fdc {
     /// Checks that the drive `ds` can find tracks at the data rate set:
     /// the drive exists and its media is read at that rate.
     fn track_failure(&self, ds: u8, head: u8) -> Option<Failure> {
-        let Some(d) = self.drive_ref(ds) else {
+        // No drive, or no diskette in it: no index hole, no address mark.
+        let Some(d) = self.drive_ref(ds).filter(|d| d.media.is_some()) else {
             return Some(fail(ST1_MISSING_ADDRESS, 0));
         };
         let g = d.geometry;
@@ -274,7 +275,7 @@ impl Fdc {
                 d.cylinder = x.c;
             }
         }
-        if kind == XferKind::Write && self.drive_ref(ds).is_some_and(|d| d.media.read_only()) {
+        if kind == XferKind::Write && self.drive_ref(ds).is_some_and(FloppyDrive::write_protected) {
             return self.finish(&x, Some(fail(ST1_NOT_WRITABLE, 0)));
         }
         if let Err(f) = self.locate(ds, head, [x.c, x.h, x.r, x.n]) {
@@ -312,7 +313,7 @@ impl Fdc {
         if let Some(f) = self.track_failure(ds, head) {
             return self.finish(&x, Some(f));
         }
-        if self.drive_ref(ds).is_some_and(|d| d.media.read_only()) {
+        if self.drive_ref(ds).is_some_and(FloppyDrive::write_protected) {
             return self.finish(&x, Some(fail(ST1_NOT_WRITABLE, 0)));
         }
         if x.left == 0 {
@@ -332,6 +333,8 @@ impl Fdc {
         x.buf.resize(SECTOR, 0);
         x.pos = 0;
         d.media
+            .as_ref()
+            .ok_or(fail(ST1_MISSING_ADDRESS, 0))?
             .read(lba, &mut x.buf)
             .map_err(|_| fail(ST1_DATA_ERROR, ST2_DATA_ERROR))
     }
@@ -342,7 +345,8 @@ impl Fdc {
         let d = self
             .drive_mut(x.drive)
             .ok_or(fail(ST1_MISSING_ADDRESS, 0))?;
-        d.media.write(lba, &x.buf).map_err(|e| match e {
+        let media = d.media.as_mut().ok_or(fail(ST1_MISSING_ADDRESS, 0))?;
+        media.write(lba, &x.buf).map_err(|e| match e {
             crate::storage::StorageError::ReadOnly { .. } => fail(ST1_NOT_WRITABLE, 0),
             _ => fail(ST1_DATA_ERROR, ST2_DATA_ERROR),
         })
@@ -496,8 +500,8 @@ impl Fdc {
         (x.c, x.h, x.r) = (id[0], id[1], id[2]);
         if let Ok(lba) = self.locate(x.drive, x.head, id) {
             let fill = vec![x.fill; SECTOR];
-            if let Some(d) = self.drive_mut(x.drive) {
-                if d.media.write(lba, &fill).is_err() {
+            if let Some(media) = self.drive_mut(x.drive).and_then(|d| d.media.as_mut()) {
+                if media.write(lba, &fill).is_err() {
                     return self.finish(&x, Some(fail(ST1_DATA_ERROR, ST2_DATA_ERROR)));
                 }
             }

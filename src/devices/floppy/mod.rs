@@ -42,17 +42,20 @@ const DSR_RATE: u8 = 0x03;
 /// Sense interrupts owed after a reset: one per drive the chip can address.
 const RESET_SENSES: u8 = 4;
 
-/// A drive with its media.
+/// A drive and the diskette in it, if any.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FloppyDrive {
-    media: Disk,
+    /// The diskette; `None` once ejected.
+    media: Option<Disk>,
+    /// The format of the diskette in the drive (of the last one, while
+    /// empty): the drive's CMOS type follows it.
     geometry: Geometry,
     /// Where the head is.
     cylinder: u8,
     /// The sector passing under the head next (READ ID reports it).
     sector: u8,
-    /// The disk-change line (DIR bit 7): set when media went in, cleared
-    /// by a step (SEEK or RECALIBRATE).
+    /// The disk-change line (DIR bit 7): set when media went in or came
+    /// out, cleared by a step (SEEK or RECALIBRATE) with a diskette in.
     changed: bool,
 }
 
@@ -60,30 +63,43 @@ impl FloppyDrive {
     /// A drive holding `media`; its format follows from the image's size
     /// (see `geometry.rs`): a size no format has is an error naming the
     /// file and the accepted sizes, and a smaller image is padded.
-    pub fn new(mut media: Disk) -> Result<FloppyDrive, StorageError> {
-        let size = media.sectors() * u64::from(media.sector_size());
-        let geometry = Geometry::for_size(size)
-            .filter(|_| media.sector_size() == 512)
-            .ok_or_else(|| StorageError::WrongSize {
-                path: media.path().to_path_buf(),
-                size,
-                accepted: format!("a floppy image of {}", accepted_sizes()),
-            })?;
-        media.pad_to(geometry.total_sectors())?;
+    pub fn new(media: Disk) -> Result<FloppyDrive, StorageError> {
+        let (media, geometry) = fit(media)?;
         Ok(FloppyDrive {
-            media,
+            media: Some(media),
             geometry,
             cylinder: 0,
             sector: 1,
             changed: true,
         })
     }
-    pub fn media(&self) -> &Disk {
-        &self.media
+    /// The diskette in the drive, if any.
+    pub fn media(&self) -> Option<&Disk> {
+        self.media.as_ref()
     }
-    /// The media, to commit its overlay.
-    pub fn media_mut(&mut self) -> &mut Disk {
-        &mut self.media
+    /// The diskette, to commit its overlay.
+    pub fn media_mut(&mut self) -> Option<&mut Disk> {
+        self.media.as_mut()
+    }
+    /// Takes the diskette out; the guest sees the disk-change line set.
+    pub fn eject(&mut self) {
+        self.media = None;
+        self.changed = true;
+    }
+    /// Puts `media` in, replacing any diskette; the guest sees the
+    /// disk-change line set. A size no format has is refused and the
+    /// drive left as it was.
+    pub fn insert(&mut self, media: Disk) -> Result<(), StorageError> {
+        let (media, geometry) = fit(media)?;
+        self.media = Some(media);
+        self.geometry = geometry;
+        self.sector = 1;
+        self.changed = true;
+        Ok(())
+    }
+    /// Whether the diskette in the drive refuses writes (no diskette: no).
+    pub(super) fn write_protected(&self) -> bool {
+        self.media.as_ref().is_some_and(Disk::read_only)
     }
     pub fn geometry(&self) -> Geometry {
         self.geometry
@@ -92,6 +108,22 @@ impl FloppyDrive {
     pub fn cylinder(&self) -> u8 {
         self.cylinder
     }
+}
+
+/// The format `media` has by its size (see `geometry.rs`), with `media`
+/// padded to it: a size no format has is an error naming the file and the
+/// accepted sizes.
+fn fit(mut media: Disk) -> Result<(Disk, Geometry), StorageError> {
+    let size = media.sectors() * u64::from(media.sector_size());
+    let geometry = Geometry::for_size(size)
+        .filter(|_| media.sector_size() == 512)
+        .ok_or_else(|| StorageError::WrongSize {
+            path: media.path().to_path_buf(),
+            size,
+            accepted: format!("a floppy image of {}", accepted_sizes()),
+        })?;
+    media.pad_to(geometry.total_sectors())?;
+    Ok((media, geometry))
 }
 
 /// Where the controller is in a command.
@@ -223,8 +255,11 @@ impl Fdc {
     /// controller's host files for the media that are the same images.
     pub fn restore(&mut self, mut saved: Fdc) {
         for (new, old) in saved.drives.iter_mut().zip(&self.drives) {
-            if let (Some(new), Some(old)) = (new, old) {
-                new.media.keep_host_file(&old.media);
+            if let (Some(new), Some(old)) = (
+                new.as_mut().and_then(|d| d.media.as_mut()),
+                old.as_ref().and_then(|d| d.media.as_ref()),
+            ) {
+                new.keep_host_file(old);
             }
         }
         *self = saved;

@@ -219,7 +219,7 @@ fn write_data_goes_to_the_overlay_and_reads_back() {
     let res = r.command(&[0xC5, 0x00, 1, 0, 4, 2, 18, 0x1B, 0xFF]);
     assert_eq!(res, [0x00, 0, 0, 1, 0, 6, 2]);
     let d = r.fdc.drive(0).unwrap();
-    assert_eq!(d.media().overlay().len(), 2);
+    assert_eq!(d.media().unwrap().overlay().len(), 2);
     r.dma(0x8000, 512, false);
     r.command(&[0xE6, 0x00, 1, 0, 5, 2, 18, 0x1B, 0xFF]);
     assert_eq!(r.mem.0[0x8000..0x8200], [0x5A; 512]);
@@ -253,10 +253,10 @@ fn format_track_fills_the_sectors_it_is_given_ids_for() {
     let d = r.fdc.drive(0).unwrap();
     let mut buf = vec![0u8; 512];
     for lba in 9..18 {
-        d.media().read(lba, &mut buf).unwrap();
+        d.media().unwrap().read(lba, &mut buf).unwrap();
         assert_eq!(buf, vec![0xE5; 512], "lba {lba}");
     }
-    d.media().read(8, &mut buf).unwrap();
+    d.media().unwrap().read(8, &mut buf).unwrap();
     assert_eq!(buf, image_sector(8));
 }
 
@@ -308,7 +308,10 @@ fn image_sizes_pick_formats_and_bad_sizes_are_refused_naming_the_file() {
     }
     let grub = rig_with(2532, DiskMode::Overlay);
     let d = grub.fdc.drive(0).unwrap();
-    assert_eq!((d.geometry().sectors, d.media().sectors()), (18, 2880));
+    assert_eq!(
+        (d.geometry().sectors, d.media().unwrap().sectors()),
+        (18, 2880)
+    );
     let big = TestFile::new(&pattern(512, 5761));
     let disk = Disk::open(
         big.path(),
@@ -332,7 +335,61 @@ fn the_controller_survives_a_snapshot_with_its_media_file() {
     assert_eq!(r.fdc.drive(0).unwrap().cylinder(), 7);
     assert!(r.fdc.irq_level());
     let mut buf = vec![0u8; 512];
-    let media = r.fdc.drive(0).unwrap().media();
+    let media = r.fdc.drive(0).unwrap().media().unwrap();
     media.read(3, &mut buf).unwrap();
     assert_eq!(buf, image_sector(3));
+}
+
+#[test]
+fn ejecting_and_inserting_a_diskette_raise_the_change_line_and_reads_follow() {
+    let mut r = rig();
+    let dir = |r: &mut Rig| r.fdc.read_byte(0x3F7) & 0x80;
+    r.command(&[0x07, 0x00]);
+    r.command(&[0x08]);
+    assert_eq!(dir(&mut r), 0, "a step cleared the change line");
+    r.fdc.slot_mut(0).unwrap().eject();
+    assert_eq!(dir(&mut r), 0x80, "the diskette went out");
+    r.command(&[0x07, 0x00]);
+    r.command(&[0x08]);
+    assert_eq!(dir(&mut r), 0x80, "no diskette: a step leaves the line set");
+    r.dma(0x1000, 512, false);
+    assert_eq!(
+        r.command(&[0xE6, 0x00, 0, 0, 1, 2, 18, 0x1B, 0xFF])[..2],
+        [0x40, 0x01],
+        "no diskette: no address mark"
+    );
+    assert_eq!(r.command(&[0x4A, 0x00])[..2], [0x40, 0x01]);
+
+    // A 720K diskette goes in: the new format and contents are read.
+    let other = TestFile::new(&vec![0xC3; 1440 * 512]);
+    let disk = Disk::open(
+        other.path(),
+        crate::storage::MediaKind::Disk,
+        DiskMode::Overlay,
+    )
+    .unwrap();
+    r.fdc.slot_mut(0).unwrap().insert(disk).unwrap();
+    assert_eq!(dir(&mut r), 0x80);
+    assert_eq!(r.fdc.drive(0).unwrap().geometry().sectors, 9);
+    r.command(&[0x07, 0x00]);
+    r.command(&[0x08]);
+    assert_eq!(dir(&mut r), 0);
+    r.out(0x3F7, 0x02); // 250 kbit/s, a 720K diskette's rate
+    r.dma(0x2000, 512, false);
+    assert_eq!(
+        r.command(&[0xE6, 0x00, 0, 0, 1, 2, 9, 0x1B, 0xFF])[..3],
+        [0x00, 0, 0]
+    );
+    assert_eq!(r.mem.0[0x2000..0x2200], [0xC3; 512]);
+
+    // A size no format has is refused and the diskette stays.
+    let odd = TestFile::new(&pattern(512, 5761));
+    let disk = Disk::open(
+        odd.path(),
+        crate::storage::MediaKind::Disk,
+        DiskMode::Overlay,
+    )
+    .unwrap();
+    assert!(r.fdc.slot_mut(0).unwrap().insert(disk).is_err());
+    assert_eq!(r.fdc.drive(0).unwrap().geometry().sectors, 9);
 }
