@@ -45,6 +45,53 @@ fn a_boot_sector_reads_and_writes_the_hda_image_by_pio() {
     assert_eq!(std::fs::metadata(&disk).unwrap().modified().unwrap(), mtime);
 }
 
+/// Each command and each byte moved takes a defined virtual time
+/// (`devices/disk_time.rs`), charged as a stall: the clock runs ahead of
+/// the instruction count by exactly that much, on every run.
+#[test]
+fn disk_operations_take_a_defined_virtual_time() {
+    use moon86::control::{Value, Vm};
+    use moon86::devices::disk_time::{transfer_ns, COMMAND_NS};
+    use moon86::machine::loader::Entry;
+    use moon86::machine::{DriveConfig, DriveInterface, MachineConfig};
+    use moon86::storage::{DiskMode, MediaKind};
+
+    let dir = Scratch::new("disk-time");
+    let disk = dir.file("disk.img", &vec![0x5Au8; 64 * 512]);
+    let stall = || {
+        let mut vm = Vm::new(MachineConfig::default()).unwrap();
+        vm.attach_drive(DriveConfig {
+            interface: DriveInterface::Ide,
+            index: 0,
+            media: MediaKind::Disk,
+            path: Some(disk.clone()),
+            mode: DiskMode::Overlay,
+        })
+        .unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        vm.load_raw(
+            &root.join("guests/ata/pio.bin"),
+            0x7C00,
+            Some(Entry { cs: 0, ip: 0x7C00 }),
+        )
+        .unwrap();
+        vm.power_on().unwrap();
+        vm.run(Some(10_000_000)).unwrap();
+        assert!(vm.debugcon_text().unwrap().contains("write ok"));
+        let (Value::Int(clock), Value::Int(icount)) =
+            (vm.get("clock").unwrap(), vm.get("icount").unwrap())
+        else {
+            panic!("clock and icount are integers")
+        };
+        // 100 M instructions per virtual second: 10 ns each.
+        (clock - icount * 10) as u64
+    };
+    // IDENTIFY, READ SECTORS, WRITE SECTORS and READ SECTORS EXT, a sector each.
+    let want = 4 * COMMAND_NS + 4 * transfer_ns(512);
+    assert_eq!(stall(), want);
+    assert_eq!(stall(), want, "the same on every run");
+}
+
 #[test]
 fn bad_images_and_drive_options_are_refused_at_start() {
     let dir = Scratch::new("bad");

@@ -91,7 +91,10 @@ fn seabios_boots_our_floppy_which_reads_and_writes_it_through_int13() {
     assert_eq!(vm.exit_code(), Some(1));
     // The write stayed in the overlay.
     let m = vm.machine().unwrap();
-    assert_eq!(m.floppy_drive(0).unwrap().media().unwrap().overlay().len(), 1);
+    assert_eq!(
+        m.floppy_drive(0).unwrap().media().unwrap().overlay().len(),
+        1
+    );
     assert_eq!(
         std::fs::read(&path).unwrap(),
         image,

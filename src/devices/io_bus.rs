@@ -244,6 +244,16 @@ impl IoBus {
         .min()
     }
 
+    /// Takes the virtual time the disk work started since the last call
+    /// takes, on every channel and the floppy controller together (see
+    /// `devices/disk_time.rs`).
+    pub fn take_disk_busy_ns(&mut self) -> u64 {
+        self.ata
+            .iter_mut()
+            .map(crate::devices::ata::AtaChannel::take_busy_ns)
+            .fold(self.fdc.take_busy_ns(), u64::saturating_add)
+    }
+
     /// Feeds the devices' interrupt outputs to the PIC, wired as on a PC/AT.
     pub fn route_irqs(&mut self, fpu_error: bool) {
         let lines = [

@@ -9,6 +9,7 @@
 pub mod ata;
 mod byte_io;
 mod debugcon;
+pub mod disk_time;
 pub mod dma;
 mod exit_port;
 pub mod floppy;

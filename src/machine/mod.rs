@@ -291,6 +291,26 @@ impl Machine {
         vram
     }
 
+    /// Moves the clock on by `busy` ns from `now` (the disk work a port
+    /// access started takes that long; see `devices/disk_time.rs`), as a
+    /// CPU stalled on the bus: the TSC counts the ticks, no instruction
+    /// retires. The stall ends early at the next device event or the run's
+    /// deadline, so neither is passed.
+    fn stall_for_disk(&mut self, now: u64, busy: u64) {
+        if busy == 0 {
+            return;
+        }
+        let clock = &mut self.board.clock;
+        let from = clock.ticks();
+        let until = [self.next_event_tick, self.deadline_tick]
+            .into_iter()
+            .flatten()
+            .fold(clock.tick_at_ns(now.saturating_add(busy)), u64::min)
+            .max(from);
+        self.cpu.sleep_ticks(until - from);
+        clock.advance_to(until);
+    }
+
     /// Polls the devices at the current virtual time: routes their interrupt
     /// lines to the PIC, updates A20, collects serial output, schedules the
     /// next device event, and reports an exit or reset the guest asked for.
@@ -324,8 +344,10 @@ impl Machine {
         let exit = io.exit.take_request();
         let reset = io.take_reset_request();
         let a20 = io.a20_enabled();
+        let busy = io.take_disk_busy_ns();
         self.board.set_a20(a20);
         self.next_event_tick = next.map(|ns| self.board.clock.tick_at_ns(ns));
+        self.stall_for_disk(now, busy);
         self.collect_disk_accesses();
         match (exit, reset) {
             (Some(status), _) => Some(HaltReason::Exit(status)),

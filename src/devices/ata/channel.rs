@@ -7,6 +7,7 @@
 
 use super::drive::Drive;
 use super::regs::*;
+use crate::devices::disk_time;
 use crate::devices::{IoSize, PortDevice};
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,11 @@ pub struct AtaChannel {
     /// INTRQ is asserted (seen by the PIC unless nIEN).
     pub(super) irq_pending: bool,
     pub(super) xfer: Transfer,
+    /// Virtual time the work started since the last look takes (see
+    /// `devices/disk_time.rs`); always taken before an instruction ends,
+    /// so never in a snapshot.
+    #[serde(skip)]
+    busy_ns: u64,
 }
 
 impl Default for AtaChannel {
@@ -77,6 +83,7 @@ impl AtaChannel {
             control: 0,
             irq_pending: false,
             xfer: Transfer::default(),
+            busy_ns: 0,
         };
         c.reset();
         c
@@ -110,6 +117,17 @@ impl AtaChannel {
             }
         }
         *self = saved;
+    }
+
+    /// Takes the virtual time the commands and transfers started since the
+    /// last call take.
+    pub fn take_busy_ns(&mut self) -> u64 {
+        std::mem::take(&mut self.busy_ns)
+    }
+
+    /// Charges the moving of `bytes` bytes to or from the medium.
+    pub(super) fn charge_transfer(&mut self, bytes: usize) {
+        self.busy_ns = self.busy_ns.saturating_add(disk_time::transfer_ns(bytes));
     }
 
     /// The level of the channel's interrupt line.
@@ -172,6 +190,7 @@ impl AtaChannel {
 
     /// Starts a data-in block of `buf` for device `d`.
     pub(super) fn send_block(&mut self, d: usize, buf: Vec<u8>, phase: Phase) {
+        self.charge_transfer(buf.len());
         self.xfer = Transfer {
             drive: d,
             buf,
@@ -351,6 +370,7 @@ impl AtaChannel {
             return;
         }
         self.irq_pending = false;
+        self.busy_ns = self.busy_ns.saturating_add(disk_time::COMMAND_NS);
         self.command(d, cmd);
     }
 }

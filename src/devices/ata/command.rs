@@ -227,6 +227,7 @@ impl AtaChannel {
         buf: &[u8],
     ) {
         let n = (buf.len() / SECTOR) as u64;
+        self.charge_transfer(buf.len());
         let written = match self.drives[d].as_mut().and_then(|dr| dr.media.as_mut()) {
             Some(m) if n > 0 => m.write(lba, buf).is_ok(),
             _ => false,

@@ -9,6 +9,7 @@
 //! a real drive gives.
 
 use super::{Fdc, FloppyDrive, Phase, Transfer, XferKind, CONFIG_EIS};
+use crate::devices::disk_time;
 use crate::devices::dma::DmaDevice;
 
 // ST0.
@@ -252,6 +253,7 @@ impl Fdc {
     }
 
     fn start_transfer(&mut self, kind: XferKind, cmd: &[u8]) {
+        self.charge(disk_time::COMMAND_NS);
         let arg = |i: usize| cmd.get(i).copied().unwrap_or(0);
         let (ds, head) = (arg(1) & 3, (arg(1) >> 2) & 1);
         let mut x = Transfer {
@@ -291,6 +293,7 @@ impl Fdc {
     }
 
     fn start_format(&mut self, cmd: &[u8]) {
+        self.charge(disk_time::COMMAND_NS);
         let arg = |i: usize| cmd.get(i).copied().unwrap_or(0);
         let (ds, head) = (arg(1) & 3, (arg(1) >> 2) & 1);
         let cylinder = self.drive_ref(ds).map_or(0, |d| d.cylinder);
@@ -324,7 +327,8 @@ impl Fdc {
     }
 
     /// Reads the sector `x` names into its buffer.
-    fn load(&self, x: &mut Transfer) -> Result<(), Failure> {
+    fn load(&mut self, x: &mut Transfer) -> Result<(), Failure> {
+        self.charge(disk_time::transfer_ns(SECTOR));
         let lba = self.locate(x.drive, x.head, [x.c, x.h, x.r, x.n])?;
         let d = self
             .drive_ref(x.drive)
@@ -341,6 +345,7 @@ impl Fdc {
 
     /// Writes the sector `x` names from its (full) buffer.
     fn store(&mut self, x: &Transfer) -> Result<(), Failure> {
+        self.charge(disk_time::transfer_ns(SECTOR));
         let lba = self.locate(x.drive, x.head, [x.c, x.h, x.r, x.n])?;
         let d = self
             .drive_mut(x.drive)
@@ -500,6 +505,7 @@ impl Fdc {
         (x.c, x.h, x.r) = (id[0], id[1], id[2]);
         if let Ok(lba) = self.locate(x.drive, x.head, id) {
             let fill = vec![x.fill; SECTOR];
+            self.charge(disk_time::transfer_ns(SECTOR));
             if let Some(media) = self.drive_mut(x.drive).and_then(|d| d.media.as_mut()) {
                 if media.write(lba, &fill).is_err() {
                     return self.finish(&x, Some(fail(ST1_DATA_ERROR, ST2_DATA_ERROR)));

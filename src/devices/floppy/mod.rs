@@ -196,6 +196,11 @@ pub struct Fdc {
     pretrk: u8,
     lock: bool,
     perpendicular: u8,
+    /// Virtual time the work started since the last look takes (see
+    /// `devices/disk_time.rs`); always taken before an instruction ends,
+    /// so never in a snapshot.
+    #[serde(skip)]
+    busy_ns: u64,
 }
 
 impl Default for Fdc {
@@ -231,6 +236,7 @@ impl Fdc {
             pretrk: 0,
             lock: false,
             perpendicular: 0,
+            busy_ns: 0,
         }
     }
 
@@ -263,6 +269,17 @@ impl Fdc {
             }
         }
         *self = saved;
+    }
+
+    /// Takes the virtual time the commands and transfers started since the
+    /// last call take.
+    pub fn take_busy_ns(&mut self) -> u64 {
+        std::mem::take(&mut self.busy_ns)
+    }
+
+    /// Charges `ns` of virtual time for work just started.
+    fn charge(&mut self, ns: u64) {
+        self.busy_ns = self.busy_ns.saturating_add(ns);
     }
 
     /// The level of IRQ 6: an interrupt is pending and the DOR lets it out.
