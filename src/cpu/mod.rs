@@ -30,6 +30,7 @@ mod jit;
 mod msr;
 mod operand;
 mod paging;
+mod perf_counters;
 mod segment;
 mod task;
 mod tlb;

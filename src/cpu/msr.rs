@@ -9,6 +9,11 @@
 //! | 0x2A   | EBL_CR_POWERON            | 0                       | ignored               |
 //! | 0x79   | IA32_BIOS_UPDT_TRIG       | 0                       | ignored (no microcode)|
 //! | 0x8B   | IA32_BIOS_SIGN_ID         | 0 (no microcode loaded) | ignored               |
+//! | 0xC1, 0xC2 | PerfCtr0/1            | the counter (`perf_counters.rs`) | low 32 bits, sign-extended |
+//! | 0x174  | IA32_SYSENTER_CS          | stored (low 32 bits)    | stored                |
+//! | 0x175  | IA32_SYSENTER_ESP         | stored (low 32 bits)    | stored                |
+//! | 0x176  | IA32_SYSENTER_EIP         | stored (low 32 bits)    | stored                |
+//! | 0x186, 0x187 | PerfEvtSel0/1       | stored                  | stored; reserved bits #GP(0) |
 //! | 0xFE   | IA32_MTRRCAP              | 0: no variable or fixed MTRRs, no WC | #GP(0)   |
 //! | 0x179  | IA32_MCG_CAP              | 0: no machine-check banks | #GP(0)              |
 //! | 0x17A  | IA32_MCG_STATUS           | 0                       | stored                |
@@ -18,6 +23,7 @@
 //! does; MTRRCAP reads as "no MTRRs" because CPUID does not set MTRR.
 
 use super::fault::Fault;
+use super::perf_counters::PerfCounters;
 use super::Cpu;
 use serde::{Deserialize, Serialize};
 
@@ -31,28 +37,46 @@ pub(crate) struct Msrs {
     pub tsc_offset: u64,
     pub mtrr_def_type: u64,
     pub mcg_status: u64,
+    /// SYSENTER's code selector, stack and entry point (the MSRs are 32
+    /// bits wide on a processor without 64-bit mode).
+    pub sysenter_cs: u32,
+    pub sysenter_esp: u32,
+    pub sysenter_eip: u32,
+    pub perf: PerfCounters,
 }
 
 impl Cpu {
     /// RDMSR of `index`.
     pub(crate) fn read_msr(&self, index: u32) -> Result<u64, Fault> {
+        if let Some(v) = self.read_perf_msr(index) {
+            return Ok(v);
+        }
         Ok(match index {
             IA32_TSC => self.tsc(),
             0x17 | 0x2A | 0x79 | 0x8B | 0xFE | 0x179 => 0,
             0x17A => self.msr.mcg_status,
             0x2FF => self.msr.mtrr_def_type,
+            0x174 => self.msr.sysenter_cs.into(),
+            0x175 => self.msr.sysenter_esp.into(),
+            0x176 => self.msr.sysenter_eip.into(),
             _ => return Err(Fault::Gp(0)),
         })
     }
 
     /// WRMSR of `index` with `value`.
     pub(crate) fn write_msr(&mut self, index: u32, value: u64) -> Result<(), Fault> {
+        if let Some(done) = self.write_perf_msr(index, value) {
+            return done;
+        }
         match index {
             IA32_TSC => self.msr.tsc_offset = value.wrapping_sub(self.icount),
             0x2A | 0x79 | 0x8B => {}
             0x17A => self.msr.mcg_status = value,
             // Type in bits 0-7, FE bit 10, E bit 11; the rest is reserved.
             0x2FF if value & !0xCFF == 0 => self.msr.mtrr_def_type = value,
+            0x174 => self.msr.sysenter_cs = value as u32,
+            0x175 => self.msr.sysenter_esp = value as u32,
+            0x176 => self.msr.sysenter_eip = value as u32,
             _ => return Err(Fault::Gp(0)),
         }
         Ok(())

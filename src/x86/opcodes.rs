@@ -135,6 +135,7 @@ mnemonics! {
     Invlpg = "invlpg", Invd = "invd", Wbinvd = "wbinvd", Ud2 = "ud2", Wrmsr = "wrmsr",
     Rdtsc = "rdtsc", Rdmsr = "rdmsr", Cpuid = "cpuid", Cmovcc = "cmov",
     Cmpxchg = "cmpxchg", Xadd = "xadd", Cmpxchg8b = "cmpxchg8b", Bswap = "bswap",
+    Rdpmc = "rdpmc", Sysenter = "sysenter", Sysexit = "sysexit",
 }
 
 /// One row of the opcode table: opcodes `lo..=hi` (0x0Fxx for the two-byte
@@ -477,6 +478,9 @@ pub const TABLE: &[OpDef] = &[
     e(0x0F30, Wrmsr, &[]),
     e(0x0F31, Rdtsc, &[]),
     e(0x0F32, Rdmsr, &[]),
+    e(0x0F33, Rdpmc, &[]),
+    e(0x0F34, Sysenter, &[]),
+    e(0x0F35, Sysexit, &[]),
     r(0x0F40, 0x0F4F, Cmovcc, &[Gv, Ev]),
     r(0x0F80, 0x0F8F, Jcc, &[Jv]),
     r(0x0F90, 0x0F9F, Setcc, &[Eb]),

@@ -8,6 +8,7 @@ mod bcd;
 mod bits;
 mod control;
 mod far;
+mod fast_syscall;
 mod newer;
 mod protected;
 mod shift;
@@ -148,7 +149,8 @@ impl Cpu {
                 self.exec_selector_op(bus, insn)?
             }
             Nop | Bswap | Xadd | Cmpxchg | Cmpxchg8b | Cmovcc | Invd | Wbinvd | Invlpg | Rdtsc
-            | Rdmsr | Wrmsr | Cpuid => self.exec_newer(bus, insn)?,
+            | Rdmsr | Wrmsr | Cpuid | Rdpmc => self.exec_newer(bus, insn)?,
+            Sysenter | Sysexit => self.exec_fast_syscall(insn)?,
             Ud | Ud2 => return Err(Fault::Ud),
         }
         Ok(Flow::Next)

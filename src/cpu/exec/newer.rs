@@ -1,7 +1,7 @@
 //! The 486, Pentium and P6 additions to the integer instruction set:
 //! BSWAP, XADD, CMPXCHG, INVD, WBINVD, INVLPG (486); CMPXCHG8B, RDTSC,
-//! RDMSR, WRMSR, CPUID (Pentium); CMOVcc and the long NOP (P6). On a model
-//! that lacks an instruction it raises #UD.
+//! RDMSR, WRMSR, CPUID (Pentium); CMOVcc, RDPMC and the long NOP (P6). On
+//! a model that lacks an instruction it raises #UD.
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
@@ -21,7 +21,7 @@ impl Cpu {
             Mn::Bswap | Mn::Xadd | Mn::Cmpxchg | Mn::Invd | Mn::Wbinvd | Mn::Invlpg => {
                 self.model.is_486_plus()
             }
-            Mn::Cmovcc | Mn::Nop => self.model == Model::I686,
+            Mn::Cmovcc | Mn::Nop | Mn::Rdpmc => self.model == Model::I686,
             _ => self.model.is_586_plus(),
         };
         if !needs {
@@ -104,8 +104,16 @@ impl Cpu {
                 self.gpr[0] = t as u32;
                 self.gpr[2] = (t >> 32) as u32;
             }
+            Mn::Rdpmc => {
+                if self.cr4 & super::system::CR4_PCE == 0 && self.cpl() != 0 {
+                    return Err(Fault::Gp(0));
+                }
+                let v = self.read_pmc(self.gpr[1])?;
+                self.gpr[0] = v as u32;
+                self.gpr[2] = (v >> 32) as u32;
+            }
             Mn::Cpuid => {
-                let [a, b, c, d] = self.cpuid(self.gpr[0]);
+                let [a, b, c, d] = self.cpuid(self.gpr[0], self.gpr[1]);
                 self.gpr[0] = a;
                 self.gpr[3] = b;
                 self.gpr[1] = c;

@@ -22,8 +22,10 @@ const CR0_CD: u32 = 1 << 30;
 const CR0_486: u32 = (1 << 5) | CR0_WP | (1 << 18) | CR0_NW | CR0_CD;
 /// CR4.DE: DR4/DR5 no longer alias DR6/DR7.
 const CR4_DE: u32 = 1 << 3;
-/// CR4 bits the I686 model implements: TSD, DE, PSE, PGE.
-const CR4_I686: u32 = (1 << 2) | CR4_DE | CR4_PSE | CR4_PGE;
+/// CR4.PCE: RDPMC allowed at every privilege level.
+pub(crate) const CR4_PCE: u32 = 1 << 8;
+/// CR4 bits the I686 model implements: TSD, DE, PSE, PGE, PCE.
+const CR4_I686: u32 = (1 << 2) | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
 
 impl Cpu {
     /// CR4 exists from the 486 on (with no bits on the I486 model).

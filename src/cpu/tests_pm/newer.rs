@@ -98,6 +98,7 @@ fn cpuid_reports_a_family_6_genuine_intel_without_unemulated_features() {
         (4, "TSC"),
         (5, "MSR"),
         (8, "CX8"),
+        (11, "SEP"),
         (13, "PGE"),
         (15, "CMOV"),
     ] {
@@ -107,7 +108,6 @@ fn cpuid_reports_a_family_6_genuine_intel_without_unemulated_features() {
         (1, "VME"),
         (6, "PAE"),
         (9, "APIC"),
-        (11, "SEP"),
         (12, "MTRR"),
         (23, "MMX"),
         (25, "SSE"),
