@@ -11,4 +11,7 @@ vm:power_on()
 wait.serial(vm, "[Address test", 4e9)
 local screen = table.concat(vm.screen:text(), "\n")
 assert(screen:find("Memtest86+", 1, true), "the screen shows memtest86+:\n" .. screen)
+-- It sizes the caches from CPUID leaves 2 and 4: a Pentium II's.
+assert(screen:find("L1 Cache:   16KB", 1, true) and screen:find("L2 Cache:  512KB", 1, true),
+  "memtest86+ reads a Pentium II's caches:\n" .. screen)
 print(("memtest: ok (%d instructions)"):format(vm.icount))
