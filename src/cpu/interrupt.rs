@@ -35,24 +35,29 @@ pub struct Delivery {
     pub source: Source,
 }
 
-/// Up to 10 values pushed by one delivery, in push order.
+/// The most values one transfer pushes: a call gate through an inner
+/// stack pushes SS, ESP, up to 31 parameters, CS and EIP (an interrupt
+/// from virtual-8086 mode pushes at most 10).
+const MAX_PUSHES: usize = 2 + 31 + 2;
+
+/// The values pushed by one delivery or call-gate transfer, in push
+/// order, kept on the host stack so no call allocates.
 pub(crate) struct Frame {
-    vals: [u32; 10],
+    vals: [u32; MAX_PUSHES],
     n: usize,
 }
 
 impl Frame {
     pub(crate) fn new() -> Frame {
         Frame {
-            vals: [0; 10],
+            vals: [0; MAX_PUSHES],
             n: 0,
         }
     }
+    /// Appends `v`; more than [`MAX_PUSHES`] values is a bug in the caller.
     pub(crate) fn push(&mut self, v: u32) {
-        if let Some(slot) = self.vals.get_mut(self.n) {
-            *slot = v;
-            self.n += 1;
-        }
+        self.vals[self.n] = v;
+        self.n += 1;
     }
 }
 
