@@ -115,7 +115,9 @@ impl Cpu {
         let m = self.sp_mask();
         let bp = self.reg(5, v);
         self.push(bus, v, bp)?;
-        let frame = self.gpr[4] & m;
+        // The frame pointer is the whole of ESP (SP for a 16-bit operand,
+        // through set_reg), not ESP masked to the stack's width.
+        let frame = self.gpr[4];
         if level > 0 {
             let mut ebp = self.gpr[5];
             for _ in 1..level {
