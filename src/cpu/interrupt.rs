@@ -59,6 +59,10 @@ impl Frame {
         self.vals[self.n] = v;
         self.n += 1;
     }
+    /// The values pushed so far, in push order.
+    pub(crate) fn values(&self) -> &[u32] {
+        &self.vals[..self.n]
+    }
 }
 
 impl Cpu {
