@@ -92,6 +92,8 @@ const GATES_CHECKS: &[&str] = &[
     "32-bit call gate, ring 0 to ring 0, 0-31 parameters",
     "16-bit call gate, ring 0 to ring 0, 0-31 parameters",
     "32-bit call gate, ring 1 to ring 1, 0-31 parameters",
+    "16-bit call gate, ring 1 to ring 1, 0-31 parameters",
+    "32-bit call gate, ring 2 to ring 2, 0-31 parameters",
     "16-bit call gate, ring 2 to ring 2, 0-31 parameters",
     "32-bit call gate, ring 3 to ring 3, 0-31 parameters",
     "16-bit call gate, ring 3 to ring 3, 0-31 parameters",

@@ -695,21 +695,23 @@ main:
         GATE_LINE   14, 0, 0, 32
         GATE_LINE   15, 0, 0, 16
         GATE_LINE   16, 1, 1, 32
-        GATE_LINE   17, 2, 2, 16
-        GATE_LINE   18, 3, 3, 32
-        GATE_LINE   19, 3, 3, 16
+        GATE_LINE   17, 1, 1, 16
+        GATE_LINE   18, 2, 2, 32
+        GATE_LINE   19, 2, 2, 16
+        GATE_LINE   20, 3, 3, 32
+        GATE_LINE   21, 3, 3, 16
 
-        ENTER_LINE  20, 32, 32
-        ENTER_LINE  21, 16, 32
-        ENTER_LINE  22, 32, 16
-        ENTER_LINE  23, 16, 16
+        ENTER_LINE  22, 32, 32
+        ENTER_LINE  23, 16, 32
+        ENTER_LINE  24, 32, 16
+        ENTER_LINE  25, 16, 16
 
-        TASK_LINE    24, a, 0, "CALL to a 32-bit TSS, IRET back through the back-link"
-        TASK_LINE    25, a, 1, "JMP to a 32-bit TSS and JMP back"
-        TASK_LINE    26, a, 2, "INT through a task gate to a 32-bit TSS, IRET back"
-        TASK_LINE    27, b, 0, "CALL to a 16-bit TSS, IRET back through the back-link"
-        TASK_LINE    28, b, 1, "JMP to a 16-bit TSS and JMP back"
-        TASK_LINE    29, b, 2, "INT through a task gate to a 16-bit TSS, IRET back"
+        TASK_LINE    26, a, 0, "CALL to a 32-bit TSS, IRET back through the back-link"
+        TASK_LINE    27, a, 1, "JMP to a 32-bit TSS and JMP back"
+        TASK_LINE    28, a, 2, "INT through a task gate to a 32-bit TSS, IRET back"
+        TASK_LINE    29, b, 0, "CALL to a 16-bit TSS, IRET back through the back-link"
+        TASK_LINE    30, b, 1, "JMP to a 16-bit TSS and JMP back"
+        TASK_LINE    31, b, 2, "INT through a task gate to a 16-bit TSS, IRET back"
         EXIT    0
 
 /* ---------------------------------------------------------------------
