@@ -40,8 +40,8 @@ pub struct Delivery {
 /// from virtual-8086 mode pushes at most 10).
 const MAX_PUSHES: usize = 2 + 31 + 2;
 
-/// The values pushed by one delivery or call-gate transfer, in push
-/// order, kept on the host stack so no call allocates.
+/// The values pushed by one delivery, call-gate transfer or ENTER (at
+/// most 32), in push order, kept on the host stack so none allocates.
 pub(crate) struct Frame {
     vals: [u32; MAX_PUSHES],
     n: usize,
@@ -284,7 +284,7 @@ impl Cpu {
             }
             self.check_lin_write(bus, ss.base.wrapping_add(off), bytes, user)?;
         }
-        for (i, &v) in frame.vals[..frame.n].iter().enumerate() {
+        for (i, &v) in frame.values().iter().enumerate() {
             // Pushed first = highest address.
             let slot = (frame.n - 1 - i) as u32;
             let off = top.wrapping_add(slot * u32::from(bytes)) & mask;
