@@ -107,6 +107,8 @@ const GATES_CHECKS: &[&str] = &[
     "task switch by CALL to a 16-bit TSS, IRET back through the back-link",
     "task switch by JMP to a 16-bit TSS and JMP back",
     "task switch by INT through a task gate to a 16-bit TSS, IRET back",
+    "ENTER at ring 3 whose pushes reach a supervisor page: #PF(U,W,P), nothing written",
+    "ENTER at ring 3 whose allocation reaches a supervisor page: #PF(U,W,P), nothing written",
 ];
 
 #[test]

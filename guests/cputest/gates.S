@@ -479,6 +479,57 @@ enter16_\n:
         .set    enter32_table, enter32_0
         .set    enter16_table, enter16_0
 
+/* ENTER at ring 3 just above a supervisor page (ENTER_PF_TOP is the
+ * first user byte): the fault comes before any write. */
+        .set    ENTER_PF_TOP, 0x50000
+        .set    CANARY, 0x5A5A5A5A
+
+/* Identity paging with the page below ENTER_PF_TOP supervisor-only. */
+enter_paging_on:
+        call    identity_map
+        movl    $(ENTER_PF_TOP - 0x1000) | 3, PAGE_TABLE + (ENTER_PF_TOP - 0x1000) / 0x400
+        movl    $PAGE_DIR, %eax
+        movl    %eax, %cr3
+        movl    %cr0, %eax
+        orl     $0x80000000, %eax
+        movl    %eax, %cr0
+        jmp     1f
+1:      ret
+
+/* Line `num`: user code `user_enter_<what>` runs ENTER with ESP =
+ * ENTER_PF_TOP + `above`; the first write that faults is `below` bytes
+ * under ENTER_PF_TOP: #PF(U,W,P) there, the user page untouched, the
+ * fault at the ENTER with ESP as it was. */
+.macro ENTER_PF_LINE num, what, above, below, text
+        movl    $0, fails
+        movl    $CANARY, ENTER_PF_TOP
+        movl    $CANARY, ENTER_PF_TOP + 4
+        RING3   user_enter_\what, 1f
+1:      EXPECT  got_vec, $14
+        EXPECT  got_err, $7
+        movl    %cr2, %eax
+        EXPECT  %eax, $ENTER_PF_TOP-\below
+        EXPECT  ENTER_PF_TOP, $CANARY
+        EXPECT  ENTER_PF_TOP+4, $CANARY
+        EXPECT  RING0_SP-20, $user_enter_\what\()_insn     /* EIP */
+        EXPECT  RING0_SP-8, $ENTER_PF_TOP+\above           /* ESP */
+        REPORT  \num, "ENTER at ring 3 whose \text a supervisor page: #PF(U,W,P), nothing written"
+.endm
+
+/* Three pushes: the old EBP, one copied frame pointer, the third below. */
+user_enter_nested:
+        movl    $ENTER_PF_TOP + 8, %esp
+        movl    $ENTER_PF_TOP + 0x100, %ebp
+user_enter_nested_insn:
+        enter   $0, $3
+        int     $0x80
+/* One push on the user page, the 16 bytes allocated below it. */
+user_enter_alloc:
+        movl    $ENTER_PF_TOP + 4, %esp
+user_enter_alloc_insn:
+        enter   $16, $0
+        int     $0x80
+
 /* ---------------------------------------------------------------------
  * Task switches.
  */
@@ -712,6 +763,10 @@ main:
         TASK_LINE    29, b, 0, "CALL to a 16-bit TSS, IRET back through the back-link"
         TASK_LINE    30, b, 1, "JMP to a 16-bit TSS and JMP back"
         TASK_LINE    31, b, 2, "INT through a task gate to a 16-bit TSS, IRET back"
+
+        call    enter_paging_on
+        ENTER_PF_LINE 32, nested, 8, 4, "pushes reach"
+        ENTER_PF_LINE 33, alloc, 4, 16, "allocation reaches"
         EXIT    0
 
 /* ---------------------------------------------------------------------
