@@ -73,3 +73,52 @@ fn protected_mode_and_paging_guest() {
         ],
     );
 }
+
+/// The lines of guests/cputest/gates.S, after "descriptors installed".
+const GATES_CHECKS: &[&str] = &[
+    "descriptors installed",
+    "32-bit call gate, ring 3 to ring 0, 0-31 parameters",
+    "16-bit call gate, ring 3 to ring 0, 0-31 parameters",
+    "32-bit call gate, ring 3 to ring 1, 0-31 parameters",
+    "16-bit call gate, ring 3 to ring 1, 0-31 parameters",
+    "32-bit call gate, ring 3 to ring 2, 0-31 parameters",
+    "16-bit call gate, ring 3 to ring 2, 0-31 parameters",
+    "32-bit call gate, ring 2 to ring 0, 0-31 parameters",
+    "16-bit call gate, ring 2 to ring 0, 0-31 parameters",
+    "32-bit call gate, ring 2 to ring 1, 0-31 parameters",
+    "16-bit call gate, ring 2 to ring 1, 0-31 parameters",
+    "32-bit call gate, ring 1 to ring 0, 0-31 parameters",
+    "16-bit call gate, ring 1 to ring 0, 0-31 parameters",
+    "32-bit call gate, ring 0 to ring 0, 0-31 parameters",
+    "16-bit call gate, ring 0 to ring 0, 0-31 parameters",
+    "32-bit call gate, ring 1 to ring 1, 0-31 parameters",
+    "16-bit call gate, ring 1 to ring 1, 0-31 parameters",
+    "32-bit call gate, ring 2 to ring 2, 0-31 parameters",
+    "16-bit call gate, ring 2 to ring 2, 0-31 parameters",
+    "32-bit call gate, ring 3 to ring 3, 0-31 parameters",
+    "16-bit call gate, ring 3 to ring 3, 0-31 parameters",
+    "ENTER, 32-bit operand, 32-bit stack, levels 0-31",
+    "ENTER, 16-bit operand, 32-bit stack, levels 0-31",
+    "ENTER, 32-bit operand, 16-bit stack, levels 0-31",
+    "ENTER, 16-bit operand, 16-bit stack, levels 0-31",
+    "task switch by CALL to a 32-bit TSS, IRET back through the back-link",
+    "task switch by JMP to a 32-bit TSS and JMP back",
+    "task switch by INT through a task gate to a 32-bit TSS, IRET back",
+    "task switch by CALL to a 16-bit TSS, IRET back through the back-link",
+    "task switch by JMP to a 16-bit TSS and JMP back",
+    "task switch by INT through a task gate to a 16-bit TSS, IRET back",
+    "ENTER at ring 3 whose pushes reach a supervisor page: #PF(U,W,P), nothing written",
+    "ENTER at ring 3 whose allocation reaches a supervisor page: #PF(U,W,P), nothing written",
+];
+
+#[test]
+fn call_gate_enter_and_task_switch_guest_on_every_32_bit_model() {
+    // Its stacks and old ENTER frames start at 0xCE00.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("guests/cputest/gates.bin");
+    let size = std::fs::metadata(path).unwrap().len();
+    assert!(0x7C00 + size <= 0xCE00, "gates.bin overlaps its stacks");
+    for model in [Model::I386, Model::I486, Model::I686] {
+        let text = run_guest("gates.bin", model);
+        assert_all_ok(&text, GATES_CHECKS);
+    }
+}

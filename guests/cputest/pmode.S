@@ -82,17 +82,10 @@ _start:
 
         /* Paging: identity-map 4 MiB, page 0x90000 supervisor-only, page
          * 0x91000 not present. */
-        movl    $0x80000, %edi
-        movl    $0x81007, (%edi)
-        movl    $0x81000, %edi
-        movl    $7, %eax
-        movl    $1024, %ecx
-1:      stosl
-        addl    $0x1000, %eax
-        loop    1b
-        movl    $0x90003, 0x81000 + 0x90 * 4
-        movl    $0, 0x81000 + 0x91 * 4
-        movl    $0x80000, %eax
+        call    identity_map
+        movl    $0x90003, PAGE_TABLE + 0x90 * 4
+        movl    $0, PAGE_TABLE + 0x91 * 4
+        movl    $PAGE_DIR, %eax
         movl    %eax, %cr3
         movl    %cr0, %eax
         orl     $0x80000000, %eax
@@ -116,13 +109,13 @@ _start:
 
         /* 18: a write sets the accessed and dirty bits of the PTE. */
         movl    %eax, (0x92000)
-        movl    0x81000 + 0x92 * 4, %eax
+        movl    PAGE_TABLE + 0x92 * 4, %eax
         andl    $0x60, %eax
         cmpl    $0x60, %eax
         CHECK_EQ 18, "a write sets A and D in the page-table entry"
 
         /* 19: a user write to a read-only page is #PF(U,W,P). */
-        movl    $0x93005, 0x81000 + 0x93 * 4
+        movl    $0x93005, PAGE_TABLE + 0x93 * 4
         RING3   user_write_ro, 19f
 19:     CHECK   19, 14, 7, "#PF(U,W,P) for a user write to a read-only page"
 

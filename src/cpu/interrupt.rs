@@ -35,24 +35,33 @@ pub struct Delivery {
     pub source: Source,
 }
 
-/// Up to 10 values pushed by one delivery, in push order.
+/// The most values one transfer pushes: a call gate through an inner
+/// stack pushes SS, ESP, up to 31 parameters, CS and EIP (an interrupt
+/// from virtual-8086 mode pushes at most 10).
+const MAX_PUSHES: usize = 2 + 31 + 2;
+
+/// The values pushed by one delivery, call-gate transfer or ENTER (at
+/// most 32), in push order, kept on the host stack so none allocates.
 pub(crate) struct Frame {
-    vals: [u32; 10],
+    vals: [u32; MAX_PUSHES],
     n: usize,
 }
 
 impl Frame {
     pub(crate) fn new() -> Frame {
         Frame {
-            vals: [0; 10],
+            vals: [0; MAX_PUSHES],
             n: 0,
         }
     }
+    /// Appends `v`; more than [`MAX_PUSHES`] values is a bug in the caller.
     pub(crate) fn push(&mut self, v: u32) {
-        if let Some(slot) = self.vals.get_mut(self.n) {
-            *slot = v;
-            self.n += 1;
-        }
+        self.vals[self.n] = v;
+        self.n += 1;
+    }
+    /// The values pushed so far, in push order.
+    pub(crate) fn values(&self) -> &[u32] {
+        &self.vals[..self.n]
     }
 }
 
@@ -275,7 +284,7 @@ impl Cpu {
             }
             self.check_lin_write(bus, ss.base.wrapping_add(off), bytes, user)?;
         }
-        for (i, &v) in frame.vals[..frame.n].iter().enumerate() {
+        for (i, &v) in frame.values().iter().enumerate() {
             // Pushed first = highest address.
             let slot = (frame.n - 1 - i) as u32;
             let off = top.wrapping_add(slot * u32::from(bytes)) & mask;

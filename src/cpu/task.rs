@@ -35,6 +35,9 @@ struct Layout {
     segs: u32,
     ldt: u32,
     width: u8,
+    /// Segment selectors kept, from ES: ES, CS, SS, DS (and FS, GS in a
+    /// 32-bit TSS; a 16-bit TSS has none, its LDT field follows DS).
+    nsegs: u32,
 }
 
 const TSS32_LAYOUT: Layout = Layout {
@@ -44,6 +47,7 @@ const TSS32_LAYOUT: Layout = Layout {
     segs: 0x48,
     ldt: 0x60,
     width: 4,
+    nsegs: 6,
 };
 const TSS16_LAYOUT: Layout = Layout {
     eip: 0x0E,
@@ -52,6 +56,7 @@ const TSS16_LAYOUT: Layout = Layout {
     segs: 0x22,
     ldt: 0x2A,
     width: 2,
+    nsegs: 4,
 };
 
 impl Cpu {
@@ -131,9 +136,10 @@ impl Cpu {
         for (i, g) in gprs.iter_mut().enumerate() {
             *g = rd(self, bus, lay.gprs + i as u32 * u32::from(w), w)?;
         }
+        // FS and GS of a 16-bit task are null.
         let mut sels = [0u16; 6];
-        for (i, s) in sels.iter_mut().enumerate() {
-            *s = rd(self, bus, lay.segs + i as u32 * u32::from(w), 2)? as u16;
+        for (i, s) in (0..lay.nsegs).zip(sels.iter_mut()) {
+            *s = rd(self, bus, lay.segs + i * u32::from(w), 2)? as u16;
         }
         let ldt = rd(self, bus, lay.ldt, 2)? as u16;
         let cr3 = if new32 {
@@ -160,7 +166,7 @@ impl Cpu {
             let v = self.gpr[i as usize];
             wr(self, bus, olay.gprs + i * u32::from(ow), ow, v)?;
         }
-        for i in 0..6u32 {
+        for i in 0..olay.nsegs {
             let v = u32::from(self.segs[i as usize].selector);
             wr(self, bus, olay.segs + i * u32::from(ow), 2, v)?;
         }

@@ -4,6 +4,7 @@
 use super::super::bus::Bus;
 use super::super::fault::Fault;
 use super::super::flags::{RF, VM};
+use super::super::interrupt::Frame;
 use super::super::{Cpu, SegReg};
 use crate::x86::{Insn, Mn, Opnd};
 
@@ -108,28 +109,62 @@ impl Cpu {
         self.read_mem(bus, SegReg::Ss, sp, bytes)
     }
 
+    /// ENTER as the SDM's pseudocode has it: the frame pointer is the
+    /// whole of ESP after the first push (only BP for a 16-bit operand),
+    /// the nested frame pointers are read through BP on a 16-bit stack, and
+    /// the stack pointer moves within the stack's width. Every push and the
+    /// final stack top are checked (limit and paging) before anything is
+    /// written, so a fault leaves memory and registers as they were.
     fn enter<B: Bus + ?Sized>(&mut self, bus: &mut B, insn: &Insn) -> Result<(), Fault> {
         let v = Self::vsize(insn);
         let size = insn.imm & 0xFFFF;
         let level = insn.imm2 & 31;
         let m = self.sp_mask();
+        let esp = self.gpr[4];
+        let mut frame = Frame::new();
         let bp = self.reg(5, v);
-        self.push(bus, v, bp)?;
-        let frame = self.gpr[4] & m;
+        self.enter_slot(bus, &mut frame, esp, v, bp)?;
+        let frame_temp = (esp & !m) | (esp.wrapping_sub(u32::from(v)) & m);
         if level > 0 {
             let mut ebp = self.gpr[5];
             for _ in 1..level {
                 ebp = (ebp & !m) | (ebp.wrapping_sub(u32::from(v)) & m);
                 let val = self.read_mem(bus, SegReg::Ss, ebp & m, v)?;
-                self.push(bus, v, val)?;
+                self.enter_slot(bus, &mut frame, esp, v, val)?;
             }
-            self.push(bus, v, frame)?;
+            self.enter_slot(bus, &mut frame, esp, v, frame_temp)?;
         }
-        let new_sp = self.gpr[4].wrapping_sub(size) & m;
-        // The new stack top must be addressable.
-        self.linear(SegReg::Ss, new_sp, 1)?;
-        self.set_reg(5, v, frame);
+        let pushed = u32::from(v) * frame.values().len() as u32;
+        let new_sp = esp.wrapping_sub(pushed).wrapping_sub(size) & m;
+        // A write at the final stack top must be possible.
+        self.check_write(bus, SegReg::Ss, new_sp, 1)?;
+        for (i, &val) in frame.values().iter().enumerate() {
+            let off = Self::enter_slot_offset(esp, v, i, m);
+            self.write_mem(bus, SegReg::Ss, off, v, val)?;
+        }
+        self.set_reg(5, v, frame_temp);
         self.set_sp(new_sp);
+        Ok(())
+    }
+
+    /// The stack offset of ENTER's push number `i` (0 = first) from `esp`.
+    fn enter_slot_offset(esp: u32, v: u8, i: usize, mask: u32) -> u32 {
+        esp.wrapping_sub(u32::from(v) * (i as u32 + 1)) & mask
+    }
+
+    /// Checks that ENTER's next push (after those in `frame`) can be
+    /// written, then records `val` for it.
+    fn enter_slot<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        frame: &mut Frame,
+        esp: u32,
+        v: u8,
+        val: u32,
+    ) -> Result<(), Fault> {
+        let off = Self::enter_slot_offset(esp, v, frame.values().len(), self.sp_mask());
+        self.check_write(bus, SegReg::Ss, off, v)?;
+        frame.push(val);
         Ok(())
     }
 }

@@ -322,3 +322,78 @@ fn a_stack_that_faults_every_push_ends_in_shutdown() {
     assert_eq!(pm.step(), StepOutcome::Shutdown);
     assert_eq!(pm.cpu.cr2(), STACK0 - 4);
 }
+
+/// Runs `count` pushes of `push` (each followed by its immediate byte
+/// `0x40 + i`) and an `lcall` through CALLGATE, now a gate of type
+/// `access` with `count` parameters, from ring 3; returns at the target.
+fn call_gate_with_params(access: u8, push: &[u8], count: u8) -> Pm {
+    let mut code = Vec::new();
+    for i in 0..count {
+        code.extend_from_slice(push);
+        code.push(0x40 + i);
+    }
+    code.extend_from_slice(&[0x9a, 0, 0, 0, 0, CALLGATE as u8, 0]);
+    let mut pm = Pm::new(Model::I386, &code);
+    pm.w64(
+        GDT + u32::from(CALLGATE & !3),
+        gate_desc(KCODE, GATE_TARGET, access, count),
+    );
+    pm.enter_ring3();
+    pm.run(usize::from(count) + 1);
+    assert_eq!(pm.cpu.eip(), GATE_TARGET);
+    assert_eq!(pm.cpu.cpl(), 0);
+    pm
+}
+
+#[test]
+fn call_gate_32_copies_ten_parameters_and_the_whole_frame() {
+    // push imm8 (a dword) x10; lcall through a 32-bit gate with 10 params.
+    let pm = &mut call_gate_with_params(0xEC, &[0x6a], 10);
+    assert_eq!(pm.cpu.gpr(Gpr::Esp), STACK0 - 4 * 14);
+    let frame: Vec<u32> = (0..14).map(|i| pm.stack(i)).collect();
+    let mut want = vec![CODE + 27, u32::from(UCODE)];
+    // The last pushed parameter is nearest the return address.
+    want.extend((0..10).rev().map(|i| 0x40 + i));
+    want.extend([STACK3 - 40, u32::from(UDATA)]);
+    assert_eq!(frame, want);
+}
+
+#[test]
+fn call_gate_16_copies_eight_word_parameters() {
+    // push word imm8 x8; lcall through a 16-bit gate with 8 params.
+    let pm = &mut call_gate_with_params(0xE4, &[0x66, 0x6a], 8);
+    assert_eq!(pm.cpu.gpr(Gpr::Esp), STACK0 - 2 * 12);
+    let sp = STACK0 - 2 * 12;
+    let frame: Vec<u16> = (0..12).map(|i| pm.ram.read_u16(sp + 2 * i)).collect();
+    let mut want = vec![(CODE + 31) as u16, UCODE];
+    want.extend((0..8).rev().map(|i| 0x40 + i));
+    want.extend([(STACK3 - 16) as u16, UDATA]);
+    assert_eq!(frame, want);
+}
+
+#[test]
+fn call_gate_frame_reaching_a_missing_page_writes_nothing() {
+    // 10 params: 14 dwords from ESP0 = STACK0 + 0x20, the last six below
+    // STACK0 on a page that is not present.
+    let mut code = Vec::new();
+    for i in 0..10u8 {
+        code.extend_from_slice(&[0x6a, 0x40 + i]);
+    }
+    code.extend_from_slice(&[0x9a, 0, 0, 0, 0, CALLGATE as u8, 0]);
+    let mut pm = Pm::new(Model::I386, &code);
+    pm.w64(
+        GDT + u32::from(CALLGATE & !3),
+        gate_desc(KCODE, GATE_TARGET, 0xEC, 10),
+    );
+    pm.enable_paging();
+    pm.pte(STACK0 - 0x1000, 0);
+    pm.ram.write_u32(TSS + 4, STACK0 + 0x20);
+    pm.enter_ring3();
+    pm.run(10);
+    assert_eq!(pm.fault(), (14, 2));
+    assert_eq!(pm.cpu.cr2(), STACK0 - 4);
+    // The #PF frame (6 dwords) covers the top; the gate's next two slots
+    // would have held parameters.
+    assert_eq!(pm.ram.read_u32(STACK0 + 4), 0);
+    assert_eq!(pm.ram.read_u32(STACK0), 0);
+}

@@ -207,3 +207,69 @@ fn v86_segment_loads_are_real_mode_style() {
     pm.run(2);
     assert_eq!(pm.cpu.segment(SegReg::Ds).base, 0x12340);
 }
+
+/// Makes TSS2 a 16-bit (286) TSS of a ring-0 task at TASK2_EIP whose LDT
+/// field names LDT_SEL; the word past its end (where a 32-bit TSS would
+/// keep more selectors) holds a selector no task could load.
+fn task2_16(pm: &mut Pm) {
+    pm.w64(GDT + u32::from(TSS2_SEL), seg_desc(TSS2, 0x2B, 0x81, 0));
+    pm.ram.write_u16(TSS2 + 0x0E, TASK2_EIP as u16);
+    pm.ram.write_u16(TSS2 + 0x10, 2);
+    pm.ram.write_u16(TSS2 + 0x12, 0xAAAA);
+    pm.ram.write_u16(TSS2 + 0x1A, 0x7000);
+    for (i, sel) in [KDATA, KCODE, KDATA, KDATA].iter().enumerate() {
+        pm.ram.write_u16(TSS2 + 0x22 + 2 * i as u32, *sel);
+    }
+    pm.ram.write_u16(TSS2 + 0x2A, LDT_SEL);
+    pm.ram.write_u16(TSS2 + 0x2C, 0x13);
+    pm.w64(LDT, seg_desc(0x1000, 0xFFFF, 0x93, 0));
+}
+
+#[test]
+fn a_task_gate_to_a_16_bit_tss_loads_four_selectors_and_the_ldt() {
+    let mut pm = Pm::new(Model::I386, &[0x9a, 0, 0, 0, 0, TASKGATE as u8, 0]);
+    task2_16(&mut pm);
+    pm.step();
+    assert_eq!(pm.vector(), None);
+    assert_eq!(pm.cpu.tr().selector, TSS2_SEL);
+    assert_eq!(pm.cpu.eip(), TASK2_EIP & 0xFFFF);
+    assert_eq!(pm.cpu.gpr(Gpr::Eax) & 0xFFFF, 0xAAAA);
+    assert_eq!(pm.cpu.ldtr().selector, LDT_SEL);
+    assert_eq!(pm.cpu.segment(SegReg::Ds).selector, KDATA);
+    assert_eq!(pm.cpu.segment(SegReg::Fs).selector, 0, "no FS in a 286 TSS");
+    assert_eq!(pm.cpu.segment(SegReg::Gs).selector, 0, "no GS in a 286 TSS");
+    assert_eq!(pm.ram.read_u16(TSS2), TSS_SEL, "back-link");
+}
+
+#[test]
+fn leaving_a_16_bit_tss_saves_four_selectors_and_leaves_the_ldt_field() {
+    // Start in the 286 task of TSS2, then jump to the 32-bit TSS.
+    let mut pm = Pm::new(Model::I386, &[0xea, 0, 0, 0, 0, TSS_SEL as u8, 0]);
+    task2_16(&mut pm);
+    pm.ram.write_u8(GDT + u32::from(TSS_SEL) + 5, 0x89);
+    pm.ram.write_u8(GDT + u32::from(TSS2_SEL) + 5, 0x83);
+    pm.cpu.tr = Segment {
+        selector: TSS2_SEL,
+        base: TSS2,
+        limit: 0x2B,
+        access: 0x83,
+    };
+    pm.cpu.set_segment(SegReg::Fs, flat(UDATA, 0xF3));
+    pm.cpu.set_segment(SegReg::Gs, flat(UDATA, 0xF3));
+    pm.ram.write_u32(TSS + 0x20, TASK2_EIP);
+    pm.ram.write_u32(TSS + 0x24, 2);
+    for (i, sel) in [KDATA, KCODE, KDATA, KDATA, KDATA, KDATA]
+        .iter()
+        .enumerate()
+    {
+        pm.ram.write_u16(TSS + 0x48 + 4 * i as u32, *sel);
+    }
+    pm.step();
+    assert_eq!(pm.vector(), None);
+    assert_eq!(pm.cpu.tr().selector, TSS_SEL);
+    assert_eq!(pm.ram.read_u16(TSS2 + 0x0E), (CODE + 7) as u16, "IP saved");
+    assert_eq!(pm.ram.read_u16(TSS2 + 0x24), KCODE, "CS saved");
+    assert_eq!(pm.ram.read_u16(TSS2 + 0x28), KDATA, "DS saved");
+    assert_eq!(pm.ram.read_u16(TSS2 + 0x2A), LDT_SEL, "LDT field untouched");
+    assert_eq!(pm.ram.read_u16(TSS2 + 0x2C), 0x13, "nothing past the TSS");
+}
