@@ -5,6 +5,7 @@
 //! which exception was delivered and with which error code), a TSS, and
 //! on demand identity-mapped page tables.
 
+mod commit;
 mod newer;
 mod paging;
 mod segments;
