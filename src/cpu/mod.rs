@@ -77,8 +77,8 @@ pub enum StepOutcome {
 /// in real mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Model {
-    /// An 80386: LOCK on an illegal instruction is #UD, a 15-byte limit,
-    /// faults leave string registers untouched.
+    /// An 80386: LOCK on an illegal instruction is #UD (as on the 486 and
+    /// P6), a 15-byte limit, faults leave string registers untouched.
     #[default]
     I386,
     /// 80286 behaviour where it is visible in real mode: LOCK is never #UD,

@@ -31,7 +31,9 @@ pub(crate) enum Flow {
     SoftInt,
 }
 
-/// Mnemonics that accept a LOCK prefix (with a memory destination).
+/// Mnemonics that accept a LOCK prefix (with a memory destination): the
+/// SDM's list (LOCK, Vol. 2A); on any other instruction, or with a
+/// register destination or a memory source, LOCK is #UD from the 386 on.
 fn lockable(mn: Mn) -> bool {
     use Mn::*;
     matches!(
@@ -64,7 +66,7 @@ impl Cpu {
         insn: &Insn,
     ) -> Result<Flow, Fault> {
         if insn.lock
-            && self.model == super::Model::I386
+            && self.model != super::Model::I286
             && !(lockable(insn.mn)
                 && insn.mem.is_some()
                 && matches!(insn.ops.first(), Some(Opnd::Eb | Opnd::Ev | Opnd::Mq)))

@@ -6,6 +6,7 @@
 //! on demand identity-mapped page tables.
 
 mod commit;
+mod lock;
 mod newer;
 mod paging;
 mod segments;
