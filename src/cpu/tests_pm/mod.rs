@@ -10,6 +10,7 @@ mod lock;
 mod newer;
 mod paging;
 mod segments;
+mod string_faults;
 mod tasks;
 mod vectors;
 
