@@ -4,14 +4,17 @@
 //! BTS, CMPXCHG, CMPXCHG8B, DEC, INC, NEG, NOT, OR, SBB, SUB, XOR, XADD
 //! and XCHG; on anything else (a register destination, a memory source,
 //! CMP, TEST, BT, MOV, ...) it is #UD, on the 386, the 486 and the P6
-//! alike. The 80286 never raises #UD for LOCK. A lockable form raises
-//! whatever it raises without the prefix (#UD where the model lacks it).
+//! alike, but that the Intel386 manual's list (LOCK, chapter 17) also has
+//! BT with a memory operand. The 80286 never raises #UD for LOCK. A
+//! lockable form raises whatever it raises without the prefix (#UD where
+//! the model lacks it).
 
 use super::*;
 
 /// True when `op` (0x0Fxx for the two-byte map) with ModRM reg field
-/// `reg` is a form the SDM lets LOCK prefix, given a memory destination.
-fn lockable(op: u16, reg: u8) -> bool {
+/// `reg` is a form LOCK may prefix on `model`, given a memory destination.
+fn lockable(model: Model, op: u16, reg: u8) -> bool {
+    let i386 = model == Model::I386;
     match op {
         // ADD, OR, ADC, SBB, AND, SUB, XOR with a memory destination
         // (the r/m, reg forms; not CMP).
@@ -26,7 +29,9 @@ fn lockable(op: u16, reg: u8) -> bool {
         0xFE | 0xFF => reg <= 1,
         // BTS, BTR, BTC (not BT); CMPXCHG; XADD.
         0x0FAB | 0x0FB3 | 0x0FBB | 0x0FB0 | 0x0FB1 | 0x0FC0 | 0x0FC1 => true,
-        0x0FBA => reg >= 5,
+        0x0FBA => reg >= 5 || i386 && reg == 4,
+        // BT, on the 386 only.
+        0x0FA3 => i386,
         // CMPXCHG8B.
         0x0FC7 => reg == 1,
         _ => false,
@@ -63,7 +68,7 @@ fn lock_is_ud_except_on_the_lockable_memory_destination_forms() {
                     insn.extend_from_slice(&[modrm, 0, 0, 0, 0, 0, 0]);
                     let plain = raised(model, &insn);
                     let locked = raised(model, &[&[0xF0u8][..], &insn].concat());
-                    let allowed = model == Model::I286 || memory && lockable(op, reg);
+                    let allowed = model == Model::I286 || memory && lockable(model, op, reg);
                     let want = if allowed { plain } else { Some(6) };
                     if locked != want {
                         wrong.push(format!(
