@@ -4,13 +4,19 @@
 //! order, and no "not ok" line.
 
 use moon86::control::{StopReason, Vm};
-use moon86::cpu::Model;
+use moon86::cpu::{Gpr, Model};
 use moon86::machine::loader::Entry;
 use moon86::machine::{HaltReason, MachineConfig};
 use std::path::Path;
 
 /// Runs guest `name` on CPU `model` and returns its debug-console text.
 fn run_guest(name: &str, model: Model) -> String {
+    run_guest_with(name, model, |_| {})
+}
+
+/// Runs guest `name` on CPU `model`, `setup` given the machine's CPU
+/// before it starts, and returns its debug-console text.
+fn run_guest_with(name: &str, model: Model, setup: impl FnOnce(&mut moon86::cpu::Cpu)) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("guests/cputest")
         .join(name);
@@ -18,7 +24,9 @@ fn run_guest(name: &str, model: Model) -> String {
     vm.load_raw(&path, 0x7C00, Some(Entry { cs: 0, ip: 0x7C00 }))
         .unwrap();
     vm.power_on().unwrap();
-    vm.machine_mut().unwrap().cpu.set_model(model);
+    let cpu = &mut vm.machine_mut().unwrap().cpu;
+    cpu.set_model(model);
+    setup(cpu);
     let stop = vm.run(Some(5_000_000)).unwrap();
     let text = vm.debugcon_text().unwrap();
     assert_eq!(
@@ -120,5 +128,76 @@ fn call_gate_enter_and_task_switch_guest_on_every_32_bit_model() {
     for model in [Model::I386, Model::I486, Model::I686] {
         let text = run_guest("gates.bin", model);
         assert_all_ok(&text, GATES_CHECKS);
+    }
+}
+
+/// The checks guests/cputest/faults.S makes on `model` (the 486 and P6
+/// instructions only where the model has them).
+fn fault_checks(model: Model) -> Vec<&'static str> {
+    let mut checks = vec![
+        "paging on",
+        "#UD for LOCK MOV",
+        "rep movsd, source into a not-present page",
+        "movsd loop, source into a not-present page",
+        "rep movsd, destination into a not-present page",
+        "movsd loop, destination into a not-present page",
+        "rep movsd, a source dword straddling a not-present page",
+        "rep stosd into a not-present page",
+        "stosd loop into a not-present page",
+        "repe cmpsb, source into a not-present page",
+        "cmpsb loope, source into a not-present page",
+        "adc [ro], eax",
+        "adc byte [ro], al",
+        "sbb [ro], eax",
+        "add [ro], eax",
+        "or [ro], eax",
+        "and [ro], eax",
+        "sub [ro], eax",
+        "xor [ro], eax",
+        "adc dword [ro], 5",
+        "sbb word [ro], 0x1234",
+        "inc dword [ro]",
+        "dec byte [ro]",
+        "not dword [ro]",
+        "neg dword [ro]",
+        "rol dword [ro], 1",
+        "rcl dword [ro], 1",
+        "rcr dword [ro], 1",
+        "rcl byte [ro], cl",
+        "rcr word [ro], 3",
+        "shl dword [ro], cl",
+        "sar dword [ro], 3",
+        "shld [ro], eax, 4",
+        "shrd [ro], eax, cl",
+        "bts [ro], ecx",
+        "btr [ro], ecx",
+        "btc dword [ro], 5",
+        "xchg [ro], eax",
+        "setc byte [ro]",
+    ];
+    if model != Model::I386 {
+        checks.extend([
+            "xadd [ro], eax",
+            "cmpxchg [ro], edx (equal)",
+            "cmpxchg [ro], edx (not equal)",
+        ]);
+    }
+    if model == Model::I686 {
+        checks.extend(["cmpxchg8b [ro] (equal)", "cmpxchg8b [ro] (not equal)"]);
+    }
+    checks
+}
+
+#[test]
+fn faults_guest_on_every_model_with_and_without_the_jit() {
+    for (model, family) in [(Model::I386, 3), (Model::I486, 4), (Model::I686, 6)] {
+        for jit in [true, false] {
+            let text = run_guest_with("faults.bin", model, |cpu| {
+                cpu.set_gpr(Gpr::Edx, family);
+                cpu.set_jit_enabled(jit);
+            });
+            eprintln!("faults.bin on {model:?}, JIT {jit}");
+            assert_all_ok(&text, &fault_checks(model));
+        }
     }
 }

@@ -78,8 +78,8 @@ pub enum StepOutcome {
 /// in real mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Model {
-    /// An 80386: LOCK on an illegal instruction is #UD, a 15-byte limit,
-    /// faults leave string registers untouched.
+    /// An 80386: LOCK on an illegal instruction is #UD (as on the 486 and
+    /// P6), a 15-byte limit, faults leave string registers untouched.
     #[default]
     I386,
     /// 80286 behaviour where it is visible in real mode: LOCK is never #UD,
@@ -309,7 +309,11 @@ impl Cpu {
     }
 
     /// Executes `insn`, fetched at `start`: EIP past it, then the single-step
-    /// trap, HLT, or the fault it raised (with EIP and ESP put back).
+    /// trap, HLT, or the fault it raised. A fault commits nothing the
+    /// instruction computed in registers: EIP, ESP and EFLAGS are put back
+    /// (a read-modify-write sets its flags before its write may fault; a
+    /// REP string instruction's flags are those of the iterations it
+    /// completed, which its count and pointers also reflect).
     #[inline(always)]
     fn retire<B: Bus + ?Sized>(
         &mut self,
@@ -317,7 +321,8 @@ impl Cpu {
         insn: &x86::Insn,
         start: u32,
     ) -> StepOutcome {
-        let trap = self.eflags & TF != 0;
+        let eflags = self.eflags;
+        let trap = eflags & TF != 0;
         let esp = self.gpr[Gpr::Esp as usize];
         let next = start.wrapping_add(u32::from(insn.len));
         // 16-bit code: IP wraps within the 64 KiB segment.
@@ -340,6 +345,11 @@ impl Cpu {
                 if !self.task_switched {
                     self.eip = start;
                     self.gpr[Gpr::Esp as usize] = esp;
+                    let repeated_compare = insn.rep != x86::Rep::None
+                        && matches!(insn.mn, x86::Mn::Cmps | x86::Mn::Scas);
+                    if !repeated_compare {
+                        self.eflags = eflags;
+                    }
                 }
                 self.raise(bus, f)
             }

@@ -46,9 +46,10 @@ impl Cpu {
         !(user && !e.user || write && !e.writable && (user || self.wp()))
     }
 
-    /// Walks the page tables for `lin`. With `commit`, sets the accessed
-    /// bits of the entries used (and the dirty bit on a write); without,
-    /// only looks. Errors are the #PF error code.
+    /// Walks the page tables for `lin`. With `commit`, a walk that
+    /// succeeds sets the accessed bits of the entries used (and the dirty
+    /// bit on a write) and one that faults sets none; without, only looks.
+    /// Errors are the #PF error code.
     fn walk<B: Bus + ?Sized>(
         &self,
         bus: &mut B,
@@ -66,7 +67,8 @@ impl Cpu {
         }
         // The leaf entry: the directory entry itself for a 4 MiB page, else
         // the page-table entry it leads to.
-        let (e, leaf, leaf_addr) = if pde & PS != 0 && self.cr4 & CR4_PSE != 0 {
+        let four_mib = pde & PS != 0 && self.cr4 & CR4_PSE != 0;
+        let (e, leaf, leaf_addr) = if four_mib {
             let e = Entry {
                 frame: (pde & 0xFFC0_0000) | (lin & 0x003F_F000),
                 user: pde & US != 0,
@@ -77,10 +79,6 @@ impl Cpu {
             };
             (e, pde, pde_addr)
         } else {
-            // The directory entry is used to reach the table: it is accessed.
-            if commit && pde & A == 0 {
-                bus.write_u32(pde_addr, pde | A);
-            }
             let pte_addr = (pde & 0xFFFF_F000) | (((lin >> 12) & 0x3FF) << 2);
             let pte = bus.read_u32(pte_addr);
             if pte & P == 0 {
@@ -99,7 +97,12 @@ impl Cpu {
         if !self.allowed(&e, write, user) {
             return Err(code | PF_P);
         }
-        // A successful access marks the leaf accessed, and dirty on a write.
+        // Only a walk that succeeded sets accessed bits (Intel processors
+        // walk first, then update; so does Bochs): the directory entry that
+        // led to the table, then the leaf, dirty too on a write.
+        if commit && !four_mib && pde & A == 0 {
+            bus.write_u32(pde_addr, pde | A);
+        }
         let new = leaf | A | if write { D } else { 0 };
         if commit && new != leaf {
             bus.write_u32(leaf_addr, new);

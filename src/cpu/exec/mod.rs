@@ -32,29 +32,19 @@ pub(crate) enum Flow {
     SoftInt,
 }
 
-/// Mnemonics that accept a LOCK prefix (with a memory destination).
-fn lockable(mn: Mn) -> bool {
+/// Mnemonics that accept a LOCK prefix (with a memory destination) on
+/// `model`: the SDM's list (LOCK, Vol. 2A), and on the 386 also BT, which
+/// the Intel386 manual lists beside BTS, BTR and BTC. On any other
+/// instruction, or with a register destination or a memory source, LOCK
+/// is #UD from the 386 on.
+fn lockable(mn: Mn, model: super::Model) -> bool {
     use Mn::*;
-    matches!(
-        mn,
-        Add | Or
-            | Adc
-            | Sbb
-            | And
-            | Sub
-            | Xor
-            | Inc
-            | Dec
-            | Not
-            | Neg
-            | Xchg
-            | Bts
-            | Btr
-            | Btc
-            | Xadd
-            | Cmpxchg
-            | Cmpxchg8b
-    )
+    match mn {
+        Add | Or | Adc | Sbb | And | Sub | Xor | Inc | Dec | Not | Neg | Xchg | Bts | Btr | Btc
+        | Xadd | Cmpxchg | Cmpxchg8b => true,
+        Bt => model == super::Model::I386,
+        _ => false,
+    }
 }
 
 impl Cpu {
@@ -65,8 +55,8 @@ impl Cpu {
         insn: &Insn,
     ) -> Result<Flow, Fault> {
         if insn.lock
-            && self.model == super::Model::I386
-            && !(lockable(insn.mn)
+            && self.model != super::Model::I286
+            && !(lockable(insn.mn, self.model)
                 && insn.mem.is_some()
                 && matches!(insn.ops.first(), Some(Opnd::Eb | Opnd::Ev | Opnd::Mq)))
         {

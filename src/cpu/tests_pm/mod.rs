@@ -5,11 +5,14 @@
 //! which exception was delivered and with which error code), a TSS, and
 //! on demand identity-mapped page tables.
 
+mod commit;
 mod enter;
 mod fast_syscall;
+mod lock;
 mod newer;
 mod paging;
 mod segments;
+mod string_faults;
 mod tasks;
 mod vectors;
 

@@ -221,3 +221,52 @@ fn descriptor_table_accesses_are_supervisor_accesses() {
     assert_eq!(pm.vector(), None);
     assert_eq!(pm.cpu.segment(SegReg::Ds).selector, UDATA);
 }
+
+/// A machine whose linear page HIGH (through the second directory entry,
+/// which nothing else uses: exception delivery walks the first) maps
+/// DATA with page-table entry bits `pte`, the PDE's accessed bit clear.
+fn paged_high(model: Model, code: &[u8], pde: u32, pte: u32) -> Pm {
+    let mut pm = paged(model, code);
+    pm.ram.write_u32(PD + 4, PT2 | pde);
+    pm.ram.write_u32(PT2, if pte == 0 { 0 } else { DATA | pte });
+    pm.cpu.set_gpr(Gpr::Ebx, HIGH);
+    pm
+}
+
+const PT2: u32 = 0x102000;
+const HIGH: u32 = 0x40_0000;
+
+#[test]
+fn a_walk_that_faults_sets_no_accessed_bit_on_any_model() {
+    // Intel processors (and Bochs) walk first and set the accessed bits
+    // only once the translation succeeded: a directory entry that led to
+    // a not-present or forbidden page stays unaccessed.
+    for model in [Model::I386, Model::I486, Model::I686] {
+        let pde = |pm: &mut Pm| pm.ram.read_u32(PD + 4) & 0x20;
+        let pte = |pm: &mut Pm| pm.ram.read_u32(PT2) & 0x60;
+        // The page-table entry is not present.
+        let mut pm = paged_high(model, &LOAD, 7, 0);
+        assert_eq!(pm.fault(), (14, 0), "{model:?}");
+        assert_eq!(pde(&mut pm), 0, "{model:?}: PDE after a not-present PTE");
+        // A user write to a read-only page.
+        let mut pm = paged_high(model, &STORE, 7, 5);
+        pm.enter_ring3();
+        assert_eq!(pm.fault(), (14, 7), "{model:?}");
+        assert_eq!(pde(&mut pm), 0, "{model:?}: PDE after a protection fault");
+        assert_eq!(pte(&mut pm), 0, "{model:?}: PTE after a protection fault");
+        // A user read where the directory entry is supervisor-only.
+        let mut pm = paged_high(model, &LOAD, 3, 7);
+        pm.enter_ring3();
+        assert_eq!(pm.fault(), (14, 5), "{model:?}");
+        assert_eq!(pde(&mut pm), 0, "{model:?}: PDE after a user fault");
+        assert_eq!(pte(&mut pm), 0, "{model:?}: PTE after a user fault");
+        // A successful read sets both; a write then sets D.
+        let mut pm = paged_high(model, &[0x8b, 0x03, 0x89, 0x03], 7, 7);
+        pm.step();
+        assert_eq!(pm.vector(), None, "{model:?}");
+        assert_eq!(pde(&mut pm), 0x20, "{model:?}: PDE after a read");
+        assert_eq!(pte(&mut pm), 0x20, "{model:?}: PTE after a read");
+        pm.step();
+        assert_eq!(pte(&mut pm), 0x60, "{model:?}: PTE after a write");
+    }
+}
