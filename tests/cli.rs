@@ -597,3 +597,49 @@ fn a_guest_reset_reboots_unless_no_reboot() {
         text(&out.stderr)
     );
 }
+
+/// A kernel that dies before it has an IDT must not end in a silent triple
+/// fault: the stop reason names the instruction and every exception on the
+/// way (guests/shutdown/noidt.S: UD2 in protected mode with an empty IDT),
+/// and Lua reads the same chain from `shutdown_cause`.
+#[test]
+fn a_triple_fault_names_the_instruction_and_the_exceptions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chain = "#UD at 0008:00007c2b, then #GP(0x33) delivering #UD, \
+                 then #GP(0x6b) delivering #GP, then #GP(0x43) delivering #DF";
+    for jit in ["on", "off"] {
+        let out = moon86(
+            &[
+                "boot",
+                "--jit",
+                jit,
+                "--boot-sector",
+                "guests/shutdown/noidt.bin",
+            ],
+            root,
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(&format!(
+                "CPU shutdown (triple fault): {chain}; the instruction: 0008:00007c2b  ud2"
+            )),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let script = format!(
+        "local vm = moon86.new{{}}\n\
+         vm:load_boot_sector('{}/guests/shutdown/noidt.bin')\n\
+         assert(vm.shutdown_cause == nil)\n\
+         vm:power_on()\n\
+         assert(vm:run{{ instructions = 1000 }} == 'shutdown')\n\
+         print(vm.shutdown_cause)\n\
+         vm:reset()\n\
+         assert(vm.shutdown_cause == nil, 'a reset forgets it')\n",
+        root.display()
+    );
+    let dir = Scratch::new("shutdown", &[("t.lua", script.as_bytes())]);
+    let out = moon86(&["run", "t.lua"], &dir.0);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), chain);
+}

@@ -188,3 +188,49 @@ fn seabios_boots_a_kernel_given_with_bios_through_the_linux_loader_rom() {
     );
     std::fs::remove_file(&disk).unwrap();
 }
+
+/// A kernel built for a newer CPU than the model says so itself, as on
+/// QEMU: through SeaBIOS, Linux's real-mode setup code checks the CPU and
+/// prints its refusal on the screen; and a kernel entered directly (no
+/// setup code runs) that dies in an early exception stops in a HLT that
+/// the stop reason locates, never silently.
+#[test]
+fn a_kernel_for_a_newer_cpu_says_so_on_an_i486() {
+    use moon86::control::{Value, Vm};
+    use moon86::machine::MachineConfig;
+    let g = guests();
+    let mut vm = Vm::new(MachineConfig {
+        ram_size: 128 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    vm.set("cpu_model", Value::Str("i486".into())).unwrap();
+    vm.load_bios(Path::new(&g["seabios"]), Some(Path::new(&g["vgabios"])))
+        .unwrap();
+    vm.load_linux(Path::new(&g["kernel"]), None, "console=ttyS0")
+        .unwrap();
+    vm.power_on().unwrap();
+    vm.run(Some(300_000_000)).unwrap();
+    let screen = vm.screen_text().unwrap().join("\n");
+    assert!(
+        screen.contains("This kernel requires an i586 CPU, but only detected an i486 CPU."),
+        "{screen}"
+    );
+
+    let mut vm = Vm::new(MachineConfig {
+        ram_size: 128 << 20,
+        ..Default::default()
+    })
+    .unwrap();
+    vm.set("cpu_model", Value::Str("i486".into())).unwrap();
+    vm.load_linux(Path::new(&g["kernel"]), None, "console=ttyS0")
+        .unwrap();
+    vm.power_on().unwrap();
+    let stop = vm.run(Some(6_000_000_000)).unwrap();
+    let why = vm.stop_description().unwrap_or_default();
+    assert_eq!(stop.name(), "halted", "{why}");
+    assert!(
+        why.starts_with("HLT with interrupts disabled, at 0060:c"),
+        "{why}"
+    );
+}

@@ -118,7 +118,7 @@ pub fn boot(opts: &BootOptions, limit: Option<u64>) -> Result<i32, BootError> {
                 vm.reset()?;
             }
             _ => {
-                let reason = vm.halt_reason().map(|r| r.to_string()).unwrap_or_default();
+                let reason = vm.stop_description().unwrap_or_default();
                 eprint!("\r\nmoon86: the guest stopped: {reason}\r\n");
                 break match vm.exit_code() {
                     Some(code) => (code & 0xFF) as i32,
@@ -195,7 +195,7 @@ fn windowed(vm: &mut Vm, opts: &BootOptions, limit: Option<u64>) -> Result<i32, 
             vm.reset().map_err(e)?;
             vm.resume().map_err(e)?;
         }
-        if let Some(reason) = vm.halt_reason().filter(|_| !told_stop) {
+        if let Some(reason) = vm.stop_description().filter(|_| !told_stop) {
             eprint!("\r\nmoon86: the guest stopped: {reason} (close the window to quit)\r\n");
             told_stop = true;
         }
@@ -214,7 +214,7 @@ fn debug(vm: &mut Vm, addr: &GdbAddr) -> Result<Option<i32>, BootError> {
         eprint!("moon86: waiting for gdb on {local} (in gdb: target remote {local})\r\n");
     })?;
     Ok(match end {
-        SessionEnd::Detached | SessionEnd::Disconnected => match vm.halt_reason() {
+        SessionEnd::Detached | SessionEnd::Disconnected => match vm.stop_description() {
             // Halted with interrupts off while gdb looked: nothing runs on.
             Some(reason) => {
                 eprint!(
@@ -237,7 +237,7 @@ fn debug(vm: &mut Vm, addr: &GdbAddr) -> Result<Option<i32>, BootError> {
             Some(code.into())
         }
         SessionEnd::Terminated => {
-            let reason = vm.halt_reason().map(|r| r.to_string()).unwrap_or_default();
+            let reason = vm.stop_description().unwrap_or_default();
             eprint!("\r\nmoon86: the guest stopped under gdb: {reason}\r\n");
             Some(1)
         }

@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 pub enum Target {
     State,
     HaltReason,
+    ShutdownCause,
     ExitCode,
     RamSize,
     CpuModel,
@@ -140,6 +141,8 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Lifecycle state: off, paused, running, halted or destroyed."),
         def("halt_reason", ValueType::String, "", RO, T::HaltReason,
             "Why the guest stopped itself while `state` is halted: hlt, shutdown, exit or reset; nil otherwise."),
+        def("shutdown_cause", ValueType::String, "", RO, T::ShutdownCause,
+            "After a triple fault (`halt_reason` shutdown): the exceptions that led to it, first raised first, and where the first was raised, e.g. \"#GP(0x0) at 0010:00100234, then #GP(0x6a) delivering #GP, then #GP(0x6a) delivering #DF\"; nil otherwise. `moon86 boot` prints it with the instruction."),
         def("exit_code", U32, "", RO, T::ExitCode,
             "Exit status `(v << 1) | 1` after the guest wrote `v` to the exit port; nil before."),
         def("ram_size", ValueType::Size, "bytes", OFF, T::RamSize,
@@ -361,6 +364,10 @@ impl Vm {
                 .halt_reason()
                 .map_or(Value::Nil, |r| Value::Str(r.name().into())),
             Target::ExitCode => opt_int(self.exit_code()),
+            Target::ShutdownCause => m
+                .cpu
+                .shutdown_cause()
+                .map_or(Value::Nil, |c| Value::Str(c.to_string())),
             Target::RamSize => Value::Int(self.config().ram_size as i64),
             Target::CpuModel => Value::Str(self.config().cpu_model.name().into()),
             Target::ExitPort => Value::Int(self.config().exit_port.into()),

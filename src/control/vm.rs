@@ -503,6 +503,30 @@ impl Vm {
         Ok(())
     }
 
+    /// Why the guest stopped itself, for people: the halt reason and,
+    /// after a triple fault, the exceptions that led to it and the
+    /// instruction that raised the first; after HLT with interrupts off,
+    /// where the CPU stopped (`None` unless halted).
+    pub fn stop_description(&mut self) -> Option<String> {
+        let reason = self.halt_reason()?;
+        let cause = self
+            .machine()
+            .ok()
+            .and_then(|m| m.cpu.shutdown_cause().cloned());
+        Some(match (reason, cause) {
+            (HaltReason::Shutdown, Some(cause)) => {
+                let at = self.location().unwrap_or_default();
+                format!("{reason}: {cause}; the instruction: {at}")
+            }
+            // EIP is past the HLT: say where the CPU stopped.
+            (HaltReason::Hlt, _) => {
+                let at = self.location().unwrap_or_default();
+                format!("{reason}, at {at}")
+            }
+            _ => reason.to_string(),
+        })
+    }
+
     /// Where the CPU is, for messages: `CS:EIP  instruction`.
     pub fn location(&mut self) -> Result<String, ControlError> {
         let m = self.machine_mut()?;

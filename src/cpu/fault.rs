@@ -8,6 +8,7 @@
 
 use super::bus::Bus;
 use super::interrupt::Source;
+use super::shutdown::{Raised, ShutdownCause};
 use super::{Cpu, StepOutcome};
 
 /// A guest exception raised by an instruction (a value, never a panic).
@@ -111,6 +112,11 @@ impl Cpu {
     /// to shutdown.
     pub(crate) fn raise<B: Bus + ?Sized>(&mut self, bus: &mut B, first: Fault) -> StepOutcome {
         let mut current = first;
+        let mut chain = vec![Raised {
+            vector: first.vector(),
+            error_code: first.error_code(),
+            delivering: None,
+        }];
         // Benign -> contributory -> #DF -> shutdown: at most a few rounds.
         for _ in 0..4 {
             if let Fault::Pf { addr, .. } = current {
@@ -120,14 +126,27 @@ impl Cpu {
             let code = current.error_code();
             match self.deliver(bus, current.vector(), Source::Exception, code, ret) {
                 Ok(()) => return StepOutcome::Executed,
-                Err(second) => match current.combine(second) {
-                    Some(next) => current = next,
-                    None => break,
-                },
+                Err(second) => {
+                    chain.push(Raised {
+                        vector: second.vector(),
+                        error_code: second.error_code(),
+                        delivering: Some(current.vector()),
+                    });
+                    match current.combine(second) {
+                        Some(next) => current = next,
+                        None => break,
+                    }
+                }
             }
         }
         self.halted = true;
         self.shutdown = true;
+        self.shutdown_cause = Some(ShutdownCause {
+            cs: self.segs[super::SegReg::Cs as usize].selector,
+            eip: self.eip,
+            interrupt: None,
+            faults: chain,
+        });
         StepOutcome::Shutdown
     }
 }

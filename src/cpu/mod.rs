@@ -32,6 +32,7 @@ mod operand;
 mod paging;
 mod perf_counters;
 mod segment;
+mod shutdown;
 mod task;
 mod tlb;
 
@@ -41,6 +42,7 @@ pub use fault::Fault;
 pub use flat_ram::FlatRam;
 pub use interrupt::{Delivery, Source as InterruptSource};
 pub use jit::{BlockRun, JitStats};
+pub use shutdown::{exception_name, Raised, ShutdownCause};
 
 use crate::x86;
 use exec::Flow;
@@ -137,6 +139,8 @@ pub struct Cpu {
     halted: bool,
     /// Set with `halted` when the CPU shut down (fault during #DF).
     shutdown: bool,
+    /// What led to the shutdown, while `shutdown` is set.
+    shutdown_cause: Option<ShutdownCause>,
     idtr_base: u32,
     idtr_limit: u32,
     gdtr_base: u32,
@@ -200,6 +204,7 @@ impl Cpu {
             dr: [0; 8],
             halted: false,
             shutdown: false,
+            shutdown_cause: None,
             idtr_base: 0,
             idtr_limit: 0x3FF,
             gdtr_base: 0,
@@ -369,7 +374,15 @@ impl Cpu {
         let ret = self.eip;
         match self.deliver(bus, vector, Source::External, None, ret) {
             Ok(()) => StepOutcome::Executed,
-            Err(f) => self.raise(bus, f),
+            Err(f) => {
+                let outcome = self.raise(bus, f);
+                if outcome == StepOutcome::Shutdown {
+                    if let Some(cause) = self.shutdown_cause.as_mut() {
+                        cause.interrupt = Some(vector);
+                    }
+                }
+                outcome
+            }
         }
     }
 
@@ -411,6 +424,10 @@ impl Cpu {
     /// True after a shutdown (a fault while delivering a double fault).
     pub fn is_shutdown(&self) -> bool {
         self.shutdown
+    }
+    /// The exceptions that led to the shutdown, while shut down.
+    pub fn shutdown_cause(&self) -> Option<&ShutdownCause> {
+        self.shutdown_cause.as_ref().filter(|_| self.shutdown)
     }
 
     /// IDTR as (base, limit).

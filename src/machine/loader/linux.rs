@@ -344,6 +344,7 @@ impl LinuxImage {
             .map_err(mem_err)?;
         // The protected-mode kernel is always put at 1 MiB; enter it there.
         enter_flat(&mut m.cpu, mem, KERNEL_ADDR).map_err(mem_err)?;
+        super::firmware_state::leave_as_firmware_does(m);
         for r in [Gpr::Eax, Gpr::Ebx, Gpr::Ecx, Gpr::Edx, Gpr::Ebp, Gpr::Edi] {
             m.cpu.set_gpr(r, 0);
         }

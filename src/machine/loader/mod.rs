@@ -6,6 +6,7 @@
 //! [`Image::apply`] then checks that it fits the machine it is put into.
 
 mod e820;
+mod firmware_state;
 pub mod flat;
 mod linux;
 mod multiboot;

@@ -348,6 +348,7 @@ impl MultibootImage {
         mem.write_bytes(u64::from(INFO_ADDR), &info)
             .map_err(mem_err)?;
         enter_flat(&mut m.cpu, mem, self.entry).map_err(mem_err)?;
+        super::firmware_state::leave_as_firmware_does(m);
         m.cpu.set_gpr(Gpr::Eax, BOOTLOADER_MAGIC);
         m.cpu.set_gpr(Gpr::Ebx, INFO_ADDR);
         Ok(())
