@@ -35,6 +35,13 @@ pub struct DriveInfo {
     pub dirty_sectors: usize,
 }
 
+impl DriveInfo {
+    /// What the drive is: disk, cdrom or floppy.
+    pub fn kind(&self) -> &'static str {
+        crate::machine::media_name(self.id.interface, self.media)
+    }
+}
+
 impl Vm {
     /// Attaches `drive` (replacing any drive at its index). Only while off.
     pub fn attach_drive(&mut self, drive: DriveConfig) -> Result<(), ControlError> {

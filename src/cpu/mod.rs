@@ -106,6 +106,15 @@ impl Model {
     pub fn is_586_plus(self) -> bool {
         self == Model::I686
     }
+    /// Whether the model has the instructions that arrived with `since`.
+    pub fn has(self, since: crate::x86::facts::Since) -> bool {
+        use crate::x86::facts::Since;
+        match since {
+            Since::I386 => true,
+            Since::I486 => self.is_486_plus(),
+            Since::Pentium | Since::P6 => self == Model::I686,
+        }
+    }
 }
 
 /// The processor's operating mode.

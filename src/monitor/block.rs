@@ -36,11 +36,7 @@ pub fn info_block(drives: &[DriveInfo]) -> String {
                     )
                 }
             };
-            format!(
-                "{} ({}): {media}",
-                d.id,
-                crate::machine::media_name(d.id.interface, d.media)
-            )
+            format!("{} ({}): {media}", d.id, d.kind())
         })
         .collect();
     lines.join("\n")

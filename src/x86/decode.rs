@@ -4,6 +4,7 @@
 //! length). It is pure: no machine state, no memory access beyond the byte
 //! slice it is given.
 
+use super::facts::Facts;
 use super::opcodes::{self, Mn, OpDef, Opnd};
 use super::registers::{Gpr, SegReg};
 
@@ -56,6 +57,8 @@ pub enum DecodeError {
 pub struct Insn {
     pub mn: Mn,
     pub ops: &'static [Opnd],
+    /// The row's facts: lockability, first model, privilege.
+    pub facts: Facts,
     /// Opcode, 0x0Fxx for the two-byte map.
     pub opcode: u16,
     pub len: u8,
@@ -151,6 +154,7 @@ pub fn decode(bytes: &[u8], code32: bool) -> Result<Insn, DecodeError> {
     let mut insn = Insn {
         mn: Mn::Ud,
         ops: &[],
+        facts: Mn::Ud.facts(),
         opcode: if opcode >= 0x100 {
             opcode | 0x0F00
         } else {
@@ -184,6 +188,7 @@ pub fn decode(bytes: &[u8], code32: bool) -> Result<Insn, DecodeError> {
     };
     insn.mn = def.mn;
     insn.ops = def.ops;
+    insn.facts = def.facts;
     if def.ops.iter().any(|o| o.uses_modrm()) {
         let m = rd.u8()?;
         let reg_only = def.ops.contains(&Opnd::Rd);

@@ -4,6 +4,7 @@
 
 mod decode;
 mod display;
+pub mod facts;
 pub mod opcodes;
 mod registers;
 

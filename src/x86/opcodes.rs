@@ -148,16 +148,12 @@ pub struct OpDef {
     pub reg: u8,
     pub mn: Mn,
     pub ops: &'static [Opnd],
+    /// Lockability, first model, privilege (`facts.rs`).
+    pub facts: Facts,
 }
 
 const fn e(code: u16, mn: Mn, ops: &'static [Opnd]) -> OpDef {
-    OpDef {
-        lo: code,
-        hi: code,
-        reg: 8,
-        mn,
-        ops,
-    }
+    r(code, code, mn, ops)
 }
 const fn r(lo: u16, hi: u16, mn: Mn, ops: &'static [Opnd]) -> OpDef {
     OpDef {
@@ -166,18 +162,24 @@ const fn r(lo: u16, hi: u16, mn: Mn, ops: &'static [Opnd]) -> OpDef {
         reg: 8,
         mn,
         ops,
+        facts: mn.facts(),
     }
 }
 const fn g(code: u16, reg: u8, mn: Mn, ops: &'static [Opnd]) -> OpDef {
     OpDef {
-        lo: code,
-        hi: code,
         reg,
-        mn,
-        ops,
+        ..r(code, code, mn, ops)
     }
 }
 
+impl OpDef {
+    /// This row with `facts` instead of its mnemonic's.
+    const fn with(self, facts: Facts) -> OpDef {
+        OpDef { facts, ..self }
+    }
+}
+
+use super::facts::{Facts, Since};
 use Mn::*;
 use Opnd::*;
 
@@ -470,11 +472,11 @@ pub const TABLE: &[OpDef] = &[
     e(0x0F08, Invd, &[]),
     e(0x0F09, Wbinvd, &[]),
     e(0x0F0B, Ud2, &[]),
-    g(0x0F1F, 0, Nop, &[Ev]),
-    e(0x0F20, Mov, &[Rd, Cd]),
-    e(0x0F21, Mov, &[Rd, Dd]),
-    e(0x0F22, Mov, &[Cd, Rd]),
-    e(0x0F23, Mov, &[Dd, Rd]),
+    g(0x0F1F, 0, Nop, &[Ev]).with(Nop.facts().first_on(Since::P6)),
+    e(0x0F20, Mov, &[Rd, Cd]).with(Mov.facts().with_cpl0()),
+    e(0x0F21, Mov, &[Rd, Dd]).with(Mov.facts().with_cpl0()),
+    e(0x0F22, Mov, &[Cd, Rd]).with(Mov.facts().with_cpl0()),
+    e(0x0F23, Mov, &[Dd, Rd]).with(Mov.facts().with_cpl0()),
     e(0x0F30, Wrmsr, &[]),
     e(0x0F31, Rdtsc, &[]),
     e(0x0F32, Rdmsr, &[]),

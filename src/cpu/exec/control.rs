@@ -29,9 +29,6 @@ impl Cpu {
 
     /// Reads the far pointer (offset, selector) of a memory operand.
     fn read_far<B: Bus + ?Sized>(&mut self, bus: &mut B, insn: &Insn) -> Result<(u32, u16), Fault> {
-        if insn.mem.is_none() {
-            return Err(Fault::Ud);
-        }
         let v = Self::vsize(insn);
         let (seg, off) = self.ea(insn);
         let o = self.read_mem(bus, seg, off, v)?;
@@ -173,9 +170,6 @@ impl Cpu {
         bus: &mut B,
         insn: &Insn,
     ) -> Result<(), Fault> {
-        if insn.mem.is_none() {
-            return Err(Fault::Ud);
-        }
         let v = Self::vsize(insn);
         let sx = |x: u32| super::super::flags::sext(x, v) as i32;
         let idx = sx(self.read_op(bus, insn, 0)?);

@@ -6,7 +6,7 @@
 
 use super::super::fault::Fault;
 use super::super::flags::{IF, RF, VM};
-use super::super::{Cpu, Model, SegReg, Segment};
+use super::super::{Cpu, SegReg, Segment};
 use crate::x86::{Insn, Mn};
 
 /// A flat 4 GiB segment's access rights at privilege `dpl`: present, a
@@ -26,9 +26,6 @@ const DATA: u16 = 0x3;
 
 impl Cpu {
     pub(super) fn exec_fast_syscall(&mut self, insn: &Insn) -> Result<(), Fault> {
-        if self.model != Model::I686 {
-            return Err(Fault::Ud);
-        }
         let cs = self.msr.sysenter_cs as u16;
         // Not in protected mode, or no kernel code selector set up.
         if self.cr0 & 1 == 0 || cs & 0xFFFC == 0 {

@@ -9,6 +9,7 @@ mod bits;
 mod control;
 mod far;
 mod fast_syscall;
+mod gate;
 mod newer;
 mod protected;
 mod shift;
@@ -19,7 +20,7 @@ mod system;
 use super::bus::Bus;
 use super::fault::Fault;
 use super::Cpu;
-use crate::x86::{Insn, Mn, Opnd};
+use crate::x86::{Insn, Mn};
 
 /// How an instruction finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,21 +33,6 @@ pub(crate) enum Flow {
     SoftInt,
 }
 
-/// Mnemonics that accept a LOCK prefix (with a memory destination) on
-/// `model`: the SDM's list (LOCK, Vol. 2A), and on the 386 also BT, which
-/// the Intel386 manual lists beside BTS, BTR and BTC. On any other
-/// instruction, or with a register destination or a memory source, LOCK
-/// is #UD from the 386 on.
-fn lockable(mn: Mn, model: super::Model) -> bool {
-    use Mn::*;
-    match mn {
-        Add | Or | Adc | Sbb | And | Sub | Xor | Inc | Dec | Not | Neg | Xchg | Bts | Btr | Btc
-        | Xadd | Cmpxchg | Cmpxchg8b => true,
-        Bt => model == super::Model::I386,
-        _ => false,
-    }
-}
-
 impl Cpu {
     /// Executes `insn`; `self.eip` already points past it.
     pub(crate) fn execute<B: Bus + ?Sized>(
@@ -54,18 +40,7 @@ impl Cpu {
         bus: &mut B,
         insn: &Insn,
     ) -> Result<Flow, Fault> {
-        if insn.lock
-            && self.model != super::Model::I286
-            && !(lockable(insn.mn, self.model)
-                && insn.mem.is_some()
-                && matches!(insn.ops.first(), Some(Opnd::Eb | Opnd::Ev | Opnd::Mq)))
-        {
-            return Err(Fault::Ud);
-        }
-        // MOV to or from a control or debug register needs CPL 0.
-        if matches!(insn.opcode, 0x0F20..=0x0F23) && self.cr0 & 1 != 0 {
-            self.require_cpl0()?;
-        }
+        self.gate(insn)?;
         use Mn::*;
         match insn.mn {
             Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test => self.exec_alu(bus, insn)?,
@@ -75,9 +50,6 @@ impl Cpu {
             Xchg => self.exec_xchg(bus, insn)?,
             Mov => self.exec_mov(bus, insn)?,
             Lea => {
-                if insn.mem.is_none() {
-                    return Err(Fault::Ud);
-                }
                 let (_, off) = self.ea(insn);
                 self.write_op(bus, insn, 0, off)?;
             }
@@ -122,12 +94,7 @@ impl Cpu {
             Int | Int3 | Into | Int1 => return self.exec_int(bus, insn),
             Bound => self.exec_bound(bus, insn)?,
             Les | Lds | Lss | Lfs | Lgs => self.exec_load_far(bus, insn)?,
-            Hlt => {
-                if self.cr0 & 1 != 0 {
-                    self.require_cpl0()?;
-                }
-                return Ok(Flow::Halt);
-            }
+            Hlt => return Ok(Flow::Halt),
             In | Out => self.exec_io(bus, insn)?,
             Clc | Stc | Cmc | Cli | Sti | Cld | Std | Sahf | Lahf => self.exec_flagop(insn)?,
             Wait | Esc if self.model != super::Model::I286 => return self.exec_fpu(bus, insn),

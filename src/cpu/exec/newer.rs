@@ -1,12 +1,13 @@
 //! The 486, Pentium and P6 additions to the integer instruction set:
 //! BSWAP, XADD, CMPXCHG, INVD, WBINVD, INVLPG (486); CMPXCHG8B, RDTSC,
-//! RDMSR, WRMSR, CPUID (Pentium); CMOVcc, RDPMC and the long NOP (P6). On
-//! a model that lacks an instruction it raises #UD.
+//! RDMSR, WRMSR, CPUID (Pentium); CMOVcc, RDPMC and the long NOP (P6). The
+//! opcode rows say which model has each and which need CPL 0 (`gate.rs`
+//! checks before these run).
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
 use super::super::flags::ZF;
-use super::super::{Cpu, Model};
+use super::super::Cpu;
 use crate::x86::{Insn, Mn};
 
 const CR4_TSD: u32 = 1 << 2;
@@ -17,16 +18,6 @@ impl Cpu {
         bus: &mut B,
         insn: &Insn,
     ) -> Result<(), Fault> {
-        let needs = match insn.mn {
-            Mn::Bswap | Mn::Xadd | Mn::Cmpxchg | Mn::Invd | Mn::Wbinvd | Mn::Invlpg => {
-                self.model.is_486_plus()
-            }
-            Mn::Cmovcc | Mn::Nop | Mn::Rdpmc => self.model == Model::I686,
-            _ => self.model.is_586_plus(),
-        };
-        if !needs {
-            return Err(Fault::Ud);
-        }
         let v = Self::vsize(insn);
         match insn.mn {
             Mn::Bswap => {
@@ -66,9 +57,6 @@ impl Cpu {
                 }
             }
             Mn::Cmpxchg8b => {
-                if insn.mem.is_none() {
-                    return Err(Fault::Ud);
-                }
                 let (seg, off) = self.ea(insn);
                 let hi_off = Self::ea_add(insn, off, 4);
                 let lo = self.read_mem(bus, seg, off, 4)?;
@@ -120,15 +108,9 @@ impl Cpu {
                 self.gpr[2] = d;
             }
             _ => {
-                // INVD, WBINVD, INVLPG, RDMSR, WRMSR: CPL 0 only.
-                if self.cpl() != 0 {
-                    return Err(Fault::Gp(0));
-                }
+                // INVD, WBINVD, INVLPG, RDMSR, WRMSR (CPL 0 only: `gate.rs`).
                 match insn.mn {
                     Mn::Invlpg => {
-                        if insn.mem.is_none() {
-                            return Err(Fault::Ud);
-                        }
                         let (seg, off) = self.ea(insn);
                         let base = self.segs[seg as usize].base;
                         self.invalidate_page(base.wrapping_add(off));

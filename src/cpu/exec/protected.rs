@@ -1,7 +1,8 @@
 //! The protected-mode system instructions on selectors: SLDT, STR, LLDT,
 //! LTR, VERR, VERW, LAR, LSL and ARPL. All raise #UD in real and
-//! virtual-8086 mode; LLDT and LTR need CPL 0. VERR/VERW/LAR/LSL report
-//! through ZF and never fault on a bad selector.
+//! virtual-8086 mode, and LLDT and LTR need CPL 0 (their opcode rows say
+//! so; `gate.rs` checks). VERR/VERW/LAR/LSL report through ZF and never
+//! fault on a bad selector.
 
 use super::super::bus::Bus;
 use super::super::descriptor::{Desc, LDT, TSS16, TSS16_BUSY, TSS32, TSS32_BUSY};
@@ -16,9 +17,6 @@ impl Cpu {
         bus: &mut B,
         insn: &Insn,
     ) -> Result<(), Fault> {
-        if !self.protected() {
-            return Err(Fault::Ud);
-        }
         match insn.mn {
             Mn::Sldt | Mn::Str => {
                 let sel = if insn.mn == Mn::Sldt {
@@ -29,9 +27,6 @@ impl Cpu {
                 self.store_selector(bus, insn, sel)
             }
             Mn::Lldt | Mn::Ltr => {
-                if self.cpl() != 0 {
-                    return Err(Fault::Gp(0));
-                }
                 let sel = self.read_op(bus, insn, 0)? as u16;
                 if insn.mn == Mn::Lldt {
                     self.load_ldtr(bus, sel, Fault::Gp)

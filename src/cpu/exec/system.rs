@@ -11,7 +11,7 @@ use super::super::flags::{AF, CF, DF, IF, PF, SF, VM, ZF};
 use super::super::paging::{CR0_PG, CR0_WP, CR4_PGE, CR4_PSE};
 use super::super::{Cpu, Model};
 use super::string::io_size;
-use crate::x86::{Insn, Mn, Opnd};
+use crate::x86::{Insn, Mn};
 
 const CR0_MP: u32 = 1 << 1;
 const CR0_EM: u32 = 1 << 2;
@@ -112,14 +112,6 @@ impl Cpu {
         Ok(())
     }
 
-    /// CPL 0 is needed (outside real mode) for the privileged instructions.
-    pub(super) fn require_cpl0(&self) -> Result<(), Fault> {
-        if self.cpl() != 0 {
-            return Err(Fault::Gp(0));
-        }
-        Ok(())
-    }
-
     pub(super) fn exec_io<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
@@ -189,7 +181,6 @@ impl Cpu {
                 }
             }
             Mn::Clts => {
-                self.require_cpl0()?;
                 self.cr0 &= !CR0_TS;
             }
             Mn::Smsw => {
@@ -207,20 +198,15 @@ impl Cpu {
                 }
             }
             Mn::Lmsw => {
-                self.require_cpl0()?;
                 let v = self.read_op(bus, insn, 0)?;
                 // LMSW cannot clear PE.
                 self.cr0 = (self.cr0 & !0xE) | (v & 0xF) | (self.cr0 & 1);
             }
             _ => {
-                if insn.mem.is_none() || insn.ops.first() != Some(&Opnd::Ms) {
-                    return Err(Fault::Ud);
-                }
                 let (s, off) = self.ea(insn);
                 let off2 = Self::ea_add(insn, off, 2);
                 match insn.mn {
                     Mn::Lgdt | Mn::Lidt => {
-                        self.require_cpl0()?;
                         let limit = self.read_mem(bus, s, off, 2)?;
                         let mut base = self.read_mem(bus, s, off2, 4)?;
                         if !insn.op32 {

@@ -180,7 +180,9 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
     use Mn::*;
     // PAUSE (REP NOP) is a NOP.
     let pause = insn.mn == Nop && insn.opcode == 0x90 && insn.rep == x86::Rep::Rep;
-    if insn.lock || (insn.rep != x86::Rep::None && !pause) {
+    // An instruction the model lacks is the interpreter's to refuse (the
+    // opcode row says which model has it).
+    if insn.lock || (insn.rep != x86::Rep::None && !pause) || !model.has(insn.facts.since()) {
         return None;
     }
     if model == Model::I286 && insn.len > 10 {
@@ -281,7 +283,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
             }
         }
         Nop if insn.ops.is_empty() => Op::Nop,
-        Cmovcc if model == Model::I686 => match (loc(insn, 0)?, loc(insn, 1)?) {
+        Cmovcc => match (loc(insn, 0)?, loc(insn, 1)?) {
             (Loc::Reg(dst), src @ (Loc::Reg(_) | Loc::Mem)) => Op::Cmov {
                 cc: (insn.opcode & 15) as u8,
                 dst,
@@ -289,11 +291,11 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
             },
             _ => return None,
         },
-        Bswap if model.is_486_plus() => Op::Bswap {
+        Bswap => Op::Bswap {
             reg: (insn.opcode & 7) as u8,
         },
         Leave => Op::Leave,
-        Rdtsc if model.is_586_plus() => Op::Rdtsc,
+        Rdtsc => Op::Rdtsc,
         Movs | Cmps | Stos | Lods | Scas if model != Model::I286 => Op::Str {
             mn: insn.mn,
             src_seg: insn.data_seg(),

@@ -154,3 +154,22 @@ fn cr4_rejects_unimplemented_bits() {
     pm.cpu.set_gpr(Gpr::Eax, 1 << 5);
     assert_eq!(pm.fault(), (13, 0));
 }
+
+/// The opcode row's checks come in the processor's order: a register where
+/// only memory will do is #UD before the privilege check's #GP, and a
+/// protected-mode-only instruction is #UD in virtual-8086 mode.
+#[test]
+fn invalid_forms_are_ud_before_privilege_is_checked() {
+    for code in [
+        &[0x0f, 0x01, 0xf8][..], // invlpg with a register operand
+        &[0x0f, 0x01, 0xd0][..], // lgdt with a register operand
+    ] {
+        let mut pm = Pm::new(Model::I686, code);
+        pm.enter_ring3();
+        assert_eq!(pm.fault().0, 6, "{code:x?}");
+    }
+    // The same at ring 3 with memory: #GP(0).
+    let mut pm = Pm::new(Model::I686, &[0x0f, 0x01, 0x38]);
+    pm.enter_ring3();
+    assert_eq!(pm.fault(), (13, 0));
+}
