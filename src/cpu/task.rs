@@ -206,7 +206,7 @@ impl Cpu {
         if kind == Switch::Call {
             nflags |= NT;
         }
-        self.eflags = (nflags & super::flags::WRITABLE) | 2;
+        self.eflags = (nflags & self.writable_flags()) | 2;
         self.eip = new_eip;
         for (i, &g) in gprs.iter().enumerate() {
             if new32 {
