@@ -118,30 +118,9 @@ fn lldt_and_ldt_selectors() {
     assert_eq!(pm.cpu.gpr(Gpr::Ecx), u32::from(LDT_SEL));
 }
 
-/// Builds an IRET-to-V86 frame on the ring-0 stack and a CPU about to run
-/// `iret` (IOPL from `iopl`); the V86 code runs at 1000:0100.
+/// A CPU about to IRET to a V86 task at IOPL `iopl` (see [`v86_task`]).
 fn v86(iopl: u32, code: &[u8]) -> Pm {
-    let mut pm = Pm::new(Model::I386, &[0xcf]);
-    let frame = [
-        0x0100,
-        0x1000,
-        0x0002_0002 | (iopl << 12),
-        0x0800,
-        0x2000,
-        0x3000,
-        0x4000,
-        0x5000,
-        0x6000,
-    ];
-    let sp = STACK0 - 4 * frame.len() as u32;
-    for (i, v) in frame.iter().enumerate() {
-        pm.ram.write_u32(sp + 4 * i as u32, *v);
-    }
-    pm.cpu.set_gpr(Gpr::Esp, sp);
-    for (i, &b) in code.iter().enumerate() {
-        pm.ram.write_u8(0x10100 + i as u32, b);
-    }
-    pm
+    v86_task(Model::I386, iopl << 12, code)
 }
 
 #[test]
