@@ -8,15 +8,16 @@
 //! the same with paging (some pages read-only or not present), a 16-bit
 //! stack under 32-bit code, 16-bit protected mode (a 16-bit code segment
 //! with a 16-bit or a 32-bit stack, 16-bit, 32-bit, expand-down and
-//! read-only data segments), and virtual-8086 mode at IOPL 0 or 3. The last
-//! three have a GDT, an IDT whose every gate leads to a HLT at ring 0, and
+//! read-only data segments), and virtual-8086 mode at IOPL 0 or 3, also on
+//! the P6 model with CR4.VME (and now and then PVI), VIF and VIP at random
+//! and a random interrupt redirection bitmap. The system modes have a GDT, an IDT whose every gate leads to a HLT at ring 0, and
 //! (V86) a TSS with the ring-0 stack and an I/O bitmap, so a fault or an
 //! IOPL-sensitive instruction ends the program in a protected-mode handler;
 //! their programs also load segment registers, use the flags and interrupt
 //! instructions and do port I/O, and two in five run with paging.
 //! `MOON86_JIT_DIFF_SCALE=N` runs N times as many programs in every mode.
 
-use moon86::cpu::{BlockRun, CpuMode, Gpr, SegReg, Segment, StepOutcome};
+use moon86::cpu::{BlockRun, CpuMode, Gpr, Model, SegReg, Segment, StepOutcome};
 use moon86::machine::{Machine, MachineConfig};
 
 /// A small deterministic generator (xorshift64*).
@@ -52,6 +53,9 @@ enum Mode {
     Prot16Stack32,
     /// Virtual-8086 mode (EFLAGS.VM=1), entered by IRET from ring 0.
     V86,
+    /// V86 mode on the P6 model with CR4.VME: CLI/STI/PUSHF/POPF/IRET on
+    /// VIF, INT n through the TSS's redirection bitmap.
+    V86Vme,
 }
 
 impl Mode {
@@ -61,7 +65,14 @@ impl Mode {
     }
     /// The modes with descriptor tables and a protected-mode HLT handler.
     fn system(self) -> bool {
-        matches!(self, Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86)
+        matches!(
+            self,
+            Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86 | Mode::V86Vme
+        )
+    }
+    /// The virtual-8086 modes.
+    fn v86(self) -> bool {
+        matches!(self, Mode::V86 | Mode::V86Vme)
     }
 }
 
@@ -583,7 +594,7 @@ fn system_tables(m: &mut Machine, selector: u16, offset: u32, kind: u8) {
 fn system_mode(m: &mut Machine, mode: Mode, r: &mut Rng) {
     m.cpu.set_cr0(m.cpu.cr0() | 1);
     let paged = r.chance(40);
-    if mode == Mode::V86 {
+    if mode.v86() {
         // A 32-bit interrupt gate at DPL 3 (so INT n at IOPL 3 reaches it)
         // into ring-0 flat code.
         system_tables(m, FLAT_CODE_SEL, PM_HANDLER, 0xEE);
@@ -591,7 +602,10 @@ fn system_mode(m: &mut Machine, mode: Mode, r: &mut Rng) {
             identity_paging(m, true);
         }
         let iopl = if r.chance(50) { 3 } else { 0 };
-        let eflags = 0x2_0002 | iopl << 12 | (m.cpu.eflags() & 0x8D5);
+        let mut eflags = 0x2_0002 | iopl << 12 | (m.cpu.eflags() & 0x8D5);
+        if mode == Mode::V86Vme {
+            vme(m, r, &mut eflags);
+        }
         let v86_seg = |r: &mut Rng| pick(r, &[0u32, 0, 0, 0x100, 0x9000, 0xF000]);
         // IRET's frame: EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS.
         let frame = [
@@ -667,6 +681,23 @@ fn system_mode(m: &mut Machine, mode: Mode, r: &mut Rng) {
     m.cpu.set_eip(0);
 }
 
+/// Makes `m` a P6 with CR4.VME (and PVI one time in four), VIF and VIP in
+/// the V86 task's `eflags` at random, and random bits in the TSS's
+/// interrupt redirection bitmap (below the I/O bitmap at TSS+0x68, over
+/// TSS fields V86 mode never reads; the I/O map base itself stays).
+/// Redirected interrupts reach the real-mode IVT's HLT, which faults.
+fn vme(m: &mut Machine, r: &mut Rng, eflags: &mut u32) {
+    m.cpu.set_model(Model::I686);
+    let pvi = if r.chance(25) { 2 } else { 0 };
+    m.cpu.set_cr4(1 | pvi);
+    *eflags |= r.below(4) as u32 * (1 << 19);
+    let bitmap: Vec<u8> = (0..30).map(|_| r.byte()).collect();
+    m.board
+        .mem
+        .write_bytes(u64::from(TSS + 0x48), &bitmap)
+        .unwrap();
+}
+
 /// A machine in `mode` with `code` loaded and registers from `r`.
 fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
     let mut m = Machine::new(&MachineConfig {
@@ -705,7 +736,9 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
             cpu.load_segment_real(SegReg::Cs, (CODE >> 4) as u16);
             cpu.set_eip(0);
         }
-        Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86 => system_mode(&mut m, mode, r),
+        Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86 | Mode::V86Vme => {
+            system_mode(&mut m, mode, r)
+        }
         Mode::Flat32 | Mode::Paged32 | Mode::Stack16 => {
             cpu.set_cr0(cpu.cr0() | 1);
             let code = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
@@ -783,7 +816,7 @@ fn compare(a: &Machine, b: &Machine, what: &str) {
 fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
     let mut r = Rng(seed | 1);
     let code32 = mode.code32();
-    let cs = if mode == Mode::V86 {
+    let cs = if mode.v86() {
         (CODE >> 4) as u16
     } else {
         CODE16_SEL
@@ -791,7 +824,7 @@ fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
     let mut code = Vec::new();
     for _ in 0..40 {
         if mode.system() && r.chance(15) {
-            system_instruction(&mut r, mode == Mode::V86, cs, &mut code);
+            system_instruction(&mut r, mode.v86(), cs, &mut code);
         } else {
             instruction(&mut r, code32, &mut code);
         }
@@ -914,4 +947,9 @@ fn random_16bit_protected_32bit_stack() {
 #[test]
 fn random_virtual_8086() {
     run_many(Mode::V86, 1500);
+}
+
+#[test]
+fn random_virtual_8086_with_vme() {
+    run_many(Mode::V86Vme, 1000);
 }

@@ -1,9 +1,9 @@
 //! CPUID (Pentium and later): what the processor says it is. The I686
 //! model is a GenuineIntel family 6, model 3 (a Pentium II "Klamath"-class
 //! signature without MMX), stepping 3, reporting only what moon86
-//! emulates: FPU, DE (CR4.DE; debug registers are storage only, so I/O
-//! breakpoints never fire), PSE, TSC, MSR, CX8, SEP (SYSENTER/SYSEXIT),
-//! PGE and CMOV. It never reports VME (not implemented), APIC, PAE, MTRR,
+//! emulates: FPU, VME (CR4.VME and PVI), DE (CR4.DE; debug registers are
+//! storage only, so I/O breakpoints never fire), PSE, TSC, MSR, CX8, SEP
+//! (SYSENTER/SYSEXIT), PGE and CMOV. It never reports APIC, PAE, MTRR,
 //! MCE/MCA, MMX or SSE. Its caches are a Pentium II's, described by leaf 2's
 //! descriptors and leaf 4's parameters alike: 16 KiB L1 instruction and
 //! data caches and a 512 KiB L2, each 4-way with 32-byte lines. moon86
@@ -14,6 +14,7 @@ use super::Cpu;
 
 /// EDX feature bits of leaf 1.
 const FPU: u32 = 1 << 0;
+const VME: u32 = 1 << 1;
 const DE: u32 = 1 << 2;
 const PSE: u32 = 1 << 3;
 const TSC: u32 = 1 << 4;
@@ -24,7 +25,7 @@ const PGE: u32 = 1 << 13;
 const CMOV: u32 = 1 << 15;
 
 /// The leaf-1 EDX feature set.
-pub(crate) const FEATURES: u32 = FPU | DE | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV;
+pub(crate) const FEATURES: u32 = FPU | VME | DE | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV;
 
 /// Family 6, model 3, stepping 3.
 const SIGNATURE: u32 = (6 << 8) | (3 << 4) | 3;

@@ -19,12 +19,17 @@ pub const NT: u32 = 1 << 14;
 pub const RF: u32 = 1 << 16;
 pub const VM: u32 = 1 << 17;
 pub const AC: u32 = 1 << 18;
+/// The virtual interrupt flag (Pentium and later, with CR4.VME or PVI).
+pub const VIF: u32 = 1 << 19;
+/// A virtual interrupt is pending (Pentium and later).
+pub const VIP: u32 = 1 << 20;
 /// The CPUID-detection flag (Pentium and later).
 pub const ID: u32 = 1 << 21;
 /// The six arithmetic status flags.
 pub const STATUS: u32 = CF | PF | AF | ZF | SF | OF;
-/// Bits software can hold in EFLAGS on this CPU (bit 1 reads as one).
-pub const WRITABLE: u32 = 0x0025_7FD5;
+/// Bits software can hold in EFLAGS on the newest model (bit 1 reads as
+/// one; VM is set and cleared only by mode changes).
+pub const WRITABLE: u32 = 0x003D_7FD5;
 
 /// All-ones mask for an operand of `bytes` bytes.
 pub fn mask(bytes: u8) -> u32 {
@@ -71,12 +76,12 @@ pub fn szp(r: u32, bytes: u8) -> u32 {
 
 impl Cpu {
     /// EFLAGS bits software can change on this model: no AC before the
-    /// 486, no ID before the Pentium.
+    /// 486, no ID, VIF or VIP before the Pentium.
     pub(crate) fn writable_flags(&self) -> u32 {
         match self.model {
             super::Model::I686 => WRITABLE,
-            super::Model::I486 => WRITABLE & !ID,
-            _ => WRITABLE & !(AC | ID),
+            super::Model::I486 => WRITABLE & !(ID | VIF | VIP),
+            _ => WRITABLE & !(AC | ID | VIF | VIP),
         }
     }
 

@@ -92,8 +92,8 @@ pub enum Model {
     /// EFLAGS.AC.
     I486,
     /// A P6-family processor without MMX/SSE (a Pentium Pro): adds
-    /// CPUID, RDTSC, RDMSR/WRMSR, CMPXCHG8B, CMOVcc, CR4 (TSD, DE, PSE,
-    /// PGE), 4 MiB and global pages.
+    /// CPUID, RDTSC, RDMSR/WRMSR, CMPXCHG8B, CMOVcc, CR4 (VME, PVI, TSD,
+    /// DE, PSE, PGE), EFLAGS.VIF/VIP, 4 MiB and global pages.
     I686,
 }
 
@@ -589,9 +589,9 @@ impl Cpu {
     pub fn eflags(&self) -> u32 {
         self.eflags
     }
-    /// Sets EFLAGS; bit 1 reads as one and reserved bits as zero.
+    /// Sets EFLAGS; bit 1 reads as one and reserved bits (and VM) as zero.
     pub fn set_eflags(&mut self, value: u32) {
-        self.eflags = (value & 0x0025_7FD5) | 2;
+        self.eflags = (value & flags::WRITABLE) | 2;
     }
     pub fn segment(&self, s: SegReg) -> Segment {
         self.segs[s as usize]

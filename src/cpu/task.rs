@@ -206,7 +206,8 @@ impl Cpu {
         if kind == Switch::Call {
             nflags |= NT;
         }
-        self.eflags = (nflags & super::flags::WRITABLE) | 2;
+        // A 32-bit TSS may enter virtual-8086 mode.
+        self.eflags = (nflags & (self.writable_flags() | VM)) | 2;
         self.eip = new_eip;
         for (i, &g) in gprs.iter().enumerate() {
             if new32 {

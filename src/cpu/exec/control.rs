@@ -151,16 +151,22 @@ impl Cpu {
                 4
             }
         };
-        // In V86 mode INT n, INT3 and INTO are IOPL-sensitive.
-        if self.eflags & VM != 0 && insn.mn != Mn::Int1 && self.iopl() < 3 {
-            return Err(Fault::Gp(0));
+        let next = self.eip;
+        if self.eflags & VM != 0 && insn.mn != Mn::Int1 {
+            // CR4.VME may send INT n to the task's own vector table.
+            if insn.mn == Mn::Int && self.redirect_v86_interrupt(bus, vector, next)? {
+                return Ok(Flow::SoftInt);
+            }
+            // Otherwise INT n, INT3 and INTO are IOPL-sensitive.
+            if self.iopl() < 3 {
+                return Err(Fault::Gp(0));
+            }
         }
         let source = if insn.mn == Mn::Int1 {
             Source::Exception
         } else {
             Source::Software
         };
-        let next = self.eip;
         self.deliver(bus, vector, source, None, next)?;
         Ok(Flow::SoftInt)
     }

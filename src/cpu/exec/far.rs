@@ -3,7 +3,8 @@
 //! parameter copy), to a TSS or through a task gate (a task switch); RETF
 //! (with an immediate) within a level and to an outer one; IRET within a
 //! level, to an outer level (nulling the data segment registers the new
-//! level may not use), back to virtual-8086 mode, and through NT to the
+//! level may not use), back to virtual-8086 mode, within it (on the
+//! virtual flags image under CR4.VME, see `vme.rs`), and through NT to the
 //! previous task. Every check comes before any register changes.
 
 use super::super::bus::Bus;
@@ -274,9 +275,7 @@ impl Cpu {
         let v = Self::vsize(insn);
         let vb = u32::from(v);
         if self.eflags & VM != 0 {
-            if self.iopl() < 3 {
-                return Err(Fault::Gp(0));
-            }
+            let virtual_flags = self.v86_flags_are_virtual(v)?;
             let off = self.peek_stack(bus, 0, v)?;
             let sel = self.peek_stack(bus, vb, v)? as u16;
             let fl = self.peek_stack(bus, 2 * vb, v)?;
@@ -284,10 +283,15 @@ impl Cpu {
             if t > 0xFFFF {
                 return Err(Fault::Gp(0));
             }
+            if virtual_flags {
+                // Checked (and loaded) first: it may still raise #GP(0).
+                self.load_virtual_flags(fl)?;
+            } else {
+                self.load_flags(fl, v);
+            }
             self.set_sp(self.gpr[4].wrapping_add(3 * vb));
             self.segs[SegReg::Cs as usize] = v86_segment(sel);
             self.eip = t;
-            self.load_flags(fl, v);
             return Ok(());
         }
         if self.eflags & NT != 0 {
@@ -313,6 +317,7 @@ impl Cpu {
             self.eip = t;
             self.set_sp(self.gpr[4].wrapping_add(3 * vb));
             self.load_flags(fl, v);
+            self.iret_restores_virtual_flags(fl, v, self.cpl());
             return Ok(());
         }
         let new_esp = self.peek_stack(bus, 3 * vb, v)?;
@@ -321,6 +326,7 @@ impl Cpu {
         self.set_accessed(bus, sel, &d)?;
         // The flags are loaded with the privileges of the old level.
         self.load_flags(fl, v);
+        self.iret_restores_virtual_flags(fl, v, self.cpl());
         self.segs[SegReg::Cs as usize] = new_cs;
         self.cpl = rpl;
         self.eip = t;

@@ -1,6 +1,7 @@
 //! Instruction semantics: the dispatcher from a decoded [`Insn`] to the
 //! per-family files below. Each family file owns one idea (arithmetic,
-//! shifts, BCD, bit operations, strings, control transfer, stack, system).
+//! shifts, BCD, bit operations, strings, control transfer, stack, system,
+//! the virtual-8086 mode extensions).
 //! Nothing here fetches or decodes; `cpu/mod.rs` does that.
 
 mod arith;
@@ -16,6 +17,7 @@ mod shift;
 mod stack;
 mod string;
 mod system;
+mod vme;
 
 use super::bus::Bus;
 use super::fault::Fault;

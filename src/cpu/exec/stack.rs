@@ -1,9 +1,10 @@
 //! Stack instructions: PUSH/POP of registers, memory, immediates and
-//! segment registers, PUSHA/POPA, PUSHF/POPF, ENTER/LEAVE.
+//! segment registers, PUSHA/POPA, PUSHF/POPF (on the virtual flags image
+//! under CR4.VME, see `vme.rs`), ENTER/LEAVE.
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
-use super::super::flags::{RF, VM};
+use super::super::flags::{RF, VIF, VIP, VM};
 use super::super::interrupt::Frame;
 use super::super::{Cpu, SegReg};
 use crate::x86::{Insn, Mn, Opnd};
@@ -21,10 +22,14 @@ fn fixed_seg(o: Opnd) -> Option<SegReg> {
 }
 
 impl Cpu {
-    /// Writes FLAGS/EFLAGS as POPF and IRET do: VM never changes, and
-    /// IOPL and IF only where the privilege level allows.
+    /// Writes FLAGS/EFLAGS as POPF and IRET do: VM, VIF and VIP never
+    /// change, and IOPL and IF only where the privilege level allows.
     pub(crate) fn load_flags(&mut self, v: u32, bytes: u8) {
-        let mut keep = if bytes == 2 { 0xFFFF_0000 } else { VM | RF };
+        let mut keep = if bytes == 2 {
+            0xFFFF_0000
+        } else {
+            VM | RF | VIF | VIP
+        };
         keep |= self.protected_flags();
         let new = (self.eflags & keep) | (v & !keep);
         self.eflags = (new & self.writable_flags() & !RF) | 2 | (self.eflags & VM);
@@ -73,17 +78,19 @@ impl Cpu {
                 Ok(())
             }
             Mn::Pushf => {
-                if self.eflags & VM != 0 && self.iopl() < 3 {
-                    return Err(Fault::Gp(0));
-                }
-                let f = self.eflags() & !(VM | RF);
+                let f = if self.v86_flags_are_virtual(v)? {
+                    self.virtual_flags_image()
+                } else {
+                    self.eflags() & !(VM | RF)
+                };
                 self.push(bus, v, f)
             }
             Mn::Popf => {
-                if self.eflags & VM != 0 && self.iopl() < 3 {
-                    return Err(Fault::Gp(0));
-                }
+                let virtual_flags = self.v86_flags_are_virtual(v)?;
                 let f = self.pop(bus, v)?;
+                if virtual_flags {
+                    return self.load_virtual_flags(f);
+                }
                 self.load_flags(f, v);
                 Ok(())
             }

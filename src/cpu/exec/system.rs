@@ -1,7 +1,8 @@
 //! System and miscellaneous instructions: IN/OUT (with the I/O permission
 //! check), the flag instructions (CLC..STD, CMC, SAHF/LAHF, CLI/STI with
-//! their IOPL rules), control and debug registers (with what a write to
-//! CR0, CR3 or CR4 does to paging and the TLB), SMSW/LMSW/CLTS,
+//! their IOPL rules, or on VIF under CR4.VME/PVI), control and debug
+//! registers (with what a write to CR0, CR3 or CR4 does to paging and the
+//! TLB), SMSW/LMSW/CLTS,
 //! LGDT/LIDT/SGDT/SIDT, and the x87 escapes and WAIT (which only check
 //! CR0.EM/TS/MP, there being no FPU).
 
@@ -11,6 +12,7 @@ use super::super::flags::{AF, CF, DF, IF, PF, SF, VM, ZF};
 use super::super::paging::{CR0_PG, CR0_WP, CR4_PGE, CR4_PSE};
 use super::super::{Cpu, Model};
 use super::string::io_size;
+use super::vme::{CR4_PVI, CR4_VME};
 use crate::x86::{Insn, Mn};
 
 const CR0_MP: u32 = 1 << 1;
@@ -24,8 +26,8 @@ const CR0_486: u32 = (1 << 5) | CR0_WP | (1 << 18) | CR0_NW | CR0_CD;
 const CR4_DE: u32 = 1 << 3;
 /// CR4.PCE: RDPMC allowed at every privilege level.
 pub(crate) const CR4_PCE: u32 = 1 << 8;
-/// CR4 bits the I686 model implements: TSD, DE, PSE, PGE, PCE.
-const CR4_I686: u32 = (1 << 2) | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
+/// CR4 bits the I686 model implements: VME, PVI, TSD, DE, PSE, PGE, PCE.
+const CR4_I686: u32 = CR4_VME | CR4_PVI | (1 << 2) | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
 
 impl Cpu {
     /// CR4 exists from the 486 on (with no bits on the I486 model).
@@ -136,6 +138,9 @@ impl Cpu {
             // IOPL-sensitive: CPL must not exceed IOPL (IOPL 3 in V86).
             let cpl = if self.eflags & VM != 0 { 3 } else { self.cpl() };
             if u32::from(cpl) > self.iopl() {
+                if self.cli_sti_use_vif() {
+                    return self.set_virtual_interrupt_flag(insn.mn == Mn::Sti);
+                }
                 return Err(Fault::Gp(0));
             }
         }

@@ -1,5 +1,5 @@
 //! Unit tests of protected mode, paging, task switching, virtual-8086 mode
-//! and the 486/Pentium/P6 instructions. Each test builds its machine
+//! (with the Pentium's extensions) and the 486/Pentium/P6 instructions. Each test builds its machine
 //! programmatically on a small in-memory bus: a flat GDT, an IDT whose
 //! every vector enters a one-`hlt` handler at ring 0 (so a test can see
 //! which exception was delivered and with which error code), a TSS, and
@@ -15,6 +15,7 @@ mod segments;
 mod string_faults;
 mod tasks;
 mod vectors;
+mod vme;
 
 use super::{Bus, Cpu, Gpr, IoSize, Model, SegReg, Segment, StepOutcome};
 
@@ -234,6 +235,34 @@ impl Pm {
     pub fn read_pte(&mut self, lin: u32) -> u32 {
         self.ram.read_u32(PT + 4 * (lin >> 12))
     }
+}
+
+/// A `model` CPU at ring 0 about to run `iret` from a frame on the ring-0
+/// stack that enters a virtual-8086 task with EFLAGS `flags` (VM added):
+/// its code `code` runs at 1000:0100, its stack is 2000:0800, and ES, DS,
+/// FS and GS hold 3000, 4000, 5000 and 6000.
+pub fn v86_task(model: Model, flags: u32, code: &[u8]) -> Pm {
+    let mut pm = Pm::new(model, &[0xcf]);
+    let frame = [
+        0x0100,
+        0x1000,
+        flags | 0x0002_0002,
+        0x0800,
+        0x2000,
+        0x3000,
+        0x4000,
+        0x5000,
+        0x6000,
+    ];
+    let sp = STACK0 - 4 * frame.len() as u32;
+    for (i, v) in frame.iter().enumerate() {
+        pm.ram.write_u32(sp + 4 * i as u32, *v);
+    }
+    pm.cpu.set_gpr(Gpr::Esp, sp);
+    for (i, &b) in code.iter().enumerate() {
+        pm.ram.write_u8(0x10100 + i as u32, b);
+    }
+    pm
 }
 
 /// Error code of an exception raised through IDT gate `v` (IDT bit set).

@@ -94,6 +94,7 @@ fn cpuid_reports_a_family_6_genuine_intel_without_unemulated_features() {
     let edx = pm.cpu.gpr(Gpr::Edx);
     for (bit, name) in [
         (0, "FPU"),
+        (1, "VME"),
         (3, "PSE"),
         (4, "TSC"),
         (5, "MSR"),
@@ -105,7 +106,6 @@ fn cpuid_reports_a_family_6_genuine_intel_without_unemulated_features() {
         assert_ne!(edx & (1 << bit), 0, "{name}");
     }
     for (bit, name) in [
-        (1, "VME"),
         (6, "PAE"),
         (9, "APIC"),
         (12, "MTRR"),

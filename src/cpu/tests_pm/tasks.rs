@@ -45,6 +45,29 @@ fn jmp_to_a_tss_switches_tasks() {
 }
 
 #[test]
+fn a_task_switch_to_a_tss_with_vm_set_enters_virtual_8086_mode() {
+    for (model, vif) in [(Model::I386, 0), (Model::I686, 1 << 19)] {
+        let mut pm = Pm::new(model, &[0xea, 0, 0, 0, 0, 0x58, 0]);
+        task2(&mut pm, &[]);
+        pm.ram.write_u32(TSS2 + 0x20, 0x0100);
+        pm.ram.write_u32(TSS2 + 0x24, 0x0002_0002 | 1 << 19);
+        for (i, sel) in [0x3000, 0x1000, 0x2000, 0x4000, 0x5000, 0x6000]
+            .iter()
+            .enumerate()
+        {
+            pm.ram.write_u16(TSS2 + 0x48 + 4 * i as u32, *sel);
+        }
+        pm.step();
+        assert_eq!(pm.cpu.mode(), CpuMode::Virtual8086, "{model:?}");
+        assert_eq!(pm.cpu.cpl(), 3);
+        assert_eq!(pm.cpu.segment(SegReg::Cs).base, 0x10000);
+        assert_eq!(pm.cpu.segment(SegReg::Gs).base, 0x60000);
+        assert_eq!(pm.cpu.eip(), 0x0100);
+        assert_eq!(pm.cpu.eflags() & (1 << 19), vif, "VIF on the P6 only");
+    }
+}
+
+#[test]
 fn call_through_a_task_gate_nests_and_iret_returns() {
     let mut pm = Pm::new(Model::I386, &[0x9a, 0, 0, 0, 0, TASKGATE as u8, 0, 0x90]);
     task2(&mut pm, &[0xcf]);
@@ -118,30 +141,9 @@ fn lldt_and_ldt_selectors() {
     assert_eq!(pm.cpu.gpr(Gpr::Ecx), u32::from(LDT_SEL));
 }
 
-/// Builds an IRET-to-V86 frame on the ring-0 stack and a CPU about to run
-/// `iret` (IOPL from `iopl`); the V86 code runs at 1000:0100.
+/// A CPU about to IRET to a V86 task at IOPL `iopl` (see [`v86_task`]).
 fn v86(iopl: u32, code: &[u8]) -> Pm {
-    let mut pm = Pm::new(Model::I386, &[0xcf]);
-    let frame = [
-        0x0100,
-        0x1000,
-        0x0002_0002 | (iopl << 12),
-        0x0800,
-        0x2000,
-        0x3000,
-        0x4000,
-        0x5000,
-        0x6000,
-    ];
-    let sp = STACK0 - 4 * frame.len() as u32;
-    for (i, v) in frame.iter().enumerate() {
-        pm.ram.write_u32(sp + 4 * i as u32, *v);
-    }
-    pm.cpu.set_gpr(Gpr::Esp, sp);
-    for (i, &b) in code.iter().enumerate() {
-        pm.ram.write_u8(0x10100 + i as u32, b);
-    }
-    pm
+    v86_task(Model::I386, iopl << 12, code)
 }
 
 #[test]
