@@ -145,7 +145,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("ram_size", ValueType::Size, "bytes", OFF, T::RamSize,
             "Guest RAM size, a multiple of 4K from 64K to 3.5G. Accepts \"16M\"-style strings. Loaded images are put into the new RAM."),
         def("cpu_model", ValueType::String, "", OFF, T::CpuModel,
-            "CPU model to emulate: i386, i486 or i686 (a family-6 CPU without SSE; the default)."),
+            "CPU model to emulate: i386, i486, i686 (a family-6 CPU without SSE, with PAE paging; the default) or pentium-m (a Pentium M class family-6 CPU without MMX/SSE: the i686 plus EFER and PAE's execute-disable bit, NX)."),
         def("exit_port", U16, "port", OFF, T::ExitPort,
             "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,

@@ -18,6 +18,7 @@
 //! | 0x179  | IA32_MCG_CAP              | 0: no machine-check banks | #GP(0)              |
 //! | 0x17A  | IA32_MCG_STATUS           | 0                       | stored                |
 //! | 0x2FF  | IA32_MTRR_DEF_TYPE        | stored (0 at reset)     | stored                |
+//! | 0xC0000080 | IA32_EFER (NX models only) | stored: NXE (bit 11) alone | NXE; any other bit #GP(0) |
 //!
 //! CPUID does not report MCE or MCA, yet Linux reads MCG_CAP only when it
 //! does; MTRRCAP reads as "no MTRRs" because CPUID does not set MTRR.
@@ -28,6 +29,10 @@ use super::Cpu;
 use serde::{Deserialize, Serialize};
 
 pub(crate) const IA32_TSC: u32 = 0x10;
+/// The extended feature enable register (models with NX).
+pub(crate) const IA32_EFER: u32 = 0xC000_0080;
+/// EFER.NXE: PAE's bit 63 is execute-disable (XD) instead of reserved.
+pub(crate) const EFER_NXE: u64 = 1 << 11;
 
 /// The stored MSR state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,9 +48,16 @@ pub(crate) struct Msrs {
     pub sysenter_esp: u32,
     pub sysenter_eip: u32,
     pub perf: PerfCounters,
+    /// IA32_EFER (only NXE can be set, on a model with NX).
+    pub efer: u64,
 }
 
 impl Cpu {
+    /// EFER.NXE is set: PAE entries' bit 63 disables instruction fetches.
+    pub(crate) fn nxe(&self) -> bool {
+        self.msr.efer & EFER_NXE != 0
+    }
+
     /// RDMSR of `index`.
     pub(crate) fn read_msr(&self, index: u32) -> Result<u64, Fault> {
         if let Some(v) = self.read_perf_msr(index) {
@@ -59,6 +71,7 @@ impl Cpu {
             0x174 => self.msr.sysenter_cs.into(),
             0x175 => self.msr.sysenter_esp.into(),
             0x176 => self.msr.sysenter_eip.into(),
+            IA32_EFER if self.model.has_nx() => self.msr.efer,
             _ => return Err(Fault::Gp(0)),
         })
     }
@@ -77,6 +90,14 @@ impl Cpu {
             0x174 => self.msr.sysenter_cs = value as u32,
             0x175 => self.msr.sysenter_esp = value as u32,
             0x176 => self.msr.sysenter_eip = value as u32,
+            IA32_EFER if self.model.has_nx() && value & !EFER_NXE == 0 => {
+                // Cached translations were made under the old meaning of
+                // bit 63 (reserved or XD).
+                if value != self.msr.efer {
+                    self.flush_tlb(false);
+                }
+                self.msr.efer = value;
+            }
             _ => return Err(Fault::Gp(0)),
         }
         Ok(())

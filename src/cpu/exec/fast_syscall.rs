@@ -6,7 +6,7 @@
 
 use super::super::fault::Fault;
 use super::super::flags::{IF, RF, VM};
-use super::super::{Cpu, Model, SegReg, Segment};
+use super::super::{Cpu, SegReg, Segment};
 use crate::x86::{Insn, Mn};
 
 /// A flat 4 GiB segment's access rights at privilege `dpl`: present, a
@@ -26,7 +26,7 @@ const DATA: u16 = 0x3;
 
 impl Cpu {
     pub(super) fn exec_fast_syscall(&mut self, insn: &Insn) -> Result<(), Fault> {
-        if self.model != Model::I686 {
+        if !self.model.is_p6() {
             return Err(Fault::Ud);
         }
         let cs = self.msr.sysenter_cs as u16;

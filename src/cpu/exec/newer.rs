@@ -6,7 +6,7 @@
 use super::super::bus::Bus;
 use super::super::fault::Fault;
 use super::super::flags::ZF;
-use super::super::{Cpu, Model};
+use super::super::Cpu;
 use crate::x86::{Insn, Mn};
 
 const CR4_TSD: u32 = 1 << 2;
@@ -21,7 +21,7 @@ impl Cpu {
             Mn::Bswap | Mn::Xadd | Mn::Cmpxchg | Mn::Invd | Mn::Wbinvd | Mn::Invlpg => {
                 self.model.is_486_plus()
             }
-            Mn::Cmovcc | Mn::Nop | Mn::Rdpmc => self.model == Model::I686,
+            Mn::Cmovcc | Mn::Nop | Mn::Rdpmc => self.model.is_p6(),
             _ => self.model.is_586_plus(),
         };
         if !needs {

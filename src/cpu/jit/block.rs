@@ -281,7 +281,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
             }
         }
         Nop if insn.ops.is_empty() => Op::Nop,
-        Cmovcc if model == Model::I686 => match (loc(insn, 0)?, loc(insn, 1)?) {
+        Cmovcc if model.is_p6() => match (loc(insn, 0)?, loc(insn, 1)?) {
             (Loc::Reg(dst), src @ (Loc::Reg(_) | Loc::Mem)) => Op::Cmov {
                 cc: (insn.opcode & 15) as u8,
                 dst,

@@ -97,6 +97,7 @@ fn cpuid_reports_a_family_6_genuine_intel_without_unemulated_features() {
         (3, "PSE"),
         (4, "TSC"),
         (5, "MSR"),
+        (6, "PAE"),
         (8, "CX8"),
         (11, "SEP"),
         (13, "PGE"),
@@ -106,7 +107,6 @@ fn cpuid_reports_a_family_6_genuine_intel_without_unemulated_features() {
     }
     for (bit, name) in [
         (1, "VME"),
-        (6, "PAE"),
         (9, "APIC"),
         (12, "MTRR"),
         (23, "MMX"),
@@ -149,8 +149,8 @@ fn msr_and_tsc_faults() {
 
 #[test]
 fn cr4_rejects_unimplemented_bits() {
-    // mov cr4, eax with PAE (bit 5).
+    // mov cr4, eax with OSFXSR (bit 9: no SSE here).
     let mut pm = Pm::new(Model::I686, &[0x0f, 0x22, 0xe0]);
-    pm.cpu.set_gpr(Gpr::Eax, 1 << 5);
+    pm.cpu.set_gpr(Gpr::Eax, 1 << 9);
     assert_eq!(pm.fault(), (13, 0));
 }
