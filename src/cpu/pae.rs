@@ -122,3 +122,15 @@ impl Cpu {
         })
     }
 }
+
+impl Cpu {
+    /// Loads the PDPTEs from CR3 as a MOV to CR3 under PAE paging does:
+    /// for the control API and tests, which set CR0, CR3 and CR4 with
+    /// setters that read no memory. A bad PDPTE gives #GP(0) and loads
+    /// nothing.
+    pub fn load_pdptes<B: Bus + ?Sized>(&mut self, bus: &mut B) -> Result<(), Fault> {
+        self.pdpte = self.read_pdptes(bus, self.cr3)?;
+        self.flush_tlb(false);
+        Ok(())
+    }
+}
