@@ -8,7 +8,7 @@
 //! reports the same features under a family 6, model 13, stepping 8
 //! signature (a Pentium M "Dothan" C0, the first with NX), plus the
 //! extended leaves 0x80000000 (the highest, 0x80000001) and 0x80000001
-//! (EDX: NX, bit 20). Its caches are a Pentium II's, described by leaf 2's
+//! (EDX: NX, bit 20, unless IA32_MISC_ENABLE disables XD). Its caches are a Pentium II's, described by leaf 2's
 //! descriptors and leaf 4's parameters alike: 16 KiB L1 instruction and
 //! data caches and a 512 KiB L2, each 4-way with 32-byte lines. moon86
 //! models no cache; the figures are what software that sizes its work by
@@ -83,7 +83,9 @@ impl Cpu {
                 _ => [0; 4],
             },
             0x8000_0000 if self.model.has_nx() => [MAX_EXTENDED_LEAF, 0, 0, 0],
-            0x8000_0001 if self.model.has_nx() => [0, 0, 0, EXT_NX],
+            0x8000_0001 if self.model.has_nx() => {
+                [0, 0, 0, if self.nx_available() { EXT_NX } else { 0 }]
+            }
             // Past the highest leaf (or any extended leaf on a model without
             // them): the highest standard leaf's data, as Intel processors
             // give.

@@ -5,7 +5,7 @@
 //! on and off, and physical addresses above 4 GiB (open bus).
 
 use super::*;
-use crate::cpu::msr::{EFER_NXE, IA32_EFER};
+use crate::cpu::msr::{EFER_NXE, IA32_EFER, MISC_ENABLE_XD_DISABLE};
 
 /// The page-directory-pointer table, a page directory and a page table.
 const PDPT: u32 = 0x102000;
@@ -353,6 +353,23 @@ fn efer_exists_only_on_the_nx_model() {
     assert_eq!(cpu.write_msr(IA32_EFER, 1), Err(crate::cpu::Fault::Gp(0)));
     assert_eq!(cpu.write_msr(IA32_EFER, EFER_NXE), Ok(()));
     assert_eq!(cpu.read_msr(IA32_EFER), Ok(EFER_NXE));
+    // IA32_MISC_ENABLE's XD disable hides NX and keeps NXE clear.
+    assert_eq!(
+        cpu.read_msr(0x1A0).map(|v| v & MISC_ENABLE_XD_DISABLE),
+        Ok(0)
+    );
+    cpu.write_msr(IA32_EFER, 0).unwrap();
+    cpu.write_msr(0x1A0, MISC_ENABLE_XD_DISABLE).unwrap();
+    assert_eq!(cpu.cpuid(0x8000_0001, 0)[3], 0);
+    assert_eq!(
+        cpu.write_msr(IA32_EFER, EFER_NXE),
+        Err(crate::cpu::Fault::Gp(0))
+    );
+    cpu.write_msr(0x1A0, 0).unwrap();
+    assert_eq!(cpu.cpuid(0x8000_0001, 0)[3], 1 << 20);
+    let mut i686 = Cpu::new();
+    i686.set_model(Model::I686);
+    assert!(i686.read_msr(0x1A0).is_err());
 }
 
 #[test]
