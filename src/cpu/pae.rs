@@ -121,9 +121,7 @@ impl Cpu {
             table_from: Some((pde_addr, pde as u32)),
         })
     }
-}
 
-impl Cpu {
     /// Loads the PDPTEs from CR3 as a MOV to CR3 under PAE paging does:
     /// for the control API and tests, which set CR0, CR3 and CR4 with
     /// setters that read no memory. A bad PDPTE gives #GP(0) and loads
@@ -132,5 +130,10 @@ impl Cpu {
         self.pdpte = self.read_pdptes(bus, self.cr3)?;
         self.flush_tlb(false);
         Ok(())
+    }
+
+    /// The PDPTEs PAE paging loaded (for the control API's page map).
+    pub fn pdptes(&self) -> [u64; 4] {
+        self.pdpte
     }
 }
