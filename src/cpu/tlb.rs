@@ -44,6 +44,15 @@ pub(crate) struct Entry {
     pub global: bool,
 }
 
+// Generated code reads `user` and `executable` as one 16-bit word at byte
+// 8, after the tag and the frame (`Entry::fetch_access`), and the slots
+// 16 bytes apart.
+const _: () = assert!(
+    std::mem::offset_of!(Entry, user) == 8
+        && std::mem::offset_of!(Entry, executable) == 9
+        && std::mem::size_of::<Entry>() == 16
+);
+
 impl Entry {
     /// The physical address of `lin`'s byte on this page.
     pub fn physical(&self, lin: u32) -> u64 {
