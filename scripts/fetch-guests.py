@@ -5,6 +5,7 @@ Downloads (and verifies by SHA-256 against the archive's Packages index) the
 i386 packages of Debian 12 "bookworm":
 
   linux-image-686        resolved through the meta-package to the current ABI
+  linux-image-686-pae    the same version's PAE kernel (the same way)
   busybox-static         for a small initramfs
   memtest86+             its 32-bit Linux-boot-protocol image
   gnumach-image-1.8-486  a Multiboot ELF kernel
@@ -186,12 +187,16 @@ def parse_packages(text):
     return packages
 
 
+# Meta-packages that depend on the current ABI's kernel package.
+KERNEL_META_PACKAGES = ("linux-image-686", "linux-image-686-pae")
+
+
 def resolve(packages, name):
     """A package, following a meta-package's single linux-image dependency."""
     if name not in packages:
         sys.exit(f"fetch-guests: package {name} is not in {SUITE}/{ARCH}")
     pkg = packages[name]
-    if name == "linux-image-686":
+    if name in KERNEL_META_PACKAGES:
         dep = pkg["Depends"].split(",")[0].split("(")[0].strip()
         return resolve(packages, dep)
     return pkg
@@ -371,6 +376,7 @@ def main():
 
     wanted = {
         "linux-image-686": ["/boot/vmlinuz-*"],
+        "linux-image-686-pae": ["/boot/vmlinuz-*"],
         "busybox-static": ["/bin/busybox"],
         "memtest86+": ["/boot/memtest86+ia32.bin"],
         "gnumach-image-1.8-486": ["/boot/gnumach-1.8-486.gz"],
@@ -404,6 +410,10 @@ def main():
         results[name] = pkg
 
     kernel = resolve(packages, "linux-image-686")["Package"].replace("linux-image-", "vmlinuz-")
+    pae = resolve(packages, "linux-image-686-pae")
+    if pae["Version"] != resolve(packages, "linux-image-686")["Version"]:
+        sys.exit("fetch-guests: the 686 and 686-pae kernels are of different versions")
+    kernel_pae = pae["Package"].replace("linux-image-", "vmlinuz-")
     # A stable name for the current kernel, whatever its ABI version.
     link = os.path.join(out, "vmlinuz")
     if os.path.islink(link) or os.path.exists(link):
@@ -429,6 +439,7 @@ def main():
             f.write(recipe)
 
     print(f"kernel={os.path.join(out, kernel)}")
+    print(f"kernel_pae={os.path.join(out, kernel_pae)}")
     print(f"initramfs={initramfs}")
     print(f"initramfs_disk={initramfs_disk}")
     print(f"memtest={os.path.join(out, 'memtest86+ia32.bin')}")

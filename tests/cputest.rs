@@ -125,7 +125,7 @@ fn call_gate_enter_and_task_switch_guest_on_every_32_bit_model() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("guests/cputest/gates.bin");
     let size = std::fs::metadata(path).unwrap().len();
     assert!(0x7C00 + size <= 0xCE00, "gates.bin overlaps its stacks");
-    for model in [Model::I386, Model::I486, Model::I686] {
+    for model in [Model::I386, Model::I486, Model::I686, Model::PentiumM] {
         let text = run_guest("gates.bin", model);
         assert_all_ok(&text, GATES_CHECKS);
     }
@@ -182,7 +182,7 @@ fn fault_checks(model: Model) -> Vec<&'static str> {
             "cmpxchg [ro], edx (not equal)",
         ]);
     }
-    if model == Model::I686 {
+    if model.is_p6() {
         checks.extend(["cmpxchg8b [ro] (equal)", "cmpxchg8b [ro] (not equal)"]);
     }
     checks
@@ -190,7 +190,12 @@ fn fault_checks(model: Model) -> Vec<&'static str> {
 
 #[test]
 fn faults_guest_on_every_model_with_and_without_the_jit() {
-    for (model, family) in [(Model::I386, 3), (Model::I486, 4), (Model::I686, 6)] {
+    for (model, family) in [
+        (Model::I386, 3),
+        (Model::I486, 4),
+        (Model::I686, 6),
+        (Model::PentiumM, 6),
+    ] {
         for jit in [true, false] {
             let text = run_guest_with("faults.bin", model, |cpu| {
                 cpu.set_gpr(Gpr::Edx, family);

@@ -1,6 +1,6 @@
 //! Real third-party guests, fetched from Debian's archive by
 //! `scripts/fetch-guests.py` (cached in `.cache/guests`): the i386 Linux
-//! kernel with a busybox initramfs, memtest86+, GNU Mach, SeaBIOS and Bochs's BIOS, each booted by a
+//! kernels (686 and 686-pae) with a busybox initramfs, memtest86+, GNU Mach, SeaBIOS and Bochs's BIOS, each booted by a
 //! Lua script in `tests/guests/` through the `moon86` binary.
 
 mod common;
@@ -31,6 +31,11 @@ fn run_guest_script(script: &str, keys: &[&str]) {
 #[test]
 fn linux_boots_to_a_busybox_shell_and_powers_off() {
     run_guest_script("linux.lua", &["kernel", "initramfs", "marker"]);
+}
+
+#[test]
+fn linux_686_pae_boots_with_pae_and_nx() {
+    run_guest_script("linux_pae.lua", &["kernel_pae", "initramfs", "marker"]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! jump cache's checks (rewritten code, a remapped page, execute watches).
 
 use moon86::cpu::{BlockRun, Gpr, SegReg, Segment, StepOutcome};
-use moon86::machine::{Machine, MachineConfig};
+use moon86::machine::{CpuModel, Machine, MachineConfig};
 
 fn seg(base: u32, limit: u32, access: u16, selector: u16) -> Segment {
     Segment {
@@ -610,4 +610,82 @@ fn self_modifying_store_keeps_its_flags_when_the_next_instruction_overwrites_the
         b.cpu.step(&mut b.board);
     }
     assert_eq!(regs(&a), regs(&b), "after {ran:?}");
+}
+
+/// A pentium-m machine in flat 32-bit PM under PAE paging, running `code`
+/// at CODE: the PDPT at 0x80000, its first directory at 0x81000, whose
+/// first entry leads to the table at 0x82000, identity-mapping the first
+/// MiB with 4 KiB user, writable pages.
+fn pae_paged(code: &[u8], jit: bool) -> Machine {
+    let mut m = Machine::new(&MachineConfig {
+        ram_size: 1 << 20,
+        cpu_model: CpuModel::PentiumM,
+        ..MachineConfig::default()
+    })
+    .unwrap();
+    m.cpu.set_jit_enabled(jit);
+    m.board.mem.write_bytes(CODE as u64, code).unwrap();
+    let (pdpt, pd, pt) = (0x80000u64, 0x81000u64, 0x82000u64);
+    let entry =
+        |m: &mut Machine, at: u64, v: u64| m.board.mem.write_bytes(at, &v.to_le_bytes()).unwrap();
+    entry(&mut m, pdpt, pd | 1);
+    entry(&mut m, pd, pt | 7);
+    for p in 0..256u64 {
+        entry(&mut m, pt + 8 * p, p << 12 | 7);
+    }
+    let cpu = &mut m.cpu;
+    cpu.set_cr0(cpu.cr0() | 1);
+    let c = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
+    let d = seg(0, 0xFFFF_FFFF, 0xC093, 0x10);
+    for s in SegReg::ALL {
+        cpu.set_segment(s, d);
+    }
+    cpu.set_segment(SegReg::Cs, c);
+    cpu.set_eip(CODE);
+    cpu.set_idtr(0, 0);
+    cpu.set_gpr(Gpr::Esp, 0xE000);
+    cpu.set_cr3(pdpt as u32);
+    cpu.set_cr4(0x20);
+    cpu.set_cr0(cpu.cr0() | 0x8000_0000);
+    m.cpu.load_pdptes(&mut m.board).unwrap();
+    m
+}
+
+/// Code the JIT translated and reached through its jump cache stops
+/// running once its page is made execute-disable: EFER.NXE on, a function
+/// on page 0x11000 called 50 times (an indirect call: the jump cache), then
+/// XD set in its PTE, INVLPG, and a data read that refills the TLB slot
+/// with the same tag, frame and privilege but no execute permission; the
+/// next call must fault on the fetch (#PF with I/D, CR2 = 0x11000; no IDT,
+/// so it ends in a shutdown), exactly as the interpreter does.
+#[test]
+fn an_execute_disabled_page_stops_jitted_code_reached_through_the_jump_cache() {
+    let mut c = vec![];
+    c.extend([0xB9, 0x80, 0x00, 0x00, 0xC0]); // mov ecx, 0xC0000080 (EFER)
+    c.extend([0xB8, 0x00, 0x08, 0x00, 0x00]); // mov eax, 0x800 (NXE)
+    c.extend([0x31, 0xD2, 0x0F, 0x30]); // xor edx, edx; wrmsr
+    c.extend([0xBB, 0x00, 0x10, 0x01, 0x00]); // mov ebx, 0x11000
+    c.extend([0xBE, 50, 0, 0, 0]); // mov esi, 50
+    c.extend([0xFF, 0xD3, 0x4E, 0x75, 0xFB]); // loop: call ebx; dec esi; jnz loop
+    c.extend([0xC7, 0x05]);
+    c.extend(0x8208Cu32.to_le_bytes());
+    c.extend(0x8000_0000u32.to_le_bytes()); // mov dword [PTE(0x11000) + 4], XD
+    c.extend([0x0F, 0x01, 0x3B]); // invlpg [ebx]
+    c.extend([0x8B, 0x03]); // mov eax, [ebx]
+    c.extend([0xFF, 0xD3, 0xF4]); // call ebx; hlt
+    let setup = |m: &mut Machine| m.board.mem.write_bytes(0x11000, &[0x47, 0xC3]).unwrap(); // inc edi; ret
+    let mut a = pae_paged(&c, true);
+    let mut b = pae_paged(&c, false);
+    setup(&mut a);
+    setup(&mut b);
+    let log = run_jit(&mut a, 400);
+    run_int(&mut b, 400);
+    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
+    assert_eq!(regs(&a), regs(&b));
+    for m in [&a, &b] {
+        assert_eq!(m.cpu.gpr(Gpr::Edi), 50, "the function ran 50 times, not 51");
+        assert_eq!(m.cpu.cr2(), 0x11000);
+        assert!(m.cpu.is_halted(), "shut down by the unhandled #PF");
+    }
+    assert!(a.cpu.jit_stats().blocks_compiled > 0);
 }

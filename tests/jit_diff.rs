@@ -5,7 +5,9 @@
 //! and one without, compared register by register and byte by byte after
 //! every block the JIT ran and every instruction the interpreter ran. Modes:
 //! real mode (16-bit code), 32-bit protected mode with flat segments, and
-//! the same with paging (some pages read-only or not present), a 16-bit
+//! the same with paging (some pages read-only or not present), the same
+//! with PAE paging (also a 2 MiB page, a page above 4 GiB and one with a
+//! reserved bit set), a 16-bit
 //! stack under 32-bit code, 16-bit protected mode (a 16-bit code segment
 //! with a 16-bit or a 32-bit stack, 16-bit, 32-bit, expand-down and
 //! read-only data segments), and virtual-8086 mode at IOPL 0 or 3, also on
@@ -46,6 +48,8 @@ enum Mode {
     Real,
     Flat32,
     Paged32,
+    /// Flat 32-bit code under PAE paging.
+    PaePaged32,
     Stack16,
     /// 16-bit code in protected mode (CS.D=0) on a 16-bit stack.
     Prot16,
@@ -61,7 +65,10 @@ enum Mode {
 impl Mode {
     /// Whether the code segment is 32-bit.
     fn code32(self) -> bool {
-        matches!(self, Mode::Flat32 | Mode::Paged32 | Mode::Stack16)
+        matches!(
+            self,
+            Mode::Flat32 | Mode::Paged32 | Mode::PaePaged32 | Mode::Stack16
+        )
     }
     /// The modes with descriptor tables and a protected-mode HLT handler.
     fn system(self) -> bool {
@@ -554,6 +561,37 @@ fn identity_paging(m: &mut Machine, supervisor: bool) {
     m.cpu.set_cr0(m.cpu.cr0() | 0x8001_0000); // PG, WP
 }
 
+/// PAE paging: the PDPT at 0x80000, its four entries leading to one page
+/// directory at 0x81000, whose every entry but the second leads to the
+/// page table at 0x82000 (identity for the first 2 MiB, with page 5
+/// read-only, page 6 absent, page 8 mapped above 4 GiB and page 9 with a
+/// reserved bit set) and whose second is a 2 MiB page of physical 0; turns
+/// paging on with CR4.PAE and CR0.WP, the PDPTEs loaded as MOV CR0 would.
+fn pae_identity_paging(m: &mut Machine) {
+    let (pdpt, pd, pt) = (0x80000u64, 0x81000u64, 0x82000u64);
+    let mut entry = |at: u64, v: u64| m.board.mem.write_bytes(at, &v.to_le_bytes()).unwrap();
+    for i in 0..4 {
+        entry(pdpt + 8 * i, pd | 1);
+    }
+    for d in 0..512u64 {
+        entry(pd + 8 * d, if d == 1 { 0x87 } else { pt | 7 });
+    }
+    for p in 0..512u64 {
+        let v = match p {
+            0x5 => p << 12 | 5,
+            0x6 => 0,
+            0x8 => 0x1_0000_0000 | p << 12 | 7,
+            0x9 => 1 << 52 | p << 12 | 7,
+            _ => p << 12 | 7,
+        };
+        entry(pt + 8 * p, v);
+    }
+    m.cpu.set_cr3(pdpt as u32);
+    m.cpu.set_cr4(0x20);
+    m.cpu.set_cr0(m.cpu.cr0() | 0x8001_0000); // PG, WP
+    m.cpu.load_pdptes(&mut m.board).unwrap();
+}
+
 /// Writes the system modes' GDT, IDT (vector v a gate of `kind` to
 /// `selector:offset + v`, where a HLT waits) and TSS (ring-0 stack, an I/O
 /// bitmap allowing ports 0x80 and 0xE9), and loads GDTR and IDTR.
@@ -739,7 +777,7 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
         Mode::Prot16 | Mode::Prot16Stack32 | Mode::V86 | Mode::V86Vme => {
             system_mode(&mut m, mode, r)
         }
-        Mode::Flat32 | Mode::Paged32 | Mode::Stack16 => {
+        Mode::Flat32 | Mode::Paged32 | Mode::PaePaged32 | Mode::Stack16 => {
             cpu.set_cr0(cpu.cr0() | 1);
             let code = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
             let data = seg(0, 0xFFFF_FFFF, 0xC093, 0x10);
@@ -757,6 +795,9 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
     }
     if mode == Mode::Paged32 {
         identity_paging(&mut m, false);
+    }
+    if mode == Mode::PaePaged32 {
+        pae_identity_paging(&mut m);
     }
     m
 }
@@ -927,6 +968,11 @@ fn random_flat_protected() {
 #[test]
 fn random_paged_protected() {
     run_many(Mode::Paged32, 150);
+}
+
+#[test]
+fn random_pae_paged_protected() {
+    run_many(Mode::PaePaged32, 150);
 }
 
 #[test]

@@ -118,6 +118,48 @@ mod tests {
         vm
     }
 
+    /// Setting CR0, CR3 and CR4 through properties under PAE paging loads
+    /// the PDPTEs, and a PDPT with a bad entry is refused.
+    #[test]
+    fn pae_paging_set_through_properties_translates() {
+        let mut vm = Vm::new(MachineConfig {
+            ram_size: 1 << 20,
+            ..MachineConfig::default()
+        })
+        .unwrap();
+        vm.power_on().unwrap();
+        vm.mem_write_int(0x1000, 4, 0x2001).unwrap(); // PDPTE 0 -> directory at 0x2000
+        vm.mem_write_int(0x2000, 4, 0x3003).unwrap(); // PDE 0 -> table at 0x3000
+        vm.mem_write_int(0x3000 + 5 * 8, 4, 0x7003).unwrap(); // page 5 -> 0x7000
+        vm.mem_write_int(0x3000 + 6 * 8 + 4, 4, 0x1).unwrap(); // page 6 -> 4 GiB up
+        vm.mem_write_int(0x3000 + 6 * 8, 4, 0x3).unwrap();
+        vm.mem_write_int(0x2000 + 8, 4, 0x87).unwrap(); // PDE 1: a 2 MiB page of 0
+        vm.mem_write_int(0x1100 + 8, 4, 0x2001 | 1 << 7).unwrap(); // a bad PDPTE
+        vm.set("cpu.cr3", Value::Int(0x1000)).unwrap();
+        vm.set("cpu.cr4", Value::Int(0x20)).unwrap();
+        vm.set("cpu.cr0", Value::Int(0x8000_0011)).unwrap();
+        assert_eq!(vm.debug_translate(0x5FF0).unwrap(), Some(0x7FF0));
+        assert_eq!(vm.debug_translate(0x6000).unwrap(), None, "above 4 GiB");
+        let map: Vec<(u64, u64, u64)> = vm
+            .page_map()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|m| (m.linear, m.physical, m.len))
+            .collect();
+        assert_eq!(
+            map,
+            [
+                (0x5000, 0x7000, 0x1000),
+                (0x6000, 0x1_0000_0000, 0x1000),
+                (0x20_0000, 0, 0x20_0000)
+            ]
+        );
+        assert!(vm.set("cpu.cr3", Value::Int(0x1100)).is_err());
+        assert_eq!(vm.get("cpu.cr3").unwrap(), Value::Int(0x1000));
+        assert_eq!(vm.debug_translate(0x5FF0).unwrap(), Some(0x7FF0));
+    }
+
     #[test]
     fn reads_through_paging_without_side_effects() {
         let mut vm = paged_vm();

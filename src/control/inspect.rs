@@ -31,6 +31,9 @@ fn unmapped(lin: u64) -> ControlError {
     }
 }
 
+/// The physical-address bits of a PAE entry (12-35).
+const PAE_ADDRESS: u64 = 0x0000_000F_FFFF_F000;
+
 impl Vm {
     /// The physical address linear address `lin` maps to now, or `None`
     /// when the page tables do not map it (with paging off, `lin` itself).
@@ -65,7 +68,9 @@ impl Vm {
     }
 
     /// The current page tables as mapped ranges, lowest linear address
-    /// first; `None` while paging is off (linear addresses are physical).
+    /// first (32-bit or PAE paging, as CR4.PAE says; under PAE, through
+    /// the PDPTEs the CPU loaded); `None` while paging is off (linear
+    /// addresses are physical).
     pub fn page_map(&self) -> Result<Option<Vec<Mapping>>, ControlError> {
         self.guard(Action::MemRead)?;
         let regs = self.registers()?;
@@ -73,8 +78,11 @@ impl Vm {
             return Ok(None);
         }
         let pse = regs.cr4 & 0x10 != 0;
-        let dir = u64::from(regs.cr3 & 0xFFFF_F000);
-        let read = |addr: u64| self.mem_read_int(addr, 4).unwrap_or(0);
+        // An entry of `width` bytes (4 or 8); unreadable memory reads as 0.
+        let read = |addr: u64, width: u64| {
+            let dword = |at: u64| u64::from(self.mem_read_int(at, 4).unwrap_or(0));
+            dword(addr) | if width == 8 { dword(addr + 4) << 32 } else { 0 }
+        };
         let mut out: Vec<Mapping> = Vec::new();
         let mut push = |linear: u64, physical: u64, len: u64, user: bool, writable: bool| {
             if let Some(last) = out.last_mut() {
@@ -95,29 +103,48 @@ impl Vm {
                 writable,
             });
         };
-        for i in 0..1024u64 {
-            let pde = read(dir + i * 4);
-            if pde & 1 == 0 {
-                continue;
-            }
-            let (u1, w1) = (pde & 4 != 0, pde & 2 != 0);
-            if pse && pde & 0x80 != 0 {
-                push(i << 22, u64::from(pde & 0xFFC0_0000), 1 << 22, u1, w1);
-                continue;
-            }
-            let table = u64::from(pde & 0xFFFF_F000);
-            for j in 0..1024u64 {
-                let pte = read(table + j * 4);
-                if pte & 1 == 0 {
+        // The directories to walk: (linear base, table address, entry
+        // width, entries, large-page size, large pages in effect). PAE
+        // paging walks the four directories the CPU's PDPTEs name.
+        let directories: Vec<(u64, u64, u64, u64, u64, bool)> = if regs.cr4 & 0x20 != 0 {
+            let m = self.machine()?;
+            m.cpu
+                .pdptes()
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| *e & 1 != 0)
+                .map(|(i, e)| ((i as u64) << 30, e & PAE_ADDRESS, 8, 512, 1 << 21, true))
+                .collect()
+        } else {
+            vec![(0, u64::from(regs.cr3 & 0xFFFF_F000), 4, 1024, 1 << 22, pse)]
+        };
+        for (base, dir, width, entries, large, large_pages) in directories {
+            let address = if width == 8 { PAE_ADDRESS } else { 0xFFFF_F000 };
+            for i in 0..entries {
+                let pde = read(dir + i * width, width);
+                if pde & 1 == 0 {
                     continue;
                 }
-                push(
-                    (i << 22) | (j << 12),
-                    u64::from(pte & 0xFFFF_F000),
-                    1 << 12,
-                    u1 && pte & 4 != 0,
-                    w1 && pte & 2 != 0,
-                );
+                let (u1, w1) = (pde & 4 != 0, pde & 2 != 0);
+                let linear = base + i * large;
+                if large_pages && pde & 0x80 != 0 {
+                    push(linear, pde & address & !(large - 1), large, u1, w1);
+                    continue;
+                }
+                let table = pde & address;
+                for j in 0..entries {
+                    let pte = read(table + j * width, width);
+                    if pte & 1 == 0 {
+                        continue;
+                    }
+                    push(
+                        linear | (j << 12),
+                        pte & address,
+                        1 << 12,
+                        u1 && pte & 4 != 0,
+                        w1 && pte & 2 != 0,
+                    );
+                }
             }
         }
         Ok(Some(out))

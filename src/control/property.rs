@@ -148,7 +148,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
         def("ram_size", ValueType::Size, "bytes", OFF, T::RamSize,
             "Guest RAM size, a multiple of 4K from 64K to 3.5G. Accepts \"16M\"-style strings. Loaded images are put into the new RAM."),
         def("cpu_model", ValueType::String, "", OFF, T::CpuModel,
-            "CPU model to emulate: i386, i486 or i686 (a family-6 CPU without SSE; the default)."),
+            "CPU model to emulate: i386, i486, i686 (a family-6 CPU without SSE, with PAE paging; the default) or pentium-m (a Pentium M class family-6 CPU without MMX/SSE: the i686 plus EFER and PAE's execute-disable bit, NX)."),
         def("exit_port", U16, "port", OFF, T::ExitPort,
             "I/O port of the QEMU-compatible debug-exit device (isa-debug-exit)."),
         def("icount", ValueType::Integer { max: u64::MAX >> 1 }, "instructions", RO, T::Icount,
@@ -298,7 +298,7 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             2,
             "Control register 2: the linear address of the last page fault.",
         ),
-        (3, "Control register 3: the page directory base."),
+        (3, "Control register 3: the page directory base (with CR4.PAE, of the PDPT, whose four entries a write under PAE paging loads as MOV CR3 does, refusing a table with a bad one)."),
         (4, "Control register 4 (486 and later)."),
     ] {
         t.push(def(format!("cpu.cr{n}"), U32, "", REGS, T::Cr(n), doc));
@@ -475,6 +475,26 @@ impl Vm {
                 self.apply_boot_config()?;
             }
             Target::Drive(id, field) => self.set_drive_property(id, field, v, &p.path)?,
+            Target::Cr(n @ (0 | 3 | 4)) => {
+                // Under PAE paging the PDPTEs are loaded from CR3 as the MOV
+                // would; a bad one refuses the value, changing nothing.
+                let m = self.machine_mut()?;
+                let old = (m.cpu.cr0(), m.cpu.cr3(), m.cpu.cr4());
+                match n {
+                    0 => m.cpu.set_cr0(int32),
+                    3 => m.cpu.set_cr3(int32),
+                    _ => m.cpu.set_cr4(int32),
+                }
+                let pae = m.cpu.paging() && m.cpu.cr4() & 0x20 != 0;
+                if pae && m.cpu.load_pdptes(&mut m.board).is_err() {
+                    m.cpu.set_cr0(old.0);
+                    m.cpu.set_cr3(old.1);
+                    m.cpu.set_cr4(old.2);
+                    return Err(bad(
+                        "a PDPTE at CR3 is present with reserved bits set".into()
+                    ));
+                }
+            }
             target => {
                 let cpu = &mut self.machine_mut()?.cpu;
                 match target {
@@ -505,10 +525,7 @@ impl Vm {
                         seg.access = int as u16;
                         cpu.set_segment(s, seg);
                     }
-                    Target::Cr(0) => cpu.set_cr0(int32),
-                    Target::Cr(2) => cpu.set_cr2(int32),
-                    Target::Cr(3) => cpu.set_cr3(int32),
-                    Target::Cr(_) => cpu.set_cr4(int32),
+                    Target::Cr(_) => cpu.set_cr2(int32),
                     _ => unreachable!("read-only targets are rejected above"),
                 }
             }

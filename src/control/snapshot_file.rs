@@ -39,7 +39,7 @@ use thiserror::Error;
 /// The first eight bytes of every snapshot file.
 pub const MAGIC: &[u8; 8] = b"MOON86SS";
 /// The format this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// A configuration block is a few dozen bytes; anything longer is damage.
 const MAX_CONFIG_LEN: u32 = 4096;
@@ -317,7 +317,7 @@ mod tests {
         let config = postcard::to_allocvec(s.config()).unwrap();
         assert_eq!(
             (FORMAT_VERSION, body.len(), crc32(&body)),
-            (4, 7673, 1224644862),
+            (5, 9727, 1407774291),
             "the snapshot encoding changed: bump FORMAT_VERSION and update this fingerprint"
         );
         assert_eq!(

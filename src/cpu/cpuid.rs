@@ -2,9 +2,13 @@
 //! model is a GenuineIntel family 6, model 3 (a Pentium II "Klamath"-class
 //! signature without MMX), stepping 3, reporting only what moon86
 //! emulates: FPU, VME (CR4.VME and PVI), DE (CR4.DE; debug registers are
-//! storage only, so I/O breakpoints never fire), PSE, TSC, MSR, CX8, SEP
-//! (SYSENTER/SYSEXIT), PGE and CMOV. It never reports APIC, PAE, MTRR,
-//! MCE/MCA, MMX or SSE. Its caches are a Pentium II's, described by leaf 2's
+//! storage only, so I/O breakpoints never fire), PSE, TSC, MSR, PAE, CX8,
+//! SEP (SYSENTER/SYSEXIT), PGE and CMOV. It never reports APIC, MTRR,
+//! MCE/MCA, MMX or SSE, and has no extended leaves. The PentiumM model
+//! reports the same features under a family 6, model 13, stepping 8
+//! signature (a Pentium M "Dothan" C0, the first with NX), plus the
+//! extended leaves 0x80000000 (the highest, 0x80000001) and 0x80000001
+//! (EDX: NX, bit 20, unless IA32_MISC_ENABLE disables XD). Its caches are a Pentium II's, described by leaf 2's
 //! descriptors and leaf 4's parameters alike: 16 KiB L1 instruction and
 //! data caches and a 512 KiB L2, each 4-way with 32-byte lines. moon86
 //! models no cache; the figures are what software that sizes its work by
@@ -19,16 +23,24 @@ const DE: u32 = 1 << 2;
 const PSE: u32 = 1 << 3;
 const TSC: u32 = 1 << 4;
 const MSR: u32 = 1 << 5;
+const PAE: u32 = 1 << 6;
 const CX8: u32 = 1 << 8;
 const SEP: u32 = 1 << 11;
 const PGE: u32 = 1 << 13;
 const CMOV: u32 = 1 << 15;
 
 /// The leaf-1 EDX feature set.
-pub(crate) const FEATURES: u32 = FPU | VME | DE | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV;
+pub(crate) const FEATURES: u32 = FPU | VME | DE | PSE | TSC | MSR | PAE | CX8 | SEP | PGE | CMOV;
 
 /// Family 6, model 3, stepping 3.
 const SIGNATURE: u32 = (6 << 8) | (3 << 4) | 3;
+/// The PentiumM model's: family 6, model 13, stepping 8.
+const SIGNATURE_PENTIUM_M: u32 = (6 << 8) | (13 << 4) | 8;
+
+/// The highest extended leaf of a model with extended leaves.
+const MAX_EXTENDED_LEAF: u32 = 0x8000_0001;
+/// Leaf 0x80000001's EDX: execute-disable (NX).
+pub(crate) const EXT_NX: u32 = 1 << 20;
 
 /// The highest standard leaf.
 const MAX_LEAF: u32 = 4;
@@ -59,6 +71,7 @@ impl Cpu {
         match eax {
             // Highest standard leaf, and the vendor "GenuineIntel".
             0 => [MAX_LEAF, 0x756E_6547, 0x6C65_746E, 0x4965_6E69],
+            1 if self.model.has_nx() => [SIGNATURE_PENTIUM_M, 0, 0, FEATURES],
             1 => [SIGNATURE, 0, 0, FEATURES],
             2 => CACHE_DESCRIPTORS,
             // No serial number (leaf 3 reads as zeros without PSN).
@@ -70,8 +83,13 @@ impl Cpu {
                 // Type 0: no more caches.
                 _ => [0; 4],
             },
-            // No extended leaves: report the highest standard leaf's data,
-            // as Intel processors do for leaves above the maximum.
+            0x8000_0000 if self.model.has_nx() => [MAX_EXTENDED_LEAF, 0, 0, 0],
+            0x8000_0001 if self.model.has_nx() => {
+                [0, 0, 0, if self.nx_available() { EXT_NX } else { 0 }]
+            }
+            // Past the highest leaf (or any extended leaf on a model without
+            // them): the highest standard leaf's data, as Intel processors
+            // give.
             _ => self.cpuid(MAX_LEAF, ecx),
         }
     }
@@ -97,5 +115,18 @@ mod tests {
         assert_eq!(cpu.cpuid(2, 0)[0] & 0xFF, 1);
         assert_eq!(cpu.cpuid(0, 0)[0], 4);
         assert_eq!(cpu.cpuid(0x8000_0000, 0), cpu.cpuid(4, 0));
+    }
+
+    #[test]
+    fn only_the_pentium_m_reports_nx() {
+        let mut cpu = Cpu::new();
+        cpu.set_model(super::super::Model::I686);
+        assert_ne!(cpu.cpuid(1, 0)[3] & PAE, 0);
+        assert_eq!(cpu.cpuid(0x8000_0001, 0), cpu.cpuid(4, 0));
+        cpu.set_model(super::super::Model::PentiumM);
+        assert_eq!(cpu.cpuid(0x8000_0000, 0)[0], MAX_EXTENDED_LEAF);
+        assert_eq!(cpu.cpuid(0x8000_0001, 0)[3], EXT_NX);
+        assert_eq!(cpu.cpuid(1, 0)[0] >> 4 & 0xF, 13);
+        assert_eq!(cpu.cpuid(1, 0)[3], FEATURES);
     }
 }

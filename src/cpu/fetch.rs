@@ -11,6 +11,8 @@
 
 use super::bus::Bus;
 use super::fault::Fault;
+use super::paging::Access;
+use super::wide_phys::{self, PhysAddr};
 use super::{Cpu, Model, SegReg, Segment};
 use crate::x86::{self, Insn};
 
@@ -57,7 +59,7 @@ impl Cpu {
         }
         let lin = cs.base.wrapping_add(off);
         let phys = if self.paging_on() {
-            self.translate_hit(lin, false, self.user())?
+            self.translate_hit(lin, Access::Fetch, self.user())?
         } else {
             lin
         };
@@ -113,7 +115,7 @@ impl Cpu {
                 eip,
                 &mut buf,
                 second,
-                |bus, lin| self.translate(bus, lin, false, user),
+                |bus, lin| self.translate(bus, lin, Access::Fetch, user),
             )?;
             match x86::decode(&buf[..n], code32) {
                 Ok(insn) if self.model == Model::I286 && insn.len > 10 => return Err(Fault::Gp(0)),
@@ -138,7 +140,7 @@ pub(crate) fn fetch_bytes<B: Bus + ?Sized>(
     eip: u32,
     buf: &mut [u8; x86::MAX_INSN_LEN],
     second_page: bool,
-    mut xlate: impl FnMut(&mut B, u32) -> Result<u32, Fault>,
+    mut xlate: impl FnMut(&mut B, u32) -> Result<PhysAddr, Fault>,
 ) -> Result<(usize, bool), Fault> {
     let wrap = if code32 { u32::MAX } else { 0xFFFF };
     // Fast path: all 15 bytes lie inside the limit (and one page).
@@ -152,11 +154,11 @@ pub(crate) fn fetch_bytes<B: Bus + ?Sized>(
         }
         if lin & 0xFFF <= 0x1000 - buf.len() as u32 {
             let p = xlate(bus, lin)?;
-            bus.read_block(p, buf);
+            wide_phys::read_block(bus, p, buf);
             return Ok((buf.len(), false));
         }
     }
-    let mut page: Option<(u32, u32)> = None;
+    let mut page: Option<(u32, PhysAddr)> = None;
     for (i, b) in buf.iter_mut().enumerate() {
         let off = eip.wrapping_add(i as u32) & wrap;
         if off > cs.limit {
@@ -175,12 +177,12 @@ pub(crate) fn fetch_bytes<B: Bus + ?Sized>(
                     frame
                 }
             };
-            frame | (lin & 0xFFF)
+            frame | PhysAddr::from(lin & 0xFFF)
         } else {
-            lin
+            lin.into()
         };
         // A block read: instruction fetch is not a data read (read watches).
-        bus.read_block(phys, std::slice::from_mut(b));
+        wide_phys::read_block(bus, phys, std::slice::from_mut(b));
     }
     Ok((buf.len(), false))
 }

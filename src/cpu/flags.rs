@@ -79,7 +79,7 @@ impl Cpu {
     /// 486, no ID, VIF or VIP before the Pentium.
     pub(crate) fn writable_flags(&self) -> u32 {
         match self.model {
-            super::Model::I686 => WRITABLE,
+            super::Model::I686 | super::Model::PentiumM => WRITABLE,
             super::Model::I486 => WRITABLE & !(ID | VIF | VIP),
             _ => WRITABLE & !(AC | ID | VIF | VIP),
         }

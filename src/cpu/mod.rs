@@ -29,12 +29,14 @@ mod interrupt;
 mod jit;
 mod msr;
 mod operand;
+mod pae;
 mod paging;
 mod perf_counters;
 mod segment;
 mod shutdown;
 mod task;
 mod tlb;
+mod wide_phys;
 
 pub use crate::x86::{Gpr, SegReg};
 pub use bus::{Bus, IoSize};
@@ -49,6 +51,7 @@ use exec::Flow;
 use flags::{TF, VM};
 use interrupt::Source;
 use serde::{Deserialize, Serialize};
+use wide_phys::PhysAddr;
 
 /// A segment register with its hidden descriptor cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -93,18 +96,32 @@ pub enum Model {
     I486,
     /// A P6-family processor without MMX/SSE (a Pentium Pro): adds
     /// CPUID, RDTSC, RDMSR/WRMSR, CMPXCHG8B, CMOVcc, CR4 (VME, PVI, TSD,
-    /// DE, PSE, PGE), EFLAGS.VIF/VIP, 4 MiB and global pages.
+    /// DE, PSE, PAE, PGE), EFLAGS.VIF/VIP, 4 MiB and global pages, PAE
+    /// paging.
     I686,
+    /// A later family-6 processor (a Pentium M class, without the MMX and
+    /// SSE moon86 does not emulate): the I686 model plus the extended
+    /// CPUID leaves and EFER, whose NXE bit enables PAE's execute-disable
+    /// bit.
+    PentiumM,
 }
 
 impl Model {
     /// At least a 486 (BSWAP, XADD, CMPXCHG, INVLPG, ...).
     pub fn is_486_plus(self) -> bool {
-        matches!(self, Model::I486 | Model::I686)
+        matches!(self, Model::I486 | Model::I686 | Model::PentiumM)
     }
     /// At least a Pentium (CPUID, RDTSC, MSRs, CMPXCHG8B).
     pub fn is_586_plus(self) -> bool {
-        self == Model::I686
+        self.is_p6()
+    }
+    /// A P6-family processor (CMOVcc, SYSENTER, CR4, PAE).
+    pub fn is_p6(self) -> bool {
+        matches!(self, Model::I686 | Model::PentiumM)
+    }
+    /// Has EFER and the execute-disable bit (NX).
+    pub fn has_nx(self) -> bool {
+        self == Model::PentiumM
     }
     /// Whether the model has the instructions that arrived with `since`.
     pub fn has(self, since: crate::x86::facts::Since) -> bool {
@@ -112,7 +129,7 @@ impl Model {
         match since {
             Since::I386 => true,
             Since::I486 => self.is_486_plus(),
-            Since::Pentium | Since::P6 => self == Model::I686,
+            Since::Pentium | Since::P6 => self.is_p6(),
         }
     }
 }
@@ -143,6 +160,8 @@ pub struct Cpu {
     cr2: u32,
     cr3: u32,
     cr4: u32,
+    /// The PDPTEs PAE paging loaded from CR3 (see `pae.rs`).
+    pdpte: [u64; 4],
     /// Debug registers DR0-DR7, kept as storage.
     pub dr: [u32; 8],
     halted: bool,
@@ -210,6 +229,7 @@ impl Cpu {
             cr2: 0,
             cr3: 0,
             cr4: 0,
+            pdpte: [0; 4],
             dr: [0; 8],
             halted: false,
             shutdown: false,
@@ -261,6 +281,7 @@ impl Cpu {
         self.cr2 = 0;
         self.cr3 = 0;
         self.cr4 = 0;
+        self.pdpte = [0; 4];
         self.dr = [0; 8];
         self.dr[6] = 0xFFFF_0FF0;
         self.dr[7] = 0x0000_0400;
@@ -473,6 +494,7 @@ impl Cpu {
             true,
             |bus, lin| {
                 self.peek_physical(bus, lin)
+                    .map(PhysAddr::from)
                     .ok_or(Fault::Pf { addr: lin, code: 0 })
             },
         );

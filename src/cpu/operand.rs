@@ -180,7 +180,7 @@ impl Cpu {
             Zb | Zv => self.set_reg((insn.opcode & 7) as u8, bytes, v),
             AL | EAX => self.set_reg(0, bytes, v),
             Rd => self.gpr[usize::from(m.rm)] = v,
-            Cd => self.write_cr(m.reg, v)?,
+            Cd => self.write_cr(bus, m.reg, v)?,
             Dd => self.write_dr(m.reg, v)?,
             _ => return Err(Fault::Ud),
         }

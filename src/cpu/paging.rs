@@ -10,26 +10,57 @@
 use super::bus::Bus;
 use super::fault::Fault;
 use super::tlb::Entry;
+use super::wide_phys::{self, PhysAddr};
 use super::{Cpu, Model};
 
 pub(crate) const CR0_PG: u32 = 1 << 31;
 pub(crate) const CR0_WP: u32 = 1 << 16;
 pub(crate) const CR4_PSE: u32 = 1 << 4;
+pub(crate) const CR4_PAE: u32 = 1 << 5;
 pub(crate) const CR4_PGE: u32 = 1 << 7;
 
-/// Page-table entry bits.
-const P: u32 = 1 << 0;
-const RW: u32 = 1 << 1;
-const US: u32 = 1 << 2;
-const A: u32 = 1 << 5;
-const D: u32 = 1 << 6;
-const PS: u32 = 1 << 7;
-const G: u32 = 1 << 8;
+/// Paging-structure entry bits (both entry widths).
+pub(super) const P: u64 = 1 << 0;
+pub(super) const RW: u64 = 1 << 1;
+pub(super) const US: u64 = 1 << 2;
+pub(super) const A: u64 = 1 << 5;
+pub(super) const D: u64 = 1 << 6;
+pub(super) const PS: u64 = 1 << 7;
+pub(super) const G: u64 = 1 << 8;
+/// Execute-disable (PAE entries, with EFER.NXE).
+pub(super) const XD: u64 = 1 << 63;
 
 /// #PF error-code bits.
-const PF_P: u16 = 1 << 0;
+pub(super) const PF_P: u16 = 1 << 0;
 const PF_W: u16 = 1 << 1;
 const PF_U: u16 = 1 << 2;
+/// A present entry had a reserved bit set.
+pub(super) const PF_RSVD: u16 = 1 << 3;
+/// The access was an instruction fetch (reported with PAE and EFER.NXE).
+const PF_ID: u16 = 1 << 4;
+
+/// What an access does with the memory it reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+    /// An instruction fetch (a read that also needs an executable page).
+    Fetch,
+}
+
+/// The leaf a walk reached, before any permission check.
+pub(super) struct Found {
+    /// The translation (permissions combined over the levels).
+    pub entry: Entry,
+    /// XD is set on the way and EFER.NXE is on.
+    pub no_execute: bool,
+    /// The leaf entry's low 32 bits (which hold A and D) and its address.
+    pub leaf: u32,
+    pub leaf_addr: PhysAddr,
+    /// The directory entry that led to a page table (its address and low
+    /// 32 bits); `None` for a large page, whose directory entry is the leaf.
+    pub table_from: Option<(PhysAddr, u32)>,
+}
 
 impl Cpu {
     /// True while CR0.PG is set.
@@ -46,87 +77,153 @@ impl Cpu {
         !(user && !e.user || write && !e.writable && (user || self.wp()))
     }
 
-    /// Walks the page tables for `lin`. With `commit`, a walk that
-    /// succeeds sets the accessed bits of the entries used (and the dirty
-    /// bit on a write) and one that faults sets none; without, only looks.
-    /// Errors are the #PF error code.
+    /// The TLB entry `e` serves `access` as it is (a write needs the dirty
+    /// bit already set, a fetch an executable page).
+    fn tlb_allows(&self, e: &Entry, access: Access, user: bool) -> bool {
+        self.allowed(e, access == Access::Write, user)
+            && match access {
+                Access::Read => true,
+                Access::Write => e.dirty,
+                Access::Fetch => e.executable,
+            }
+    }
+
+    /// The translation of a leaf at physical `frame` (the page's base; for
+    /// a large page, plus the offset of `lin`'s 4 KiB page in it), the
+    /// rule both walks share: U/S and R/W must be set at every level
+    /// (`upper` is the directory entry, the leaf itself for a large page),
+    /// the leaf's G makes a global page under CR4.PGE, XD anywhere makes
+    /// the page non-executable under EFER.NXE.
+    pub(super) fn leaf_translation(
+        &self,
+        frame: PhysAddr,
+        upper: u64,
+        leaf: u64,
+        write: bool,
+    ) -> (Entry, bool) {
+        let no_execute = self.nxe() && (upper | leaf) & XD != 0;
+        let frame_high = (frame >> 32) as u8;
+        let entry = Entry {
+            frame: frame as u32 & 0xFFFF_F000,
+            frame_high,
+            user: upper & leaf & US != 0,
+            writable: upper & leaf & RW != 0,
+            executable: !no_execute && frame_high == 0,
+            dirty: leaf & D != 0 || write,
+            global: self.cr4 & CR4_PGE != 0 && leaf & G != 0,
+            ..Entry::default()
+        };
+        (entry, no_execute)
+    }
+
+    /// The two-level walk of 32-bit paging (4 KiB pages, 4 MiB pages with
+    /// CR4.PSE). Errors are the #PF error-code bits the walk decides (0:
+    /// an entry was not present).
+    fn walk_32<B: Bus + ?Sized>(&self, bus: &mut B, lin: u32, write: bool) -> Result<Found, u16> {
+        let pde_addr = (self.cr3 & 0xFFFF_F000) | ((lin >> 22) << 2);
+        let pde = bus.read_u32(pde_addr);
+        if u64::from(pde) & P == 0 {
+            return Err(0);
+        }
+        if u64::from(pde) & PS != 0 && self.cr4 & CR4_PSE != 0 {
+            let frame = (pde & 0xFFC0_0000) | (lin & 0x003F_F000);
+            let (entry, no_execute) =
+                self.leaf_translation(frame.into(), pde.into(), pde.into(), write);
+            return Ok(Found {
+                entry,
+                no_execute,
+                leaf: pde,
+                leaf_addr: pde_addr.into(),
+                table_from: None,
+            });
+        }
+        let pte_addr = (pde & 0xFFFF_F000) | (((lin >> 12) & 0x3FF) << 2);
+        let pte = bus.read_u32(pte_addr);
+        if u64::from(pte) & P == 0 {
+            return Err(0);
+        }
+        let (entry, no_execute) =
+            self.leaf_translation((pte & 0xFFFF_F000).into(), pde.into(), pte.into(), write);
+        Ok(Found {
+            entry,
+            no_execute,
+            leaf: pte,
+            leaf_addr: pte_addr.into(),
+            table_from: Some((pde_addr.into(), pde)),
+        })
+    }
+
+    /// The #PF error code's access bits for `access` at user level `user`.
+    fn fault_code(&self, access: Access, user: bool) -> u16 {
+        let id = access == Access::Fetch && self.pae_paging() && self.nxe();
+        (if user { PF_U } else { 0 })
+            | if access == Access::Write { PF_W } else { 0 }
+            | if id { PF_ID } else { 0 }
+    }
+
+    /// Walks the page tables for `lin` (PAE or 32-bit paging, as CR4.PAE
+    /// says). With `commit`, a walk that succeeds sets the accessed bits
+    /// of the entries used (and the dirty bit on a write) and one that
+    /// faults sets none; without, only looks. Errors are the #PF error
+    /// code.
     fn walk<B: Bus + ?Sized>(
         &self,
         bus: &mut B,
         lin: u32,
-        write: bool,
+        access: Access,
         user: bool,
         commit: bool,
     ) -> Result<Entry, u16> {
-        let code = if user { PF_U } else { 0 } | if write { PF_W } else { 0 };
-        let pge = self.cr4 & CR4_PGE != 0;
-        let pde_addr = (self.cr3 & 0xFFFF_F000) | ((lin >> 22) << 2);
-        let pde = bus.read_u32(pde_addr);
-        if pde & P == 0 {
-            return Err(code);
-        }
-        // The leaf entry: the directory entry itself for a 4 MiB page, else
-        // the page-table entry it leads to.
-        let four_mib = pde & PS != 0 && self.cr4 & CR4_PSE != 0;
-        let (e, leaf, leaf_addr) = if four_mib {
-            let e = Entry {
-                frame: (pde & 0xFFC0_0000) | (lin & 0x003F_F000),
-                user: pde & US != 0,
-                writable: pde & RW != 0,
-                dirty: pde & D != 0 || write,
-                global: pge && pde & G != 0,
-                ..Entry::default()
-            };
-            (e, pde, pde_addr)
+        let code = self.fault_code(access, user);
+        let write = access == Access::Write;
+        let found = if self.pae_paging() {
+            self.walk_pae(bus, lin, write)
         } else {
-            let pte_addr = (pde & 0xFFFF_F000) | (((lin >> 12) & 0x3FF) << 2);
-            let pte = bus.read_u32(pte_addr);
-            if pte & P == 0 {
-                return Err(code);
-            }
-            let e = Entry {
-                frame: pte & 0xFFFF_F000,
-                user: pde & pte & US != 0,
-                writable: pde & pte & RW != 0,
-                dirty: pte & D != 0 || write,
-                global: pge && pte & G != 0,
-                ..Entry::default()
-            };
-            (e, pte, pte_addr)
-        };
-        if !self.allowed(&e, write, user) {
+            self.walk_32(bus, lin, write)
+        }
+        .map_err(|bits| code | bits)?;
+        let e = found.entry;
+        if !self.allowed(&e, write, user) || access == Access::Fetch && found.no_execute {
             return Err(code | PF_P);
         }
         // Only a walk that succeeded sets accessed bits (Intel processors
         // walk first, then update; so does Bochs): the directory entry that
-        // led to the table, then the leaf, dirty too on a write.
-        if commit && !four_mib && pde & A == 0 {
-            bus.write_u32(pde_addr, pde | A);
+        // led to the table, then the leaf, dirty too on a write. Both sit
+        // in an entry's low 32 bits, whatever its width.
+        if !commit {
+            return Ok(e);
         }
-        let new = leaf | A | if write { D } else { 0 };
-        if commit && new != leaf {
-            bus.write_u32(leaf_addr, new);
+        if let Some((addr, pde)) = found.table_from {
+            if u64::from(pde) & A == 0 {
+                wide_phys::write(bus, addr, 4, pde | A as u32);
+            }
+        }
+        let new = found.leaf | A as u32 | if write { D as u32 } else { 0 };
+        if new != found.leaf {
+            wide_phys::write(bus, found.leaf_addr, 4, new);
         }
         Ok(e)
     }
 
-    /// Translates `lin` for an access (`write`, at user level when `user`),
-    /// through the TLB; a miss walks the tables and fills it.
+    /// Translates `lin` for `access` (at user level when `user`), through
+    /// the TLB; a miss walks the tables and fills it.
     #[inline]
     pub(crate) fn translate<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         lin: u32,
-        write: bool,
+        access: Access,
         user: bool,
-    ) -> Result<u32, Fault> {
+    ) -> Result<PhysAddr, Fault> {
         if !self.paging_on() {
-            return Ok(lin);
+            return Ok(lin.into());
         }
-        if let Some(p) = self.translate_hit(lin, write, user) {
-            return Ok(p);
+        if let Some(e) = self.tlb.get(lin >> 12) {
+            if self.tlb_allows(e, access, user) {
+                return Ok(e.physical(lin));
+            }
         }
-        self.translate_miss(bus, lin, write, user)
+        self.translate_miss(bus, lin, access, user)
     }
 
     /// The TLB could not serve `lin`: walk the tables, fill or drop the entry.
@@ -135,14 +232,14 @@ impl Cpu {
         &mut self,
         bus: &mut B,
         lin: u32,
-        write: bool,
+        access: Access,
         user: bool,
-    ) -> Result<u32, Fault> {
+    ) -> Result<PhysAddr, Fault> {
         let page = lin >> 12;
-        match self.walk(bus, lin, write, user, true) {
+        match self.walk(bus, lin, access, user, true) {
             Ok(e) => {
                 self.tlb.insert(page, e);
-                Ok(e.frame | (lin & 0xFFF))
+                Ok(e.physical(lin))
             }
             Err(code) => {
                 self.tlb.invalidate(page);
@@ -151,25 +248,27 @@ impl Cpu {
         }
     }
 
-    /// Translates `lin` through the TLB alone, with paging on: `None` when
-    /// the TLB has no entry that allows the access as is (a walk is needed).
+    /// Translates `lin` through the TLB alone, with paging on, to a bus
+    /// address: `None` when the TLB has no entry that allows the access as
+    /// is (a walk is needed) or the page lies above 4 GiB.
     #[inline]
-    pub(crate) fn translate_hit(&self, lin: u32, write: bool, user: bool) -> Option<u32> {
+    pub(crate) fn translate_hit(&self, lin: u32, access: Access, user: bool) -> Option<u32> {
         let e = self.tlb.get(lin >> 12)?;
-        (self.allowed(e, write, user) && (!write || e.dirty)).then_some(e.frame | (lin & 0xFFF))
+        (self.tlb_allows(e, access, user) && e.frame_high == 0).then_some(e.frame | (lin & 0xFFF))
     }
 
     /// Translates `lin` for reading without side effects (no accessed
     /// bits, no TLB fill, no fault): for the disassembler and debuggers.
+    /// A page above 4 GiB gives `None` (nothing is there).
     pub(crate) fn peek_physical<B: Bus + ?Sized>(&self, bus: &mut B, lin: u32) -> Option<u32> {
         if !self.paging_on() {
             return Some(lin);
         }
-        if let Some(e) = self.tlb.get(lin >> 12) {
-            return Some(e.frame | (lin & 0xFFF));
-        }
-        let e = self.walk(bus, lin, false, false, false).ok()?;
-        Some(e.frame | (lin & 0xFFF))
+        let e = match self.tlb.get(lin >> 12) {
+            Some(e) => *e,
+            None => self.walk(bus, lin, Access::Read, false, false).ok()?,
+        };
+        wide_phys::on_bus(e.physical(lin))
     }
 
     /// Translates both pages of a `bytes`-wide access at `lin` that crosses
@@ -179,12 +278,12 @@ impl Cpu {
         &mut self,
         bus: &mut B,
         lin: u32,
-        write: bool,
+        access: Access,
         user: bool,
-    ) -> Result<(u32, u32), Fault> {
-        let first = self.translate(bus, lin, write, user)?;
+    ) -> Result<(PhysAddr, PhysAddr), Fault> {
+        let first = self.translate(bus, lin, access, user)?;
         let second_lin = (lin | 0xFFF).wrapping_add(1);
-        let second = self.translate(bus, second_lin, write, user)?;
+        let second = self.translate(bus, second_lin, access, user)?;
         Ok((first, second))
     }
 
@@ -202,20 +301,16 @@ impl Cpu {
         user: bool,
     ) -> Result<u32, Fault> {
         if self.crosses(lin, bytes) {
-            let (p1, p2) = self.translate_split(bus, lin, false, user)?;
+            let (p1, p2) = self.translate_split(bus, lin, Access::Read, user)?;
             let mut v = 0u32;
             for i in 0..u32::from(bytes) {
                 let b = split_addr(lin, i, p1, p2);
-                v |= u32::from(bus.read_u8(b)) << (8 * i);
+                v |= wide_phys::read(bus, b, 1) << (8 * i);
             }
             return Ok(v);
         }
-        let p = self.translate(bus, lin, false, user)?;
-        Ok(match bytes {
-            1 => u32::from(bus.read_u8(p)),
-            2 => u32::from(bus.read_u16(p)),
-            _ => bus.read_u32(p),
-        })
+        let p = self.translate(bus, lin, Access::Read, user)?;
+        Ok(wide_phys::read(bus, p, bytes))
     }
 
     /// Writes `bytes` (1, 2 or 4) at linear address `lin`.
@@ -229,18 +324,14 @@ impl Cpu {
         user: bool,
     ) -> Result<(), Fault> {
         if self.crosses(lin, bytes) {
-            let (p1, p2) = self.translate_split(bus, lin, true, user)?;
+            let (p1, p2) = self.translate_split(bus, lin, Access::Write, user)?;
             for i in 0..u32::from(bytes) {
-                bus.write_u8(split_addr(lin, i, p1, p2), (value >> (8 * i)) as u8);
+                wide_phys::write(bus, split_addr(lin, i, p1, p2), 1, value >> (8 * i));
             }
             return Ok(());
         }
-        let p = self.translate(bus, lin, true, user)?;
-        match bytes {
-            1 => bus.write_u8(p, value as u8),
-            2 => bus.write_u16(p, value as u16),
-            _ => bus.write_u32(p, value),
-        }
+        let p = self.translate(bus, lin, Access::Write, user)?;
+        wide_phys::write(bus, p, bytes, value);
         Ok(())
     }
 
@@ -254,9 +345,9 @@ impl Cpu {
         user: bool,
     ) -> Result<(), Fault> {
         if self.crosses(lin, bytes) {
-            self.translate_split(bus, lin, true, user)?;
+            self.translate_split(bus, lin, Access::Write, user)?;
         } else {
-            self.translate(bus, lin, true, user)?;
+            self.translate(bus, lin, Access::Write, user)?;
         }
         Ok(())
     }
@@ -275,11 +366,11 @@ impl Cpu {
 
 /// Physical address of byte `i` of a split access at `lin` whose pages
 /// start at `p1` (first byte) and `p2` (second page).
-fn split_addr(lin: u32, i: u32, p1: u32, p2: u32) -> u32 {
+fn split_addr(lin: u32, i: u32, p1: PhysAddr, p2: PhysAddr) -> PhysAddr {
     let into_first = 0x1000 - (lin & 0xFFF);
     if i < into_first {
-        p1.wrapping_add(i)
+        p1 + u64::from(i)
     } else {
-        p2.wrapping_add(i - into_first)
+        p2 + u64::from(i - into_first)
     }
 }

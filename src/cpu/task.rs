@@ -11,7 +11,6 @@ use super::descriptor::{
 };
 use super::fault::Fault;
 use super::flags::{NT, VM};
-use super::paging::CR4_PGE;
 use super::{Cpu, SegReg};
 
 /// Why a task switch happens.
@@ -195,8 +194,7 @@ impl Cpu {
         self.tr = nd.segment(sel);
         if let Some(cr3) = cr3 {
             if self.paging_on() {
-                self.cr3 = cr3;
-                self.flush_tlb(self.cr4 & CR4_PGE != 0);
+                self.load_cr3(bus, cr3)?;
             }
         }
         let mut nflags = new_flags;

@@ -1,8 +1,9 @@
 //! The translation lookaside buffer: a direct-mapped cache of page
 //! translations, keyed by the linear page number. Each entry keeps what
 //! the walk found (the physical frame, the combined user and writable
-//! permissions of both levels, whether the dirty bit is already set, and
-//! whether the page is global). It holds no policy: `paging.rs` decides
+//! permissions of every level, whether instructions may be fetched from
+//! it, whether the dirty bit is already set, and whether the page is
+//! global). It holds no policy: `paging.rs` decides
 //! when to fill, use and flush it.
 //!
 //! Beside each entry sits a host entry for the JIT (`HostEntry`): where the
@@ -18,22 +19,51 @@ use serde::{Deserialize, Serialize};
 pub(crate) const SIZE: usize = 1024;
 
 /// One cached translation (`repr(C)`: the JIT's jump cache compares its
-/// first nine bytes in generated code).
+/// first ten bytes in generated code: tag, frame, `user` and `executable`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[repr(C)]
 pub(crate) struct Entry {
     /// Linear page number + 1 (0 marks an empty slot).
     pub(crate) tag: u32,
-    /// Physical address of the page frame (low 12 bits zero).
+    /// Physical address of the page frame, bits 0-31 (low 12 bits zero).
     pub frame: u32,
     /// User mode may access the page (U/S set in both levels).
     pub user: bool,
+    /// Instruction fetches may use the translation as it is: no XD bit
+    /// on the way (with EFER.NXE) and the frame below 4 GiB. A fetch from
+    /// any other page takes the slow route, which walks the tables.
+    pub executable: bool,
+    /// Physical address of the page frame, bits 32-35 (PAE paging; above
+    /// 4 GiB is open bus, see `wide_phys.rs`).
+    pub frame_high: u8,
     /// The page is writable (R/W set in both levels).
     pub writable: bool,
     /// The dirty bit of the mapping entry is already set.
     pub dirty: bool,
     /// A global page (CR4.PGE and G): kept across CR3 loads.
     pub global: bool,
+}
+
+// Generated code reads `user` and `executable` as one 16-bit word at byte
+// 8, after the tag and the frame (`Entry::fetch_access`), and the slots
+// 16 bytes apart.
+const _: () = assert!(
+    std::mem::offset_of!(Entry, user) == 8
+        && std::mem::offset_of!(Entry, executable) == 9
+        && std::mem::size_of::<Entry>() == 16
+);
+
+impl Entry {
+    /// The physical address of `lin`'s byte on this page.
+    pub fn physical(&self, lin: u32) -> u64 {
+        u64::from(self.frame_high) << 32 | u64::from(self.frame | (lin & 0xFFF))
+    }
+
+    /// The `user` and `executable` bytes as generated code reads them
+    /// (one little-endian 16-bit word), for the JIT's jump cache.
+    pub fn fetch_access(&self) -> u16 {
+        u16::from(self.user) | u16::from(self.executable) << 8
+    }
 }
 
 /// Where a linear page lies in host memory, for generated code (which

@@ -14,17 +14,26 @@ pub enum CpuModel {
     I386,
     /// An Intel 80486 (BSWAP, XADD, CMPXCHG, INVLPG).
     I486,
-    /// A P6-class (family 6) CPU without SSE: CPUID, RDTSC, CMOV, CMPXCHG8B, PSE, PGE.
+    /// A P6-class (family 6) CPU without SSE: CPUID, RDTSC, CMOV, CMPXCHG8B, PSE, PAE, PGE.
     I686,
+    /// A Pentium M class (family 6) CPU without MMX or SSE: the I686 plus
+    /// EFER and the execute-disable (NX) bit of PAE paging.
+    PentiumM,
 }
 
 impl CpuModel {
-    pub const ALL: [CpuModel; 3] = [CpuModel::I386, CpuModel::I486, CpuModel::I686];
+    pub const ALL: [CpuModel; 4] = [
+        CpuModel::I386,
+        CpuModel::I486,
+        CpuModel::I686,
+        CpuModel::PentiumM,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             CpuModel::I386 => "i386",
             CpuModel::I486 => "i486",
             CpuModel::I686 => "i686",
+            CpuModel::PentiumM => "pentium-m",
         }
     }
 
@@ -34,6 +43,7 @@ impl CpuModel {
             CpuModel::I386 => Model::I386,
             CpuModel::I486 => Model::I486,
             CpuModel::I686 => Model::I686,
+            CpuModel::PentiumM => Model::PentiumM,
         }
     }
 }
@@ -51,6 +61,7 @@ impl FromStr for CpuModel {
             "i386" | "386" | "80386" => Ok(CpuModel::I386),
             "i486" | "486" | "80486" => Ok(CpuModel::I486),
             "i686" | "686" | "p6" | "pentiumpro" => Ok(CpuModel::I686),
+            "pentium-m" | "pentiumm" => Ok(CpuModel::PentiumM),
             _ => Err(format!(
                 "unknown CPU model '{s}' (known models: {})",
                 CpuModel::ALL.map(|m| m.name()).join(", ")

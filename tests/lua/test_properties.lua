@@ -61,7 +61,7 @@ t.raises("unknown property or method 'cpu.cs.bsae' (did you mean 'cpu.cs.base'?)
 t.eq(vm.cpu_model, "i686", "the default CPU")
 vm.cpu_model = "386"
 t.eq(vm.cpu_model, "i386")
-t.raises("unknown CPU model 'z80' (known models: i386, i486, i686)", function() vm.cpu_model = "z80" end)
+t.raises("unknown CPU model 'z80' (known models: i386, i486, i686, pentium-m)", function() vm.cpu_model = "z80" end)
 vm.exit_port = 0x501
 t.eq(vm.exit_port, 0x501)
 vm:power_on()

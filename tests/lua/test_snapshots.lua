@@ -89,7 +89,7 @@ vm:restore(s)
 vm:save_state(path)
 local file = t.read_file(path)
 t.eq(file:sub(1, 8), "MOON86SS", "the magic")
-t.eq(string.unpack("<I4", file, 9), 4, "the format version")
+t.eq(string.unpack("<I4", file, 9), 5, "the format version")
 vm:run(12345)
 vm:restore_state(path)
 same(observe(vm), at_n, "right after restore_state")
@@ -172,7 +172,7 @@ t.raises("not a moon86 snapshot", function() vm:restore_state(bad) end)
 unchanged("a file of another kind")
 
 write(bad, file:sub(1, 8) .. string.pack("<I4", 99) .. file:sub(13))
-t.raises("it is snapshot format version 99, and this moon86 reads only version 4",
+t.raises("it is snapshot format version 99, and this moon86 reads only version 5",
   function() vm:restore_state(bad) end)
 unchanged("another format version")
 

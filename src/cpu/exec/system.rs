@@ -9,7 +9,7 @@
 use super::super::bus::Bus;
 use super::super::fault::Fault;
 use super::super::flags::{AF, CF, DF, IF, PF, SF, VM, ZF};
-use super::super::paging::{CR0_PG, CR0_WP, CR4_PGE, CR4_PSE};
+use super::super::paging::{CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE};
 use super::super::{Cpu, Model};
 use super::string::io_size;
 use super::vme::{CR4_PVI, CR4_VME};
@@ -26,14 +26,18 @@ const CR0_486: u32 = (1 << 5) | CR0_WP | (1 << 18) | CR0_NW | CR0_CD;
 const CR4_DE: u32 = 1 << 3;
 /// CR4.PCE: RDPMC allowed at every privilege level.
 pub(crate) const CR4_PCE: u32 = 1 << 8;
-/// CR4 bits the I686 model implements: VME, PVI, TSD, DE, PSE, PGE, PCE.
-const CR4_I686: u32 = CR4_VME | CR4_PVI | (1 << 2) | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
+/// CR4 bits the P6 models implement: VME, PVI, TSD, DE, PSE, PAE, PGE, PCE.
+const CR4_I686: u32 = CR4_VME | CR4_PVI | (1 << 2) | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
+/// CR0 bits whose change reloads the PDPTEs under PAE paging (§4.4.1).
+const CR0_PDPTE_RELOAD: u32 = CR0_PG | CR0_CD | CR0_NW;
+/// CR4 bits whose change reloads the PDPTEs under PAE paging.
+const CR4_PDPTE_RELOAD: u32 = CR4_PAE | CR4_PGE | CR4_PSE;
 
 impl Cpu {
     /// CR4 exists from the 486 on (with no bits on the I486 model).
     fn cr4_mask(&self) -> Option<u32> {
         match self.model {
-            Model::I686 => Some(CR4_I686),
+            Model::I686 | Model::PentiumM => Some(CR4_I686),
             Model::I486 => Some(0),
             _ => None,
         }
@@ -49,7 +53,15 @@ impl Cpu {
         })
     }
 
-    pub(crate) fn write_cr(&mut self, n: u8, v: u32) -> Result<(), Fault> {
+    /// MOV to CR`n`. A write after which PAE paging is in effect loads
+    /// the PDPTEs first (CR3 always, CR0 and CR4 when they change a bit
+    /// that matters to it): a bad PDPTE raises #GP(0) and changes nothing.
+    pub(crate) fn write_cr<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        n: u8,
+        v: u32,
+    ) -> Result<(), Fault> {
         match n {
             0 => {
                 let v = if self.model.is_486_plus() {
@@ -64,7 +76,11 @@ impl Cpu {
                     return Err(Fault::Gp(0));
                 }
                 let old = self.cr0;
-                self.cr0 = v | 0x10;
+                let new = v | 0x10;
+                if Cpu::pae_paging_with(new, self.cr4) && (old ^ new) & CR0_PDPTE_RELOAD != 0 {
+                    self.pdpte = self.read_pdptes(bus, self.cr3)?;
+                }
+                self.cr0 = new;
                 if (old ^ self.cr0) & (CR0_PG | CR0_WP | 1) != 0 {
                     self.flush_tlb(false);
                 }
@@ -73,23 +89,35 @@ impl Cpu {
                 }
             }
             2 => self.cr2 = v,
-            3 => {
-                self.cr3 = v;
-                self.flush_tlb(self.cr4 & CR4_PGE != 0);
-            }
+            3 => self.load_cr3(bus, v)?,
             4 => {
                 let mask = self.cr4_mask().ok_or(Fault::Ud)?;
                 if v & !mask != 0 {
                     return Err(Fault::Gp(0));
                 }
                 let old = self.cr4;
+                if Cpu::pae_paging_with(self.cr0, v) && (old ^ v) & CR4_PDPTE_RELOAD != 0 {
+                    self.pdpte = self.read_pdptes(bus, self.cr3)?;
+                }
                 self.cr4 = v;
-                if (old ^ v) & (CR4_PSE | CR4_PGE) != 0 {
+                if (old ^ v) & CR4_PDPTE_RELOAD != 0 {
                     self.flush_tlb(false);
                 }
             }
             _ => return Err(Fault::Ud),
         }
+        Ok(())
+    }
+
+    /// Loads CR3 (MOV or a task switch): the PDPTEs first under PAE paging
+    /// (#GP(0) and nothing changed when one is bad), then the TLB drops
+    /// all but global pages.
+    pub(crate) fn load_cr3<B: Bus + ?Sized>(&mut self, bus: &mut B, v: u32) -> Result<(), Fault> {
+        if self.pae_paging() {
+            self.pdpte = self.read_pdptes(bus, v)?;
+        }
+        self.cr3 = v;
+        self.flush_tlb(self.cr4 & CR4_PGE != 0);
         Ok(())
     }
 

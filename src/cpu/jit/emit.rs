@@ -1253,7 +1253,7 @@ impl Emitter<'_> {
             o(offset_of!(Entry, insns)),
             o(offset_of!(Entry, key)),
             o(offset_of!(Entry, paged)),
-            o(offset_of!(Entry, tlb_user)),
+            o(offset_of!(Entry, tlb_access)),
             o(offset_of!(Entry, tlb)),
         );
         let (j_stamp, j_stamp_at, j_body, j_phys) = (
@@ -1265,7 +1265,7 @@ impl Emitter<'_> {
         let entry_shift = size_of::<Entry>().trailing_zeros() as i8;
         debug_assert!(size_of::<Entry>().is_power_of_two());
         let tlb_size = size_of::<crate::cpu::tlb::Entry>() as i32;
-        debug_assert_eq!(tlb_size, 12);
+        debug_assert_eq!(tlb_size, 16);
         let key = i32::from(self.key);
         dynasm!(self.ops
             ; cmp BYTE [r15 + l.page_bound], 0
@@ -1302,14 +1302,14 @@ impl Emitter<'_> {
             ; jz =>unpaged
             ; shr eax, 12
             ; and eax, (TLB_SIZE - 1) as i32
-            ; lea rax, [rax + rax * 2]
+            ; shl eax, tlb_size.trailing_zeros() as i8
             ; mov rcx, QWORD [r15 + l.tlb_entries]
-            ; lea rcx, [rcx + rax * 4]
+            ; add rcx, rax
             ; mov rax, QWORD [rcx]
             ; cmp rax, QWORD [rdx + j_tlb]
             ; jne =>miss
-            ; mov al, BYTE [rcx + 8]
-            ; cmp al, BYTE [rdx + j_user]
+            ; mov ax, WORD [rcx + 8]
+            ; cmp ax, WORD [rdx + j_user]
             ; jne =>miss
             ; =>unpaged
             // The page's bytes as translated.

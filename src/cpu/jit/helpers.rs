@@ -12,6 +12,7 @@
 
 use super::block::Calc;
 use crate::cpu::bus::Bus;
+use crate::cpu::paging::Access;
 use crate::cpu::segment::Use;
 use crate::cpu::{Cpu, SegReg};
 use crate::x86::Mn;
@@ -92,7 +93,15 @@ impl Cpu {
         // evict the entry of the block's own code page or of a memo page)
         // is left to the interpreter, whose step also clears the memo.
         let phys = if self.paging_on() {
-            self.translate_hit(lin, how == Use::Write, self.user())?
+            self.translate_hit(
+                lin,
+                if how == Use::Write {
+                    Access::Write
+                } else {
+                    Access::Read
+                },
+                self.user(),
+            )?
         } else {
             lin
         };

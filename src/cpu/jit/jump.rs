@@ -5,7 +5,8 @@
 //! `run_block` records each block it is about to run in a small
 //! direct-mapped table indexed by EIP, with everything it checked to run
 //! it: the linear address it found the code at, the TLB slot's contents
-//! when paging is on (so the same translation, with the same permission),
+//! when paging is on (so the same translation, with the same permission
+//! and still executable),
 //! the page's content stamp and where the bus keeps it, the block's key
 //! and the cache's generation with the privilege, the highest CS offset
 //! the block needs and its length. Generated code leaving for EIP `t`
@@ -36,9 +37,9 @@ pub(super) struct Entry {
     pub key: u8,
     /// Paging was on (1) or off (0).
     pub paged: u8,
-    /// With paging on, the TLB slot's `user` byte.
-    pub tlb_user: u8,
-    pub _pad: u8,
+    /// With paging on, the TLB slot's `user` and `executable` bytes
+    /// (`tlb::Entry::fetch_access`).
+    pub tlb_access: u16,
     /// With paging on, the TLB slot's tag and frame (its first 8 bytes).
     pub tlb: u64,
     pub stamp: u64,

@@ -93,7 +93,7 @@ fn rank(m: Model) -> u8 {
         Model::I286 => 0,
         Model::I386 => 1,
         Model::I486 => 2,
-        Model::I686 => 3,
+        Model::I686 | Model::PentiumM => 3,
     }
 }
 

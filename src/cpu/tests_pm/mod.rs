@@ -10,6 +10,7 @@ mod enter;
 mod fast_syscall;
 mod lock;
 mod newer;
+mod pae;
 mod paging;
 mod segments;
 mod string_faults;
