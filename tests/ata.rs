@@ -53,21 +53,13 @@ fn disk_operations_take_a_defined_virtual_time() {
     use moon86::control::{Value, Vm};
     use moon86::devices::disk_time::{transfer_ns, COMMAND_NS};
     use moon86::machine::loader::Entry;
-    use moon86::machine::{DriveConfig, DriveInterface, MachineConfig};
-    use moon86::storage::{DiskMode, MediaKind};
+    use moon86::machine::MachineConfig;
 
     let dir = Scratch::new("disk-time");
     let disk = dir.file("disk.img", &vec![0x5Au8; 64 * 512]);
     let stall = || {
         let mut vm = Vm::new(MachineConfig::default()).unwrap();
-        vm.attach_drive(DriveConfig {
-            interface: DriveInterface::Ide,
-            index: 0,
-            media: MediaKind::Disk,
-            path: Some(disk.clone()),
-            mode: DiskMode::Overlay,
-        })
-        .unwrap();
+        vm.attach_drive(common::primary_disk(&disk)).unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         vm.load_raw(
             &root.join("guests/ata/pio.bin"),

@@ -141,8 +141,7 @@ fn example_linux_boot_test_passes_under_the_test_runner() {
 #[test]
 fn seabios_boots_a_kernel_given_with_bios_through_the_linux_loader_rom() {
     use moon86::control::Vm;
-    use moon86::machine::{DriveConfig, DriveInterface, MachineConfig};
-    use moon86::storage::{DiskMode, MediaKind};
+    use moon86::machine::MachineConfig;
     let g = guests();
     let disk = std::env::temp_dir().join(format!("moon86-linuxboot-{}.img", std::process::id()));
     std::fs::write(&disk, vec![0u8; 64 * 512]).unwrap();
@@ -159,14 +158,7 @@ fn seabios_boots_a_kernel_given_with_bios_through_the_linux_loader_rom() {
         "console=ttyS0 i8042.noaux tsc=reliable cryptomgr.notests",
     )
     .unwrap();
-    vm.attach_drive(DriveConfig {
-        interface: DriveInterface::Ide,
-        index: 0,
-        media: MediaKind::Disk,
-        path: Some(disk.clone()),
-        mode: DiskMode::Overlay,
-    })
-    .unwrap();
+    vm.attach_drive(common::primary_disk(&disk)).unwrap();
     vm.power_on().unwrap();
     let marker = g["marker"].as_bytes();
     let mut ran = 0u64;

@@ -100,3 +100,16 @@ pub fn moon86(args: &[&str]) -> std::process::Output {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// A hard disk at IDE index 0 (primary master) on `path`, the guest's
+/// writes kept in an overlay.
+#[allow(dead_code)]
+pub fn primary_disk(path: &Path) -> moon86::machine::DriveConfig {
+    moon86::machine::DriveConfig {
+        interface: moon86::machine::DriveInterface::Ide,
+        index: 0,
+        media: moon86::storage::MediaKind::Disk,
+        path: Some(path.to_path_buf()),
+        mode: moon86::storage::DiskMode::Overlay,
+    }
+}
