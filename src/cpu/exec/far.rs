@@ -255,12 +255,7 @@ impl Cpu {
         self.cpl = rpl;
         self.eip = t;
         self.segs[SegReg::Ss as usize] = ss;
-        let esp = if v == 4 {
-            new_esp
-        } else {
-            (self.gpr[4] & 0xFFFF_0000) | (new_esp & 0xFFFF)
-        };
-        self.gpr[4] = esp;
+        self.gpr[4] = outer_esp(self.gpr[4], v, &ss, new_esp);
         self.set_sp(self.gpr[4].wrapping_add(imm));
         self.null_inaccessible_segments();
         Ok(())
@@ -331,11 +326,7 @@ impl Cpu {
         self.cpl = rpl;
         self.eip = t;
         self.segs[SegReg::Ss as usize] = ss;
-        self.gpr[4] = if v == 4 || ss.access & ACCESS_DB != 0 {
-            new_esp
-        } else {
-            (self.gpr[4] & 0xFFFF_0000) | (new_esp & 0xFFFF)
-        };
+        self.gpr[4] = outer_esp(self.gpr[4], v, &ss, new_esp);
         self.null_inaccessible_segments();
         Ok(())
     }
@@ -393,5 +384,17 @@ impl Cpu {
             keep |= IF;
         }
         keep
+    }
+}
+
+/// ESP after a return to an outer level (RETF, IRET) popped `new_esp` with
+/// operand size `v` onto stack segment `ss`, from ESP `esp`: the SDM's
+/// `ESP <- Pop()`, all of it onto a 32-bit stack (a 16-bit pop zero-
+/// extended), only SP onto a 16-bit one.
+fn outer_esp(esp: u32, v: u8, ss: &Segment, new_esp: u32) -> u32 {
+    if v == 4 || ss.access & ACCESS_DB != 0 {
+        new_esp
+    } else {
+        (esp & 0xFFFF_0000) | (new_esp & 0xFFFF)
     }
 }

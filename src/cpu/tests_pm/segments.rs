@@ -397,3 +397,20 @@ fn call_gate_frame_reaching_a_missing_page_writes_nothing() {
     assert_eq!(pm.ram.read_u32(STACK0 + 4), 0);
     assert_eq!(pm.ram.read_u32(STACK0), 0);
 }
+
+/// A 16-bit RETF to an outer level pops a 16-bit SP; onto a 32-bit stack
+/// it becomes all of ESP (the SDM's `ESP <- Pop()`, as IRET does and as
+/// Bochs does), not the low half of the inner ESP.
+#[test]
+fn a_16_bit_retf_to_an_outer_level_zero_extends_sp_on_a_32_bit_stack() {
+    let mut pm = Pm::new(Model::I386, &[0x66, 0xCB]); // retf (16-bit)
+    let inner = 0x10_9000 - 8;
+    for (i, w) in [0x40, UCODE, 0x8000, UDATA].iter().enumerate() {
+        pm.ram.write_u16(inner + 2 * i as u32, *w);
+    }
+    pm.cpu.set_gpr(Gpr::Esp, inner);
+    pm.step();
+    let c = &pm.cpu;
+    assert_eq!((c.cpl(), c.eip()), (3, 0x40));
+    assert_eq!(c.gpr(Gpr::Esp), 0x8000, "ESP 0x{:x}", c.gpr(Gpr::Esp));
+}
