@@ -7,6 +7,7 @@
 use super::action::Action;
 use super::vm::Vm;
 use super::ControlError;
+use crate::cpu::PAE_ADDRESS;
 
 /// One run of linear pages mapped to contiguous physical pages with the
 /// same permissions (`info mem`).
@@ -30,9 +31,6 @@ fn unmapped(lin: u64) -> ControlError {
         reason: format!("linear address 0x{lin:x} is not mapped by the page tables"),
     }
 }
-
-/// The physical-address bits of a PAE entry (12-35).
-const PAE_ADDRESS: u64 = 0x0000_000F_FFFF_F000;
 
 impl Vm {
     /// The physical address linear address `lin` maps to now, or `None`
@@ -106,7 +104,8 @@ impl Vm {
         // The directories to walk: (linear base, table address, entry
         // width, entries, large-page size, large pages in effect). PAE
         // paging walks the four directories the CPU's PDPTEs name.
-        let directories: Vec<(u64, u64, u64, u64, u64, bool)> = if regs.cr4 & 0x20 != 0 {
+        let directories: Vec<(u64, u64, u64, u64, u64, bool)> = if self.machine()?.cpu.pae_paging()
+        {
             let m = self.machine()?;
             m.cpu
                 .pdptes()

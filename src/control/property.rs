@@ -485,7 +485,7 @@ impl Vm {
                     3 => m.cpu.set_cr3(int32),
                     _ => m.cpu.set_cr4(int32),
                 }
-                let pae = m.cpu.paging() && m.cpu.cr4() & 0x20 != 0;
+                let pae = m.cpu.pae_paging();
                 if pae && m.cpu.load_pdptes(&mut m.board).is_err() {
                     m.cpu.set_cr0(old.0);
                     m.cpu.set_cr3(old.1);

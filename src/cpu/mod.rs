@@ -44,6 +44,7 @@ pub use fault::Fault;
 pub use flat_ram::FlatRam;
 pub use interrupt::{Delivery, Source as InterruptSource};
 pub use jit::{BlockRun, JitStats};
+pub use pae::ADDRESS as PAE_ADDRESS;
 pub use shutdown::{exception_name, Raised, ShutdownCause};
 
 use crate::x86;
@@ -64,6 +65,19 @@ pub struct Segment {
     /// P), bits 12-15 the flags nibble (AVL, L, D/B, G), as in a descriptor's
     /// bytes 5-6.
     pub access: u16,
+}
+
+impl Segment {
+    /// A flat 4 GiB segment (base 0, 4 KiB granular, 32-bit) with access
+    /// byte `access` (type, S, DPL, P).
+    pub fn flat(selector: u16, access: u8) -> Segment {
+        Segment {
+            selector,
+            base: 0,
+            limit: 0xFFFF_FFFF,
+            access: 0xC000 | u16::from(access),
+        }
+    }
 }
 
 /// What one call to [`Cpu::step`] did.

@@ -20,7 +20,7 @@ use super::wide_phys::{self, PhysAddr};
 use super::Cpu;
 
 /// The physical-address bits of an entry (12-35, MAXPHYADDR 36).
-const ADDRESS: u64 = 0x0000_000F_FFFF_F000;
+pub const ADDRESS: u64 = 0x0000_000F_FFFF_F000;
 /// Bits 36-62: above MAXPHYADDR, reserved in every entry.
 const ABOVE_MAXPHYADDR: u64 = 0x7FFF_FFF0_0000_0000;
 /// Reserved in a PDPTE beside those: bits 1-2 and 5-8, and 63 (a PDPTE
@@ -34,7 +34,7 @@ const LARGE_PAGE: u64 = 0x001F_FFFF;
 
 impl Cpu {
     /// PAE paging is in effect (CR0.PG and CR4.PAE).
-    pub(crate) fn pae_paging(&self) -> bool {
+    pub fn pae_paging(&self) -> bool {
         self.paging_on() && self.cr4 & CR4_PAE != 0
     }
 

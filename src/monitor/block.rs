@@ -5,6 +5,7 @@
 
 use super::error::MonitorError;
 use super::state::Monitor;
+use crate::control::drive_props::mode_name;
 use crate::control::drives::DriveInfo;
 use crate::storage::DiskMode;
 use std::path::Path;
@@ -24,9 +25,7 @@ pub fn info_block(drives: &[DriveInfo]) -> String {
                         DiskMode::Overlay if d.dirty_sectors > 0 => {
                             format!("overlay, {} sectors written", d.dirty_sectors)
                         }
-                        DiskMode::Overlay => "overlay".into(),
-                        DiskMode::ReadOnly => "read-only".into(),
-                        DiskMode::WriteThrough => "write-through".into(),
+                        mode => mode_name(mode).to_string(),
                     };
                     format!(
                         "{} ({} x {} bytes, {mode})",

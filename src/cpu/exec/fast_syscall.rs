@@ -9,20 +9,15 @@ use super::super::flags::{IF, RF, VM};
 use super::super::{Cpu, SegReg, Segment};
 use crate::x86::{Insn, Mn};
 
-/// A flat 4 GiB segment's access rights at privilege `dpl`: present, a
-/// code or data descriptor (S), 32-bit (D/B), 4 KiB granular (G), of
-/// `kind` (0xB execute/read accessed code, 0x3 read/write accessed data).
-fn flat(selector: u16, dpl: u16, kind: u16) -> Segment {
-    Segment {
-        selector,
-        base: 0,
-        limit: 0xFFFF_FFFF,
-        access: 0x80 | dpl << 5 | 0x10 | kind | 0xC000,
-    }
+/// The access byte of a flat segment at privilege `dpl` of `kind` (0xB
+/// execute/read accessed code, 0x3 read/write accessed data): present, a
+/// code or data descriptor.
+fn flat(selector: u16, dpl: u8, kind: u8) -> Segment {
+    Segment::flat(selector, 0x80 | dpl << 5 | 0x10 | kind)
 }
 
-const CODE: u16 = 0xB;
-const DATA: u16 = 0x3;
+const CODE: u8 = 0xB;
+const DATA: u8 = 0x3;
 
 impl Cpu {
     pub(super) fn exec_fast_syscall(&mut self, insn: &Insn) -> Result<(), Fault> {

@@ -92,12 +92,7 @@ pub fn gate_desc(sel: u16, off: u32, access: u8, params: u8) -> u64 {
 
 /// The cache a segment register holds for flat descriptor `sel`.
 pub fn flat(sel: u16, access: u16) -> Segment {
-    Segment {
-        selector: sel,
-        base: 0,
-        limit: 0xFFFF_FFFF,
-        access: access | 0xC000,
-    }
+    Segment::flat(sel, access as u8)
 }
 
 pub struct Pm {

@@ -20,15 +20,9 @@ pub fn enter_flat(cpu: &mut Cpu, mem: &mut GuestMemory, entry: u32) -> Result<()
     let bytes: Vec<u8> = GDT.iter().flat_map(|d| d.to_le_bytes()).collect();
     mem.write_bytes(u64::from(GDT_ADDR), &bytes)?;
     cpu.set_gdtr(GDT_ADDR, (bytes.len() - 1) as u32);
-    let flat = |selector, access| Segment {
-        selector,
-        base: 0,
-        limit: 0xFFFF_FFFF,
-        access,
-    };
-    cpu.set_segment(SegReg::Cs, flat(CODE_SELECTOR, 0xC09B));
+    cpu.set_segment(SegReg::Cs, Segment::flat(CODE_SELECTOR, 0x9B));
     for s in [SegReg::Ds, SegReg::Es, SegReg::Ss, SegReg::Fs, SegReg::Gs] {
-        cpu.set_segment(s, flat(DATA_SELECTOR, 0xC093));
+        cpu.set_segment(s, Segment::flat(DATA_SELECTOR, 0x93));
     }
     cpu.set_cr0(cpu.cr0() | 1);
     cpu.set_eflags(2);
