@@ -17,6 +17,9 @@
 //! IOPL-sensitive instruction ends the program in a protected-mode handler;
 //! their programs also load segment registers, use the flags and interrupt
 //! instructions and do port I/O, and two in five run with paging.
+//! Each mode runs again with the JIT calling the interpreter's handler for
+//! every instruction, even those it has code of its own for
+//! (`Cpu::set_jit_handlers_only`): the twins are compared the same way.
 //! `MOON86_JIT_DIFF_SCALE=N` runs N times as many programs in every mode.
 
 use moon86::cpu::{BlockRun, CpuMode, Gpr, Model, SegReg, Segment, StepOutcome};
@@ -482,6 +485,54 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
                 out.push(r.byte());
             }
         }
+        26 => {
+            // Instructions blocks run by calling the interpreter's handler:
+            // bit tests and scans, double shifts, XADD, CMPXCHG(8B), XLAT,
+            // AAM/AAD, CPUID, PUSHF, LOCK on a read-modify-write.
+            match r.below(10) {
+                0 => {
+                    out.extend([0x0F, [0xA3, 0xAB, 0xB3, 0xBB][r.below(4) as usize]]);
+                    modrm(r, out, None);
+                }
+                1 => {
+                    out.extend([0x0F, 0xBA]);
+                    let ext = 4 + r.below(4) as u8;
+                    modrm(r, out, Some(ext));
+                    imm(r, out, 1);
+                }
+                2 => {
+                    let opc = [0xA4, 0xA5, 0xAC, 0xAD][r.below(4) as usize];
+                    out.extend([0x0F, opc]);
+                    modrm(r, out, None);
+                    if opc & 1 == 0 {
+                        imm(r, out, 1);
+                    }
+                }
+                3 => {
+                    out.extend([
+                        0x0F,
+                        [0xBC, 0xBD, 0xC0, 0xC1, 0xB0, 0xB1][r.below(6) as usize],
+                    ]);
+                    modrm(r, out, None);
+                }
+                4 => {
+                    out.extend([0x0F, 0xC7]);
+                    modrm(r, out, Some(1));
+                }
+                5 => out.push(0xD7),
+                6 => {
+                    let opc = [0xD4, 0xD5][r.below(2) as usize];
+                    out.extend([opc, r.byte()]);
+                }
+                7 => out.extend([0x0F, 0xA2]),
+                8 => out.push(0x9C),
+                _ => {
+                    out.push(0xF0);
+                    out.push([0x01, 0x29, 0x31, 0x21, 0x09, 0x11, 0x19, 0x87][r.below(8) as usize]);
+                    modrm(r, out, None);
+                }
+            }
+        }
         _ => {
             // Memory read-modify-write on the (nearby) data the registers point at.
             out.push([0x01, 0x29, 0x31, 0x21, 0x09, 0x11, 0x19, 0x39][r.below(8) as usize]);
@@ -737,13 +788,24 @@ fn vme(m: &mut Machine, r: &mut Rng, eflags: &mut u32) {
 }
 
 /// A machine in `mode` with `code` loaded and registers from `r`.
-fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: bool) -> Machine {
+/// How the first machine of a pair runs: `Jit::Off` is the interpreter
+/// it is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Jit {
+    Off,
+    On,
+    /// Every instruction a block runs calls the interpreter's handler.
+    HandlersOnly,
+}
+
+fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: Jit) -> Machine {
     let mut m = Machine::new(&MachineConfig {
         ram_size: RAM,
         ..MachineConfig::default()
     })
     .expect("a machine");
-    m.cpu.set_jit_enabled(jit);
+    m.cpu.set_jit_enabled(jit != Jit::Off);
+    m.cpu.set_jit_handlers_only(jit == Jit::HandlersOnly);
     let mem = &mut m.board.mem;
     mem.write_bytes(u64::from(CODE), code).expect("code fits");
     // Real mode: every vector points at a HLT.
@@ -854,7 +916,7 @@ fn compare(a: &Machine, b: &Machine, what: &str) {
 /// Runs one random program in both machines, block by block; returns how
 /// many instructions ran inside JIT blocks, and whether the program ended
 /// in the protected-mode handlers (the system modes' faults and interrupts).
-fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
+fn run_one(mode: Mode, seed: u64, jit: Jit) -> (u64, bool, u64) {
     let mut r = Rng(seed | 1);
     let code32 = mode.code32();
     let cs = if mode.v86() {
@@ -872,8 +934,8 @@ fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
     }
     code.push(0xF4);
     let regs_seed = r.next();
-    let mut a = machine(mode, &code, &mut Rng(regs_seed), true);
-    let mut b = machine(mode, &code, &mut Rng(regs_seed), false);
+    let mut a = machine(mode, &code, &mut Rng(regs_seed), jit);
+    let mut b = machine(mode, &code, &mut Rng(regs_seed), Jit::Off);
     let mut native = 0u64;
     let mut steps = 0;
     while steps < 400 && !a.cpu.is_halted() {
@@ -890,7 +952,7 @@ fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
         native += u64::from(n);
         steps += n.max(1);
         let ctx = format!(
-            "(mode {mode:?}, seed {seed:#x}, after {ran:?} from {before}; code {code:02x?})"
+            "(mode {mode:?}, {jit:?}, seed {seed:#x}, after {ran:?} from {before}; code {code:02x?})"
         );
         // A bailed instruction may have read memory and set an accessed bit
         // before the access it could not do: the interpreter then runs it
@@ -912,12 +974,17 @@ fn run_one(mode: Mode, seed: u64) -> (u64, bool) {
     }
     let handlers = PM_HANDLER + 1..=PM_HANDLER + 256;
     let handled = a.cpu.is_halted() && handlers.contains(&a.cpu.linear_pc());
-    (native, handled)
+    (native, handled, a.cpu.jit_stats().handler_insns)
 }
 
 /// Runs `count` programs in `mode`, times `MOON86_JIT_DIFF_SCALE` (1 unless
 /// set: a larger factor hunts by hand with more programs).
 fn run_many(mode: Mode, count: u64) {
+    run_many_as(mode, count, Jit::On);
+}
+
+/// [`run_many`] with the JIT as `jit` says.
+fn run_many_as(mode: Mode, count: u64, jit: Jit) {
     let scale = std::env::var("MOON86_JIT_DIFF_SCALE")
         .ok()
         .map(|s| s.parse::<u64>().expect("MOON86_JIT_DIFF_SCALE is a number"))
@@ -926,6 +993,7 @@ fn run_many(mode: Mode, count: u64) {
     let count = count * scale;
     let mut native = 0;
     let mut handled = 0;
+    let mut handler_calls = 0;
     // `run_one` sets the seed's bit 0, so the system modes put their index
     // higher up to get programs of their own (the older modes keep theirs).
     let salt = if mode.system() {
@@ -934,14 +1002,25 @@ fn run_many(mode: Mode, count: u64) {
         mode as u64
     };
     for i in 0..count {
-        let (n, h) = run_one(mode, 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i + 1) ^ salt);
+        let (n, h, c) = run_one(
+            mode,
+            0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i + 1) ^ salt,
+            jit,
+        );
         native += n;
         handled += u64::from(h);
+        handler_calls += c;
     }
     // The test is only worth something if the JIT ran a good share.
     assert!(
         native > base * 5,
         "only {native} instructions ran in JIT blocks"
+    );
+    // Blocks call handlers for the instructions the JIT has no code of its
+    // own for, and for all of them in the handlers-only twin.
+    assert!(
+        handler_calls > base * if jit == Jit::HandlersOnly { 10 } else { 1 },
+        "only {handler_calls} instructions were translated as handler calls"
     );
     if mode.system() {
         assert!(
@@ -950,8 +1029,8 @@ fn run_many(mode: Mode, count: u64) {
         );
     }
     eprintln!(
-        "{mode:?}: {count} programs, {native} instructions in JIT blocks, {handled} ended in \
-         a protected-mode handler"
+        "{mode:?} ({jit:?}): {count} programs, {native} instructions in JIT blocks \
+         ({handler_calls} translated as handler calls), {handled} ended in a protected-mode handler"
     );
 }
 
@@ -998,4 +1077,49 @@ fn random_virtual_8086() {
 #[test]
 fn random_virtual_8086_with_vme() {
     run_many(Mode::V86Vme, 1000);
+}
+
+#[test]
+fn handlers_only_real_mode() {
+    run_many_as(Mode::Real, 150, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_flat_protected() {
+    run_many_as(Mode::Flat32, 150, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_paged_protected() {
+    run_many_as(Mode::Paged32, 150, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_pae_paged_protected() {
+    run_many_as(Mode::PaePaged32, 150, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_16bit_stack() {
+    run_many_as(Mode::Stack16, 100, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_16bit_protected() {
+    run_many_as(Mode::Prot16, 1000, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_16bit_protected_32bit_stack() {
+    run_many_as(Mode::Prot16Stack32, 1000, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_virtual_8086() {
+    run_many_as(Mode::V86, 1500, Jit::HandlersOnly);
+}
+
+#[test]
+fn handlers_only_virtual_8086_with_vme() {
+    run_many_as(Mode::V86Vme, 1000, Jit::HandlersOnly);
 }

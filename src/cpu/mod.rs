@@ -39,6 +39,14 @@ mod tlb;
 mod wide_phys;
 
 pub use crate::x86::{Gpr, SegReg};
+
+/// What an instruction's fault puts back (see [`Cpu::undo`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Undo {
+    eip: u32,
+    esp: u32,
+    eflags: u32,
+}
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
 pub use flat_ram::FlatRam;
@@ -370,12 +378,8 @@ impl Cpu {
         insn: &x86::Insn,
         start: u32,
     ) -> StepOutcome {
-        let eflags = self.eflags;
-        let trap = eflags & TF != 0;
-        let esp = self.gpr[Gpr::Esp as usize];
-        let next = start.wrapping_add(u32::from(insn.len));
-        // 16-bit code: IP wraps within the 64 KiB segment.
-        self.eip = if self.code32() { next } else { next & 0xFFFF };
+        let trap = self.eflags & TF != 0;
+        let undo = self.advance(insn, start);
         match self.execute(bus, insn) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
@@ -392,16 +396,39 @@ impl Cpu {
             Err(f) => {
                 // A fault after a task switch belongs to the new task.
                 if !self.task_switched {
-                    self.eip = start;
-                    self.gpr[Gpr::Esp as usize] = esp;
-                    let repeated_compare = insn.rep != x86::Rep::None
-                        && matches!(insn.mn, x86::Mn::Cmps | x86::Mn::Scas);
-                    if !repeated_compare {
-                        self.eflags = eflags;
-                    }
+                    self.undo(insn, undo);
                 }
                 self.raise(bus, f)
             }
+        }
+    }
+
+    /// Moves EIP past `insn`, fetched at `start`, and returns what a fault
+    /// of it puts back ([`Cpu::undo`]).
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, insn: &x86::Insn, start: u32) -> Undo {
+        let undo = Undo {
+            eip: start,
+            esp: self.gpr[Gpr::Esp as usize],
+            eflags: self.eflags,
+        };
+        let next = start.wrapping_add(u32::from(insn.len));
+        // 16-bit code: IP wraps within the 64 KiB segment.
+        self.eip = if self.code32() { next } else { next & 0xFFFF };
+        undo
+    }
+
+    /// Puts back EIP, ESP and EFLAGS after `insn` faulted: a fault commits
+    /// nothing the instruction computed in registers (a REP string
+    /// instruction's count and pointers, and a repeated compare's flags,
+    /// are those of the iterations it completed).
+    pub(crate) fn undo(&mut self, insn: &x86::Insn, undo: Undo) {
+        self.eip = undo.eip;
+        self.gpr[Gpr::Esp as usize] = undo.esp;
+        let repeated_compare =
+            insn.rep != x86::Rep::None && matches!(insn.mn, x86::Mn::Cmps | x86::Mn::Scas);
+        if !repeated_compare {
+            self.eflags = undo.eflags;
         }
     }
 

@@ -1,15 +1,19 @@
 //! Block formation: which decoded instructions the JIT translates, and the
 //! small intermediate form (`Op`) the emitter works from. A block is a run
-//! of translatable instructions on one physical page, ending after its
-//! first control transfer, before the first instruction the JIT leaves to
-//! the interpreter, at the page's end, or at [`MAX_INSNS`]. Everything the
-//! interpreter would decide from the instruction bytes alone is decided
-//! here, once; everything that depends on run-time state (segment checks,
-//! paging, the CS limit of a computed target) is left to the generated
-//! code and its helpers.
+//! of instructions on one physical page, ending after its first control
+//! transfer, before the first instruction its opcode row leaves to the
+//! interpreter ([`Jit::Interpret`]), at the page's end, or at
+//! [`MAX_INSNS`]. An instruction runs inline when its row says the JIT has
+//! code of its own ([`Jit::Inline`]) and [`translate`] knows the form;
+//! every other one becomes a call of the interpreter's handler
+//! ([`Op::Interp`]). Everything the interpreter would decide from the
+//! instruction bytes alone is decided here, once; everything that depends
+//! on run-time state (segment checks, paging, the CS limit of a computed
+//! target) is left to the generated code and its helpers.
 
 use crate::cpu::flags::mask;
 use crate::cpu::{Cpu, Model, SegReg};
+use crate::x86::facts::Jit;
 use crate::x86::{self, Insn, Mn, Opnd};
 
 /// The longest block, in instructions.
@@ -131,16 +135,13 @@ pub(super) enum Op {
     Ret {
         extra: u32,
     },
-}
-
-impl Op {
-    /// True for the control transfers that end a block.
-    pub fn ends_block(&self) -> bool {
-        matches!(
-            self,
-            Op::Jmp { .. } | Op::Jcc { .. } | Op::Call { .. } | Op::JmpInd { .. } | Op::Ret { .. }
-        )
-    }
+    /// A call of the interpreter's handler for the instruction, whose
+    /// decode is at `insn` (an address the JIT keeps alive as long as the
+    /// block's code: `Jit::handler_insns`; 0 until `Cpu::compile` boxes
+    /// it).
+    Interp {
+        insn: usize,
+    },
 }
 
 /// One instruction of a block: its decode, its translation, and where it
@@ -153,6 +154,14 @@ pub(super) struct Item {
     pub next: u32,
     /// Operand size in bytes of the instruction's main operands.
     pub bytes: u8,
+}
+
+impl Item {
+    /// True when the block ends after this instruction: its row says it
+    /// may transfer control.
+    pub fn ends_block(&self) -> bool {
+        self.insn.mn.branches()
+    }
 }
 
 /// Where operand `i` lives, for the operand kinds the JIT handles.
@@ -174,18 +183,42 @@ fn loc(insn: &Insn, i: usize) -> Option<Loc> {
     })
 }
 
-/// The translation of `insn`, or `None` when the interpreter must run it.
-/// `next` is EIP after it, `model` the CPU model it will run on.
-pub(super) fn translate(insn: &Insn, next: u32, model: Model) -> Option<Op> {
+/// The translation of `insn`, or `None` when the block must end before
+/// it and the interpreter run it. `next` is EIP after it, `model` the CPU
+/// model it will run on; `inline` false makes every instruction a call of
+/// its handler (the differential tests compare the two).
+pub(super) fn translate(insn: &Insn, next: u32, model: Model, inline: bool) -> Option<Op> {
+    // An instruction the model lacks is the interpreter's to refuse, as is
+    // one longer than the 286 takes. A REP string instruction that faults
+    // part-way keeps the iterations it completed, which a bail could not
+    // take back: the interpreter runs it.
+    let repeated = insn.rep != x86::Rep::None
+        && matches!(
+            insn.mn,
+            Mn::Movs | Mn::Cmps | Mn::Stos | Mn::Lods | Mn::Scas
+        );
+    if insn.facts.jit() == Jit::Interpret
+        || repeated
+        || !model.has(insn.facts.since())
+        || (model == Model::I286 && insn.len > 10)
+    {
+        return None;
+    }
+    Some(
+        inline
+            .then(|| inline_op(insn, next, model))
+            .flatten()
+            .unwrap_or(Op::Interp { insn: 0 }),
+    )
+}
+
+/// The JIT's own code for `insn`, when its row says it has some and it
+/// knows the form.
+fn inline_op(insn: &Insn, next: u32, model: Model) -> Option<Op> {
     use Mn::*;
     // PAUSE (REP NOP) is a NOP.
     let pause = insn.mn == Nop && insn.opcode == 0x90 && insn.rep == x86::Rep::Rep;
-    // An instruction the model lacks is the interpreter's to refuse (the
-    // opcode row says which model has it).
-    if insn.lock || (insn.rep != x86::Rep::None && !pause) || !model.has(insn.facts.since()) {
-        return None;
-    }
-    if model == Model::I286 && insn.len > 10 {
+    if insn.facts.jit() != Jit::Inline || insn.lock || (insn.rep != x86::Rep::None && !pause) {
         return None;
     }
     let rel = next.wrapping_add(insn.imm);

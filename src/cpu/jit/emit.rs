@@ -81,6 +81,8 @@ pub(super) struct Helpers {
     pub read: usize,
     pub write: usize,
     pub calc: usize,
+    /// `helpers::interp`: an instruction run by the interpreter's handler.
+    pub interp: usize,
 }
 
 const AF: i32 = 0x10;
@@ -216,7 +218,7 @@ pub(super) fn block(
     let mut ended = false;
     for (i, item) in items.iter().enumerate() {
         e.item(i as u32, item);
-        ended = item.op.ends_block();
+        ended = item.ends_block();
     }
     if !ended {
         let last = items.last()?;
@@ -613,9 +615,9 @@ impl Emitter<'_> {
     fn flags_before(&mut self, i: u32, it: &Item) {
         let fx = liveness::effects(it);
         self.capture = fx.writes & self.live[i as usize] != 0;
-        let bail_after = fx.writes != 0 && fx.exits && liveness::writes_guest_memory(&it.op);
+        let bail_after = fx.writes != 0 && fx.exits && liveness::writes_guest_memory(it);
         let partial = self.pending.is_some_and(|p| p.clear & !fx.writes != 0);
-        if fx.reads != 0 || it.op.ends_block() || (self.capture && (bail_after || partial)) {
+        if fx.reads != 0 || it.ends_block() || (self.capture && (bail_after || partial)) {
             self.flush_flags();
         }
     }
@@ -1035,6 +1037,28 @@ impl Emitter<'_> {
                     dynasm!(self.ops ; mov ebx, r12d);
                 }
                 self.exit_to_ebx(i + 1);
+            }
+            Op::Interp { insn } => {
+                let (l, f) = (self.l, self.h.interp as i64);
+                dynasm!(self.ops
+                    ; mov rdi, r15
+                    ; mov rsi, QWORD [r15 + l.bus]
+                    ; mov rdx, QWORD insn as i64
+                    ; mov ecx, it.eip as i32
+                    ; mov r8d, i as i32
+                    ; mov rax, QWORD f
+                    ; call rax
+                    ; cmp eax, WRITE_BAIL as i32
+                    ; je =>bail
+                );
+                if it.ends_block() {
+                    // The handler has set EIP.
+                    dynasm!(self.ops ; mov ebx, DWORD [r15 + l.eip]);
+                    self.exit_to_ebx(i + 1);
+                } else if liveness::writes_guest_memory(it) {
+                    dynasm!(self.ops ; mov DWORD [rsp], eax);
+                    self.smc_check(i, it.next);
+                }
             }
             Op::Ret { extra } => {
                 self.pop_slot();

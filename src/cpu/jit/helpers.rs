@@ -1,8 +1,9 @@
 //! The Rust functions generated code calls: guest memory reads and writes
-//! (segment checks, paging, the bus) and the arithmetic the interpreter
-//! computes best itself (shifts, multiplies). Each is an `extern "sysv64"`
-//! function taking the CPU and the bus as raw pointers, monomorphised per
-//! bus type.
+//! (segment checks, paging, the bus), the arithmetic the interpreter
+//! computes best itself (shifts, multiplies), and whole instructions run
+//! by the interpreter's own handler (`interp`). Each is an
+//! `extern "sysv64"` function taking the CPU and the bus as raw pointers,
+//! monomorphised per bus type.
 //!
 //! A memory helper never raises a guest exception: when an access would
 //! fault, cross a page, or touch a watched address, it does nothing and
@@ -12,10 +13,11 @@
 
 use super::block::Calc;
 use crate::cpu::bus::Bus;
+use crate::cpu::exec::Flow;
 use crate::cpu::paging::Access;
 use crate::cpu::segment::Use;
 use crate::cpu::{Cpu, SegReg};
-use crate::x86::Mn;
+use crate::x86::{Insn, Mn};
 
 /// A read helper's result when the access must be left to the interpreter.
 pub(super) const READ_BAIL: u64 = 1 << 32;
@@ -190,4 +192,46 @@ pub(super) extern "sysv64" fn calc(cpu: *mut Cpu, code: u32, a: u32, b: u32) -> 
         _ => Mn::Sar,
     };
     cpu.shift(mn, a, b, bytes)
+}
+
+/// Runs the instruction `insn`, fetched at `start` and the `nth` (from 0)
+/// of its block, with the interpreter's handler: [`WRITE_OK`], [`WRITE_SMC`] when it changed the running
+/// block's code, or [`WRITE_BAIL`] when it faulted, having committed
+/// nothing (`Cpu::undo`), or when anything is watched (the machine must
+/// see each watched access as its instruction makes it).
+pub(super) extern "sysv64" fn interp<B: Bus>(
+    cpu: *mut Cpu,
+    bus: *mut B,
+    insn: *const Insn,
+    start: u32,
+    nth: u32,
+) -> u32 {
+    // SAFETY: as in `read`; `insn` is a decode `Jit::handler_insns` keeps
+    // for as long as the block's code exists.
+    let (cpu, bus, insn) = unsafe { (&mut *cpu, &mut *bus, &*insn) };
+    if cpu.jit.page_bound != 0 {
+        return WRITE_BAIL;
+    }
+    let undo = cpu.advance(insn, start);
+    // The instruction count as the interpreter has it while the
+    // instruction runs (the TSC and the performance counters read it):
+    // the count at the chain's entry, the instructions of the blocks before
+    // this one, and this block's up to and including this one.
+    let icount = cpu.icount;
+    cpu.icount = icount.wrapping_add(u64::from(cpu.jit.chained) + u64::from(nth) + 1);
+    let result = cpu.execute(bus, insn);
+    cpu.icount = icount;
+    match result {
+        Ok(flow) => {
+            debug_assert_eq!(flow, Flow::Next, "{insn:?} runs by its handler");
+            if bus.code_stamp(cpu.jit.running_page) != Some(cpu.jit.running_stamp) {
+                return WRITE_SMC;
+            }
+            WRITE_OK
+        }
+        Err(_) => {
+            cpu.undo(insn, undo);
+            WRITE_BAIL
+        }
+    }
 }

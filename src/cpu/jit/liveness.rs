@@ -15,12 +15,12 @@
 //! it.
 
 use super::block::{Calc, Item, Loc, Op};
+use crate::x86::facts;
 use crate::x86::Mn;
 
 /// The six status flags (CF, PF, AF, ZF, SF, OF).
-pub(super) const STATUS: i32 = 0x8D5;
+pub(super) const STATUS: i32 = facts::STATUS as i32;
 pub(super) const CF: i32 = 0x01;
-pub(super) const OF: i32 = 0x800;
 
 /// What one instruction does with the status flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,20 +35,11 @@ pub(super) struct Effects {
     pub exits: bool,
 }
 
-/// True when `op` writes guest memory, so the block may end right after it
-/// on self-modifying code (`emit.rs` `smc_check`).
-pub(super) fn writes_guest_memory(op: &Op) -> bool {
-    match *op {
-        Op::Alu { mn, dst, .. } => dst == Loc::Mem && !matches!(mn, Mn::Cmp | Mn::Test),
-        Op::Unary { dst, .. }
-        | Op::Calc { dst, .. }
-        | Op::Mov { dst, .. }
-        | Op::Setcc { dst, .. } => dst == Loc::Mem,
-        Op::Xchg { a, b } => a == Loc::Mem || b == Loc::Mem,
-        Op::Push { .. } | Op::Call { .. } | Op::JmpInd { call: true, .. } => true,
-        Op::Str { mn, .. } => matches!(mn, Mn::Movs | Mn::Stos),
-        _ => false,
-    }
+/// True when the instruction writes guest memory (its row says so), so the
+/// block may end right after it on self-modifying code (`emit.rs`
+/// `smc_check`).
+pub(super) fn writes_guest_memory(it: &Item) -> bool {
+    it.insn.writes_memory()
 }
 
 /// True when a shift or rotate by the constant `count` runs as one host
@@ -69,100 +60,74 @@ pub(super) fn native_imul(dst: Loc, bytes: u8) -> bool {
     matches!(dst, Loc::Reg(_)) && bytes != 1
 }
 
-/// The flag effects of `it`.
-pub(super) fn effects(it: &Item) -> Effects {
-    let mem = |locs: &[Loc]| locs.contains(&Loc::Mem);
-    let none = |exits| Effects {
-        reads: 0,
-        writes: 0,
-        exits,
-    };
+/// True when the emitter works on EFLAGS in memory for `it` (a helper or
+/// the interpreter's handler computes its flags there, or it changes
+/// single bits in place) rather than computing them from the host's.
+fn flags_in_memory(it: &Item) -> bool {
     match it.op {
-        Op::Alu { mn, dst, src } => Effects {
-            reads: if matches!(mn, Mn::Adc | Mn::Sbb) {
-                CF
-            } else {
-                0
-            },
-            writes: STATUS,
-            exits: mem(&[dst, src]),
-        },
-        Op::Unary { mn, dst } => Effects {
-            reads: 0,
-            writes: match mn {
-                Mn::Inc | Mn::Dec => STATUS & !CF,
-                Mn::Neg => STATUS,
-                _ => 0,
-            },
-            exits: dst == Loc::Mem,
-        },
+        Op::Interp { .. } => true,
         Op::Calc {
             calc: Calc::Shift(mn),
-            dst,
             b: Loc::Imm(count),
             ..
-        } if native_shift(mn, count, it.bytes) => Effects {
-            reads: 0,
-            writes: if matches!(mn, Mn::Rol | Mn::Ror) {
-                CF | OF
-            } else {
-                STATUS
-            },
-            exits: dst == Loc::Mem,
-        },
+        } => !native_shift(mn, count, it.bytes),
         Op::Calc {
             calc: Calc::Imul,
             dst,
-            a,
-            b,
-        } if native_imul(dst, it.bytes) => Effects {
-            reads: 0,
-            writes: STATUS,
-            exits: mem(&[a, b]),
-        },
-        // The helper reads and writes EFLAGS in memory.
-        Op::Calc { dst, a, b, .. } => Effects {
-            reads: STATUS,
-            writes: 0,
-            exits: mem(&[dst, a, b]),
-        },
-        Op::Setcc { dst, .. } => Effects {
-            reads: STATUS,
-            writes: 0,
-            exits: dst == Loc::Mem,
-        },
-        // CLC, STC and CMC change EFLAGS in memory.
-        Op::Flags(Mn::Clc | Mn::Stc | Mn::Cmc) => Effects {
-            reads: STATUS,
-            writes: 0,
-            exits: false,
-        },
-        Op::Cmov { src, .. } => Effects {
-            reads: STATUS,
-            writes: 0,
-            exits: src == Loc::Mem,
-        },
-        Op::Str {
-            mn: Mn::Cmps | Mn::Scas,
             ..
-        } => Effects {
-            reads: 0,
-            writes: STATUS,
-            exits: true,
-        },
-        Op::Str { .. } | Op::Leave | Op::Rdtsc => none(true),
-        Op::Bswap { .. } => none(false),
-        Op::Jcc { .. } => Effects {
+        } => !native_imul(dst, it.bytes),
+        Op::Calc { .. } => true,
+        Op::Flags(_) => it.insn.mn.flags().written != 0,
+        _ => false,
+    }
+}
+
+/// True when the generated code for `it` may leave the block: a control
+/// transfer, a memory access that may bail, a handler call, RDTSC (which
+/// bails when CR4.TSD is set).
+fn may_leave(it: &Item) -> bool {
+    let mem = |locs: &[Loc]| locs.contains(&Loc::Mem);
+    it.ends_block()
+        || match it.op {
+            Op::Alu { dst, src, .. } | Op::Mov { dst, src } => mem(&[dst, src]),
+            Op::Unary { dst, .. } | Op::Setcc { dst, .. } => dst == Loc::Mem,
+            Op::Calc { dst, a, b, .. } => mem(&[dst, a, b]),
+            Op::Cmov { src, .. } | Op::Extend { src, .. } => src == Loc::Mem,
+            Op::Xchg { a, b } => mem(&[a, b]),
+            Op::Str { .. }
+            | Op::Leave
+            | Op::Rdtsc
+            | Op::Push { .. }
+            | Op::Pop { .. }
+            | Op::Interp { .. }
+            | Op::Jmp { .. }
+            | Op::Jcc { .. }
+            | Op::Call { .. }
+            | Op::JmpInd { .. }
+            | Op::Ret { .. } => true,
+            Op::Bswap { .. } | Op::Flags(_) | Op::Convert { .. } | Op::Lea { .. } | Op::Nop => {
+                false
+            }
+        }
+}
+
+/// The flag effects of `it`: the flags its row says it reads and writes,
+/// or, where the emitter works on EFLAGS in memory, all of them read (so
+/// that pending ones are there first) and none computed.
+pub(super) fn effects(it: &Item) -> Effects {
+    let exits = may_leave(it);
+    if flags_in_memory(it) {
+        return Effects {
             reads: STATUS,
             writes: 0,
-            exits: true,
-        },
-        Op::Mov { dst, src } => none(mem(&[dst, src])),
-        Op::Extend { src, .. } => none(src == Loc::Mem),
-        Op::Xchg { a, b } => none(mem(&[a, b])),
-        Op::Push { .. } | Op::Pop { .. } => none(true),
-        Op::Flags(_) | Op::Convert { .. } | Op::Lea { .. } | Op::Nop => none(false),
-        Op::Jmp { .. } | Op::Call { .. } | Op::JmpInd { .. } | Op::Ret { .. } => none(true),
+            exits,
+        };
+    }
+    let row = it.insn.mn.flags();
+    Effects {
+        reads: i32::from(row.read),
+        writes: i32::from(row.written),
+        exits,
     }
 }
 
@@ -172,7 +137,7 @@ pub(super) fn live_after(items: &[Item]) -> Vec<i32> {
     let mut live = vec![0; items.len()];
     let mut after = STATUS;
     for (i, it) in items.iter().enumerate().rev() {
-        live[i] = if writes_guest_memory(&it.op) {
+        live[i] = if writes_guest_memory(it) {
             STATUS
         } else {
             after
@@ -186,39 +151,43 @@ pub(super) fn live_after(items: &[Item]) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::Model;
     use crate::x86;
 
-    fn item(op: Op) -> Item {
-        Item {
-            insn: x86::decode(&[0x90], true).unwrap(),
-            op,
-            eip: 0,
-            next: 1,
-            bytes: 4,
-        }
+    /// The items of a block of 32-bit code.
+    fn block(code: &[&[u8]]) -> Vec<Item> {
+        let mut eip = 0;
+        code.iter()
+            .map(|bytes| {
+                let insn = x86::decode(bytes, true).unwrap();
+                let next = eip + u32::from(insn.len);
+                let op = super::super::block::translate(&insn, next, Model::I686, true).unwrap();
+                let item = Item {
+                    insn,
+                    op,
+                    eip,
+                    next,
+                    bytes: super::super::block::op_bytes(&insn, &op),
+                };
+                eip = next;
+                item
+            })
+            .collect()
     }
 
-    fn alu(mn: Mn, dst: Loc, src: Loc) -> Item {
-        item(Op::Alu { mn, dst, src })
-    }
+    const ADD_EAX_ECX: &[u8] = &[0x01, 0xC8];
+    const INC_EAX: &[u8] = &[0x40];
 
     #[test]
     fn overwritten_flags_are_dead_and_exits_see_everything() {
-        let items = [
-            alu(Mn::Add, Loc::Reg(0), Loc::Reg(1)),
-            item(Op::Unary {
-                mn: Mn::Inc,
-                dst: Loc::Reg(0),
-            }),
-            alu(Mn::Sub, Loc::Reg(0), Loc::Imm(3)),
-            item(Op::Mov {
-                dst: Loc::Reg(2),
-                src: Loc::Mem,
-            }),
-            alu(Mn::Cmp, Loc::Reg(0), Loc::Reg(2)),
-            item(Op::Jcc { cc: 4, target: 0 }),
-        ];
-        let live = live_after(&items);
+        let live = live_after(&block(&[
+            ADD_EAX_ECX,
+            INC_EAX,
+            &[0x83, 0xE8, 0x03], // sub eax, 3
+            &[0x8B, 0x13],       // mov edx, [ebx]
+            &[0x39, 0xD0],       // cmp eax, edx
+            &[0x74, 0x00],       // jz
+        ]));
         // ADD's CF survives INC, and SUB overwrites everything.
         assert_eq!(live[0], 0);
         assert_eq!(live[1], 0);
@@ -228,26 +197,19 @@ mod tests {
         assert_eq!(live[4], STATUS);
         assert_eq!(live[5], STATUS);
         // INC keeps CF, so CF from before it is still needed.
-        let items = [
-            alu(Mn::Add, Loc::Reg(0), Loc::Reg(1)),
-            item(Op::Unary {
-                mn: Mn::Inc,
-                dst: Loc::Reg(0),
-            }),
-        ];
-        assert_eq!(live_after(&items)[0], CF);
+        assert_eq!(live_after(&block(&[ADD_EAX_ECX, INC_EAX]))[0], CF);
         // A store may end the block on self-modifying code: its flags are
         // seen even when the next instruction overwrites them.
-        let items = [
-            alu(Mn::Add, Loc::Mem, Loc::Reg(0)),
-            alu(Mn::Add, Loc::Reg(0), Loc::Imm(1)),
-        ];
-        assert_eq!(live_after(&items)[0], STATUS);
+        let add_store = &[0x01, 0x03]; // add [ebx], eax
+        let add_one = &[0x83, 0xC0, 0x01]; // add eax, 1
+        assert_eq!(live_after(&block(&[add_store, add_one]))[0], STATUS);
         // ADC reads CF.
-        let items = [
-            alu(Mn::Add, Loc::Reg(0), Loc::Reg(1)),
-            alu(Mn::Adc, Loc::Reg(2), Loc::Reg(3)),
-        ];
-        assert_eq!(live_after(&items)[0], CF);
+        let adc = &[0x11, 0xDA]; // adc edx, ebx
+        assert_eq!(live_after(&block(&[ADD_EAX_ECX, adc]))[0], CF);
+        // A handler call (MUL) sees every flag: they must be in EFLAGS.
+        let mul = &[0xF7, 0xE1]; // mul ecx
+        let items = block(&[ADD_EAX_ECX, mul, add_one]);
+        assert!(matches!(items[1].op, Op::Interp { .. }));
+        assert_eq!(live_after(&items)[0], STATUS);
     }
 }

@@ -5,13 +5,16 @@
 //! EIP, code size and stack size, and trusted only while its page's content
 //! stamp is unchanged, the same exact invalidation the decoded-instruction
 //! cache uses), translates it on a miss, and runs it when it fits the
-//! caller's instruction budget. A block holds only instructions the JIT
-//! translates (`block.rs`); the first instruction it does not translate
-//! ends the block and is run by the interpreter, as is any instruction
-//! whose memory access would fault, cross a page or touch a watched address
-//! (the generated code "bails" before changing anything). So exceptions,
-//! interrupts, I/O, segment loads and mode changes all happen in the
-//! interpreter, at the same instruction boundaries as without the JIT.
+//! caller's instruction budget. Each instruction's opcode row says how the
+//! JIT runs it (`x86/facts.rs`): with code of its own, by calling the
+//! interpreter's handler from the block (`helpers::interp`), or not at
+//! all: that instruction ends the block and the interpreter runs it. Any
+//! instruction whose memory access would fault, cross a page or touch a
+//! watched address, and any handler call that faults, "bails": the block
+//! leaves with the guest as it was before the instruction, and the
+//! interpreter runs it. So exceptions, interrupts, I/O, segment loads and
+//! mode changes all happen in the interpreter, at the same instruction
+//! boundaries as without the JIT.
 //!
 //! Layout: `block.rs` (which instructions, the `Op` form), `emit.rs` (code
 //! generation), `helpers.rs` (the memory and arithmetic helpers generated
@@ -61,6 +64,9 @@ pub struct JitStats {
     /// Exits to let the interpreter run an instruction (a fault, a page
     /// crossing or a watched address).
     pub exits_bail: u64,
+    /// Calls of the interpreter's handlers from blocks (counted when the
+    /// block is translated: one per instruction that runs that way).
+    pub handler_insns: u64,
     /// Exits after a write changed the running block's code.
     pub exits_smc: u64,
     /// Direct exits that went straight on into the next block (chaining).
@@ -116,6 +122,12 @@ const KEY_USED: u8 = 0x80;
 #[derive(Default)]
 pub(crate) struct Jit {
     pub enabled: bool,
+    /// Every instruction a block runs by calling its handler, none inline
+    /// (for the differential tests).
+    handlers_only: bool,
+    /// The decodes handler calls pass to the interpreter, kept (at fixed
+    /// addresses) as long as the code that names them.
+    handler_insns: Vec<Box<[x86::Insn]>>,
     arena: Option<Arena>,
     /// A direct-mapped front table over `blocks`.
     slots: Vec<Slot>,
@@ -171,6 +183,7 @@ impl Clone for Jit {
     fn clone(&self) -> Self {
         Jit {
             enabled: self.enabled,
+            handlers_only: self.handlers_only,
             ..Jit::default()
         }
     }
@@ -197,6 +210,7 @@ impl Jit {
         if let Some(a) = &mut self.arena {
             a.clear();
         }
+        self.handler_insns = Vec::new();
         self.stats.code_bytes = 0;
     }
 }
@@ -246,6 +260,13 @@ impl Cpu {
     pub fn set_jit_enabled(&mut self, on: bool) {
         self.jit.flush();
         self.jit.enabled = on;
+    }
+    /// Makes blocks run every instruction by calling the interpreter's
+    /// handler (`true`) instead of inline code where the JIT has some: the
+    /// differential tests compare the two.
+    pub fn set_jit_handlers_only(&mut self, on: bool) {
+        self.jit.flush();
+        self.jit.handlers_only = on;
     }
     /// True while blocks are translated and run.
     pub fn jit_enabled(&self) -> bool {
@@ -490,7 +511,8 @@ impl Cpu {
                 break;
             }
             let next = (end % wrap) as u32;
-            let Some(op) = block::translate(&insn, next, self.model) else {
+            let Some(op) = block::translate(&insn, next, self.model, !self.jit.handlers_only)
+            else {
                 if items.is_empty() {
                     // Remember "interpreter here" until these bytes change.
                     if let Some(stamp) = bus.mark_code(phys, u32::from(insn.len)) {
@@ -513,7 +535,7 @@ impl Cpu {
                 bytes,
             });
             pos += usize::from(insn.len);
-            if op.ends_block() || next == 0 {
+            if insn.mn.branches() || next == 0 {
                 break;
             }
         }
@@ -525,10 +547,26 @@ impl Cpu {
             return slot;
         };
         slot.stamp = stamp;
+        // The decodes the block's handler calls name, at addresses that
+        // stay put (the box moves into `handler_insns` once the code is in
+        // the arena).
+        let mut handlers: Box<[x86::Insn]> = items
+            .iter()
+            .filter(|it| matches!(it.op, Op::Interp { .. }))
+            .map(|it| it.insn)
+            .collect();
+        let mut named = handlers.iter();
+        for it in &mut items {
+            if let Op::Interp { insn } = &mut it.op {
+                let decode = named.next().expect("one decode per handler call");
+                *insn = decode as *const x86::Insn as usize;
+            }
+        }
         let helpers = emit::Helpers {
             read: helpers::read::<B> as *const () as usize,
             write: helpers::write::<B> as *const () as usize,
             calc: helpers::calc as *const () as usize,
+            interp: helpers::interp::<B> as *const () as usize,
         };
         if self.jit.arena.is_none() {
             self.jit.arena = Arena::new();
@@ -538,6 +576,7 @@ impl Cpu {
                 arena,
                 cells,
                 stats,
+                handler_insns,
                 ..
             } = &mut self.jit;
             let Some(arena) = arena else {
@@ -574,6 +613,10 @@ impl Cpu {
                     slot.last_needed = last_needed;
                     stats.blocks_compiled += 1;
                     stats.code_bytes = arena.used() as u64;
+                    stats.handler_insns += handlers.len() as u64;
+                    if !handlers.is_empty() {
+                        handler_insns.push(std::mem::take(&mut handlers));
+                    }
                 }
                 None => {
                     // The protection could not be changed: no JIT from now on.
