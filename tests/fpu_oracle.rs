@@ -568,8 +568,17 @@ fn environment_words_match_the_host() {
         &env[..12],
         "control, status, tag dwords"
     );
-    // The selector dwords' reserved halves and the opcode field.
-    assert_eq!(ram.0[0x1112] & 0x07, env[18] & 0x07, "opcode bits 8-10");
+    // The selector dwords' reserved halves and the opcode field. Intel
+    // processors with FOP deprecation (CPUID.7:EBX bit 13 era and later)
+    // store an opcode of 0 unless an unmasked exception occurred; moon86
+    // keeps the last opcode as the processors it models do, so the field
+    // is compared only against a host that keeps it too.
+    let host_fop = u16::from_le_bytes([env[18], env[19]]) & 0x7FF;
+    if host_fop != 0 {
+        assert_eq!(ram.0[0x1112] & 0x07, env[18] & 0x07, "opcode bits 0-2");
+    } else {
+        eprintln!("the host stores no x87 last opcode (FOP deprecation): not compared");
+    }
     assert_eq!(&ram.0[0x111A..0x111C], &env[26..28], "FDS reserved half");
 }
 

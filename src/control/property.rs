@@ -65,6 +65,7 @@ pub enum JitStat {
     ExitsSmc,
     Chained,
     Jumped,
+    HandlerInsns,
 }
 
 impl JitStat {
@@ -81,6 +82,7 @@ impl JitStat {
             JitStat::ExitsSmc => s.exits_smc,
             JitStat::Chained => s.chained,
             JitStat::Jumped => s.jumped,
+            JitStat::HandlerInsns => s.handler_insns,
         }
     }
 }
@@ -191,10 +193,12 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Returns, indirect jumps and jumps to another page that went straight into the next translated block through the jump cache, without returning to the dispatcher."),
         def("jit_stats.instructions", CNT, "instructions", RO, T::JitStat(JitStat::Instructions),
             "Guest instructions retired inside translated blocks (the rest ran in the interpreter)."),
+        def("jit_stats.handler_insns", CNT, "instructions", RO, T::JitStat(JitStat::HandlerInsns),
+            "Instructions translated as calls of the interpreter's own handler (MUL, DIV, BT, LOCK forms and the like), which run inside blocks instead of ending them."),
         def("jit_stats.exits.end", CNT, "", RO, T::JitStat(JitStat::ExitsEnd),
             "Block exits at the block's end or control transfer."),
         def("jit_stats.exits.bail", CNT, "", RO, T::JitStat(JitStat::ExitsBail),
-            "Block exits that left one instruction to the interpreter: a memory access that faults, crosses a page or touches a watched address, or a computed jump outside CS."),
+            "Block exits that left one instruction to the interpreter: a memory access that faults, crosses a page or touches a watched address, a handler call that faults (or any handler call while something is watched), or a computed jump outside CS."),
         def("jit_stats.exits.smc", CNT, "", RO, T::JitStat(JitStat::ExitsSmc),
             "Block exits after a write changed the running block's own code."),
         def("post_code", ValueType::Integer { max: 0xFF }, "", RO, T::PostCode,

@@ -11,8 +11,9 @@
 //! The facts every row of a mnemonic shares and that nothing needs per
 //! decoded instruction are here too, as functions of the mnemonic: the
 //! status flags it reads and writes ([`Mn::flags`]), whether it writes
-//! memory ([`Mn::memory_writes`]), and whether it transfers control
-//! ([`Mn::branches`]). The JIT's block builder, liveness pass and emitter
+//! memory ([`Mn::memory_writes`]), whether it transfers control
+//! ([`Mn::branches`]), and whether a block ends after it
+//! ([`Mn::ends_block`]). The JIT's block builder, liveness pass and emitter
 //! take them from here; nothing else keeps a list of these facts.
 
 use super::opcodes::Mn;
@@ -52,9 +53,9 @@ pub enum Jit {
     /// block then leaves the instruction to the interpreter).
     Call,
     /// The block ends before it and the interpreter runs it: it changes
-    /// what blocks are compiled for (segments, mode, privilege, IF, TF,
-    /// the FPU's state), transfers control far, talks to devices, halts,
-    /// or reads the instruction count.
+    /// what blocks are compiled for (segments, mode, privilege, paging,
+    /// the FPU's state), transfers control far or through the IDT, talks
+    /// to devices, or halts.
     Interpret,
 }
 
@@ -217,19 +218,16 @@ impl Mn {
                 Jit::Inline
             }
             Mul | Div | Idiv | Daa | Das | Aaa | Aas | Aam | Aad | Salc | Xlat | Shld | Shrd
-            | Bt | Bts | Btr | Btc | Bsf | Bsr | Sahf | Lahf | Popa | Pushf | Bound | Xadd
-            | Cmpxchg | Cmpxchg8b | Cpuid | Smsw | Sgdt | Sidt | Sldt | Str | Verr | Verw | Lar
-            | Lsl | Arpl => Jit::Call,
+            | Bt | Bts | Btr | Btc | Bsf | Bsr | Sahf | Lahf | Pusha | Popa | Pushf | Bound
+            | Xadd | Cmpxchg | Cmpxchg8b | Cpuid | Rdmsr | Rdpmc | Smsw | Sgdt | Sidt | Sldt
+            | Str | Verr | Verw | Lar | Lsl | Arpl | Enter | Loop | Loope | Loopne | Jcxz | Cli
+            | Sti | Popf => Jit::Call,
             // Segment and descriptor-table loads, mode and privilege
-            // changes, IF and TF (POPF, CLI, STI), far transfers and
-            // interrupts, LOOP and JCXZ, port I/O, HLT, the FPU, the TLB
-            // and caches, MSRs, the performance counters (they read the
-            // instruction count), PUSHA and ENTER (several writes), and
-            // the undefined opcodes.
+            // changes, MSR writes, far transfers and interrupts, port I/O,
+            // HLT, the FPU, the TLB and caches, and the undefined opcodes.
             Ins | Outs | In | Out | Callf | Jmpf | Retf | Iret | Int | Int3 | Into | Int1
-            | Wait | Esc | Popf | Les | Lds | Lss | Lfs | Lgs | Loop | Loope | Loopne | Jcxz
-            | Hlt | Cli | Sti | Lldt | Ltr | Lgdt | Lidt | Lmsw | Clts | Ud | Ud2 | Invlpg
-            | Invd | Wbinvd | Wrmsr | Rdmsr | Rdpmc | Sysenter | Sysexit | Pusha | Enter => {
+            | Wait | Esc | Les | Lds | Lss | Lfs | Lgs | Hlt | Lldt | Ltr | Lgdt | Lidt | Lmsw
+            | Clts | Ud | Ud2 | Invlpg | Invd | Wbinvd | Wrmsr | Sysenter | Sysexit => {
                 Jit::Interpret
             }
         }
@@ -287,9 +285,17 @@ impl Mn {
         }
     }
 
+    /// True when a block of translated code ends after the instruction:
+    /// it branches, or it may set IF or TF (STI, POPF), which the run loop
+    /// acts on only between blocks (an interrupt, a single-step trap), or
+    /// AC (alignment checks, which blocks are compiled without).
+    pub const fn ends_block(self) -> bool {
+        self.branches() || matches!(self, Mn::Sti | Mn::Popf)
+    }
+
     /// True when the instruction may go anywhere but the next instruction
     /// (jumps, calls, returns, loops, interrupts and the fast system
-    /// calls); a block ends after it.
+    /// calls).
     pub const fn branches(self) -> bool {
         use Mn::*;
         matches!(

@@ -111,23 +111,27 @@ impl Cpu {
                 self.load_flags(fl, v);
             }
             _ => {
-                // LOOP family and JCXZ use (E)CX by the address size.
+                // LOOP family and JCXZ use (E)CX by the address size. A
+                // target outside CS faults before the count is written
+                // (a fault commits nothing; Bochs writes ECX last too).
                 let cmask = if insn.addr32 { u32::MAX } else { 0xFFFF };
-                let mut count = self.gpr[1] & cmask;
-                let take = if insn.mn == Mn::Jcxz {
-                    count == 0
+                let count = self.gpr[1] & cmask;
+                if insn.mn == Mn::Jcxz {
+                    if count == 0 {
+                        self.jump_near(insn, rel)?;
+                    }
                 } else {
-                    count = count.wrapping_sub(1) & cmask;
-                    self.gpr[1] = (self.gpr[1] & !cmask) | count;
-                    count != 0
+                    let count = count.wrapping_sub(1) & cmask;
+                    let take = count != 0
                         && match insn.mn {
                             Mn::Loope => self.flag(ZF),
                             Mn::Loopne => !self.flag(ZF),
                             _ => true,
-                        }
-                };
-                if take {
-                    self.jump_near(insn, rel)?;
+                        };
+                    if take {
+                        self.jump_near(insn, rel)?;
+                    }
+                    self.gpr[1] = (self.gpr[1] & !cmask) | count;
                 }
             }
         }

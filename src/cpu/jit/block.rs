@@ -157,10 +157,10 @@ pub(super) struct Item {
 }
 
 impl Item {
-    /// True when the block ends after this instruction: its row says it
-    /// may transfer control.
+    /// True when the block ends after this instruction (its row says so:
+    /// `Mn::ends_block`).
     pub fn ends_block(&self) -> bool {
-        self.insn.mn.branches()
+        self.insn.mn.ends_block()
     }
 }
 

@@ -1051,10 +1051,13 @@ impl Emitter<'_> {
                     ; cmp eax, WRITE_BAIL as i32
                     ; je =>bail
                 );
-                if it.ends_block() {
+                if it.insn.mn.branches() {
                     // The handler has set EIP.
                     dynasm!(self.ops ; mov ebx, DWORD [r15 + l.eip]);
                     self.exit_to_ebx(i + 1);
+                } else if it.ends_block() {
+                    // Back to the run loop, which looks at IF and TF.
+                    self.exit(it.next, i + 1, EXIT_END);
                 } else if liveness::writes_guest_memory(it) {
                     dynasm!(self.ops ; mov DWORD [rsp], eax);
                     self.smc_check(i, it.next);

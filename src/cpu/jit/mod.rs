@@ -535,7 +535,7 @@ impl Cpu {
                 bytes,
             });
             pos += usize::from(insn.len);
-            if insn.mn.branches() || next == 0 {
+            if insn.mn.ends_block() || next == 0 {
                 break;
             }
         }

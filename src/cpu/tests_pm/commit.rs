@@ -171,3 +171,32 @@ fn a_faulting_read_modify_write_commits_nothing_and_restarts_exactly() {
         }
     }
 }
+
+/// LOOP, LOOPE and LOOPNE to a target beyond CS's limit raise #GP(0)
+/// before they write the count: ECX is as it was (the interpreter once
+/// decremented it first; the JIT's differential test found it).
+#[test]
+fn a_loop_to_a_target_outside_cs_leaves_ecx_alone() {
+    for (name, opcode, zf) in [
+        ("loop", 0xE2, false),
+        ("loope", 0xE1, true),
+        ("loopne", 0xE0, false),
+    ] {
+        // A 32-bit LOOP forward by 0x7F, past a limit 0x40 bytes into the
+        // code.
+        let mut pm = Pm::new(Model::I386, &[opcode, 0x7F]);
+        let cs = pm.cpu.segment(SegReg::Cs);
+        pm.cpu.set_segment(
+            SegReg::Cs,
+            Segment {
+                limit: CODE + 0x40,
+                ..cs
+            },
+        );
+        pm.cpu.set_gpr(Gpr::Ecx, 5);
+        pm.cpu.set_eflags(if zf { 0x42 } else { 2 });
+        assert_eq!(pm.fault(), (13, 0), "{name}");
+        assert_eq!(pm.cpu.gpr(Gpr::Ecx), 5, "{name} wrote the count");
+        assert_eq!(pm.stack(1), CODE, "{name}: the frame's EIP");
+    }
+}
