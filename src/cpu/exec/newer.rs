@@ -39,8 +39,17 @@ impl Cpu {
                     self.check_write_op(bus, insn, bytes)?;
                 }
                 let sum = self.alu(Mn::Add, d, s, bytes);
-                self.write_op(bus, insn, 1, d)?;
-                self.write_op(bus, insn, 0, sum)?;
+                if insn.mem.is_some() {
+                    // Memory first: its address may use the source
+                    // register (`xadd [bx+si], bx`), computed before the
+                    // instruction changes it.
+                    self.write_op(bus, insn, 0, sum)?;
+                    self.write_op(bus, insn, 1, d)?;
+                } else {
+                    // `xadd eax, eax` leaves the sum.
+                    self.write_op(bus, insn, 1, d)?;
+                    self.write_op(bus, insn, 0, sum)?;
+                }
             }
             Mn::Cmpxchg => {
                 let bytes = Self::size_of(insn, insn.ops[0]);

@@ -21,6 +21,7 @@ use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_S
 use super::liveness::{self, native_imul, native_shift, CF, STATUS};
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
 use crate::cpu::SegReg;
+use crate::x86::facts::MemoryWrites;
 use crate::x86::{Insn, Mn};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -700,7 +701,11 @@ impl Emitter<'_> {
         let bail = self.bail(i, it.eip);
         match it.op {
             Op::Alu { mn, dst, src } => {
-                let writes = !matches!(mn, Mn::Cmp | Mn::Test);
+                // The row: whether the destination is written, CF read,
+                // the flags written (AF, undefined for the logic
+                // operations, is cleared as the interpreter does).
+                let row = mn.flags();
+                let writes = mn.memory_writes() == MemoryWrites::First;
                 self.ea(&it.insn);
                 match (dst, src) {
                     (Loc::Mem, _) => {
@@ -729,7 +734,7 @@ impl Emitter<'_> {
                     Mn::Cmp => 0x38,
                     _ => 0x84,
                 };
-                if matches!(mn, Mn::Adc | Mn::Sbb) {
+                if i32::from(row.read) & CF != 0 {
                     let ef = self.l.eflags;
                     dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
                 }
@@ -738,8 +743,8 @@ impl Emitter<'_> {
                 if writes && dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
-                let logic = matches!(mn, Mn::And | Mn::Or | Mn::Xor | Mn::Test);
-                self.set_flags(if logic { STATUS & !AF } else { STATUS }, STATUS);
+                let (written, undefined) = (i32::from(row.written), i32::from(row.undefined));
+                self.set_flags(written & !(undefined & AF), written);
                 if writes {
                     if let Loc::Reg(n) = dst {
                         self.store_reg(RBX, n, b);
@@ -758,16 +763,15 @@ impl Emitter<'_> {
                     _ => (0xF6, 3),
                 };
                 self.raw_unary(opc, ext, b);
-                if mn != Mn::Not {
+                let written = i32::from(mn.flags().written);
+                if written != 0 {
                     self.capture_flags();
                 }
                 if dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
-                match mn {
-                    Mn::Inc | Mn::Dec => self.set_flags(STATUS & !CF, STATUS & !CF),
-                    Mn::Neg => self.set_flags(STATUS, STATUS),
-                    _ => {}
+                if written != 0 {
+                    self.set_flags(written, written);
                 }
                 match dst {
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
@@ -1090,11 +1094,7 @@ impl Emitter<'_> {
             Mn::Shr => 5,
             _ => 7,
         };
-        let clear = if matches!(mn, Mn::Rol | Mn::Ror) {
-            CF | 0x800
-        } else {
-            STATUS
-        };
+        let clear = i32::from(mn.flags().written);
         if mn == Mn::Shr && self.capture {
             // OF is the operand's top bit for a count of 1.
             dynasm!(self.ops ; mov r13d, ebx);

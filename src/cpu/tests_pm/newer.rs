@@ -38,6 +38,15 @@ fn bswap_xadd_cmpxchg() {
         c.set_gpr(Gpr::Ebx, 7);
     });
     assert_eq!((pm.cpu.gpr(Gpr::Eax), pm.cpu.gpr(Gpr::Ebx)), (7, 12));
+    // xadd [ebx], ebx: the address is EBX before the instruction (found by
+    // the JIT's differential test: the sum went to the new EBX).
+    let mut pm = Pm::new(Model::I486, &[0x0f, 0xc1, 0x1b]);
+    pm.ram.write_u32(DATA, 5);
+    pm.cpu.set_gpr(Gpr::Ebx, DATA);
+    pm.step();
+    assert_eq!(pm.ram.read_u32(DATA), DATA + 5);
+    assert_eq!(pm.cpu.gpr(Gpr::Ebx), 5);
+    assert_eq!(pm.ram.read_u32(5), 0);
     // cmpxchg ecx, ebx: equal -> ECX = EBX, ZF.
     let pm = run1(Model::I486, &[0x0f, 0xb1, 0xd9], |c| {
         c.set_gpr(Gpr::Eax, 9);
