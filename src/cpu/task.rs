@@ -197,9 +197,13 @@ impl Cpu {
                 self.load_cr3(bus, cr3)?;
             }
         }
+        // A 16-bit TSS holds the low halves only: the SDM says the upper
+        // halves of the registers are "modified and not maintained"; as
+        // Bochs does, those of the general registers become 0xFFFF and
+        // that of EFLAGS zero.
         let mut nflags = new_flags;
         if !new32 {
-            nflags = (self.eflags & 0xFFFF_0000 & !VM) | (nflags & 0xFFFF);
+            nflags &= 0xFFFF;
         }
         if kind == Switch::Call {
             nflags |= NT;
@@ -211,7 +215,7 @@ impl Cpu {
             if new32 {
                 self.gpr[i] = g;
             } else {
-                self.gpr[i] = (self.gpr[i] & 0xFFFF_0000) | (g & 0xFFFF);
+                self.gpr[i] = 0xFFFF_0000 | (g & 0xFFFF);
             }
         }
         self.cr0 |= CR0_TS;
