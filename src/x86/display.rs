@@ -153,19 +153,12 @@ fn is_imm(o: Opnd) -> bool {
     )
 }
 
-fn is_string(mn: Mn) -> bool {
-    matches!(
-        mn,
-        Mn::Movs | Mn::Cmps | Mn::Stos | Mn::Lods | Mn::Scas | Mn::Ins | Mn::Outs
-    )
-}
-
 impl Display for Insn {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if self.lock {
             f.write_str("lock ")?;
         }
-        let string = is_string(self.mn);
+        let string = self.mn.is_string();
         if string {
             match (self.rep, self.mn) {
                 (Rep::None, _) => {}

@@ -293,6 +293,12 @@ impl Mn {
         self.branches() || matches!(self, Mn::Sti | Mn::Popf)
     }
 
+    /// True for the string instructions, which a REP prefix repeats.
+    pub const fn is_string(self) -> bool {
+        use Mn::*;
+        matches!(self, Movs | Cmps | Stos | Lods | Scas | Ins | Outs)
+    }
+
     /// True when the instruction may go anywhere but the next instruction
     /// (jumps, calls, returns, loops, interrupts and the fast system
     /// calls).

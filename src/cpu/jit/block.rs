@@ -192,11 +192,7 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model, inline: bool) -> O
     // one longer than the 286 takes. A REP string instruction that faults
     // part-way keeps the iterations it completed, which a bail could not
     // take back: the interpreter runs it.
-    let repeated = insn.rep != x86::Rep::None
-        && matches!(
-            insn.mn,
-            Mn::Movs | Mn::Cmps | Mn::Stos | Mn::Lods | Mn::Scas
-        );
+    let repeated = insn.rep != x86::Rep::None && insn.mn.is_string();
     if insn.facts.jit() == Jit::Interpret
         || repeated
         || !model.has(insn.facts.since())
