@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Compares moon86's interpreter and JIT with qemu-system-i386 (TCG) on two
-# guests, by host wall time:
+# Compares moon86's interpreter and JIT with qemu-system-i386 (TCG) on
+# three guests, by host wall time:
 #
+#   0. the compiled-C benchmark kernel guests/bench/compiled.bin (gcc -O2;
+#      about 460 million instructions in nine phases), timed phase by phase
+#      from its serial lines by benches/phase_times.py (moon86's JIT and
+#      QEMU alternating, the best of --runs each), with the ratio per phase;
 #   1. the benchmark kernel guests/bench/workload.bin (Multiboot; about 212
 #      million instructions in four phases that print checksums on COM1),
 #      run to its exit; the three emulators must print the same checksums;
@@ -129,6 +133,12 @@ child_cpu() {
     times >"$tmp/times"
     awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.3f", t }' "$tmp/times"
 }
+
+# ---- 0. compiled C, phase by phase --------------------------------------
+
+echo
+echo "== compiled C: guests/bench/compiled.bin, phase by phase (benches/phase_times.py)"
+python3 benches/phase_times.py --runs "$runs" --moon86 "$moon86" guests/bench/compiled.bin
 
 # ---- 1. the workload kernel ---------------------------------------------
 

@@ -6,6 +6,11 @@
 # (bios/services.S to 8 sectors: an MBR that loads the rest of itself), the
 # CPU test guests under cputest/ are of any size (loaded with load_raw)
 # and share cputest/lib.inc (`.include` looks in the source's directory).
+# The C guests (guests/*/*.c, freestanding) are compiled by the
+# distribution's gcc for i686 and linked the same way; since another gcc
+# makes other code, each names the gcc version that built its committed
+# binary on a line `gcc: 12.2.0`, and --check compares only with that
+# version (and says it skipped otherwise).
 # With --check, builds into a temporary directory and fails if any committed
 # binary differs from what its source assembles to.
 set -euo pipefail
@@ -29,6 +34,38 @@ for src in */*.S; do
             echo "ok       $name.bin matches $src"
         else
             echo "MISMATCH $name.bin differs from what $src assembles to (run guests/build.sh)" >&2
+            status=1
+        fi
+    else
+        cp "$out" "$name.bin"
+        echo "built    $name.bin ($(stat -c %s "$name.bin") bytes)"
+    fi
+done
+for src in */*.c; do
+    [ -e "$src" ] || continue
+    name=${src%.c}
+    obj="$tmp/$(basename "$name").o"
+    out="$tmp/$(basename "$name").bin"
+    want=$(sed -n 's/^ *\** *gcc: *\([0-9.]*\) *$/\1/p' "$src" | head -n 1)
+    have=$(gcc -dumpfullversion 2>/dev/null || echo none)
+    if [ "$want" != "$have" ]; then
+        if [ $check = 1 ]; then
+            echo "skipped  $name.bin: built by gcc $want, this machine has gcc $have"
+            continue
+        fi
+        echo "note: $src names gcc $want, building with gcc $have (update its gcc: line)" >&2
+    fi
+    gcc -m32 -march=i686 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+        -fno-asynchronous-unwind-tables -fcf-protection=none -fno-toplevel-reorder \
+        -fno-reorder-functions -fno-tree-loop-distribute-patterns -c -o "$obj" "$src"
+    link=$(sed -n 's/^.*link: *\(0x[0-9a-fA-F]*\) *$/\1/p' "$src" | head -n 1)
+    # -N: data right after the code, so the image ends at _edata.
+    ld -m elf_i386 -N -Ttext "${link:-0x7c00}" -e _start --oformat binary -o "$out" "$obj"
+    if [ $check = 1 ]; then
+        if cmp -s "$out" "$name.bin"; then
+            echo "ok       $name.bin matches $src"
+        else
+            echo "MISMATCH $name.bin differs from what $src compiles to (run guests/build.sh)" >&2
             status=1
         fi
     else
