@@ -49,15 +49,7 @@ fn boot_kernel(kernel: &str, jit: &str, expected: &str) {
         std::process::id()
     ));
     let out = Command::new(env!("CARGO_BIN_EXE_moon86"))
-        .args([
-            "--jit",
-            jit,
-            "boot",
-            "--kernel",
-            kernel,
-            "-m",
-            "64M",
-        ])
+        .args(["--jit", jit, "boot", "--kernel", kernel, "-m", "64M"])
         .arg("--serial")
         .arg(format!("file:{}", log.display()))
         .current_dir(root)

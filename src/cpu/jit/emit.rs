@@ -107,6 +107,9 @@ struct Emitter<'c> {
     /// The block's key (for the jump cache's check).
     key: u8,
     done: DynamicLabel,
+    /// The block's first EIP, its body's label and its length: a direct
+    /// exit back to its own start goes straight to the body (a loop).
+    own_start: (u32, DynamicLabel, u32),
     /// Out-of-line exits, emitted after the block body.
     stubs: Vec<(DynamicLabel, Stub)>,
     /// Per instruction, the status flags something may see after it
@@ -189,6 +192,7 @@ pub(super) fn block(
 ) -> Option<(Vec<u8>, usize)> {
     let mut ops = Asm::new(base);
     let done = ops.new_dynamic_label();
+    let body_label = ops.new_dynamic_label();
     let mut e = Emitter {
         ops,
         cell_for,
@@ -198,6 +202,7 @@ pub(super) fn block(
         flat: shape.flat,
         key: shape.key,
         done,
+        own_start: (items.first()?.eip, body_label, items.len() as u32),
         stubs: Vec::new(),
         live: liveness::live_after(items),
         capture: true,
@@ -216,6 +221,7 @@ pub(super) fn block(
         ; mov r14, QWORD [rdi + l.host_table]
     );
     let body = e.ops.offset().0;
+    dynasm!(e.ops ; =>body_label);
     let mut ended = false;
     for (i, item) in items.iter().enumerate() {
         e.item(i as u32, item);
@@ -307,6 +313,20 @@ impl Emitter<'_> {
     /// (see `chain.rs`), else back to the dispatcher, naming the cell.
     fn direct_exit(&mut self, target: u32, retired: u32) {
         self.flush_flags();
+        let (start, body, insns) = self.own_start;
+        if target == start {
+            // Back to this block's own start: it is valid (a write to its
+            // page would have left it) and within CS (it is running), so
+            // only the budget is checked.
+            let not_now = self.ops.new_dynamic_label();
+            let counter = self.l.chain_count;
+            dynasm!(self.ops ; mov edx, insns as i32);
+            self.take_budget(RDX, retired, counter, not_now);
+            dynasm!(self.ops
+                ; jmp =>body
+                ; =>not_now
+            );
+        }
         let Some(cell) = (self.cell_for)(target) else {
             dynasm!(self.ops ; mov ebx, target as i32);
             return self.exit_to_ebx(retired);
