@@ -86,6 +86,12 @@ pub(super) enum Op {
     Convert {
         widen: bool,
     },
+    /// One-operand MUL or IMUL (16 or 32 bits): (E)DX:(E)AX = (E)AX *
+    /// `src`.
+    MulWide {
+        signed: bool,
+        src: Loc,
+    },
     /// `dst = calc(a, b)` with the flags the interpreter computes.
     Calc {
         calc: Calc,
@@ -295,6 +301,13 @@ fn inline_op(insn: &Insn, next: u32, model: Model) -> Option<Op> {
                 b: count,
             }
         }
+        Mul | Imul if insn.ops.len() == 1 => match loc(insn, 0)? {
+            src @ (Loc::Reg(_) | Loc::Mem) if Cpu::size_of(insn, insn.ops[0]) != 1 => Op::MulWide {
+                signed: insn.mn == Imul,
+                src,
+            },
+            _ => return None,
+        },
         Imul if insn.ops.len() >= 2 => {
             let (a, b) = if insn.ops.len() == 3 {
                 (loc(insn, 1)?, loc(insn, 2)?)
@@ -357,9 +370,12 @@ fn inline_op(insn: &Insn, next: u32, model: Model) -> Option<Op> {
 /// The operand size the emitter uses for `op` of `insn`.
 pub(super) fn op_bytes(insn: &Insn, op: &Op) -> u8 {
     match op {
-        Op::Alu { .. } | Op::Unary { .. } | Op::Mov { .. } | Op::Xchg { .. } | Op::Calc { .. } => {
-            Cpu::size_of(insn, insn.ops[0])
-        }
+        Op::Alu { .. }
+        | Op::Unary { .. }
+        | Op::Mov { .. }
+        | Op::Xchg { .. }
+        | Op::Calc { .. }
+        | Op::MulWide { .. } => Cpu::size_of(insn, insn.ops[0]),
         Op::Setcc { .. } => 1,
         Op::Cmov { .. } => Cpu::size_of(insn, insn.ops[0]),
         Op::Str { .. } if !insn.ops.iter().any(|o| matches!(o, Opnd::Xv | Opnd::Yv)) => 1,

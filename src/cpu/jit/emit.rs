@@ -119,6 +119,11 @@ struct Emitter<'c> {
     capture: bool,
     /// Flags computed but not yet in EFLAGS (see [`Pending`]).
     pending: Option<Pending>,
+    /// The status flags the host's own flags register holds as the guest
+    /// computed them, right after an instruction that left them there
+    /// (0 once anything else is emitted): a Jcc right after it branches
+    /// on them.
+    host_flags: i32,
 }
 
 /// Status flags an instruction computed that are not yet in EFLAGS: the
@@ -207,6 +212,7 @@ pub(super) fn block(
         live: liveness::live_after(items),
         capture: true,
         pending: None,
+        host_flags: 0,
     };
     dynasm!(e.ops
         ; .arch x64
@@ -270,6 +276,24 @@ pub(super) fn block(
         ; ret
     );
     Some((e.ops.finalize().ok()?, body))
+}
+
+/// The status flags condition `cc` (the Jcc/SETcc encoding) reads.
+fn cond_flags(cc: u8) -> i32 {
+    const ZF: i32 = 0x40;
+    const SF: i32 = 0x80;
+    const PF: i32 = 0x04;
+    const OF: i32 = 0x800;
+    match cc >> 1 {
+        0 => OF,
+        1 => CF,
+        2 => ZF,
+        3 => CF | ZF,
+        4 => SF,
+        5 => PF,
+        6 => SF | OF,
+        _ => ZF | SF | OF,
+    }
 }
 
 /// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
@@ -643,6 +667,37 @@ impl Emitter<'_> {
         }
     }
 
+    /// Jcc `cc` right after an instruction that left the flags it reads in
+    /// the host's flags register (`host_flags`): the host's own Jcc picks
+    /// the path, and each path puts the pending flags into EFLAGS as it
+    /// leaves.
+    fn jcc_on_host_flags(&mut self, i: u32, it: &Item, cc: u8, target: u32) {
+        let taken = self.ops.new_dynamic_label();
+        match cc {
+            0 => dynasm!(self.ops ; jo =>taken),
+            1 => dynasm!(self.ops ; jno =>taken),
+            2 => dynasm!(self.ops ; jb =>taken),
+            3 => dynasm!(self.ops ; jae =>taken),
+            4 => dynasm!(self.ops ; je =>taken),
+            5 => dynasm!(self.ops ; jne =>taken),
+            6 => dynasm!(self.ops ; jbe =>taken),
+            7 => dynasm!(self.ops ; ja =>taken),
+            8 => dynasm!(self.ops ; js =>taken),
+            9 => dynasm!(self.ops ; jns =>taken),
+            10 => dynasm!(self.ops ; jp =>taken),
+            11 => dynasm!(self.ops ; jnp =>taken),
+            12 => dynasm!(self.ops ; jl =>taken),
+            13 => dynasm!(self.ops ; jge =>taken),
+            14 => dynasm!(self.ops ; jle =>taken),
+            _ => dynasm!(self.ops ; jg =>taken),
+        }
+        let pending = self.pending;
+        self.direct_exit(it.next, i + 1);
+        self.pending = pending;
+        dynasm!(self.ops ; =>taken);
+        self.direct_exit(target, i + 1);
+    }
+
     /// Condition `cc` of the guest flags into eax (0 or 1), by bit
     /// arithmetic on EFLAGS (no POPF).
     fn cond(&mut self, cc: u8) {
@@ -715,6 +770,13 @@ impl Emitter<'_> {
     }
 
     fn item(&mut self, i: u32, it: &Item) {
+        let host_flags = std::mem::take(&mut self.host_flags);
+        if let Op::Jcc { cc, target } = it.op {
+            let needs = cond_flags(cc);
+            if self.pending.is_some() && host_flags & needs == needs {
+                return self.jcc_on_host_flags(i, it, cc, target);
+            }
+        }
         let b = it.bytes;
         let seg = it.insn.mem.map_or(SegReg::Ds, |m| m.seg);
         self.flags_before(i, it);
@@ -772,6 +834,9 @@ impl Emitter<'_> {
                         self.smc_check(i, it.next);
                     }
                 }
+                if self.capture && !(writes && dst == Loc::Mem) {
+                    self.host_flags = written;
+                }
             }
             Op::Unary { mn, dst } => {
                 self.ea(&it.insn);
@@ -796,6 +861,9 @@ impl Emitter<'_> {
                 match dst {
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
                     _ => self.smc_check(i, it.next),
+                }
+                if self.capture && written != 0 && dst != Loc::Mem {
+                    self.host_flags = written;
                 }
             }
             Op::Mov { dst, src } => {
@@ -970,6 +1038,15 @@ impl Emitter<'_> {
                     }
                     _ => {}
                 }
+            }
+            Op::MulWide { signed, src } => {
+                self.ea(&it.insn);
+                self.load_any(R13, src, b, seg, bail);
+                self.load_reg(RAX, 0, b);
+                self.mul_wide(signed, b);
+                self.set_flags(-1, STATUS);
+                self.store_reg(RAX, 0, b);
+                self.store_reg(RDX, 2, b);
             }
             Op::Nop => {}
             Op::Cmov { cc, dst, src } => {
@@ -1201,6 +1278,34 @@ impl Emitter<'_> {
             ; movzx eax, al
             ; imul eax, eax, CF | 0x800
             ; or ebp, eax);
+    }
+
+    /// edx:eax = eax * r13d (dx:ax = ax * r13w when `bytes` is 2), signed
+    /// or not, with the host's one-operand MUL or IMUL, leaving in ebp
+    /// the flags the interpreter defines (`exec/arith.rs`): CF = OF = the
+    /// high half is needed, SF, ZF and PF from the low half, AF clear.
+    fn mul_wide(&mut self, signed: bool, bytes: u8) {
+        match (signed, bytes) {
+            (false, 2) => dynasm!(self.ops ; mul r13w),
+            (false, _) => dynasm!(self.ops ; mul r13d),
+            (true, 2) => dynasm!(self.ops ; imul r13w),
+            (true, _) => dynasm!(self.ops ; imul r13d),
+        }
+        if !self.capture {
+            return;
+        }
+        dynasm!(self.ops ; seto cl);
+        if bytes == 2 {
+            dynasm!(self.ops ; test ax, ax);
+        } else {
+            dynasm!(self.ops ; test eax, eax);
+        }
+        self.capture_flags();
+        dynasm!(self.ops
+            ; and ebp, 0xC4
+            ; movzx ecx, cl
+            ; imul ecx, ecx, CF | 0x800
+            ; or ebp, ecx);
     }
 
     /// One string instruction without REP, as `exec/string.rs` runs it

@@ -92,7 +92,9 @@ fn may_leave(it: &Item) -> bool {
             Op::Alu { dst, src, .. } | Op::Mov { dst, src } => mem(&[dst, src]),
             Op::Unary { dst, .. } | Op::Setcc { dst, .. } => dst == Loc::Mem,
             Op::Calc { dst, a, b, .. } => mem(&[dst, a, b]),
-            Op::Cmov { src, .. } | Op::Extend { src, .. } => src == Loc::Mem,
+            Op::Cmov { src, .. } | Op::Extend { src, .. } | Op::MulWide { src, .. } => {
+                src == Loc::Mem
+            }
             Op::Xchg { a, b } => mem(&[a, b]),
             Op::Str { .. }
             | Op::Leave
@@ -206,9 +208,9 @@ mod tests {
         // ADC reads CF.
         let adc = &[0x11, 0xDA]; // adc edx, ebx
         assert_eq!(live_after(&block(&[ADD_EAX_ECX, adc]))[0], CF);
-        // A handler call (MUL) sees every flag: they must be in EFLAGS.
-        let mul = &[0xF7, 0xE1]; // mul ecx
-        let items = block(&[ADD_EAX_ECX, mul, add_one]);
+        // A handler call (DIV) sees every flag: they must be in EFLAGS.
+        let div = &[0xF7, 0xF1]; // div ecx
+        let items = block(&[ADD_EAX_ECX, div, add_one]);
         assert!(matches!(items[1].op, Op::Interp { .. }));
         assert_eq!(live_after(&items)[0], STATUS);
     }
