@@ -22,6 +22,22 @@ command -v as >/dev/null && command -v ld >/dev/null || {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
+# finish SRC NAME OUT VERB: with --check, compares OUT with the committed
+# NAME.bin; otherwise installs it there.
+finish() {
+    local src=$1 name=$2 out=$3 verb=$4
+    if [ $check = 1 ]; then
+        if cmp -s "$out" "$name.bin"; then
+            echo "ok       $name.bin matches $src"
+        else
+            echo "MISMATCH $name.bin differs from what $src $verb (run guests/build.sh)" >&2
+            status=1
+        fi
+    else
+        cp "$out" "$name.bin"
+        echo "built    $name.bin ($(stat -c %s "$name.bin") bytes)"
+    fi
+}
 for src in */*.S; do
     name=${src%.S}
     obj="$tmp/$(basename "$name").o"
@@ -29,17 +45,7 @@ for src in */*.S; do
     as --32 -I "$(dirname "$src")" -o "$obj" "$src"
     link=$(sed -n 's/^# link: *\(0x[0-9a-fA-F]*\) *$/\1/p' "$src" | head -n 1)
     ld -m elf_i386 -Ttext "${link:-0x7c00}" -e _start --oformat binary -o "$out" "$obj"
-    if [ $check = 1 ]; then
-        if cmp -s "$out" "$name.bin"; then
-            echo "ok       $name.bin matches $src"
-        else
-            echo "MISMATCH $name.bin differs from what $src assembles to (run guests/build.sh)" >&2
-            status=1
-        fi
-    else
-        cp "$out" "$name.bin"
-        echo "built    $name.bin ($(stat -c %s "$name.bin") bytes)"
-    fi
+    finish "$src" "$name" "$out" "assembles to"
 done
 for src in */*.c; do
     [ -e "$src" ] || continue
@@ -61,16 +67,6 @@ for src in */*.c; do
     link=$(sed -n 's/^.*link: *\(0x[0-9a-fA-F]*\) *$/\1/p' "$src" | head -n 1)
     # -N: data right after the code, so the image ends at _edata.
     ld -m elf_i386 -N -Ttext "${link:-0x7c00}" -e _start --oformat binary -o "$out" "$obj"
-    if [ $check = 1 ]; then
-        if cmp -s "$out" "$name.bin"; then
-            echo "ok       $name.bin matches $src"
-        else
-            echo "MISMATCH $name.bin differs from what $src compiles to (run guests/build.sh)" >&2
-            status=1
-        fi
-    else
-        cp "$out" "$name.bin"
-        echo "built    $name.bin ($(stat -c %s "$name.bin") bytes)"
-    fi
+    finish "$src" "$name" "$out" "compiles to"
 done
 exit $status

@@ -3,7 +3,7 @@
 //! wrap-around, the AH..BH registers in every translated form, and the
 //! jump cache's checks (rewritten code, a remapped page, execute watches).
 
-use moon86::cpu::{BlockRun, Gpr, SegReg, Segment, StepOutcome};
+use moon86::cpu::{BlockRun, Cpu, Gpr, SegReg, Segment, StepOutcome};
 use moon86::machine::{CpuModel, Machine, MachineConfig};
 
 fn seg(base: u32, limit: u32, access: u16, selector: u16) -> Segment {
@@ -17,17 +17,9 @@ fn seg(base: u32, limit: u32, access: u16, selector: u16) -> Segment {
 
 const CODE: u32 = 0x10000;
 
-/// Flat 32-bit PM, paging: PDE0 -> identity PT at 0x81000; PDE1 -> PT at 0x82000 mapping
-/// linear 0x400000+ page i to phys 0x30000 + i*0x1000 (first 16 pages).
-fn paged(code: &[u8], jit: bool) -> Machine {
-    let mut m = Machine::new(&MachineConfig {
-        ram_size: 1 << 20,
-        ..MachineConfig::default()
-    })
-    .unwrap();
-    m.cpu.set_jit_enabled(jit);
-    m.board.mem.write_bytes(CODE as u64, code).unwrap();
-    let cpu = &mut m.cpu;
+/// Flat 32-bit protected mode at CODE, no IDT (a fault shuts down), the
+/// stack at 0xE000.
+fn flat32(cpu: &mut Cpu) {
     cpu.set_cr0(cpu.cr0() | 1);
     let c = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
     let d = seg(0, 0xFFFF_FFFF, 0xC093, 0x10);
@@ -38,6 +30,19 @@ fn paged(code: &[u8], jit: bool) -> Machine {
     cpu.set_eip(CODE);
     cpu.set_idtr(0, 0);
     cpu.set_gpr(Gpr::Esp, 0xE000);
+}
+
+/// Flat 32-bit PM, paging: PDE0 -> identity PT at 0x81000; PDE1 -> PT at 0x82000 mapping
+/// linear 0x400000+ page i to phys 0x30000 + i*0x1000 (first 16 pages).
+fn paged(code: &[u8], jit: bool) -> Machine {
+    let mut m = Machine::new(&MachineConfig {
+        ram_size: 1 << 20,
+        ..MachineConfig::default()
+    })
+    .unwrap();
+    m.cpu.set_jit_enabled(jit);
+    m.board.mem.write_bytes(CODE as u64, code).unwrap();
+    flat32(&mut m.cpu);
     let (pd, pt0, pt1) = (0x80000u32, 0x81000u32, 0x82000u32);
     m.board
         .mem
@@ -633,17 +638,8 @@ fn pae_paged(code: &[u8], jit: bool) -> Machine {
     for p in 0..256u64 {
         entry(&mut m, pt + 8 * p, p << 12 | 7);
     }
+    flat32(&mut m.cpu);
     let cpu = &mut m.cpu;
-    cpu.set_cr0(cpu.cr0() | 1);
-    let c = seg(0, 0xFFFF_FFFF, 0xC09B, 0x08);
-    let d = seg(0, 0xFFFF_FFFF, 0xC093, 0x10);
-    for s in SegReg::ALL {
-        cpu.set_segment(s, d);
-    }
-    cpu.set_segment(SegReg::Cs, c);
-    cpu.set_eip(CODE);
-    cpu.set_idtr(0, 0);
-    cpu.set_gpr(Gpr::Esp, 0xE000);
     cpu.set_cr3(pdpt as u32);
     cpu.set_cr4(0x20);
     cpu.set_cr0(cpu.cr0() | 0x8000_0000);
