@@ -2,8 +2,10 @@
 //! dynasm-rs. The generated function is
 //! `extern "sysv64" fn(cpu: *mut Cpu, bus: *mut B) -> u32` and returns the
 //! number of instructions it retired (low 16 bits) and why it left (the
-//! `EXIT_*` code, above). Guest registers and EFLAGS stay in the `Cpu`
-//! struct and are read and written in place; EIP is stored at every exit.
+//! `EXIT_*` code, above). The guest registers `regs.rs` chooses live in
+//! host registers while the block runs (rsi, rdi, r8-r11), the others and
+//! EFLAGS stay in the `Cpu` struct and are read and written in place; EIP
+//! is stored at every exit.
 //!
 //! Host registers: r15 = the CPU, r14 = the TLB's host table (the bus
 //! pointer is in the `Jit`, for helper calls), r12d = the effective
@@ -19,6 +21,7 @@ use super::block::{Calc, Item, Loc, Op};
 use super::chain::Cell;
 use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
 use super::liveness::{self, native_imul, native_shift, CF, STATUS};
+use super::regs::{self, Cache};
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
 use crate::cpu::SegReg;
 use crate::x86::facts::MemoryWrites;
@@ -107,9 +110,14 @@ struct Emitter<'c> {
     /// The block's key (for the jump cache's check).
     key: u8,
     done: DynamicLabel,
-    /// The block's first EIP, its body's label and its length: a direct
-    /// exit back to its own start goes straight to the body (a loop).
+    /// The block's first EIP, the label past its body's register loads
+    /// and its length: a direct exit back to its own start goes straight
+    /// there (a loop), its cached registers still in place.
     own_start: (u32, DynamicLabel, u32),
+    /// The guest registers held in host registers (`regs.rs`), and those
+    /// of them changed since they were last stored in the `Cpu` struct.
+    cache: Cache,
+    dirty: u8,
     /// Out-of-line exits, emitted after the block body.
     stubs: Vec<(DynamicLabel, Stub)>,
     /// Per instruction, the status flags something may see after it
@@ -141,21 +149,25 @@ struct Pending {
 #[derive(Clone, Copy)]
 enum Stub {
     /// Leave with EIP = `eip`, `retired` instructions done, for `why`,
-    /// after putting `flags` into EFLAGS.
+    /// after putting `flags` into EFLAGS and storing the `dirty` cached
+    /// registers.
     Exit {
         eip: u32,
         retired: u32,
         why: u32,
         flags: Option<Pending>,
+        dirty: u8,
     },
     /// Put EFLAGS back from ebp, then go to the label.
     Restore(DynamicLabel),
-    /// A memory access the inline check did not cover: call the helper, then go
-    /// back (or to `bail`).
+    /// A memory access the inline check did not cover: call the helper
+    /// (around it, the `dirty` cached registers stored and all of them
+    /// reloaded), then go back (or to `bail`).
     Access {
         acc: Access,
         bail: DynamicLabel,
         back: DynamicLabel,
+        dirty: u8,
     },
 }
 
@@ -198,6 +210,7 @@ pub(super) fn block(
     let mut ops = Asm::new(base);
     let done = ops.new_dynamic_label();
     let body_label = ops.new_dynamic_label();
+    let cached_label = ops.new_dynamic_label();
     let mut e = Emitter {
         ops,
         cell_for,
@@ -207,7 +220,9 @@ pub(super) fn block(
         flat: shape.flat,
         key: shape.key,
         done,
-        own_start: (items.first()?.eip, body_label, items.len() as u32),
+        own_start: (items.first()?.eip, cached_label, items.len() as u32),
+        cache: regs::choose(items),
+        dirty: 0,
         stubs: Vec::new(),
         live: liveness::live_after(items),
         capture: true,
@@ -228,6 +243,8 @@ pub(super) fn block(
     );
     let body = e.ops.offset().0;
     dynasm!(e.ops ; =>body_label);
+    e.reload();
+    dynasm!(e.ops ; =>cached_label);
     let mut ended = false;
     for (i, item) in items.iter().enumerate() {
         e.item(i as u32, item);
@@ -246,9 +263,11 @@ pub(super) fn block(
                 retired,
                 why,
                 flags,
+                dirty,
             } => {
                 e.pending = flags;
                 e.flush_flags();
+                e.spill(dirty);
                 e.exit(eip, retired, why);
             }
             Stub::Restore(to) => {
@@ -258,8 +277,13 @@ pub(super) fn block(
                     ; jmp =>to
                 );
             }
-            Stub::Access { acc, bail, back } => {
-                e.call_helper(acc, bail);
+            Stub::Access {
+                acc,
+                bail,
+                back,
+                dirty,
+            } => {
+                e.call_helper(acc, bail, dirty);
                 dynasm!(e.ops ; jmp =>back);
             }
         }
@@ -320,7 +344,35 @@ impl Emitter<'_> {
             retired: i,
             why: EXIT_BAIL,
             flags: self.pending,
+            dirty: self.dirty,
         })
+    }
+
+    /// Stores the cached registers in `dirty` into the `Cpu` struct
+    /// (leaves the host's flags alone).
+    fn spill(&mut self, dirty: u8) {
+        for n in 0..8u8 {
+            if let (Some(h), true) = (self.cache.host[usize::from(n)], dirty & 1 << n != 0) {
+                let off = gpr_at(&self.l, n, 4);
+                dynasm!(self.ops ; mov DWORD [r15 + off], Rd(h));
+            }
+        }
+    }
+
+    /// Loads every cached register from the `Cpu` struct (leaves the
+    /// host's flags alone).
+    fn reload(&mut self) {
+        for n in 0..8u8 {
+            if let Some(h) = self.cache.host[usize::from(n)] {
+                let off = gpr_at(&self.l, n, 4);
+                dynasm!(self.ops ; mov Rd(h), DWORD [r15 + off]);
+            }
+        }
+    }
+
+    /// The host register caching guest register `n` (0-7), if any.
+    fn host(&self, n: u8) -> Option<u8> {
+        self.cache.host[usize::from(n & 7)]
     }
 
     fn exit(&mut self, eip: u32, retired: u32, why: u32) {
@@ -337,6 +389,7 @@ impl Emitter<'_> {
     /// (see `chain.rs`), else back to the dispatcher, naming the cell.
     fn direct_exit(&mut self, target: u32, retired: u32) {
         self.flush_flags();
+        self.spill(self.dirty);
         let (start, body, insns) = self.own_start;
         if target == start {
             // Back to this block's own start: it is valid (a write to its
@@ -353,7 +406,7 @@ impl Emitter<'_> {
         }
         let Some(cell) = (self.cell_for)(target) else {
             dynasm!(self.ops ; mov ebx, target as i32);
-            return self.exit_to_ebx(retired);
+            return self.leave_to_ebx(retired);
         };
         let l = self.l;
         let (at, done, code) = (l.eip, self.done, (retired | EXIT_END << 16) as i32);
@@ -403,8 +456,24 @@ impl Emitter<'_> {
         );
     }
 
-    /// Loads guest register `n` at width `bytes`, zero-extended, into host `r`.
+    /// Loads guest register `n` at width `bytes`, zero-extended, into host
+    /// `r` (leaves the host's flags alone).
     fn load_reg(&mut self, r: u8, n: u8, bytes: u8) {
+        let high = bytes == 1 && n >= 4;
+        let whole = if high { n - 4 } else { n & 7 };
+        match (self.host(whole), high) {
+            (Some(h), false) => {
+                match bytes {
+                    1 => dynasm!(self.ops ; movzx Rd(r), Rb(h)),
+                    2 => dynasm!(self.ops ; movzx Rd(r), Rw(h)),
+                    _ => dynasm!(self.ops ; mov Rd(r), Rd(h)),
+                }
+                return;
+            }
+            // AH..BH of a cached register: through its slot.
+            (Some(_), true) => self.spill(self.dirty & 1 << whole),
+            _ => {}
+        }
         let off = gpr_at(&self.l, n, bytes);
         match bytes {
             1 => dynasm!(self.ops ; movzx Rd(r), BYTE [r15 + off]),
@@ -413,13 +482,34 @@ impl Emitter<'_> {
         }
     }
 
-    /// Stores the low `bytes` of host `r` into guest register `n`.
+    /// Stores the low `bytes` of host `r` into guest register `n` (leaves
+    /// the host's flags alone).
     fn store_reg(&mut self, r: u8, n: u8, bytes: u8) {
+        let high = bytes == 1 && n >= 4;
+        let whole = if high { n - 4 } else { n & 7 };
+        let cached = self.host(whole);
+        let slot = gpr_at(&self.l, whole, 4);
+        if let Some(h) = cached {
+            self.dirty |= 1 << whole;
+            if !high {
+                match bytes {
+                    1 => dynasm!(self.ops ; mov Rb(h), Rb(r)),
+                    2 => dynasm!(self.ops ; mov Rw(h), Rw(r)),
+                    _ => dynasm!(self.ops ; mov Rd(h), Rd(r)),
+                }
+                return;
+            }
+            // AH..BH of a cached register: through its slot.
+            dynasm!(self.ops ; mov DWORD [r15 + slot], Rd(h));
+        }
         let off = gpr_at(&self.l, n, bytes);
         match bytes {
             1 => dynasm!(self.ops ; mov BYTE [r15 + off], Rb(r)),
             2 => dynasm!(self.ops ; mov WORD [r15 + off], Rw(r)),
             _ => dynasm!(self.ops ; mov DWORD [r15 + off], Rd(r)),
+        }
+        if let Some(h) = cached {
+            dynasm!(self.ops ; mov Rd(h), DWORD [r15 + slot]);
         }
     }
 
@@ -450,12 +540,16 @@ impl Emitter<'_> {
         let Some(m) = insn.mem else { return };
         dynasm!(self.ops ; mov r12d, m.disp as i32);
         if let Some(b) = m.base {
-            let off = gpr_at(&self.l, b as u8, 4);
-            dynasm!(self.ops ; add r12d, DWORD [r15 + off]);
+            match self.host(b as u8) {
+                Some(h) => dynasm!(self.ops ; add r12d, Rd(h)),
+                None => {
+                    let off = gpr_at(&self.l, b as u8, 4);
+                    dynasm!(self.ops ; add r12d, DWORD [r15 + off]);
+                }
+            }
         }
         if let Some(x) = m.index {
-            let off = gpr_at(&self.l, x as u8, 4);
-            dynasm!(self.ops ; mov eax, DWORD [r15 + off]);
+            self.load_reg(RAX, x as u8, 4);
             if m.scale != 0 {
                 dynasm!(self.ops ; shl eax, m.scale as i8);
             }
@@ -501,7 +595,12 @@ impl Emitter<'_> {
     /// value in eax.
     fn access(&mut self, acc: Access, bail: DynamicLabel) {
         let back = self.ops.new_dynamic_label();
-        let slow = self.stub(Stub::Access { acc, bail, back });
+        let slow = self.stub(Stub::Access {
+            acc,
+            bail,
+            back,
+            dirty: self.dirty,
+        });
         let kind = i32::from(acc.write.is_some());
         let (off, last) = (acc.off, i32::from(acc.bytes) - 1);
         let flat = self.flat && matches!(acc.seg, SegReg::Ds | SegReg::Es | SegReg::Ss);
@@ -564,8 +663,9 @@ impl Emitter<'_> {
 
     /// The helper call for an access (the slow path): a read's value in
     /// eax, a write's status in `[rsp]`; bails when the helper says so.
-    fn call_helper(&mut self, acc: Access, bail: DynamicLabel) {
+    fn call_helper(&mut self, acc: Access, bail: DynamicLabel, dirty: u8) {
         let (arg, off, bus) = (seg_size(acc.seg, acc.bytes) as i32, acc.off, self.l.bus);
+        self.spill(dirty);
         match acc.write {
             None => {
                 let f = self.h.read as i64;
@@ -578,8 +678,9 @@ impl Emitter<'_> {
                     ; call rax
                     ; mov rcx, rax
                     ; shr rcx, 32
-                    ; jnz =>bail
                 );
+                self.reload();
+                dynasm!(self.ops ; jnz =>bail);
             }
             Some(val) => {
                 let f = self.h.write as i64;
@@ -592,6 +693,9 @@ impl Emitter<'_> {
                     ; mov rax, QWORD f
                     ; call rax
                     ; cmp eax, WRITE_BAIL as i32
+                );
+                self.reload();
+                dynasm!(self.ops
                     ; je =>bail
                     ; mov DWORD [rsp], eax
                 );
@@ -607,6 +711,7 @@ impl Emitter<'_> {
             retired: i + 1,
             why: EXIT_SMC,
             flags: self.pending,
+            dirty: self.dirty,
         });
         dynasm!(self.ops
             ; cmp DWORD [rsp], WRITE_SMC as i32
@@ -734,11 +839,8 @@ impl Emitter<'_> {
 
     /// SP - `bytes` (wrapped to the stack width) into r13d.
     fn push_slot(&mut self, bytes: u8) {
-        let sp_off = gpr_at(&self.l, 4, 4);
-        dynasm!(self.ops
-            ; mov eax, DWORD [r15 + sp_off]
-            ; sub eax, i32::from(bytes)
-        );
+        self.load_reg(RAX, 4, 4);
+        dynasm!(self.ops ; sub eax, i32::from(bytes));
         if !self.ss32 {
             dynasm!(self.ops ; movzx eax, ax);
         }
@@ -747,8 +849,7 @@ impl Emitter<'_> {
 
     /// SP (wrapped to the stack width) into r13d.
     fn pop_slot(&mut self) {
-        let sp_off = gpr_at(&self.l, 4, 4);
-        dynasm!(self.ops ; mov eax, DWORD [r15 + sp_off]);
+        self.load_reg(RAX, 4, 4);
         if !self.ss32 {
             dynasm!(self.ops ; movzx eax, ax);
         }
@@ -954,23 +1055,18 @@ impl Emitter<'_> {
                 }
             }
             Op::Convert { widen } => {
-                let (a_off, d_off) = (gpr_at(&self.l, 0, 4), gpr_at(&self.l, 2, 4));
+                // CBW/CWDE: (E)AX from the half below it; CWD/CDQ:
+                // (E)DX from (E)AX's sign.
+                self.load_reg(RAX, 0, if widen { b / 2 } else { b });
                 match (widen, b) {
-                    (true, 2) => dynasm!(self.ops
-                        ; movsx eax, BYTE [r15 + a_off]
-                        ; mov WORD [r15 + a_off], ax),
-                    (true, _) => dynasm!(self.ops
-                        ; movsx eax, WORD [r15 + a_off]
-                        ; mov DWORD [r15 + a_off], eax),
-                    (false, 2) => dynasm!(self.ops
-                        ; movsx eax, WORD [r15 + a_off]
-                        ; sar eax, 31
-                        ; mov WORD [r15 + d_off], ax),
-                    (false, _) => dynasm!(self.ops
-                        ; mov eax, DWORD [r15 + a_off]
-                        ; sar eax, 31
-                        ; mov DWORD [r15 + d_off], eax),
+                    (true, 2) => dynasm!(self.ops ; movsx eax, al),
+                    (_, 2) | (true, _) => dynasm!(self.ops ; movsx eax, ax),
+                    _ => {}
                 }
+                if !widen {
+                    dynasm!(self.ops ; sar eax, 31);
+                }
+                self.store_reg(RAX, if widen { 0 } else { 2 }, b);
             }
             Op::Calc {
                 calc: Calc::Shift(mn),
@@ -1021,6 +1117,8 @@ impl Emitter<'_> {
                     None
                 };
                 let (code, f) = (calc_code(calc, b) as i32, self.h.calc as i64);
+                self.spill(self.dirty);
+                self.dirty = 0;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov esi, code
@@ -1030,6 +1128,7 @@ impl Emitter<'_> {
                     ; call rax
                     ; mov ebx, eax
                 );
+                self.reload();
                 match (dst, restore) {
                     (Loc::Reg(n), _) => self.store_reg(RBX, n, b),
                     (_, Some(restore)) => {
@@ -1072,8 +1171,7 @@ impl Emitter<'_> {
                 }
             }
             Op::Leave => {
-                let ebp_at = gpr_at(&self.l, 5, 4);
-                dynasm!(self.ops ; mov r13d, DWORD [r15 + ebp_at]);
+                self.load_reg(R13, 5, 4);
                 if !self.ss32 {
                     dynasm!(self.ops ; movzx r13d, r13w);
                 }
@@ -1093,7 +1191,6 @@ impl Emitter<'_> {
                 // including this instruction.
                 const TSD: i32 = 1 << 2;
                 let l = self.l;
-                let (a_at, d_at) = (gpr_at(&l, 0, 4), gpr_at(&l, 2, 4));
                 dynasm!(self.ops
                     ; test DWORD [r15 + l.cr4], TSD
                     ; jnz =>bail
@@ -1102,10 +1199,10 @@ impl Emitter<'_> {
                     ; add rax, rcx
                     ; add rax, (i + 1) as i32
                     ; add rax, QWORD [r15 + l.tsc_offset]
-                    ; mov DWORD [r15 + a_at], eax
-                    ; shr rax, 32
-                    ; mov DWORD [r15 + d_at], eax
                 );
+                self.store_reg(RAX, 0, 4);
+                dynasm!(self.ops ; shr rax, 32);
+                self.store_reg(RAX, 2, 4);
             }
             Op::Jmp { target } => self.direct_exit(target, i + 1),
             Op::Jcc { cc, target } => {
@@ -1140,7 +1237,11 @@ impl Emitter<'_> {
                 self.exit_to_ebx(i + 1);
             }
             Op::Interp { insn } => {
+                // The handler reads and writes the registers in the `Cpu`
+                // struct.
                 let (l, f) = (self.l, self.h.interp as i64);
+                self.spill(self.dirty);
+                self.dirty = 0;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov rsi, QWORD [r15 + l.bus]
@@ -1150,14 +1251,16 @@ impl Emitter<'_> {
                     ; mov rax, QWORD f
                     ; call rax
                     ; cmp eax, WRITE_BAIL as i32
-                    ; je =>bail
                 );
+                self.reload();
+                dynasm!(self.ops ; je =>bail);
                 if it.insn.mn.branches() {
                     // The handler has set EIP.
                     dynasm!(self.ops ; mov ebx, DWORD [r15 + l.eip]);
                     self.exit_to_ebx(i + 1);
                 } else if it.ends_block() {
-                    // Back to the run loop, which looks at IF and TF.
+                    // Back to the run loop, which looks at IF and TF (the
+                    // registers were stored before the call).
                     self.exit(it.next, i + 1, EXIT_END);
                 } else if liveness::writes_guest_memory(it) {
                     dynasm!(self.ops ; mov DWORD [rsp], eax);
@@ -1315,11 +1418,8 @@ impl Emitter<'_> {
     fn string(&mut self, i: u32, it: &Item, mn: Mn, src_seg: SegReg, bail: DynamicLabel) {
         let b = it.bytes;
         let addr32 = it.insn.addr32;
-        let (si_at, di_at) = (gpr_at(&self.l, 6, 4), gpr_at(&self.l, 7, 4));
-        dynasm!(self.ops
-            ; mov r12d, DWORD [r15 + si_at]
-            ; mov r13d, DWORD [r15 + di_at]
-        );
+        self.load_reg(12, 6, 4);
+        self.load_reg(R13, 7, 4);
         if !addr32 {
             dynasm!(self.ops
                 ; movzx r12d, r12w
@@ -1373,14 +1473,24 @@ impl Emitter<'_> {
             4 => dynasm!(self.ops ; shl ecx, 2),
             _ => {}
         }
-        for (used, off) in [(uses_si, si_at), (uses_di, di_at)] {
+        for (used, n) in [(uses_si, 6), (uses_di, 7)] {
             if !used {
                 continue;
             }
-            if addr32 {
-                dynasm!(self.ops ; add DWORD [r15 + off], ecx);
-            } else {
-                dynasm!(self.ops ; add WORD [r15 + off], cx);
+            match (self.host(n), addr32) {
+                (Some(h), true) => dynasm!(self.ops ; add Rd(h), ecx),
+                (Some(h), false) => dynasm!(self.ops ; add Rw(h), cx),
+                (None, true) => {
+                    let off = gpr_at(&self.l, n, 4);
+                    dynasm!(self.ops ; add DWORD [r15 + off], ecx);
+                }
+                (None, false) => {
+                    let off = gpr_at(&self.l, n, 4);
+                    dynasm!(self.ops ; add WORD [r15 + off], cx);
+                }
+            }
+            if self.host(n).is_some() {
+                self.dirty |= 1 << n;
             }
         }
         if matches!(mn, Mn::Movs | Mn::Stos) {
@@ -1496,6 +1606,12 @@ impl Emitter<'_> {
     /// records for it when that is still valid (see `jump.rs`), else back
     /// to the dispatcher.
     fn exit_to_ebx(&mut self, retired: u32) {
+        self.spill(self.dirty);
+        self.leave_to_ebx(retired);
+    }
+
+    /// [`Emitter::exit_to_ebx`] once the cached registers are stored.
+    fn leave_to_ebx(&mut self, retired: u32) {
         debug_assert!(self.pending.is_none());
         self.jump_on(retired);
         let (at, done) = (self.l.eip, self.done);

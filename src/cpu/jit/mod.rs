@@ -30,6 +30,7 @@ mod emit;
 mod helpers;
 mod jump;
 mod liveness;
+mod regs;
 
 use super::bus::Bus;
 use super::flags::TF;
