@@ -16,6 +16,7 @@ mod protected;
 mod shift;
 mod stack;
 mod string;
+mod string_bulk;
 mod system;
 mod vme;
 

@@ -18,7 +18,7 @@ pub(crate) fn io_size(bytes: u8) -> IoSize {
 }
 
 impl Cpu {
-    fn index_reg(&self, insn: &Insn, n: usize) -> u32 {
+    pub(super) fn index_reg(&self, insn: &Insn, n: usize) -> u32 {
         if insn.addr32 {
             self.gpr[n]
         } else {
@@ -139,7 +139,7 @@ impl Cpu {
         Ok(())
     }
 
-    fn set_count(&mut self, insn: &Insn, c: u32) {
+    pub(super) fn set_count(&mut self, insn: &Insn, c: u32) {
         if insn.addr32 {
             self.gpr[1] = c;
         } else {
@@ -158,11 +158,24 @@ impl Cpu {
             return self.string_once(bus, insn, bytes).map_err(|(f, _)| f);
         }
         let compares = matches!(insn.mn, Mn::Cmps | Mn::Scas);
+        // After a chunk could not go in bulk (`string_bulk.rs`), the next
+        // 1, 2, 4 .. 1024 iterations run one by one before the next try.
+        let bulk = matches!(insn.mn, Mn::Movs | Mn::Stos);
+        let (mut slow, mut misses) = (0u32, 0u32);
         loop {
             let count = self.index_reg(insn, 1);
             if count == 0 {
                 return Ok(());
             }
+            if bulk && slow == 0 {
+                if self.string_bulk(bus, insn, bytes) {
+                    misses = 0;
+                    continue;
+                }
+                slow = 1 << misses.min(10);
+                misses += 1;
+            }
+            slow = slow.saturating_sub(1);
             if let Err((f, counted)) = self.string_once(bus, insn, bytes) {
                 if self.model == Model::I286 {
                     // The 286 has counted this iteration (and, when a write

@@ -13,6 +13,7 @@ mod newer;
 mod pae;
 mod paging;
 mod segments;
+mod string_bulk;
 mod string_faults;
 mod tasks;
 mod vectors;
@@ -51,6 +52,10 @@ pub const LDT_SEL: u16 = 0x68;
 pub struct Ram {
     pub mem: Vec<u8>,
     pub io: Vec<(u16, u32)>,
+    /// Offers its pages to direct host access (`Bus::host_page`), as a
+    /// board's plain RAM does, and counts the pages it handed out.
+    pub direct: bool,
+    pub host_pages: u32,
 }
 
 impl Bus for Ram {
@@ -67,6 +72,15 @@ impl Bus for Ram {
     }
     fn io_write(&mut self, port: u16, _size: IoSize, value: u32) {
         self.io.push((port, value));
+    }
+    fn host_page(&mut self, addr: u32, _write: bool) -> Option<*mut u8> {
+        let page = (addr & !0xFFF) as usize;
+        if !self.direct || page + 0x1000 > self.mem.len() {
+            return None;
+        }
+        self.host_pages += 1;
+        // SAFETY: the page lies within `mem`, which is never resized.
+        Some(unsafe { self.mem.as_mut_ptr().add(page) })
     }
 }
 
@@ -108,6 +122,8 @@ impl Pm {
             ram: Ram {
                 mem: vec![0; 0x40_0000],
                 io: Vec::new(),
+                direct: false,
+                host_pages: 0,
             },
         };
         pm.cpu.set_model(model);

@@ -274,6 +274,8 @@ fn selector_instructions() {
     let mut ram = Ram {
         mem: vec![0; 0x2_0000],
         io: Vec::new(),
+        direct: false,
+        host_pages: 0,
     };
     ram.mem[0..2].copy_from_slice(&[0x63, 0xd8]);
     cpu.load_segment_real(SegReg::Cs, 0);
