@@ -120,6 +120,8 @@ struct Emitter<'c> {
     dirty: u8,
     /// Out-of-line exits, emitted after the block body.
     stubs: Vec<(DynamicLabel, Stub)>,
+    /// Exits made only once something jumps to them (see [`Bail`]).
+    lazy: Vec<(Stub, Option<DynamicLabel>)>,
     /// Per instruction, the status flags something may see after it
     /// (`liveness.rs`).
     live: Vec<i32>,
@@ -146,6 +148,12 @@ struct Pending {
     clear: i32,
 }
 
+/// An out-of-line exit (a [`Stub`]) that is assembled only if some code
+/// jumps to it ([`Emitter::bail_to`]): most instructions never bail, and
+/// their exits would only take room.
+#[derive(Clone, Copy)]
+struct Bail(usize);
+
 #[derive(Clone, Copy)]
 enum Stub {
     /// Leave with EIP = `eip`, `retired` instructions done, for `why`,
@@ -158,14 +166,14 @@ enum Stub {
         flags: Option<Pending>,
         dirty: u8,
     },
-    /// Put EFLAGS back from ebp, then go to the label.
-    Restore(DynamicLabel),
+    /// Put EFLAGS back from ebp, then go to the exit.
+    Restore(Bail),
     /// A memory access the inline check did not cover: call the helper
     /// (around it, the `dirty` cached registers stored and all of them
     /// reloaded), then go back (or to `bail`).
     Access {
         acc: Access,
-        bail: DynamicLabel,
+        bail: Bail,
         back: DynamicLabel,
         dirty: u8,
     },
@@ -224,6 +232,7 @@ pub(super) fn block(
         cache: regs::choose(items),
         dirty: 0,
         stubs: Vec::new(),
+        lazy: Vec::new(),
         live: liveness::live_after(items),
         capture: true,
         pending: None,
@@ -254,8 +263,10 @@ pub(super) fn block(
         let last = items.last()?;
         e.direct_exit(last.next, items.len() as u32);
     }
-    let stubs = std::mem::take(&mut e.stubs);
-    for (label, stub) in stubs {
+    // Stubs may ask for more stubs (a helper call's bail), so by index.
+    let mut k = 0;
+    while let Some(&(label, stub)) = e.stubs.get(k) {
+        k += 1;
         dynasm!(e.ops ; =>label);
         match stub {
             Stub::Exit {
@@ -271,6 +282,7 @@ pub(super) fn block(
                 e.exit(eip, retired, why);
             }
             Stub::Restore(to) => {
+                let to = e.bail_to(to);
                 let ef = e.l.eflags;
                 dynasm!(e.ops
                     ; mov DWORD [r15 + ef], ebp
@@ -337,9 +349,25 @@ impl Emitter<'_> {
         label
     }
 
+    /// A stub made only if something jumps to it.
+    fn lazy(&mut self, stub: Stub) -> Bail {
+        self.lazy.push((stub, None));
+        Bail(self.lazy.len() - 1)
+    }
+
+    /// The label of a lazy stub, which is assembled from now on.
+    fn bail_to(&mut self, b: Bail) -> DynamicLabel {
+        let (stub, label) = self.lazy[b.0];
+        label.unwrap_or_else(|| {
+            let label = self.stub(stub);
+            self.lazy[b.0].1 = Some(label);
+            label
+        })
+    }
+
     /// The exit that leaves instruction `i` (at `eip`) to the interpreter.
-    fn bail(&mut self, i: u32, eip: u32) -> DynamicLabel {
-        self.stub(Stub::Exit {
+    fn bail(&mut self, i: u32, eip: u32) -> Bail {
+        self.lazy(Stub::Exit {
             eip,
             retired: i,
             why: EXIT_BAIL,
@@ -525,7 +553,7 @@ impl Emitter<'_> {
 
     /// Any operand into host `r`: memory read at `seg`:r12d (or a bail),
     /// registers and immediates loaded.
-    fn load_any(&mut self, r: u8, loc: Loc, bytes: u8, seg: SegReg, bail: DynamicLabel) {
+    fn load_any(&mut self, r: u8, loc: Loc, bytes: u8, seg: SegReg, bail: Bail) {
         if loc != Loc::Mem {
             return self.load(r, loc, bytes);
         }
@@ -561,7 +589,7 @@ impl Emitter<'_> {
     }
 
     /// Reads `bytes` at `seg`:(host `off`) into eax, or bails.
-    fn read(&mut self, seg: SegReg, bytes: u8, off: u8, bail: DynamicLabel) {
+    fn read(&mut self, seg: SegReg, bytes: u8, off: u8, bail: Bail) {
         self.access(
             Access {
                 seg,
@@ -575,7 +603,7 @@ impl Emitter<'_> {
 
     /// Writes host `val` at `seg`:(host `off`), or bails; the status stays
     /// in `[rsp]` for [`Emitter::smc_check`].
-    fn write(&mut self, seg: SegReg, bytes: u8, off: u8, val: u8, bail: DynamicLabel) {
+    fn write(&mut self, seg: SegReg, bytes: u8, off: u8, val: u8, bail: Bail) {
         debug_assert!(val > RDX, "the fast path uses rax, rcx and rdx");
         self.access(
             Access {
@@ -593,7 +621,7 @@ impl Emitter<'_> {
     /// matches (the page, the generation and the privilege), the helper
     /// out of line otherwise. Uses rax, rcx and rdx; a read leaves its
     /// value in eax.
-    fn access(&mut self, acc: Access, bail: DynamicLabel) {
+    fn access(&mut self, acc: Access, bail: Bail) {
         let back = self.ops.new_dynamic_label();
         let slow = self.stub(Stub::Access {
             acc,
@@ -663,8 +691,9 @@ impl Emitter<'_> {
 
     /// The helper call for an access (the slow path): a read's value in
     /// eax, a write's status in `[rsp]`; bails when the helper says so.
-    fn call_helper(&mut self, acc: Access, bail: DynamicLabel, dirty: u8) {
+    fn call_helper(&mut self, acc: Access, bail: Bail, dirty: u8) {
         let (arg, off, bus) = (seg_size(acc.seg, acc.bytes) as i32, acc.off, self.l.bus);
+        let bail = self.bail_to(bail);
         self.spill(dirty);
         match acc.write {
             None => {
@@ -864,7 +893,7 @@ impl Emitter<'_> {
     }
 
     /// Pushes host ebx (`bytes` wide): the write, then SP.
-    fn push_ebx(&mut self, bytes: u8, bail: DynamicLabel) {
+    fn push_ebx(&mut self, bytes: u8, bail: Bail) {
         self.push_slot(bytes);
         self.write(SegReg::Ss, bytes, R13, RBX, bail);
         self.set_sp(R13);
@@ -1112,7 +1141,7 @@ impl Emitter<'_> {
                 let restore = if dst == Loc::Mem {
                     let ef = self.l.eflags;
                     dynasm!(self.ops ; mov ebp, DWORD [r15 + ef]);
-                    Some(self.stub(Stub::Restore(bail)))
+                    Some(self.lazy(Stub::Restore(bail)))
                 } else {
                     None
                 };
@@ -1190,7 +1219,7 @@ impl Emitter<'_> {
                 // blocks before this one, and this block's up to and
                 // including this instruction.
                 const TSD: i32 = 1 << 2;
-                let l = self.l;
+                let (l, bail) = (self.l, self.bail_to(bail));
                 dynasm!(self.ops
                     ; test DWORD [r15 + l.cr4], TSD
                     ; jnz =>bail
@@ -1253,6 +1282,7 @@ impl Emitter<'_> {
                     ; cmp eax, WRITE_BAIL as i32
                 );
                 self.reload();
+                let bail = self.bail_to(bail);
                 dynasm!(self.ops ; je =>bail);
                 if it.insn.mn.branches() {
                     // The handler has set EIP.
@@ -1415,7 +1445,7 @@ impl Emitter<'_> {
     /// (not the 286's variant): the source at `src_seg`:(E)SI in r12d, the
     /// destination at ES:(E)DI in r13d, then the index registers step by
     /// the operand size, down when DF is set, once every access succeeded.
-    fn string(&mut self, i: u32, it: &Item, mn: Mn, src_seg: SegReg, bail: DynamicLabel) {
+    fn string(&mut self, i: u32, it: &Item, mn: Mn, src_seg: SegReg, bail: Bail) {
         let b = it.bytes;
         let addr32 = it.insn.addr32;
         self.load_reg(12, 6, 4);
@@ -1594,8 +1624,8 @@ impl Emitter<'_> {
     }
 
     /// Bails unless the target in ebx lies within CS's limit.
-    fn check_target(&mut self, bail: DynamicLabel) {
-        let limit = self.l.cs_limit;
+    fn check_target(&mut self, bail: Bail) {
+        let (limit, bail) = (self.l.cs_limit, self.bail_to(bail));
         dynasm!(self.ops
             ; cmp ebx, DWORD [r15 + limit]
             ; ja =>bail

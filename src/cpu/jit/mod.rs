@@ -30,6 +30,7 @@ mod emit;
 mod helpers;
 mod jump;
 mod liveness;
+mod perf_map;
 mod regs;
 
 use super::bus::Bus;
@@ -608,6 +609,8 @@ impl Cpu {
             }
             match arena.append(&code) {
                 Some(addr) => {
+                    let at = arena.used() - code.len();
+                    perf_map::record(addr, code.len(), at, phys, eip, items.len());
                     slot.code = addr;
                     slot.body = addr + body;
                     slot.insns = items.len() as u32;
