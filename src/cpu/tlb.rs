@@ -1,6 +1,7 @@
 //! The translation lookaside buffer: a direct-mapped cache of page
-//! translations, keyed by the linear page number. Each entry keeps what
-//! the walk found (the physical frame, the combined user and writable
+//! translations, keyed by the linear page number, with 4096 slots (16 MiB
+//! of pages, so buffers a few MiB apart at round addresses do not take
+//! each other's slot). Each entry keeps what the walk found (the physical frame, the combined user and writable
 //! permissions of every level, whether instructions may be fetched from
 //! it, whether the dirty bit is already set, and whether the page is
 //! global). It holds no policy: `paging.rs` decides
@@ -16,7 +17,16 @@
 use serde::{Deserialize, Serialize};
 
 /// Number of entries (a power of two).
-pub(crate) const SIZE: usize = 1024;
+pub(crate) const SIZE: usize = 4096;
+
+/// The slot of linear page `page` (address >> 12): its low bits.
+/// Generated code computes it too (`jit/emit.rs`), and relies on
+/// consecutive pages, 0xFFFFF and 0 included, taking different slots: its
+/// inline check finds an access that crosses a page by the last byte's
+/// page not matching the first byte's slot.
+fn slot_of(page: u32) -> usize {
+    (page as usize) & (SIZE - 1)
+}
 
 /// One cached translation (`repr(C)`: the JIT's jump cache compares its
 /// first ten bytes in generated code: tag, frame, `user` and `executable`).
@@ -82,10 +92,10 @@ pub(crate) struct HostEntry {
 const HOST_GENS: u32 = 0x7FF;
 
 /// The cache itself. It is part of the CPU's state in a snapshot (a guest
-/// may rely on a stale entry until it flushes it), serialised as its list
-/// of entries, which must have the table's size.
+/// may rely on a stale entry until it flushes it), serialised as the list
+/// of entries in use.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(try_from = "Vec<Entry>", into = "Vec<Entry>")]
+#[serde(from = "Vec<Entry>", into = "Vec<Entry>")]
 pub(crate) struct Tlb {
     entries: Vec<Entry>,
     /// The JIT's host entries, slot for slot (see the module comment).
@@ -107,22 +117,23 @@ impl Clone for Tlb {
     }
 }
 
-impl TryFrom<Vec<Entry>> for Tlb {
-    type Error = String;
-    fn try_from(entries: Vec<Entry>) -> Result<Tlb, String> {
-        if entries.len() != SIZE {
-            return Err(format!(
-                "a TLB of {} entries (this build has {SIZE})",
-                entries.len()
-            ));
+/// Each saved entry goes back to its page's slot, so a state saved by a
+/// build whose table had another size restores too (an entry that meets
+/// another in one slot is dropped, as a TLB may drop any entry).
+impl From<Vec<Entry>> for Tlb {
+    fn from(saved: Vec<Entry>) -> Tlb {
+        let mut entries = vec![Entry::default(); SIZE];
+        for e in saved.into_iter().filter(|e| e.tag != 0) {
+            entries[slot_of(e.tag.wrapping_sub(1))] = e;
         }
-        Ok(Tlb::with_entries(entries))
+        Tlb::with_entries(entries)
     }
 }
 
+/// Saved as the entries in use, in slot order.
 impl From<Tlb> for Vec<Entry> {
     fn from(tlb: Tlb) -> Vec<Entry> {
-        tlb.entries
+        tlb.entries.into_iter().filter(|e| e.tag != 0).collect()
     }
 }
 
@@ -135,10 +146,6 @@ impl Tlb {
         }
     }
 
-    fn slot(page: u32) -> usize {
-        (page as usize) & (SIZE - 1)
-    }
-
     /// The entries, slot by slot (for the JIT's jump cache, which reads
     /// the slot of a linear page in generated code; the table never
     /// moves while this `Tlb` lives).
@@ -148,7 +155,7 @@ impl Tlb {
 
     /// The entry in the slot of linear page `page`, whatever it holds.
     pub fn slot_entry(&self, page: u32) -> Option<Entry> {
-        self.entries.get(Self::slot(page)).copied()
+        self.entries.get(slot_of(page)).copied()
     }
 
     /// Byte offset of the host table's pointer within a `Tlb` (generated
@@ -179,7 +186,7 @@ impl Tlb {
     pub fn host_fill(&mut self, lin: u32, write: bool, key: u32, page_ptr: *mut u8) {
         let page = lin & !0xFFF;
         let tag = page | key;
-        let e = &mut self.host[Self::slot(lin >> 12)];
+        let e = &mut self.host[slot_of(lin >> 12)];
         let other = &mut e.tags[usize::from(!write)];
         if *other != tag {
             // The other kind's tag is for another page (or stale): the
@@ -192,27 +199,27 @@ impl Tlb {
 
     /// The cached translation of linear page `page` (address >> 12).
     pub fn get(&self, page: u32) -> Option<&Entry> {
-        let e = self.entries.get(Self::slot(page))?;
+        let e = self.entries.get(slot_of(page))?;
         (e.tag == page.wrapping_add(1)).then_some(e)
     }
 
     /// Caches a translation of linear page `page`.
     pub fn insert(&mut self, page: u32, mut e: Entry) {
         e.tag = page.wrapping_add(1);
-        if let Some(slot) = self.entries.get_mut(Self::slot(page)) {
+        if let Some(slot) = self.entries.get_mut(slot_of(page)) {
             *slot = e;
         }
-        self.host[Self::slot(page)] = HostEntry::default();
+        self.host[slot_of(page)] = HostEntry::default();
     }
 
     /// Drops the translation of one page (INVLPG), global or not.
     pub fn invalidate(&mut self, page: u32) {
-        if let Some(slot) = self.entries.get_mut(Self::slot(page)) {
+        if let Some(slot) = self.entries.get_mut(slot_of(page)) {
             if slot.tag == page.wrapping_add(1) {
                 *slot = Entry::default();
             }
         }
-        self.host[Self::slot(page)] = HostEntry::default();
+        self.host[slot_of(page)] = HostEntry::default();
     }
 
     /// Drops every translation; with `keep_global`, global pages stay (a
@@ -224,5 +231,34 @@ impl Tlb {
             }
         }
         self.host_forget();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_pages_never_share_a_slot() {
+        // The JIT's page-crossing check depends on it, the wrap from page
+        // 0xFFFFF to page 0 included.
+        for page in 0..=0xF_FFFFu32 {
+            let next = (page + 1) & 0xF_FFFF;
+            assert_ne!(slot_of(page), slot_of(next), "pages {page:#x}, {next:#x}");
+        }
+    }
+
+    #[test]
+    fn a_table_of_another_size_restores_by_page() {
+        let mut old = vec![Entry::default(); 1024];
+        old[5] = Entry {
+            tag: 0x1005 + 1,
+            frame: 0x1234_5000,
+            ..Entry::default()
+        };
+        let tlb = Tlb::from(old);
+        assert_eq!(tlb.get(0x1005).map(|e| e.frame), Some(0x1234_5000));
+        assert_eq!(tlb.get(0x5), None);
+        assert_eq!(Vec::<Entry>::from(tlb).len(), 1);
     }
 }

@@ -11,8 +11,11 @@
 //! pointer is in the `Jit`, for helper calls), r12d = the effective
 //! address, ebx = the first operand and the result, r13d = a second value
 //! (the other operand, a stack offset), ebp = host flags just captured (or
-//! EFLAGS saved before a helper changed them), `[rsp]` = the last write
-//! helper's status. Everything an instruction changes is committed only
+//! EFLAGS saved before a helper changed them), `[rsp]` = the write status
+//! for [`Emitter::smc_check`]: `WRITE_OK` from block entry on, set only by
+//! a write helper (the inline fast path never writes code pages), so a
+//! status of `WRITE_SMC` lasts until the next check, which leaves.
+//! Everything an instruction changes is committed only
 //! after its last memory access succeeded, so leaving for the interpreter
 //! ("bail") at any helper call leaves the guest exactly as it was before
 //! the instruction.
@@ -246,7 +249,7 @@ pub(super) fn block(
         ; push r13
         ; push r14
         ; push r15
-        ; sub rsp, 8
+        ; push WRITE_OK as i32
         ; mov r15, rdi
         ; mov r14, QWORD [rdi + l.host_table]
     );
@@ -566,22 +569,36 @@ impl Emitter<'_> {
     /// The effective address's offset into r12d.
     fn ea(&mut self, insn: &Insn) {
         let Some(m) = insn.mem else { return };
-        dynasm!(self.ops ; mov r12d, m.disp as i32);
-        if let Some(b) = m.base {
-            match self.host(b as u8) {
-                Some(h) => dynasm!(self.ops ; add r12d, Rd(h)),
-                None => {
-                    let off = gpr_at(&self.l, b as u8, 4);
-                    dynasm!(self.ops ; add r12d, DWORD [r15 + off]);
-                }
-            }
-        }
-        if let Some(x) = m.index {
-            self.load_reg(RAX, x as u8, 4);
-            if m.scale != 0 {
-                dynasm!(self.ops ; shl eax, m.scale as i8);
-            }
-            dynasm!(self.ops ; add r12d, eax);
+        let disp = m.disp as i32;
+        // The base and the index in host registers (a cached register
+        // where there is one, r12 and rax otherwise), then one LEA.
+        let base = m.base.map(|b| {
+            self.host(b as u8).unwrap_or_else(|| {
+                self.load_reg(12, b as u8, 4);
+                12
+            })
+        });
+        let index = m.index.map(|x| {
+            self.host(x as u8).unwrap_or_else(|| {
+                self.load_reg(RAX, x as u8, 4);
+                RAX
+            })
+        });
+        match (base, index) {
+            (None, None) => dynasm!(self.ops ; mov r12d, disp),
+            (Some(b), None) => dynasm!(self.ops ; lea r12d, [Rq(b) + disp]),
+            (None, Some(x)) => match m.scale {
+                0 => dynasm!(self.ops ; lea r12d, [Rq(x) + disp]),
+                1 => dynasm!(self.ops ; lea r12d, [Rq(x) * 2 + disp]),
+                2 => dynasm!(self.ops ; lea r12d, [Rq(x) * 4 + disp]),
+                _ => dynasm!(self.ops ; lea r12d, [Rq(x) * 8 + disp]),
+            },
+            (Some(b), Some(x)) => match m.scale {
+                0 => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) + disp]),
+                1 => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) * 2 + disp]),
+                2 => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) * 4 + disp]),
+                _ => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) * 8 + disp]),
+            },
         }
         if !insn.addr32 {
             dynasm!(self.ops ; movzx r12d, r12w);
@@ -601,8 +618,8 @@ impl Emitter<'_> {
         );
     }
 
-    /// Writes host `val` at `seg`:(host `off`), or bails; the status stays
-    /// in `[rsp]` for [`Emitter::smc_check`].
+    /// Writes host `val` at `seg`:(host `off`), or bails; a helper's status
+    /// goes to `[rsp]` for [`Emitter::smc_check`].
     fn write(&mut self, seg: SegReg, bytes: u8, off: u8, val: u8, bail: Bail) {
         debug_assert!(val > RDX, "the fast path uses rax, rcx and rdx");
         self.access(
@@ -664,16 +681,16 @@ impl Emitter<'_> {
             // last byte's page (so the access stays on one page; a flat
             // offset wrapping past 4 GiB names page 0, never in the entry
             // of page 0xFFFFF's slot) and the key.
+            // The slot (`tlb::slot_of`), scaled to the entry size.
             ; mov ecx, eax
             ; shr ecx, 12 - shift
             ; and ecx, ((TLB_SIZE as i32 - 1) << shift)
-            ; lea rdx, [r14 + rcx]
-            ; lea ecx, [rax + last]
-            ; and ecx, !0xFFF
-            ; or ecx, DWORD [r15 + key]
-            ; cmp ecx, DWORD [rdx + tag]
+            ; lea edx, [rax + last]
+            ; and edx, !0xFFF
+            ; or edx, DWORD [r15 + key]
+            ; cmp edx, DWORD [r14 + rcx + tag]
             ; jne =>slow
-            ; add rax, QWORD [rdx + addend]
+            ; add rax, QWORD [r14 + rcx + addend]
         );
         match (acc.write, acc.bytes) {
             (None, 1) => dynasm!(self.ops ; movzx eax, BYTE [rax]),
@@ -682,9 +699,6 @@ impl Emitter<'_> {
             (Some(v), 1) => dynasm!(self.ops ; mov BYTE [rax], Rb(v)),
             (Some(v), 2) => dynasm!(self.ops ; mov WORD [rax], Rw(v)),
             (Some(v), _) => dynasm!(self.ops ; mov DWORD [rax], Rd(v)),
-        }
-        if acc.write.is_some() {
-            dynasm!(self.ops ; mov DWORD [rsp], WRITE_OK as i32);
         }
         dynasm!(self.ops ; =>back);
     }
@@ -1592,6 +1606,7 @@ impl Emitter<'_> {
             ; jne =>miss
             ; test cl, cl
             ; jz =>unpaged
+            // The slot (`tlb::slot_of`), scaled to the entry size.
             ; shr eax, 12
             ; and eax, (TLB_SIZE - 1) as i32
             ; shl eax, tlb_size.trailing_zeros() as i8

@@ -610,7 +610,7 @@ impl Cpu {
             match arena.append(&code) {
                 Some(addr) => {
                     let at = arena.used() - code.len();
-                    perf_map::record(addr, code.len(), at, phys, eip, items.len());
+                    perf_map::record(&code, addr, at, phys, eip, items.len());
                     slot.code = addr;
                     slot.body = addr + body;
                     slot.insns = items.len() as u32;

@@ -6,37 +6,53 @@
 //! report` attributes samples in generated code to guest blocks. (The
 //! arena is a memfd mapping, which `perf` names by file offset instead:
 //! the `at_OFFSET` part of each name matches those.) Lines are written in
-//! batches, so the last few blocks of a run may be missing.
+//! batches, so the last few blocks of a run may be missing. The code
+//! itself goes to `/tmp/moon86-jit-PID.bin`, an image of the arena (each
+//! block at its `at_OFFSET`, a later block overwriting an earlier one
+//! after a flush), for `objdump -D -b binary -m i386:x86-64
+//! --start-address=OFFSET`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
 use std::sync::{Mutex, OnceLock};
 
-fn file() -> &'static Mutex<Option<BufWriter<File>>> {
-    static FILE: OnceLock<Mutex<Option<BufWriter<File>>>> = OnceLock::new();
-    FILE.get_or_init(|| {
+/// The map (buffered) and the arena image.
+struct Files {
+    map: BufWriter<File>,
+    code: File,
+}
+
+fn files() -> &'static Mutex<Option<Files>> {
+    static FILES: OnceLock<Mutex<Option<Files>>> = OnceLock::new();
+    FILES.get_or_init(|| {
         let on = std::env::var_os("MOON86_PERF_MAP").is_some_and(|v| v != "0" && !v.is_empty());
-        let path = format!("/tmp/perf-{}.map", std::process::id());
-        Mutex::new(
-            on.then(|| File::create(path).ok().map(BufWriter::new))
-                .flatten(),
-        )
+        let pid = std::process::id();
+        let open = || {
+            Some(Files {
+                map: BufWriter::new(File::create(format!("/tmp/perf-{pid}.map")).ok()?),
+                code: File::create(format!("/tmp/moon86-jit-{pid}.bin")).ok()?,
+            })
+        };
+        Mutex::new(if on { open() } else { None })
     })
 }
 
 /// Records a block of `len` bytes of code at `addr` for guest code at
 /// physical `phys`, CS offset `eip`, `insns` instructions long, `at`
 /// bytes into the arena.
-pub(super) fn record(addr: usize, len: usize, at: usize, phys: u32, eip: u32, insns: usize) {
-    let Ok(mut f) = file().lock() else { return };
+pub(super) fn record(code: &[u8], addr: usize, at: usize, phys: u32, eip: u32, insns: usize) {
+    let Ok(mut f) = files().lock() else { return };
     if let Some(f) = f.as_mut() {
-        // A profiler's aid: a failed write only loses names.
+        // A profiler's aid: a failed write only loses names or code.
+        let len = code.len();
         let _ = writeln!(
-            f,
+            f.map,
             "{addr:x} {len:x} guest_{phys:08x}_eip_{eip:08x}_{insns}_at_{at:x}"
         );
-        if f.buffer().len() > 4096 {
-            let _ = f.flush();
+        if f.map.buffer().len() > 4096 {
+            let _ = f.map.flush();
         }
+        let _ = f.code.write_all_at(code, at as u64);
     }
 }
