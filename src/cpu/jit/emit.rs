@@ -685,7 +685,13 @@ impl Emitter<'_> {
             ; mov ecx, eax
             ; shr ecx, 12 - shift
             ; and ecx, ((TLB_SIZE as i32 - 1) << shift)
-            ; lea edx, [rax + last]
+        );
+        if last == 0 {
+            dynasm!(self.ops ; mov edx, eax);
+        } else {
+            dynasm!(self.ops ; lea edx, [rax + last]);
+        }
+        dynasm!(self.ops
             ; and edx, !0xFFF
             ; or edx, DWORD [r15 + key]
             ; cmp edx, DWORD [r14 + rcx + tag]
@@ -1012,9 +1018,12 @@ impl Emitter<'_> {
             }
             Op::Mov { dst, src } => {
                 self.ea(&it.insn);
-                self.load_any(RBX, src, b, seg, bail);
+                // A load goes from eax (where the read leaves it) to the
+                // register; a store writes ebx.
+                let via = if dst == Loc::Mem { RBX } else { RAX };
+                self.load_any(via, src, b, seg, bail);
                 match dst {
-                    Loc::Reg(n) => self.store_reg(RBX, n, b),
+                    Loc::Reg(n) => self.store_reg(via, n, b),
                     _ => {
                         self.write(seg, b, 12, RBX, bail);
                         self.smc_check(i, it.next);
