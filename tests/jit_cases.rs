@@ -41,6 +41,7 @@ fn paged(code: &[u8], jit: bool) -> Machine {
     })
     .unwrap();
     m.cpu.set_jit_enabled(jit);
+    m.cpu.set_jit_eager(true);
     m.board.mem.write_bytes(CODE as u64, code).unwrap();
     flat32(&mut m.cpu);
     let (pd, pt0, pt1) = (0x80000u32, 0x81000u32, 0x82000u32);
@@ -167,6 +168,7 @@ fn real(code_at: u32, code: &[u8], cs: u16, ip: u16, jit: bool) -> Machine {
     })
     .unwrap();
     m.cpu.set_jit_enabled(jit);
+    m.cpu.set_jit_eager(true);
     m.board.mem.write_bytes(code_at as u64, code).unwrap();
     for v in 0..256u64 {
         m.board
@@ -246,6 +248,7 @@ fn high_regs() {
 /// board) and compares registers and the first 2 MiB.
 fn diff_run(mut a: Machine, mut b: Machine, n: u64) {
     a.cpu.set_jit_enabled(true);
+    a.cpu.set_jit_eager(true);
     b.cpu.set_jit_enabled(false);
     let ra = a.run(n);
     let rb = b.run(n);
@@ -629,6 +632,7 @@ fn pae_paged(code: &[u8], jit: bool) -> Machine {
     })
     .unwrap();
     m.cpu.set_jit_enabled(jit);
+    m.cpu.set_jit_eager(true);
     m.board.mem.write_bytes(CODE as u64, code).unwrap();
     let (pdpt, pd, pt) = (0x80000u64, 0x81000u64, 0x82000u64);
     let entry =
@@ -684,4 +688,33 @@ fn an_execute_disabled_page_stops_jitted_code_reached_through_the_jump_cache() {
         assert!(m.cpu.is_halted(), "shut down by the unhandled #PF");
     }
     assert!(a.cpu.jit_stats().blocks_compiled > 0);
+}
+
+/// A block is translated the second time it starts, not the first (code
+/// that runs once stays in the interpreter), and the guest sees the same
+/// either way.
+#[test]
+fn a_block_is_translated_when_it_starts_again() {
+    let code = [
+        0xB9, 0x05, 0x00, 0x00, 0x00, // mov ecx,5
+        0xB8, 0x00, 0x00, 0x00, 0x00, // mov eax,0
+        0x01, 0xC8, // l: add eax,ecx
+        0x49, // dec ecx
+        0x75, 0xFB, // jnz l
+        0xF4, // hlt
+    ];
+    let mut int = paged(&code, false);
+    run_int(&mut int, 100);
+    for (eager, compiled) in [(false, 1), (true, 2)] {
+        let mut m = paged(&code, true);
+        m.cpu.set_jit_eager(eager);
+        let log = run_jit(&mut m, 100);
+        assert_eq!(regs(&m), regs(&int), "eager {eager}: {log:?}");
+        assert_eq!(m.cpu.gpr(Gpr::Eax), 15);
+        let st = m.cpu.jit_stats();
+        // Lazily: the loop body only (the straight code before it ran once,
+        // and so did the first pass through the loop).
+        assert_eq!(st.blocks_compiled, compiled, "eager {eager}: {st:?}");
+        assert!(st.instructions > 0, "{st:?}");
+    }
 }

@@ -805,6 +805,7 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: Jit) -> Machine {
     })
     .expect("a machine");
     m.cpu.set_jit_enabled(jit != Jit::Off);
+    m.cpu.set_jit_eager(true);
     m.cpu.set_jit_handlers_only(jit == Jit::HandlersOnly);
     let mem = &mut m.board.mem;
     mem.write_bytes(u64::from(CODE), code).expect("code fits");

@@ -164,6 +164,7 @@ pub fn jit_step(
 ) -> StepOutcome {
     if !cpu.jit_enabled() {
         cpu.set_jit_enabled(true);
+        cpu.set_jit_eager(true);
     }
     match cpu.run_block(bus, 1) {
         crate::cpu::BlockRun::Ran(n) => {

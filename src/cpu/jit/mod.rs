@@ -107,6 +107,36 @@ struct Slot {
     insns: u32,
     /// The highest CS offset the block uses (its last byte, its targets).
     last_needed: u32,
+    /// Seen once and left to the interpreter (see [`Cold`]): not yet
+    /// translated, `code` is 0.
+    cold: bool,
+}
+
+/// A block seen for the first time runs in the interpreter, and is
+/// translated only when it comes round again: most code of a boot
+/// (firmware, a kernel's initialisation) runs once, and translating it
+/// costs far more than interpreting it. While the interpreter works
+/// through such a block, `run_block` leaves it alone: the block's other
+/// instructions (physical `from` < address < `to`, with the same key)
+/// are not block starts, for at most `left` more instructions.
+#[derive(Clone, Copy)]
+struct Cold {
+    from: u32,
+    to: u32,
+    key: u8,
+    left: u32,
+}
+
+/// A block's instructions as [`Cpu::form`] decoded them.
+struct Formed {
+    items: Vec<Item>,
+    /// Their length in bytes.
+    bytes: usize,
+    /// The highest CS offset they use (their last byte, their targets).
+    last_needed: u32,
+    /// The length of the instruction that ended them because the JIT
+    /// leaves it to the interpreter.
+    refused: Option<u32>,
 }
 
 /// At most this many instructions in one chain of blocks.
@@ -127,6 +157,11 @@ pub(crate) struct Jit {
     /// Every instruction a block runs by calling its handler, none inline
     /// (for the differential tests).
     handlers_only: bool,
+    /// Translate a block the first time it runs rather than the second
+    /// (see [`Cold`]; for tests that run code once).
+    eager: bool,
+    /// The block the interpreter is working through untranslated.
+    cold: Option<Cold>,
     /// The decodes handler calls pass to the interpreter, kept (at fixed
     /// addresses) as long as the code that names them.
     handler_insns: Vec<Box<[x86::Insn]>>,
@@ -186,6 +221,7 @@ impl Clone for Jit {
         Jit {
             enabled: self.enabled,
             handlers_only: self.handlers_only,
+            eager: self.eager,
             ..Jit::default()
         }
     }
@@ -270,6 +306,13 @@ impl Cpu {
         self.jit.flush();
         self.jit.handlers_only = on;
     }
+    /// Translates blocks the first time they run (`true`) instead of the
+    /// second, for tests whose code runs once (either way the guest sees
+    /// the same thing).
+    pub fn set_jit_eager(&mut self, on: bool) {
+        self.jit.flush();
+        self.jit.eager = on;
+    }
     /// True while blocks are translated and run.
     pub fn jit_enabled(&self) -> bool {
         self.jit.enabled
@@ -333,16 +376,39 @@ impl Cpu {
                 0
             }
             | if self.flat_data() { KEY_FLAT } else { 0 };
+        if let Some(c) = &mut self.jit.cold {
+            if c.left > 0 && c.key == key && at.phys > c.from && at.phys < c.to {
+                c.left -= 1;
+                return BlockRun::None;
+            }
+            self.jit.cold = None;
+        }
         let i = index(at.phys);
         let slot = match self.jit.slots.get(i) {
             Some(s) if s.key == key && s.phys == at.phys && s.eip == eip && s.stamp == stamp => *s,
             _ => {
                 let id = (at.phys, eip, key);
                 let s = match self.jit.blocks.get(&id) {
-                    Some(s) if s.stamp == stamp => *s,
+                    Some(s) if s.stamp == stamp && !s.cold => *s,
                     found => {
-                        if found.is_some_and(|s| s.stamp != 0) {
+                        let seen = found.is_some_and(|s| s.stamp == stamp);
+                        if found.is_some_and(|s| s.stamp != 0 && !s.cold) {
                             self.jit.stats.invalidations += 1;
+                        }
+                        if !seen && !self.jit.eager {
+                            if let Some(c) = self.cold_block(bus, at.phys, eip, at.code32, key) {
+                                let s = Slot {
+                                    phys: at.phys,
+                                    eip,
+                                    key,
+                                    stamp,
+                                    cold: true,
+                                    ..Slot::default()
+                                };
+                                self.jit.blocks.insert(id, s);
+                                self.jit.cold = Some(c);
+                                return BlockRun::None;
+                            }
                         }
                         let s = self.compile(bus, at.phys, eip, at.code32, key);
                         self.jit.blocks.insert(id, s);
@@ -482,6 +548,74 @@ impl Cpu {
         })
     }
 
+    /// Decodes the block at physical `phys` (CS:`eip`): up to
+    /// [`MAX_INSNS`] instructions, to the first that ends a block, the
+    /// page's end or the first the JIT leaves to the interpreter.
+    fn form<B: Bus>(&self, bus: &mut B, phys: u32, eip: u32, code32: bool) -> Formed {
+        let mut page = vec![0u8; (0x1000 - (phys & 0xFFF)) as usize];
+        bus.read_block(phys, &mut page);
+        let mut f = Formed {
+            items: Vec::new(),
+            bytes: 0,
+            last_needed: 0,
+            refused: None,
+        };
+        while f.items.len() < MAX_INSNS {
+            let Ok(insn) = x86::decode(&page[f.bytes..], code32) else {
+                break;
+            };
+            let at = eip.wrapping_add(f.bytes as u32);
+            let end = u64::from(at) + u64::from(insn.len);
+            let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
+            if end > wrap {
+                break;
+            }
+            let next = (end % wrap) as u32;
+            let Some(op) = block::translate(&insn, next, self.model, !self.jit.handlers_only)
+            else {
+                f.refused = Some(u32::from(insn.len));
+                break;
+            };
+            f.last_needed = f.last_needed.max((end - 1) as u32);
+            if let Op::Jmp { target } | Op::Jcc { target, .. } | Op::Call { target } = op {
+                f.last_needed = f.last_needed.max(target);
+            }
+            let bytes = block::op_bytes(&insn, &op);
+            f.items.push(Item {
+                insn,
+                op,
+                eip: at,
+                next,
+                bytes,
+            });
+            f.bytes += usize::from(insn.len);
+            if insn.mn.ends_block() || next == 0 {
+                break;
+            }
+        }
+        f
+    }
+
+    /// The extent of the block at physical `phys` (CS:`eip`) for the
+    /// interpreter to work through once ([`Cold`]), or `None` when there
+    /// is nothing to translate there.
+    fn cold_block<B: Bus>(
+        &self,
+        bus: &mut B,
+        phys: u32,
+        eip: u32,
+        code32: bool,
+        key: u8,
+    ) -> Option<Cold> {
+        let f = self.form(bus, phys, eip, code32);
+        (!f.items.is_empty()).then(|| Cold {
+            from: phys,
+            to: phys + f.bytes as u32,
+            key,
+            left: f.items.len() as u32 - 1,
+        })
+    }
+
     /// Translates the block at physical `phys` (CS:`eip`).
     fn compile<B: Bus + 'static>(
         &mut self,
@@ -497,52 +631,21 @@ impl Cpu {
             key,
             ..Slot::default()
         };
-        let mut page = vec![0u8; (0x1000 - (phys & 0xFFF)) as usize];
-        bus.read_block(phys, &mut page);
-        let mut items: Vec<Item> = Vec::new();
-        let mut pos = 0usize;
-        let mut last_needed = 0u32;
-        while items.len() < MAX_INSNS {
-            let Ok(insn) = x86::decode(&page[pos..], code32) else {
-                break;
-            };
-            let at = eip.wrapping_add(pos as u32);
-            let end = u64::from(at) + u64::from(insn.len);
-            let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
-            if end > wrap {
-                break;
-            }
-            let next = (end % wrap) as u32;
-            let Some(op) = block::translate(&insn, next, self.model, !self.jit.handlers_only)
-            else {
-                if items.is_empty() {
-                    // Remember "interpreter here" until these bytes change.
-                    if let Some(stamp) = bus.mark_code(phys, u32::from(insn.len)) {
-                        slot.stamp = stamp;
-                    }
-                    return slot;
-                }
-                break;
-            };
-            last_needed = last_needed.max((end - 1) as u32);
-            if let Op::Jmp { target } | Op::Jcc { target, .. } | Op::Call { target } = op {
-                last_needed = last_needed.max(target);
-            }
-            let bytes = block::op_bytes(&insn, &op);
-            items.push(Item {
-                insn,
-                op,
-                eip: at,
-                next,
-                bytes,
-            });
-            pos += usize::from(insn.len);
-            if insn.mn.ends_block() || next == 0 {
-                break;
-            }
-        }
+        let Formed {
+            mut items,
+            bytes: pos,
+            last_needed,
+            refused,
+        } = self.form(bus, phys, eip, code32);
         if items.is_empty() {
-            // Undecodable bytes (cut by the page's end): look again each time.
+            if let Some(len) = refused {
+                // Remember "interpreter here" until these bytes change.
+                if let Some(stamp) = bus.mark_code(phys, len) {
+                    slot.stamp = stamp;
+                }
+            }
+            // (Undecodable bytes, cut by the page's end: look again each
+            // time.)
             return slot;
         }
         let Some(stamp) = bus.mark_code(phys, pos as u32) else {
