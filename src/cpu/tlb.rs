@@ -98,6 +98,10 @@ const HOST_GENS: u32 = 0x7FF;
 #[serde(from = "Vec<Entry>", into = "Vec<Entry>")]
 pub(crate) struct Tlb {
     entries: Vec<Entry>,
+    /// The slots filled since the last flush (some perhaps emptied since,
+    /// or listed twice), so that a flush visits those alone; past `SIZE`
+    /// of them it visits every slot instead.
+    filled: Vec<u16>,
     /// The JIT's host entries, slot for slot (see the module comment).
     host: Box<[HostEntry; SIZE]>,
     /// The current host-entry generation: entries of older ones never match.
@@ -139,8 +143,12 @@ impl From<Tlb> for Vec<Entry> {
 
 impl Tlb {
     fn with_entries(entries: Vec<Entry>) -> Tlb {
+        let filled = (0..SIZE as u16)
+            .filter(|&i| entries[usize::from(i)].tag != 0)
+            .collect();
         Tlb {
             entries,
+            filled,
             host: Box::new([HostEntry::default(); SIZE]),
             host_gen: 1,
         }
@@ -207,6 +215,9 @@ impl Tlb {
     pub fn insert(&mut self, page: u32, mut e: Entry) {
         e.tag = page.wrapping_add(1);
         if let Some(slot) = self.entries.get_mut(slot_of(page)) {
+            if slot.tag == 0 && self.filled.len() <= SIZE {
+                self.filled.push(slot_of(page) as u16);
+            }
             *slot = e;
         }
         self.host[slot_of(page)] = HostEntry::default();
@@ -225,10 +236,23 @@ impl Tlb {
     /// Drops every translation; with `keep_global`, global pages stay (a
     /// CR3 load with CR4.PGE set).
     pub fn flush(&mut self, keep_global: bool) {
-        for e in &mut self.entries {
-            if !(keep_global && e.global) {
+        let clear = |e: &mut Entry| {
+            let keep = keep_global && e.global && e.tag != 0;
+            if !keep {
                 *e = Entry::default();
             }
+            keep
+        };
+        if self.filled.len() > SIZE {
+            for e in &mut self.entries {
+                clear(e);
+            }
+            self.filled = (0..SIZE as u16)
+                .filter(|&i| self.entries[usize::from(i)].tag != 0)
+                .collect();
+        } else {
+            let entries = &mut self.entries;
+            self.filled.retain(|&i| clear(&mut entries[usize::from(i)]));
         }
         self.host_forget();
     }
@@ -245,6 +269,36 @@ mod tests {
         for page in 0..=0xF_FFFFu32 {
             let next = (page + 1) & 0xF_FFFF;
             assert_ne!(slot_of(page), slot_of(next), "pages {page:#x}, {next:#x}");
+        }
+    }
+
+    fn entry(global: bool) -> Entry {
+        Entry {
+            frame: 0x5000,
+            global,
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn a_flush_drops_what_it_must_however_the_slots_were_filled() {
+        // Past SIZE refills between flushes, the flush scans every slot.
+        for refills in [3u32, SIZE as u32 + 10] {
+            let mut tlb = Tlb::default();
+            for k in 0..refills {
+                tlb.insert(7, entry(false));
+                tlb.invalidate(7);
+                tlb.insert(0x100 + k % 64, entry(false));
+            }
+            tlb.insert(1, entry(true));
+            tlb.insert(2, entry(false));
+            tlb.flush(true);
+            assert!(tlb.get(1).is_some(), "the global page stays");
+            assert!(tlb.get(2).is_none() && tlb.get(0x100).is_none());
+            assert!(tlb.entries.iter().all(|e| e.tag == 0 || e.global));
+            tlb.insert(3, entry(false));
+            tlb.flush(false);
+            assert!(tlb.entries.iter().all(|e| e.tag == 0), "{refills}");
         }
     }
 

@@ -43,6 +43,7 @@ use arena::Arena;
 use block::{Item, Op, MAX_INSNS};
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::mem::offset_of;
 
 /// Counters of the JIT's work (host-side; not machine state).
@@ -127,6 +128,32 @@ struct Cold {
     left: u32,
 }
 
+/// The block table's hash: a multiply-and-rotate of the key's integers
+/// (the FxHash scheme). The keys are addresses the guest chooses, but a
+/// guest that made them collide would only slow its own lookups.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
 /// A block's instructions as [`Cpu::form`] decoded them.
 struct Formed {
     items: Vec<Item>,
@@ -170,7 +197,7 @@ pub(crate) struct Jit {
     slots: Vec<Slot>,
     /// Every translated block (and every "interpreter here" entry) since
     /// the last flush, by physical address, EIP and key.
-    blocks: HashMap<(u32, u32, u8), Slot>,
+    blocks: HashMap<(u32, u32, u8), Slot, BuildHasherDefault<KeyHasher>>,
     pub stats: JitStats,
     /// The bus type the blocks' helper addresses were taken for.
     bus_type: Option<TypeId>,
@@ -242,7 +269,7 @@ impl Jit {
         self.link_from = 0;
         if !self.slots.is_empty() || !self.blocks.is_empty() {
             self.slots = Vec::new();
-            self.blocks = HashMap::new();
+            self.blocks = HashMap::default();
             self.stats.flushes += 1;
         }
         if let Some(a) = &mut self.arena {
@@ -552,10 +579,13 @@ impl Cpu {
     /// [`MAX_INSNS`] instructions, to the first that ends a block, the
     /// page's end or the first the JIT leaves to the interpreter.
     fn form<B: Bus>(&self, bus: &mut B, phys: u32, eip: u32, code32: bool) -> Formed {
-        let mut page = vec![0u8; (0x1000 - (phys & 0xFFF)) as usize];
-        bus.read_block(phys, &mut page);
+        // The most a block can span, up to the page's end.
+        let mut buf = [0u8; MAX_INSNS * x86::MAX_INSN_LEN];
+        let page =
+            &mut buf[..((0x1000 - (phys & 0xFFF)) as usize).min(MAX_INSNS * x86::MAX_INSN_LEN)];
+        bus.read_block(phys, page);
         let mut f = Formed {
-            items: Vec::new(),
+            items: Vec::with_capacity(16),
             bytes: 0,
             last_needed: 0,
             refused: None,
