@@ -718,3 +718,40 @@ fn a_block_is_translated_when_it_starts_again() {
         assert!(st.instructions > 0, "{st:?}");
     }
 }
+
+/// A loop whose first instruction crosses into the next page: the
+/// interpreter runs that instruction (its verdict cached with the page's
+/// stamp), blocks run the rest, and the guest sees what the interpreter
+/// alone computes.
+#[test]
+fn an_instruction_across_the_page_end_starts_a_loop() {
+    let l = 0x1000 - 3; // the loop's MOV: 3 bytes on the first page, 4 on the next
+    let mut code = vec![0x90u8; l + 16];
+    code[..5].copy_from_slice(&[0xB9, 50, 0, 0, 0]); // mov ecx,50
+    let rel = (l as i32 - 10).to_le_bytes(); // jmp l (from offset 10)
+    code[5..10].copy_from_slice(&[0xE9, rel[0], rel[1], rel[2], rel[3]]);
+    code[l..l + 13].copy_from_slice(&[
+        0x8B, 0x04, 0x8D, 0x00, 0x00, 0x02, 0x00, // l: mov eax,[ecx*4+0x20000]
+        0x01, 0xC2, // add edx,eax
+        0x49, // dec ecx
+        0x75, 0xF4, // jnz l
+        0xF4, // hlt
+    ]);
+    let fill = |m: &mut Machine| {
+        for i in 0..64u32 {
+            m.board
+                .mem
+                .write_bytes(0x20000 + 4 * u64::from(i), &(i * 7 + 1).to_le_bytes())
+                .unwrap();
+        }
+    };
+    diff(&code, 400, fill);
+    let mut m = paged(&code, true);
+    fill(&mut m);
+    let edx = m.cpu.gpr(Gpr::Edx); // (the reset signature)
+    run_jit(&mut m, 400);
+    assert!(m.cpu.is_halted());
+    let sum: u32 = (1..=50u32).map(|i| i * 7 + 1).sum();
+    assert_eq!(m.cpu.gpr(Gpr::Edx), edx + sum);
+    assert!(m.cpu.jit_stats().instructions > 0);
+}

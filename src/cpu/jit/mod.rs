@@ -161,8 +161,10 @@ struct Formed {
     bytes: usize,
     /// The highest CS offset they use (their last byte, their targets).
     last_needed: u32,
-    /// The length of the instruction that ended them because the JIT
-    /// leaves it to the interpreter.
+    /// The length of what ended them because the JIT leaves it to the
+    /// interpreter: an instruction it does not translate, or bytes that do
+    /// not decode within the page (an instruction crossing into the next
+    /// page, an invalid opcode).
     refused: Option<u32>,
 }
 
@@ -592,6 +594,9 @@ impl Cpu {
         };
         while f.items.len() < MAX_INSNS {
             let Ok(insn) = x86::decode(&page[f.bytes..], code32) else {
+                // Invalid, or cut by the page's end (an instruction that
+                // crosses into the next page is the interpreter's).
+                f.refused = Some((page.len() - f.bytes).min(x86::MAX_INSN_LEN) as u32);
                 break;
             };
             let at = eip.wrapping_add(f.bytes as u32);
@@ -669,13 +674,13 @@ impl Cpu {
         } = self.form(bus, phys, eip, code32);
         if items.is_empty() {
             if let Some(len) = refused {
-                // Remember "interpreter here" until these bytes change.
+                // Remember "interpreter here" until these bytes change
+                // (whatever the next page holds, the interpreter is right
+                // to run an instruction that crosses into it).
                 if let Some(stamp) = bus.mark_code(phys, len) {
                     slot.stamp = stamp;
                 }
             }
-            // (Undecodable bytes, cut by the page's end: look again each
-            // time.)
             return slot;
         }
         let Some(stamp) = bus.mark_code(phys, pos as u32) else {
