@@ -719,13 +719,10 @@ fn a_block_is_translated_when_it_starts_again() {
     }
 }
 
-/// A loop whose first instruction crosses into the next page: the
-/// interpreter runs that instruction (its verdict cached with the page's
-/// stamp), blocks run the rest, and the guest sees what the interpreter
-/// alone computes.
-#[test]
-fn an_instruction_across_the_page_end_starts_a_loop() {
-    let l = 0x1000 - 3; // the loop's MOV: 3 bytes on the first page, 4 on the next
+/// The loop of `an_instruction_across_the_page_end_*`: its first
+/// instruction, a MOV, has 3 bytes on the first page and 4 on the next.
+fn crossing_loop() -> Vec<u8> {
+    let l = 0x1000 - 3;
     let mut code = vec![0x90u8; l + 16];
     code[..5].copy_from_slice(&[0xB9, 50, 0, 0, 0]); // mov ecx,50
     let rel = (l as i32 - 10).to_le_bytes(); // jmp l (from offset 10)
@@ -737,21 +734,56 @@ fn an_instruction_across_the_page_end_starts_a_loop() {
         0x75, 0xF4, // jnz l
         0xF4, // hlt
     ]);
-    let fill = |m: &mut Machine| {
-        for i in 0..64u32 {
-            m.board
-                .mem
-                .write_bytes(0x20000 + 4 * u64::from(i), &(i * 7 + 1).to_le_bytes())
-                .unwrap();
-        }
-    };
-    diff(&code, 400, fill);
+    code
+}
+
+fn fill_table(m: &mut Machine) {
+    for i in 0..64u32 {
+        m.board
+            .mem
+            .write_bytes(0x20000 + 4 * u64::from(i), &(i * 7 + 1).to_le_bytes())
+            .unwrap();
+    }
+}
+
+/// A loop whose first instruction runs into the next page: blocks run it
+/// through its handler after checking its bytes there, and the guest sees
+/// what the interpreter alone computes.
+#[test]
+fn an_instruction_across_the_page_end_starts_a_loop() {
+    let code = crossing_loop();
+    diff(&code, 400, fill_table);
     let mut m = paged(&code, true);
-    fill(&mut m);
+    fill_table(&mut m);
     let edx = m.cpu.gpr(Gpr::Edx); // (the reset signature)
     run_jit(&mut m, 400);
     assert!(m.cpu.is_halted());
     let sum: u32 = (1..=50u32).map(|i| i * 7 + 1).sum();
     assert_eq!(m.cpu.gpr(Gpr::Edx), edx + sum);
-    assert!(m.cpu.jit_stats().instructions > 0);
+    let st = m.cpu.jit_stats();
+    assert!(st.instructions > 0 && st.handler_insns > 0, "{st:?}");
+}
+
+/// The crossing instruction's bytes on the next page change while its
+/// block stays valid (they are not under the block's page stamp): the
+/// block sees it and leaves the new instruction to the interpreter.
+#[test]
+fn an_instruction_across_the_page_end_is_rechecked_on_the_next_page() {
+    let code = crossing_loop();
+    let (mut a, mut b) = (paged(&code, true), paged(&code, false));
+    let tail = 0x11000u64 + 1; // the displacement's second byte
+    for m in [&mut a, &mut b] {
+        fill_table(m);
+    }
+    let log = run_jit(&mut a, 60);
+    run_int(&mut b, 60);
+    assert_eq!(regs(&a), regs(&b));
+    assert!(a.cpu.jit_stats().handler_insns > 0, "{log:?}");
+    for m in [&mut a, &mut b] {
+        m.board.mem.write_bytes(tail, &[0x01]).unwrap(); // disp 0x20000 -> 0x20100
+    }
+    run_jit(&mut a, 400);
+    run_int(&mut b, 400);
+    assert!(b.cpu.is_halted());
+    assert_eq!(regs(&a), regs(&b));
 }

@@ -144,9 +144,11 @@ pub(super) enum Op {
     /// A call of the interpreter's handler for the instruction, whose
     /// decode is at `insn` (an address the JIT keeps alive as long as the
     /// block's code: `Jit::handler_insns`; 0 until `Cpu::compile` boxes
-    /// it).
+    /// it). With `cross`, the instruction runs into the next page and
+    /// `insn` is a `helpers::Cross`, which checks those bytes first.
     Interp {
         insn: usize,
+        cross: bool,
     },
 }
 
@@ -210,7 +212,10 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model, inline: bool) -> O
         inline
             .then(|| inline_op(insn, next, model))
             .flatten()
-            .unwrap_or(Op::Interp { insn: 0 }),
+            .unwrap_or(Op::Interp {
+                insn: 0,
+                cross: false,
+            }),
     )
 }
 

@@ -90,6 +90,9 @@ pub(super) struct Helpers {
     pub calc: usize,
     /// `helpers::interp`: an instruction run by the interpreter's handler.
     pub interp: usize,
+    /// `helpers::interp_cross`: the same for one that runs into the next
+    /// page.
+    pub interp_cross: usize,
 }
 
 const AF: i32 = 0x10;
@@ -1288,10 +1291,15 @@ impl Emitter<'_> {
                 }
                 self.exit_to_ebx(i + 1);
             }
-            Op::Interp { insn } => {
+            Op::Interp { insn, cross } => {
                 // The handler reads and writes the registers in the `Cpu`
                 // struct.
-                let (l, f) = (self.l, self.h.interp as i64);
+                let f = if cross {
+                    self.h.interp_cross
+                } else {
+                    self.h.interp
+                };
+                let (l, f) = (self.l, f as i64);
                 self.spill(self.dirty);
                 self.dirty = 0;
                 dynasm!(self.ops

@@ -209,6 +209,66 @@ pub(super) extern "sysv64" fn interp<B: Bus>(
     // SAFETY: as in `read`; `insn` is a decode `Jit::handler_insns` keeps
     // for as long as the block's code exists.
     let (cpu, bus, insn) = unsafe { (&mut *cpu, &mut *bus, &*insn) };
+    run_handler(cpu, bus, insn, start, nth)
+}
+
+/// An instruction that starts on the block's page and runs into the next
+/// one: its decode, and the bytes it had on the next page when the block
+/// was translated. Only the first page's bytes are covered by the block's
+/// stamp, so the rest are compared before each run.
+pub(super) struct Cross {
+    pub insn: Insn,
+    /// Its bytes on the first page.
+    pub first: u32,
+    /// Its bytes on the next page.
+    pub tail: [u8; crate::x86::MAX_INSN_LEN],
+    pub tail_len: usize,
+}
+
+impl Cross {
+    /// True when the instruction at CS:`start` still has the recorded bytes
+    /// on the next page, which is plain RAM with the translation for a
+    /// fetch already in the TLB (no walk here: that is the interpreter's).
+    pub fn holds<B: Bus>(&self, cpu: &Cpu, bus: &mut B, start: u32) -> bool {
+        let cs = cpu.segs[SegReg::Cs as usize].base;
+        let lin = cs.wrapping_add(start).wrapping_add(self.first);
+        let phys = if cpu.paging_on() {
+            match cpu.translate_hit(lin, Access::Fetch, cpu.user()) {
+                Some(p) => p,
+                None => return false,
+            }
+        } else {
+            lin
+        };
+        if bus.host_page(phys, false).is_none() {
+            return false;
+        }
+        let mut now = [0u8; crate::x86::MAX_INSN_LEN];
+        bus.read_block(phys, &mut now[..self.tail_len]);
+        now[..self.tail_len] == self.tail[..self.tail_len]
+    }
+}
+
+/// [`interp`] for an instruction that runs into the next page: bails
+/// unless its bytes there are still those it was decoded from.
+pub(super) extern "sysv64" fn interp_cross<B: Bus>(
+    cpu: *mut Cpu,
+    bus: *mut B,
+    cross: *const Cross,
+    start: u32,
+    nth: u32,
+) -> u32 {
+    // SAFETY: as in `interp`; `cross` is boxed in `Jit::cross_insns` for as
+    // long as the block's code exists.
+    let (cpu, bus, cross) = unsafe { (&mut *cpu, &mut *bus, &*cross) };
+    if !cross.holds(cpu, bus, start) {
+        return WRITE_BAIL;
+    }
+    run_handler(cpu, bus, &cross.insn, start, nth)
+}
+
+/// The body of [`interp`] and [`interp_cross`].
+fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, nth: u32) -> u32 {
     if cpu.jit.page_bound != 0 {
         return WRITE_BAIL;
     }

@@ -164,8 +164,10 @@ struct Formed {
     /// The length of what ended them because the JIT leaves it to the
     /// interpreter: an instruction it does not translate, or bytes that do
     /// not decode within the page (an instruction crossing into the next
-    /// page, an invalid opcode).
+    /// page that cannot be a handler call, an invalid opcode).
     refused: Option<u32>,
+    /// The last item's bytes on the next page, when it runs into it.
+    cross: Option<helpers::Cross>,
 }
 
 /// At most this many instructions in one chain of blocks.
@@ -194,6 +196,11 @@ pub(crate) struct Jit {
     /// The decodes handler calls pass to the interpreter, kept (at fixed
     /// addresses) as long as the code that names them.
     handler_insns: Vec<Box<[x86::Insn]>>,
+    /// The same for handler calls of instructions that run into the next
+    /// page (boxed one by one: generated code holds their addresses while
+    /// the vector grows).
+    #[allow(clippy::vec_box)]
+    cross_insns: Vec<Box<helpers::Cross>>,
     arena: Option<Arena>,
     /// A direct-mapped front table over `blocks`.
     slots: Vec<Slot>,
@@ -278,6 +285,7 @@ impl Jit {
             a.clear();
         }
         self.handler_insns = Vec::new();
+        self.cross_insns = Vec::new();
         self.stats.code_bytes = 0;
     }
 }
@@ -591,12 +599,34 @@ impl Cpu {
             bytes: 0,
             last_needed: 0,
             refused: None,
+            cross: None,
         };
         while f.items.len() < MAX_INSNS {
             let Ok(insn) = x86::decode(&page[f.bytes..], code32) else {
-                // Invalid, or cut by the page's end (an instruction that
-                // crosses into the next page is the interpreter's).
-                f.refused = Some((page.len() - f.bytes).min(x86::MAX_INSN_LEN) as u32);
+                // Invalid, or cut by the page's end: an instruction that
+                // runs into the next page ends the block as a handler call
+                // that checks its bytes there, where it can.
+                let at = eip.wrapping_add(f.bytes as u32);
+                let to_end = (0x1000 - (phys & 0xFFF)) as usize;
+                let cross = if page.len() == to_end {
+                    self.cross_at(bus, at, &page[f.bytes..], code32)
+                } else {
+                    Some(None)
+                };
+                match cross {
+                    Some(Some((item, cross))) => {
+                        let last = u64::from(at) + u64::from(item.insn.len) - 1;
+                        f.last_needed = f.last_needed.max(last as u32);
+                        f.bytes += usize::from(item.insn.len);
+                        f.items.push(item);
+                        f.cross = Some(cross);
+                    }
+                    Some(None) => {
+                        f.refused = Some((page.len() - f.bytes).min(x86::MAX_INSN_LEN) as u32);
+                    }
+                    // (Not cached: the interpreter's fetch fills the TLB.)
+                    None => {}
+                }
                 break;
             };
             let at = eip.wrapping_add(f.bytes as u32);
@@ -629,6 +659,73 @@ impl Cpu {
             }
         }
         f
+    }
+
+    /// The instruction at CS:`at` whose first bytes, `head`, end the page,
+    /// as a block's last item, when the next page is plain RAM and the
+    /// instruction is one a handler runs inside a block without ending it
+    /// (else `Some(None)`); `None` while the next page's translation for a
+    /// fetch is not in the TLB (no walk here: the interpreter's fetch makes
+    /// it).
+    fn cross_at<B: Bus>(
+        &self,
+        bus: &mut B,
+        at: u32,
+        head: &[u8],
+        code32: bool,
+    ) -> Option<Option<(Item, helpers::Cross)>> {
+        let cs = self.segs[SegReg::Cs as usize].base;
+        let lin = cs.wrapping_add(at).wrapping_add(head.len() as u32);
+        let phys = if self.paging_on() {
+            self.translate_hit(lin, super::paging::Access::Fetch, self.user())?
+        } else {
+            lin
+        };
+        Some(self.cross_decode(bus, phys, at, head, code32))
+    }
+
+    /// [`Cpu::cross_at`] once the next page is found at physical `phys`.
+    fn cross_decode<B: Bus>(
+        &self,
+        bus: &mut B,
+        phys: u32,
+        at: u32,
+        head: &[u8],
+        code32: bool,
+    ) -> Option<(Item, helpers::Cross)> {
+        bus.host_page(phys, false)?;
+        let mut bytes = [0u8; x86::MAX_INSN_LEN];
+        bytes[..head.len()].copy_from_slice(head);
+        bus.read_block(phys, &mut bytes[head.len()..]);
+        let insn = x86::decode(&bytes, code32).ok()?;
+        let len = usize::from(insn.len);
+        let end = u64::from(at) + len as u64;
+        let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
+        if len <= head.len() || end > wrap || insn.mn.ends_block() || insn.mn.branches() {
+            return None;
+        }
+        let next = (end % wrap) as u32;
+        block::translate(&insn, next, self.model, false)?;
+        let mut tail = [0u8; x86::MAX_INSN_LEN];
+        tail[..len - head.len()].copy_from_slice(&bytes[head.len()..len]);
+        let op = Op::Interp {
+            insn: 0,
+            cross: true,
+        };
+        let item = Item {
+            insn,
+            op,
+            eip: at,
+            next,
+            bytes: block::op_bytes(&insn, &op),
+        };
+        let cross = helpers::Cross {
+            insn,
+            first: head.len() as u32,
+            tail,
+            tail_len: len - head.len(),
+        };
+        Some((item, cross))
     }
 
     /// The extent of the block at physical `phys` (CS:`eip`) for the
@@ -671,6 +768,7 @@ impl Cpu {
             bytes: pos,
             last_needed,
             refused,
+            cross,
         } = self.form(bus, phys, eip, code32);
         if items.is_empty() {
             if let Some(len) = refused {
@@ -683,7 +781,10 @@ impl Cpu {
             }
             return slot;
         }
-        let Some(stamp) = bus.mark_code(phys, pos as u32) else {
+        // (Of an instruction that runs into the next page, the bytes there
+        // are checked at each run instead.)
+        let on_page = (pos as u32).min(0x1000 - (phys & 0xFFF));
+        let Some(stamp) = bus.mark_code(phys, on_page) else {
             return slot;
         };
         slot.stamp = stamp;
@@ -692,14 +793,22 @@ impl Cpu {
         // the arena).
         let mut handlers: Box<[x86::Insn]> = items
             .iter()
-            .filter(|it| matches!(it.op, Op::Interp { .. }))
+            .filter(|it| matches!(it.op, Op::Interp { cross: false, .. }))
             .map(|it| it.insn)
             .collect();
+        let mut cross = cross.map(Box::new);
         let mut named = handlers.iter();
         for it in &mut items {
-            if let Op::Interp { insn } = &mut it.op {
-                let decode = named.next().expect("one decode per handler call");
-                *insn = decode as *const x86::Insn as usize;
+            match &mut it.op {
+                Op::Interp { insn, cross: false } => {
+                    let decode = named.next().expect("one decode per handler call");
+                    *insn = decode as *const x86::Insn as usize;
+                }
+                Op::Interp { insn, cross: true } => {
+                    let c = cross.as_deref().expect("the crossing instruction's bytes");
+                    *insn = c as *const helpers::Cross as usize;
+                }
+                _ => {}
             }
         }
         let helpers = emit::Helpers {
@@ -707,6 +816,7 @@ impl Cpu {
             write: helpers::write::<B> as *const () as usize,
             calc: helpers::calc as *const () as usize,
             interp: helpers::interp::<B> as *const () as usize,
+            interp_cross: helpers::interp_cross::<B> as *const () as usize,
         };
         if self.jit.arena.is_none() {
             self.jit.arena = Arena::new();
@@ -717,6 +827,7 @@ impl Cpu {
                 cells,
                 stats,
                 handler_insns,
+                cross_insns,
                 ..
             } = &mut self.jit;
             let Some(arena) = arena else {
@@ -758,6 +869,10 @@ impl Cpu {
                     stats.handler_insns += handlers.len() as u64;
                     if !handlers.is_empty() {
                         handler_insns.push(std::mem::take(&mut handlers));
+                    }
+                    if let Some(c) = cross.take() {
+                        stats.handler_insns += 1;
+                        cross_insns.push(c);
                     }
                 }
                 None => {
