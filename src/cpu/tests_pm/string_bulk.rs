@@ -156,18 +156,8 @@ fn run(model: Model, c: &Case, paging: bool, direct: bool) -> Pm {
 }
 
 fn state(pm: &Pm) -> (Vec<u32>, u32, u32, u16) {
-    let gprs = [
-        Gpr::Eax,
-        Gpr::Ecx,
-        Gpr::Edx,
-        Gpr::Ebx,
-        Gpr::Esp,
-        Gpr::Ebp,
-        Gpr::Esi,
-        Gpr::Edi,
-    ];
     (
-        gprs.iter().map(|&g| pm.cpu.gpr(g)).collect(),
+        Gpr::ALL.iter().map(|&g| pm.cpu.gpr(g)).collect(),
         pm.cpu.eip(),
         pm.cpu.eflags(),
         pm.cpu.segment(SegReg::Es).selector,
