@@ -286,6 +286,7 @@ impl Jit {
         }
         self.handler_insns = Vec::new();
         self.cross_insns = Vec::new();
+        self.cold = None;
         self.stats.code_bytes = 0;
     }
 }
