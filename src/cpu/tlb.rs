@@ -1,11 +1,11 @@
 //! The translation lookaside buffer: a direct-mapped cache of page
 //! translations, keyed by the linear page number, with 4096 slots (16 MiB
 //! of pages, so buffers a few MiB apart at round addresses do not take
-//! each other's slot). Each entry keeps what the walk found (the physical frame, the combined user and writable
-//! permissions of every level, whether instructions may be fetched from
-//! it, whether the dirty bit is already set, and whether the page is
-//! global). It holds no policy: `paging.rs` decides
-//! when to fill, use and flush it.
+//! each other's slot). Each entry keeps what the walk found (the physical
+//! frame, the combined user and writable permissions of every level,
+//! whether instructions may be fetched from it, whether the dirty bit is
+//! already set, and whether the page is global). It holds no policy:
+//! `paging.rs` decides when to fill, use and flush it.
 //!
 //! Beside each entry sits a host entry for the JIT (`HostEntry`): where the
 //! page lies in host memory, with one tag for reads and one for writes. A
@@ -26,6 +26,13 @@ pub(crate) const SIZE: usize = 4096;
 /// page not matching the first byte's slot.
 fn slot_of(page: u32) -> usize {
     (page as usize) & (SIZE - 1)
+}
+
+/// The slots of `entries` that hold a translation.
+fn in_use(entries: &[Entry]) -> Vec<u16> {
+    (0..entries.len() as u16)
+        .filter(|&i| entries[usize::from(i)].tag != 0)
+        .collect()
 }
 
 /// One cached translation (`repr(C)`: the JIT's jump cache compares its
@@ -143,12 +150,9 @@ impl From<Tlb> for Vec<Entry> {
 
 impl Tlb {
     fn with_entries(entries: Vec<Entry>) -> Tlb {
-        let filled = (0..SIZE as u16)
-            .filter(|&i| entries[usize::from(i)].tag != 0)
-            .collect();
         Tlb {
+            filled: in_use(&entries),
             entries,
-            filled,
             host: Box::new([HostEntry::default(); SIZE]),
             host_gen: 1,
         }
@@ -247,9 +251,7 @@ impl Tlb {
             for e in &mut self.entries {
                 clear(e);
             }
-            self.filled = (0..SIZE as u16)
-                .filter(|&i| self.entries[usize::from(i)].tag != 0)
-                .collect();
+            self.filled = in_use(&self.entries);
         } else {
             let entries = &mut self.entries;
             self.filled.retain(|&i| clear(&mut entries[usize::from(i)]));

@@ -230,16 +230,10 @@ impl Cross {
     /// on the next page, which is plain RAM with the translation for a
     /// fetch already in the TLB (no walk here: that is the interpreter's).
     pub fn holds<B: Bus>(&self, cpu: &Cpu, bus: &mut B, start: u32) -> bool {
-        let cs = cpu.segs[SegReg::Cs as usize].base;
-        let lin = cs.wrapping_add(start).wrapping_add(self.first);
-        let phys = if cpu.paging_on() {
-            match cpu.translate_hit(lin, Access::Fetch, cpu.user()) {
-                Some(p) => p,
-                None => return false,
-            }
-        } else {
-            lin
+        let Some(next_page) = cpu.code_at(start.wrapping_add(self.first)) else {
+            return false;
         };
+        let phys = next_page.phys;
         if bus.host_page(phys, false).is_none() {
             return false;
         }

@@ -154,6 +154,15 @@ impl Hasher for KeyHasher {
     }
 }
 
+/// The CS offset after an instruction of `len` bytes at `at`, or `None`
+/// when the instruction runs past the end of the offset space (4 GiB, or
+/// 64 KiB for 16-bit code).
+fn next_eip(at: u32, len: u8, code32: bool) -> Option<u32> {
+    let end = u64::from(at) + u64::from(len);
+    let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
+    (end <= wrap).then_some((end % wrap) as u32)
+}
+
 /// A block's instructions as [`Cpu::form`] decoded them.
 struct Formed {
     items: Vec<Item>,
@@ -616,8 +625,7 @@ impl Cpu {
                 };
                 match cross {
                     Some(Some((item, cross))) => {
-                        let last = u64::from(at) + u64::from(item.insn.len) - 1;
-                        f.last_needed = f.last_needed.max(last as u32);
+                        f.last_needed = f.last_needed.max(at + (u32::from(item.insn.len) - 1));
                         f.bytes += usize::from(item.insn.len);
                         f.items.push(item);
                         f.cross = Some(cross);
@@ -631,18 +639,15 @@ impl Cpu {
                 break;
             };
             let at = eip.wrapping_add(f.bytes as u32);
-            let end = u64::from(at) + u64::from(insn.len);
-            let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
-            if end > wrap {
+            let Some(next) = next_eip(at, insn.len, code32) else {
                 break;
-            }
-            let next = (end % wrap) as u32;
+            };
             let Some(op) = block::translate(&insn, next, self.model, !self.jit.handlers_only)
             else {
                 f.refused = Some(u32::from(insn.len));
                 break;
             };
-            f.last_needed = f.last_needed.max((end - 1) as u32);
+            f.last_needed = f.last_needed.max(at + (u32::from(insn.len) - 1));
             if let Op::Jmp { target } | Op::Jcc { target, .. } | Op::Call { target } = op {
                 f.last_needed = f.last_needed.max(target);
             }
@@ -675,14 +680,8 @@ impl Cpu {
         head: &[u8],
         code32: bool,
     ) -> Option<Option<(Item, helpers::Cross)>> {
-        let cs = self.segs[SegReg::Cs as usize].base;
-        let lin = cs.wrapping_add(at).wrapping_add(head.len() as u32);
-        let phys = if self.paging_on() {
-            self.translate_hit(lin, super::paging::Access::Fetch, self.user())?
-        } else {
-            lin
-        };
-        Some(self.cross_decode(bus, phys, at, head, code32))
+        let next_page = self.code_at(at.wrapping_add(head.len() as u32))?;
+        Some(self.cross_decode(bus, next_page.phys, at, head, code32))
     }
 
     /// [`Cpu::cross_at`] once the next page is found at physical `phys`.
@@ -700,12 +699,10 @@ impl Cpu {
         bus.read_block(phys, &mut bytes[head.len()..]);
         let insn = x86::decode(&bytes, code32).ok()?;
         let len = usize::from(insn.len);
-        let end = u64::from(at) + len as u64;
-        let wrap = if code32 { 1u64 << 32 } else { 1 << 16 };
-        if len <= head.len() || end > wrap || insn.mn.ends_block() || insn.mn.branches() {
+        let next = next_eip(at, insn.len, code32)?;
+        if len <= head.len() || insn.mn.ends_block() || insn.mn.branches() {
             return None;
         }
-        let next = (end % wrap) as u32;
         block::translate(&insn, next, self.model, false)?;
         let mut tail = [0u8; x86::MAX_INSN_LEN];
         tail[..len - head.len()].copy_from_slice(&bytes[head.len()..len]);
