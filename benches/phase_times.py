@@ -9,7 +9,12 @@ and is not counted. Runs each emulator --runs times, alternating, keeps
 each phase's best time, checks that all printed the same lines, and prints
 a table with the ratio moon86 / QEMU per phase and for the total.
 
-  benches/phase_times.py [--runs N] [--moon86 PATH] [--no-qemu] [--interp] [KERNEL]
+With --hooks, moon86 also runs the kernel through
+benches/compiled_hooks.lua with hooks that never fire (100 execute hooks
+and a write watch; an I/O hook on a port the guest never touches; an
+execute hook on the page of the hot code), and the table gives each one's time over the plain JIT's, run the same way.
+
+  benches/phase_times.py [--runs N] [--moon86 PATH] [--no-qemu] [--interp] [--hooks] [KERNEL]
 """
 
 import argparse
@@ -47,10 +52,22 @@ def main():
     ap.add_argument("--moon86", default=os.path.join(root, "target/release/moon86"))
     ap.add_argument("--no-qemu", action="store_true", help="time moon86 alone")
     ap.add_argument("--interp", action="store_true", help="also time moon86 --jit off (slow)")
+    ap.add_argument("--hooks", action="store_true",
+                    help="also time the JIT with idle hooks (benches/compiled_hooks.lua)")
     a = ap.parse_args()
 
     emulators = {"jit": [a.moon86, "--jit", "on", "boot", "--kernel", a.kernel, "-m", "64M",
                          "--serial", "stdio"]}
+    hooked = []
+    if a.hooks:
+        script = os.path.join(here, "compiled_hooks.lua")
+        emulators["jit"] = [a.moon86, "run", script, a.kernel, "none"]
+        # (0x100030: the HLT after `call kmain` in compiled.bin, never
+        # reached as the guest leaves through the exit port; on the page
+        # that holds every phase's code.)
+        for mode, extra in (("exec100", []), ("io", []), ("hotpage", ["0x100030"])):
+            emulators[mode] = [a.moon86, "run", script, a.kernel, mode] + extra
+            hooked.append(mode)
     if a.interp:
         emulators["interp"] = [a.moon86, "--jit", "off"] + emulators["jit"][3:]
     if not a.no_qemu:
@@ -75,6 +92,7 @@ def main():
     head = f"{'phase':<28}" + "".join(f"{n + ' s':>10}" for n in names)
     if "qemu" in best:
         head += f"{'jit/qemu':>10}"
+    head += "".join(f"{m + '/jit':>12}" for m in hooked)
     print(f"best of {a.runs} runs; seconds per phase, from the line before it")
     print(head)
     rows = [(text.split(" checksum")[0], i) for i, text in enumerate(printed["jit"])]
@@ -86,6 +104,9 @@ def main():
         if "qemu" in best:
             j, q = cells[names.index("jit")], cells[names.index("qemu")]
             line += f"{j / q:>10.2f}" if q > 0 else f"{'-':>10}"
+        for m in hooked:
+            h, j = cells[names.index(m)], cells[names.index("jit")]
+            line += f"{h / j:>12.3f}" if j > 0 else f"{'-':>12}"
         print(line)
 
 

@@ -551,8 +551,9 @@ fn exec_watch_on_another_page_is_seen_through_returns_and_calls() {
     use moon86::machine::{RunExit, WatchSet};
     // The same loop of calls to the next page; an execute watch on the
     // function stops the run before its first instruction each time,
-    // with the JIT on (the jump cache never leaves a page while a watch
-    // is set, and its entries lapse at every run).
+    // with the JIT on (setting the watch drops the blocks, and no block
+    // starts at a watched instruction, so neither the jump cache nor a
+    // chain enters one).
     let f = CODE + 0x1000;
     let mut a = Asm::new(CODE);
     a.call_five_times(f).bytes(&[0xF4]);
@@ -580,6 +581,112 @@ fn exec_watch_on_another_page_is_seen_through_returns_and_calls() {
     }
     assert_eq!(stops, 4, "the four remaining calls each stop at the watch");
     assert_eq!(m.cpu.gpr(Gpr::Eax), 5);
+}
+
+/// A loop at linear 0x400000 (physical 0x30000): INC EAX, BTS [0x20000]
+/// (a handler call that writes memory), ADD [0x20100], EAX (an inline
+/// write), INC EBX, DEC ECX, JNZ, 40 times, then HLT; and the offset of
+/// its INC EBX.
+fn watched_loop() -> (Vec<u8>, u32) {
+    let mut code = vec![0xB9, 40, 0, 0, 0]; // mov ecx, 40
+    code.extend([0x40]); // top: inc eax
+    code.extend([0x0F, 0xAB, 0x05, 0x00, 0x00, 0x02, 0x00]); // bts [0x20000], eax
+    code.extend([0x01, 0x05, 0x00, 0x01, 0x02, 0x00]); // add [0x20100], eax
+    let inc_ebx = code.len() as u32;
+    code.extend([0x43, 0x49, 0x75]); // inc ebx / dec ecx / jnz top
+    code.push((5i32 - code.len() as i32 - 1) as u8);
+    code.push(0xF4);
+    (code, inc_ebx)
+}
+
+/// Runs `watched_loop` at linear 0x400000 with the JIT on or off: 30
+/// instructions unwatched (the JIT translates the loop), then to the HLT
+/// under `watches`, resuming after every event. Returns the events, the
+/// registers and the instructions the JIT ran while watched.
+fn run_watched(jit: bool, watches: &moon86::machine::WatchSet) -> (Vec<String>, String, u64) {
+    use moon86::machine::RunExit;
+    let (code, _) = watched_loop();
+    let mut m = paged(&[0xE9, 0xFB, 0xFF, 0x3E, 0x00], jit); // jmp 0x400000
+    m.board.mem.write_bytes(0x30000, &code).unwrap();
+    m.run(30);
+    let before = m.cpu.jit_stats().instructions;
+    m.set_watches(watches);
+    let mut events = vec![];
+    for _ in 0..1000 {
+        let (exit, _) = m.run(100_000);
+        events.extend(m.take_events().iter().map(|e| format!("{e:?}")));
+        if exit != RunExit::Events {
+            break;
+        }
+    }
+    assert!(m.cpu.is_halted(), "the loop ran to its HLT");
+    (events, regs(&m), m.cpu.jit_stats().instructions - before)
+}
+
+/// The events of `run_watched` with the JIT on, after checking them and
+/// the registers against the interpreter's, and that at least `jitted`
+/// instructions ran as translated code while watched.
+fn watched_like_the_interpreter(watches: &moon86::machine::WatchSet, jitted: u64) -> Vec<String> {
+    let (events, regs, ran) = run_watched(true, watches);
+    let (want, want_regs, _) = run_watched(false, watches);
+    assert_eq!(events, want, "the JIT's events are the interpreter's");
+    assert_eq!(regs, want_regs);
+    assert!(ran >= jitted, "only {ran} instructions ran translated");
+    events
+}
+
+#[test]
+fn an_exec_watch_inside_a_translated_loop_stops_there_and_the_rest_stays_translated() {
+    use moon86::machine::WatchSet;
+    let (_, inc_ebx) = watched_loop();
+    let (lin, phys) = (
+        u64::from(0x40_0000 + inc_ebx),
+        u64::from(0x3_0000 + inc_ebx),
+    );
+    for watches in [
+        WatchSet {
+            exec_linear: vec![(lin, lin + 1)],
+            ..WatchSet::default()
+        },
+        WatchSet {
+            exec_physical: vec![(phys, phys + 1)],
+            ..WatchSet::default()
+        },
+    ] {
+        // The first 30 instructions made 5 iterations of 6 (and INC EAX
+        // of a sixth); the other 35 each stop at INC EBX, and the rest of
+        // each iteration (less the handler call) runs translated.
+        let events = watched_like_the_interpreter(&watches, 35 * 3);
+        assert_eq!(events.len(), 35, "{events:?}");
+    }
+}
+
+#[test]
+fn memory_watches_see_translated_and_handler_accesses_as_the_interpreter_does() {
+    use moon86::machine::WatchSet;
+    // A write watch on BTS's first dword (a handler call) and a read
+    // watch on ADD's (inline code): they report at the same instructions
+    // and counts as without the JIT: ADD's read in each of the 35
+    // watched iterations, BTS's write while its bit (EAX = 6, 7, ...)
+    // is in that dword (26 times).
+    let watches = WatchSet {
+        mem_write: vec![(0x20000, 0x20004)],
+        mem_read: vec![(0x20100, 0x20104)],
+        ..WatchSet::default()
+    };
+    let events = watched_like_the_interpreter(&watches, 35 * 3);
+    let count = |kind: &str| events.iter().filter(|e| e.contains(kind)).count();
+    assert_eq!((count("Read"), count("Write")), (35, 26), "{events:?}");
+}
+
+#[test]
+fn a_port_watch_leaves_the_loop_translated() {
+    use moon86::machine::WatchSet;
+    let watches = WatchSet {
+        io: vec![(0x2E8, 0x2E8)],
+        ..WatchSet::default()
+    };
+    assert!(watched_like_the_interpreter(&watches, 35 * 5).is_empty());
 }
 
 /// Found by `tests/jit_diff.rs` (`MOON86_JIT_DIFF_SCALE=10`) against the

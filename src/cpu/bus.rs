@@ -84,6 +84,23 @@ pub trait Bus {
         false
     }
 
+    /// True when some CPU memory read or write is watched: the JIT then
+    /// leaves each handler call that touches memory to the interpreter, as
+    /// the handler's accesses are not checked one by one. The default:
+    /// none is.
+    fn watches_memory(&self) -> bool {
+        false
+    }
+
+    /// True when an execute watch covers the instruction at linear address
+    /// `lin`, physical `phys`: a translated block ends before it, and none
+    /// starts there, so the instruction always comes back to the
+    /// interpreter, before which the run loop reports it. The JIT drops
+    /// its blocks when the execute watches change. The default: none does.
+    fn exec_watched(&self, _lin: u32, _phys: u32) -> bool {
+        false
+    }
+
     /// A host pointer to the 4 KiB physical page holding `addr` when
     /// accesses to it may bypass the bus for a while: plain RAM, nothing
     /// watched on it, and for writes (`write`) no cached code on it. The

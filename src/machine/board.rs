@@ -4,7 +4,7 @@
 //! (see `watch.rs`) and keeps what they saw until the run loop collects it.
 
 use super::clock::VirtualClock;
-use super::watch::{overlaps, Event, MemWatch};
+use super::watch::{overlaps, AddrSet, Event, MemWatch};
 use crate::cpu::{Bus, IoSize};
 use crate::devices::IoBus;
 use crate::mem::GuestMemory;
@@ -23,6 +23,11 @@ pub struct Board {
     pub(super) mem_watch: MemWatch,
     /// Watched port ranges, inclusive.
     pub(super) io_watch: Vec<(u16, u16)>,
+    /// Execute watches by linear and by physical address (checked by the
+    /// run loop before the interpreter's instructions, and by the JIT when
+    /// it forms blocks: `Bus::exec_watched`).
+    pub(super) exec_linear: AddrSet,
+    pub(super) exec_physical: AddrSet,
     /// What the watches saw during the current instruction.
     pub(super) events: Vec<Event>,
     /// The VGA text buffer was written since the last look (when tracked).
@@ -41,6 +46,8 @@ impl Board {
             io_touched: false,
             mem_watch: MemWatch::default(),
             io_watch: Vec::new(),
+            exec_linear: AddrSet::default(),
+            exec_physical: AddrSet::default(),
             events: Vec::new(),
             screen_dirty: false,
             map_changes: 0,
@@ -173,13 +180,15 @@ impl Bus for Board {
         let a = addr & self.a20_mask;
         self.mem_watch.near(a) || self.mem_watch.near(a.wrapping_add(len - 1))
     }
+    fn watches_memory(&self) -> bool {
+        !(self.mem_watch.read.is_empty() && self.mem_watch.write.is_empty())
+    }
+    fn exec_watched(&self, lin: u32, phys: u32) -> bool {
+        self.exec_linear.contains(lin) || self.exec_physical.contains(phys)
+    }
     fn host_page(&mut self, addr: u32, write: bool) -> Option<*mut u8> {
-        // Some watched byte lies on the page: the hull starts on it, or
-        // starts below it and reaches it (wrapping, as `near` does).
-        let page = addr & !0xFFF;
-        let (lo, span) = (self.mem_watch.lo, self.mem_watch.span);
-        let watched = span != 0 && (page.wrapping_sub(lo) < span || lo.wrapping_sub(page) < 0x1000);
-        if self.a20_mask != !0 || watched {
+        // (With the A20 gate closed, addresses wrap: no page is direct.)
+        if self.a20_mask != !0 || self.mem_watch.pages.page_marked(addr) {
             return None;
         }
         self.mem.host_page(addr, write)

@@ -58,8 +58,6 @@ struct Watches {
     set: WatchSet,
     /// Anything at all is watched: the run loop takes its checked path.
     any: bool,
-    exec_linear: watch::AddrSet,
-    exec_physical: watch::AddrSet,
     mode: bool,
     serial: bool,
     disk: bool,
@@ -83,8 +81,6 @@ impl Default for Watches {
         Watches {
             set: WatchSet::default(),
             any: false,
-            exec_linear: Default::default(),
-            exec_physical: Default::default(),
             mode: false,
             serial: false,
             disk: false,
@@ -198,10 +194,17 @@ impl Machine {
             return;
         }
         let w = &mut self.watches;
+        let b = &self.board;
+        if b.exec_linear.ranges() != set.exec_linear
+            || b.exec_physical.ranges() != set.exec_physical
+        {
+            // Blocks end before the watched instructions of their time.
+            self.board.exec_linear = watch::AddrSet::new(&set.exec_linear);
+            self.board.exec_physical = watch::AddrSet::new(&set.exec_physical);
+            self.cpu.flush_jit();
+        }
         w.set = set.clone();
         w.any = set.needs_checked_loop();
-        w.exec_linear = watch::AddrSet::new(&set.exec_linear);
-        w.exec_physical = watch::AddrSet::new(&set.exec_physical);
         w.exec_clear_page = NO_PAGE;
         w.mode = set.mode;
         w.serial = set.serial;

@@ -211,7 +211,6 @@ impl Machine {
             }
             let until = wake.map_or(u64::MAX, |t| t - now);
             let chunk = (budget - *done).min(until);
-            self.cpu.set_jit_page_bound(self.watches.any);
             let stop = if self.watches.any {
                 self.run_checked(chunk, done)
             } else {
@@ -307,14 +306,13 @@ impl Machine {
     /// True when an execute watch covers the instruction at linear `lin`.
     #[inline]
     fn exec_watched(&mut self, lin: u32) -> Option<Option<u32>> {
-        let w = &self.watches;
-        if w.exec_linear.contains(lin) {
+        if self.board.exec_linear.contains(lin) {
             let phys = self.cpu.linear_to_physical(&mut self.board, lin);
             return Some(phys);
         }
-        if !w.exec_physical.is_empty() {
+        if !self.board.exec_physical.is_empty() {
             let phys = self.cpu.linear_to_physical(&mut self.board, lin)?;
-            if self.watches.exec_physical.contains(phys) {
+            if self.board.exec_physical.contains(phys) {
                 return Some(Some(phys));
             }
         }
@@ -349,9 +347,8 @@ impl Machine {
             });
             return true;
         }
-        let w = &mut self.watches;
-        if w.exec_physical.is_empty() && !w.exec_linear.page_marked(lin) {
-            w.exec_clear_page = lin >> 12;
+        if self.board.exec_physical.is_empty() && !self.board.exec_linear.page_marked(lin) {
+            self.watches.exec_clear_page = lin >> 12;
         }
         false
     }
@@ -402,14 +399,12 @@ impl Machine {
             if lin >> 12 != self.watches.exec_clear_page && !skip && self.exec_check(lin) {
                 return Some(RunExit::Events);
             }
-            // A block never leaves its page, and blocks make no events
-            // (their watched accesses are left to the interpreter): one
-            // may run where no execute watch is.
-            if self.cpu.jit_enabled()
-                && !std::mem::take(&mut must_step)
-                && !skip
-                && lin >> 12 == self.watches.exec_clear_page
-            {
+            // No block holds a watched instruction (they end before one,
+            // and none starts on one: `Bus::exec_watched`), and blocks make
+            // no events (the interpreter runs what touches a watched
+            // address or port, changes the mode or delivers an interrupt):
+            // once the check above passed, one may run.
+            if self.cpu.jit_enabled() && !std::mem::take(&mut must_step) && !skip {
                 let (n, step) = self.jit_block(left, done);
                 left -= n;
                 if !step && n > 0 && !(self.intr && self.takes_interrupt()) {

@@ -4,13 +4,15 @@
 //! into a [`WatchSet`] and turns the [`EventRecord`]s back into hook fires.
 //!
 //! Costs: with no watch set the run loop is the plain one. With any watch
-//! set it checks execute watches before every instruction (a compare with
-//! the last page found free of linear execute watches; on another page a
-//! page bitmap lookup, then the ranges on a marked page), and the board
-//! checks memory accesses against the hull of the watched ranges (one
-//! compare) before looking at the ranges themselves. `benches/hooks.rs`
-//! measures what 100 execute watches and a write watch that never trigger
-//! cost (see docs/performance.md).
+//! set it checks execute watches before every instruction the interpreter
+//! runs and every translated block (a compare with the last page found
+//! free of linear execute watches; on another page a page bitmap lookup,
+//! then the ranges on a marked page); blocks end before watched
+//! instructions (`Bus::exec_watched`). The board checks memory accesses
+//! against the hull of the watched ranges (one compare) before looking at
+//! the ranges themselves, and only pages holding a watched byte lose
+//! generated code's direct path. `benches/phase_times.py --hooks`
+//! measures what idle hooks cost the JIT (see docs/performance.md).
 
 use crate::cpu::{CpuMode, InterruptSource};
 
@@ -150,6 +152,11 @@ impl AddrSet {
         }
     }
 
+    /// The ranges, as given.
+    pub(super) fn ranges(&self) -> &[(u64, u64)] {
+        &self.ranges
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
@@ -185,12 +192,16 @@ pub(super) struct MemWatch {
     pub(super) write: Vec<(u64, u64)>,
     /// The VGA text buffer, when screen writes are tracked.
     pub(super) screen: Option<(u64, u64)>,
+    /// The pages holding a watched byte: the others keep generated code's
+    /// direct path to RAM (`Bus::host_page`), however wide the hull.
+    pub(super) pages: AddrSet,
 }
 
 impl MemWatch {
     pub(super) fn new(set: &WatchSet, screen: (u64, u64)) -> MemWatch {
         let screen = set.screen.then_some(screen);
         let all = set.mem_read.iter().chain(&set.mem_write).chain(&screen);
+        let pages = AddrSet::new(&all.clone().copied().collect::<Vec<_>>());
         let lo = all.clone().map(|r| r.0).min();
         let hi = all.map(|r| r.1).max();
         let (lo, span) = match lo.zip(hi) {
@@ -209,6 +220,7 @@ impl MemWatch {
             read: set.mem_read.clone(),
             write: set.mem_write.clone(),
             screen,
+            pages,
         }
     }
 
@@ -260,5 +272,26 @@ mod tests {
         assert!(!overlaps(&w.write, 0x1FFC, 4));
         let none = MemWatch::new(&WatchSet::default(), (0xB8000, 0xC0000));
         assert!(!none.near(0) && !none.near(u32::MAX));
+    }
+
+    #[test]
+    fn mem_watch_pages_are_those_holding_a_watched_byte() {
+        // Watches far apart: the hull spans the pages between, which keep
+        // their direct path (`Bus::host_page`); the screen counts when
+        // tracked.
+        let set = WatchSet {
+            mem_read: vec![(0x1FFF, 0x2001)],
+            mem_write: vec![(0x80_0000, 0x80_0004)],
+            screen: true,
+            ..WatchSet::default()
+        };
+        let w = MemWatch::new(&set, (0xB8000, 0xB9000));
+        assert!(w.near(0x40_0000), "inside the hull");
+        for page in [0x1000, 0x2000, 0xB8000, 0x80_0000] {
+            assert!(w.pages.page_marked(page), "{page:#x}");
+        }
+        for page in [0x0, 0x3000, 0xB7000, 0xB9000, 0x40_0000, 0x80_1000] {
+            assert!(!w.pages.page_marked(page), "{page:#x}");
+        }
     }
 }

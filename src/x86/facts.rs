@@ -180,6 +180,32 @@ impl super::Insn {
             MemoryWrites::Implicit => true,
         }
     }
+
+    /// True when the instruction may read or write memory: a memory
+    /// operand, or memory it names implicitly (the stack, string operands,
+    /// XLAT's table, a descriptor table).
+    pub fn touches_memory(&self) -> bool {
+        use Mn::*;
+        self.mem.is_some()
+            || self.mn.memory_writes() == MemoryWrites::Implicit
+            || matches!(
+                self.mn,
+                Pop | Popa
+                    | Popf
+                    | Ret
+                    | Leave
+                    | Cmps
+                    | Lods
+                    | Scas
+                    | Outs
+                    | Xlat
+                    | Lar
+                    | Lsl
+                    | Verr
+                    | Verw
+            )
+            || (self.mn == Mov && self.ops.contains(&super::Opnd::Sw))
+    }
 }
 
 impl Mn {

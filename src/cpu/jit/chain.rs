@@ -16,9 +16,11 @@
 //! block the cell names.
 //!
 //! Only targets on the exit's own page are chained: the page's translation
-//! and its execute-watch state cannot change while generated code runs,
-//! and a write to the page ends the block, so everything `run_block`
-//! checks before a block still holds for the next one on that page.
+//! cannot change while generated code runs, and a write to the page ends
+//! the block, so everything `run_block` checks before a block still holds
+//! for the next one on that page. A cell also names its target's linear
+//! address (the source's CS base + the target's EIP), so both blocks were
+//! formed against the execute watches of the same addresses.
 
 /// One direct exit's link (read by generated code, hence `repr(C)`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,6 +34,9 @@ pub(super) struct Cell {
     /// The block this exit leads to.
     pub phys: u32,
     pub eip: u32,
+    /// Its linear address (CS base + `eip`): the block's execute watches
+    /// are those of its linear addresses.
+    pub lin: u32,
     pub key: u8,
 }
 
@@ -48,9 +53,9 @@ pub(super) struct Cells {
 }
 
 impl Cells {
-    /// A new unlinked cell for an exit to `(phys, eip, key)`, or `None`
-    /// when the table is full (the exit then simply returns).
-    pub fn alloc(&mut self, phys: u32, eip: u32, key: u8) -> Option<usize> {
+    /// A new unlinked cell for an exit to `(phys, eip, lin, key)`, or
+    /// `None` when the table is full (the exit then simply returns).
+    pub fn alloc(&mut self, phys: u32, eip: u32, lin: u32, key: u8) -> Option<usize> {
         if self.used == CHUNK || self.chunks.is_empty() {
             if self.chunks.len() == MAX_CHUNKS {
                 return None;
@@ -64,6 +69,7 @@ impl Cells {
         *cell = Cell {
             phys,
             eip,
+            lin,
             key,
             ..Cell::default()
         };
@@ -72,13 +78,13 @@ impl Cells {
     }
 
     /// Links the cell at `addr` (from `Jit::link_from`) to the block at
-    /// `(phys, eip, key)` whose body is at `body`, when that is the block
+    /// `(phys, eip, lin, key)` whose body is at `body`, when that is the block
     /// the cell names.
     pub fn link(&mut self, addr: usize, to: &Cell) {
         let Some(cell) = self.find(addr) else {
             return;
         };
-        if (cell.phys, cell.eip, cell.key) == (to.phys, to.eip, to.key) {
+        if (cell.phys, cell.eip, cell.lin, cell.key) == (to.phys, to.eip, to.lin, to.key) {
             *cell = *to;
         }
     }

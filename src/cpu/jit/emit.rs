@@ -58,14 +58,13 @@ pub(super) struct Layout {
     /// The bus pointer for helper calls (`Jit::bus`).
     pub bus: i32,
     /// The jump cache (`jump.rs`): CS's base, CR0, the running page, the
-    /// table's pointer, the TLB entries' pointer, the page-bound flag and
-    /// the `jumped` statistic.
+    /// table's pointer, the TLB entries' pointer and the `jumped`
+    /// statistic.
     pub cs_base: i32,
     pub cr0: i32,
     pub running_page: i32,
     pub jump_table: i32,
     pub tlb_entries: i32,
-    pub page_bound: i32,
     pub jump_count: i32,
     pub jump_key: i32,
     /// For RDTSC: the instruction count (at the block chain's entry), the
@@ -1591,8 +1590,6 @@ impl Emitter<'_> {
         debug_assert_eq!(tlb_size, 16);
         let key = i32::from(self.key);
         dynasm!(self.ops
-            ; cmp BYTE [r15 + l.page_bound], 0
-            ; jne =>miss
             // The entry for ebx (`jump::index`).
             ; mov eax, ebx
             ; mov ecx, ebx

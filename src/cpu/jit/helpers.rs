@@ -197,8 +197,9 @@ pub(super) extern "sysv64" fn calc(cpu: *mut Cpu, code: u32, a: u32, b: u32) -> 
 /// Runs the instruction `insn`, fetched at `start` and the `nth` (from 0)
 /// of its block, with the interpreter's handler: [`WRITE_OK`], [`WRITE_SMC`] when it changed the running
 /// block's code, or [`WRITE_BAIL`] when it faulted, having committed
-/// nothing (`Cpu::undo`), or when anything is watched (the machine must
-/// see each watched access as its instruction makes it).
+/// nothing (`Cpu::undo`), or when it touches memory while some memory is
+/// watched (the machine must see each watched access as its instruction
+/// makes it, which the interpreter's step does).
 pub(super) extern "sysv64" fn interp<B: Bus>(
     cpu: *mut Cpu,
     bus: *mut B,
@@ -263,7 +264,7 @@ pub(super) extern "sysv64" fn interp_cross<B: Bus>(
 
 /// The body of [`interp`] and [`interp_cross`].
 fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, nth: u32) -> u32 {
-    if cpu.jit.page_bound != 0 {
+    if bus.watches_memory() && insn.touches_memory() {
         return WRITE_BAIL;
     }
     let undo = cpu.advance(insn, start);

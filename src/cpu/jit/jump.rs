@@ -18,9 +18,9 @@
 //! length. The generation (64 bits, never reused) changes at every run of
 //! the machine and whenever the bus's host epoch moves (A20, watches,
 //! remapped RAM), with the TLB's host entries, so no entry, and no stamp
-//! pointer in it, outlives either. Execute watches
-//! are per page, so while any watch is set (`Jit::page_bound`) generated
-//! code never leaves its page this way.
+//! pointer in it, outlives either. A block is translated for one linear
+//! address (its execute watches: `Bus::exec_watched`), which the entry's
+//! linear address check keeps.
 
 /// One recorded block (read by generated code, hence `repr(C)`; 64 bytes).
 #[derive(Clone, Copy, Debug, Default)]

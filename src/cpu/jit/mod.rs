@@ -96,6 +96,9 @@ pub enum BlockRun {
 struct Slot {
     phys: u32,
     eip: u32,
+    /// CS base + EIP when translated: the execute watches a block ends
+    /// before are those of its linear addresses (`Bus::exec_watched`).
+    lin: u32,
     /// Bit 0: 32-bit code, bit 1: 32-bit stack, bit 2: flat data
     /// segments (`emit::Shape`), bit 7: in use.
     key: u8,
@@ -247,12 +250,9 @@ pub(crate) struct Jit {
     host_bus: usize,
     /// The bus of the running block, for generated code's helper calls.
     bus: usize,
-    /// The jump cache (`jump.rs`), the TLB's entries for its checks, and
-    /// whether generated code must stay on the block's page (1 while the
-    /// machine watches anything: execute watches are checked per page).
+    /// The jump cache (`jump.rs`) and the TLB's entries for its checks.
     jump: jump::JumpCache,
     tlb_entries: usize,
-    pub(super) page_bound: u8,
     /// The jump cache's generation (moved with every forgetting of host
     /// state) and the key entries must carry now: (generation + 1) * 2,
     /// plus 1 at user privilege.
@@ -322,7 +322,6 @@ fn layout() -> emit::Layout {
         running_page: jit(offset_of!(Jit, running_page)),
         jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, base)),
         tlb_entries: jit(offset_of!(Jit, tlb_entries)),
-        page_bound: jit(offset_of!(Jit, page_bound)),
         jump_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, jumped)),
         jump_key: jit(offset_of!(Jit, jump_key)),
         icount: offset_of!(Cpu, icount) as i32,
@@ -367,13 +366,6 @@ impl Cpu {
     /// The JIT's counters.
     pub fn jit_stats(&self) -> JitStats {
         self.jit.stats
-    }
-    /// Keeps generated code on the page of the block it entered (`true`
-    /// while the machine watches anything: execute watches are checked per
-    /// page) or lets it go on through the jump cache.
-    #[inline]
-    pub fn set_jit_page_bound(&mut self, bound: bool) {
-        self.jit.page_bound = u8::from(bound);
     }
     /// Drops every translated block.
     pub fn flush_jit(&mut self) {
@@ -432,21 +424,30 @@ impl Cpu {
         }
         let i = index(at.phys);
         let slot = match self.jit.slots.get(i) {
-            Some(s) if s.key == key && s.phys == at.phys && s.eip == eip && s.stamp == stamp => *s,
+            Some(s)
+                if s.key == key
+                    && s.phys == at.phys
+                    && s.eip == eip
+                    && s.lin == at.lin
+                    && s.stamp == stamp =>
+            {
+                *s
+            }
             _ => {
                 let id = (at.phys, eip, key);
                 let s = match self.jit.blocks.get(&id) {
-                    Some(s) if s.stamp == stamp && !s.cold => *s,
+                    Some(s) if s.stamp == stamp && s.lin == at.lin && !s.cold => *s,
                     found => {
-                        let seen = found.is_some_and(|s| s.stamp == stamp);
+                        let seen = found.is_some_and(|s| s.stamp == stamp && s.lin == at.lin);
                         if found.is_some_and(|s| s.stamp != 0 && !s.cold) {
                             self.jit.stats.invalidations += 1;
                         }
                         if !seen && !self.jit.eager {
-                            if let Some(c) = self.cold_block(bus, at.phys, eip, at.code32, key) {
+                            if let Some(c) = self.cold_block(bus, &at, eip, key) {
                                 let s = Slot {
                                     phys: at.phys,
                                     eip,
+                                    lin: at.lin,
                                     key,
                                     stamp,
                                     cold: true,
@@ -457,7 +458,7 @@ impl Cpu {
                                 return BlockRun::None;
                             }
                         }
-                        let s = self.compile(bus, at.phys, eip, at.code32, key);
+                        let s = self.compile(bus, &at, eip, key);
                         self.jit.blocks.insert(id, s);
                         s
                     }
@@ -480,6 +481,7 @@ impl Cpu {
                     last_needed: slot.last_needed,
                     phys: slot.phys,
                     eip: slot.eip,
+                    lin: slot.lin,
                     key: slot.key,
                 },
             );
@@ -595,10 +597,13 @@ impl Cpu {
         })
     }
 
-    /// Decodes the block at physical `phys` (CS:`eip`): up to
-    /// [`MAX_INSNS`] instructions, to the first that ends a block, the
-    /// page's end or the first the JIT leaves to the interpreter.
-    fn form<B: Bus>(&self, bus: &mut B, phys: u32, eip: u32, code32: bool) -> Formed {
+    /// Decodes the block at `at` (CS:`eip`): up to [`MAX_INSNS`]
+    /// instructions, to the first that ends a block, the page's end, the
+    /// first the JIT leaves to the interpreter or the first an execute
+    /// watch covers (which, as the first, is refused).
+    fn form<B: Bus>(&self, bus: &mut B, at: &super::fetch::CodeAt, eip: u32) -> Formed {
+        let (phys, code32) = (at.phys, at.code32);
+        let cs_base = at.lin.wrapping_sub(eip);
         // The most a block can span, up to the page's end.
         let mut buf = [0u8; MAX_INSNS * x86::MAX_INSN_LEN];
         let page =
@@ -611,12 +616,19 @@ impl Cpu {
             refused: None,
             cross: None,
         };
-        while f.items.len() < MAX_INSNS {
+        while f.items.len() < MAX_INSNS && f.bytes < page.len() {
+            let at = eip.wrapping_add(f.bytes as u32);
+            if bus.exec_watched(cs_base.wrapping_add(at), phys + f.bytes as u32) {
+                if f.items.is_empty() {
+                    // (Whatever the bytes: the address is watched.)
+                    f.refused = Some(1);
+                }
+                break;
+            }
             let Ok(insn) = x86::decode(&page[f.bytes..], code32) else {
                 // Invalid, or cut by the page's end: an instruction that
                 // runs into the next page ends the block as a handler call
                 // that checks its bytes there, where it can.
-                let at = eip.wrapping_add(f.bytes as u32);
                 let to_end = (0x1000 - (phys & 0xFFF)) as usize;
                 let cross = if page.len() == to_end {
                     self.cross_at(bus, at, &page[f.bytes..], code32)
@@ -638,7 +650,6 @@ impl Cpu {
                 }
                 break;
             };
-            let at = eip.wrapping_add(f.bytes as u32);
             let Some(next) = next_eip(at, insn.len, code32) else {
                 break;
             };
@@ -732,15 +743,14 @@ impl Cpu {
     fn cold_block<B: Bus>(
         &self,
         bus: &mut B,
-        phys: u32,
+        at: &super::fetch::CodeAt,
         eip: u32,
-        code32: bool,
         key: u8,
     ) -> Option<Cold> {
-        let f = self.form(bus, phys, eip, code32);
+        let f = self.form(bus, at, eip);
         (!f.items.is_empty()).then(|| Cold {
-            from: phys,
-            to: phys + f.bytes as u32,
+            from: at.phys,
+            to: at.phys + f.bytes as u32,
             key,
             left: f.items.len() as u32 - 1,
         })
@@ -750,14 +760,15 @@ impl Cpu {
     fn compile<B: Bus + 'static>(
         &mut self,
         bus: &mut B,
-        phys: u32,
+        at: &super::fetch::CodeAt,
         eip: u32,
-        code32: bool,
         key: u8,
     ) -> Slot {
+        let phys = at.phys;
         let mut slot = Slot {
             phys,
             eip,
+            lin: at.lin,
             key,
             ..Slot::default()
         };
@@ -767,7 +778,7 @@ impl Cpu {
             last_needed,
             refused,
             cross,
-        } = self.form(bus, phys, eip, code32);
+        } = self.form(bus, at, eip);
         if items.is_empty() {
             if let Some(len) = refused {
                 // Remember "interpreter here" until these bytes change
@@ -833,7 +844,12 @@ impl Cpu {
             };
             let mut cell_for = |target: u32| {
                 let to = chain::same_page(phys, eip, target)?;
-                cells.alloc(to, target, key)
+                cells.alloc(
+                    to,
+                    target,
+                    at.lin.wrapping_sub(eip).wrapping_add(target),
+                    key,
+                )
             };
             let Some((code, body)) = emit::block(
                 &items,
