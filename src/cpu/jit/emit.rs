@@ -1,8 +1,9 @@
 //! Code generation: one block of [`Item`]s to x86-64 machine code with
 //! dynasm-rs. The generated function is
 //! `extern "sysv64" fn(cpu: *mut Cpu, bus: *mut B) -> u32` and returns the
-//! number of instructions it retired (low 16 bits) and why it left (the
-//! `EXIT_*` code, above). The guest registers `regs.rs` chooses live in
+//! number of the last block's instructions it did not retire (low 16 bits;
+//! the chain's retired count is the budget it took, less those) and why it
+//! left (the `EXIT_*` code, above). The guest registers `regs.rs` chooses live in
 //! host registers while the block runs (rsi, rdi, r8-r11), the others and
 //! EFLAGS stay in the `Cpu` struct and are read and written in place; EIP
 //! is stored at every exit.
@@ -73,10 +74,11 @@ pub(super) struct Layout {
     pub tsc_offset: i32,
     pub cr4: i32,
     /// Chaining (`chain.rs`): the running page's stamp, the budget, the
-    /// chained count, the unlinked cell, and the `chained` statistic.
+    /// budget at the chain's entry, the unlinked cell, and the `chained`
+    /// statistic.
     pub running_stamp: i32,
     pub budget: i32,
-    pub chained: i32,
+    pub budget_top: i32,
     pub link_from: i32,
     pub chain_count: i32,
 }
@@ -408,8 +410,28 @@ impl Emitter<'_> {
         self.cache.host[usize::from(n & 7)]
     }
 
+    /// The code a block returns when it leaves after `retired` of its
+    /// instructions, for `why`: the instructions it did not retire (so
+    /// the dispatcher counts the chain's from the budget left: see
+    /// `Cpu::run_block`) and the reason.
+    fn code(&self, retired: u32, why: u32) -> i32 {
+        ((self.own_start.2 - retired) | why << 16) as i32
+    }
+
+    /// The instructions retired in the chain so far, less those of this
+    /// block after its `i`-th, into rax (uses rcx).
+    fn chain_retired(&mut self, i: u32) {
+        let l = self.l;
+        let after = self.own_start.2 - i - 1;
+        dynasm!(self.ops
+            ; mov rax, QWORD [r15 + l.budget_top]
+            ; sub rax, QWORD [r15 + l.budget]
+            ; sub rax, after as i32
+        );
+    }
+
     fn exit(&mut self, eip: u32, retired: u32, why: u32) {
-        let (at, code, done) = (self.l.eip, (retired | why << 16) as i32, self.done);
+        let (at, code, done) = (self.l.eip, self.code(retired, why), self.done);
         dynasm!(self.ops
             ; mov DWORD [r15 + at], eip as i32
             ; mov eax, code
@@ -429,9 +451,8 @@ impl Emitter<'_> {
             // page would have left it) and within CS (it is running), so
             // only the budget is checked.
             let not_now = self.ops.new_dynamic_label();
-            let counter = self.l.chain_count;
             dynasm!(self.ops ; mov edx, insns as i32);
-            self.take_budget(RDX, retired, counter, not_now);
+            self.take_budget(RDX, None, not_now);
             dynasm!(self.ops
                 ; jmp =>body
                 ; =>not_now
@@ -442,7 +463,7 @@ impl Emitter<'_> {
             return self.leave_to_ebx(retired);
         };
         let l = self.l;
-        let (at, done, code) = (l.eip, self.done, (retired | EXIT_END << 16) as i32);
+        let (at, done, code) = (l.eip, self.done, self.code(retired, EXIT_END));
         let (body, stamp, insns, last) = (
             offset_of!(Cell, body) as i32,
             offset_of!(Cell, stamp) as i32,
@@ -464,7 +485,7 @@ impl Emitter<'_> {
             ; ja =>unlinked
             ; mov edx, DWORD [rax + insns]
         );
-        self.take_budget(RDX, retired, l.chain_count, unlinked);
+        self.take_budget(RDX, Some(l.chain_count), unlinked);
         dynasm!(self.ops
             ; jmp rcx
             ; =>unlinked
@@ -474,19 +495,19 @@ impl Emitter<'_> {
         );
     }
 
-    /// Going on into a next block of host `insns` instructions after
-    /// `retired` here: leaves for `no` unless they fit the budget, else
-    /// takes them from it, counts these as retired and bumps the statistic
-    /// at `counter`.
-    fn take_budget(&mut self, insns: u8, retired: u32, counter: i32, no: DynamicLabel) {
+    /// Going on into a next block of host `insns` instructions: leaves for
+    /// `no` unless they fit the budget, else takes them from it and bumps
+    /// the statistic at `counter` (none for a one-block loop going round).
+    fn take_budget(&mut self, insns: u8, counter: Option<i32>, no: DynamicLabel) {
         let l = self.l;
         dynasm!(self.ops
             ; cmp QWORD [r15 + l.budget], Rq(insns)
             ; jb =>no
             ; sub QWORD [r15 + l.budget], Rq(insns)
-            ; add DWORD [r15 + l.chained], retired as i32
-            ; add QWORD [r15 + counter], 1
         );
+        if let Some(counter) = counter {
+            dynasm!(self.ops ; add QWORD [r15 + counter], 1);
+        }
     }
 
     /// Loads guest register `n` at width `bytes`, zero-extended, into host
@@ -1248,10 +1269,10 @@ impl Emitter<'_> {
                 dynasm!(self.ops
                     ; test DWORD [r15 + l.cr4], TSD
                     ; jnz =>bail
-                    ; mov rax, QWORD [r15 + l.icount]
-                    ; mov ecx, DWORD [r15 + l.chained]
-                    ; add rax, rcx
-                    ; add rax, (i + 1) as i32
+                );
+                self.chain_retired(i);
+                dynasm!(self.ops
+                    ; add rax, QWORD [r15 + l.icount]
                     ; add rax, QWORD [r15 + l.tsc_offset]
                 );
                 self.store_reg(RAX, 0, 4);
@@ -1306,7 +1327,7 @@ impl Emitter<'_> {
                     ; mov rsi, QWORD [r15 + l.bus]
                     ; mov rdx, QWORD insn as i64
                     ; mov ecx, it.eip as i32
-                    ; mov r8d, i as i32
+                    ; mov r8d, (self.own_start.2 - i - 1) as i32
                     ; mov rax, QWORD f
                     ; call rax
                     ; cmp eax, WRITE_BAIL as i32
@@ -1558,10 +1579,9 @@ impl Emitter<'_> {
         }
     }
 
-    /// The jump cache's lookup for EIP = ebx after `retired` instructions:
-    /// jumps into the recorded block's body when every check of `jump.rs`
+    /// The jump cache's lookup for EIP = ebx at the block's end: jumps into the recorded block's body when every check of `jump.rs`
     /// holds, else falls through. Uses rax, rcx and rdx.
-    fn jump_on(&mut self, retired: u32) {
+    fn jump_on(&mut self) {
         use super::jump::{Entry, ENTRIES};
         let l = self.l;
         let miss = self.ops.new_dynamic_label();
@@ -1640,7 +1660,7 @@ impl Emitter<'_> {
             ; jne =>miss
             ; mov ecx, DWORD [rdx + j_insns]
         );
-        self.take_budget(RCX, retired, l.jump_count, miss);
+        self.take_budget(RCX, Some(l.jump_count), miss);
         dynasm!(self.ops
             // The block now running is on that page.
             ; mov QWORD [r15 + l.running_stamp], rax
@@ -1672,11 +1692,11 @@ impl Emitter<'_> {
     /// [`Emitter::exit_to_ebx`] once the cached registers are stored.
     fn leave_to_ebx(&mut self, retired: u32) {
         debug_assert!(self.pending.is_none());
-        self.jump_on(retired);
+        self.jump_on();
         let (at, done) = (self.l.eip, self.done);
         dynasm!(self.ops
             ; mov DWORD [r15 + at], ebx
-            ; mov eax, (retired | EXIT_END << 16) as i32
+            ; mov eax, self.code(retired, EXIT_END)
             ; jmp =>done
         );
     }

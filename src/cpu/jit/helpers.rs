@@ -194,8 +194,8 @@ pub(super) extern "sysv64" fn calc(cpu: *mut Cpu, code: u32, a: u32, b: u32) -> 
     cpu.shift(mn, a, b, bytes)
 }
 
-/// Runs the instruction `insn`, fetched at `start` and the `nth` (from 0)
-/// of its block, with the interpreter's handler: [`WRITE_OK`], [`WRITE_SMC`] when it changed the running
+/// Runs the instruction `insn`, fetched at `start`, with `after` more of
+/// its block after it, with the interpreter's handler: [`WRITE_OK`], [`WRITE_SMC`] when it changed the running
 /// block's code, or [`WRITE_BAIL`] when it faulted, having committed
 /// nothing (`Cpu::undo`), or when it touches memory while some memory is
 /// watched (the machine must see each watched access as its instruction
@@ -205,12 +205,12 @@ pub(super) extern "sysv64" fn interp<B: Bus>(
     bus: *mut B,
     insn: *const Insn,
     start: u32,
-    nth: u32,
+    after: u32,
 ) -> u32 {
     // SAFETY: as in `read`; `insn` is a decode `Jit::handler_insns` keeps
     // for as long as the block's code exists.
     let (cpu, bus, insn) = unsafe { (&mut *cpu, &mut *bus, &*insn) };
-    run_handler(cpu, bus, insn, start, nth)
+    run_handler(cpu, bus, insn, start, after)
 }
 
 /// An instruction that starts on the block's page and runs into the next
@@ -251,7 +251,7 @@ pub(super) extern "sysv64" fn interp_cross<B: Bus>(
     bus: *mut B,
     cross: *const Cross,
     start: u32,
-    nth: u32,
+    after: u32,
 ) -> u32 {
     // SAFETY: as in `interp`; `cross` is boxed in `Jit::cross_insns` for as
     // long as the block's code exists.
@@ -259,21 +259,21 @@ pub(super) extern "sysv64" fn interp_cross<B: Bus>(
     if !cross.holds(cpu, bus, start) {
         return WRITE_BAIL;
     }
-    run_handler(cpu, bus, &cross.insn, start, nth)
+    run_handler(cpu, bus, &cross.insn, start, after)
 }
 
 /// The body of [`interp`] and [`interp_cross`].
-fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, nth: u32) -> u32 {
+fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, after: u32) -> u32 {
     if bus.watches_memory() && insn.touches_memory() {
         return WRITE_BAIL;
     }
     let undo = cpu.advance(insn, start);
     // The instruction count as the interpreter has it while the
     // instruction runs (the TSC and the performance counters read it):
-    // the count at the chain's entry, the instructions of the blocks before
-    // this one, and this block's up to and including this one.
+    // the count at the chain's entry and the chain's instructions up to
+    // and including this one.
     let icount = cpu.icount;
-    cpu.icount = icount.wrapping_add(u64::from(cpu.jit.chained) + u64::from(nth) + 1);
+    cpu.icount = icount.wrapping_add(u64::from(cpu.jit.chain_retired(after)));
     let result = cpu.execute(bus, insn);
     cpu.icount = icount;
     match result {

@@ -232,7 +232,7 @@ pub(crate) struct Jit {
     /// exit that last returned unlinked (0: none).
     cells: chain::Cells,
     budget: u64,
-    chained: u32,
+    budget_top: u64,
     link_from: usize,
     /// Per segment register, its base and limit for generated code's
     /// inline checks (see `helpers.rs`).
@@ -280,6 +280,13 @@ impl std::fmt::Debug for Jit {
 
 impl Jit {
     /// Drops every block.
+    /// The instructions the running chain of blocks has retired, less
+    /// `after` of the current block's: the budget its blocks took (each
+    /// takes all its instructions as it starts), less those.
+    pub(super) fn chain_retired(&self, after: u32) -> u32 {
+        (self.budget_top - self.budget) as u32 - after
+    }
+
     pub fn flush(&mut self) {
         self.host_bus = 0;
         self.jump.clear();
@@ -329,7 +336,7 @@ fn layout() -> emit::Layout {
         cr4: offset_of!(Cpu, cr4) as i32,
         running_stamp: jit(offset_of!(Jit, running_stamp)),
         budget: jit(offset_of!(Jit, budget)),
-        chained: jit(offset_of!(Jit, chained)),
+        budget_top: jit(offset_of!(Jit, budget_top)),
         link_from: jit(offset_of!(Jit, link_from)),
         chain_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, chained)),
     }
@@ -493,8 +500,8 @@ impl Cpu {
         self.jit.running_stamp = slot.stamp;
         // Chained blocks may retire up to `max` in all (capped so that the
         // count fits the return value).
-        self.jit.budget = max.min(MAX_CHAIN) - u64::from(slot.insns);
-        self.jit.chained = 0;
+        self.jit.budget_top = max.min(MAX_CHAIN);
+        self.jit.budget = self.jit.budget_top - u64::from(slot.insns);
         self.task_switched = false;
         // Host pointers lapse when the bus says its pages changed (code
         // marked by the translation above or by the interpreter, A20,
@@ -528,7 +535,7 @@ impl Cpu {
         let f: extern "sysv64" fn(*mut Cpu, *mut B) -> u32 =
             unsafe { std::mem::transmute::<usize, _>(slot.code) };
         let r = f(self, bus);
-        let (retired, why) = (self.jit.chained + (r & 0xFFFF), r >> 16);
+        let (retired, why) = (self.jit.chain_retired(r & 0xFFFF), r >> 16);
         self.icount = self.icount.wrapping_add(u64::from(retired));
         let st = &mut self.jit.stats;
         st.entries += 1;
