@@ -385,6 +385,52 @@ fn privilege_change_drops_host_pointers() {
 }
 
 #[test]
+fn a_one_block_loop_keeps_the_flags_its_exits_and_next_round_see() {
+    // Loops of one block whose flags the JIT keeps out of EFLAGS round the
+    // loop, or captures once for two instructions (an ADD's CF with the
+    // next DEC's flags), stopped after every budget: the registers and
+    // EFLAGS are the interpreter's.
+    let loops: [&[u8]; 3] = [
+        // mov edx, 6 / top: mov ecx, eax / add eax, ebx / dec edx / jnz top
+        // / adc ecx, 0 / hlt (ADD's CF survives DEC to the ADC)
+        &[
+            0xBA, 6, 0, 0, 0, 0x89, 0xC1, 0x01, 0xD8, 0x4A, 0x75, 0xF9, 0x83, 0xD1, 0x00, 0xF4,
+        ],
+        // mov edx, 6 / top: inc eax / adc ecx, ebx / sub ebx, 0x40000000 /
+        // dec edx / jnz top / hlt (CF is live at the loop's start: INC
+        // keeps it, ADC reads it)
+        &[
+            0xBA, 6, 0, 0, 0, 0x40, 0x11, 0xD9, 0x81, 0xEB, 0, 0, 0, 0x40, 0x4A, 0x75, 0xF4, 0xF4,
+        ],
+        // mov edx, 6 / top: xor eax, ebx / not ebx / test eax, 3 / neg ecx
+        // / dec edx / jnz top / setc al / hlt
+        &[
+            0xBA, 6, 0, 0, 0, 0x31, 0xD8, 0xF7, 0xD3, 0xA9, 3, 0, 0, 0, 0xF7, 0xD9, 0x4A, 0x75,
+            0xF2, 0x0F, 0x92, 0xC0, 0xF4,
+        ],
+    ];
+    for code in loops {
+        for n in 1..40 {
+            diff(code, n, |m| {
+                m.cpu.set_gpr(Gpr::Eax, 0x9000_0001);
+                m.cpu.set_gpr(Gpr::Ebx, 0xB000_0003);
+                m.cpu.set_gpr(Gpr::Ecx, 7);
+                // Translate first (and link), then run `n` from the start.
+                if m.cpu.jit_enabled() {
+                    run_jit(m, 100);
+                    m.cpu.set_halted(false);
+                    m.cpu.set_eip(CODE);
+                    m.cpu.set_eflags(0x2);
+                    m.cpu.set_gpr(Gpr::Eax, 0x9000_0001);
+                    m.cpu.set_gpr(Gpr::Ebx, 0xB000_0003);
+                    m.cpu.set_gpr(Gpr::Ecx, 7);
+                }
+            });
+        }
+    }
+}
+
+#[test]
 fn chained_blocks_keep_the_budget() {
     // Three blocks on one page chained in a loop: for every budget the
     // JIT stops on exactly the instruction the interpreter reaches.

@@ -129,9 +129,18 @@ struct Emitter<'c> {
     stubs: Vec<(DynamicLabel, Stub)>,
     /// Exits made only once something jumps to them (see [`Bail`]).
     lazy: Vec<(Stub, Option<DynamicLabel>)>,
-    /// Per instruction, the status flags something may see after it
+    /// Per instruction, the status flags something may see after it, and
+    /// those a jump back to the block's start must have in EFLAGS
     /// (`liveness.rs`).
     live: Vec<i32>,
+    live_in: i32,
+    /// Per instruction, whether its flags are left in the host's flags
+    /// register for the next one to capture with its own (see
+    /// [`carries_cf`]).
+    defer: Vec<bool>,
+    /// The previous instruction left its CF, which something may see, in
+    /// the host's flags register for this one (an INC or DEC) to capture.
+    carry: bool,
     /// Whether the instruction being emitted computes its flags.
     capture: bool,
     /// Flags computed but not yet in EFLAGS (see [`Pending`]).
@@ -211,6 +220,25 @@ pub(super) struct Shape {
     pub key: u8,
 }
 
+/// True when instruction `i` of `items` may leave its flags in the host's
+/// flags register for the next to capture: it is an arithmetic or logic
+/// operation on a register (no memory access after its host instruction,
+/// which computes every status flag, CF exactly as the guest's), and the
+/// next is an INC or DEC of a register, whose host instruction keeps CF as
+/// the guest's does. The one capture then serves both (the common
+/// `sub`/`xor`...; `dec`; `jnz` ending of a loop).
+fn carries_cf(items: &[Item], i: usize) -> bool {
+    let alu = matches!(items[i].op, Op::Alu { mn, dst: Loc::Reg(_), .. }
+        if i32::from(mn.flags().written) == STATUS);
+    alu && matches!(
+        items.get(i + 1).map(|n| n.op),
+        Some(Op::Unary {
+            mn: Mn::Inc | Mn::Dec,
+            dst: Loc::Reg(_)
+        })
+    )
+}
+
 /// Assembles `items` for execution at address `base`; returns the code and
 /// the offset of its body (where chained blocks enter, past the prologue).
 /// `cell_for` gives a chaining cell for a direct exit's target.
@@ -223,6 +251,7 @@ pub(super) fn block(
     cell_for: &mut dyn FnMut(u32) -> Option<usize>,
 ) -> Option<(Vec<u8>, usize)> {
     let mut ops = Asm::new(base);
+    let (live, live_in) = liveness::live_after(items);
     let done = ops.new_dynamic_label();
     let body_label = ops.new_dynamic_label();
     let cached_label = ops.new_dynamic_label();
@@ -240,7 +269,10 @@ pub(super) fn block(
         dirty: 0,
         stubs: Vec::new(),
         lazy: Vec::new(),
-        live: liveness::live_after(items),
+        live,
+        live_in,
+        defer: (0..items.len()).map(|i| carries_cf(items, i)).collect(),
+        carry: false,
         capture: true,
         pending: None,
         host_flags: 0,
@@ -443,13 +475,16 @@ impl Emitter<'_> {
     /// into the target's block when its cell is linked and still valid
     /// (see `chain.rs`), else back to the dispatcher, naming the cell.
     fn direct_exit(&mut self, target: u32, retired: u32) {
-        self.flush_flags();
-        self.spill(self.dirty);
         let (start, body, insns) = self.own_start;
         if target == start {
             // Back to this block's own start: it is valid (a write to its
             // page would have left it) and within CS (it is running), so
-            // only the budget is checked.
+            // only the budget is checked. Pending flags the block
+            // overwrites before anything sees them stay out of EFLAGS.
+            if self.pending.is_some_and(|p| p.clear & self.live_in != 0) {
+                self.flush_flags();
+            }
+            self.spill(self.dirty);
             let not_now = self.ops.new_dynamic_label();
             dynasm!(self.ops ; mov edx, insns as i32);
             self.take_budget(RDX, None, not_now);
@@ -458,6 +493,8 @@ impl Emitter<'_> {
                 ; =>not_now
             );
         }
+        self.flush_flags();
+        self.spill(self.dirty);
         let Some(cell) = (self.cell_for)(target) else {
             dynasm!(self.ops ; mov ebx, target as i32);
             return self.leave_to_ebx(retired);
@@ -837,6 +874,10 @@ impl Emitter<'_> {
     fn flags_before(&mut self, i: u32, it: &Item) {
         let fx = liveness::effects(it);
         self.capture = fx.writes & self.live[i as usize] != 0;
+        if self.defer[i as usize] {
+            // The next instruction captures this one's CF with its flags.
+            self.carry = std::mem::replace(&mut self.capture, false);
+        }
         let bail_after = fx.writes != 0 && fx.exits && liveness::writes_guest_memory(it);
         let partial = self.pending.is_some_and(|p| p.clear & !fx.writes != 0);
         if fx.reads != 0 || it.ends_block() || (self.capture && (bail_after || partial)) {
@@ -961,8 +1002,15 @@ impl Emitter<'_> {
                 // operations, is cleared as the interpreter does).
                 let row = mn.flags();
                 let writes = mn.memory_writes() == MemoryWrites::First;
+                // A 32-bit operation on a register the block keeps in a
+                // host register works on that register in place.
+                let in_place = match (dst, src) {
+                    (Loc::Reg(n), Loc::Reg(_) | Loc::Imm(_)) if b == 4 => self.host(n),
+                    _ => None,
+                };
                 self.ea(&it.insn);
                 match (dst, src) {
+                    _ if in_place.is_some() => {}
                     (Loc::Mem, _) => {
                         self.read(seg, b, 12, bail);
                         dynasm!(self.ops ; mov ebx, eax);
@@ -989,11 +1037,22 @@ impl Emitter<'_> {
                     Mn::Cmp => 0x38,
                     _ => 0x84,
                 };
+                let src_host = match (in_place, src) {
+                    (Some(_), Loc::Reg(m)) => Some(self.host(m).unwrap_or_else(|| {
+                        self.load_reg(RCX, m, 4);
+                        RCX
+                    })),
+                    _ => None,
+                };
                 if i32::from(row.read) & CF != 0 {
                     let ef = self.l.eflags;
                     dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
                 }
-                self.raw_rr(base, b);
+                match (in_place, src_host, src) {
+                    (Some(h), Some(r), _) => self.raw_rr32(base, h, r),
+                    (Some(h), None, Loc::Imm(v)) => self.raw_ri32(base, h, v),
+                    _ => self.raw_rr(base, b),
+                }
                 self.capture_flags();
                 if writes && dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
@@ -1001,10 +1060,10 @@ impl Emitter<'_> {
                 let (written, undefined) = (i32::from(row.written), i32::from(row.undefined));
                 self.set_flags(written & !(undefined & AF), written);
                 if writes {
-                    if let Loc::Reg(n) = dst {
-                        self.store_reg(RBX, n, b);
-                    } else {
-                        self.smc_check(i, it.next);
+                    match dst {
+                        Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
+                        Loc::Reg(n) => self.store_reg(RBX, n, b),
+                        _ => self.smc_check(i, it.next),
                     }
                 }
                 if self.capture && !(writes && dst == Loc::Mem) {
@@ -1012,15 +1071,32 @@ impl Emitter<'_> {
                 }
             }
             Op::Unary { mn, dst } => {
+                // (In place on a 32-bit register kept in a host register.)
+                let in_place = match dst {
+                    Loc::Reg(n) if b == 4 => self.host(n),
+                    _ => None,
+                };
                 self.ea(&it.insn);
-                self.load_any(RBX, dst, b, seg, bail);
+                if in_place.is_none() {
+                    self.load_any(RBX, dst, b, seg, bail);
+                }
                 let (opc, ext) = match mn {
                     Mn::Inc => (0xFE, 0),
                     Mn::Dec => (0xFE, 1),
                     Mn::Not => (0xF6, 2),
                     _ => (0xF6, 3),
                 };
-                self.raw_unary(opc, ext, b);
+                match in_place {
+                    Some(h) => self.raw_unary32(opc, ext, h),
+                    None => self.raw_unary(opc, ext, b),
+                }
+                // (INC and DEC leave the host's CF alone, as the guest's.)
+                let carried = if std::mem::take(&mut self.carry) {
+                    self.capture = true;
+                    CF
+                } else {
+                    0
+                };
                 let written = i32::from(mn.flags().written);
                 if written != 0 {
                     self.capture_flags();
@@ -1029,15 +1105,25 @@ impl Emitter<'_> {
                     self.write(seg, b, 12, RBX, bail);
                 }
                 if written != 0 {
-                    self.set_flags(written, written);
+                    self.set_flags(written | carried, written | carried);
                 }
                 match dst {
+                    Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
                     _ => self.smc_check(i, it.next),
                 }
                 if self.capture && written != 0 && dst != Loc::Mem {
-                    self.host_flags = written;
+                    self.host_flags = written | carried;
                 }
+            }
+            Op::Mov {
+                dst: Loc::Reg(n),
+                src: Loc::Reg(m),
+            } if b == 4 && self.host(n).is_some() => {
+                // Straight into the host register that keeps it.
+                let h = self.host(n).unwrap_or(RBX);
+                self.load_reg(h, m, 4);
+                self.dirty |= 1 << n;
             }
             Op::Mov { dst, src } => {
                 self.ea(&it.insn);
@@ -1709,6 +1795,38 @@ impl Emitter<'_> {
         }
         let w = u8::from(bytes != 1);
         self.ops.extend([base | w, 0xCB]);
+    }
+
+    /// `op Rd(dst), Rd(src)` for the ALU opcode `base` (as `raw_rr`), any
+    /// two host registers.
+    fn raw_rr32(&mut self, base: u8, dst: u8, src: u8) {
+        let rex = 0x40 | (src >> 3) << 2 | dst >> 3;
+        if rex != 0x40 {
+            self.ops.push(rex);
+        }
+        self.ops
+            .extend([base | 1, 0xC0 | (src & 7) << 3 | (dst & 7)]);
+    }
+
+    /// `op Rd(dst), imm32` for the ALU opcode `base` (as `raw_rr`).
+    fn raw_ri32(&mut self, base: u8, dst: u8, imm: u32) {
+        if dst >= 8 {
+            self.ops.push(0x41);
+        }
+        if base == 0x84 {
+            self.ops.extend([0xF7, 0xC0 | (dst & 7)]);
+        } else {
+            self.ops.extend([0x81, 0xC0 | base | (dst & 7)]);
+        }
+        self.ops.extend(imm.to_le_bytes());
+    }
+
+    /// `raw_unary` on any 32-bit host register.
+    fn raw_unary32(&mut self, opc: u8, ext: u8, r: u8) {
+        if r >= 8 {
+            self.ops.push(0x41);
+        }
+        self.ops.extend([opc | 1, 0xC0 | ext << 3 | (r & 7)]);
     }
 
     /// `op bl/bx/ebx` for group opcode `opc` (FE or F6) with extension `ext`.

@@ -134,8 +134,10 @@ pub(super) fn effects(it: &Item) -> Effects {
 }
 
 /// For each instruction of `items`, the status flags that something may
-/// see after it (everything after the last one: the block's exit).
-pub(super) fn live_after(items: &[Item]) -> Vec<i32> {
+/// see after it (everything after the last one: the block's exit); and
+/// those something may see before the first is done with them (the flags
+/// a jump back to the block's start must have put into EFLAGS).
+pub(super) fn live_after(items: &[Item]) -> (Vec<i32>, i32) {
     let mut live = vec![0; items.len()];
     let mut after = STATUS;
     for (i, it) in items.iter().enumerate().rev() {
@@ -147,7 +149,7 @@ pub(super) fn live_after(items: &[Item]) -> Vec<i32> {
         let fx = effects(it);
         after = (after & !fx.writes) | fx.reads | if fx.exits { STATUS } else { 0 };
     }
-    live
+    (live, after)
 }
 
 #[cfg(test)]
@@ -182,7 +184,7 @@ mod tests {
 
     #[test]
     fn overwritten_flags_are_dead_and_exits_see_everything() {
-        let live = live_after(&block(&[
+        let (live, _) = live_after(&block(&[
             ADD_EAX_ECX,
             INC_EAX,
             &[0x83, 0xE8, 0x03], // sub eax, 3
@@ -199,19 +201,40 @@ mod tests {
         assert_eq!(live[4], STATUS);
         assert_eq!(live[5], STATUS);
         // INC keeps CF, so CF from before it is still needed.
-        assert_eq!(live_after(&block(&[ADD_EAX_ECX, INC_EAX]))[0], CF);
+        assert_eq!(live_after(&block(&[ADD_EAX_ECX, INC_EAX])).0[0], CF);
         // A store may end the block on self-modifying code: its flags are
         // seen even when the next instruction overwrites them.
         let add_store = &[0x01, 0x03]; // add [ebx], eax
         let add_one = &[0x83, 0xC0, 0x01]; // add eax, 1
-        assert_eq!(live_after(&block(&[add_store, add_one]))[0], STATUS);
+        assert_eq!(live_after(&block(&[add_store, add_one])).0[0], STATUS);
         // ADC reads CF.
         let adc = &[0x11, 0xDA]; // adc edx, ebx
-        assert_eq!(live_after(&block(&[ADD_EAX_ECX, adc]))[0], CF);
+        assert_eq!(live_after(&block(&[ADD_EAX_ECX, adc])).0[0], CF);
         // A handler call (DIV) sees every flag: they must be in EFLAGS.
         let div = &[0xF7, 0xF1]; // div ecx
         let items = block(&[ADD_EAX_ECX, div, add_one]);
         assert!(matches!(items[1].op, Op::Interp { .. }));
-        assert_eq!(live_after(&items)[0], STATUS);
+        assert_eq!(live_after(&items).0[0], STATUS);
+    }
+
+    #[test]
+    fn a_loop_back_to_the_start_needs_only_the_flags_read_before_written() {
+        let dec_edx = &[0x4A];
+        let jnz_back = &[0x75, 0xF9];
+        // and eax, 1 / xor eax, ecx / dec edx / jnz: AND writes every flag
+        // before anything sees one.
+        let and_eax_1 = &[0x83, 0xE0, 0x01];
+        let (_, live_in) = live_after(&block(&[and_eax_1, &[0x31, 0xC8], dec_edx, jnz_back]));
+        assert_eq!(live_in, 0);
+        // INC first keeps CF; ADC reads it; a load may bail first.
+        assert_eq!(live_after(&block(&[INC_EAX, dec_edx, jnz_back])).1, CF);
+        assert_eq!(
+            live_after(&block(&[&[0x11, 0xDA], dec_edx, jnz_back])).1,
+            CF
+        );
+        assert_eq!(
+            live_after(&block(&[&[0x8B, 0x13], and_eax_1, jnz_back])).1,
+            STATUS
+        );
     }
 }

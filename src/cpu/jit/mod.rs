@@ -72,7 +72,8 @@ pub struct JitStats {
     pub handler_insns: u64,
     /// Exits after a write changed the running block's code.
     pub exits_smc: u64,
-    /// Direct exits that went straight on into the next block (chaining).
+    /// Direct exits that went straight on into the next block (chaining;
+    /// a one-block loop going round is not counted).
     pub chained: u64,
     /// Exits that went straight on through the jump cache (returns,
     /// indirect jumps, jumps to another page).
