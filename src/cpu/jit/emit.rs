@@ -1235,14 +1235,23 @@ impl Emitter<'_> {
                 a,
                 b: Loc::Imm(count),
             } if native_shift(mn, count, b) => {
+                // In place on a 32-bit register kept in a host register,
+                // when its flags are not computed.
+                let in_place = match (dst, a) {
+                    (Loc::Reg(n), Loc::Reg(m)) if n == m && b == 4 && !self.capture => self.host(n),
+                    _ => None,
+                };
                 self.ea(&it.insn);
-                self.load_any(RBX, a, b, seg, bail);
-                let clear = self.shift_imm(mn, (count & 31) as u8, b);
+                if in_place.is_none() {
+                    self.load_any(RBX, a, b, seg, bail);
+                }
+                let clear = self.shift_imm(in_place.unwrap_or(RBX), mn, (count & 31) as u8, b);
                 if dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
                 self.set_flags(-1, clear);
                 match dst {
+                    Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
                     _ => self.smc_check(i, it.next),
                 }
@@ -1446,11 +1455,13 @@ impl Emitter<'_> {
         }
     }
 
-    /// Shifts or rotates ebx (`bytes` wide) by `count` with the host's
-    /// instruction, leaving in ebp the guest flags it defines, computed as
-    /// the interpreter does (`exec/shift.rs`: OF from the result for every
-    /// count, AF clear); returns the EFLAGS bits those replace.
-    fn shift_imm(&mut self, mn: Mn, count: u8, bytes: u8) -> i32 {
+    /// Shifts or rotates host register `r` (`bytes` wide) by `count` with
+    /// the host's instruction, leaving in ebp the guest flags it defines,
+    /// computed as the interpreter does (`exec/shift.rs`: OF from the
+    /// result for every count, AF clear), when they are captured (only for
+    /// ebx); returns the EFLAGS bits those replace.
+    fn shift_imm(&mut self, r: u8, mn: Mn, count: u8, bytes: u8) -> i32 {
+        debug_assert!(r == RBX || !self.capture);
         const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
         const OF_SHIFT: i8 = 11;
         let top = (bytes * 8 - 1) as i8;
@@ -1469,8 +1480,14 @@ impl Emitter<'_> {
         if bytes == 2 {
             self.ops.push(0x66);
         }
-        self.ops
-            .extend([0xC0 | u8::from(bytes != 1), 0xC3 | ext << 3, count]);
+        if r >= 8 {
+            self.ops.push(0x41);
+        }
+        self.ops.extend([
+            0xC0 | u8::from(bytes != 1),
+            0xC0 | ext << 3 | (r & 7),
+            count,
+        ]);
         if !self.capture {
             return clear;
         }
