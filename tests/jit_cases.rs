@@ -431,6 +431,31 @@ fn a_one_block_loop_keeps_the_flags_its_exits_and_next_round_see() {
 }
 
 #[test]
+fn shifts_by_cl_match_the_interpreter_for_every_kind_of_count() {
+    // shl eax, cl / ror ebx, cl / sar edx, cl / shr esi, cl / add edi, 1
+    // / hlt: the shifts' flags are dead (the host's shift runs them); then
+    // the same with SETC after the SHR, whose flags are then seen.
+    let quiet: &[u8] = &[
+        0xD3, 0xE0, 0xD3, 0xCB, 0xD3, 0xFA, 0xD3, 0xEE, 0x83, 0xC7, 0x01, 0xF4,
+    ];
+    let seen: &[u8] = &[
+        0xD3, 0xE0, 0xD3, 0xCB, 0xD3, 0xFA, 0xD3, 0xEE, 0x0F, 0x92, 0xC7, 0xF4,
+    ];
+    for code in [quiet, seen] {
+        for count in [0u32, 1, 5, 31, 32, 33, 255, 0x1234_5621] {
+            diff(code, 6, |m| {
+                m.cpu.set_gpr(Gpr::Ecx, count);
+                m.cpu.set_gpr(Gpr::Eax, 0x8765_4321);
+                m.cpu.set_gpr(Gpr::Ebx, 0x8000_0001);
+                m.cpu.set_gpr(Gpr::Edx, 0x8000_0000);
+                m.cpu.set_gpr(Gpr::Esi, 0xF0F0_1234);
+                m.cpu.set_eflags(0x8D7);
+            });
+        }
+    }
+}
+
+#[test]
 fn chained_blocks_keep_the_budget() {
     // Three blocks on one page chained in a loop: for every budget the
     // JIT stops on exactly the instruction the interpreter reaches.

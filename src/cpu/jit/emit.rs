@@ -220,6 +220,18 @@ pub(super) struct Shape {
     pub key: u8,
 }
 
+/// The ModRM extension of shift or rotate `mn` in the host's C0/C1/D3
+/// group (ROL, ROR, SHL, SHR, SAR).
+fn shift_ext(mn: Mn) -> u8 {
+    match mn {
+        Mn::Rol => 0,
+        Mn::Ror => 1,
+        Mn::Shl | Mn::Sal => 4,
+        Mn::Shr => 5,
+        _ => 7,
+    }
+}
+
 /// True when instruction `i` of `items` may leave its flags in the host's
 /// flags register for the next to capture: it is an arithmetic or logic
 /// operation on a register (no memory access after its host instruction,
@@ -872,7 +884,7 @@ impl Emitter<'_> {
     /// or it may still bail after computing its own (a memory
     /// destination), which would lose them from ebp.
     fn flags_before(&mut self, i: u32, it: &Item) {
-        let fx = liveness::effects(it);
+        let fx = liveness::effects(it, self.live[i as usize]);
         self.capture = fx.writes & self.live[i as usize] != 0;
         if self.defer[i as usize] {
             // The next instruction captures this one's CF with its flags.
@@ -1257,6 +1269,28 @@ impl Emitter<'_> {
                 }
             }
             Op::Calc {
+                calc: Calc::Shift(mn),
+                dst: Loc::Reg(n),
+                ..
+            } if liveness::quiet_cl_shift(it, self.live[i as usize]) => {
+                // The host's shift by CL, in place on a cached register.
+                let cached = self.host(n);
+                let r = cached.unwrap_or(RBX);
+                if cached.is_none() {
+                    self.load_reg(RBX, n, 4);
+                }
+                self.load_reg(RCX, 1, 1);
+                let ext = shift_ext(mn);
+                if r >= 8 {
+                    self.ops.push(0x41);
+                }
+                self.ops.extend([0xD3, 0xC0 | ext << 3 | (r & 7)]);
+                match cached {
+                    Some(_) => self.dirty |= 1 << n,
+                    None => self.store_reg(RBX, n, 4),
+                }
+            }
+            Op::Calc {
                 calc: Calc::Imul,
                 dst: Loc::Reg(n),
                 a,
@@ -1465,13 +1499,7 @@ impl Emitter<'_> {
         const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
         const OF_SHIFT: i8 = 11;
         let top = (bytes * 8 - 1) as i8;
-        let ext: u8 = match mn {
-            Mn::Rol => 0,
-            Mn::Ror => 1,
-            Mn::Shl | Mn::Sal => 4,
-            Mn::Shr => 5,
-            _ => 7,
-        };
+        let ext = shift_ext(mn);
         let clear = i32::from(mn.flags().written);
         if mn == Mn::Shr && self.capture {
             // OF is the operand's top bit for a count of 1.

@@ -113,10 +113,33 @@ fn may_leave(it: &Item) -> bool {
         }
 }
 
-/// The flag effects of `it`: the flags its row says it reads and writes,
-/// or, where the emitter works on EFLAGS in memory, all of them read (so
-/// that pending ones are there first) and none computed.
-pub(super) fn effects(it: &Item) -> Effects {
+/// True when `it` is a shift or rotate (not through carry) of a 32-bit
+/// register by CL whose flags are dead after it (`live`): the host's
+/// instruction runs it, computing no flags (a count of 0 leaves them as
+/// they were, which nothing sees either).
+pub(super) fn quiet_cl_shift(it: &Item, live: i32) -> bool {
+    matches!(it.op, Op::Calc {
+        calc: Calc::Shift(mn),
+        dst: Loc::Reg(_),
+        b: Loc::Reg(1),
+        ..
+    } if it.bytes == 4
+        && matches!(mn, Mn::Rol | Mn::Ror | Mn::Shl | Mn::Sal | Mn::Shr | Mn::Sar)
+        && live & i32::from(mn.flags().written) == 0)
+}
+
+/// The flag effects of `it`, with `live` the flags something may see after
+/// it: the flags its row says it reads and writes, or, where the emitter
+/// works on EFLAGS in memory, all of them read (so that pending ones are
+/// there first) and none computed.
+pub(super) fn effects(it: &Item, live: i32) -> Effects {
+    if quiet_cl_shift(it, live) {
+        return Effects {
+            reads: 0,
+            writes: 0,
+            exits: false,
+        };
+    }
     let exits = may_leave(it);
     if flags_in_memory(it) {
         return Effects {
@@ -146,7 +169,7 @@ pub(super) fn live_after(items: &[Item]) -> (Vec<i32>, i32) {
         } else {
             after
         };
-        let fx = effects(it);
+        let fx = effects(it, live[i]);
         after = (after & !fx.writes) | fx.reads | if fx.exits { STATUS } else { 0 };
     }
     (live, after)
