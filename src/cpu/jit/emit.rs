@@ -640,6 +640,11 @@ impl Emitter<'_> {
 
     /// The effective address's offset into r12d.
     fn ea(&mut self, insn: &Insn) {
+        self.ea_to(insn, 12);
+    }
+
+    /// [`Emitter::ea`] into host register `r`.
+    fn ea_to(&mut self, insn: &Insn, r: u8) {
         let Some(m) = insn.mem else { return };
         let disp = m.disp as i32;
         // The base and the index in host registers (a cached register
@@ -657,23 +662,23 @@ impl Emitter<'_> {
             })
         });
         match (base, index) {
-            (None, None) => dynasm!(self.ops ; mov r12d, disp),
-            (Some(b), None) => dynasm!(self.ops ; lea r12d, [Rq(b) + disp]),
+            (None, None) => dynasm!(self.ops ; mov Rd(r), disp),
+            (Some(b), None) => dynasm!(self.ops ; lea Rd(r), [Rq(b) + disp]),
             (None, Some(x)) => match m.scale {
-                0 => dynasm!(self.ops ; lea r12d, [Rq(x) + disp]),
-                1 => dynasm!(self.ops ; lea r12d, [Rq(x) * 2 + disp]),
-                2 => dynasm!(self.ops ; lea r12d, [Rq(x) * 4 + disp]),
-                _ => dynasm!(self.ops ; lea r12d, [Rq(x) * 8 + disp]),
+                0 => dynasm!(self.ops ; lea Rd(r), [Rq(x) + disp]),
+                1 => dynasm!(self.ops ; lea Rd(r), [Rq(x) * 2 + disp]),
+                2 => dynasm!(self.ops ; lea Rd(r), [Rq(x) * 4 + disp]),
+                _ => dynasm!(self.ops ; lea Rd(r), [Rq(x) * 8 + disp]),
             },
             (Some(b), Some(x)) => match m.scale {
-                0 => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) + disp]),
-                1 => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) * 2 + disp]),
-                2 => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) * 4 + disp]),
-                _ => dynasm!(self.ops ; lea r12d, [Rq(b) + Rq(x) * 8 + disp]),
+                0 => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) + disp]),
+                1 => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) * 2 + disp]),
+                2 => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) * 4 + disp]),
+                _ => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) * 8 + disp]),
             },
         }
         if !insn.addr32 {
-            dynasm!(self.ops ; movzx r12d, r12w);
+            dynasm!(self.ops ; movzx Rd(r), Rw(r));
         }
     }
 
@@ -1167,10 +1172,17 @@ impl Emitter<'_> {
                 }
                 self.store_reg(RBX, dst, b);
             }
-            Op::Lea { dst } => {
-                self.ea(&it.insn);
-                self.store_reg(12, dst, b);
-            }
+            Op::Lea { dst } => match self.host(dst) {
+                // Straight into the host register that keeps it.
+                Some(h) if b == 4 => {
+                    self.ea_to(&it.insn, h);
+                    self.dirty |= 1 << dst;
+                }
+                _ => {
+                    self.ea(&it.insn);
+                    self.store_reg(12, dst, b);
+                }
+            },
             Op::Push { src } => {
                 self.ea(&it.insn);
                 self.load_any(RBX, src, b, seg, bail);
