@@ -19,7 +19,11 @@
 # comparable; for Linux it is not (QEMU's board, CPU model and wall-clock
 # timers make the kernel run other code), so only wall times are shown.
 #
-#   benches/vs_qemu.sh [--runs N] [--skip-linux]
+#   3. with --installer, Debian's netboot installer (text mode, fetched by
+#      scripts/fetch-guests.py --installer, about 100 MB) until "Select a
+#      language" appears on the serial console, the JIT and QEMU only.
+#
+#   benches/vs_qemu.sh [--runs N] [--skip-linux] [--installer]
 #
 # --runs N keeps the best (lowest) wall time of N runs of each workload
 # measurement (default 1). Installs qemu-system-x86 with apt-get when
@@ -31,10 +35,12 @@ cd "$(dirname "$0")/.."
 invocation=$(printf '%q ' "$0" "$@")
 runs=1
 linux=1
+installer=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs=${2:?--runs needs a number}; shift 2 ;;
         --skip-linux) linux=0; shift ;;
+        --installer) installer=1; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "vs_qemu.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -167,6 +173,38 @@ if [ "${icount[jit]}" != "${icount[interp]}" ]; then
     echo "note: the JIT run reports ${icount[jit]} instructions, the interpreter ${icount[interp]}"
 fi
 
+# qemu_until LABEL MARKER QEMU-ARGS...: runs qemu-system-i386 (TCG, no
+# display, the serial port in a log) until MARKER appears on the serial
+# port; QEMU cannot stop itself there, so the log is polled and QEMU killed,
+# its CPU time read from /proc just before. Sets wall[LABEL] and cpu[LABEL].
+qemu_until() {
+    local label=$1 marker=$2 start end deadline
+    shift 2
+    local cmd=(qemu-system-i386 -accel tcg -display none -monitor none -no-reboot
+        -serial "file:$tmp/$label.log" "$@")
+    show "${cmd[@]}"
+    : >"$tmp/$label.log"
+    start=$(now)
+    "${cmd[@]}" 2>"$tmp/$label.err" &
+    qemu_pid=$!
+    deadline=$(( $(date +%s) + 600 ))
+    until grep -qF "$marker" "$tmp/$label.log"; do
+        if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+            echo "vs_qemu.sh: qemu stopped or timed out before printing $marker:" >&2
+            tail -n 20 "$tmp/$label.log" "$tmp/$label.err" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
+    end=$(now)
+    # fields 14 and 15 of /proc/PID/stat: user and system time in clock ticks
+    cpu[$label]=$(awk -v hz="$clk_tck" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$qemu_pid/stat")
+    kill "$qemu_pid" 2>/dev/null || true
+    wait "$qemu_pid" 2>/dev/null || true
+    qemu_pid=""
+    wall[$label]=$(elapsed "$start" "$end")
+}
+
 # ---- 2. Linux to the init marker ----------------------------------------
 
 if [ $linux = 1 ]; then
@@ -187,31 +225,27 @@ if [ $linux = 1 ]; then
         icount[linux-$label]=$(sed -n 's/^icount //p' "$tmp/linux-$label.out")
     done
 
-    # QEMU cannot stop itself at the marker: poll its serial log, then kill
-    # it; its CPU time comes from /proc just before.
-    qemu_linux=(qemu-system-i386 -accel tcg -m "$ram_mb" -display none -monitor none -no-reboot
-        -kernel "$lkernel" -initrd "$linitrd" -append "$cmdline" -serial "file:$tmp/qemu-linux.log")
-    show "${qemu_linux[@]}"
-    : >"$tmp/qemu-linux.log"
-    start=$(now)
-    "${qemu_linux[@]}" 2>"$tmp/qemu-linux.err" &
-    qemu_pid=$!
-    deadline=$(( $(date +%s) + 600 ))
-    until grep -qF "$marker" "$tmp/qemu-linux.log"; do
-        if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
-            echo "vs_qemu.sh: qemu stopped or timed out before printing $marker:" >&2
-            tail -n 20 "$tmp/qemu-linux.log" "$tmp/qemu-linux.err" >&2
-            exit 1
-        fi
-        sleep 0.02
-    done
-    end=$(now)
-    # fields 14 and 15 of /proc/PID/stat: user and system time in clock ticks
-    cpu[linux-qemu]=$(awk -v hz="$clk_tck" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$qemu_pid/stat")
-    kill "$qemu_pid" 2>/dev/null || true
-    wait "$qemu_pid" 2>/dev/null || true
-    qemu_pid=""
-    wall[linux-qemu]=$(elapsed "$start" "$end")
+    qemu_until linux-qemu "$marker" -m "$ram_mb" -kernel "$lkernel" -initrd "$linitrd" \
+        -append "$cmdline"
+    runs=$workload_runs
+fi
+
+# ---- 3. The Debian installer to its first screen (--installer) ----------
+
+if [ $installer = 1 ]; then
+    echo
+    echo "== installer: fetching it (scripts/fetch-guests.py --installer)"
+    guests=$(python3 scripts/fetch-guests.py --quiet --installer)
+    get() { sed -n "s/^$1=//p" <<<"$guests"; }
+    ikernel=$(get installer_linux); iinitrd=$(get installer_initrd)
+    imarker=$(get installer_marker)
+    workload_runs=$runs
+    runs=1 # (the interpreter would take about 10 minutes: not run)
+    measure installer-jit 0 "$tmp/installer-jit.out" "$moon86" run "${jit_on[@]}" \
+        benches/linux_boot.lua "$ikernel" "$iinitrd" "$imarker" console=ttyS0 512M
+    icount[installer-jit]=$(sed -n 's/^icount //p' "$tmp/installer-jit.out")
+    qemu_until installer-qemu "$imarker" -m 512 -kernel "$ikernel" -initrd "$iinitrd" \
+        -append console=ttyS0
     runs=$workload_runs
 fi
 
@@ -237,4 +271,10 @@ if [ $linux = 1 ]; then
     echo "  ${icount[linux-interp]} instructions on moon86 (${icount[linux-jit]} with the JIT); QEMU's are not counted"
     echo "  JIT speedup over the interpreter:  $(ratio "${wall[linux-interp]}" "${wall[linux-jit]}")x wall, $(ratio "${cpu[linux-interp]}" "${cpu[linux-jit]}")x CPU"
     echo "  moon86 JIT / QEMU time:            $(ratio "${wall[linux-jit]}" "${wall[linux-qemu]}") wall, $(ratio "${cpu[linux-jit]}" "${cpu[linux-qemu]}") CPU"
+fi
+if [ $installer = 1 ]; then
+    row "Installer to '$imarker'" "wall s" "CPU s" "MIPS (wall)" "MIPS (CPU)"
+    line installer-jit "moon86 ${jit_on[*]:-(default)}" "${icount[installer-jit]}"
+    line installer-qemu "qemu-system-i386 -accel tcg" ""
+    echo "  moon86 JIT / QEMU time:            $(ratio "${wall[installer-jit]}" "${wall[installer-qemu]}") wall, $(ratio "${cpu[installer-jit]}" "${cpu[installer-qemu]}") CPU"
 fi

@@ -22,11 +22,15 @@ ISA IDE ports (pata_legacy over libata, sd_mod, sr_mod) and the vfat and
 iso9660 file systems, whose /init loads them, mounts each disk and CD it finds
 read-only, prints what it read from moon86.txt on each and powers off.
 
+With --installer it also fetches debian-installer-12-netboot-i386 (about
+100 MB, for benches/vs_qemu.sh --installer) and extracts the text-mode
+installer's kernel and initrd as installer-linux and installer-initrd.gz.
+
 Everything is cached under the output directory (default `.cache/guests` in the
 repository): a second run downloads nothing. Only the Python standard library
 is used. Usage:
 
-  scripts/fetch-guests.py [--out DIR] [--mirror URL] [--quiet]
+  scripts/fetch-guests.py [--out DIR] [--mirror URL] [--quiet] [--installer]
 
 It prints the paths of what it produced, one `name=path` per line, last.
 """
@@ -50,6 +54,15 @@ SYSLINUX_MODULES = "/usr/lib/syslinux/modules/bios"
 SYSLINUX_C32 = ["ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"]
 ARCH = "i386"
 INIT_MARKER = "MOON86-INIT-OK"
+# The netboot installer (text mode): the files taken and their names here,
+# and what its first screen says on the serial console.
+INSTALLER = "debian-installer-12-netboot-i386"
+INSTALLER_IMAGES = "/usr/lib/debian-installer/images/12/i386/text/debian-installer/i386"
+INSTALLER_FILES = {
+    f"{INSTALLER_IMAGES}/linux": "installer-linux",
+    f"{INSTALLER_IMAGES}/initrd.gz": "installer-initrd.gz",
+}
+INSTALLER_MARKER = "Select a language"
 
 INIT_SCRIPT = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -364,6 +377,8 @@ def main():
                     help="cache and output directory (default: .cache/guests)")
     ap.add_argument("--mirror", default="http://deb.debian.org/debian", help="Debian mirror")
     ap.add_argument("--quiet", action="store_true", help="print only the results")
+    ap.add_argument("--installer", action="store_true",
+                    help="also the Debian installer's netboot kernel and initrd (about 100 MB)")
     args = ap.parse_args()
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
@@ -438,6 +453,9 @@ def main():
         with open(stamp, "w") as f:
             f.write(recipe)
 
+    if args.installer:
+        fetch_installer(args, packages, out)
+
     print(f"kernel={os.path.join(out, kernel)}")
     print(f"kernel_pae={os.path.join(out, kernel_pae)}")
     print(f"initramfs={initramfs}")
@@ -457,6 +475,28 @@ def main():
     print(f"grub_usb={os.path.join(out, 'grub-rescue-usb.img')}")
     print(f"marker={INIT_MARKER}")
     print(f"disk_marker={DISK_MARKER}")
+    if args.installer:
+        for name in INSTALLER_FILES.values():
+            print(f"{name.replace('-', '_').split('.')[0]}={os.path.join(out, name)}")
+        print(f"installer_marker={INSTALLER_MARKER}")
+
+
+def fetch_installer(args, packages, out):
+    """Fetches the netboot installer's package and extracts its text-mode
+    kernel and initrd (kept compressed) under the names INSTALLER_FILES
+    gives."""
+    pkg = resolve(packages, INSTALLER)
+    deb = os.path.join(out, os.path.basename(pkg["Filename"]))
+    fetch(args, f"{args.mirror}/{pkg['Filename']}", deb, pkg["SHA256"], int(pkg["Size"]))
+    stamp = deb + ".extracted"
+    done = pkg["Version"] + "\n" + "\n".join(INSTALLER_FILES) + "\n"
+    if not os.path.exists(stamp) or open(stamp).read() != done:
+        for want, (_, data) in extract(deb, list(INSTALLER_FILES)).items():
+            with open(os.path.join(out, INSTALLER_FILES[want]), "wb") as f:
+                f.write(data)
+        with open(stamp, "w") as f:
+            f.write(done)
+    log(args, f"ready       {pkg['Package']} {pkg['Version']}")
 
 
 if __name__ == "__main__":

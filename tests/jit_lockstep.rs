@@ -28,6 +28,14 @@
 //! `MOON86_LOCKSTEP_RAM_EVERY` compares RAM more often. Without the guests
 //! (no network) the test is skipped with a message, unless
 //! `MOON86_REQUIRE_GUESTS` is set.
+//!
+//! `MOON86_LOCKSTEP_GUEST=installer` boots Debian's netboot installer
+//! instead (text mode, `console=ttyS0`, 512 MiB; fetched by
+//! `scripts/fetch-guests.py --installer`, about 100 MB) the same way, with
+//! `INSTALLER_BUDGET` instructions in lockstep after the fast-forward: to
+//! its first screen, "Select a language" (about 10 G instructions; the better
+//! part of an hour, so not in the suite: docs/performance.md has the last
+//! run).
 
 mod common;
 
@@ -52,11 +60,56 @@ const FAST_FORWARD_LIMIT: u64 = 6_000_000_000;
 /// initramfs's /init (for Debian's 6.1.0-50 kernel, paging goes on at
 /// icount 2.322 G and the init marker comes at 2.698 G).
 const KERNEL_BUDGET: u64 = 480_000_000;
+/// The same for the installer (from paging on, at icount 2.4 G, to
+/// "Select a language" at 12.3 G).
+const INSTALLER_BUDGET: u64 = 10_500_000_000;
 /// RAM is compared this often (instructions) by default.
 const DEFAULT_RAM_EVERY: u64 = 25_000_000;
 const RAM: u64 = 256 << 20;
 /// The command line `tests/guests/linux.lua` boots with.
 const CMDLINE: &str = "console=ttyS0 i8042.noaux tsc=reliable cryptomgr.notests";
+
+/// What the test boots: the kernel, the initrd, the command line, the RAM
+/// size, the text that must appear on the serial console and the lockstep
+/// budget after the fast-forward.
+struct Guest {
+    kernel: String,
+    initrd: String,
+    cmdline: &'static str,
+    ram: u64,
+    marker: String,
+    budget: u64,
+}
+
+/// The guest `MOON86_LOCKSTEP_GUEST` names (Linux with the busybox
+/// initramfs by default, or `installer`), or why it is missing.
+fn guest() -> Result<Guest, String> {
+    if std::env::var("MOON86_LOCKSTEP_GUEST").is_ok_and(|g| g == "installer") {
+        let g = common::try_guests_with_installer()?;
+        let key = |k: &str| {
+            g.get(k)
+                .cloned()
+                .ok_or(format!("scripts/fetch-guests.py named no {k}"))
+        };
+        return Ok(Guest {
+            kernel: key("installer_linux")?,
+            initrd: key("installer_initrd")?,
+            cmdline: "console=ttyS0",
+            ram: 512 << 20,
+            marker: key("installer_marker")?,
+            budget: INSTALLER_BUDGET,
+        });
+    }
+    let g = guests()?;
+    Ok(Guest {
+        kernel: g["kernel"].clone(),
+        initrd: g["initramfs"].clone(),
+        cmdline: CMDLINE,
+        ram: RAM,
+        marker: g["marker"].clone(),
+        budget: KERNEL_BUDGET,
+    })
+}
 
 /// The fetched guests, or why the Linux guest is missing.
 fn guests() -> Result<&'static HashMap<String, String>, String> {
@@ -90,19 +143,15 @@ fn env_count(name: &str, default: u64) -> u64 {
 }
 
 /// A powered-on VM with the kernel and initramfs loaded, the JIT on or off.
-fn boot(g: &HashMap<String, String>, jit: bool) -> Vm {
+fn boot(g: &Guest, jit: bool) -> Vm {
     let mut vm = Vm::new(MachineConfig {
-        ram_size: RAM,
+        ram_size: g.ram,
         cpu_model: CpuModel::I686,
         ..MachineConfig::default()
     })
     .expect("a VM");
-    vm.load_linux(
-        Path::new(&g["kernel"]),
-        Some(Path::new(&g["initramfs"])),
-        CMDLINE,
-    )
-    .expect("the kernel loads");
+    vm.load_linux(Path::new(&g.kernel), Some(Path::new(&g.initrd)), g.cmdline)
+        .expect("the kernel loads");
     vm.power_on().expect("power on");
     let m = vm.machine_mut().unwrap();
     m.cpu.set_jit_enabled(jit);
@@ -277,7 +326,7 @@ struct Lockstep {
 }
 
 impl Lockstep {
-    fn new(g: &HashMap<String, String>) -> Lockstep {
+    fn new(g: &Guest) -> Lockstep {
         Lockstep {
             a: boot(g, true),
             b: boot(g, false),
@@ -413,7 +462,7 @@ fn diverged(
 
 #[test]
 fn linux_boot_runs_in_lockstep_with_and_without_the_jit() {
-    let g = match guests() {
+    let g = match guest() {
         Ok(g) => g,
         Err(why) if std::env::var_os("MOON86_REQUIRE_GUESTS").is_none() => {
             println!("skipping the JIT lockstep boot: the Linux guest is missing ({why})");
@@ -422,7 +471,7 @@ fn linux_boot_runs_in_lockstep_with_and_without_the_jit() {
         Err(why) => panic!("MOON86_REQUIRE_GUESTS is set and the Linux guest is missing: {why}"),
     };
     let started = Instant::now();
-    let mut l = Lockstep::new(g);
+    let mut l = Lockstep::new(&g);
     let by_hand = std::env::var_os("MOON86_LOCKSTEP_BUDGET").is_some();
     let stop = if by_hand {
         l.run(env_count("MOON86_LOCKSTEP_BUDGET", 0))
@@ -444,7 +493,7 @@ fn linux_boot_runs_in_lockstep_with_and_without_the_jit() {
             l.machine().icount,
             started.elapsed().as_secs_f64()
         );
-        l.run(KERNEL_BUDGET)
+        l.run(g.budget)
     };
     let serial = String::from_utf8_lossy(l.machine().serial[0].all()).into_owned();
     let tail: Vec<&str> = serial.lines().rev().take(2).collect();
@@ -473,12 +522,12 @@ fn linux_boot_runs_in_lockstep_with_and_without_the_jit() {
     if !by_hand {
         assert_eq!(stop, RunExit::Budget, "the boot stopped early");
         assert!(
-            l.paged > KERNEL_BUDGET / 2,
+            l.paged > g.budget / 2,
             "only {} instructions ran in lockstep with paging on",
             l.paged
         );
         assert!(
-            serial.contains(&g["marker"]),
+            serial.contains(&g.marker),
             "the kernel did not reach the initramfs's /init in lockstep (a newer kernel may need \
              a larger KERNEL_BUDGET); it printed:\n{serial}"
         );

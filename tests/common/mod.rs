@@ -31,11 +31,28 @@ pub fn guest(key: &str) -> &'static Path {
     Path::new(path)
 }
 
+/// The guests with the Debian installer's too (`installer_linux`,
+/// `installer_initrd`, `installer_marker`; about 100 MB more to fetch once),
+/// or why there are none.
+#[allow(dead_code)]
+pub fn try_guests_with_installer() -> Result<&'static HashMap<String, String>, String> {
+    static GUESTS: OnceLock<Result<HashMap<String, String>, String>> = OnceLock::new();
+    GUESTS
+        .get_or_init(|| fetch_with(&["--installer"]))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 fn fetch() -> Result<HashMap<String, String>, String> {
+    fetch_with(&[])
+}
+
+fn fetch_with(extra: &[&str]) -> Result<HashMap<String, String>, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("python3")
         .arg(root.join("scripts/fetch-guests.py"))
         .arg("--quiet")
+        .args(extra)
         .output()
         .map_err(|e| format!("cannot run python3 scripts/fetch-guests.py: {e}"))?;
     if !out.status.success() {
