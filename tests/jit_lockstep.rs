@@ -33,9 +33,9 @@
 //! instead (text mode, `console=ttyS0`, 512 MiB; fetched by
 //! `scripts/fetch-guests.py --installer`, about 100 MB) the same way, with
 //! `INSTALLER_BUDGET` instructions in lockstep after the fast-forward: to
-//! its first screen, "Select a language" (about 10 G instructions; the better
-//! part of an hour, so not in the suite: docs/performance.md has the last
-//! run).
+//! its first screen, "Select a language" (10.7 G instructions in
+//! lockstep, about 15 minutes, so not in the suite: docs/performance.md
+//! has the last run).
 
 mod common;
 
