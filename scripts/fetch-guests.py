@@ -404,25 +404,8 @@ def main():
                            "/usr/lib/grub-rescue/grub-rescue-cdrom.iso",
                            "/usr/lib/grub-rescue/grub-rescue-usb.img"],
     }
-    results = {}
     for name, files in wanted.items():
-        pkg = resolve(packages, name)
-        deb = os.path.join(out, os.path.basename(pkg["Filename"]))
-        fetch(args, f"{args.mirror}/{pkg['Filename']}", deb, pkg["SHA256"], int(pkg["Size"]))
-        stamp = deb + ".extracted"
-        # The stamp names what was extracted: a new wanted file re-extracts.
-        done = pkg["Version"] + "\n" + "\n".join(files) + "\n"
-        if not os.path.exists(stamp) or open(stamp).read() != done:
-            for want, (path, data) in extract(deb, files).items():
-                target = os.path.join(out, os.path.basename(path))
-                if target.endswith(".gz"):
-                    data, target = gzip.decompress(data), target[:-3]
-                with open(target, "wb") as f:
-                    f.write(data)
-            with open(stamp, "w") as f:
-                f.write(done)
-        log(args, f"ready       {pkg['Package']} {pkg['Version']}")
-        results[name] = pkg
+        fetch_package(args, packages, out, name, dict.fromkeys(files))
 
     kernel = resolve(packages, "linux-image-686")["Package"].replace("linux-image-", "vmlinuz-")
     pae = resolve(packages, "linux-image-686-pae")
@@ -454,7 +437,8 @@ def main():
             f.write(recipe)
 
     if args.installer:
-        fetch_installer(args, packages, out)
+        # (The initrd stays compressed, as the installer ships it.)
+        fetch_package(args, packages, out, INSTALLER, INSTALLER_FILES)
 
     print(f"kernel={os.path.join(out, kernel)}")
     print(f"kernel_pae={os.path.join(out, kernel_pae)}")
@@ -476,23 +460,28 @@ def main():
     print(f"marker={INIT_MARKER}")
     print(f"disk_marker={DISK_MARKER}")
     if args.installer:
-        for name in INSTALLER_FILES.values():
-            print(f"{name.replace('-', '_').split('.')[0]}={os.path.join(out, name)}")
+        print(f"installer_linux={os.path.join(out, 'installer-linux')}")
+        print(f"installer_initrd={os.path.join(out, 'installer-initrd.gz')}")
         print(f"installer_marker={INSTALLER_MARKER}")
 
 
-def fetch_installer(args, packages, out):
-    """Fetches the netboot installer's package and extracts its text-mode
-    kernel and initrd (kept compressed) under the names INSTALLER_FILES
-    gives."""
-    pkg = resolve(packages, INSTALLER)
+def fetch_package(args, packages, out, name, files):
+    """Fetches package `name` (checked by SHA-256 against the index) and
+    extracts `files`, paths inside it, into `out`, once per version: each
+    under the name `files` maps it to, or by default under its own name,
+    decompressed when it ends in .gz."""
+    pkg = resolve(packages, name)
     deb = os.path.join(out, os.path.basename(pkg["Filename"]))
     fetch(args, f"{args.mirror}/{pkg['Filename']}", deb, pkg["SHA256"], int(pkg["Size"]))
     stamp = deb + ".extracted"
-    done = pkg["Version"] + "\n" + "\n".join(INSTALLER_FILES) + "\n"
+    # The stamp names what was extracted: a new wanted file re-extracts.
+    done = pkg["Version"] + "\n" + "\n".join(files) + "\n"
     if not os.path.exists(stamp) or open(stamp).read() != done:
-        for want, (_, data) in extract(deb, list(INSTALLER_FILES)).items():
-            with open(os.path.join(out, INSTALLER_FILES[want]), "wb") as f:
+        for want, (path, data) in extract(deb, list(files)).items():
+            target = os.path.join(out, files[want] or os.path.basename(path))
+            if files[want] is None and target.endswith(".gz"):
+                data, target = gzip.decompress(data), target[:-3]
+            with open(target, "wb") as f:
                 f.write(data)
         with open(stamp, "w") as f:
             f.write(done)

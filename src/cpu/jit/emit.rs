@@ -454,6 +454,15 @@ impl Emitter<'_> {
         self.cache.host[usize::from(n & 7)]
     }
 
+    /// The host register an operation on `loc`, `bytes` wide, may work on
+    /// in place: a 32-bit guest register the block caches.
+    fn cached32(&self, loc: Loc, bytes: u8) -> Option<u8> {
+        match loc {
+            Loc::Reg(n) if bytes == 4 => self.host(n),
+            _ => None,
+        }
+    }
+
     /// The code a block returns when it leaves after `retired` of its
     /// instructions, for `why`: the instructions it did not retire (so
     /// the dispatcher counts the chain's from the budget left: see
@@ -1021,9 +1030,9 @@ impl Emitter<'_> {
                 let writes = mn.memory_writes() == MemoryWrites::First;
                 // A 32-bit operation on a register the block keeps in a
                 // host register works on that register in place.
-                let in_place = match (dst, src) {
-                    (Loc::Reg(n), Loc::Reg(_) | Loc::Imm(_)) if b == 4 => self.host(n),
-                    _ => None,
+                let in_place = match src {
+                    Loc::Reg(_) | Loc::Imm(_) => self.cached32(dst, b),
+                    Loc::Mem => None,
                 };
                 self.ea(&it.insn);
                 match (dst, src) {
@@ -1088,11 +1097,7 @@ impl Emitter<'_> {
                 }
             }
             Op::Unary { mn, dst } => {
-                // (In place on a 32-bit register kept in a host register.)
-                let in_place = match dst {
-                    Loc::Reg(n) if b == 4 => self.host(n),
-                    _ => None,
-                };
+                let in_place = self.cached32(dst, b);
                 self.ea(&it.insn);
                 if in_place.is_none() {
                     self.load_any(RBX, dst, b, seg, bail);
@@ -1133,16 +1138,13 @@ impl Emitter<'_> {
                     self.host_flags = written | carried;
                 }
             }
-            Op::Mov {
-                dst: Loc::Reg(n),
-                src: Loc::Reg(m),
-            } if b == 4 && self.host(n).is_some() => {
-                // Straight into the host register that keeps it.
-                let h = self.host(n).unwrap_or(RBX);
-                self.load_reg(h, m, 4);
-                self.dirty |= 1 << n;
-            }
             Op::Mov { dst, src } => {
+                if let (Loc::Reg(n), Loc::Reg(m), Some(h)) = (dst, src, self.cached32(dst, b)) {
+                    // Straight into the host register that keeps it.
+                    self.load_reg(h, m, 4);
+                    self.dirty |= 1 << n;
+                    return;
+                }
                 self.ea(&it.insn);
                 // A load goes from eax (where the read leaves it) to the
                 // register; a store writes ebx.
@@ -1172,9 +1174,9 @@ impl Emitter<'_> {
                 }
                 self.store_reg(RBX, dst, b);
             }
-            Op::Lea { dst } => match self.host(dst) {
+            Op::Lea { dst } => match self.cached32(Loc::Reg(dst), b) {
                 // Straight into the host register that keeps it.
-                Some(h) if b == 4 => {
+                Some(h) => {
                     self.ea_to(&it.insn, h);
                     self.dirty |= 1 << dst;
                 }
@@ -1261,10 +1263,9 @@ impl Emitter<'_> {
             } if native_shift(mn, count, b) => {
                 // In place on a 32-bit register kept in a host register,
                 // when its flags are not computed.
-                let in_place = match (dst, a) {
-                    (Loc::Reg(n), Loc::Reg(m)) if n == m && b == 4 && !self.capture => self.host(n),
-                    _ => None,
-                };
+                let in_place = (dst == a && !self.capture)
+                    .then(|| self.cached32(dst, b))
+                    .flatten();
                 self.ea(&it.insn);
                 if in_place.is_none() {
                     self.load_any(RBX, a, b, seg, bail);
@@ -1722,8 +1723,9 @@ impl Emitter<'_> {
         }
     }
 
-    /// The jump cache's lookup for EIP = ebx at the block's end: jumps into the recorded block's body when every check of `jump.rs`
-    /// holds, else falls through. Uses rax, rcx and rdx.
+    /// The jump cache's lookup for EIP = ebx at the block's end: jumps into
+    /// the recorded block's body when every check of `jump.rs` holds, else
+    /// falls through. Uses rax, rcx and rdx.
     fn jump_on(&mut self) {
         use super::jump::{Entry, ENTRIES};
         let l = self.l;
