@@ -81,10 +81,15 @@ struct Guest {
     budget: u64,
 }
 
-/// The guest `MOON86_LOCKSTEP_GUEST` names (Linux with the busybox
-/// initramfs by default, or `installer`), or why it is missing.
+/// The guest `MOON86_LOCKSTEP_GUEST` names (`linux`, with the busybox
+/// initramfs, by default, or `installer`), or why it is missing.
 fn guest() -> Result<Guest, String> {
-    if std::env::var("MOON86_LOCKSTEP_GUEST").is_ok_and(|g| g == "installer") {
+    let which = std::env::var("MOON86_LOCKSTEP_GUEST").unwrap_or_default();
+    assert!(
+        ["", "linux", "installer"].contains(&which.as_str()),
+        "MOON86_LOCKSTEP_GUEST={which}: the guests are linux (the default) and installer"
+    );
+    if which == "installer" {
         let g = common::try_guests_with_installer()?;
         let key = |k: &str| {
             g.get(k)
