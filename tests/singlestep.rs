@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use moon86::cpu::{Cpu, StepOutcome};
-use moon86::moo::runner::{jit_step, load_registers, TestBus};
+use moon86::moo::runner::{cached_step, jit_step, load_registers, TestBus};
 use moon86::moo::suite::{run_dir, run_dir_with, SuiteOptions};
 use moon86::moo::MooTest;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -99,6 +99,39 @@ fn pass_bar_holds_with_the_jit() {
     assert!(
         jitted > 50_000,
         "only {jitted} test instructions ran as translated blocks"
+    );
+}
+
+/// The same pass bar with each test's instruction run from the
+/// decoded-instruction cache, as the interpreter runs code it has seen
+/// before: through the instruction's fast form (`cpu/exec/fast.rs`) where
+/// it has one, and a good share must have one.
+#[test]
+fn pass_bar_holds_from_the_instruction_cache() {
+    let Some(dir) = suite_dir() else {
+        eprintln!("SKIPPED: single-step test directory not found (set MOON86_SINGLESTEP_DIR)");
+        return;
+    };
+    let opts = SuiteOptions {
+        verbose: 3,
+        code_tracking: true,
+        ..SuiteOptions::default()
+    };
+    static FAST: AtomicU64 = AtomicU64::new(0);
+    let step = |_: &MooTest, cpu: &mut Cpu, bus: &mut TestBus| cached_step(cpu, bus, &FAST);
+    let report =
+        run_dir_with(&dir, &opts, &step).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut text = Vec::new();
+    report.write(&mut text).expect("write to a Vec");
+    println!("{}", String::from_utf8_lossy(&text));
+    let fast = FAST.load(Ordering::Relaxed);
+    println!("instructions run through a fast form: {fast}");
+    if let Err(msg) = report.check_bar() {
+        panic!("{msg}\n{}", report.final_line());
+    }
+    assert!(
+        fast > 40_000,
+        "only {fast} test instructions ran through a fast form"
     );
 }
 

@@ -10,6 +10,7 @@
 //! the slow route).
 
 use super::bus::Bus;
+use super::exec::Form;
 use super::fault::Fault;
 use super::paging::Access;
 use super::wide_phys::{self, PhysAddr};
@@ -33,15 +34,19 @@ impl Cpu {
     /// holds it with its page unchanged, and it still lies within CS's
     /// limit. `None` sends the step to [`Cpu::fetch_decode`].
     #[inline(always)]
-    pub(crate) fn fetch_cached<B: Bus + ?Sized>(&self, bus: &mut B, eip: u32) -> Option<&Insn> {
+    pub(crate) fn fetch_cached<B: Bus + ?Sized>(
+        &self,
+        bus: &mut B,
+        eip: u32,
+    ) -> Option<(&Insn, Form)> {
         let cache = &self.icache;
         if !cache.enabled {
             return None;
         }
         let at = self.code_at(eip)?;
         let stamp = bus.code_stamp(at.phys)?;
-        let insn = cache.get(at.phys, at.code32, stamp)?;
-        (u64::from(at.off) + u64::from(insn.len) <= u64::from(at.last) + 1).then_some(insn)
+        let (insn, form) = cache.get(at.phys, at.code32, stamp)?;
+        (u64::from(at.off) + u64::from(insn.len) <= u64::from(at.last) + 1).then_some((insn, form))
     }
 
     /// Locates CS:`eip` without side effects: `None` when the offset is
@@ -88,8 +93,24 @@ impl Cpu {
             return;
         }
         if let Some(stamp) = bus.mark_code(at.phys, len) {
-            self.icache.insert(at.phys, at.code32, stamp, insn);
+            let form = Form::of(self, insn);
+            self.icache.insert(at.phys, at.code32, stamp, insn, form);
         }
+    }
+
+    /// Decodes the instruction at CS:EIP into the decoded-instruction
+    /// cache without running it, so that the next [`Cpu::step`] takes the
+    /// cached route and the instruction's fast form (`exec/fast.rs`), as
+    /// it would on a second visit. For tests that check that route one
+    /// instruction at a time; returns whether the instruction has a fast
+    /// form (nothing is cached where the bus keeps no code stamps).
+    pub fn prime_icache<B: Bus + ?Sized>(&mut self, bus: &mut B) -> bool {
+        let start = self.eip;
+        if let Ok(insn) = self.fetch_decode(bus, start) {
+            self.fill(bus, start, &insn);
+        }
+        self.fetch_cached(bus, start)
+            .is_some_and(|(_, form)| form != Form::GENERAL)
     }
 
     /// Fetches and decodes the instruction at CS:`eip`. The bytes on a

@@ -8,6 +8,7 @@
 //! policy about segments or paging: `cpu/fetch.rs` decides what may be
 //! looked up and filled.
 
+use super::exec::Form;
 use crate::x86::{self, Insn};
 
 /// Number of entries (a power of two).
@@ -24,6 +25,8 @@ struct Slot {
     phys: u32,
     /// Decoded with 32-bit default operand and address size.
     code32: bool,
+    /// The interpreter's fast form of `insn` (see `exec/fast.rs`).
+    form: Form,
     insn: Insn,
 }
 
@@ -69,6 +72,7 @@ impl ICache {
             phys: 0,
             code32: false,
             stamp: 0,
+            form: Form::GENERAL,
             insn,
         }
     }
@@ -78,17 +82,17 @@ impl ICache {
         (phys as usize) & (SIZE - 1)
     }
 
-    /// The instruction cached for `phys` decoded with `code32`, provided
-    /// its page still has `stamp`.
+    /// The instruction cached for `phys` decoded with `code32`, and its
+    /// fast form, provided its page still has `stamp`.
     #[inline]
-    pub fn get(&self, phys: u32, code32: bool, stamp: u64) -> Option<&Insn> {
+    pub fn get(&self, phys: u32, code32: bool, stamp: u64) -> Option<(&Insn, Form)> {
         let s = self.slots.get(Self::index(phys))?;
-        (s.phys == phys && s.stamp == stamp && s.code32 == code32).then_some(&s.insn)
+        (s.phys == phys && s.stamp == stamp && s.code32 == code32).then_some((&s.insn, s.form))
     }
 
-    /// Caches `insn`, decoded from `phys` with `code32` while its page had
-    /// `stamp`.
-    pub fn insert(&mut self, phys: u32, code32: bool, stamp: u64, insn: &Insn) {
+    /// Caches `insn` and its fast form, decoded from `phys` with `code32`
+    /// while its page had `stamp`.
+    pub fn insert(&mut self, phys: u32, code32: bool, stamp: u64, insn: &Insn, form: Form) {
         if self.slots.is_empty() {
             self.slots = vec![Self::empty(); SIZE];
         }
@@ -97,6 +101,7 @@ impl ICache {
                 phys,
                 code32,
                 stamp,
+                form,
                 insn: *insn,
             };
         }

@@ -350,22 +350,23 @@ impl Cpu {
         self.shadow_sti = false;
         self.task_switched = false;
         let start = self.eip;
-        if let Some(cached) = self.fetch_cached(bus, start) {
+        if let Some((cached, form)) = self.fetch_cached(bus, start) {
             // One copy out of the slot (written long ago, so no store to
             // forward from); the instruction then runs by reference.
             let insn: x86::Insn = *cached;
-            return self.retire(bus, &insn, start);
+            return self.retire(bus, &insn, form, start);
         }
         match self.fetch_decode(bus, start) {
             Ok(insn) => {
                 self.fill(bus, start, &insn);
-                self.retire(bus, &insn, start)
+                self.retire(bus, &insn, exec::Form::GENERAL, start)
             }
             Err(f) => self.raise(bus, f),
         }
     }
 
-    /// Executes `insn`, fetched at `start`: EIP past it, then the single-step
+    /// Executes `insn`, fetched at `start`, through its fast `form` where it
+    /// has one (`exec/fast.rs`): EIP past it, then the single-step
     /// trap, HLT, or the fault it raised. A fault commits nothing the
     /// instruction computed in registers: EIP, ESP and EFLAGS are put back
     /// (a read-modify-write sets its flags before its write may fault; a
@@ -376,11 +377,12 @@ impl Cpu {
         &mut self,
         bus: &mut B,
         insn: &x86::Insn,
+        form: exec::Form,
         start: u32,
     ) -> StepOutcome {
         let trap = self.eflags & TF != 0;
         let undo = self.advance(insn, start);
-        match self.execute(bus, insn) {
+        match self.execute_form(bus, insn, form) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
                 if trap && !self.shadow_ss {

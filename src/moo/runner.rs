@@ -175,6 +175,22 @@ pub fn jit_step(
     }
 }
 
+/// Runs one step the way the interpreter runs an instruction it has seen
+/// before: decoded into its cache first (`Cpu::prime_icache`), then run
+/// from there, through the instruction's fast form where it has one. Needs
+/// a bus with code tracking; counts the instructions that had a fast form
+/// in `fast`.
+pub fn cached_step(
+    cpu: &mut Cpu,
+    bus: &mut TestBus,
+    fast: &std::sync::atomic::AtomicU64,
+) -> StepOutcome {
+    if cpu.prime_icache(bus) {
+        fast.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    cpu.step(bus)
+}
+
 /// What a file tells the runner about all of its tests.
 #[derive(Clone, Debug)]
 pub struct FileContext {

@@ -58,10 +58,17 @@ impl Cpu {
     ) -> Result<(), Fault> {
         let bytes = Self::size_of(insn, insn.ops[0]);
         let a = self.read_op(bus, insn, 0)?;
-        let r = match insn.mn {
+        let r = self.unary(insn.mn, a, bytes);
+        self.write_op(bus, insn, 0, r)
+    }
+
+    /// INC, DEC, NOT or NEG (`mn`) of `a`, `bytes` wide: the result, the
+    /// flags set.
+    pub(super) fn unary(&mut self, mn: Mn, a: u32, bytes: u8) -> u32 {
+        match mn {
             Mn::Inc | Mn::Dec => {
                 let cf = self.flag(CF);
-                let op = if insn.mn == Mn::Inc { Mn::Add } else { Mn::Sub };
+                let op = if mn == Mn::Inc { Mn::Add } else { Mn::Sub };
                 let r = self.alu(op, a, 1, bytes);
                 self.set_flag(CF, cf);
                 r
@@ -72,8 +79,7 @@ impl Cpu {
                 self.set_flag(CF, a & mask(bytes) != 0);
                 r
             }
-        };
-        self.write_op(bus, insn, 0, r)
+        }
     }
 
     /// MUL, DIV, IDIV (the one-operand F6/F7 forms).

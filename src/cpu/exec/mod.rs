@@ -9,6 +9,7 @@ mod bcd;
 mod bits;
 mod control;
 mod far;
+mod fast;
 mod fast_syscall;
 mod gate;
 mod newer;
@@ -19,6 +20,8 @@ mod string;
 mod string_bulk;
 mod system;
 mod vme;
+
+pub(crate) use fast::Form;
 
 use super::bus::Bus;
 use super::fault::Fault;

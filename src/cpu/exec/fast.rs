@@ -1,0 +1,317 @@
+//! The interpreter's fast path. Most of what compiled code runs is a few
+//! forms: ALU operations, MOV, LEA, INC/DEC/NOT/NEG, MOVZX/MOVSX, PUSH and
+//! POP of a register, and near branches. When an instruction enters the
+//! decoded-instruction cache, [`Form::of`] resolves its operands (which
+//! register, memory, or the immediate) and width once; each later run goes
+//! straight to the few lines below, without the general dispatcher, the
+//! operand-table walk, or the gate checks. A form is given only to an
+//! instruction the gate always passes on the CPU's model (no LOCK, no
+//! privilege or mode requirement, memory where memory is required), and
+//! every form computes through the same helpers as the general path
+//! (`alu`, `unary`, `read_mem`, `push`, `jump_near`, ...), so the two
+//! cannot disagree on flags or faults. Everything else runs `execute`.
+
+use super::super::bus::Bus;
+use super::super::fault::Fault;
+use super::super::flags::{mask, sext};
+use super::super::Cpu;
+use super::Flow;
+use crate::x86::{Insn, Mn, Opnd};
+
+/// What the fast path does with an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    /// Not a fast form: the general path runs it.
+    General,
+    /// An ALU operation (`mn`), destination and source registers.
+    AluRR,
+    /// An ALU operation, a register and the immediate.
+    AluRI,
+    /// An ALU operation, a register and memory.
+    AluRM,
+    /// An ALU operation, memory and a register.
+    AluMR,
+    /// An ALU operation, memory and the immediate.
+    AluMI,
+    MovRR,
+    MovRI,
+    MovRM,
+    MovMR,
+    MovMI,
+    Lea,
+    /// INC, DEC, NOT or NEG (`mn`) of a register.
+    UnaryR,
+    /// INC, DEC, NOT or NEG of memory.
+    UnaryM,
+    /// MOVZX or MOVSX (`mn`) from a register of `src_bytes`.
+    ExtendR,
+    /// MOVZX or MOVSX from memory of `src_bytes`.
+    ExtendM,
+    PushR,
+    PushI,
+    PopR,
+    Jcc,
+    Jmp,
+    Call,
+    Ret,
+}
+
+/// An instruction's fast form: three bytes, kept beside the decoded
+/// instruction in its cache slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Form {
+    kind: Kind,
+    mn: Mn,
+    /// Bits 0-2: the destination register; 3-5: the source register; 6-7:
+    /// the width (0: byte, 1: word, 2: dword) of the destination.
+    bits: u8,
+}
+
+/// Where an operand is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Loc {
+    Reg(u8),
+    Mem,
+    Imm,
+}
+
+/// Where operand `o` of `insn` is, when it is a general register, the
+/// memory operand, or the first immediate.
+fn loc(insn: &Insn, o: Opnd) -> Option<Loc> {
+    use Opnd::*;
+    Some(match o {
+        Eb | Ew | Ev if insn.mem.is_some() => Loc::Mem,
+        Eb | Ew | Ev => Loc::Reg(insn.modrm?.rm),
+        Ob | Ov if insn.mem.is_some() => Loc::Mem,
+        Gb | Gw | Gv => Loc::Reg(insn.modrm?.reg),
+        Zb | Zv => Loc::Reg((insn.opcode & 7) as u8),
+        AL | EAX => Loc::Reg(0),
+        Ib | Iw | Iv | Ibs => Loc::Imm,
+        _ => return None,
+    })
+}
+
+impl Form {
+    /// The form of an instruction that has none.
+    pub const GENERAL: Form = Form {
+        kind: Kind::General,
+        mn: Mn::Nop,
+        bits: 0,
+    };
+
+    fn new(kind: Kind, mn: Mn, bytes: u8, dst: u8, src: u8) -> Form {
+        let width = match bytes {
+            1 => 0,
+            2 => 1,
+            _ => 2,
+        };
+        Form {
+            kind,
+            mn,
+            bits: (dst & 7) | (src & 7) << 3 | width << 6,
+        }
+    }
+
+    fn dst(self) -> u8 {
+        self.bits & 7
+    }
+    fn src(self) -> u8 {
+        (self.bits >> 3) & 7
+    }
+    fn bytes(self) -> u8 {
+        1 << (self.bits >> 6)
+    }
+    /// The source width of MOVZX/MOVSX: Eb or Ew.
+    fn src_bytes(self, insn: &Insn) -> u8 {
+        if matches!(insn.ops.get(1), Some(Opnd::Eb)) {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// The fast form of `insn`, run by `cpu` (whose model it must have),
+    /// or [`Form::GENERAL`].
+    pub(crate) fn of(cpu: &Cpu, insn: &Insn) -> Form {
+        let f = insn.facts;
+        if insn.lock || !cpu.model().has(f.since()) || f.cpl0() || f.protected_only() {
+            return Form::GENERAL;
+        }
+        Self::classify(insn).unwrap_or(Form::GENERAL)
+    }
+
+    fn classify(insn: &Insn) -> Option<Form> {
+        use Loc::{Imm, Mem, Reg};
+        use Mn::*;
+        let ops = insn.ops;
+        let first = *ops.first()?;
+        let bytes = Cpu::size_of(insn, first);
+        let form = |kind, dst, src| Some(Form::new(kind, insn.mn, bytes, dst, src));
+        match insn.mn {
+            Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test | Mov => {
+                let [a, b] = ops else { return None };
+                let alu = insn.mn != Mov;
+                let pick = |alu_kind, mov_kind| if alu { alu_kind } else { mov_kind };
+                match (loc(insn, *a)?, loc(insn, *b)?) {
+                    (Reg(d), Reg(s)) => form(pick(Kind::AluRR, Kind::MovRR), d, s),
+                    (Reg(d), Imm) => form(pick(Kind::AluRI, Kind::MovRI), d, 0),
+                    (Reg(d), Mem) => form(pick(Kind::AluRM, Kind::MovRM), d, 0),
+                    (Mem, Reg(s)) => form(pick(Kind::AluMR, Kind::MovMR), 0, s),
+                    (Mem, Imm) => form(pick(Kind::AluMI, Kind::MovMI), 0, 0),
+                    _ => None,
+                }
+            }
+            Lea => match (loc(insn, first)?, insn.mem) {
+                (Reg(d), Some(_)) => form(Kind::Lea, d, 0),
+                _ => None,
+            },
+            Inc | Dec | Not | Neg => match (ops.len(), loc(insn, first)?) {
+                (1, Reg(d)) => form(Kind::UnaryR, d, 0),
+                (1, Mem) => form(Kind::UnaryM, 0, 0),
+                _ => None,
+            },
+            Movzx | Movsx => match ops {
+                [a, b @ (Opnd::Eb | Opnd::Ew)] => match (loc(insn, *a)?, loc(insn, *b)?) {
+                    (Reg(d), Reg(s)) => form(Kind::ExtendR, d, s),
+                    (Reg(d), Mem) => form(Kind::ExtendM, d, 0),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Push => match ops {
+                [Opnd::Zv] => form(Kind::PushR, 0, (insn.opcode & 7) as u8),
+                [Opnd::Iv | Opnd::Ibs] => form(Kind::PushI, 0, 0),
+                _ => None,
+            },
+            Pop => match ops {
+                [Opnd::Zv] => form(Kind::PopR, (insn.opcode & 7) as u8, 0),
+                _ => None,
+            },
+            Jcc => matches!(ops, [Opnd::Jb | Opnd::Jv]).then(|| Form::new(Kind::Jcc, Jcc, 4, 0, 0)),
+            Jmp => matches!(ops, [Opnd::Jb | Opnd::Jv]).then(|| Form::new(Kind::Jmp, Jmp, 4, 0, 0)),
+            Call => matches!(ops, [Opnd::Jv])
+                .then(|| Form::new(Kind::Call, Call, Cpu::vsize(insn), 0, 0)),
+            Ret => matches!(ops, [] | [Opnd::Iw])
+                .then(|| Form::new(Kind::Ret, Ret, Cpu::vsize(insn), 0, 0)),
+            _ => None,
+        }
+    }
+}
+
+impl Cpu {
+    /// Runs `insn` through its fast form `f` (given by [`Form::of`]);
+    /// `self.eip` already points past it. The same as `execute`.
+    #[inline(always)]
+    pub(crate) fn execute_form<B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &Insn,
+        f: Form,
+    ) -> Result<Flow, Fault> {
+        let n = f.bytes();
+        let writes = !matches!(f.mn, Mn::Cmp | Mn::Test);
+        match f.kind {
+            Kind::General => return self.execute(bus, insn),
+            Kind::AluRR => {
+                let r = self.alu(f.mn, self.reg(f.dst(), n), self.reg(f.src(), n), n);
+                if writes {
+                    self.set_reg(f.dst(), n, r);
+                }
+            }
+            Kind::AluRI => {
+                let r = self.alu(f.mn, self.reg(f.dst(), n), insn.imm & mask(n), n);
+                if writes {
+                    self.set_reg(f.dst(), n, r);
+                }
+            }
+            Kind::AluRM => {
+                let (seg, off) = self.ea(insn);
+                let b = self.read_mem(bus, seg, off, n)?;
+                let r = self.alu(f.mn, self.reg(f.dst(), n), b, n);
+                if writes {
+                    self.set_reg(f.dst(), n, r);
+                }
+            }
+            Kind::AluMR | Kind::AluMI => {
+                let (seg, off) = self.ea(insn);
+                let a = self.read_mem(bus, seg, off, n)?;
+                let b = if f.kind == Kind::AluMR {
+                    self.reg(f.src(), n)
+                } else {
+                    insn.imm & mask(n)
+                };
+                let r = self.alu(f.mn, a, b, n);
+                if writes {
+                    self.write_mem(bus, seg, off, n, r)?;
+                }
+            }
+            Kind::MovRR => self.set_reg(f.dst(), n, self.reg(f.src(), n)),
+            Kind::MovRI => self.set_reg(f.dst(), n, insn.imm & mask(n)),
+            Kind::MovRM => {
+                let (seg, off) = self.ea(insn);
+                let v = self.read_mem(bus, seg, off, n)?;
+                self.set_reg(f.dst(), n, v);
+            }
+            Kind::MovMR | Kind::MovMI => {
+                let v = if f.kind == Kind::MovMR {
+                    self.reg(f.src(), n)
+                } else {
+                    insn.imm & mask(n)
+                };
+                let (seg, off) = self.ea(insn);
+                self.write_mem(bus, seg, off, n, v)?;
+            }
+            Kind::Lea => {
+                let (_, off) = self.ea(insn);
+                self.set_reg(f.dst(), n, off);
+            }
+            Kind::UnaryR => {
+                let r = self.unary(f.mn, self.reg(f.dst(), n), n);
+                self.set_reg(f.dst(), n, r);
+            }
+            Kind::UnaryM => {
+                let (seg, off) = self.ea(insn);
+                let a = self.read_mem(bus, seg, off, n)?;
+                let r = self.unary(f.mn, a, n);
+                self.write_mem(bus, seg, off, n, r)?;
+            }
+            Kind::ExtendR | Kind::ExtendM => {
+                let from = f.src_bytes(insn);
+                let v = if f.kind == Kind::ExtendR {
+                    self.reg(f.src(), from)
+                } else {
+                    let (seg, off) = self.ea(insn);
+                    self.read_mem(bus, seg, off, from)?
+                };
+                let v = if f.mn == Mn::Movsx { sext(v, from) } else { v };
+                self.set_reg(f.dst(), n, v);
+            }
+            Kind::PushR => self.push(bus, n, self.reg(f.src(), n))?,
+            Kind::PushI => self.push(bus, n, insn.imm & mask(n))?,
+            Kind::PopR => {
+                let v = self.pop(bus, n)?;
+                self.set_reg(f.dst(), n, v);
+            }
+            Kind::Jcc => {
+                if self.cond((insn.opcode & 15) as u8) {
+                    self.jump_near(insn, self.eip.wrapping_add(insn.imm))?;
+                }
+            }
+            Kind::Jmp => self.jump_near(insn, self.eip.wrapping_add(insn.imm))?,
+            Kind::Call => {
+                let next = self.eip;
+                self.push(bus, n, next)?;
+                self.jump_near(insn, next.wrapping_add(insn.imm))?;
+            }
+            Kind::Ret => {
+                let t = self.pop(bus, n)?;
+                if !insn.ops.is_empty() {
+                    self.set_sp(self.gpr[4].wrapping_add(insn.imm & 0xFFFF));
+                }
+                self.jump_near(insn, t)?;
+            }
+        }
+        Ok(Flow::Next)
+    }
+}
