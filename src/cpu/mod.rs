@@ -351,15 +351,18 @@ impl Cpu {
         self.task_switched = false;
         let start = self.eip;
         if let Some((cached, form)) = self.fetch_cached(bus, start) {
+            let len = cached.len;
             // One copy out of the slot (written long ago, so no store to
-            // forward from); the instruction then runs by reference.
+            // forward from); the instruction then runs by reference. The
+            // length is read from the slot, not from the copy: a byte load
+            // from a just-stored wide copy stalls store forwarding.
             let insn: x86::Insn = *cached;
-            return self.retire(bus, &insn, form, start);
+            return self.retire(bus, &insn, len, form, start);
         }
         match self.fetch_decode(bus, start) {
             Ok(insn) => {
                 self.fill(bus, start, &insn);
-                self.retire(bus, &insn, exec::Form::GENERAL, start)
+                self.retire(bus, &insn, insn.len, exec::Form::GENERAL, start)
             }
             Err(f) => self.raise(bus, f),
         }
@@ -377,11 +380,12 @@ impl Cpu {
         &mut self,
         bus: &mut B,
         insn: &x86::Insn,
+        len: u8,
         form: exec::Form,
         start: u32,
     ) -> StepOutcome {
         let trap = self.eflags & TF != 0;
-        let undo = self.advance(insn, start);
+        let undo = self.advance(len, start);
         match self.execute_form(bus, insn, form) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
@@ -405,16 +409,16 @@ impl Cpu {
         }
     }
 
-    /// Moves EIP past `insn`, fetched at `start`, and returns what a fault
-    /// of it puts back ([`Cpu::undo`]).
+    /// Moves EIP past an instruction of `len` bytes fetched at `start`, and
+    /// returns what a fault of it puts back ([`Cpu::undo`]).
     #[inline(always)]
-    pub(crate) fn advance(&mut self, insn: &x86::Insn, start: u32) -> Undo {
+    pub(crate) fn advance(&mut self, len: u8, start: u32) -> Undo {
         let undo = Undo {
             eip: start,
             esp: self.gpr[Gpr::Esp as usize],
             eflags: self.eflags,
         };
-        let next = start.wrapping_add(u32::from(insn.len));
+        let next = start.wrapping_add(u32::from(len));
         // 16-bit code: IP wraps within the 64 KiB segment.
         self.eip = if self.code32() { next } else { next & 0xFFFF };
         undo

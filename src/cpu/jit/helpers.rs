@@ -267,7 +267,7 @@ fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, afte
     if bus.watches_memory() && insn.touches_memory() {
         return WRITE_BAIL;
     }
-    let undo = cpu.advance(insn, start);
+    let undo = cpu.advance(insn.len, start);
     // The instruction count as the interpreter has it while the
     // instruction runs (the TSC and the performance counters read it):
     // the count at the chain's entry and the chain's instructions up to
