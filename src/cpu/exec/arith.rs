@@ -10,6 +10,7 @@ use crate::x86::{Insn, Mn};
 
 impl Cpu {
     /// ADD..CMP and TEST on `a` and `b`; sets the status flags, returns the result.
+    #[inline]
     pub(crate) fn alu(&mut self, mn: Mn, a: u32, b: u32, bytes: u8) -> u32 {
         let m = mask(bytes);
         let (a, b) = (a & m, b & m);
