@@ -70,35 +70,45 @@ fn state(vm: &Vm) -> State {
 
 /// Asserts the two states are equal, naming the first differing byte of
 /// RAM rather than printing megabytes.
-fn assert_same(with: &State, without: &State) {
-    assert_eq!(with.regs, without.regs, "registers differ (cache on, off)");
+fn assert_same(with: &State, without: &State, what: &str) {
+    assert_eq!(with.regs, without.regs, "registers differ ({what})");
     if let Some(i) = (0..with.ram.len()).find(|&i| with.ram[i] != without.ram[i]) {
         panic!(
-            "RAM differs at {i:#x}: {:#04x} with the cache, {:#04x} without",
+            "RAM differs at {i:#x} ({what}): {:#04x}, then {:#04x}",
             with.ram[i], without.ram[i]
         );
     }
 }
 
-/// Builds a VM with `setup`, turns the cache on or off, and runs `budget`.
-fn run(cache: bool, budget: u64, setup: &dyn Fn(&mut Vm)) -> (Vm, StopReason) {
+/// Builds a VM with `setup`, turns the cache on or off and the JIT on or
+/// off, and runs `budget`.
+fn run(cache: bool, jit: bool, budget: u64, setup: &dyn Fn(&mut Vm)) -> (Vm, StopReason) {
     let mut vm = Vm::new(MachineConfig::default()).unwrap();
     setup(&mut vm);
-    vm.machine_mut().unwrap().cpu.set_icache_enabled(cache);
+    let cpu = &mut vm.machine_mut().unwrap().cpu;
+    cpu.set_icache_enabled(cache);
+    cpu.set_jit_enabled(jit);
     let stop = vm.run(Some(budget)).unwrap();
     (vm, stop)
 }
 
-/// Runs the same guest with the cache on and off; returns the VM that used
-/// the cache after checking both ended alike.
+/// Runs the same guest in the interpreter with the cache on (its fast
+/// forms and runs of them, `cpu/exec/fast.rs` and `cpu/cached_run.rs`)
+/// and off (every instruction fetched and decoded afresh), and with the
+/// JIT and the cache on; returns the last VM after checking all three
+/// ended alike.
 fn differential(budget: u64, setup: &dyn Fn(&mut Vm)) -> (Vm, StopReason) {
-    let (on, stop_on) = run(true, budget, setup);
-    let (off, stop_off) = run(false, budget, setup);
+    let (on, stop_on) = run(true, false, budget, setup);
+    let (off, stop_off) = run(false, false, budget, setup);
     assert!(on.machine().unwrap().cpu.icache_enabled());
     assert!(!off.machine().unwrap().cpu.icache_enabled());
     assert_eq!(stop_on, stop_off, "stop reasons differ (cache on, off)");
-    assert_same(&state(&on), &state(&off));
-    (on, stop_on)
+    let reference = state(&off);
+    assert_same(&state(&on), &reference, "interpreter, cache on and off");
+    let (jit, stop_jit) = run(true, true, budget, setup);
+    assert_eq!(stop_jit, stop_off, "stop reasons differ (JIT, interpreter)");
+    assert_same(&state(&jit), &reference, "JIT and interpreter");
+    (jit, stop_jit)
 }
 
 fn raw_guest(name: &'static str, model: Model) -> impl Fn(&mut Vm) {
@@ -153,6 +163,38 @@ fn bench_guest_is_the_same_with_and_without_the_cache() {
     };
     let (_, stop) = differential(1 << 32, &setup);
     assert_eq!(stop, StopReason::Halted(HaltReason::Exit(1)));
+}
+
+#[test]
+fn a_write_over_code_in_a_run_of_cached_instructions_is_seen() {
+    // A loop whose instructions are all cached after its first pass; its
+    // second pass writes over the immediate of its first instruction, so
+    // the third must run the new one (a run of cached fast forms must end
+    // at the write). DL sums AL over the passes.
+    let code = [
+        0xFA, // 7C00 cli
+        0xB9, 0x03, 0x00, // 7C01 mov cx, 3
+        0xB2, 0x00, // 7C04 mov dl, 0
+        0xBB, 0x00, 0x05, // 7C06 mov bx, 0x500 (data, first)
+        0xB0, 0x41, // 7C09 loop: mov al, 'A'
+        0x00, 0xC2, // 7C0B add dl, al
+        0xC6, 0x07, 0x42, // 7C0D mov byte [bx], 'B'
+        0xBB, 0x0A, 0x7C, // 7C10 mov bx, 0x7C0A (the immediate, from now on)
+        0x49, // 7C13 dec cx
+        0x75, 0xF3, // 7C14 jnz loop
+        0xF4, // 7C16 hlt
+    ];
+    let setup = |vm: &mut Vm| {
+        vm.power_on().unwrap();
+        vm.mem_write(0x7C00, &code).unwrap();
+        let m = vm.machine_mut().unwrap();
+        m.cpu.load_segment_real(SegReg::Cs, 0);
+        m.cpu.set_eip(0x7C00);
+    };
+    let (vm, stop) = differential(1000, &setup);
+    assert_eq!(stop, StopReason::Halted(HaltReason::Hlt));
+    let dl = vm.machine().unwrap().cpu.gpr(Gpr::Edx) as u8;
+    assert_eq!(dl, b'A' + b'A' + b'B', "DL after the three passes");
 }
 
 #[test]

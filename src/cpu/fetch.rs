@@ -20,7 +20,7 @@ use crate::x86::{self, Insn};
 /// Where CS:EIP lies: its offset (wrapped to the code size), physical
 /// address through the TLB, and the code size.
 pub(super) struct CodeAt {
-    off: u32,
+    pub off: u32,
     pub lin: u32,
     pub phys: u32,
     pub code32: bool,

@@ -16,6 +16,7 @@
 //! model-specific registers), `exec/` (instruction semantics).
 
 mod bus;
+mod cached_run;
 mod cpuid;
 mod descriptor;
 mod exec;

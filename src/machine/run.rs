@@ -242,11 +242,23 @@ impl Machine {
                     return None;
                 }
             }
-            left -= 1;
-            let outcome = self.cpu.step(&mut self.board);
-            self.board.clock.advance(1);
-            self.icount += 1;
-            *done += 1;
+            // The interpreter: a run of cached fast forms where it can,
+            // else one step. Not while an interrupt is pending and IF is
+            // set: the first instruction of the run may end an interrupt
+            // shadow, and the interrupt is then due after it.
+            let (mut n, mut outcome) = (0, StepOutcome::Executed);
+            let may_interrupt = self.intr && self.cpu.eflags() & IF != 0;
+            if !UNIT && !may_interrupt && !self.cpu.jit_enabled() {
+                (n, outcome) = self.cpu.run_cached(&mut self.board, left);
+            }
+            if n == 0 {
+                outcome = self.cpu.step(&mut self.board);
+                n = 1;
+            }
+            left -= n;
+            self.board.clock.advance(n);
+            self.icount += n;
+            *done += n;
             let touched = std::mem::take(&mut self.board.io_touched);
             if touched {
                 // The access may have moved the next event earlier.

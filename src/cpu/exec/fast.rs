@@ -131,6 +131,22 @@ impl Form {
         }
     }
 
+    /// True for a real fast form (not [`Form::GENERAL`]).
+    pub(crate) fn is_fast(self) -> bool {
+        self.kind != Kind::General
+    }
+
+    /// True when the form may write memory.
+    pub(crate) fn writes_memory(self) -> bool {
+        match self.kind {
+            Kind::AluMR | Kind::AluMI => !matches!(self.mn, Mn::Cmp | Mn::Test),
+            Kind::MovMR | Kind::MovMI | Kind::UnaryM | Kind::PushR | Kind::PushI | Kind::Call => {
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The fast form of `insn`, run by `cpu` (whose model it must have),
     /// or [`Form::GENERAL`].
     pub(crate) fn of(cpu: &Cpu, insn: &Insn) -> Form {
