@@ -55,6 +55,30 @@ pub(crate) enum Kind {
     Jmp,
     Call,
     Ret,
+    // The families below run their general code (`exec/*.rs`) without
+    // the dispatcher and the gate; each holds only instructions that do
+    // no port I/O and change neither CS, the paging registers, IF nor TF
+    // (see `cpu/cached_run.rs`).
+    /// Shifts and rotates.
+    Shift,
+    /// SHLD/SHRD, BT/BTS/BTR/BTC, BSF/BSR.
+    Bits,
+    /// One-operand MUL, DIV, IDIV.
+    MulDiv,
+    /// IMUL, every form.
+    Imul,
+    Xchg,
+    /// CBW/CWDE, CWD/CDQ.
+    Convert,
+    Setcc,
+    /// CMOVcc, BSWAP, XADD, CMPXCHG.
+    Newer,
+    /// Near indirect JMP and CALL, LOOP/LOOPE/LOOPNE, JCXZ.
+    NearBranch,
+    /// MOVS, CMPS, STOS, LODS, SCAS, with or without REP.
+    String,
+    /// CLC, STC, CMC, CLD, STD.
+    FlagOp,
 }
 
 /// An instruction's fast form: three bytes, kept beside the decoded
@@ -140,9 +164,19 @@ impl Form {
     pub(crate) fn writes_memory(self) -> bool {
         match self.kind {
             Kind::AluMR | Kind::AluMI => !matches!(self.mn, Mn::Cmp | Mn::Test),
-            Kind::MovMR | Kind::MovMI | Kind::UnaryM | Kind::PushR | Kind::PushI | Kind::Call => {
-                true
-            }
+            Kind::MovMR
+            | Kind::MovMI
+            | Kind::UnaryM
+            | Kind::PushR
+            | Kind::PushI
+            | Kind::Call
+            | Kind::Shift
+            | Kind::Bits
+            | Kind::Xchg
+            | Kind::Setcc
+            | Kind::Newer
+            | Kind::NearBranch
+            | Kind::String => true,
             _ => false,
         }
     }
@@ -154,6 +188,11 @@ impl Form {
         if insn.lock || !cpu.model().has(f.since()) || f.cpl0() || f.protected_only() {
             return Form::GENERAL;
         }
+        let memory_only =
+            |o: &Opnd| matches!(o, Opnd::M | Opnd::Mp | Opnd::Ma | Opnd::Ms | Opnd::Mq);
+        if insn.mem.is_none() && insn.ops.iter().any(memory_only) {
+            return Form::GENERAL;
+        }
         Self::classify(insn).unwrap_or(Form::GENERAL)
     }
 
@@ -161,9 +200,9 @@ impl Form {
         use Loc::{Imm, Mem, Reg};
         use Mn::*;
         let ops = insn.ops;
-        let first = *ops.first()?;
-        let bytes = Cpu::size_of(insn, first);
+        let bytes = ops.first().map_or(4, |&o| Cpu::size_of(insn, o));
         let form = |kind, dst, src| Some(Form::new(kind, insn.mn, bytes, dst, src));
+        let family = |kind| Some(Form::new(kind, insn.mn, 4, 0, 0));
         match insn.mn {
             Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test | Mov => {
                 let [a, b] = ops else { return None };
@@ -178,11 +217,11 @@ impl Form {
                     _ => None,
                 }
             }
-            Lea => match (loc(insn, first)?, insn.mem) {
+            Lea => match (loc(insn, *ops.first()?)?, insn.mem) {
                 (Reg(d), Some(_)) => form(Kind::Lea, d, 0),
                 _ => None,
             },
-            Inc | Dec | Not | Neg => match (ops.len(), loc(insn, first)?) {
+            Inc | Dec | Not | Neg => match (ops.len(), loc(insn, *ops.first()?)?) {
                 (1, Reg(d)) => form(Kind::UnaryR, d, 0),
                 (1, Mem) => form(Kind::UnaryM, 0, 0),
                 _ => None,
@@ -204,12 +243,24 @@ impl Form {
                 [Opnd::Zv] => form(Kind::PopR, (insn.opcode & 7) as u8, 0),
                 _ => None,
             },
+            Jmp | Call if matches!(ops, [Opnd::Ev]) => family(Kind::NearBranch),
             Jcc => matches!(ops, [Opnd::Jb | Opnd::Jv]).then(|| Form::new(Kind::Jcc, Jcc, 4, 0, 0)),
             Jmp => matches!(ops, [Opnd::Jb | Opnd::Jv]).then(|| Form::new(Kind::Jmp, Jmp, 4, 0, 0)),
             Call => matches!(ops, [Opnd::Jv])
                 .then(|| Form::new(Kind::Call, Call, Cpu::vsize(insn), 0, 0)),
             Ret => matches!(ops, [] | [Opnd::Iw])
                 .then(|| Form::new(Kind::Ret, Ret, Cpu::vsize(insn), 0, 0)),
+            Loop | Loope | Loopne | Jcxz => family(Kind::NearBranch),
+            Rol | Ror | Rcl | Rcr | Shl | Shr | Sal | Sar => family(Kind::Shift),
+            Shld | Shrd | Bt | Bts | Btr | Btc | Bsf | Bsr => family(Kind::Bits),
+            Mul | Div | Idiv => family(Kind::MulDiv),
+            Imul => family(Kind::Imul),
+            Xchg => family(Kind::Xchg),
+            Cbw | Cwd => family(Kind::Convert),
+            Setcc => family(Kind::Setcc),
+            Cmovcc | Bswap | Xadd | Cmpxchg => family(Kind::Newer),
+            Movs | Cmps | Stos | Lods | Scas => family(Kind::String),
+            Clc | Stc | Cmc | Cld | Std => family(Kind::FlagOp),
             _ => None,
         }
     }
@@ -327,6 +378,21 @@ impl Cpu {
                 }
                 self.jump_near(insn, t)?;
             }
+            Kind::Shift => self.exec_shift(bus, insn)?,
+            Kind::Bits => match insn.mn {
+                Mn::Shld | Mn::Shrd => self.exec_shld(bus, insn)?,
+                Mn::Bsf | Mn::Bsr => self.exec_bsf(bus, insn)?,
+                _ => self.exec_bt(bus, insn)?,
+            },
+            Kind::MulDiv => self.exec_muldiv(bus, insn)?,
+            Kind::Imul => self.exec_imul(bus, insn)?,
+            Kind::Xchg => self.exec_xchg(bus, insn)?,
+            Kind::Convert => self.exec_convert(insn),
+            Kind::Setcc => self.exec_setcc(bus, insn)?,
+            Kind::Newer => self.exec_newer(bus, insn)?,
+            Kind::NearBranch => self.exec_branch(bus, insn)?,
+            Kind::String => self.exec_string(bus, insn)?,
+            Kind::FlagOp => self.exec_flagop(insn)?,
         }
         Ok(Flow::Next)
     }

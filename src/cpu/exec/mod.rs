@@ -76,10 +76,7 @@ impl Cpu {
             Shld | Shrd => self.exec_shld(bus, insn)?,
             Bt | Bts | Btr | Btc => self.exec_bt(bus, insn)?,
             Bsf | Bsr => self.exec_bsf(bus, insn)?,
-            Setcc => {
-                let c = self.cond((insn.opcode & 15) as u8);
-                self.write_op(bus, insn, 0, u32::from(c))?;
-            }
+            Setcc => self.exec_setcc(bus, insn)?,
             Movzx | Movsx => {
                 let src = self.read_op(bus, insn, 1)?;
                 let bytes = Self::size_of(insn, insn.ops[1]);
@@ -117,5 +114,11 @@ impl Cpu {
             Ud | Ud2 => return Err(Fault::Ud),
         }
         Ok(Flow::Next)
+    }
+
+    /// SETcc.
+    fn exec_setcc<B: Bus + ?Sized>(&mut self, bus: &mut B, insn: &Insn) -> Result<(), Fault> {
+        let c = self.cond((insn.opcode & 15) as u8);
+        self.write_op(bus, insn, 0, u32::from(c))
     }
 }
