@@ -32,6 +32,7 @@ pub const STATUS: u32 = CF | PF | AF | ZF | SF | OF;
 pub const WRITABLE: u32 = 0x003D_7FD5;
 
 /// All-ones mask for an operand of `bytes` bytes.
+#[inline(always)]
 pub fn mask(bytes: u8) -> u32 {
     match bytes {
         1 => 0xFF,
@@ -41,6 +42,7 @@ pub fn mask(bytes: u8) -> u32 {
 }
 
 /// The sign bit of an operand of `bytes` bytes.
+#[inline(always)]
 pub fn msb(bytes: u8) -> u32 {
     match bytes {
         1 => 0x80,
@@ -59,6 +61,7 @@ pub fn sext(v: u32, bytes: u8) -> u32 {
 }
 
 /// SF, ZF and PF for a result of `bytes` bytes.
+#[inline(always)]
 pub fn szp(r: u32, bytes: u8) -> u32 {
     let r = r & mask(bytes);
     let mut f = 0;
@@ -68,7 +71,11 @@ pub fn szp(r: u32, bytes: u8) -> u32 {
     if r & msb(bytes) != 0 {
         f |= SF;
     }
-    if (r as u8).count_ones().is_multiple_of(2) {
+    // Even parity of the low byte: fold it to a nibble, then look the
+    // nibble's parity up in 0x6996's bits (one where odd).
+    let x = r as u8;
+    let x = x ^ (x >> 4);
+    if (0x6996u16 >> (x & 0xF)) & 1 == 0 {
         f |= PF;
     }
     f
@@ -108,6 +115,7 @@ impl Cpu {
     }
 
     /// Sets all six status flags from a result and its carry/overflow/adjust.
+    #[inline(always)]
     pub(crate) fn set_status(&mut self, r: u32, bytes: u8, cf: bool, of: bool, af: bool) {
         let mut f = szp(r, bytes);
         if cf {

@@ -12,6 +12,7 @@ use crate::x86::{Insn, Opnd};
 /// Converts the decoder's segment name to the CPU's.
 impl Cpu {
     /// Reads general register `n` at width `bytes` (AH..BH for bytes 4-7).
+    #[inline(always)]
     pub(crate) fn reg(&self, n: u8, bytes: u8) -> u32 {
         let n = usize::from(n & 7);
         match bytes {
@@ -23,6 +24,7 @@ impl Cpu {
     }
 
     /// Writes general register `n` at width `bytes`, keeping the other bits.
+    #[inline(always)]
     pub(crate) fn set_reg(&mut self, n: u8, bytes: u8, v: u32) {
         let n = usize::from(n & 7);
         match bytes {

@@ -10,7 +10,7 @@ use crate::x86::{Insn, Mn};
 
 impl Cpu {
     /// ADD..CMP and TEST on `a` and `b`; sets the status flags, returns the result.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn alu(&mut self, mn: Mn, a: u32, b: u32, bytes: u8) -> u32 {
         let m = mask(bytes);
         let (a, b) = (a & m, b & m);
@@ -65,6 +65,7 @@ impl Cpu {
 
     /// INC, DEC, NOT or NEG (`mn`) of `a`, `bytes` wide: the result, the
     /// flags set.
+    #[inline(always)]
     pub(super) fn unary(&mut self, mn: Mn, a: u32, bytes: u8) -> u32 {
         match mn {
             Mn::Inc | Mn::Dec => {

@@ -276,7 +276,24 @@ impl Cpu {
         insn: &Insn,
         f: Form,
     ) -> Result<Flow, Fault> {
-        let n = f.bytes();
+        // One copy of the forms per width, so that the width-dependent
+        // masks and register accesses fold away.
+        match f.bytes() {
+            4 => self.execute_sized::<4, B>(bus, insn, f),
+            2 => self.execute_sized::<2, B>(bus, insn, f),
+            _ => self.execute_sized::<1, B>(bus, insn, f),
+        }
+    }
+
+    /// [`Cpu::execute_form`] for a form `N` bytes wide.
+    #[inline(always)]
+    fn execute_sized<const N: u8, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        insn: &Insn,
+        f: Form,
+    ) -> Result<Flow, Fault> {
+        let n = N;
         let writes = !matches!(f.mn, Mn::Cmp | Mn::Test);
         match f.kind {
             Kind::General => return self.execute(bus, insn),
