@@ -15,7 +15,7 @@
 //!
 //! The boot decompresses the kernel with paging off for its first 2.3 G
 //! instructions, longer than a lockstep run can take in a test (the
-//! interpreter's machine runs at about 20 M instructions a second). So by
+//! interpreter's machine runs at about 35 M instructions a second). So by
 //! default the test runs the first `DECOMPRESSOR_BUDGET` instructions in
 //! lockstep, lets the JIT's machine run alone up to the last
 //! `FAST_FORWARD_STEP` before CR0.PG goes on, puts both machines in that
