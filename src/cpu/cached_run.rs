@@ -37,6 +37,7 @@ impl Cpu {
         let page_lin = at.lin & !0xFFF;
         let page_phys = at.phys & !0xFFF;
         let cs_base = at.lin.wrapping_sub(at.off);
+        self.sync_host_entries(bus);
         let mut n = 0;
         while n < max {
             let start = self.eip;
@@ -61,7 +62,7 @@ impl Cpu {
             self.task_switched = false;
             let undo = self.advance(len, start);
             n += 1;
-            if let Err(f) = self.execute_form(bus, &insn, form) {
+            if let Err(f) = self.execute_form::<true, B>(bus, &insn, form) {
                 if !self.task_switched {
                     self.undo(&insn, undo);
                 }

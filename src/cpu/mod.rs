@@ -387,7 +387,7 @@ impl Cpu {
     ) -> StepOutcome {
         let trap = self.eflags & TF != 0;
         let undo = self.advance(len, start);
-        match self.execute_form(bus, insn, form) {
+        match self.execute_form::<false, B>(bus, insn, form) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
                 if trap && !self.shadow_ss {

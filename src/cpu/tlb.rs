@@ -209,6 +209,19 @@ impl Tlb {
         e.addend = (page_ptr as usize).wrapping_sub(page as usize);
     }
 
+    /// The host address of the `bytes` at linear `lin` for a read or
+    /// (`write`) a write under `key`, when a host entry for its page holds
+    /// them all.
+    #[inline(always)]
+    pub fn host_addr(&self, lin: u32, write: bool, key: u32, bytes: u32) -> Option<*mut u8> {
+        if (lin & 0xFFF) + bytes > 0x1000 {
+            return None;
+        }
+        let e = &self.host[slot_of(lin >> 12)];
+        (e.tags[usize::from(write)] == (lin & !0xFFF) | key)
+            .then(|| e.addend.wrapping_add(lin as usize) as *mut u8)
+    }
+
     /// The cached translation of linear page `page` (address >> 12).
     pub fn get(&self, page: u32) -> Option<&Entry> {
         let e = self.entries.get(slot_of(page))?;

@@ -14,7 +14,10 @@
 use super::super::bus::Bus;
 use super::super::fault::Fault;
 use super::super::flags::{mask, sext};
+use super::super::paging::Access;
+use super::super::segment::Use;
 use super::super::Cpu;
+use super::super::SegReg;
 use super::Flow;
 use crate::x86::{Insn, Mn, Opnd};
 
@@ -270,7 +273,7 @@ impl Cpu {
     /// Runs `insn` through its fast form `f` (given by [`Form::of`]);
     /// `self.eip` already points past it. The same as `execute`.
     #[inline(always)]
-    pub(crate) fn execute_form<B: Bus + ?Sized>(
+    pub(crate) fn execute_form<const RUN: bool, B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         insn: &Insn,
@@ -279,15 +282,15 @@ impl Cpu {
         // One copy of the forms per width, so that the width-dependent
         // masks and register accesses fold away.
         match f.bytes() {
-            4 => self.execute_sized::<4, B>(bus, insn, f),
-            2 => self.execute_sized::<2, B>(bus, insn, f),
-            _ => self.execute_sized::<1, B>(bus, insn, f),
+            4 => self.execute_sized::<4, RUN, B>(bus, insn, f),
+            2 => self.execute_sized::<2, RUN, B>(bus, insn, f),
+            _ => self.execute_sized::<1, RUN, B>(bus, insn, f),
         }
     }
 
     /// [`Cpu::execute_form`] for a form `N` bytes wide.
     #[inline(always)]
-    fn execute_sized<const N: u8, B: Bus + ?Sized>(
+    fn execute_sized<const N: u8, const RUN: bool, B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         insn: &Insn,
@@ -311,7 +314,7 @@ impl Cpu {
             }
             Kind::AluRM => {
                 let (seg, off) = self.ea(insn);
-                let b = self.read_mem(bus, seg, off, n)?;
+                let b = self.load::<N, RUN, B>(bus, seg, off)?;
                 let r = self.alu(f.mn, self.reg(f.dst(), n), b, n);
                 if writes {
                     self.set_reg(f.dst(), n, r);
@@ -319,7 +322,7 @@ impl Cpu {
             }
             Kind::AluMR | Kind::AluMI => {
                 let (seg, off) = self.ea(insn);
-                let a = self.read_mem(bus, seg, off, n)?;
+                let a = self.load::<N, RUN, B>(bus, seg, off)?;
                 let b = if f.kind == Kind::AluMR {
                     self.reg(f.src(), n)
                 } else {
@@ -327,14 +330,14 @@ impl Cpu {
                 };
                 let r = self.alu(f.mn, a, b, n);
                 if writes {
-                    self.write_mem(bus, seg, off, n, r)?;
+                    self.store::<N, RUN, B>(bus, seg, off, r)?;
                 }
             }
             Kind::MovRR => self.set_reg(f.dst(), n, self.reg(f.src(), n)),
             Kind::MovRI => self.set_reg(f.dst(), n, insn.imm & mask(n)),
             Kind::MovRM => {
                 let (seg, off) = self.ea(insn);
-                let v = self.read_mem(bus, seg, off, n)?;
+                let v = self.load::<N, RUN, B>(bus, seg, off)?;
                 self.set_reg(f.dst(), n, v);
             }
             Kind::MovMR | Kind::MovMI => {
@@ -344,7 +347,7 @@ impl Cpu {
                     insn.imm & mask(n)
                 };
                 let (seg, off) = self.ea(insn);
-                self.write_mem(bus, seg, off, n, v)?;
+                self.store::<N, RUN, B>(bus, seg, off, v)?;
             }
             Kind::Lea => {
                 let (_, off) = self.ea(insn);
@@ -356,9 +359,9 @@ impl Cpu {
             }
             Kind::UnaryM => {
                 let (seg, off) = self.ea(insn);
-                let a = self.read_mem(bus, seg, off, n)?;
+                let a = self.load::<N, RUN, B>(bus, seg, off)?;
                 let r = self.unary(f.mn, a, n);
-                self.write_mem(bus, seg, off, n, r)?;
+                self.store::<N, RUN, B>(bus, seg, off, r)?;
             }
             Kind::ExtendR | Kind::ExtendM => {
                 let from = f.src_bytes(insn);
@@ -371,10 +374,10 @@ impl Cpu {
                 let v = if f.mn == Mn::Movsx { sext(v, from) } else { v };
                 self.set_reg(f.dst(), n, v);
             }
-            Kind::PushR => self.push(bus, n, self.reg(f.src(), n))?,
-            Kind::PushI => self.push(bus, n, insn.imm & mask(n))?,
+            Kind::PushR => self.push_n::<N, RUN, B>(bus, self.reg(f.src(), n))?,
+            Kind::PushI => self.push_n::<N, RUN, B>(bus, insn.imm & mask(n))?,
             Kind::PopR => {
-                let v = self.pop(bus, n)?;
+                let v = self.pop_n::<N, RUN, B>(bus)?;
                 self.set_reg(f.dst(), n, v);
             }
             Kind::Jcc => {
@@ -385,11 +388,11 @@ impl Cpu {
             Kind::Jmp => self.jump_near(insn, self.eip.wrapping_add(insn.imm))?,
             Kind::Call => {
                 let next = self.eip;
-                self.push(bus, n, next)?;
+                self.push_n::<N, RUN, B>(bus, next)?;
                 self.jump_near(insn, next.wrapping_add(insn.imm))?;
             }
             Kind::Ret => {
-                let t = self.pop(bus, n)?;
+                let t = self.pop_n::<N, RUN, B>(bus)?;
                 if !insn.ops.is_empty() {
                     self.set_sp(self.gpr[4].wrapping_add(insn.imm & 0xFFFF));
                 }
@@ -412,5 +415,147 @@ impl Cpu {
             Kind::FlagOp => self.exec_flagop(insn)?,
         }
         Ok(Flow::Next)
+    }
+
+    /// Reads `N` bytes at `seg:off` as `read_mem` does; inside a run
+    /// (`RUN`, after `sync_host_entries`), through the page's host entry
+    /// once the segment and alignment checks have passed, and an access
+    /// that went the long way leaves an entry for the next.
+    #[inline(always)]
+    fn load<const N: u8, const RUN: bool, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        seg: SegReg,
+        off: u32,
+    ) -> Result<u32, Fault> {
+        if !RUN {
+            return self.read_mem(bus, seg, off, N);
+        }
+        let lin = self.linear_for(seg, off, u32::from(N), Use::Read)?;
+        self.check_alignment(lin, N)?;
+        if let Some(p) = self
+            .tlb
+            .host_addr(lin, false, self.jit.host_key, u32::from(N))
+        {
+            // SAFETY: a host entry holds a pointer `Bus::host_page` gave
+            // for this linear page's frame under the current key, valid
+            // while the bus's host epoch is the one `sync_host_entries`
+            // saw at the run's start (a run does nothing that changes it:
+            // no port I/O, no newly cached code) and while the TLB keeps
+            // the translation (dropping it drops the entry); `host_addr`
+            // checked that all `N` bytes lie on that page.
+            return Ok(unsafe { read_le::<N>(p) });
+        }
+        let v = self.read_lin(bus, lin, N, self.user())?;
+        self.host_entry_for(bus, lin, N, false);
+        Ok(v)
+    }
+
+    /// Writes the low `N` bytes of `v` at `seg:off` as `write_mem` does;
+    /// inside a run, through the page's host entry as [`Cpu::load`] reads.
+    /// A host entry for writing is never given for a page that holds
+    /// cached code, so the page stamps stay exact.
+    #[inline(always)]
+    fn store<const N: u8, const RUN: bool, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        seg: SegReg,
+        off: u32,
+        v: u32,
+    ) -> Result<(), Fault> {
+        if !RUN {
+            return self.write_mem(bus, seg, off, N, v);
+        }
+        let lin = self.linear_for(seg, off, u32::from(N), Use::Write)?;
+        self.check_alignment(lin, N)?;
+        if let Some(p) = self
+            .tlb
+            .host_addr(lin, true, self.jit.host_key, u32::from(N))
+        {
+            // SAFETY: as in `load`, for an entry made for writing.
+            unsafe { write_le::<N>(p, v) };
+            return Ok(());
+        }
+        self.write_lin(bus, lin, N, v, self.user())?;
+        self.host_entry_for(bus, lin, N, true);
+        Ok(())
+    }
+
+    /// After an access of `n` bytes at linear `lin` succeeded the long way:
+    /// a host entry for its page, where the TLB holds the translation with
+    /// the access allowed and the bus lets the page be used directly.
+    #[inline(never)]
+    fn host_entry_for<B: Bus + ?Sized>(&mut self, bus: &mut B, lin: u32, n: u8, write: bool) {
+        if (lin & 0xFFF) + u32::from(n) > 0x1000 {
+            return;
+        }
+        let phys = if self.paging_on() {
+            let access = if write { Access::Write } else { Access::Read };
+            match self.translate_hit(lin, access, self.user()) {
+                Some(p) => p,
+                None => return,
+            }
+        } else {
+            lin
+        };
+        if let Some(page) = bus.host_page(phys, write) {
+            self.tlb.host_fill(lin, write, self.jit.host_key, page);
+        }
+    }
+
+    /// PUSH of `N` bytes, as `push` does it.
+    #[inline(always)]
+    fn push_n<const N: u8, const RUN: bool, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+        v: u32,
+    ) -> Result<(), Fault> {
+        let sp = self.gpr[4].wrapping_sub(u32::from(N)) & self.sp_mask();
+        self.store::<N, RUN, B>(bus, SegReg::Ss, sp, v & mask(N))?;
+        self.set_sp(sp);
+        Ok(())
+    }
+
+    /// POP of `N` bytes, as `pop` does it.
+    #[inline(always)]
+    fn pop_n<const N: u8, const RUN: bool, B: Bus + ?Sized>(
+        &mut self,
+        bus: &mut B,
+    ) -> Result<u32, Fault> {
+        let v = self.load::<N, RUN, B>(bus, SegReg::Ss, self.gpr[4] & self.sp_mask())?;
+        self.set_sp(self.gpr[4].wrapping_add(u32::from(N)));
+        Ok(v)
+    }
+}
+
+/// Reads `N` (1, 2 or 4) little-endian bytes at `p`.
+///
+/// # Safety
+/// `p` must point to `N` readable bytes.
+#[inline(always)]
+unsafe fn read_le<const N: u8>(p: *const u8) -> u32 {
+    // SAFETY: the caller vouches for the `N` bytes; unaligned reads.
+    unsafe {
+        match N {
+            1 => u32::from(p.read()),
+            2 => u32::from(u16::from_le(p.cast::<u16>().read_unaligned())),
+            _ => u32::from_le(p.cast::<u32>().read_unaligned()),
+        }
+    }
+}
+
+/// Writes the low `N` (1, 2 or 4) bytes of `v` little-endian at `p`.
+///
+/// # Safety
+/// `p` must point to `N` writable bytes.
+#[inline(always)]
+unsafe fn write_le<const N: u8>(p: *mut u8, v: u32) {
+    // SAFETY: the caller vouches for the `N` bytes; unaligned writes.
+    unsafe {
+        match N {
+            1 => p.write(v as u8),
+            2 => p.cast::<u16>().write_unaligned((v as u16).to_le()),
+            _ => p.cast::<u32>().write_unaligned(v.to_le()),
+        }
     }
 }

@@ -245,7 +245,7 @@ pub(crate) struct Jit {
     pub(super) seg_live: u16,
     /// The TLB's host key for the running code (generation and privilege;
     /// `Tlb::host_key`), set before each block.
-    pub(super) host_key: u32,
+    pub(crate) host_key: u32,
     /// The bus's `host_epoch` and address when the host entries were made.
     host_epoch: u64,
     host_bus: usize,
@@ -389,6 +389,22 @@ impl Cpu {
         self.tlb.host_forget();
     }
 
+    /// Readies the TLB's host entries for a run of generated code or of
+    /// the interpreter's fast forms on `bus`: they lapse when the bus says
+    /// its pages changed (code marked by a translation or by the
+    /// interpreter, A20, watches) or when this is another bus; the key of
+    /// entries valid now is set for the current privilege.
+    pub(crate) fn sync_host_entries<B: Bus + ?Sized>(&mut self, bus: &mut B) {
+        let (epoch, bus_at) = (bus.host_epoch(), bus as *mut B as *mut u8 as usize);
+        if epoch != self.jit.host_epoch || bus_at != self.jit.host_bus {
+            self.tlb.host_forget();
+            self.jit.jump_gen += 1;
+            self.jit.host_epoch = epoch;
+            self.jit.host_bus = bus_at;
+        }
+        self.jit.host_key = self.tlb.host_key(self.user());
+    }
+
     /// Runs the translated block at CS:EIP when there is one of at most
     /// `max` instructions (translating it first if needed). Returns
     /// [`BlockRun::None`] when the interpreter must run the next
@@ -504,18 +520,8 @@ impl Cpu {
         self.jit.budget_top = max.min(MAX_CHAIN);
         self.jit.budget = self.jit.budget_top - u64::from(slot.insns);
         self.task_switched = false;
-        // Host pointers lapse when the bus says its pages changed (code
-        // marked by the translation above or by the interpreter, A20,
-        // watches) or when this is another bus.
-        let (epoch, bus_at) = (bus.host_epoch(), bus as *mut B as usize);
-        if epoch != self.jit.host_epoch || bus_at != self.jit.host_bus {
-            self.tlb.host_forget();
-            self.jit.jump_gen += 1;
-            self.jit.host_epoch = epoch;
-            self.jit.host_bus = bus_at;
-        }
-        self.jit.host_key = self.tlb.host_key(self.user());
-        self.jit.bus = bus_at;
+        self.sync_host_entries(bus);
+        self.jit.bus = self.jit.host_bus;
         self.jit.tlb_entries = self.tlb.entries_ptr() as usize;
         self.jit.jump.ensure();
         self.jit.jump_key = (self.jit.jump_gen + 1) << 1 | u64::from(self.user());
