@@ -559,3 +559,93 @@ unsafe fn write_le<const N: u8>(p: *mut u8, v: u32) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::flags::VM;
+    use super::super::super::{Cpu, Model};
+    use super::{Form, Kind};
+    use crate::x86::decode;
+
+    /// Every encoding of one and two opcode bytes, with a register and a
+    /// memory ModRM, with and without the operand-size and LOCK prefixes,
+    /// in both code sizes.
+    fn encodings() -> Vec<(Vec<u8>, bool)> {
+        let mut out = Vec::new();
+        let opcodes = (0..=0xFFu8)
+            .map(|b| vec![b])
+            .chain((0..=0xFFu8).map(|b| vec![0x0F, b]));
+        for op in opcodes {
+            for modrm in [0xC1u8, 0xD3, 0x07, 0x44] {
+                for prefix in [&[][..], &[0x66], &[0xF0], &[0xF3]] {
+                    let mut bytes = prefix.to_vec();
+                    bytes.extend(&op);
+                    bytes.extend([modrm, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60]);
+                    for code32 in [false, true] {
+                        out.push((bytes.clone(), code32));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_form_is_given_only_where_the_gate_always_passes() {
+        let models = [
+            Model::I286,
+            Model::I386,
+            Model::I486,
+            Model::I686,
+            Model::PentiumM,
+        ];
+        let mut fast = 0;
+        for model in models {
+            let mut cpu = Cpu::new();
+            cpu.set_model(model);
+            for (bytes, code32) in encodings() {
+                let Ok(insn) = decode(&bytes, code32) else {
+                    continue;
+                };
+                let form = Form::of(&cpu, &insn);
+                if form.kind == Kind::General {
+                    continue;
+                }
+                fast += 1;
+                // Real mode, protected mode at CPL 0 and 3, virtual-8086.
+                for (cr0, cpl, eflags) in
+                    [(0x10, 0, 2), (0x11, 0, 2), (0x11, 3, 2), (0x11, 3, 2 | VM)]
+                {
+                    let mut c = Cpu::new();
+                    c.set_model(model);
+                    c.cr0 = cr0;
+                    c.cpl = cpl;
+                    c.eflags = eflags;
+                    assert!(
+                        c.gate(&insn).is_ok(),
+                        "{model:?} {bytes:02x?} (code32 {code32}) has the fast form {form:?} \
+                         but the gate refuses it with CR0 {cr0:#x}, CPL {cpl}, EFLAGS {eflags:#x}"
+                    );
+                }
+            }
+        }
+        assert!(fast > 10_000, "only {fast} encodings got a fast form");
+    }
+
+    #[test]
+    fn lock_and_privileged_instructions_take_the_general_path() {
+        let cpu = Cpu::new();
+        for (bytes, what) in [
+            (&[0xF0, 0x01, 0x07][..], "lock add [bx], ax"),
+            (&[0xF0, 0x01, 0xC0][..], "lock add ax, ax (#UD)"),
+            (&[0x8D, 0xC0][..], "lea ax, ax (#UD)"),
+            (&[0xFA][..], "cli"),
+            (&[0xE6, 0x80][..], "out 0x80, al"),
+            (&[0x0F, 0x01, 0x38][..], "invlpg [bx+si]"),
+            (&[0xCB][..], "retf"),
+        ] {
+            let insn = decode(bytes, false).unwrap();
+            assert_eq!(Form::of(&cpu, &insn), Form::GENERAL, "{what}");
+        }
+    }
+}
