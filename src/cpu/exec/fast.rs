@@ -8,8 +8,11 @@
 //! instruction the gate always passes on the CPU's model (no LOCK, no
 //! privilege or mode requirement, memory where memory is required), and
 //! every form computes through the same helpers as the general path
-//! (`alu`, `unary`, `read_mem`, `push`, `jump_near`, ...), so the two
-//! cannot disagree on flags or faults. Everything else runs `execute`.
+//! (`alu`, `unary`, `jump_near`, ...; memory through `read_mem` and
+//! `write_mem`, or inside a run of cached forms, `cpu/cached_run.rs`, the
+//! same segment, alignment and paging checks with the TLB's host entries
+//! as a shortcut to RAM), so the two cannot disagree on flags or faults.
+//! Everything else runs `execute`.
 
 use super::super::bus::Bus;
 use super::super::fault::Fault;
