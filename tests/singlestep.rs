@@ -69,12 +69,16 @@ fn pass_bar_holds() {
     }
 }
 
-/// The same pass bar with the JIT: each test's instruction runs as a
-/// translated block where the JIT translates it (the test bus then tracks
-/// code pages), else in the interpreter, and a good share must have been
-/// translated for the run to mean something.
-#[test]
-fn pass_bar_holds_with_the_jit() {
+/// Runs the suite with code tracking on, each test's instruction through
+/// `step`, which counts in `counted` the instructions that took the route
+/// under test; the pass bar must hold and more than `least` of them must
+/// have taken it (`what` names the route in the messages).
+fn pass_bar_counting(
+    what: &str,
+    least: u64,
+    counted: &'static AtomicU64,
+    step: fn(&mut Cpu, &mut TestBus, &AtomicU64) -> StepOutcome,
+) {
     let Some(dir) = suite_dir() else {
         eprintln!("SKIPPED: single-step test directory not found (set MOON86_SINGLESTEP_DIR)");
         return;
@@ -84,22 +88,28 @@ fn pass_bar_holds_with_the_jit() {
         code_tracking: true,
         ..SuiteOptions::default()
     };
-    static JITTED: AtomicU64 = AtomicU64::new(0);
-    let step = |_: &MooTest, cpu: &mut Cpu, bus: &mut TestBus| jit_step(cpu, bus, &JITTED);
+    let stepper = move |_: &MooTest, cpu: &mut Cpu, bus: &mut TestBus| step(cpu, bus, counted);
     let report =
-        run_dir_with(&dir, &opts, &step).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        run_dir_with(&dir, &opts, &stepper).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut text = Vec::new();
     report.write(&mut text).expect("write to a Vec");
     println!("{}", String::from_utf8_lossy(&text));
-    let jitted = JITTED.load(Ordering::Relaxed);
-    println!("instructions run by the JIT: {jitted}");
+    let counted = counted.load(Ordering::Relaxed);
+    println!("instructions {what}: {counted}");
     if let Err(msg) = report.check_bar() {
         panic!("{msg}\n{}", report.final_line());
     }
-    assert!(
-        jitted > 50_000,
-        "only {jitted} test instructions ran as translated blocks"
-    );
+    assert!(counted > least, "only {counted} test instructions {what}");
+}
+
+/// The same pass bar with the JIT: each test's instruction runs as a
+/// translated block where the JIT translates it (the test bus then tracks
+/// code pages), else in the interpreter, and a good share must have been
+/// translated for the run to mean something.
+#[test]
+fn pass_bar_holds_with_the_jit() {
+    static JITTED: AtomicU64 = AtomicU64::new(0);
+    pass_bar_counting("ran as translated blocks", 50_000, &JITTED, jit_step);
 }
 
 /// The same pass bar with each test's instruction run from the
@@ -108,31 +118,8 @@ fn pass_bar_holds_with_the_jit() {
 /// it has one, and a good share must have one.
 #[test]
 fn pass_bar_holds_from_the_instruction_cache() {
-    let Some(dir) = suite_dir() else {
-        eprintln!("SKIPPED: single-step test directory not found (set MOON86_SINGLESTEP_DIR)");
-        return;
-    };
-    let opts = SuiteOptions {
-        verbose: 3,
-        code_tracking: true,
-        ..SuiteOptions::default()
-    };
     static FAST: AtomicU64 = AtomicU64::new(0);
-    let step = |_: &MooTest, cpu: &mut Cpu, bus: &mut TestBus| cached_step(cpu, bus, &FAST);
-    let report =
-        run_dir_with(&dir, &opts, &step).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let mut text = Vec::new();
-    report.write(&mut text).expect("write to a Vec");
-    println!("{}", String::from_utf8_lossy(&text));
-    let fast = FAST.load(Ordering::Relaxed);
-    println!("instructions run through a fast form: {fast}");
-    if let Err(msg) = report.check_bar() {
-        panic!("{msg}\n{}", report.final_line());
-    }
-    assert!(
-        fast > 40_000,
-        "only {fast} test instructions ran through a fast form"
-    );
+    pass_bar_counting("ran through a fast form", 40_000, &FAST, cached_step);
 }
 
 /// Checks the harness itself: a stand-in "CPU" that jumps straight to each
