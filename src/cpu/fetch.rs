@@ -110,7 +110,7 @@ impl Cpu {
             self.fill(bus, start, &insn);
         }
         self.fetch_cached(bus, start)
-            .is_some_and(|(_, form)| form != Form::GENERAL)
+            .is_some_and(|(_, form)| form.is_fast())
     }
 
     /// Fetches and decodes the instruction at CS:`eip`. The bytes on a

@@ -190,13 +190,7 @@ impl Form {
     /// The fast form of `insn`, run by `cpu` (whose model it must have),
     /// or [`Form::GENERAL`].
     pub(crate) fn of(cpu: &Cpu, insn: &Insn) -> Form {
-        let f = insn.facts;
-        if insn.lock || !cpu.model().has(f.since()) || f.cpl0() || f.protected_only() {
-            return Form::GENERAL;
-        }
-        let memory_only =
-            |o: &Opnd| matches!(o, Opnd::M | Opnd::Mp | Opnd::Ma | Opnd::Ms | Opnd::Mq);
-        if insn.mem.is_none() && insn.ops.iter().any(memory_only) {
+        if !super::gate::always_passes(insn, cpu.model()) {
             return Form::GENERAL;
         }
         Self::classify(insn).unwrap_or(Form::GENERAL)

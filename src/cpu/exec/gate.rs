@@ -31,6 +31,20 @@ fn needs_memory(insn: &Insn) -> bool {
         .any(|o| matches!(o, Opnd::M | Opnd::Mp | Opnd::Ma | Opnd::Ms | Opnd::Mq))
 }
 
+/// Whether the gate passes `insn` on `model` in every mode and at every
+/// privilege level: no LOCK prefix, an instruction the model has, memory
+/// where memory is required, and neither a protected-mode nor a CPL 0
+/// requirement (the interpreter's fast forms, `fast.rs`, are given only to
+/// such instructions).
+pub(super) fn always_passes(insn: &Insn, model: Model) -> bool {
+    let f = insn.facts;
+    !insn.lock
+        && model.has(f.since())
+        && (insn.mem.is_some() || !needs_memory(insn))
+        && !f.protected_only()
+        && !f.cpl0()
+}
+
 impl Cpu {
     pub(super) fn gate(&self, insn: &Insn) -> Result<(), Fault> {
         let f = insn.facts;
