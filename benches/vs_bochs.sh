@@ -45,11 +45,13 @@ guests=.cache/guests
 tmp=$(mktemp -d)
 trap 'pkill -f "$tmp/bochsrc" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-# Seconds from now until $1 (a file) holds the marker, or "timeout".
+# Seconds from now until $1 (a file) holds the marker; "exited" if process
+# $2 ends first, "timeout" after 900 s.
 wait_marker() {
     local file=$1 pid=$2 start=$EPOCHREALTIME
     while ! grep -qa "$marker" "$file" 2>/dev/null; do
         if ! kill -0 "$pid" 2>/dev/null; then echo "exited"; return; fi
+        if [ "$(echo "$EPOCHREALTIME - $start > 900" | bc)" = 1 ]; then echo "timeout"; return; fi
         sleep 0.1
     done
     echo "$EPOCHREALTIME - $start" | bc
@@ -83,7 +85,11 @@ for i in $(seq "$runs"); do
     pid=$!
     t=$(wait_marker "$tmp/serial.txt" "$pid")
     pkill -f "$tmp/bochsrc" || true; wait "$pid" 2>/dev/null || true
-    [ "$t" = exited ] && { echo "vs_bochs.sh: Bochs stopped before the marker; see $tmp/bochs.out" >&2; tail -5 "$tmp/bochs.out" >&2; exit 1; }
+    case "$t" in exited|timeout)
+        echo "vs_bochs.sh: Bochs did not print $marker ($t); the end of its output and log:" >&2
+        tail -c 2000 "$tmp/bochs.out" | strings >&2; tail -20 "$tmp/bochs.log" >&2 2>/dev/null
+        exit 1 ;;
+    esac
     bochs_times+=("$t")
     echo "run $i: bochs $t s"
 
