@@ -431,6 +431,58 @@ fn a_one_block_loop_keeps_the_flags_its_exits_and_next_round_see() {
 }
 
 #[test]
+fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
+    // Blocks whose flags only their exits see leave them as a recipe
+    // (`jit/lazy_flags.rs`); the next block's first instruction reads
+    // them, a fault reads them, or the run stops with them pending:
+    //   mov edx, 6
+    //   top: cmp eax, ebx / jb skip          (a Jcc on the host's flags)
+    //   add eax, 0x30000000                  (runs into skip)
+    //   skip: adc ecx, 0                     (reads CF first thing)
+    //   sub ebx, 0x11111111 / jmp next
+    //   next: setc bh                        (reads CF first thing)
+    //   xor esi, ebx / dec edx / jnz top     (DEC with XOR's CF)
+    //   sub ebx, 1 / mov eax, [0x7FFFF000]   (a page fault: no IDT)
+    let code: &[u8] = &[
+        0xBA, 6, 0, 0, 0, // mov edx, 6
+        0x39, 0xD8, // top: cmp eax, ebx
+        0x72, 0x05, // jb skip
+        0x05, 0, 0, 0, 0x30, // add eax, 0x30000000
+        0x83, 0xD1, 0x00, // skip: adc ecx, 0
+        0x81, 0xEB, 0x11, 0x11, 0x11, 0x11, // sub ebx, 0x11111111
+        0xEB, 0x00, // jmp next
+        0x0F, 0x92, 0xC7, // next: setc bh
+        0x31, 0xDE, // xor esi, ebx
+        0x4A, // dec edx
+        0x75, 0xE4, // jnz top
+        0x83, 0xEB, 0x01, // sub ebx, 1
+        0xA1, 0x00, 0xF0, 0xFF, 0x7F, // mov eax, [0x7FFFF000]
+        0xF4, // hlt
+    ];
+    for n in 1..80 {
+        for (eax, ebx) in [(0x9000_0001u32, 0xB000_0003u32), (0x1000_0000, 0x0800_0000)] {
+            diff(code, n, |m| {
+                m.cpu.set_gpr(Gpr::Eax, eax);
+                m.cpu.set_gpr(Gpr::Ebx, ebx);
+                m.cpu.set_eflags(0x8D7);
+                // Translate first (and link; short of the fault), then
+                // run `n` from the start.
+                if m.cpu.jit_enabled() {
+                    run_jit(m, 40);
+                    m.cpu.set_eip(CODE);
+                    m.cpu.set_gpr(Gpr::Eax, eax);
+                    m.cpu.set_gpr(Gpr::Ebx, ebx);
+                    m.cpu.set_gpr(Gpr::Ecx, 0);
+                    m.cpu.set_gpr(Gpr::Edx, 0);
+                    m.cpu.set_gpr(Gpr::Esi, 0);
+                    m.cpu.set_eflags(0x8D7);
+                }
+            });
+        }
+    }
+}
+
+#[test]
 fn shifts_by_cl_match_the_interpreter_for_every_kind_of_count() {
     // shl eax, cl / ror ebx, cl / sar edx, cl / shr esi, cl / add edi, 1
     // / hlt: the shifts' flags are dead (the host's shift runs them); then

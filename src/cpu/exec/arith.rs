@@ -66,7 +66,7 @@ impl Cpu {
     /// INC, DEC, NOT or NEG (`mn`) of `a`, `bytes` wide: the result, the
     /// flags set.
     #[inline(always)]
-    pub(super) fn unary(&mut self, mn: Mn, a: u32, bytes: u8) -> u32 {
+    pub(crate) fn unary(&mut self, mn: Mn, a: u32, bytes: u8) -> u32 {
         match mn {
             Mn::Inc | Mn::Dec => {
                 let cf = self.flag(CF);

@@ -24,6 +24,7 @@
 use super::block::{Calc, Item, Loc, Op};
 use super::chain::Cell;
 use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
+use super::lazy_flags::{self, LazyFlags, CF_GIVEN};
 use super::liveness::{self, native_imul, native_shift, CF, STATUS};
 use super::regs::{self, Cache};
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
@@ -81,6 +82,8 @@ pub(super) struct Layout {
     pub budget_top: i32,
     pub link_from: i32,
     pub chain_count: i32,
+    /// The flags recipe (`lazy_flags::LazyFlags`).
+    pub lazy: i32,
 }
 
 /// Addresses of the helpers for the bus type being run.
@@ -94,6 +97,8 @@ pub(super) struct Helpers {
     /// `helpers::interp_cross`: the same for one that runs into the next
     /// page.
     pub interp_cross: usize,
+    /// `lazy_flags::settle`: a flags recipe into EFLAGS.
+    pub settle: usize,
 }
 
 const AF: i32 = 0x10;
@@ -145,6 +150,10 @@ struct Emitter<'c> {
     capture: bool,
     /// Flags computed but not yet in EFLAGS (see [`Pending`]).
     pending: Option<Pending>,
+    /// Per instruction, whether its flags may be left as a recipe
+    /// ([`by_recipe`]), and what generated code knows of the recipe here.
+    by_recipe: Vec<bool>,
+    recipe: Recipe,
     /// The status flags the host's own flags register holds as the guest
     /// computed them, right after an instruction that left them there
     /// (0 once anything else is emitted): a Jcc right after it branches
@@ -162,6 +171,21 @@ struct Emitter<'c> {
 struct Pending {
     keep: i32,
     clear: i32,
+}
+
+/// Whether a flags recipe (`lazy_flags.rs`) may be pending at a point of
+/// the block: while one may be, EFLAGS's status flags are stale and a
+/// reader must settle it first. A recipe is only ever pending with no
+/// [`Pending`] flags (an instruction captured with the host's flags clears
+/// the recipe, or settles it first when it writes only some flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recipe {
+    /// None pending: EFLAGS (with any [`Pending`] flags) is the truth.
+    Clear,
+    /// The block's start: a block before it may have left one.
+    Unknown,
+    /// This block left one.
+    Set,
 }
 
 /// An out-of-line exit (a [`Stub`]) that is assembled only if some code
@@ -184,6 +208,9 @@ enum Stub {
     },
     /// Put EFLAGS back from ebp, then go to the exit.
     Restore(Bail),
+    /// Settle a pending flags recipe (around it, the `dirty` cached
+    /// registers stored and all of them reloaded), then go back.
+    Settle { back: DynamicLabel, dirty: u8 },
     /// A memory access the inline check did not cover: call the helper
     /// (around it, the `dirty` cached registers stored and all of them
     /// reloaded), then go back (or to `bail`).
@@ -251,6 +278,28 @@ fn carries_cf(items: &[Item], i: usize) -> bool {
     )
 }
 
+/// True when the flags instruction `i` of `items` computes (`live` as
+/// `liveness::live_after` gives) are seen, before later instructions
+/// overwrite them all, only by leaving the block, or by a Jcc right after
+/// it that branches on the host's flags (`host`, the flags its host
+/// instruction leaves there as the guest's): generated code may then
+/// leave them as a recipe (`lazy_flags.rs`) instead of capturing them.
+fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
+    for (k, it) in items.iter().enumerate().skip(i + 1) {
+        if let (true, Op::Jcc { cc, .. }) = (k == i + 1, it.op) {
+            return cond_flags(cc) & !host == 0;
+        }
+        let fx = liveness::effects(it, live[k]);
+        if fx.reads != 0 || (fx.writes != 0 && fx.writes != STATUS) {
+            return false;
+        }
+        if fx.writes == STATUS || it.ends_block() {
+            return true;
+        }
+    }
+    true
+}
+
 /// Assembles `items` for execution at address `base`; returns the code and
 /// the offset of its body (where chained blocks enter, past the prologue).
 /// `cell_for` gives a chaining cell for a direct exit's target.
@@ -267,6 +316,18 @@ pub(super) fn block(
     let done = ops.new_dynamic_label();
     let body_label = ops.new_dynamic_label();
     let cached_label = ops.new_dynamic_label();
+    let by_recipe = (0..items.len())
+        .map(|i| {
+            let host = match items[i].op {
+                Op::Unary {
+                    mn: Mn::Inc | Mn::Dec,
+                    ..
+                } if i == 0 || !carries_cf(items, i - 1) => STATUS & !CF,
+                _ => STATUS,
+            };
+            by_recipe(items, &live, i, host)
+        })
+        .collect();
     let mut e = Emitter {
         ops,
         cell_for,
@@ -287,6 +348,8 @@ pub(super) fn block(
         carry: false,
         capture: true,
         pending: None,
+        by_recipe: Vec::new(),
+        recipe: Recipe::Unknown,
         host_flags: 0,
     };
     dynasm!(e.ops
@@ -303,6 +366,7 @@ pub(super) fn block(
     );
     let body = e.ops.offset().0;
     dynasm!(e.ops ; =>body_label);
+    e.by_recipe = by_recipe;
     e.reload();
     dynasm!(e.ops ; =>cached_label);
     let mut ended = false;
@@ -331,6 +395,17 @@ pub(super) fn block(
                 e.flush_flags();
                 e.spill(dirty);
                 e.exit(eip, retired, why);
+            }
+            Stub::Settle { back, dirty } => {
+                e.spill(dirty);
+                let f = e.h.settle as i64;
+                dynasm!(e.ops
+                    ; mov rdi, r15
+                    ; mov rax, QWORD f
+                    ; call rax
+                );
+                e.reload();
+                dynasm!(e.ops ; jmp =>back);
             }
             Stub::Restore(to) => {
                 let to = e.bail_to(to);
@@ -868,6 +943,14 @@ impl Emitter<'_> {
     fn set_flags(&mut self, keep: i32, clear: i32) {
         if self.capture {
             debug_assert!(self.pending.is_none_or(|p| p.clear & !clear == 0));
+            if self.recipe != Recipe::Clear {
+                // Only an instruction that writes every status flag
+                // captures with a recipe possibly pending (`flags_before`).
+                debug_assert_eq!(clear & STATUS, STATUS);
+                let kind = self.lazy_at(offset_of!(LazyFlags, kind));
+                dynasm!(self.ops ; mov DWORD [r15 + kind], 0);
+                self.recipe = Recipe::Clear;
+            }
             self.pending = Some(Pending { keep, clear });
         } else if let Some(p) = self.pending {
             self.pending = (p.clear & !clear != 0).then_some(Pending {
@@ -900,6 +983,12 @@ impl Emitter<'_> {
     fn flags_before(&mut self, i: u32, it: &Item) {
         let fx = liveness::effects(it, self.live[i as usize]);
         self.capture = fx.writes & self.live[i as usize] != 0;
+        // (An INC or DEC capturing the CF of the instruction before it
+        // writes every status flag.)
+        let written = fx.writes | if self.carry { CF } else { 0 };
+        if fx.reads != 0 || (self.capture && written != STATUS) {
+            self.settle_recipe();
+        }
         if self.defer[i as usize] {
             // The next instruction captures this one's CF with its flags.
             self.carry = std::mem::replace(&mut self.capture, false);
@@ -909,6 +998,54 @@ impl Emitter<'_> {
         if fx.reads != 0 || it.ends_block() || (self.capture && (bail_after || partial)) {
             self.flush_flags();
         }
+    }
+
+    /// Where a recipe may be pending, puts it into EFLAGS (through
+    /// [`lazy_flags::settle`], out of line, when one is).
+    fn settle_recipe(&mut self) {
+        if self.recipe == Recipe::Clear {
+            return;
+        }
+        debug_assert!(!self.carry, "the check would lose the host's CF");
+        let back = self.ops.new_dynamic_label();
+        let stub = self.stub(Stub::Settle {
+            back,
+            dirty: self.dirty,
+        });
+        let kind = self.lazy_at(offset_of!(LazyFlags, kind));
+        dynasm!(self.ops
+            ; cmp DWORD [r15 + kind], 0
+            ; jne =>stub
+            ; =>back
+        );
+        self.recipe = Recipe::Clear;
+    }
+
+    /// The offset from the CPU of the recipe's field at `field`.
+    fn lazy_at(&self, field: usize) -> i32 {
+        self.l.lazy + field as i32
+    }
+
+    /// Leaves the flags of `mn` (`bytes` wide) on host `a` and `b` (a
+    /// host register or an immediate), about to run as the host's
+    /// instruction, as a recipe instead of capturing them: stores the
+    /// operands and the code (the host's flags register is left alone).
+    fn store_recipe(&mut self, kind: u32, a: u8, b: Option<Result<u8, u32>>) {
+        let (ka, kb, kk) = (
+            self.lazy_at(offset_of!(LazyFlags, a)),
+            self.lazy_at(offset_of!(LazyFlags, b)),
+            self.lazy_at(offset_of!(LazyFlags, kind)),
+        );
+        dynasm!(self.ops ; mov DWORD [r15 + ka], Rd(a));
+        match b {
+            Some(Ok(r)) => dynasm!(self.ops ; mov DWORD [r15 + kb], Rd(r)),
+            Some(Err(v)) => dynasm!(self.ops ; mov DWORD [r15 + kb], v as i32),
+            None => {}
+        }
+        dynasm!(self.ops ; mov DWORD [r15 + kk], kind as i32);
+        // It replaces every status flag: nothing is pending any more.
+        self.pending = None;
+        self.recipe = Recipe::Set;
     }
 
     /// Jcc `cc` right after an instruction that left the flags it reads in
@@ -1013,7 +1150,7 @@ impl Emitter<'_> {
         let host_flags = std::mem::take(&mut self.host_flags);
         if let Op::Jcc { cc, target } = it.op {
             let needs = cond_flags(cc);
-            if self.pending.is_some() && host_flags & needs == needs {
+            if host_flags & needs == needs {
                 return self.jcc_on_host_flags(i, it, cc, target);
             }
         }
@@ -1074,17 +1211,32 @@ impl Emitter<'_> {
                     let ef = self.l.eflags;
                     dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
                 }
+                let recipe = lazy_flags::kind(mn, b).filter(|_| {
+                    self.capture && self.by_recipe[i as usize] && !(writes && dst == Loc::Mem)
+                });
+                if let Some(kind) = recipe {
+                    let (a, second) = match (in_place, src_host, src) {
+                        (Some(h), Some(r), _) => (h, Ok(r)),
+                        (Some(h), None, Loc::Imm(v)) => (h, Err(v)),
+                        _ => (RBX, Ok(RCX)),
+                    };
+                    self.store_recipe(kind, a, Some(second));
+                }
                 match (in_place, src_host, src) {
                     (Some(h), Some(r), _) => self.raw_rr32(base, h, r),
                     (Some(h), None, Loc::Imm(v)) => self.raw_ri32(base, h, v),
                     _ => self.raw_rr(base, b),
                 }
-                self.capture_flags();
+                if recipe.is_none() {
+                    self.capture_flags();
+                }
                 if writes && dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
                 let (written, undefined) = (i32::from(row.written), i32::from(row.undefined));
-                self.set_flags(written & !(undefined & AF), written);
+                if recipe.is_none() {
+                    self.set_flags(written & !(undefined & AF), written);
+                }
                 if writes {
                     match dst {
                         Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
@@ -1108,10 +1260,6 @@ impl Emitter<'_> {
                     Mn::Not => (0xF6, 2),
                     _ => (0xF6, 3),
                 };
-                match in_place {
-                    Some(h) => self.raw_unary32(opc, ext, h),
-                    None => self.raw_unary(opc, ext, b),
-                }
                 // (INC and DEC leave the host's CF alone, as the guest's.)
                 let carried = if std::mem::take(&mut self.carry) {
                     self.capture = true;
@@ -1119,14 +1267,37 @@ impl Emitter<'_> {
                 } else {
                     0
                 };
+                // A recipe for an INC or DEC takes CF from the instruction
+                // before it (stored with SETC after) or from EFLAGS, when
+                // that holds it.
+                let recipe = lazy_flags::kind(mn, b).filter(|_| {
+                    self.capture
+                        && self.by_recipe[i as usize]
+                        && dst != Loc::Mem
+                        && (carried != 0
+                            || (self.recipe == Recipe::Clear && self.pending.is_none()))
+                });
+                if let Some(kind) = recipe {
+                    let given = if carried != 0 { CF_GIVEN } else { 0 };
+                    self.store_recipe(kind | given, in_place.unwrap_or(RBX), None);
+                }
+                match in_place {
+                    Some(h) => self.raw_unary32(opc, ext, h),
+                    None => self.raw_unary(opc, ext, b),
+                }
                 let written = i32::from(mn.flags().written);
-                if written != 0 {
+                if recipe.is_some() {
+                    if carried != 0 {
+                        let cf = self.lazy_at(offset_of!(LazyFlags, cf));
+                        dynasm!(self.ops ; setc BYTE [r15 + cf]);
+                    }
+                } else if written != 0 {
                     self.capture_flags();
                 }
                 if dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
-                if written != 0 {
+                if written != 0 && recipe.is_none() {
                     self.set_flags(written | carried, written | carried);
                 }
                 match dst {

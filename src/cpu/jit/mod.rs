@@ -29,6 +29,7 @@ mod chain;
 mod emit;
 mod helpers;
 mod jump;
+mod lazy_flags;
 mod liveness;
 mod perf_map;
 mod regs;
@@ -259,6 +260,9 @@ pub(crate) struct Jit {
     /// plus 1 at user privilege.
     jump_gen: u64,
     jump_key: u64,
+    /// Status flags generated code left as a recipe (`lazy_flags.rs`);
+    /// settled before `run_block` returns.
+    lazy: lazy_flags::LazyFlags,
 }
 
 /// A copy has the same setting and an empty cache.
@@ -340,6 +344,7 @@ fn layout() -> emit::Layout {
         budget_top: jit(offset_of!(Jit, budget_top)),
         link_from: jit(offset_of!(Jit, link_from)),
         chain_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, chained)),
+        lazy: jit(offset_of!(Jit, lazy)),
     }
 }
 
@@ -542,6 +547,7 @@ impl Cpu {
         let f: extern "sysv64" fn(*mut Cpu, *mut B) -> u32 =
             unsafe { std::mem::transmute::<usize, _>(slot.code) };
         let r = f(self, bus);
+        self.settle_flags();
         let (retired, why) = (self.jit.chain_retired(r & 0xFFFF), r >> 16);
         self.icount = self.icount.wrapping_add(u64::from(retired));
         let st = &mut self.jit.stats;
@@ -840,6 +846,7 @@ impl Cpu {
             calc: helpers::calc as *const () as usize,
             interp: helpers::interp::<B> as *const () as usize,
             interp_cross: helpers::interp_cross::<B> as *const () as usize,
+            settle: lazy_flags::settle as *const () as usize,
         };
         if self.jit.arena.is_none() {
             self.jit.arena = Arena::new();

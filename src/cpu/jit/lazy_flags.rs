@@ -1,0 +1,159 @@
+//! Status flags left as a recipe: generated code that computes an ALU
+//! operation (or an INC/DEC after one) whose flags nothing in the block
+//! reads, only the exits, stores its operands and a code naming the
+//! operation here instead of capturing the host's flags (PUSHF, about
+//! four cycles on the hosts measured, was the largest single cost of hot
+//! loops). The flags are computed from the recipe only when something
+//! needs them in EFLAGS: an instruction of a later block that reads them
+//! (its code checks `kind` and calls [`settle`]), or `Cpu::run_block` when
+//! generated code returns, so nothing outside generated code ever sees a
+//! recipe. The computation is the interpreter's own (`Cpu::alu`,
+//! `Cpu::unary`), so the flags are exactly the interpreter's.
+
+use super::super::flags::CF;
+use super::super::Cpu;
+use crate::x86::Mn;
+
+/// A recipe (read and written by generated code, hence `repr(C)`). `kind`
+/// 0 means none: EFLAGS holds the status flags.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub(crate) struct LazyFlags {
+    /// [`kind`]'s code: the operation, its width and where an INC/DEC
+    /// takes CF from.
+    pub kind: u32,
+    /// The operands as they were before the operation.
+    pub a: u32,
+    pub b: u32,
+    /// For an INC/DEC with [`CF_GIVEN`], CF in bit 0 (the host's CF after
+    /// the operation before it, stored with SETC).
+    pub cf: u32,
+}
+
+/// The operations a recipe can name, by their code (1-based; 0 is none).
+const OPS: [Mn; 9] = [
+    Mn::Add,
+    Mn::Sub,
+    Mn::Cmp,
+    Mn::And,
+    Mn::Or,
+    Mn::Xor,
+    Mn::Test,
+    Mn::Inc,
+    Mn::Dec,
+];
+
+/// An INC/DEC's CF is the recipe's `cf`, not EFLAGS's.
+pub(super) const CF_GIVEN: u32 = 1 << 16;
+
+/// The recipe code for `mn` on `bytes`-wide operands (plus [`CF_GIVEN`]
+/// for an INC/DEC whose CF the recipe carries), if a recipe can name it.
+pub(super) fn kind(mn: Mn, bytes: u8) -> Option<u32> {
+    let op = OPS.iter().position(|&m| m == mn)? as u32 + 1;
+    Some(op | u32::from(bytes) << 8)
+}
+
+impl Cpu {
+    /// Puts the status flags of a pending recipe into EFLAGS.
+    #[inline]
+    pub(super) fn settle_flags(&mut self) {
+        let r = std::mem::take(&mut self.jit.lazy);
+        let Some(&mn) = (r.kind & 0xFF)
+            .checked_sub(1)
+            .and_then(|op| OPS.get(op as usize))
+        else {
+            return;
+        };
+        let bytes = (r.kind >> 8) as u8;
+        match mn {
+            Mn::Inc | Mn::Dec => {
+                if r.kind & CF_GIVEN != 0 {
+                    self.set_flag(CF, r.cf & 1 != 0);
+                }
+                self.unary(mn, r.a, bytes);
+            }
+            _ => {
+                self.alu(mn, r.a, r.b, bytes);
+            }
+        }
+    }
+}
+
+/// Called by generated code before an instruction that reads EFLAGS when
+/// a recipe may be pending.
+pub(super) extern "sysv64" fn settle(cpu: *mut Cpu) {
+    // SAFETY: generated code passes the CPU pointer `Cpu::run_block` gave
+    // it, valid and not otherwise borrowed while the block runs.
+    let cpu = unsafe { &mut *cpu };
+    cpu.settle_flags();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::flags::STATUS;
+
+    /// Settling a recipe gives the flags the interpreter computes.
+    #[test]
+    fn a_recipe_settles_to_the_interpreters_flags() {
+        let cases = [
+            0u32,
+            1,
+            0x7F,
+            0x80,
+            0xFF,
+            0x7FFF,
+            0x8000,
+            0xFFFF,
+            0x7FFF_FFFF,
+            0x8000_0000,
+            0xFFFF_FFFF,
+            0x1234_5678,
+        ];
+        for &mn in &OPS {
+            for bytes in [1u8, 2, 4] {
+                for &a in &cases {
+                    for &b in &cases {
+                        for cf in [false, true] {
+                            let mut want = Cpu::new();
+                            want.set_flag(CF, cf);
+                            let mut got = want.clone();
+                            match mn {
+                                Mn::Inc | Mn::Dec => {
+                                    want.unary(mn, a, bytes);
+                                }
+                                _ => {
+                                    want.alu(mn, a, b, bytes);
+                                }
+                            }
+                            // Garbage status flags that the recipe replaces.
+                            got.eflags ^= STATUS & !CF;
+                            got.jit.lazy = LazyFlags {
+                                kind: kind(mn, bytes).unwrap(),
+                                a,
+                                b,
+                                cf: 0,
+                            };
+                            got.settle_flags();
+                            assert_eq!(got.eflags, want.eflags, "{mn:?} {a:#x} {b:#x} {bytes}");
+                            assert_eq!(got.jit.lazy.kind, 0);
+                            if matches!(mn, Mn::Inc | Mn::Dec) {
+                                // CF from the recipe instead of EFLAGS.
+                                let mut given = want.clone();
+                                given.set_flag(CF, !cf);
+                                given.jit.lazy = LazyFlags {
+                                    kind: kind(mn, bytes).unwrap() | CF_GIVEN,
+                                    a,
+                                    b: 0,
+                                    cf: u32::from(cf),
+                                };
+                                given.settle_flags();
+                                assert_eq!(given.eflags, want.eflags);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
