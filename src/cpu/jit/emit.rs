@@ -4,11 +4,15 @@
 //! number of the last block's instructions it did not retire (low 16 bits;
 //! the chain's retired count is the budget it took, less those) and why it
 //! left (the `EXIT_*` code, above). The guest registers `regs.rs` chooses live in
-//! host registers while the block runs (rsi, rdi, r8-r11), the others and
+//! host registers while the block runs (rsi, rdi, r8-r10), the others and
 //! EFLAGS stay in the `Cpu` struct and are read and written in place; EIP
 //! is stored at every exit.
 //!
-//! Host registers: r15 = the CPU, r14 = the TLB's host table (the bus
+//! Host registers: r11 = the instruction budget (`Jit::budget`, loaded by
+//! the prologue, kept across chained blocks and the jump cache, stored
+//! around helper calls and when the code returns, so the count down is
+//! not a chain of memory read-modify-writes), r15 = the CPU, r14 = the
+//! TLB's host table (the bus
 //! pointer is in the `Jit`, for helper calls), r12d = the effective
 //! address, ebx = the first operand and the result, r13d = a second value
 //! (the other operand, a stack offset), ebp = host flags just captured (or
@@ -363,6 +367,7 @@ pub(super) fn block(
         ; push WRITE_OK as i32
         ; mov r15, rdi
         ; mov r14, QWORD [rdi + l.host_table]
+        ; mov r11, QWORD [rdi + l.budget]
     );
     let body = e.ops.offset().0;
     dynasm!(e.ops ; =>body_label);
@@ -399,10 +404,13 @@ pub(super) fn block(
             Stub::Settle { back, dirty } => {
                 e.spill(dirty);
                 let f = e.h.settle as i64;
+                let budget = e.l.budget;
                 dynasm!(e.ops
                     ; mov rdi, r15
                     ; mov rax, QWORD f
+                    ; mov QWORD [r15 + budget], r11
                     ; call rax
+                    ; mov r11, QWORD [r15 + budget]
                 );
                 e.reload();
                 dynasm!(e.ops ; jmp =>back);
@@ -428,6 +436,7 @@ pub(super) fn block(
     }
     dynasm!(e.ops
         ; =>done
+        ; mov QWORD [r15 + l.budget], r11
         ; add rsp, 8
         ; pop r15
         ; pop r14
@@ -553,7 +562,7 @@ impl Emitter<'_> {
         let after = self.own_start.2 - i - 1;
         dynasm!(self.ops
             ; mov rax, QWORD [r15 + l.budget_top]
-            ; sub rax, QWORD [r15 + l.budget]
+            ; sub rax, r11
             ; sub rax, after as i32
         );
     }
@@ -632,11 +641,10 @@ impl Emitter<'_> {
     /// `no` unless they fit the budget, else takes them from it and bumps
     /// the statistic at `counter` (none for a one-block loop going round).
     fn take_budget(&mut self, insns: u8, counter: Option<i32>, no: DynamicLabel) {
-        let l = self.l;
         dynasm!(self.ops
-            ; cmp QWORD [r15 + l.budget], Rq(insns)
+            ; cmp r11, Rq(insns)
             ; jb =>no
-            ; sub QWORD [r15 + l.budget], Rq(insns)
+            ; sub r11, Rq(insns)
         );
         if let Some(counter) = counter {
             dynasm!(self.ops ; add QWORD [r15 + counter], 1);
@@ -879,13 +887,16 @@ impl Emitter<'_> {
         match acc.write {
             None => {
                 let f = self.h.read as i64;
+                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov rsi, QWORD [r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
                     ; mov rax, QWORD f
+                    ; mov QWORD [r15 + budget], r11
                     ; call rax
+                    ; mov r11, QWORD [r15 + budget]
                     ; mov rcx, rax
                     ; shr rcx, 32
                 );
@@ -894,6 +905,7 @@ impl Emitter<'_> {
             }
             Some(val) => {
                 let f = self.h.write as i64;
+                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov r8d, Rd(val)
                     ; mov rdi, r15
@@ -901,7 +913,9 @@ impl Emitter<'_> {
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
                     ; mov rax, QWORD f
+                    ; mov QWORD [r15 + budget], r11
                     ; call rax
+                    ; mov r11, QWORD [r15 + budget]
                     ; cmp eax, WRITE_BAIL as i32
                 );
                 self.reload();
@@ -1507,13 +1521,16 @@ impl Emitter<'_> {
                 let (code, f) = (calc_code(calc, b) as i32, self.h.calc as i64);
                 self.spill(self.dirty);
                 self.dirty = 0;
+                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov esi, code
                     ; mov edx, ebx
                     ; mov ecx, r13d
                     ; mov rax, QWORD f
+                    ; mov QWORD [r15 + budget], r11
                     ; call rax
+                    ; mov r11, QWORD [r15 + budget]
                     ; mov ebx, eax
                 );
                 self.reload();
@@ -1635,6 +1652,7 @@ impl Emitter<'_> {
                 let (l, f) = (self.l, f as i64);
                 self.spill(self.dirty);
                 self.dirty = 0;
+                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov rsi, QWORD [r15 + l.bus]
@@ -1642,7 +1660,9 @@ impl Emitter<'_> {
                     ; mov ecx, it.eip as i32
                     ; mov r8d, (self.own_start.2 - i - 1) as i32
                     ; mov rax, QWORD f
+                    ; mov QWORD [r15 + budget], r11
                     ; call rax
+                    ; mov r11, QWORD [r15 + budget]
                     ; cmp eax, WRITE_BAIL as i32
                 );
                 self.reload();

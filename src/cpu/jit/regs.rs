@@ -13,8 +13,8 @@ use super::block::{Item, Loc, Op};
 
 /// The host registers that hold cached guest registers: caller-saved ones
 /// the emitter does not otherwise use between helper calls (rsi, rdi,
-/// r8-r11).
-pub(super) const HOSTS: [u8; 6] = [6, 7, 8, 9, 10, 11];
+/// r8-r10; r11 holds the instruction budget).
+pub(super) const HOSTS: [u8; 5] = [6, 7, 8, 9, 10];
 
 /// Guest register numbers (0 = EAX .. 7 = EDI).
 const EAX: u8 = 0;
