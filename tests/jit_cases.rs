@@ -459,6 +459,42 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0xA1, 0x00, 0xF0, 0xFF, 0x7F, // mov eax, [0x7FFFF000]
         0xF4, // hlt
     ];
+    // And flags left in the host's flags register: ADC/SBB chains taking
+    // CF from the instruction before, a Jcc after a MOV and a LEA:
+    //   mov edx, 5
+    //   top: add eax, ebx / adc ecx, esi / adc edi, 7
+    //   sub ebx, eax / sbb esi, 3
+    //   cmp eax, ecx / mov ebp, eax / mov ebp, [esp]
+    //   lea esi, [esi+ebx*2+1] / jb skip
+    //   inc edi / nop
+    //   skip: dec edx / jnz top / hlt
+    let host: &[u8] = &[
+        0xBA, 5, 0, 0, 0, // mov edx, 5
+        0x01, 0xD8, // top: add eax, ebx
+        0x11, 0xF1, // adc ecx, esi
+        0x83, 0xD7, 0x07, // adc edi, 7
+        0x29, 0xC3, // sub ebx, eax
+        0x83, 0xDE, 0x03, // sbb esi, 3
+        0x39, 0xC8, // cmp eax, ecx
+        0x89, 0xC5, // mov ebp, eax
+        0x8B, 0x2C, 0x24, // mov ebp, [esp] (its access changes the host's flags)
+        0x8D, 0x74, 0x5E, 0x01, // lea esi, [esi+ebx*2+1]
+        0x72, 0x02, // jb skip
+        0x47, // inc edi
+        0x90, // nop
+        0x4A, // skip: dec edx
+        0x75, 0xE2, // jnz top
+        0xF4, // hlt
+    ];
+    for code in [code, host] {
+        flags_match_after_every_budget(code);
+    }
+}
+
+/// Runs `code` (at CODE, flat and paged) for every budget up to 80 from
+/// two starting states, translated and linked first; the registers and
+/// EFLAGS must be the interpreter's.
+fn flags_match_after_every_budget(code: &[u8]) {
     for n in 1..80 {
         for (eax, ebx) in [(0x9000_0001u32, 0xB000_0003u32), (0x1000_0000, 0x0800_0000)] {
             diff(code, n, |m| {
@@ -475,6 +511,8 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
                     m.cpu.set_gpr(Gpr::Ecx, 0);
                     m.cpu.set_gpr(Gpr::Edx, 0);
                     m.cpu.set_gpr(Gpr::Esi, 0);
+                    m.cpu.set_gpr(Gpr::Edi, 0);
+                    m.cpu.set_gpr(Gpr::Ebp, 0);
                     m.cpu.set_eflags(0x8D7);
                 }
             });

@@ -147,9 +147,12 @@ struct Emitter<'c> {
     /// register for the next one to capture with its own (see
     /// [`carries_cf`]).
     defer: Vec<bool>,
-    /// The previous instruction left its CF, which something may see, in
-    /// the host's flags register for this one (an INC or DEC) to capture.
+    /// This instruction leaves its CF, which something may see, in the
+    /// host's flags register for the next (see [`carries_cf`]); and the
+    /// previous one left it there for this one (an INC or DEC to capture,
+    /// an ADC or SBB to use).
     carry: bool,
+    carry_in: bool,
     /// Whether the instruction being emitted computes its flags.
     capture: bool,
     /// Flags computed but not yet in EFLAGS (see [`Pending`]).
@@ -264,35 +267,56 @@ fn shift_ext(mn: Mn) -> u8 {
 }
 
 /// True when instruction `i` of `items` may leave its flags in the host's
-/// flags register for the next to capture: it is an arithmetic or logic
-/// operation on a register (no memory access after its host instruction,
-/// which computes every status flag, CF exactly as the guest's), and the
-/// next is an INC or DEC of a register, whose host instruction keeps CF as
-/// the guest's does. The one capture then serves both (the common
-/// `sub`/`xor`...; `dec`; `jnz` ending of a loop).
+/// flags register for the next: it is an arithmetic or logic operation on
+/// a register (no memory access after its host instruction, which
+/// computes every status flag, CF exactly as the guest's), and the next is
+/// an INC or DEC of a register, whose host instruction keeps CF as the
+/// guest's does (the one capture then serves both: the common
+/// `sub`/`xor`...; `dec`; `jnz` ending of a loop), or an ADC or SBB of a
+/// register and a register or constant, which takes CF from the host's
+/// flags (multiword arithmetic: `add`; `adc`).
 fn carries_cf(items: &[Item], i: usize) -> bool {
     let alu = matches!(items[i].op, Op::Alu { mn, dst: Loc::Reg(_), .. }
         if i32::from(mn.flags().written) == STATUS);
-    alu && matches!(
-        items.get(i + 1).map(|n| n.op),
+    alu && match items.get(i + 1).map(|n| n.op) {
         Some(Op::Unary {
             mn: Mn::Inc | Mn::Dec,
-            dst: Loc::Reg(_)
-        })
-    )
+            dst: Loc::Reg(_),
+        }) => true,
+        Some(Op::Alu {
+            mn: Mn::Adc | Mn::Sbb,
+            dst: Loc::Reg(_),
+            src,
+        }) => src != Loc::Mem,
+        _ => false,
+    }
+}
+
+/// True when the code for `it` leaves the host's flags register alone
+/// (register and constant moves, LEA): a Jcc after it may still branch on
+/// the flags an instruction before it left there.
+fn keeps_host_flags(it: &Item) -> bool {
+    match it.op {
+        Op::Mov { dst, src } => dst != Loc::Mem && src != Loc::Mem,
+        Op::Lea { .. } | Op::Nop => true,
+        _ => false,
+    }
 }
 
 /// True when the flags instruction `i` of `items` computes (`live` as
 /// `liveness::live_after` gives) are seen, before later instructions
 /// overwrite them all, only by leaving the block, or by a Jcc right after
-/// it that branches on the host's flags (`host`, the flags its host
-/// instruction leaves there as the guest's): generated code may then
+/// it (after only instructions that keep the host's flags) that branches
+/// on the host's flags (`host`, the flags its host instruction leaves
+/// there as the guest's): generated code may then
 /// leave them as a recipe (`lazy_flags.rs`) instead of capturing them.
 fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
+    let mut host_kept = true;
     for (k, it) in items.iter().enumerate().skip(i + 1) {
-        if let (true, Op::Jcc { cc, .. }) = (k == i + 1, it.op) {
+        if let (true, Op::Jcc { cc, .. }) = (host_kept, it.op) {
             return cond_flags(cc) & !host == 0;
         }
+        host_kept &= keeps_host_flags(it);
         let fx = liveness::effects(it, live[k]);
         if fx.reads != 0 || (fx.writes != 0 && fx.writes != STATUS) {
             return false;
@@ -350,6 +374,7 @@ pub(super) fn block(
         live_in,
         defer: (0..items.len()).map(|i| carries_cf(items, i)).collect(),
         carry: false,
+        carry_in: false,
         capture: true,
         pending: None,
         by_recipe: Vec::new(),
@@ -997,10 +1022,15 @@ impl Emitter<'_> {
     fn flags_before(&mut self, i: u32, it: &Item) {
         let fx = liveness::effects(it, self.live[i as usize]);
         self.capture = fx.writes & self.live[i as usize] != 0;
+        self.carry_in = std::mem::take(&mut self.carry);
         // (An INC or DEC capturing the CF of the instruction before it
-        // writes every status flag.)
-        let written = fx.writes | if self.carry { CF } else { 0 };
-        if fx.reads != 0 || (self.capture && written != STATUS) {
+        // writes every status flag; an ADC or SBB using it reads none
+        // from EFLAGS.)
+        let (written, reads) = match self.carry_in {
+            true => (fx.writes | CF, fx.reads & !CF),
+            false => (fx.writes, fx.reads),
+        };
+        if reads != 0 || (self.capture && written != STATUS) {
             self.settle_recipe();
         }
         if self.defer[i as usize] {
@@ -1009,7 +1039,7 @@ impl Emitter<'_> {
         }
         let bail_after = fx.writes != 0 && fx.exits && liveness::writes_guest_memory(it);
         let partial = self.pending.is_some_and(|p| p.clear & !fx.writes != 0);
-        if fx.reads != 0 || it.ends_block() || (self.capture && (bail_after || partial)) {
+        if reads != 0 || it.ends_block() || (self.capture && (bail_after || partial)) {
             self.flush_flags();
         }
     }
@@ -1020,7 +1050,7 @@ impl Emitter<'_> {
         if self.recipe == Recipe::Clear {
             return;
         }
-        debug_assert!(!self.carry, "the check would lose the host's CF");
+        debug_assert!(!self.carry_in, "the check would lose the host's CF");
         let back = self.ops.new_dynamic_label();
         let stub = self.stub(Stub::Settle {
             back,
@@ -1161,6 +1191,15 @@ impl Emitter<'_> {
     }
 
     fn item(&mut self, i: u32, it: &Item) {
+        let host_flags = self.host_flags;
+        self.item_code(i, it);
+        if keeps_host_flags(it) {
+            self.host_flags = host_flags;
+        }
+    }
+
+    /// [`Emitter::item`]'s code.
+    fn item_code(&mut self, i: u32, it: &Item) {
         let host_flags = std::mem::take(&mut self.host_flags);
         if let Op::Jcc { cc, target } = it.op {
             let needs = cond_flags(cc);
@@ -1221,7 +1260,9 @@ impl Emitter<'_> {
                     })),
                     _ => None,
                 };
-                if i32::from(row.read) & CF != 0 {
+                // (CF is in the host's flags already after an instruction
+                // that left it there.)
+                if i32::from(row.read) & CF != 0 && !std::mem::take(&mut self.carry_in) {
                     let ef = self.l.eflags;
                     dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
                 }
@@ -1275,7 +1316,7 @@ impl Emitter<'_> {
                     _ => (0xF6, 3),
                 };
                 // (INC and DEC leave the host's CF alone, as the guest's.)
-                let carried = if std::mem::take(&mut self.carry) {
+                let carried = if std::mem::take(&mut self.carry_in) {
                     self.capture = true;
                     CF
                 } else {

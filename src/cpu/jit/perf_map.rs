@@ -5,8 +5,8 @@
 //! offset, instruction count and offset in the code arena, so `perf
 //! report` attributes samples in generated code to guest blocks. (The
 //! arena is a memfd mapping, which `perf` names by file offset instead:
-//! the `at_OFFSET` part of each name matches those.) Lines are written in
-//! batches, so the last few blocks of a run may be missing. The code
+//! the `at_OFFSET` part of each name matches those.) Each line is written
+//! as its block is made, so a run that ends early still names them all. The code
 //! itself goes to `/tmp/moon86-jit-PID.bin`, an image of the arena (each
 //! block at its `at_OFFSET`, a later block overwriting an earlier one
 //! after a flush), for `objdump -D -b binary -m i386:x86-64
@@ -17,7 +17,7 @@ use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::sync::{Mutex, OnceLock};
 
-/// The map (buffered) and the arena image.
+/// The map and the arena image.
 struct Files {
     map: BufWriter<File>,
     code: File,
@@ -50,9 +50,7 @@ pub(super) fn record(code: &[u8], addr: usize, at: usize, phys: u32, eip: u32, i
             f.map,
             "{addr:x} {len:x} guest_{phys:08x}_eip_{eip:08x}_{insns}_at_{at:x}"
         );
-        if f.map.buffer().len() > 4096 {
-            let _ = f.map.flush();
-        }
+        let _ = f.map.flush();
         let _ = f.code.write_all_at(code, at as u64);
     }
 }
