@@ -486,7 +486,20 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0x75, 0xE2, // jnz top
         0xF4, // hlt
     ];
-    for code in [code, host] {
+    // An INC/DEC at a block's start takes CF from the recipe a block
+    // before it left, not from EFLAGS (which STC or an earlier round set):
+    //   stc / mov edx, 3 / top: add eax, ebx / jmp next
+    //   next: dec edx / jnz top / hlt
+    let chained: &[u8] = &[
+        0xF9, // stc
+        0xBA, 3, 0, 0, 0, // mov edx, 3
+        0x01, 0xD8, // top: add eax, ebx (CF 1, 0, 1 from the first state)
+        0xEB, 0x00, // jmp next
+        0x4A, // next: dec edx
+        0x75, 0xF9, // jnz top
+        0xF4, // hlt
+    ];
+    for code in [code, host, chained] {
         flags_match_after_every_budget(code);
     }
 }
@@ -498,23 +511,24 @@ fn flags_match_after_every_budget(code: &[u8]) {
     for n in 1..80 {
         for (eax, ebx) in [(0x9000_0001u32, 0xB000_0003u32), (0x1000_0000, 0x0800_0000)] {
             diff(code, n, |m| {
-                m.cpu.set_gpr(Gpr::Eax, eax);
-                m.cpu.set_gpr(Gpr::Ebx, ebx);
-                m.cpu.set_eflags(0x8D7);
+                let start = |m: &mut Machine| {
+                    m.cpu.set_eip(CODE);
+                    m.cpu.set_halted(false);
+                    for (g, v) in [(Gpr::Eax, eax), (Gpr::Ebx, ebx)] {
+                        m.cpu.set_gpr(g, v);
+                    }
+                    for g in [Gpr::Ecx, Gpr::Edx, Gpr::Esi, Gpr::Edi, Gpr::Ebp] {
+                        m.cpu.set_gpr(g, 0);
+                    }
+                    m.cpu.set_eflags(0x8D7);
+                };
                 // Translate first (and link; short of the fault), then
                 // run `n` from the start.
                 if m.cpu.jit_enabled() {
+                    start(m);
                     run_jit(m, 40);
-                    m.cpu.set_eip(CODE);
-                    m.cpu.set_gpr(Gpr::Eax, eax);
-                    m.cpu.set_gpr(Gpr::Ebx, ebx);
-                    m.cpu.set_gpr(Gpr::Ecx, 0);
-                    m.cpu.set_gpr(Gpr::Edx, 0);
-                    m.cpu.set_gpr(Gpr::Esi, 0);
-                    m.cpu.set_gpr(Gpr::Edi, 0);
-                    m.cpu.set_gpr(Gpr::Ebp, 0);
-                    m.cpu.set_eflags(0x8D7);
                 }
+                start(m);
             });
         }
     }

@@ -28,7 +28,7 @@
 use super::block::{Calc, Item, Loc, Op};
 use super::chain::Cell;
 use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
-use super::lazy_flags::{self, LazyFlags, CF_GIVEN};
+use super::lazy_flags::{self, LazyFlags};
 use super::liveness::{self, native_imul, native_shift, CF, STATUS};
 use super::regs::{self, Cache};
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
@@ -1030,7 +1030,7 @@ impl Emitter<'_> {
             true => (fx.writes | CF, fx.reads & !CF),
             false => (fx.writes, fx.reads),
         };
-        if reads != 0 || (self.capture && written != STATUS) {
+        if reads != 0 || (self.capture && written != STATUS && !self.inc_dec_by_recipe(i, it)) {
             self.settle_recipe();
         }
         if self.defer[i as usize] {
@@ -1042,6 +1042,47 @@ impl Emitter<'_> {
         if reads != 0 || it.ends_block() || (self.capture && (bail_after || partial)) {
             self.flush_flags();
         }
+    }
+
+    /// True when instruction `i`, an INC or DEC of a register whose flags
+    /// are seen, leaves them as a recipe (with the CF before it).
+    fn inc_dec_by_recipe(&self, i: u32, it: &Item) -> bool {
+        matches!(
+            it.op,
+            Op::Unary {
+                mn: Mn::Inc | Mn::Dec,
+                dst: Loc::Reg(_)
+            }
+        ) && self.capture
+            && self.by_recipe[i as usize]
+    }
+
+    /// Before an INC/DEC's recipe: its CF (which it keeps) into the
+    /// recipe's `cf`: a pending recipe's CF is there already, else it is
+    /// EFLAGS's (any pending flags hold no CF: `flags_before` put those
+    /// into EFLAGS). Uses eax.
+    fn cf_from_before(&mut self) {
+        let (kind, cf, ef) = (
+            self.lazy_at(offset_of!(LazyFlags, kind)),
+            self.lazy_at(offset_of!(LazyFlags, cf)),
+            self.l.eflags,
+        );
+        debug_assert!(self.pending.is_none_or(|p| p.clear & CF == 0));
+        let done = self.ops.new_dynamic_label();
+        match self.recipe {
+            Recipe::Set => return,
+            Recipe::Unknown => dynasm!(self.ops
+                ; cmp DWORD [r15 + kind], 0
+                ; jne =>done
+            ),
+            Recipe::Clear => {}
+        }
+        dynasm!(self.ops
+            ; mov eax, DWORD [r15 + ef]
+            ; and eax, CF
+            ; mov BYTE [r15 + cf], al
+            ; =>done
+        );
     }
 
     /// Where a recipe may be pending, puts it into EFLAGS (through
@@ -1073,7 +1114,8 @@ impl Emitter<'_> {
     /// Leaves the flags of `mn` (`bytes` wide) on host `a` and `b` (a
     /// host register or an immediate), about to run as the host's
     /// instruction, as a recipe instead of capturing them: stores the
-    /// operands and the code (the host's flags register is left alone).
+    /// operands and the code (the host's flags register is left alone);
+    /// [`Emitter::recipe_cf`] stores its CF after it.
     fn store_recipe(&mut self, kind: u32, a: u8, b: Option<Result<u8, u32>>) {
         let (ka, kb, kk) = (
             self.lazy_at(offset_of!(LazyFlags, a)),
@@ -1090,6 +1132,13 @@ impl Emitter<'_> {
         // It replaces every status flag: nothing is pending any more.
         self.pending = None;
         self.recipe = Recipe::Set;
+    }
+
+    /// Right after the host's instruction of a recipe's operation: its CF
+    /// into the recipe.
+    fn recipe_cf(&mut self) {
+        let cf = self.lazy_at(offset_of!(LazyFlags, cf));
+        dynasm!(self.ops ; setc BYTE [r15 + cf]);
     }
 
     /// Jcc `cc` right after an instruction that left the flags it reads in
@@ -1282,8 +1331,9 @@ impl Emitter<'_> {
                     (Some(h), None, Loc::Imm(v)) => self.raw_ri32(base, h, v),
                     _ => self.raw_rr(base, b),
                 }
-                if recipe.is_none() {
-                    self.capture_flags();
+                match recipe {
+                    Some(_) => self.recipe_cf(),
+                    None => self.capture_flags(),
                 }
                 if writes && dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
@@ -1322,19 +1372,15 @@ impl Emitter<'_> {
                 } else {
                     0
                 };
-                // A recipe for an INC or DEC takes CF from the instruction
-                // before it (stored with SETC after) or from EFLAGS, when
-                // that holds it.
-                let recipe = lazy_flags::kind(mn, b).filter(|_| {
-                    self.capture
-                        && self.by_recipe[i as usize]
-                        && dst != Loc::Mem
-                        && (carried != 0
-                            || (self.recipe == Recipe::Clear && self.pending.is_none()))
-                });
+                // A recipe for an INC or DEC takes the CF it keeps from the
+                // instruction before it (stored with SETC after), or from
+                // the recipe or EFLAGS before it.
+                let recipe = lazy_flags::kind(mn, b).filter(|_| self.inc_dec_by_recipe(i, it));
                 if let Some(kind) = recipe {
-                    let given = if carried != 0 { CF_GIVEN } else { 0 };
-                    self.store_recipe(kind | given, in_place.unwrap_or(RBX), None);
+                    if carried == 0 {
+                        self.cf_from_before();
+                    }
+                    self.store_recipe(kind, in_place.unwrap_or(RBX), None);
                 }
                 match in_place {
                     Some(h) => self.raw_unary32(opc, ext, h),
@@ -1343,8 +1389,7 @@ impl Emitter<'_> {
                 let written = i32::from(mn.flags().written);
                 if recipe.is_some() {
                     if carried != 0 {
-                        let cf = self.lazy_at(offset_of!(LazyFlags, cf));
-                        dynasm!(self.ops ; setc BYTE [r15 + cf]);
+                        self.recipe_cf();
                     }
                 } else if written != 0 {
                     self.capture_flags();
