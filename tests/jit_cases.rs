@@ -598,6 +598,28 @@ fn chained_blocks_keep_the_budget() {
 }
 
 #[test]
+fn a_chained_block_past_cs_limit_is_not_entered() {
+    // CS limit 0x10011 (byte granular): the block at 0x1000C (dec ecx / jz
+    // 0x10020) needs an offset past it, so it never runs translated, and
+    // the jump into it is never chained, even once its cell is linked; its
+    // JZ raises #GP (no IDT: shutdown) when finally taken, on the third
+    // round.
+    let code: &[u8] = &[
+        0xB9, 3, 0, 0, 0, // mov ecx, 3
+        0xEB, 0x05, // jmp 0x1000C
+        0x90, 0x90, 0x90, 0x90, 0x90, // (never run)
+        0x49, // 0x1000C: dec ecx
+        0x74, 0x11, // jz 0x10020
+        0xEB, 0xF4, // jmp 0x10005
+    ];
+    for n in 1..30 {
+        diff(code, n, |m| {
+            m.cpu.set_segment(SegReg::Cs, seg(0, 0x10011, 0x409B, 0x08));
+        });
+    }
+}
+
+#[test]
 fn chained_block_rewritten_is_not_entered() {
     // A loop whose second block is rewritten between runs (from outside,
     // as a loader or DMA would): the link must not lead to the old code.

@@ -6,14 +6,17 @@
 //! Each such exit owns a [`Cell`], data beside the code (the code is never
 //! patched, so the arena stays read-execute). The cell names the block the
 //! exit leads to (its physical address, EIP and key, fixed when the exit
-//! is translated) and, once linked, where that block's body is, its page
-//! stamp, its length and the highest CS offset it needs. Generated code
-//! chains only when the cell's stamp is the running page's stamp (so the
-//! target is the current translation of the current bytes), the target
-//! fits CS's limit and the remaining instruction budget; otherwise it
-//! returns, leaving the cell's address in `Jit::link_from`, and the next
-//! `run_block` links the cell to the block it finds there if that is the
-//! block the cell names.
+//! is translated, and the page stamp its own block was translated at)
+//! and, once linked, where that block's body is, its length and the
+//! highest CS offset it needs. A cell is linked only to a block translated
+//! at that same stamp: a block runs only while its page has the stamp it
+//! was translated at, so whenever the exit's own block runs, a linked
+//! target is the current translation of the current bytes, and generated
+//! code need not check. It chains when the target fits CS's limit (no
+//! check in blocks whose key says the limit is 4 GiB) and the remaining
+//! instruction budget; otherwise it returns, leaving the cell's address in
+//! `Jit::link_from`, and the next `run_block` links the cell to the block
+//! it finds there if that is the block the cell names.
 //!
 //! Only targets on the exit's own page are chained: the page's translation
 //! cannot change while generated code runs, and a write to the page ends
@@ -28,6 +31,8 @@
 pub(super) struct Cell {
     /// The target block's body (past its prologue); 0 while unlinked.
     pub body: usize,
+    /// The page stamp the exit's block, and so its target, was translated
+    /// at.
     pub stamp: u64,
     pub insns: u32,
     pub last_needed: u32,
@@ -53,9 +58,10 @@ pub(super) struct Cells {
 }
 
 impl Cells {
-    /// A new unlinked cell for an exit to `(phys, eip, lin, key)`, or
-    /// `None` when the table is full (the exit then simply returns).
-    pub fn alloc(&mut self, phys: u32, eip: u32, lin: u32, key: u8) -> Option<usize> {
+    /// A new unlinked cell for an exit to `(phys, eip, lin, key)` of a
+    /// block translated at page stamp `stamp`, or `None` when the table is
+    /// full (the exit then simply returns).
+    pub fn alloc(&mut self, phys: u32, eip: u32, lin: u32, key: u8, stamp: u64) -> Option<usize> {
         if self.used == CHUNK || self.chunks.is_empty() {
             if self.chunks.len() == MAX_CHUNKS {
                 return None;
@@ -71,20 +77,22 @@ impl Cells {
             eip,
             lin,
             key,
+            stamp,
             ..Cell::default()
         };
         self.used += 1;
         Some(cell as *mut Cell as usize)
     }
 
-    /// Links the cell at `addr` (from `Jit::link_from`) to the block at
-    /// `(phys, eip, lin, key)` whose body is at `body`, when that is the block
-    /// the cell names.
+    /// Links the cell at `addr` (from `Jit::link_from`) to the block `to`
+    /// describes, when that is the block the cell names, translated at the
+    /// stamp the cell's own block was.
     pub fn link(&mut self, addr: usize, to: &Cell) {
         let Some(cell) = self.find(addr) else {
             return;
         };
-        if (cell.phys, cell.eip, cell.lin, cell.key) == (to.phys, to.eip, to.lin, to.key) {
+        let names = |c: &Cell| (c.phys, c.eip, c.lin, c.key, c.stamp);
+        if names(cell) == names(to) {
             *cell = *to;
         }
     }

@@ -123,6 +123,7 @@ struct Emitter<'c> {
     ss32: bool,
     /// DS, ES and SS are flat (see [`Shape`]).
     flat: bool,
+    cs_4g: bool,
     /// The block's key (for the jump cache's check).
     key: u8,
     done: DynamicLabel,
@@ -250,6 +251,8 @@ pub(super) struct Shape {
     /// writes, and alignment checking is off: an offset is then its own
     /// linear address, and only the page needs checking.
     pub flat: bool,
+    /// CS's limit is 4 GiB: a chained block needs no limit check.
+    pub cs_4g: bool,
     /// The block's key in the table (`Slot::key`).
     pub key: u8,
 }
@@ -363,6 +366,7 @@ pub(super) fn block(
         h,
         ss32: shape.ss32,
         flat: shape.flat,
+        cs_4g: shape.cs_4g,
         key: shape.key,
         done,
         own_start: (items.first()?.eip, cached_label, items.len() as u32),
@@ -631,31 +635,34 @@ impl Emitter<'_> {
         };
         let l = self.l;
         let (at, done, code) = (l.eip, self.done, self.code(retired, EXIT_END));
-        let (body, stamp, insns, last) = (
+        let (body, insns, last) = (
             offset_of!(Cell, body) as i32,
-            offset_of!(Cell, stamp) as i32,
             offset_of!(Cell, insns) as i32,
             offset_of!(Cell, last_needed) as i32,
         );
         let unlinked = self.ops.new_dynamic_label();
+        // (A linked cell's target is valid whenever this block runs: see
+        // `chain.rs`. EIP is stored only when leaving: blocks store it at
+        // every exit and need it nowhere else.)
         dynasm!(self.ops
-            ; mov DWORD [r15 + at], target as i32
             ; mov rax, QWORD cell as i64
             ; mov rcx, QWORD [rax + body]
             ; test rcx, rcx
             ; jz =>unlinked
-            ; mov rdx, QWORD [rax + stamp]
-            ; cmp rdx, QWORD [r15 + l.running_stamp]
-            ; jne =>unlinked
-            ; mov edx, DWORD [rax + last]
-            ; cmp edx, DWORD [r15 + l.cs_limit]
-            ; ja =>unlinked
-            ; mov edx, DWORD [rax + insns]
         );
+        if !self.cs_4g {
+            dynasm!(self.ops
+                ; mov edx, DWORD [rax + last]
+                ; cmp edx, DWORD [r15 + l.cs_limit]
+                ; ja =>unlinked
+            );
+        }
+        dynasm!(self.ops ; mov edx, DWORD [rax + insns]);
         self.take_budget(RDX, Some(l.chain_count), unlinked);
         dynasm!(self.ops
             ; jmp rcx
             ; =>unlinked
+            ; mov DWORD [r15 + at], target as i32
             ; mov QWORD [r15 + l.link_from], rax
             ; mov eax, code
             ; jmp =>done

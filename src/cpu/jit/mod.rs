@@ -192,6 +192,8 @@ const SLOTS: usize = 1 << 15;
 const KEY_CODE32: u8 = 0x01;
 const KEY_SS32: u8 = 0x02;
 const KEY_FLAT: u8 = 0x04;
+/// CS's limit is 4 GiB (every offset is within it).
+const KEY_CS_4G: u8 = 0x08;
 const KEY_USED: u8 = 0x80;
 
 /// The JIT's state inside a [`Cpu`]: host-side only, never serialised.
@@ -443,7 +445,12 @@ impl Cpu {
             } else {
                 0
             }
-            | if self.flat_data() { KEY_FLAT } else { 0 };
+            | if self.flat_data() { KEY_FLAT } else { 0 }
+            | if self.segs[SegReg::Cs as usize].limit == u32::MAX {
+                KEY_CS_4G
+            } else {
+                0
+            };
         if let Some(c) = &mut self.jit.cold {
             if c.left > 0 && c.key == key && at.phys > c.from && at.phys < c.to {
                 c.left -= 1;
@@ -863,6 +870,7 @@ impl Cpu {
             let Some(arena) = arena else {
                 return slot;
             };
+            let stamp = slot.stamp;
             let mut cell_for = |target: u32| {
                 let to = chain::same_page(phys, eip, target)?;
                 cells.alloc(
@@ -870,6 +878,7 @@ impl Cpu {
                     target,
                     at.lin.wrapping_sub(eip).wrapping_add(target),
                     key,
+                    stamp,
                 )
             };
             let Some((code, body)) = emit::block(
@@ -880,6 +889,7 @@ impl Cpu {
                 emit::Shape {
                     ss32: key & KEY_SS32 != 0,
                     flat: key & KEY_FLAT != 0,
+                    cs_4g: key & KEY_CS_4G != 0,
                     key,
                 },
                 &mut cell_for,
