@@ -499,7 +499,20 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0x75, 0xF9, // jnz top
         0xF4, // hlt
     ];
-    for code in [code, host, chained] {
+    // An ADC takes CF from the recipe of an ADD a store separates it
+    // from:
+    //   mov edx, 4 / top: add eax, ebx / mov [esp-4], eax / adc ecx, esi
+    //   dec edx / jnz top / hlt
+    let stored: &[u8] = &[
+        0xBA, 4, 0, 0, 0, // mov edx, 4
+        0x01, 0xD8, // top: add eax, ebx
+        0x89, 0x44, 0x24, 0xFC, // mov [esp-4], eax
+        0x11, 0xF1, // adc ecx, esi
+        0x4A, // dec edx
+        0x75, 0xF5, // jnz top
+        0xF4, // hlt
+    ];
+    for code in [code, host, chained, stored] {
         flags_match_after_every_budget(code);
     }
 }

@@ -154,6 +154,9 @@ struct Emitter<'c> {
     /// an ADC or SBB to use).
     carry: bool,
     carry_in: bool,
+    /// This instruction (an ADC or SBB) takes CF from the recipe this
+    /// block left.
+    cf_in_recipe: bool,
     /// Whether the instruction being emitted computes its flags.
     capture: bool,
     /// Flags computed but not yet in EFLAGS (see [`Pending`]).
@@ -281,18 +284,26 @@ fn shift_ext(mn: Mn) -> u8 {
 fn carries_cf(items: &[Item], i: usize) -> bool {
     let alu = matches!(items[i].op, Op::Alu { mn, dst: Loc::Reg(_), .. }
         if i32::from(mn.flags().written) == STATUS);
-    alu && match items.get(i + 1).map(|n| n.op) {
-        Some(Op::Unary {
-            mn: Mn::Inc | Mn::Dec,
-            dst: Loc::Reg(_),
-        }) => true,
-        Some(Op::Alu {
-            mn: Mn::Adc | Mn::Sbb,
-            dst: Loc::Reg(_),
-            src,
-        }) => src != Loc::Mem,
-        _ => false,
-    }
+    alu && items.get(i + 1).is_some_and(|n| {
+        matches!(
+            n.op,
+            Op::Unary {
+                mn: Mn::Inc | Mn::Dec,
+                dst: Loc::Reg(_),
+            }
+        ) || adc_of_registers(n)
+    })
+}
+
+/// True when `it` is an ADC or SBB of a register and a register or
+/// constant: its code can take CF from anywhere just before the host's
+/// instruction (the host's flags, a recipe) and never bails.
+fn adc_of_registers(it: &Item) -> bool {
+    matches!(it.op, Op::Alu {
+        mn: Mn::Adc | Mn::Sbb,
+        dst: Loc::Reg(_),
+        src,
+    } if src != Loc::Mem)
 }
 
 /// True when the code for `it` leaves the host's flags register alone
@@ -321,6 +332,10 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
         }
         host_kept &= keeps_host_flags(it);
         let fx = liveness::effects(it, live[k]);
+        if fx.reads == CF && adc_of_registers(it) {
+            // It takes CF from the recipe and writes every flag.
+            return true;
+        }
         if fx.reads != 0 || (fx.writes != 0 && fx.writes != STATUS) {
             return false;
         }
@@ -379,6 +394,7 @@ pub(super) fn block(
         defer: (0..items.len()).map(|i| carries_cf(items, i)).collect(),
         carry: false,
         carry_in: false,
+        cf_in_recipe: false,
         capture: true,
         pending: None,
         by_recipe: Vec::new(),
@@ -1033,10 +1049,15 @@ impl Emitter<'_> {
         // (An INC or DEC capturing the CF of the instruction before it
         // writes every status flag; an ADC or SBB using it reads none
         // from EFLAGS.)
-        let (written, reads) = match self.carry_in {
+        let (written, mut reads) = match self.carry_in {
             true => (fx.writes | CF, fx.reads & !CF),
             false => (fx.writes, fx.reads),
         };
+        // (An ADC or SBB takes CF from a recipe this block left.)
+        self.cf_in_recipe = reads == CF && self.recipe == Recipe::Set && adc_of_registers(it);
+        if self.cf_in_recipe {
+            reads = 0;
+        }
         if reads != 0 || (self.capture && written != STATUS && !self.inc_dec_by_recipe(i, it)) {
             self.settle_recipe();
         }
@@ -1319,8 +1340,16 @@ impl Emitter<'_> {
                 // (CF is in the host's flags already after an instruction
                 // that left it there.)
                 if i32::from(row.read) & CF != 0 && !std::mem::take(&mut self.carry_in) {
-                    let ef = self.l.eflags;
-                    dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
+                    if std::mem::take(&mut self.cf_in_recipe) {
+                        let cf = self.lazy_at(offset_of!(LazyFlags, cf));
+                        dynasm!(self.ops
+                            ; mov al, BYTE [r15 + cf]
+                            ; shr al, 1
+                        );
+                    } else {
+                        let ef = self.l.eflags;
+                        dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
+                    }
                 }
                 let recipe = lazy_flags::kind(mn, b).filter(|_| {
                     self.capture && self.by_recipe[i as usize] && !(writes && dst == Loc::Mem)
@@ -2095,7 +2124,6 @@ impl Emitter<'_> {
             ; mov QWORD [r15 + l.running_stamp], rax
             ; mov eax, DWORD [rdx + j_phys]
             ; mov DWORD [r15 + l.running_page], eax
-            ; mov DWORD [r15 + l.eip], ebx
             ; jmp QWORD [rdx + j_body]
             ; =>miss
         );
