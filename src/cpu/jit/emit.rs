@@ -364,12 +364,15 @@ pub(super) fn block(
     let cached_label = ops.new_dynamic_label();
     let by_recipe = (0..items.len())
         .map(|i| {
+            // The flags its host instruction leaves as the guest's, for a
+            // Jcc right after it (none from a multiply: `host_flags`).
             let host = match items[i].op {
                 Op::Unary {
                     mn: Mn::Inc | Mn::Dec,
                     ..
                 } if i == 0 || !carries_cf(items, i - 1) => STATUS & !CF,
-                _ => STATUS,
+                Op::Alu { .. } | Op::Unary { .. } => STATUS,
+                _ => 0,
             };
             by_recipe(items, &live, i, host)
         })
@@ -1162,6 +1165,26 @@ impl Emitter<'_> {
         self.recipe = Recipe::Set;
     }
 
+    /// Right after a multiply's host instruction (computing no flags of its
+    /// own: `capture` off), its flags as a recipe: the low half of the
+    /// product in host `lo` and CF (= OF), whether the high half was
+    /// needed.
+    fn mul_recipe(&mut self, lo: u8, bytes: u8) {
+        let (ka, kk) = (
+            self.lazy_at(offset_of!(LazyFlags, a)),
+            self.lazy_at(offset_of!(LazyFlags, kind)),
+        );
+        let kind = lazy_flags::kind(Mn::Mul, bytes).unwrap_or(0);
+        self.recipe_cf();
+        dynasm!(self.ops
+            ; mov DWORD [r15 + ka], Rd(lo)
+            ; mov DWORD [r15 + kk], kind as i32
+        );
+        self.pending = None;
+        self.recipe = Recipe::Set;
+        self.capture = true;
+    }
+
     /// Right after the host's instruction of a recipe's operation: its CF
     /// into the recipe.
     fn recipe_cf(&mut self) {
@@ -1619,8 +1642,13 @@ impl Emitter<'_> {
                 self.ea(&it.insn);
                 self.load_any(RBX, a, b, seg, bail);
                 self.load_any(R13, second, b, seg, bail);
+                let recipe = self.capture && self.by_recipe[i as usize];
+                self.capture &= !recipe;
                 self.imul(b);
-                self.set_flags(-1, STATUS);
+                match recipe {
+                    true => self.mul_recipe(RBX, b),
+                    false => self.set_flags(-1, STATUS),
+                }
                 self.store_reg(RBX, n, b);
             }
             Op::Calc {
@@ -1669,8 +1697,13 @@ impl Emitter<'_> {
                 self.ea(&it.insn);
                 self.load_any(R13, src, b, seg, bail);
                 self.load_reg(RAX, 0, b);
+                let recipe = self.capture && self.by_recipe[i as usize];
+                self.capture &= !recipe;
                 self.mul_wide(signed, b);
-                self.set_flags(-1, STATUS);
+                match recipe {
+                    true => self.mul_recipe(RAX, b),
+                    false => self.set_flags(-1, STATUS),
+                }
                 self.store_reg(RAX, 0, b);
                 self.store_reg(RDX, 2, b);
             }

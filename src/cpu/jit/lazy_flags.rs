@@ -32,7 +32,9 @@ pub(crate) struct LazyFlags {
 }
 
 /// The operations a recipe can name, by their code (1-based; 0 is none).
-const OPS: [Mn; 9] = [
+/// `Mn::Mul` stands for the flags of every multiply (MUL and IMUL): `a`
+/// is the low half of the product, `cf` whether the high half was needed.
+const OPS: [Mn; 10] = [
     Mn::Add,
     Mn::Sub,
     Mn::Cmp,
@@ -42,6 +44,7 @@ const OPS: [Mn; 9] = [
     Mn::Test,
     Mn::Inc,
     Mn::Dec,
+    Mn::Mul,
 ];
 
 /// The recipe code for `mn` on `bytes`-wide operands, if a recipe can
@@ -71,6 +74,9 @@ impl Cpu {
                 self.set_flag(CF, r.cf != 0);
                 self.unary(mn, r.a, bytes);
             }
+            // As `exec/arith.rs` sets them: SF, ZF and PF from the low
+            // half, CF = OF, AF clear.
+            Mn::Mul => self.set_status(r.a, bytes, r.cf != 0, r.cf != 0, false),
             _ => {
                 self.alu(mn, r.a, r.b, bytes);
             }
@@ -109,7 +115,7 @@ mod tests {
             0xFFFF_FFFF,
             0x1234_5678,
         ];
-        for &mn in &OPS {
+        for &mn in OPS.iter().filter(|&&m| m != Mn::Mul) {
             for bytes in [1u8, 2, 4] {
                 for &a in &cases {
                     for &b in &cases {
