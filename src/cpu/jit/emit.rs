@@ -336,6 +336,19 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
             // It takes CF from the recipe and writes every flag.
             return true;
         }
+        if let Op::Unary {
+            mn: Mn::Inc | Mn::Dec,
+            dst: Loc::Reg(_),
+        } = it.op
+        {
+            // It keeps CF: with flags something sees, it makes its own
+            // recipe with this one's CF when it may; with dead ones,
+            // only CF goes on.
+            if fx.writes & live[k] != 0 {
+                return by_recipe(items, live, k, STATUS & !CF);
+            }
+            continue;
+        }
         if fx.reads != 0 || (fx.writes != 0 && fx.writes != STATUS) {
             return false;
         }
