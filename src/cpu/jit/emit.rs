@@ -1604,8 +1604,12 @@ impl Emitter<'_> {
                 a,
                 b: Loc::Imm(count),
             } if native_shift(mn, count, b) => {
-                // In place on a 32-bit register kept in a host register,
-                // when its flags are not computed.
+                // Flags left as a recipe (SHL, SHR, SAR of a register);
+                // in place on a 32-bit register kept in a host register,
+                // when its flags are not computed from the host's.
+                let recipe = lazy_flags::kind(mn, b)
+                    .filter(|_| self.capture && self.by_recipe[i as usize] && dst != Loc::Mem);
+                self.capture &= recipe.is_none();
                 let in_place = (dst == a && !self.capture)
                     .then(|| self.cached32(dst, b))
                     .flatten();
@@ -1613,11 +1617,22 @@ impl Emitter<'_> {
                 if in_place.is_none() {
                     self.load_any(RBX, a, b, seg, bail);
                 }
-                let clear = self.shift_imm(in_place.unwrap_or(RBX), mn, (count & 31) as u8, b);
+                let r = in_place.unwrap_or(RBX);
+                let count = (count & 31) as u8;
+                if let Some(kind) = recipe {
+                    self.store_recipe(kind, r, Some(Err(u32::from(count))));
+                }
+                let clear = self.shift_imm(r, mn, count, b);
                 if dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
                 }
-                self.set_flags(-1, clear);
+                match recipe {
+                    Some(_) => {
+                        self.recipe_cf();
+                        self.capture = true;
+                    }
+                    None => self.set_flags(-1, clear),
+                }
                 match dst {
                     Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
                     Loc::Reg(n) => self.store_reg(RBX, n, b),

@@ -34,7 +34,9 @@ pub(crate) struct LazyFlags {
 /// The operations a recipe can name, by their code (1-based; 0 is none).
 /// `Mn::Mul` stands for the flags of every multiply (MUL and IMUL): `a`
 /// is the low half of the product, `cf` whether the high half was needed.
-const OPS: [Mn; 10] = [
+/// The shifts by a constant from 1 to one less than the width (the host
+/// runs those exactly) store their operand and count.
+const OPS: [Mn; 13] = [
     Mn::Add,
     Mn::Sub,
     Mn::Cmp,
@@ -45,11 +47,15 @@ const OPS: [Mn; 10] = [
     Mn::Inc,
     Mn::Dec,
     Mn::Mul,
+    Mn::Shl,
+    Mn::Shr,
+    Mn::Sar,
 ];
 
 /// The recipe code for `mn` on `bytes`-wide operands, if a recipe can
 /// name it.
 pub(super) fn kind(mn: Mn, bytes: u8) -> Option<u32> {
+    let mn = if mn == Mn::Sal { Mn::Shl } else { mn };
     let op = OPS.iter().position(|&m| m == mn)? as u32 + 1;
     Some(op | u32::from(bytes) << 8)
 }
@@ -77,6 +83,9 @@ impl Cpu {
             // As `exec/arith.rs` sets them: SF, ZF and PF from the low
             // half, CF = OF, AF clear.
             Mn::Mul => self.set_status(r.a, bytes, r.cf != 0, r.cf != 0, false),
+            Mn::Shl | Mn::Shr | Mn::Sar => {
+                self.shift(mn, r.a, r.b, bytes);
+            }
             _ => {
                 self.alu(mn, r.a, r.b, bytes);
             }
@@ -123,9 +132,17 @@ mod tests {
                             let mut want = Cpu::new();
                             want.set_flag(CF, cf);
                             let mut got = want.clone();
+                            // (Shifts by 1 to one less than the width.)
+                            let b = match mn {
+                                Mn::Shl | Mn::Shr | Mn::Sar => b % (u32::from(bytes) * 8 - 1) + 1,
+                                _ => b,
+                            };
                             match mn {
                                 Mn::Inc | Mn::Dec => {
                                     want.unary(mn, a, bytes);
+                                }
+                                Mn::Shl | Mn::Shr | Mn::Sar => {
+                                    want.shift(mn, a, b, bytes);
                                 }
                                 _ => {
                                     want.alu(mn, a, b, bytes);
