@@ -338,7 +338,7 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
         }
         if let Op::Unary {
             mn: Mn::Inc | Mn::Dec,
-            dst: Loc::Reg(_),
+            ..
         } = it.op
         {
             // It keeps CF: with flags something sees, it makes its own
@@ -1088,14 +1088,14 @@ impl Emitter<'_> {
         }
     }
 
-    /// True when instruction `i`, an INC or DEC of a register whose flags
-    /// are seen, leaves them as a recipe (with the CF before it).
+    /// True when instruction `i`, an INC or DEC whose flags are seen,
+    /// leaves them as a recipe (with the CF before it).
     fn inc_dec_by_recipe(&self, i: u32, it: &Item) -> bool {
         matches!(
             it.op,
             Op::Unary {
                 mn: Mn::Inc | Mn::Dec,
-                dst: Loc::Reg(_)
+                ..
             }
         ) && self.capture
             && self.by_recipe[i as usize]
@@ -1447,8 +1447,10 @@ impl Emitter<'_> {
                 // A recipe for an INC or DEC takes the CF it keeps from the
                 // instruction before it (stored with SETC after), or from
                 // the recipe or EFLAGS before it.
+                // (Of memory, once the write went through: a bail leaves
+                // the recipe before it as it was.)
                 let recipe = lazy_flags::kind(mn, b).filter(|_| self.inc_dec_by_recipe(i, it));
-                if let Some(kind) = recipe {
+                if let (Some(kind), true) = (recipe, dst != Loc::Mem) {
                     if carried == 0 {
                         self.cf_from_before();
                     }
@@ -1468,6 +1470,13 @@ impl Emitter<'_> {
                 }
                 if dst == Loc::Mem {
                     self.write(seg, b, 12, RBX, bail);
+                    if let Some(kind) = recipe {
+                        // The operand: the result less the step.
+                        self.cf_from_before();
+                        let step = if mn == Mn::Inc { -1 } else { 1 };
+                        dynasm!(self.ops ; lea eax, [rbx + step]);
+                        self.store_recipe(kind, RAX, None);
+                    }
                 }
                 if written != 0 && recipe.is_none() {
                     self.set_flags(written | carried, written | carried);
