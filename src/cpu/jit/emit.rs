@@ -2154,9 +2154,17 @@ impl Emitter<'_> {
             ; jne =>miss
             ; cmp BYTE [rdx + j_key], key as i8
             ; jne =>miss
-            ; mov eax, DWORD [rdx + j_last]
-            ; cmp eax, DWORD [r15 + l.cs_limit]
-            ; ja =>miss
+        );
+        if !self.cs_4g {
+            // (Under a 4 GiB CS limit, which the key says, every block
+            // fits.)
+            dynasm!(self.ops
+                ; mov eax, DWORD [rdx + j_last]
+                ; cmp eax, DWORD [r15 + l.cs_limit]
+                ; ja =>miss
+            );
+        }
+        dynasm!(self.ops
             ; mov eax, DWORD [r15 + l.cs_base]
             ; add eax, ebx
             ; cmp eax, DWORD [rdx + j_lin]
