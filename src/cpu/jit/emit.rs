@@ -390,6 +390,21 @@ pub(super) fn block(
             by_recipe(items, &live, i, host)
         })
         .collect();
+    // A block that jumps back to its own start keeps its cached registers
+    // in place round the loop, unstored: it counts all of them changed
+    // from its start on (a changed register is stored at every exit; one
+    // stored unchanged costs only the store).
+    let start = items.first()?.eip;
+    let loops = items
+        .iter()
+        .any(|it| matches!(it.op, Op::Jmp { target } | Op::Jcc { target, .. } if target == start));
+    let cache = regs::choose(items);
+    let dirty = match loops {
+        true => (0..8u8)
+            .filter(|&n| cache.host[usize::from(n)].is_some())
+            .fold(0, |d, n| d | 1 << n),
+        false => 0,
+    };
     let mut e = Emitter {
         ops,
         cell_for,
@@ -400,9 +415,9 @@ pub(super) fn block(
         cs_4g: shape.cs_4g,
         key: shape.key,
         done,
-        own_start: (items.first()?.eip, cached_label, items.len() as u32),
-        cache: regs::choose(items),
-        dirty: 0,
+        own_start: (start, cached_label, items.len() as u32),
+        cache,
+        dirty,
         stubs: Vec::new(),
         lazy: Vec::new(),
         live,
@@ -646,11 +661,12 @@ impl Emitter<'_> {
             // Back to this block's own start: it is valid (a write to its
             // page would have left it) and within CS (it is running), so
             // only the budget is checked. Pending flags the block
-            // overwrites before anything sees them stay out of EFLAGS.
+            // overwrites before anything sees them stay out of EFLAGS,
+            // and the cached registers stay in place (the block counts
+            // them all changed from its start: see `block`).
             if self.pending.is_some_and(|p| p.clear & self.live_in != 0) {
                 self.flush_flags();
             }
-            self.spill(self.dirty);
             let not_now = self.ops.new_dynamic_label();
             dynasm!(self.ops ; mov edx, insns as i32);
             self.take_budget(RDX, None, not_now);
