@@ -512,7 +512,38 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0x75, 0xF5, // jnz top
         0xF4, // hlt
     ];
-    for code in [code, host, chained, stored] {
+    // Shifts, multiplies and INC of memory leave recipes too, read first
+    // thing by the next block; an INC of memory whose write faults (the
+    // page is read-only) leaves the recipe before it:
+    //   mov ebp, 3 / top: shl eax, 3 / jmp n1 / n1: setc bl
+    //   imul ecx, eax, 7 / jmp n2 / n2: sbb esi, 0 / mul ebx / jmp n3
+    //   n3: seto bh / inc dword [esp-4] / jmp n4 / n4: adc edi, 1
+    //   dec ebp / jnz top / mov edx, [0x40F000] / sar ecx, 2
+    //   inc dword [0x40F000] / jmp next
+    //   next: hlt
+    let more: &[u8] = &[
+        0xBD, 3, 0, 0, 0, // mov ebp, 3
+        0xC1, 0xE0, 0x03, // top: shl eax, 3
+        0xEB, 0x00, // jmp n1
+        0x0F, 0x92, 0xC3, // n1: setc bl
+        0x6B, 0xC8, 0x07, // imul ecx, eax, 7
+        0xEB, 0x00, // jmp n2
+        0x83, 0xDE, 0x00, // n2: sbb esi, 0
+        0xF7, 0xE3, // mul ebx
+        0xEB, 0x00, // jmp n3
+        0x0F, 0x90, 0xC7, // n3: seto bh
+        0xFF, 0x44, 0x24, 0xFC, // inc dword [esp-4]
+        0xEB, 0x00, // jmp n4
+        0x83, 0xD7, 0x01, // n4: adc edi, 1
+        0x4D, // dec ebp
+        0x75, 0xDD, // jnz top
+        0x8B, 0x15, 0x00, 0xF0, 0x40, 0x00, // mov edx, [0x40F000] (fills the TLB)
+        0xC1, 0xF9, 0x02, // sar ecx, 2
+        0xFF, 0x05, 0x00, 0xF0, 0x40, 0x00, // inc dword [0x40F000] (read-only)
+        0xEB, 0x00, // jmp next
+        0xF4, // next: hlt
+    ];
+    for code in [code, host, chained, stored, more] {
         flags_match_after_every_budget(code);
     }
 }
@@ -534,6 +565,14 @@ fn flags_match_after_every_budget(code: &[u8]) {
                         m.cpu.set_gpr(g, 0);
                     }
                     m.cpu.set_eflags(0x8D7);
+                    // (The word below the stack, which one case increments,
+                    // and a read-only page at 0x40F000.)
+                    m.board.mem.write_bytes(0xDFFC, &[0xFF, 0, 0, 0]).unwrap();
+                    let pte = (0x30000u32 + (15 << 12)) | 5;
+                    m.board
+                        .mem
+                        .write_bytes(0x82000 + 4 * 15, &pte.to_le_bytes())
+                        .unwrap();
                 };
                 // Translate first (and link; short of the fault), then
                 // run `n` from the start.

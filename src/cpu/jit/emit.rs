@@ -380,6 +380,11 @@ pub(super) fn block(
             // The flags its host instruction leaves as the guest's, for a
             // Jcc right after it (none from a multiply: `host_flags`).
             let host = match items[i].op {
+                // (Writing memory, the write's checks come after it.)
+                Op::Alu {
+                    mn, dst: Loc::Mem, ..
+                } if mn.memory_writes() == MemoryWrites::First => 0,
+                Op::Unary { dst: Loc::Mem, .. } => 0,
                 Op::Unary {
                     mn: Mn::Inc | Mn::Dec,
                     ..
@@ -2223,8 +2228,12 @@ impl Emitter<'_> {
         );
     }
 
-    /// Bails unless the target in ebx lies within CS's limit.
+    /// Bails unless the target in ebx lies within CS's limit (always,
+    /// when the key says it is 4 GiB).
     fn check_target(&mut self, bail: Bail) {
+        if self.cs_4g {
+            return;
+        }
         let (limit, bail) = (self.l.cs_limit, self.bail_to(bail));
         dynasm!(self.ops
             ; cmp ebx, DWORD [r15 + limit]

@@ -14,7 +14,8 @@
 //! holds for `t` now: the entry names `t`, CS base + `t` is the recorded
 //! linear address, paging is as it was and the TLB slot still holds the
 //! recorded translation, the page still has the recorded stamp, the keys
-//! match, CS's limit covers the block and the instruction budget its
+//! match, CS's limit covers the block (checked only where the key does not
+//! say the limit is 4 GiB) and the instruction budget its
 //! length. The generation (64 bits, never reused) changes at every run of
 //! the machine and whenever the bus's host epoch moves (A20, watches,
 //! remapped RAM), with the TLB's host entries, so no entry, and no stamp
@@ -33,7 +34,8 @@ pub(super) struct Entry {
     pub insns: u32,
     /// The physical address of the block's first byte.
     pub phys: u32,
-    /// The block's key (code size, stack size, flat segments).
+    /// The block's key (code size, stack size, flat segments, a 4 GiB CS
+    /// limit).
     pub key: u8,
     /// Paging was on (1) or off (0).
     pub paged: u8,

@@ -102,7 +102,8 @@ struct Slot {
     /// before are those of its linear addresses (`Bus::exec_watched`).
     lin: u32,
     /// Bit 0: 32-bit code, bit 1: 32-bit stack, bit 2: flat data
-    /// segments (`emit::Shape`), bit 7: in use.
+    /// segments, bit 3: CS's limit is 4 GiB (`emit::Shape`), bit 7: in
+    /// use.
     key: u8,
     stamp: u64,
     /// The code's address; 0 when the first instruction is left to the
