@@ -485,14 +485,10 @@ pub(super) fn block(
             Stub::Settle { back, dirty } => {
                 e.spill(dirty);
                 let f = e.h.settle as i64;
-                let budget = e.l.budget;
                 dynasm!(e.ops
                     ; mov rdi, r15
-                    ; mov rax, QWORD f
-                    ; mov QWORD [r15 + budget], r11
-                    ; call rax
-                    ; mov r11, QWORD [r15 + budget]
                 );
+                e.call_out(f);
                 e.reload();
                 dynasm!(e.ops ; jmp =>back);
             }
@@ -972,16 +968,14 @@ impl Emitter<'_> {
         match acc.write {
             None => {
                 let f = self.h.read as i64;
-                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov rsi, QWORD [r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
-                    ; mov rax, QWORD f
-                    ; mov QWORD [r15 + budget], r11
-                    ; call rax
-                    ; mov r11, QWORD [r15 + budget]
+                );
+                self.call_out(f);
+                dynasm!(self.ops
                     ; mov rcx, rax
                     ; shr rcx, 32
                 );
@@ -990,17 +984,15 @@ impl Emitter<'_> {
             }
             Some(val) => {
                 let f = self.h.write as i64;
-                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov r8d, Rd(val)
                     ; mov rdi, r15
                     ; mov rsi, QWORD [r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
-                    ; mov rax, QWORD f
-                    ; mov QWORD [r15 + budget], r11
-                    ; call rax
-                    ; mov r11, QWORD [r15 + budget]
+                );
+                self.call_out(f);
+                dynasm!(self.ops
                     ; cmp eax, WRITE_BAIL as i32
                 );
                 self.reload();
@@ -1171,6 +1163,19 @@ impl Emitter<'_> {
         self.recipe = Recipe::Clear;
     }
 
+    /// Calls the helper at `f` (its arguments in place), with the budget
+    /// in `Jit::budget` around the call (helpers read it, and r11 is
+    /// theirs to clobber).
+    fn call_out(&mut self, f: i64) {
+        let budget = self.l.budget;
+        dynasm!(self.ops
+            ; mov rax, QWORD f
+            ; mov QWORD [r15 + budget], r11
+            ; call rax
+            ; mov r11, QWORD [r15 + budget]
+        );
+    }
+
     /// The offset from the CPU of the recipe's field at `field`.
     fn lazy_at(&self, field: usize) -> i32 {
         self.l.lazy + field as i32
@@ -1204,19 +1209,9 @@ impl Emitter<'_> {
     /// product in host `lo` and CF (= OF), whether the high half was
     /// needed.
     fn mul_recipe(&mut self, lo: u8, bytes: u8) {
-        let (ka, kk) = (
-            self.lazy_at(offset_of!(LazyFlags, a)),
-            self.lazy_at(offset_of!(LazyFlags, kind)),
-        );
         let kind = lazy_flags::kind(Mn::Mul, bytes).unwrap_or(0);
         self.recipe_cf();
-        dynasm!(self.ops
-            ; mov DWORD [r15 + ka], Rd(lo)
-            ; mov DWORD [r15 + kk], kind as i32
-        );
-        self.pending = None;
-        self.recipe = Recipe::Set;
-        self.capture = true;
+        self.store_recipe(kind, lo, None);
     }
 
     /// Right after the host's instruction of a recipe's operation: its CF
@@ -1657,10 +1652,7 @@ impl Emitter<'_> {
                     self.write(seg, b, 12, RBX, bail);
                 }
                 match recipe {
-                    Some(_) => {
-                        self.recipe_cf();
-                        self.capture = true;
-                    }
+                    Some(_) => self.recipe_cf(),
                     None => self.set_flags(-1, clear),
                 }
                 match dst {
@@ -1729,16 +1721,14 @@ impl Emitter<'_> {
                 let (code, f) = (calc_code(calc, b) as i32, self.h.calc as i64);
                 self.spill(self.dirty);
                 self.dirty = 0;
-                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov esi, code
                     ; mov edx, ebx
                     ; mov ecx, r13d
-                    ; mov rax, QWORD f
-                    ; mov QWORD [r15 + budget], r11
-                    ; call rax
-                    ; mov r11, QWORD [r15 + budget]
+                );
+                self.call_out(f);
+                dynasm!(self.ops
                     ; mov ebx, eax
                 );
                 self.reload();
@@ -1865,17 +1855,15 @@ impl Emitter<'_> {
                 let (l, f) = (self.l, f as i64);
                 self.spill(self.dirty);
                 self.dirty = 0;
-                let budget = self.l.budget;
                 dynasm!(self.ops
                     ; mov rdi, r15
                     ; mov rsi, QWORD [r15 + l.bus]
                     ; mov rdx, QWORD insn as i64
                     ; mov ecx, it.eip as i32
                     ; mov r8d, (self.own_start.2 - i - 1) as i32
-                    ; mov rax, QWORD f
-                    ; mov QWORD [r15 + budget], r11
-                    ; call rax
-                    ; mov r11, QWORD [r15 + budget]
+                );
+                self.call_out(f);
+                dynasm!(self.ops
                     ; cmp eax, WRITE_BAIL as i32
                 );
                 self.reload();
