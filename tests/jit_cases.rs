@@ -543,7 +543,50 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0xEB, 0x00, // jmp next
         0xF4, // next: hlt
     ];
-    for code in [code, host, chained, stored, more] {
+    // An INC or DEC whose flags are captured (a Jcc follows its write)
+    // takes CF out of the recipe before it, from this block or the one
+    // before, without settling it; when its write faults (a read-only
+    // page), the recipe before it stays whole:
+    //   mov edx, 3 / top: add eax, ebx / mov [esp-8], eax
+    //   dec dword [esp-4] / jnz n1 / n1: adc ecx, 0 / add esi, edi
+    //   jmp n2 / n2: inc dword [esp-4] / js n3 / n3: setc bh
+    //   dec edx / jnz top / mov edi, [0x40F000] / add eax, ebx
+    //   dec dword [0x40F000] / jz next / next: hlt
+    let kept_cf: &[u8] = &[
+        0xBA, 3, 0, 0, 0, // mov edx, 3
+        0x01, 0xD8, // top: add eax, ebx
+        0x89, 0x44, 0x24, 0xF8, // mov [esp-8], eax
+        0xFF, 0x4C, 0x24, 0xFC, // dec dword [esp-4]
+        0x75, 0x00, // jnz n1
+        0x83, 0xD1, 0x00, // n1: adc ecx, 0
+        0x01, 0xFE, // add esi, edi
+        0xEB, 0x00, // jmp n2
+        0xFF, 0x44, 0x24, 0xFC, // n2: inc dword [esp-4]
+        0x78, 0x00, // js n3
+        0x0F, 0x92, 0xC7, // n3: setc bh
+        0x4A, // dec edx
+        0x75, 0xE1, // jnz top
+        0x8B, 0x3D, 0x00, 0xF0, 0x40, 0x00, // mov edi, [0x40F000] (fills the TLB)
+        0x01, 0xD8, // add eax, ebx
+        0xFF, 0x0D, 0x00, 0xF0, 0x40, 0x00, // dec dword [0x40F000] (read-only)
+        0x74, 0x00, // jz next
+        0xF4, // next: hlt
+    ];
+    // The same at a block's start with no recipe pending (STC settled
+    // it): CF is EFLAGS's, not the stale one of the recipe before:
+    //   add eax, ebx / jmp n1 / n1: stc / jmp n2
+    //   n2: dec dword [esp-4] / jnz n3 / n3: setc bh / hlt
+    let no_recipe: &[u8] = &[
+        0x01, 0xD8, // add eax, ebx
+        0xEB, 0x00, // jmp n1
+        0xF9, // n1: stc
+        0xEB, 0x00, // jmp n2
+        0xFF, 0x4C, 0x24, 0xFC, // n2: dec dword [esp-4]
+        0x75, 0x00, // jnz n3
+        0x0F, 0x92, 0xC7, // n3: setc bh
+        0xF4, // hlt
+    ];
+    for code in [code, host, chained, stored, more, kept_cf, no_recipe] {
         flags_match_after_every_budget(code);
     }
 }

@@ -306,6 +306,19 @@ fn adc_of_registers(it: &Item) -> bool {
     } if src != Loc::Mem)
 }
 
+/// True when `it` is an INC or DEC run inline: its flags capture can take
+/// CF out of a recipe pending before it instead of settling it first
+/// (`Emitter::cf_out_of_recipe`).
+fn keeps_cf_inline(it: &Item) -> bool {
+    matches!(
+        it.op,
+        Op::Unary {
+            mn: Mn::Inc | Mn::Dec,
+            ..
+        }
+    )
+}
+
 /// True when the code for `it` leaves the host's flags register alone
 /// (register and constant moves, LEA): a Jcc after it may still branch on
 /// the flags an instruction before it left there.
@@ -1035,11 +1048,16 @@ impl Emitter<'_> {
         if self.capture {
             debug_assert!(self.pending.is_none_or(|p| p.clear & !clear == 0));
             if self.recipe != Recipe::Clear {
-                // Only an instruction that writes every status flag
-                // captures with a recipe possibly pending (`flags_before`).
-                debug_assert_eq!(clear & STATUS, STATUS);
-                let kind = self.lazy_at(offset_of!(LazyFlags, kind));
-                dynasm!(self.ops ; mov DWORD [r15 + kind], 0);
+                // Only an instruction that writes every status flag, or
+                // every one but CF, captures with a recipe possibly
+                // pending (`flags_before`).
+                if clear & STATUS == STATUS {
+                    let kind = self.lazy_at(offset_of!(LazyFlags, kind));
+                    dynasm!(self.ops ; mov DWORD [r15 + kind], 0);
+                } else {
+                    debug_assert_eq!(clear & STATUS, STATUS & !CF);
+                    self.cf_out_of_recipe();
+                }
                 self.recipe = Recipe::Clear;
             }
             self.pending = Some(Pending { keep, clear });
@@ -1087,7 +1105,12 @@ impl Emitter<'_> {
         if self.cf_in_recipe {
             reads = 0;
         }
-        if reads != 0 || (self.capture && written != STATUS && !self.inc_dec_by_recipe(i, it)) {
+        if reads != 0
+            || (self.capture
+                && written != STATUS
+                && !self.inc_dec_by_recipe(i, it)
+                && !keeps_cf_inline(it))
+        {
             self.settle_recipe();
         }
         if self.defer[i as usize] {
@@ -1139,6 +1162,33 @@ impl Emitter<'_> {
             ; and eax, CF
             ; mov BYTE [r15 + cf], al
             ; =>done
+        );
+    }
+
+    /// Before an INC or DEC's captured flags (every status flag but CF)
+    /// replace a recipe that may be pending: the recipe's CF into EFLAGS,
+    /// and the recipe dropped, instead of settling it all (its other flags
+    /// are about to be overwritten; the INC or DEC can no longer bail).
+    /// Uses eax.
+    fn cf_out_of_recipe(&mut self) {
+        let (kind, cf, ef) = (
+            self.lazy_at(offset_of!(LazyFlags, kind)),
+            self.lazy_at(offset_of!(LazyFlags, cf)),
+            self.l.eflags,
+        );
+        let none = self.ops.new_dynamic_label();
+        if self.recipe == Recipe::Unknown {
+            dynasm!(self.ops
+                ; cmp DWORD [r15 + kind], 0
+                ; je =>none
+            );
+        }
+        dynasm!(self.ops
+            ; movzx eax, BYTE [r15 + cf]
+            ; and DWORD [r15 + ef], !CF
+            ; or DWORD [r15 + ef], eax
+            ; mov DWORD [r15 + kind], 0
+            ; =>none
         );
     }
 
