@@ -1336,6 +1336,33 @@ impl Emitter<'_> {
         }
     }
 
+    /// Jumps to `to` when condition `cc` of the guest flags in EFLAGS
+    /// holds (uses eax and ecx): one TEST of EFLAGS for a condition of
+    /// flags set, [`Emitter::cond`]'s arithmetic for SF != OF.
+    fn jump_if(&mut self, cc: u8, to: DynamicLabel) {
+        let ef = self.l.eflags;
+        let mask = match cc >> 1 {
+            0 => Some(0x800),
+            1 => Some(CF),
+            2 => Some(0x40),
+            3 => Some(CF | 0x40),
+            4 => Some(0x80),
+            5 => Some(0x04),
+            _ => None,
+        };
+        match mask {
+            Some(m) => dynasm!(self.ops ; test DWORD [r15 + ef], m),
+            None => {
+                self.cond(cc & !1);
+                dynasm!(self.ops ; test al, al);
+            }
+        }
+        match cc & 1 {
+            0 => dynasm!(self.ops ; jnz =>to),
+            _ => dynasm!(self.ops ; jz =>to),
+        }
+    }
+
     /// SP - `bytes` (wrapped to the stack width) into r13d.
     fn push_slot(&mut self, bytes: u8) {
         self.load_reg(RAX, 4, 4);
@@ -1810,11 +1837,7 @@ impl Emitter<'_> {
                 let skip = self.ops.new_dynamic_label();
                 self.ea(&it.insn);
                 self.load_any(RBX, src, b, seg, bail);
-                self.cond(cc);
-                dynasm!(self.ops
-                    ; test al, al
-                    ; jz =>skip
-                );
+                self.jump_if(cc ^ 1, skip);
                 self.store_reg(RBX, dst, b);
                 dynasm!(self.ops ; =>skip);
             }
@@ -1865,11 +1888,7 @@ impl Emitter<'_> {
             Op::Jmp { target } => self.direct_exit(target, i + 1),
             Op::Jcc { cc, target } => {
                 let taken = self.ops.new_dynamic_label();
-                self.cond(cc);
-                dynasm!(self.ops
-                    ; test al, al
-                    ; jnz =>taken
-                );
+                self.jump_if(cc, taken);
                 self.direct_exit(it.next, i + 1);
                 dynasm!(self.ops ; =>taken);
                 self.direct_exit(target, i + 1);
