@@ -1186,3 +1186,121 @@ fn an_instruction_across_the_page_end_is_rechecked_on_the_next_page() {
     assert!(b.cpu.is_halted());
     assert_eq!(regs(&a), regs(&b));
 }
+
+/// The cell an indirect exit's target EIP takes in its set (`chain.rs`).
+fn set_cell(eip: u32) -> u32 {
+    (eip ^ eip >> 4) & 7
+}
+
+/// A dispatch loop on one page: `jmp [table + (ecx & 3) * 4]` to four
+/// targets (the first two taking the same cell of the jump's set when
+/// `collide`), the last calling a function on the page (a return to the
+/// page), each going back to `dec ecx / jnz`, 40 rounds, then HLT.
+fn dispatch_loop(collide: bool) -> Vec<u8> {
+    let table = CODE + 0x800;
+    let f = CODE + 0x700;
+    let mut a = Asm::new(CODE);
+    a.bytes(&[0xBE]).bytes(&table.to_le_bytes()); // mov esi, table
+    a.bytes(&[0xB9, 40, 0, 0, 0]); // mov ecx, 40
+    let top = a.here();
+    a.bytes(&[0x89, 0xC8, 0x83, 0xE0, 0x03]); // mov eax, ecx / and eax, 3
+    a.bytes(&[0xFF, 0x24, 0x86]); // jmp [esi + eax*4]
+    let back = CODE + 0x600;
+    let mut targets = vec![];
+    for k in 0..4 {
+        // Pad until the second target's cell is (or is not) the first's.
+        while k == 1 && (set_cell(a.here()) == set_cell(targets[0])) != collide {
+            a.bytes(&[0x90]);
+        }
+        targets.push(a.here());
+        match k {
+            0 => a.bytes(&[0x43]),             // inc ebx
+            1 => a.bytes(&[0x83, 0xC3, 0x02]), // add ebx, 2
+            2 => a.bytes(&[0xD1, 0xE3]),       // shl ebx, 1
+            _ => a.call(f),
+        };
+        let rel = back.wrapping_sub(a.here() + 5);
+        a.bytes(&[0xE9]).bytes(&rel.to_le_bytes()); // jmp back
+    }
+    let mut code = a.out;
+    let put = |code: &mut Vec<u8>, at: u32, bytes: &[u8]| {
+        let at = (at - CODE) as usize;
+        if code.len() < at + bytes.len() {
+            code.resize(at + bytes.len(), 0x90);
+        }
+        code[at..at + bytes.len()].copy_from_slice(bytes);
+    };
+    // back: dec ecx / jnz top / hlt
+    let rel = top.wrapping_sub(back + 7);
+    put(&mut code, back, &[0x49, 0x0F, 0x85]);
+    put(&mut code, back + 3, &rel.to_le_bytes());
+    put(&mut code, back + 7, &[0xF4]);
+    put(&mut code, f, &[0x42, 0xC3]); // f: inc edx / ret
+    for (k, t) in targets.iter().enumerate() {
+        put(&mut code, table + 4 * k as u32, &t.to_le_bytes());
+    }
+    code
+}
+
+#[test]
+fn returns_and_indirect_jumps_on_their_own_page_chain_through_their_cells() {
+    // Every budget, the JIT as the interpreter; two targets sharing a
+    // cell (the second goes on through the jump cache) included.
+    for collide in [false, true] {
+        let code = dispatch_loop(collide);
+        for n in (1..200).step_by(7).chain([400]) {
+            diff_machines(paged(&code, true), paged(&code, false), n);
+        }
+    }
+    // With no two targets sharing a cell, every return and indirect jump
+    // goes straight on through its cell, never through the jump cache.
+    let code = dispatch_loop(false);
+    let jumped = diff_machines(paged(&code, true), paged(&code, false), 400);
+    assert_eq!(jumped, 0, "a same-page target went through the jump cache");
+    let jumped = diff_machines(
+        paged(&dispatch_loop(true), true),
+        paged(&dispatch_loop(true), false),
+        400,
+    );
+    assert!(
+        jumped > 0,
+        "the target whose cell was held did not go on through the jump cache"
+    );
+}
+
+#[test]
+fn an_indirect_call_to_rewritten_code_on_the_next_page_runs_the_new_code() {
+    // `call edx` to a function on the next page, whose first byte is then
+    // rewritten (INC EAX becomes INC EBX): the target is off the caller's
+    // page, so no cell of the caller's set may lead to the old code (the
+    // page check sends it to the jump cache; were a cell claimed for it,
+    // the caller's page stamp in its names would keep it unlinked).
+    let f = CODE + 0x1000;
+    let mut a = Asm::new(CODE);
+    let round = |a: &mut Asm| {
+        a.bytes(&[0xB9, 5, 0, 0, 0]); // mov ecx, 5
+        let top = a.here();
+        a.bytes(&[0xBA]).bytes(&f.to_le_bytes()); // mov edx, f
+        a.bytes(&[0xFF, 0xD2, 0x49]); // call edx / dec ecx
+        let rel = top.wrapping_sub(a.here() + 2) as u8;
+        a.bytes(&[0x75, rel]);
+    };
+    round(&mut a);
+    a.bytes(&[0xC6, 0x05])
+        .bytes(&f.to_le_bytes())
+        .bytes(&[0x43]); // mov byte [f], 0x43
+    round(&mut a);
+    a.bytes(&[0xF4]);
+    let make = |jit| {
+        let mut m = paged(&a.out, jit);
+        m.board
+            .mem
+            .write_bytes(u64::from(f), &[0x40, 0xC3])
+            .unwrap();
+        m
+    };
+    diff_machines(make(true), make(false), 80);
+    let mut m = make(true);
+    run_jit(&mut m, 80);
+    assert_eq!((m.cpu.gpr(Gpr::Eax), m.cpu.gpr(Gpr::Ebx)), (5, 5));
+}

@@ -18,6 +18,13 @@
 //! `Jit::link_from`, and the next `run_block` links the cell to the block
 //! it finds there if that is the block the cell names.
 //!
+//! An indirect exit (a return, an indirect jump or call) has a set of
+//! [`SET`] cells. A target on the exit's own page takes the cell
+//! `(eip ^ eip >> 4) % SET` when that is unclaimed, and generated code
+//! names it there with the names a direct exit's cell would have; the next
+//! `run_block` links it as above. A target whose cell another holds, or
+//! one off the page, goes on through the jump cache (`jump.rs`).
+//!
 //! Only targets on the exit's own page are chained: the page's translation
 //! cannot change while generated code runs, and a write to the page ends
 //! the block, so everything `run_block` checks before a block still holds
@@ -44,6 +51,12 @@ pub(super) struct Cell {
     pub lin: u32,
     pub key: u8,
 }
+
+/// Cells in an indirect exit's set (a power of two).
+pub(super) const SET: usize = 8;
+/// The key of a set's cell that no target has claimed yet (no block has
+/// it: keys are a few bits).
+pub(super) const UNCLAIMED: u8 = 0xFF;
 
 /// Cells per allocation chunk (chunks never move once allocated).
 const CHUNK: usize = 4096;
@@ -82,6 +95,33 @@ impl Cells {
         };
         self.used += 1;
         Some(cell as *mut Cell as usize)
+    }
+
+    /// [`SET`] consecutive unclaimed cells for an indirect exit (a return,
+    /// an indirect jump or call) of a block translated at page stamp
+    /// `stamp`: its address, or `None` when sets have taken half the
+    /// cells (the rest are kept for direct exits). Their EIP is
+    /// `unclaimed`, which must be an EIP off the block's page (so that no
+    /// target matches an unclaimed cell).
+    pub fn alloc_set(&mut self, stamp: u64, unclaimed: u32) -> Option<usize> {
+        if self.used + SET > CHUNK || self.chunks.is_empty() {
+            if self.chunks.len() >= MAX_CHUNKS / 2 {
+                return None;
+            }
+            self.chunks
+                .push(vec![Cell::default(); CHUNK].into_boxed_slice());
+            self.used = 0;
+        }
+        let chunk = self.chunks.last_mut()?;
+        let set = chunk.get_mut(self.used..self.used + SET)?;
+        set.fill(Cell {
+            key: UNCLAIMED,
+            eip: unclaimed,
+            stamp,
+            ..Cell::default()
+        });
+        self.used += SET;
+        Some(set.as_ptr() as usize)
     }
 
     /// Links the cell at `addr` (from `Jit::link_from`) to the block `to`
@@ -126,4 +166,35 @@ pub(super) fn same_page(phys: u32, eip: u32, target: u32) -> Option<u32> {
     (0..0x1000)
         .contains(&pos)
         .then_some((phys & !0xFFF) | pos as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A set is `SET` consecutive unclaimed cells of one chunk, named by
+    /// no target, and sets stop at half the cells, leaving the rest to
+    /// direct exits.
+    #[test]
+    fn sets_are_consecutive_unclaimed_cells_and_leave_half_to_direct_exits() {
+        let mut cells = Cells::default();
+        let size = std::mem::size_of::<Cell>();
+        let first = cells.alloc_set(7, 0x8000_1000).unwrap();
+        let direct = cells.alloc(0x1000, 0x1000, 0x1000, 0, 7).unwrap();
+        assert_eq!(direct, first + SET * size, "a set's cells are consecutive");
+        for k in 0..SET {
+            let cell = *cells.find(first + k * size).unwrap();
+            assert_eq!(
+                (cell.key, cell.eip, cell.body, cell.stamp),
+                (UNCLAIMED, 0x8000_1000, 0, 7)
+            );
+        }
+        let mut sets = 1;
+        while cells.alloc_set(7, 0).is_some() {
+            sets += 1;
+        }
+        // (Less one set: the direct cell took its room in the first chunk.)
+        assert_eq!(sets, MAX_CHUNKS / 2 * (CHUNK / SET) - 1);
+        assert!(cells.alloc(0x1000, 0x1000, 0x1000, 0, 7).is_some());
+    }
 }

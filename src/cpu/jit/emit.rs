@@ -116,8 +116,12 @@ const R13: u8 = 13;
 
 struct Emitter<'c> {
     ops: Asm,
-    /// A cell for a direct exit to a CS offset, when it can be chained.
-    cell_for: &'c mut dyn FnMut(u32) -> Option<usize>,
+    /// A cell for a direct exit to a CS offset, when it can be chained;
+    /// for `None`, a set of cells for an indirect exit (`chain.rs`).
+    cell_for: &'c mut dyn FnMut(Option<u32>) -> Option<usize>,
+    /// The block's first byte: its physical address, EIP and linear
+    /// address (an indirect exit names its cells from them).
+    origin: Origin,
     l: Layout,
     h: Helpers,
     ss32: bool,
@@ -258,6 +262,16 @@ pub(super) struct Shape {
     pub cs_4g: bool,
     /// The block's key in the table (`Slot::key`).
     pub key: u8,
+    pub origin: Origin,
+}
+
+/// Where a block starts: the physical address of its first byte, its EIP
+/// and its linear address (CS base + EIP) when translated.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Origin {
+    pub phys: u32,
+    pub eip: u32,
+    pub lin: u32,
 }
 
 /// The ModRM extension of shift or rotate `mn` in the host's C0/C1/D3
@@ -374,14 +388,15 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
 
 /// Assembles `items` for execution at address `base`; returns the code and
 /// the offset of its body (where chained blocks enter, past the prologue).
-/// `cell_for` gives a chaining cell for a direct exit's target.
+/// `cell_for` gives a chaining cell for a direct exit's target, or a set
+/// of cells for an indirect exit.
 pub(super) fn block(
     items: &[Item],
     base: usize,
     l: Layout,
     h: Helpers,
     shape: Shape,
-    cell_for: &mut dyn FnMut(u32) -> Option<usize>,
+    cell_for: &mut dyn FnMut(Option<u32>) -> Option<usize>,
 ) -> Option<(Vec<u8>, usize)> {
     let mut ops = Asm::new(base);
     let (live, live_in) = liveness::live_after(items);
@@ -426,6 +441,7 @@ pub(super) fn block(
     let mut e = Emitter {
         ops,
         cell_for,
+        origin: shape.origin,
         l,
         h,
         ss32: shape.ss32,
@@ -691,7 +707,7 @@ impl Emitter<'_> {
         }
         self.flush_flags();
         self.spill(self.dirty);
-        let Some(cell) = (self.cell_for)(target) else {
+        let Some(cell) = (self.cell_for)(Some(target)) else {
             dynasm!(self.ops ; mov ebx, target as i32);
             return self.leave_to_ebx(retired);
         };
@@ -1911,7 +1927,7 @@ impl Emitter<'_> {
                     self.push_ebx(b, bail);
                     dynasm!(self.ops ; mov ebx, r12d);
                 }
-                self.exit_to_ebx(i + 1);
+                self.exit_indirect(i + 1);
             }
             Op::Interp { insn, cross } => {
                 // The handler reads and writes the registers in the `Cpu`
@@ -1958,7 +1974,7 @@ impl Emitter<'_> {
                 self.check_target(bail);
                 dynasm!(self.ops ; lea eax, [r13 + (i32::from(b) + extra as i32)]);
                 self.set_sp(RAX);
-                self.exit_to_ebx(i + 1);
+                self.exit_indirect(i + 1);
             }
         }
     }
@@ -2304,6 +2320,96 @@ impl Emitter<'_> {
     fn exit_to_ebx(&mut self, retired: u32) {
         self.spill(self.dirty);
         self.leave_to_ebx(retired);
+    }
+
+    /// [`Emitter::exit_to_ebx`] for a return or an indirect jump or call:
+    /// first through the exit's set of cells (`chain.rs`) when the target
+    /// is on this block's page.
+    fn exit_indirect(&mut self, retired: u32) {
+        self.spill(self.dirty);
+        self.set_exit(retired);
+        self.leave_to_ebx(retired);
+    }
+
+    /// The set of cells of an indirect exit to EIP = ebx (the registers
+    /// stored): a target on this block's page goes straight into its
+    /// block when its cell is linked to it (within the budget, and CS's
+    /// limit where that is not 4 GiB); it claims its cell when that is
+    /// unclaimed and leaves for `run_block` to link it; any other target
+    /// falls through. Uses rax, rcx and rdx.
+    fn set_exit(&mut self, retired: u32) {
+        use super::chain::{Cell, SET, UNCLAIMED};
+        let Some(set) = (self.cell_for)(None) else {
+            return;
+        };
+        let (l, o) = (self.l, self.origin);
+        let (other, claim, unlinked) = (
+            self.ops.new_dynamic_label(),
+            self.ops.new_dynamic_label(),
+            self.ops.new_dynamic_label(),
+        );
+        let f = |f: usize| f as i32;
+        let (c_body, c_insns, c_last, c_phys, c_eip, c_lin, c_key) = (
+            f(offset_of!(Cell, body)),
+            f(offset_of!(Cell, insns)),
+            f(offset_of!(Cell, last_needed)),
+            f(offset_of!(Cell, phys)),
+            f(offset_of!(Cell, eip)),
+            f(offset_of!(Cell, lin)),
+            f(offset_of!(Cell, key)),
+        );
+        dynasm!(self.ops
+            // The target's offset in this block's page, from EIPs
+            // (`chain::same_page`). (A cell named for a block of another
+            // page would never be linked, as stamps are unique, but would
+            // take a cell for nothing.)
+            ; mov eax, ebx
+            ; sub eax, o.eip.wrapping_sub(o.phys & 0xFFF) as i32
+            ; cmp eax, 0x1000
+            ; jae =>other
+            // Its cell (`chain.rs`).
+            ; mov ecx, ebx
+            ; shr ecx, 4
+            ; xor ecx, ebx
+            ; and ecx, (SET - 1) as i32
+            ; imul ecx, ecx, size_of::<Cell>() as i32
+            ; mov rdx, QWORD set as i64
+            ; add rdx, rcx
+            ; cmp ebx, DWORD [rdx + c_eip]
+            ; jne =>claim
+            ; mov rcx, QWORD [rdx + c_body]
+            ; test rcx, rcx
+            ; jz =>unlinked
+        );
+        if !self.cs_4g {
+            dynasm!(self.ops
+                ; mov eax, DWORD [rdx + c_last]
+                ; cmp eax, DWORD [r15 + l.cs_limit]
+                ; ja =>unlinked
+            );
+        }
+        dynasm!(self.ops ; mov eax, DWORD [rdx + c_insns]);
+        self.take_budget(RAX, Some(l.chain_count), unlinked);
+        let (done, code) = (self.done, self.code(retired, EXIT_END));
+        dynasm!(self.ops
+            ; jmp rcx
+            ; =>claim
+            ; cmp BYTE [rdx + c_key], UNCLAIMED as i8
+            ; jne =>other
+            // The names `Cells::alloc` gives a direct exit's cell.
+            ; or eax, (o.phys & !0xFFF) as i32
+            ; mov DWORD [rdx + c_phys], eax
+            ; mov DWORD [rdx + c_eip], ebx
+            ; lea eax, [rbx + o.lin.wrapping_sub(o.eip) as i32]
+            ; mov DWORD [rdx + c_lin], eax
+            ; mov BYTE [rdx + c_key], self.key as i8
+            ; =>unlinked
+            ; mov DWORD [r15 + l.eip], ebx
+            ; mov QWORD [r15 + l.link_from], rdx
+            ; mov eax, code
+            ; jmp =>done
+            ; =>other
+        );
     }
 
     /// [`Emitter::exit_to_ebx`] once the cached registers are stored.

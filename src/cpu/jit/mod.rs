@@ -872,15 +872,19 @@ impl Cpu {
                 return slot;
             };
             let stamp = slot.stamp;
-            let mut cell_for = |target: u32| {
-                let to = chain::same_page(phys, eip, target)?;
-                cells.alloc(
-                    to,
-                    target,
-                    at.lin.wrapping_sub(eip).wrapping_add(target),
-                    key,
-                    stamp,
-                )
+            let mut cell_for = |target: Option<u32>| match target {
+                Some(target) => {
+                    let to = chain::same_page(phys, eip, target)?;
+                    cells.alloc(
+                        to,
+                        target,
+                        at.lin.wrapping_sub(eip).wrapping_add(target),
+                        key,
+                        stamp,
+                    )
+                }
+                // (An EIP half the address space away is off the page.)
+                None => cells.alloc_set(stamp, eip ^ 0x8000_0000),
             };
             let Some((code, body)) = emit::block(
                 &items,
@@ -892,6 +896,11 @@ impl Cpu {
                     flat: key & KEY_FLAT != 0,
                     cs_4g: key & KEY_CS_4G != 0,
                     key,
+                    origin: emit::Origin {
+                        phys,
+                        eip,
+                        lin: at.lin,
+                    },
                 },
                 &mut cell_for,
             ) else {
