@@ -41,7 +41,9 @@ pub(super) struct Cell {
     /// The page stamp the exit's block, and so its target, was translated
     /// at.
     pub stamp: u64,
-    pub insns: u32,
+    /// What going on into the target takes from the packed budget
+    /// (`budget::cost`, a hop counted).
+    pub cost: u64,
     pub last_needed: u32,
     /// The block this exit leads to.
     pub phys: u32,

@@ -8,10 +8,11 @@
 //! EFLAGS stay in the `Cpu` struct and are read and written in place; EIP
 //! is stored at every exit.
 //!
-//! Host registers: r11 = the instruction budget (`Jit::budget`, loaded by
-//! the prologue, kept across chained blocks and the jump cache, stored
-//! around helper calls and when the code returns, so the count down is
-//! not a chain of memory read-modify-writes), r15 = the CPU, r14 = the
+//! Host registers: r11 = the instruction budget and the chained hops
+//! (`Jit::budget`, packed as `budget.rs` says; loaded by the prologue,
+//! kept across chained blocks and the jump cache, stored around helper
+//! calls and when the code returns, so neither count is a chain of memory
+//! read-modify-writes), r15 = the CPU, r14 = the
 //! TLB's host table (the bus
 //! pointer is in the `Jit`, for helper calls), r12d = the effective
 //! address, ebx = the first operand and the result, r13d = a second value
@@ -26,6 +27,7 @@
 //! the instruction.
 
 use super::block::{Calc, Item, Loc, Op};
+use super::budget;
 use super::chain::Cell;
 use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
 use super::lazy_flags::{self, LazyFlags};
@@ -78,14 +80,13 @@ pub(super) struct Layout {
     pub icount: i32,
     pub tsc_offset: i32,
     pub cr4: i32,
-    /// Chaining (`chain.rs`): the running page's stamp, the budget, the
-    /// budget at the chain's entry, the unlinked cell, and the `chained`
-    /// statistic.
+    /// Chaining (`chain.rs`): the running page's stamp, the budget (packed:
+    /// `budget.rs`), the budget at the chain's entry (plain) and the
+    /// unlinked cell.
     pub running_stamp: i32,
     pub budget: i32,
     pub budget_top: i32,
     pub link_from: i32,
-    pub chain_count: i32,
     /// The flags recipe (`lazy_flags::LazyFlags`).
     pub lazy: i32,
 }
@@ -667,8 +668,10 @@ impl Emitter<'_> {
         let l = self.l;
         let after = self.own_start.2 - i - 1;
         dynasm!(self.ops
+            ; mov rcx, r11
+            ; shr rcx, 32
             ; mov rax, QWORD [r15 + l.budget_top]
-            ; sub rax, r11
+            ; sub rax, rcx
             ; sub rax, after as i32
         );
     }
@@ -698,8 +701,8 @@ impl Emitter<'_> {
                 self.flush_flags();
             }
             let not_now = self.ops.new_dynamic_label();
-            dynasm!(self.ops ; mov edx, insns as i32);
-            self.take_budget(RDX, None, not_now);
+            dynasm!(self.ops ; mov rdx, QWORD budget::cost(insns, false) as i64);
+            self.take_budget(RDX, not_now);
             dynasm!(self.ops
                 ; jmp =>body
                 ; =>not_now
@@ -713,9 +716,9 @@ impl Emitter<'_> {
         };
         let l = self.l;
         let (at, done, code) = (l.eip, self.done, self.code(retired, EXIT_END));
-        let (body, insns, last) = (
+        let (body, cost, last) = (
             offset_of!(Cell, body) as i32,
-            offset_of!(Cell, insns) as i32,
+            offset_of!(Cell, cost) as i32,
             offset_of!(Cell, last_needed) as i32,
         );
         let unlinked = self.ops.new_dynamic_label();
@@ -735,8 +738,8 @@ impl Emitter<'_> {
                 ; ja =>unlinked
             );
         }
-        dynasm!(self.ops ; mov edx, DWORD [rax + insns]);
-        self.take_budget(RDX, Some(l.chain_count), unlinked);
+        dynasm!(self.ops ; mov rdx, QWORD [rax + cost]);
+        self.take_budget(RDX, unlinked);
         dynasm!(self.ops
             ; jmp rcx
             ; =>unlinked
@@ -747,18 +750,14 @@ impl Emitter<'_> {
         );
     }
 
-    /// Going on into a next block of host `insns` instructions: leaves for
-    /// `no` unless they fit the budget, else takes them from it and bumps
-    /// the statistic at `counter` (none for a one-block loop going round).
-    fn take_budget(&mut self, insns: u8, counter: Option<i32>, no: DynamicLabel) {
+    /// Going on into a next block whose cost (`budget::cost`) is in host
+    /// `cost`: leaves for `no` unless it fits the budget, else takes it.
+    fn take_budget(&mut self, cost: u8, no: DynamicLabel) {
         dynasm!(self.ops
-            ; cmp r11, Rq(insns)
+            ; cmp r11, Rq(cost)
             ; jb =>no
-            ; sub r11, Rq(insns)
+            ; sub r11, Rq(cost)
         );
-        if let Some(counter) = counter {
-            dynasm!(self.ops ; add QWORD [r15 + counter], 1);
-        }
     }
 
     /// Loads guest register `n` at width `bytes`, zero-extended, into host
@@ -2289,9 +2288,11 @@ impl Emitter<'_> {
             ; cmp rax, QWORD [rdx + j_stamp]
             ; jne =>miss
             ; mov ecx, DWORD [rdx + j_insns]
+            ; shl rcx, 32
         );
-        self.take_budget(RCX, Some(l.jump_count), miss);
+        self.take_budget(RCX, miss);
         dynasm!(self.ops
+            ; add QWORD [r15 + l.jump_count], 1
             // The block now running is on that page.
             ; mov QWORD [r15 + l.running_stamp], rax
             ; mov eax, DWORD [rdx + j_phys]
@@ -2349,9 +2350,9 @@ impl Emitter<'_> {
             self.ops.new_dynamic_label(),
         );
         let f = |f: usize| f as i32;
-        let (c_body, c_insns, c_last, c_phys, c_eip, c_lin, c_key) = (
+        let (c_body, c_cost, c_last, c_phys, c_eip, c_lin, c_key) = (
             f(offset_of!(Cell, body)),
-            f(offset_of!(Cell, insns)),
+            f(offset_of!(Cell, cost)),
             f(offset_of!(Cell, last_needed)),
             f(offset_of!(Cell, phys)),
             f(offset_of!(Cell, eip)),
@@ -2388,8 +2389,8 @@ impl Emitter<'_> {
                 ; ja =>unlinked
             );
         }
-        dynasm!(self.ops ; mov eax, DWORD [rdx + c_insns]);
-        self.take_budget(RAX, Some(l.chain_count), unlinked);
+        dynasm!(self.ops ; mov rax, QWORD [rdx + c_cost]);
+        self.take_budget(RAX, unlinked);
         let (done, code) = (self.done, self.code(retired, EXIT_END));
         dynasm!(self.ops
             ; jmp rcx

@@ -25,6 +25,7 @@
 
 mod arena;
 mod block;
+mod budget;
 mod chain;
 mod emit;
 mod helpers;
@@ -187,6 +188,7 @@ struct Formed {
 
 /// At most this many instructions in one chain of blocks.
 const MAX_CHAIN: u64 = 1 << 24;
+const _: () = assert!(MAX_CHAIN <= budget::MAX);
 
 /// Block table entries (a power of two).
 const SLOTS: usize = 1 << 15;
@@ -236,6 +238,7 @@ pub(crate) struct Jit {
     /// retired by the blocks before the current one; and the cell of the
     /// exit that last returned unlinked (0: none).
     cells: chain::Cells,
+    /// (Packed with the chained hops: `budget.rs`.)
     budget: u64,
     budget_top: u64,
     link_from: usize,
@@ -292,7 +295,7 @@ impl Jit {
     /// `after` of the current block's: the budget its blocks took (each
     /// takes all its instructions as it starts), less those.
     pub(super) fn chain_retired(&self, after: u32) -> u32 {
-        (self.budget_top - self.budget) as u32 - after
+        (self.budget_top - budget::left(self.budget)) as u32 - after
     }
 
     pub fn flush(&mut self) {
@@ -346,7 +349,6 @@ fn layout() -> emit::Layout {
         budget: jit(offset_of!(Jit, budget)),
         budget_top: jit(offset_of!(Jit, budget_top)),
         link_from: jit(offset_of!(Jit, link_from)),
-        chain_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, chained)),
         lazy: jit(offset_of!(Jit, lazy)),
     }
 }
@@ -514,7 +516,7 @@ impl Cpu {
                 &chain::Cell {
                     body: slot.body,
                     stamp: slot.stamp,
-                    insns: slot.insns,
+                    cost: budget::cost(slot.insns, true),
                     last_needed: slot.last_needed,
                     phys: slot.phys,
                     eip: slot.eip,
@@ -531,7 +533,7 @@ impl Cpu {
         // Chained blocks may retire up to `max` in all (capped so that the
         // count fits the return value).
         self.jit.budget_top = max.min(MAX_CHAIN);
-        self.jit.budget = self.jit.budget_top - u64::from(slot.insns);
+        self.jit.budget = budget::pack(self.jit.budget_top - u64::from(slot.insns));
         self.task_switched = false;
         self.sync_host_entries(bus);
         self.jit.bus = self.jit.host_bus;
@@ -559,6 +561,7 @@ impl Cpu {
         let (retired, why) = (self.jit.chain_retired(r & 0xFFFF), r >> 16);
         self.icount = self.icount.wrapping_add(u64::from(retired));
         let st = &mut self.jit.stats;
+        st.chained += budget::hops(self.jit.budget);
         st.entries += 1;
         st.instructions += u64::from(retired);
         match why {

@@ -1,0 +1,57 @@
+//! The instruction budget as generated code keeps it in r11: the
+//! instructions the running chain of blocks may still retire in the high
+//! half, and the chained hops taken so far (the `chained` statistic) in
+//! the low half. Going on into a block of `n` instructions is one compare
+//! and one subtraction of its cost, `n << 32`, less 1 for a counted hop:
+//! the subtraction then adds the hop to the low half, so counting costs
+//! no memory read-modify-write. The compare `r11 >= cost` holds exactly
+//! when `n` fits: the low half never reaches `u32::MAX`, as a chain
+//! retires at most [`MAX`] instructions and every hop at least one.
+
+/// The largest budget a chain may be given.
+pub(super) const MAX: u64 = 1 << 31;
+
+/// The packed budget of `left` instructions and no hops.
+pub(super) fn pack(left: u64) -> u64 {
+    debug_assert!(left <= MAX);
+    left << 32
+}
+
+/// The instructions a packed budget leaves.
+pub(super) fn left(packed: u64) -> u64 {
+    packed >> 32
+}
+
+/// The hops a packed budget has counted.
+pub(super) fn hops(packed: u64) -> u64 {
+    packed & 0xFFFF_FFFF
+}
+
+/// What going on into a block of `insns` instructions takes from a packed
+/// budget, counting a hop with `hop`.
+pub(super) fn cost(insns: u32, hop: bool) -> u64 {
+    (u64::from(insns) << 32) - u64::from(hop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Taking a cost where it fits, as generated code does, leaves the
+    /// instructions less and counts the hops; a cost that does not fit is
+    /// refused, hops or none.
+    #[test]
+    fn a_packed_budget_counts_down_and_counts_hops() {
+        let mut b = pack(10);
+        for (insns, hop) in [(3, true), (1, false), (4, true), (2, true)] {
+            let c = cost(insns, hop);
+            assert!(b >= c);
+            b -= c;
+        }
+        assert_eq!((left(b), hops(b)), (0, 3));
+        assert!(b < cost(1, true) && b < cost(1, false));
+        let b = pack(5) - cost(2, true);
+        assert!(b >= cost(3, true) && b < cost(4, true));
+        assert!(b >= cost(3, false) && b < cost(4, false));
+    }
+}
