@@ -1,11 +1,12 @@
 //! The instruction budget as generated code keeps it in r11: the
 //! instructions the running chain of blocks may still retire in the high
 //! half, and the chained hops taken so far (the `chained` statistic) in
-//! the low half. Going on into a block of `n` instructions is one compare
-//! and one subtraction of its cost, `n << 32`, less 1 for a counted hop:
-//! the subtraction then adds the hop to the low half, so counting costs
-//! no memory read-modify-write. The compare `r11 >= cost` holds exactly
-//! when `n` fits: the low half never reaches `u32::MAX`, as a chain
+//! the low half. Going on into a block of `n` instructions subtracts its
+//! cost, `n << 32`, less 1 for a counted hop (a chained block's own entry
+//! does, with its cost as an immediate): the subtraction then adds the hop
+//! to the low half, so counting costs no memory read-modify-write. It
+//! borrows (`r11 < cost`) exactly when `n` does not fit, and the entry then
+//! adds the cost back: the low half never reaches `u32::MAX`, as a chain
 //! retires at most [`MAX`] instructions and every hop at least one.
 
 /// The largest budget a chain may be given.

@@ -6,17 +6,19 @@
 //! Each such exit owns a [`Cell`], data beside the code (the code is never
 //! patched, so the arena stays read-execute). The cell names the block the
 //! exit leads to (its physical address, EIP and key, fixed when the exit
-//! is translated, and the page stamp its own block was translated at)
-//! and, once linked, where that block's body is, its length and the
-//! highest CS offset it needs. A cell is linked only to a block translated
-//! at that same stamp: a block runs only while its page has the stamp it
-//! was translated at, so whenever the exit's own block runs, a linked
-//! target is the current translation of the current bytes, and generated
-//! code need not check. It chains when the target fits CS's limit (no
-//! check in blocks whose key says the limit is 4 GiB) and the remaining
-//! instruction budget; otherwise it returns, leaving the cell's address in
-//! `Jit::link_from`, and the next `run_block` links the cell to the block
-//! it finds there if that is the block the cell names.
+//! is translated, and the page stamp its own block was translated at) and
+//! holds where the exit goes: at first the exit's own code that returns,
+//! leaving the cell's address in `Jit::link_from` (the next `run_block`
+//! links the cell to the block it finds there if that is the block the
+//! cell names), once linked that block's chained entry. A cell is linked
+//! only to a block translated at that same stamp: a block runs only while
+//! its page has the stamp it was translated at, so whenever the exit's own
+//! block runs, a linked target is the current translation of the current
+//! bytes, and generated code need not check. The exit is one indirect
+//! jump through the cell; the target's chained entry checks the rest
+//! itself: CS's limit (not in blocks whose key says the limit is 4 GiB)
+//! and the remaining instruction budget, returning to the dispatcher at
+//! its own start when either does not allow it.
 //!
 //! An indirect exit (a return, an indirect jump or call) has a set of
 //! [`SET`] cells. A target on the exit's own page takes the cell
@@ -36,15 +38,14 @@
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub(super) struct Cell {
-    /// The target block's body (past its prologue); 0 while unlinked.
+    /// Where the exit goes on to: the target block's chained entry once
+    /// linked, until then the exit's own code that leaves unlinked (set
+    /// by `Cells::leave_unlinked`, or by generated code when a set's cell
+    /// is claimed).
     pub body: usize,
     /// The page stamp the exit's block, and so its target, was translated
     /// at.
     pub stamp: u64,
-    /// What going on into the target takes from the packed budget
-    /// (`budget::cost`, a hop counted).
-    pub cost: u64,
-    pub last_needed: u32,
     /// The block this exit leads to.
     pub phys: u32,
     pub eip: u32,
@@ -136,6 +137,14 @@ impl Cells {
         let names = |c: &Cell| (c.phys, c.eip, c.lin, c.key, c.stamp);
         if names(cell) == names(to) {
             *cell = *to;
+        }
+    }
+
+    /// Makes the cell at `addr` lead to `code` (its exit's code that
+    /// leaves unlinked) until it is linked.
+    pub fn leave_unlinked(&mut self, addr: usize, code: usize) {
+        if let Some(cell) = self.find(addr) {
+            cell.body = code;
         }
     }
 

@@ -123,6 +123,8 @@ struct Emitter<'c> {
     /// The block's first byte: its physical address, EIP and linear
     /// address (an indirect exit names its cells from them).
     origin: Origin,
+    /// `Code::unlinked`.
+    unlinked: Vec<(usize, usize)>,
     l: Layout,
     h: Helpers,
     ss32: bool,
@@ -264,6 +266,22 @@ pub(super) struct Shape {
     /// The block's key in the table (`Slot::key`).
     pub key: u8,
     pub origin: Origin,
+    /// The highest CS offset the block needs (`Slot::last_needed`).
+    pub last_needed: u32,
+}
+
+/// A block's code, as [`block`] assembles it.
+pub(super) struct Code {
+    pub bytes: Vec<u8>,
+    /// The offset where the jump cache enters it (past the prologue, at
+    /// its register loads).
+    pub body: usize,
+    /// The offset where a chained exit enters it: its own CS-limit and
+    /// budget check (`budget.rs`), then `body`.
+    pub chained: usize,
+    /// Each direct exit's cell, with the offset of the code that leaves
+    /// unlinked, the cell's jump target until it is linked.
+    pub unlinked: Vec<(usize, usize)>,
 }
 
 /// Where a block starts: the physical address of its first byte, its EIP
@@ -398,7 +416,7 @@ pub(super) fn block(
     h: Helpers,
     shape: Shape,
     cell_for: &mut dyn FnMut(Option<u32>) -> Option<usize>,
-) -> Option<(Vec<u8>, usize)> {
+) -> Option<Code> {
     let mut ops = Asm::new(base);
     let (live, live_in) = liveness::live_after(items);
     let done = ops.new_dynamic_label();
@@ -443,6 +461,7 @@ pub(super) fn block(
         ops,
         cell_for,
         origin: shape.origin,
+        unlinked: Vec::new(),
         l,
         h,
         ss32: shape.ss32,
@@ -479,6 +498,24 @@ pub(super) fn block(
         ; mov r15, rdi
         ; mov r14, QWORD [rdi + l.host_table]
         ; mov r11, QWORD [rdi + l.budget]
+        ; jmp =>body_label
+    );
+    // The chained entry: the CS limit (unless 4 GiB) and the budget, which
+    // the dispatcher has checked for a block it enters itself; neither
+    // fitting, back to the dispatcher, EIP at the block's start and none
+    // of its instructions retired.
+    let chained = e.ops.offset().0;
+    let (no_room, outside) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
+    if !shape.cs_4g {
+        dynasm!(e.ops
+            ; cmp DWORD [r15 + l.cs_limit], shape.last_needed as i32
+            ; jb =>outside
+        );
+    }
+    dynasm!(e.ops
+        ; mov rdx, QWORD budget::cost(e.own_start.2, true) as i64
+        ; sub r11, rdx
+        ; jb =>no_room
     );
     let body = e.ops.offset().0;
     dynasm!(e.ops ; =>body_label);
@@ -553,7 +590,20 @@ pub(super) fn block(
         ; pop rbx
         ; ret
     );
-    Some((e.ops.finalize().ok()?, body))
+    // (The chained entry's way back, out of line.)
+    dynasm!(e.ops
+        ; =>no_room
+        ; add r11, rdx
+        ; =>outside
+    );
+    e.exit(start, e.own_start.2, EXIT_END);
+    let unlinked = std::mem::take(&mut e.unlinked);
+    Some(Code {
+        bytes: e.ops.finalize().ok()?,
+        body,
+        chained,
+        unlinked,
+    })
 }
 
 /// The status flags condition `cc` (the Jcc/SETcc encoding) reads.
@@ -716,33 +766,19 @@ impl Emitter<'_> {
         };
         let l = self.l;
         let (at, done, code) = (l.eip, self.done, self.code(retired, EXIT_END));
-        let (body, cost, last) = (
-            offset_of!(Cell, body) as i32,
-            offset_of!(Cell, cost) as i32,
-            offset_of!(Cell, last_needed) as i32,
-        );
-        let unlinked = self.ops.new_dynamic_label();
-        // (A linked cell's target is valid whenever this block runs: see
-        // `chain.rs`. EIP is stored only when leaving: blocks store it at
-        // every exit and need it nowhere else.)
+        // Through the cell's body: the target's chained entry once linked
+        // (valid whenever this block runs: see `chain.rs`; it checks the
+        // CS limit and the budget itself), until then the code below,
+        // which leaves for the dispatcher to link it. EIP is stored only
+        // when leaving: blocks store it at every exit and need it nowhere
+        // else.
+        debug_assert_eq!(offset_of!(Cell, body), 0);
         dynasm!(self.ops
             ; mov rax, QWORD cell as i64
-            ; mov rcx, QWORD [rax + body]
-            ; test rcx, rcx
-            ; jz =>unlinked
+            ; jmp QWORD [rax]
         );
-        if !self.cs_4g {
-            dynasm!(self.ops
-                ; mov edx, DWORD [rax + last]
-                ; cmp edx, DWORD [r15 + l.cs_limit]
-                ; ja =>unlinked
-            );
-        }
-        dynasm!(self.ops ; mov rdx, QWORD [rax + cost]);
-        self.take_budget(RDX, unlinked);
+        self.unlinked.push((cell, self.ops.offset().0));
         dynasm!(self.ops
-            ; jmp rcx
-            ; =>unlinked
             ; mov DWORD [r15 + at], target as i32
             ; mov QWORD [r15 + l.link_from], rax
             ; mov eax, code
@@ -2334,10 +2370,9 @@ impl Emitter<'_> {
 
     /// The set of cells of an indirect exit to EIP = ebx (the registers
     /// stored): a target on this block's page goes straight into its
-    /// block when its cell is linked to it (within the budget, and CS's
-    /// limit where that is not 4 GiB); it claims its cell when that is
-    /// unclaimed and leaves for `run_block` to link it; any other target
-    /// falls through. Uses rax, rcx and rdx.
+    /// block's chained entry when its cell is linked to it; it claims its
+    /// cell when that is unclaimed and leaves for `run_block` to link it;
+    /// any other target falls through. Uses rax, rcx and rdx.
     fn set_exit(&mut self, retired: u32) {
         use super::chain::{Cell, SET, UNCLAIMED};
         let Some(set) = (self.cell_for)(None) else {
@@ -2350,15 +2385,14 @@ impl Emitter<'_> {
             self.ops.new_dynamic_label(),
         );
         let f = |f: usize| f as i32;
-        let (c_body, c_cost, c_last, c_phys, c_eip, c_lin, c_key) = (
+        let (c_body, c_phys, c_eip, c_lin, c_key) = (
             f(offset_of!(Cell, body)),
-            f(offset_of!(Cell, cost)),
-            f(offset_of!(Cell, last_needed)),
             f(offset_of!(Cell, phys)),
             f(offset_of!(Cell, eip)),
             f(offset_of!(Cell, lin)),
             f(offset_of!(Cell, key)),
         );
+        let (done, code) = (self.done, self.code(retired, EXIT_END));
         dynasm!(self.ops
             // The target's offset in this block's page, from EIPs
             // (`chain::same_page`). (A cell named for a block of another
@@ -2376,24 +2410,11 @@ impl Emitter<'_> {
             ; imul ecx, ecx, size_of::<Cell>() as i32
             ; mov rdx, QWORD set as i64
             ; add rdx, rcx
+            // Claimed by this target: on through its body, the target's
+            // chained entry once linked, else the code below.
             ; cmp ebx, DWORD [rdx + c_eip]
             ; jne =>claim
-            ; mov rcx, QWORD [rdx + c_body]
-            ; test rcx, rcx
-            ; jz =>unlinked
-        );
-        if !self.cs_4g {
-            dynasm!(self.ops
-                ; mov eax, DWORD [rdx + c_last]
-                ; cmp eax, DWORD [r15 + l.cs_limit]
-                ; ja =>unlinked
-            );
-        }
-        dynasm!(self.ops ; mov rax, QWORD [rdx + c_cost]);
-        self.take_budget(RAX, unlinked);
-        let (done, code) = (self.done, self.code(retired, EXIT_END));
-        dynasm!(self.ops
-            ; jmp rcx
+            ; jmp QWORD [rdx + c_body]
             ; =>claim
             ; cmp BYTE [rdx + c_key], UNCLAIMED as i8
             ; jne =>other
@@ -2404,6 +2425,8 @@ impl Emitter<'_> {
             ; lea eax, [rbx + o.lin.wrapping_sub(o.eip) as i32]
             ; mov DWORD [rdx + c_lin], eax
             ; mov BYTE [rdx + c_key], self.key as i8
+            ; lea rax, [=>unlinked]
+            ; mov QWORD [rdx + c_body], rax
             ; =>unlinked
             ; mov DWORD [r15 + l.eip], ebx
             ; mov QWORD [r15 + l.link_from], rdx

@@ -110,8 +110,11 @@ struct Slot {
     /// The code's address; 0 when the first instruction is left to the
     /// interpreter.
     code: usize,
-    /// Where chained blocks enter it (past the prologue).
+    /// Where the jump cache enters it (past the prologue).
     body: usize,
+    /// Where chained exits enter it (its own CS-limit and budget check,
+    /// then `body`).
+    chained: usize,
     insns: u32,
     /// The highest CS offset the block uses (its last byte, its targets).
     last_needed: u32,
@@ -514,10 +517,8 @@ impl Cpu {
             self.jit.cells.link(
                 link,
                 &chain::Cell {
-                    body: slot.body,
+                    body: slot.chained,
                     stamp: slot.stamp,
-                    cost: budget::cost(slot.insns, true),
-                    last_needed: slot.last_needed,
                     phys: slot.phys,
                     eip: slot.eip,
                     lin: slot.lin,
@@ -889,7 +890,7 @@ impl Cpu {
                 // (An EIP half the address space away is off the page.)
                 None => cells.alloc_set(stamp, eip ^ 0x8000_0000),
             };
-            let Some((code, body)) = emit::block(
+            let Some(code) = emit::block(
                 &items,
                 arena.next_addr(),
                 layout(),
@@ -904,11 +905,18 @@ impl Cpu {
                         eip,
                         lin: at.lin,
                     },
+                    last_needed,
                 },
                 &mut cell_for,
             ) else {
                 return slot;
             };
+            let emit::Code {
+                bytes: code,
+                body,
+                chained,
+                unlinked,
+            } = code;
             if !arena.fits(code.len()) {
                 // (The cells just made go with the flush.)
                 self.jit.flush();
@@ -920,6 +928,10 @@ impl Cpu {
                     perf_map::record(&code, addr, at, phys, eip, items.len());
                     slot.code = addr;
                     slot.body = addr + body;
+                    slot.chained = addr + chained;
+                    for (cell, at) in unlinked {
+                        cells.leave_unlinked(cell, addr + at);
+                    }
                     slot.insns = items.len() as u32;
                     slot.last_needed = last_needed;
                     stats.blocks_compiled += 1;
