@@ -972,6 +972,34 @@ fn memory_watches_see_translated_and_handler_accesses_as_the_interpreter_does() 
 }
 
 #[test]
+fn a_watch_of_one_kind_leaves_the_other_kind_its_direct_path() {
+    use moon86::cpu::Bus;
+    use moon86::machine::WatchSet;
+    // A write watch on ADD's dword (read, then written, by inline code):
+    // its 35 writes are reported as without the JIT, its reads are not
+    // watched, and reads of its page keep generated code's direct path
+    // to RAM, as writes of a page with only a read watch do.
+    let watches = WatchSet {
+        mem_write: vec![(0x20100, 0x20104)],
+        ..WatchSet::default()
+    };
+    let events = watched_like_the_interpreter(&watches, 35 * 3);
+    let count = |kind: &str| events.iter().filter(|e| e.contains(kind)).count();
+    assert_eq!((count("Read"), count("Write")), (0, 35), "{events:?}");
+    let mut m = paged(&[0xF4], true);
+    m.set_watches(&WatchSet {
+        mem_write: vec![(0x20100, 0x20104)],
+        mem_read: vec![(0x21100, 0x21104)],
+        ..WatchSet::default()
+    });
+    let b = &mut m.board;
+    assert!(b.host_page(0x20000, false).is_some() && b.host_page(0x20000, true).is_none());
+    assert!(b.host_page(0x21000, true).is_some() && b.host_page(0x21000, false).is_none());
+    assert!(b.watched(0x200FE, 4, true) && !b.watched(0x200FE, 4, false));
+    assert!(b.watched(0x21100, 1, false) && !b.watched(0x21100, 1, true));
+}
+
+#[test]
 fn a_port_watch_leaves_the_loop_translated() {
     use moon86::machine::WatchSet;
     let watches = WatchSet {

@@ -77,10 +77,11 @@ pub trait Bus {
         None
     }
 
-    /// True when an access of `len` bytes at physical `addr` may touch a
-    /// watched address (the JIT then leaves the instruction to the
-    /// interpreter, whose accesses the watches see). The default: nothing is.
-    fn watched(&self, _addr: u32, _len: u32) -> bool {
+    /// True when a write (`write`) or read of `len` bytes at physical
+    /// `addr` may touch an address watched for that kind of access (the
+    /// JIT then leaves the instruction to the interpreter, whose accesses
+    /// the watches see). The default: nothing is.
+    fn watched(&self, _addr: u32, _len: u32, _write: bool) -> bool {
         false
     }
 
@@ -102,8 +103,9 @@ pub trait Bus {
     }
 
     /// A host pointer to the 4 KiB physical page holding `addr` when
-    /// accesses to it may bypass the bus for a while: plain RAM, nothing
-    /// watched on it, and for writes (`write`) no cached code on it. The
+    /// accesses to it may bypass the bus for a while: plain RAM, no access
+    /// of that kind (write, or read) watched on it, and for writes no
+    /// cached code on it. The
     /// caller must drop the pointer at the next instruction the interpreter
     /// runs (which may change any of this). The default: never.
     fn host_page(&mut self, _addr: u32, _write: bool) -> Option<*mut u8> {

@@ -123,14 +123,14 @@ impl Bus for Board {
     #[inline]
     fn read_u8(&mut self, addr: u32) -> u8 {
         let v = self.plain_read_u8(addr);
-        if self.mem_watch.near(addr) {
+        if self.mem_watch.reads.near(addr) {
             self.watch_read(addr, 1, v.into());
         }
         v
     }
     #[inline]
     fn write_u8(&mut self, addr: u32, value: u8) {
-        if self.mem_watch.near(addr) {
+        if self.mem_watch.writes.near(addr) {
             return self.watch_write(addr, 1, value.into());
         }
         self.plain_write_u8(addr, value)
@@ -138,7 +138,7 @@ impl Bus for Board {
     #[inline]
     fn read_u16(&mut self, addr: u32) -> u16 {
         let v = self.plain_read_u16(addr);
-        if self.mem_watch.near(addr) {
+        if self.mem_watch.reads.near(addr) {
             self.watch_read(addr, 2, v.into());
         }
         v
@@ -146,21 +146,21 @@ impl Bus for Board {
     #[inline]
     fn read_u32(&mut self, addr: u32) -> u32 {
         let v = self.plain_read_u32(addr);
-        if self.mem_watch.near(addr) {
+        if self.mem_watch.reads.near(addr) {
             self.watch_read(addr, 4, v);
         }
         v
     }
     #[inline]
     fn write_u16(&mut self, addr: u32, value: u16) {
-        if self.mem_watch.near(addr) {
+        if self.mem_watch.writes.near(addr) {
             return self.watch_write(addr, 2, value.into());
         }
         self.plain_write_u16(addr, value)
     }
     #[inline]
     fn write_u32(&mut self, addr: u32, value: u32) {
-        if self.mem_watch.near(addr) {
+        if self.mem_watch.writes.near(addr) {
             return self.watch_write(addr, 4, value);
         }
         self.plain_write_u32(addr, value)
@@ -176,9 +176,10 @@ impl Bus for Board {
         self.mem.mark_code(addr & self.a20_mask, len)
     }
     #[inline]
-    fn watched(&self, addr: u32, len: u32) -> bool {
+    fn watched(&self, addr: u32, len: u32, write: bool) -> bool {
         let a = addr & self.a20_mask;
-        self.mem_watch.near(a) || self.mem_watch.near(a.wrapping_add(len - 1))
+        let side = self.mem_watch.side(write);
+        side.near(a) || side.near(a.wrapping_add(len - 1))
     }
     fn watches_memory(&self) -> bool {
         !(self.mem_watch.read.is_empty() && self.mem_watch.write.is_empty())
@@ -188,7 +189,7 @@ impl Bus for Board {
     }
     fn host_page(&mut self, addr: u32, write: bool) -> Option<*mut u8> {
         // (With the A20 gate closed, addresses wrap: no page is direct.)
-        if self.a20_mask != !0 || self.mem_watch.pages.page_marked(addr) {
+        if self.a20_mask != !0 || self.mem_watch.side(write).pages.page_marked(addr) {
             return None;
         }
         self.mem.host_page(addr, write)

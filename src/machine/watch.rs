@@ -8,10 +8,11 @@
 //! runs and every translated block (a compare with the last page found
 //! free of linear execute watches; on another page a page bitmap lookup,
 //! then the ranges on a marked page); blocks end before watched
-//! instructions (`Bus::exec_watched`). The board checks memory accesses
-//! against the hull of the watched ranges (one compare) before looking at
-//! the ranges themselves, and only pages holding a watched byte lose
-//! generated code's direct path. `benches/phase_times.py --hooks`
+//! instructions (`Bus::exec_watched`). The board checks memory reads
+//! against the hull of the read watches, and writes against that of the
+//! write watches (one compare), before looking at the ranges themselves,
+//! and only pages holding a byte watched for reads (writes) lose
+//! generated code's direct path for reads (writes). `benches/phase_times.py --hooks`
 //! measures what idle hooks cost the JIT (see docs/performance.md).
 
 use crate::cpu::{CpuMode, InterruptSource};
@@ -180,30 +181,37 @@ impl AddrSet {
     }
 }
 
-/// The memory side of a watch set, kept by the board.
+/// The memory side of a watch set, kept by the board: the read watches and
+/// the write watches (with the screen, when tracked) each have their own
+/// [`WatchedSide`], so a watch of one kind costs nothing to accesses of the
+/// other, which keep generated code's direct path on its page.
 #[derive(Clone, Debug, Default)]
 pub(super) struct MemWatch {
-    /// Hull of every watched byte, widened 3 bytes down so an access that
-    /// starts below a range and reaches into it is caught: an access at
-    /// `a` is looked at when `a - lo < span` (wrapping).
-    pub(super) lo: u32,
-    pub(super) span: u32,
+    pub(super) reads: WatchedSide,
+    pub(super) writes: WatchedSide,
     pub(super) read: Vec<(u64, u64)>,
     pub(super) write: Vec<(u64, u64)>,
     /// The VGA text buffer, when screen writes are tracked.
     pub(super) screen: Option<(u64, u64)>,
+}
+
+/// Where accesses of one kind (reads or writes) may touch a watched byte.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WatchedSide {
+    /// Hull of the watched bytes, widened 3 bytes down so an access that
+    /// starts below a range and reaches into it is caught: an access at
+    /// `a` is looked at when `a - lo < span` (wrapping).
+    lo: u32,
+    span: u32,
     /// The pages holding a watched byte: the others keep generated code's
     /// direct path to RAM (`Bus::host_page`), however wide the hull.
     pub(super) pages: AddrSet,
 }
 
-impl MemWatch {
-    pub(super) fn new(set: &WatchSet, screen: (u64, u64)) -> MemWatch {
-        let screen = set.screen.then_some(screen);
-        let all = set.mem_read.iter().chain(&set.mem_write).chain(&screen);
-        let pages = AddrSet::new(&all.clone().copied().collect::<Vec<_>>());
-        let lo = all.clone().map(|r| r.0).min();
-        let hi = all.map(|r| r.1).max();
+impl WatchedSide {
+    fn new(ranges: &[(u64, u64)]) -> WatchedSide {
+        let lo = ranges.iter().map(|r| r.0).min();
+        let hi = ranges.iter().map(|r| r.1).max();
         let (lo, span) = match lo.zip(hi) {
             Some((lo, hi)) if hi > lo => {
                 let lo = lo.saturating_sub(3).min(u64::from(u32::MAX));
@@ -214,13 +222,10 @@ impl MemWatch {
             }
             _ => (0, 0),
         };
-        MemWatch {
+        WatchedSide {
             lo,
             span,
-            read: set.mem_read.clone(),
-            write: set.mem_write.clone(),
-            screen,
-            pages,
+            pages: AddrSet::new(ranges),
         }
     }
 
@@ -228,6 +233,30 @@ impl MemWatch {
     #[inline(always)]
     pub(super) fn near(&self, addr: u32) -> bool {
         addr.wrapping_sub(self.lo) < self.span
+    }
+}
+
+impl MemWatch {
+    pub(super) fn new(set: &WatchSet, screen: (u64, u64)) -> MemWatch {
+        let screen = set.screen.then_some(screen);
+        let written: Vec<_> = set.mem_write.iter().chain(&screen).copied().collect();
+        MemWatch {
+            reads: WatchedSide::new(&set.mem_read),
+            writes: WatchedSide::new(&written),
+            read: set.mem_read.clone(),
+            write: set.mem_write.clone(),
+            screen,
+        }
+    }
+
+    /// The side of accesses that write (`write`) or read.
+    #[inline(always)]
+    pub(super) fn side(&self, write: bool) -> &WatchedSide {
+        if write {
+            &self.writes
+        } else {
+            &self.reads
+        }
     }
 }
 
@@ -264,21 +293,24 @@ mod tests {
             ..WatchSet::default()
         };
         let w = MemWatch::new(&set, (0xB8000, 0xC0000));
-        assert!(w.near(0x1FFD));
-        assert!(!w.near(0x1FFC));
-        assert!(w.near(0x2003));
-        assert!(!w.near(0x2004));
+        assert!(w.writes.near(0x1FFD));
+        assert!(!w.writes.near(0x1FFC));
+        assert!(w.writes.near(0x2003));
+        assert!(!w.writes.near(0x2004));
         assert!(overlaps(&w.write, 0x1FFD, 4));
         assert!(!overlaps(&w.write, 0x1FFC, 4));
+        assert!(!w.reads.near(0x2000), "a write watch is not near reads");
         let none = MemWatch::new(&WatchSet::default(), (0xB8000, 0xC0000));
-        assert!(!none.near(0) && !none.near(u32::MAX));
+        for side in [&none.reads, &none.writes] {
+            assert!(!side.near(0) && !side.near(u32::MAX));
+        }
     }
 
     #[test]
-    fn mem_watch_pages_are_those_holding_a_watched_byte() {
+    fn mem_watch_pages_are_those_holding_a_watched_byte_of_each_kind() {
         // Watches far apart: the hull spans the pages between, which keep
         // their direct path (`Bus::host_page`); the screen counts when
-        // tracked.
+        // tracked, as a write watch; each kind marks only its own pages.
         let set = WatchSet {
             mem_read: vec![(0x1FFF, 0x2001)],
             mem_write: vec![(0x80_0000, 0x80_0004)],
@@ -286,12 +318,18 @@ mod tests {
             ..WatchSet::default()
         };
         let w = MemWatch::new(&set, (0xB8000, 0xB9000));
-        assert!(w.near(0x40_0000), "inside the hull");
-        for page in [0x1000, 0x2000, 0xB8000, 0x80_0000] {
-            assert!(w.pages.page_marked(page), "{page:#x}");
+        assert!(w.writes.near(0x40_0000), "inside the hull");
+        for page in [0x1000, 0x2000] {
+            assert!(w.reads.pages.page_marked(page), "{page:#x}");
+            assert!(!w.writes.pages.page_marked(page), "{page:#x}");
+        }
+        for page in [0xB8000, 0x80_0000] {
+            assert!(w.writes.pages.page_marked(page), "{page:#x}");
+            assert!(!w.reads.pages.page_marked(page), "{page:#x}");
         }
         for page in [0x0, 0x3000, 0xB7000, 0xB9000, 0x40_0000, 0x80_1000] {
-            assert!(!w.pages.page_marked(page), "{page:#x}");
+            assert!(!w.reads.pages.page_marked(page), "{page:#x}");
+            assert!(!w.writes.pages.page_marked(page), "{page:#x}");
         }
     }
 }

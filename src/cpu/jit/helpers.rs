@@ -107,7 +107,7 @@ impl Cpu {
         } else {
             lin
         };
-        (!bus.watched(phys, u32::from(bytes))).then_some(phys)
+        (!bus.watched(phys, u32::from(bytes), how == Use::Write)).then_some(phys)
     }
 }
 
