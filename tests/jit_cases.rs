@@ -797,22 +797,35 @@ fn jump_cache_sees_rewritten_code_on_another_page() {
     // the jump cache; then the function's first byte is rewritten (INC EAX
     // becomes INC EBX) and the calls must run the new code.
     let f = CODE + 0x1000;
+    let code = calls_around_a_rewrite(f, |a| {
+        a.call_five_times(f);
+    });
+    let jumped = diff_machines(inc_eax_at(&code, f, true), inc_eax_at(&code, f, false), 80);
+    assert!(jumped > 0, "the jump cache was not used");
+}
+
+/// Code that calls the function at `f` five times (`calls`), rewrites
+/// the function's first byte to INC EBX, calls it five times again and
+/// halts.
+fn calls_around_a_rewrite(f: u32, calls: impl Fn(&mut Asm)) -> Vec<u8> {
     let mut a = Asm::new(CODE);
-    a.call_five_times(f);
+    calls(&mut a);
     a.bytes(&[0xC6, 0x05])
         .bytes(&f.to_le_bytes())
-        .bytes(&[0x43]);
-    a.call_five_times(f).bytes(&[0xF4]);
-    let make = |jit| {
-        let mut m = paged(&a.out, jit);
-        m.board
-            .mem
-            .write_bytes(u64::from(f), &[0x40, 0xC3])
-            .unwrap();
-        m
-    };
-    let jumped = diff_machines(make(true), make(false), 80);
-    assert!(jumped > 0, "the jump cache was not used");
+        .bytes(&[0x43]); // mov byte [f], 0x43
+    calls(&mut a);
+    a.bytes(&[0xF4]);
+    a.out
+}
+
+/// `paged(code, jit)` with the function INC EAX / RET at `f`.
+fn inc_eax_at(code: &[u8], f: u32, jit: bool) -> Machine {
+    let mut m = paged(code, jit);
+    m.board
+        .mem
+        .write_bytes(u64::from(f), &[0x40, 0xC3])
+        .unwrap();
+    m
 }
 
 #[test]
@@ -1304,29 +1317,15 @@ fn an_indirect_call_to_rewritten_code_on_the_next_page_runs_the_new_code() {
     // page check sends it to the jump cache; were a cell claimed for it,
     // the caller's page stamp in its names would keep it unlinked).
     let f = CODE + 0x1000;
-    let mut a = Asm::new(CODE);
-    let round = |a: &mut Asm| {
+    let code = calls_around_a_rewrite(f, |a| {
         a.bytes(&[0xB9, 5, 0, 0, 0]); // mov ecx, 5
         let top = a.here();
         a.bytes(&[0xBA]).bytes(&f.to_le_bytes()); // mov edx, f
         a.bytes(&[0xFF, 0xD2, 0x49]); // call edx / dec ecx
         let rel = top.wrapping_sub(a.here() + 2) as u8;
         a.bytes(&[0x75, rel]);
-    };
-    round(&mut a);
-    a.bytes(&[0xC6, 0x05])
-        .bytes(&f.to_le_bytes())
-        .bytes(&[0x43]); // mov byte [f], 0x43
-    round(&mut a);
-    a.bytes(&[0xF4]);
-    let make = |jit| {
-        let mut m = paged(&a.out, jit);
-        m.board
-            .mem
-            .write_bytes(u64::from(f), &[0x40, 0xC3])
-            .unwrap();
-        m
-    };
+    });
+    let make = |jit| inc_eax_at(&code, f, jit);
     diff_machines(make(true), make(false), 80);
     let mut m = make(true);
     run_jit(&mut m, 80);
