@@ -131,7 +131,8 @@ struct Emitter<'c> {
     /// DS, ES and SS are flat (see [`Shape`]).
     flat: bool,
     cs_4g: bool,
-    /// The block's key (for the jump cache's check).
+    /// The block's key (for the jump cache's check, and the names of an
+    /// indirect exit's cells).
     key: u8,
     done: DynamicLabel,
     /// The block's first EIP, the label past its body's register loads
@@ -339,10 +340,11 @@ fn adc_of_registers(it: &Item) -> bool {
     } if src != Loc::Mem)
 }
 
-/// True when `it` is an INC or DEC run inline: its flags capture can take
-/// CF out of a recipe pending before it instead of settling it first
-/// (`Emitter::cf_out_of_recipe`).
-fn keeps_cf_inline(it: &Item) -> bool {
+/// True when `it` is an INC or DEC run inline, which keeps CF as the
+/// guest's: its flags capture can take CF out of a recipe pending before
+/// it instead of settling it first (`Emitter::cf_out_of_recipe`), and a
+/// recipe of its own takes the CF before it.
+fn inc_dec(it: &Item) -> bool {
     matches!(
         it.op,
         Op::Unary {
@@ -382,11 +384,7 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
             // It takes CF from the recipe and writes every flag.
             return true;
         }
-        if let Op::Unary {
-            mn: Mn::Inc | Mn::Dec,
-            ..
-        } = it.op
-        {
+        if inc_dec(it) {
             // It keeps CF: with flags something sees, it makes its own
             // recipe with this one's CF when it may; with dead ones,
             // only CF goes on.
@@ -405,10 +403,10 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
     true
 }
 
-/// Assembles `items` for execution at address `base`; returns the code and
-/// the offset of its body (where chained blocks enter, past the prologue).
-/// `cell_for` gives a chaining cell for a direct exit's target, or a set
-/// of cells for an indirect exit.
+/// Assembles `items` for execution at address `base`, with its entries
+/// and its exits' unlinked code ([`Code`]). `cell_for` gives a chaining
+/// cell for a direct exit's target, or a set of cells for an indirect
+/// exit.
 pub(super) fn block(
     items: &[Item],
     base: usize,
@@ -1157,10 +1155,7 @@ impl Emitter<'_> {
             reads = 0;
         }
         if reads != 0
-            || (self.capture
-                && written != STATUS
-                && !self.inc_dec_by_recipe(i, it)
-                && !keeps_cf_inline(it))
+            || (self.capture && written != STATUS && !self.inc_dec_by_recipe(i, it) && !inc_dec(it))
         {
             self.settle_recipe();
         }
@@ -1178,14 +1173,7 @@ impl Emitter<'_> {
     /// True when instruction `i`, an INC or DEC whose flags are seen,
     /// leaves them as a recipe (with the CF before it).
     fn inc_dec_by_recipe(&self, i: u32, it: &Item) -> bool {
-        matches!(
-            it.op,
-            Op::Unary {
-                mn: Mn::Inc | Mn::Dec,
-                ..
-            }
-        ) && self.capture
-            && self.by_recipe[i as usize]
+        inc_dec(it) && self.capture && self.by_recipe[i as usize]
     }
 
     /// Before an INC/DEC's recipe: its CF (which it keeps) into the

@@ -6,20 +6,20 @@
 //! report` attributes samples in generated code to guest blocks. (The
 //! arena is a memfd mapping, which `perf` names by file offset instead:
 //! the `at_OFFSET` part of each name matches those.) Each line is written
-//! as its block is made, so a run that ends early still names them all. The code
-//! itself goes to `/tmp/moon86-jit-PID.bin`, an image of the arena (each
+//! as its block is made, so a run that ends early still names them all.
+//! The code itself goes to `/tmp/moon86-jit-PID.bin`, an image of the arena (each
 //! block at its `at_OFFSET`, a later block overwriting an earlier one
 //! after a flush), for `objdump -D -b binary -m i386:x86-64
 //! --start-address=OFFSET`.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::sync::{Mutex, OnceLock};
 
 /// The map and the arena image.
 struct Files {
-    map: BufWriter<File>,
+    map: File,
     code: File,
 }
 
@@ -30,7 +30,7 @@ fn files() -> &'static Mutex<Option<Files>> {
         let pid = std::process::id();
         let open = || {
             Some(Files {
-                map: BufWriter::new(File::create(format!("/tmp/perf-{pid}.map")).ok()?),
+                map: File::create(format!("/tmp/perf-{pid}.map")).ok()?,
                 code: File::create(format!("/tmp/moon86-jit-{pid}.bin")).ok()?,
             })
         };
@@ -46,11 +46,8 @@ pub(super) fn record(code: &[u8], addr: usize, at: usize, phys: u32, eip: u32, i
     if let Some(f) = f.as_mut() {
         // A profiler's aid: a failed write only loses names or code.
         let len = code.len();
-        let _ = writeln!(
-            f.map,
-            "{addr:x} {len:x} guest_{phys:08x}_eip_{eip:08x}_{insns}_at_{at:x}"
-        );
-        let _ = f.map.flush();
+        let line = format!("{addr:x} {len:x} guest_{phys:08x}_eip_{eip:08x}_{insns}_at_{at:x}\n");
+        let _ = f.map.write_all(line.as_bytes());
         let _ = f.code.write_all_at(code, at as u64);
     }
 }
