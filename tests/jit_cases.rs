@@ -777,8 +777,8 @@ impl Asm {
 }
 
 /// Runs `a` with the JIT and `b` without for `n` instructions and compares
-/// registers and RAM; returns the JIT machine's `jumped` count.
-fn diff_machines(mut a: Machine, mut b: Machine, n: u64) -> u64 {
+/// registers and RAM; returns the JIT machine's counters.
+fn diff_machines(mut a: Machine, mut b: Machine, n: u64) -> moon86::cpu::JitStats {
     let log = run_jit(&mut a, n);
     run_int(&mut b, n);
     eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
@@ -788,7 +788,7 @@ fn diff_machines(mut a: Machine, mut b: Machine, n: u64) -> u64 {
     a.board.mem.read_bytes(0, &mut ba).unwrap();
     b.board.mem.read_bytes(0, &mut bb).unwrap();
     assert!(ba == bb, "memory differs");
-    a.cpu.jit_stats().jumped
+    a.cpu.jit_stats()
 }
 
 #[test]
@@ -800,7 +800,7 @@ fn jump_cache_sees_rewritten_code_on_another_page() {
     let code = calls_around_a_rewrite(f, |a| {
         a.call_five_times(f);
     });
-    let jumped = diff_machines(inc_eax_at(&code, f, true), inc_eax_at(&code, f, false), 80);
+    let jumped = diff_machines(inc_eax_at(&code, f, true), inc_eax_at(&code, f, false), 80).jumped;
     assert!(jumped > 0, "the jump cache was not used");
 }
 
@@ -847,7 +847,7 @@ fn jump_cache_sees_a_remapped_page() {
         m.board.mem.write_bytes(0x32000, &[0x43, 0xC3]).unwrap();
         m
     };
-    let jumped = diff_machines(make(true), make(false), 80);
+    let jumped = diff_machines(make(true), make(false), 80).jumped;
     assert!(jumped > 0, "the jump cache was not used");
 }
 
@@ -1296,13 +1296,14 @@ fn returns_and_indirect_jumps_on_their_own_page_chain_through_their_cells() {
     // With no two targets sharing a cell, every return and indirect jump
     // goes straight on through its cell, never through the jump cache.
     let code = dispatch_loop(false);
-    let jumped = diff_machines(paged(&code, true), paged(&code, false), 400);
+    let jumped = diff_machines(paged(&code, true), paged(&code, false), 400).jumped;
     assert_eq!(jumped, 0, "a same-page target went through the jump cache");
     let jumped = diff_machines(
         paged(&dispatch_loop(true), true),
         paged(&dispatch_loop(true), false),
         400,
-    );
+    )
+    .jumped;
     assert!(
         jumped > 0,
         "the target whose cell was held did not go on through the jump cache"
@@ -1330,4 +1331,56 @@ fn an_indirect_call_to_rewritten_code_on_the_next_page_runs_the_new_code() {
     let mut m = make(true);
     run_jit(&mut m, 80);
     assert_eq!((m.cpu.gpr(Gpr::Eax), m.cpu.gpr(Gpr::Ebx)), (5, 5));
+}
+
+/// A function on the physical page at 0x30000, which `paged` maps at
+/// linear 0x30000 and at 0x400000 (and the page after it likewise): a
+/// loop calling a function on its page, storing to memory, then jumping
+/// to the next page and back before it returns.
+fn function_mapped_twice(m: &mut Machine) {
+    let mut f = Asm::new(0x30000);
+    f.bytes(&[0xB9, 3, 0, 0, 0]); // mov ecx, 3
+    let top = f.here();
+    let g = 0x30000 + 0x40;
+    f.call(g);
+    f.bytes(&[0x01, 0x05]).bytes(&0x9000u32.to_le_bytes()); // add [0x9000], eax
+    f.bytes(&[0x49]); // dec ecx
+    let rel = top.wrapping_sub(f.here() + 2) as u8;
+    f.bytes(&[0x75, rel]); // jnz top
+    let h = 0x31000u32;
+    let rel = h.wrapping_sub(f.here() + 5);
+    f.bytes(&[0xE9]).bytes(&rel.to_le_bytes()); // jmp h
+    let back = f.here();
+    f.bytes(&[0xC3]); // ret
+    f.out.resize(0x40, 0x90);
+    f.bytes(&[0x40, 0xC3]); // g: inc eax; ret
+    m.board.mem.write_bytes(0x30000, &f.out).unwrap();
+    let mut h_code = Asm::new(h);
+    h_code.bytes(&[0x83, 0xC0, 0x02]); // add eax, 2
+    let rel = back.wrapping_sub(h_code.here() + 5);
+    h_code.bytes(&[0xE9]).bytes(&rel.to_le_bytes()); // jmp back
+    m.board.mem.write_bytes(u64::from(h), &h_code.out).unwrap();
+}
+
+#[test]
+fn code_mapped_at_two_addresses_is_translated_once_and_copied() {
+    // Called through both mappings in turn: the blocks at 0x400000 are
+    // copies of those made at 0x30000 (every copy checked, byte for byte,
+    // against translating it there), and the guest sees what the
+    // interpreter gives: the return addresses, the jumps' EIPs and the
+    // exits' all belong to the mapping that runs.
+    let mut main = Asm::new(CODE);
+    for f in [0x30000, 0x40_0000, 0x30000, 0x40_0000] {
+        main.call(f);
+    }
+    main.bytes(&[0xF4]);
+    let make = |jit: bool| {
+        let mut m = paged(&main.out, jit);
+        m.cpu.set_jit_check_copies(true);
+        function_mapped_twice(&mut m);
+        m
+    };
+    let st = diff_machines(make(true), make(false), 400);
+    assert!(st.blocks_copied >= 4, "{st:?}");
+    assert!(st.chained > 0, "{st:?}");
 }

@@ -161,6 +161,9 @@ fn boot(g: &Guest, jit: bool) -> Vm {
     let m = vm.machine_mut().unwrap();
     m.cpu.set_jit_enabled(jit);
     assert_eq!(m.cpu.jit_enabled(), jit);
+    // Every block copied from another's translation is checked against
+    // translating it afresh.
+    m.cpu.set_jit_check_copies(jit);
     vm
 }
 

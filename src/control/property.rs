@@ -55,6 +55,7 @@ pub enum Target {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JitStat {
     BlocksCompiled,
+    BlocksCopied,
     CodeBytes,
     Invalidations,
     Flushes,
@@ -72,6 +73,7 @@ impl JitStat {
     fn read(self, s: &crate::cpu::JitStats) -> u64 {
         match self {
             JitStat::BlocksCompiled => s.blocks_compiled,
+            JitStat::BlocksCopied => s.blocks_copied,
             JitStat::CodeBytes => s.code_bytes,
             JitStat::Invalidations => s.invalidations,
             JitStat::Flushes => s.flushes,
@@ -179,6 +181,8 @@ static TABLE: LazyLock<Vec<PropertyDef>> = LazyLock::new(|| {
             "Run guest code through the JIT (translated x86-64 blocks; the default) or the interpreter alone. Either gives the same guest behaviour, instruction for instruction. Setting it drops every translated block. `moon86 --jit on|off`; the environment variable MOON86_JIT=off changes the default."),
         def("jit_stats.blocks_compiled", CNT, "blocks", RO, T::JitStat(JitStat::BlocksCompiled),
             "Blocks the JIT has translated since it was last switched on."),
+        def("jit_stats.blocks_copied", CNT, "blocks", RO, T::JitStat(JitStat::BlocksCopied),
+            "Blocks made by copying the translation of the same code at another address (a shared library or program mapped elsewhere in another process), not counted in `blocks_compiled`."),
         def("jit_stats.code_bytes", CNT, "bytes", RO, T::JitStat(JitStat::CodeBytes),
             "Bytes of generated code in the JIT's code cache now."),
         def("jit_stats.invalidations", CNT, "blocks", RO, T::JitStat(JitStat::Invalidations),

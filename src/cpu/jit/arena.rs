@@ -107,6 +107,20 @@ impl Arena {
         self.base as usize + self.used
     }
 
+    /// The `len` bytes of code at `addr`, when they are in the arena's
+    /// used part.
+    pub fn code(&self, addr: usize, len: usize) -> Option<&[u8]> {
+        let at = addr.checked_sub(self.base as usize)?;
+        if self.base.is_null() || at.checked_add(len)? > self.used {
+            return None;
+        }
+        // SAFETY: the range lies within the used part of our mapping,
+        // which is readable (read-execute, or read-write while a block is
+        // copied in, which is not now: we hold `&self`) and not written
+        // while the slice lives (appending takes `&mut self`).
+        Some(unsafe { std::slice::from_raw_parts(self.base.add(at), len) })
+    }
+
     /// Bytes in use.
     pub fn used(&self) -> usize {
         self.used

@@ -33,6 +33,7 @@ use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_S
 use super::lazy_flags::{self, LazyFlags};
 use super::liveness::{self, native_imul, native_shift, CF, STATUS};
 use super::regs::{self, Cache};
+use super::reloc::Reloc;
 use crate::cpu::tlb::{HostEntry, SIZE as TLB_SIZE};
 use crate::cpu::SegReg;
 use crate::x86::facts::MemoryWrites;
@@ -125,6 +126,8 @@ struct Emitter<'c> {
     origin: Origin,
     /// `Code::unlinked`.
     unlinked: Vec<(usize, usize)>,
+    /// `Code::relocs`.
+    relocs: Vec<Reloc>,
     l: Layout,
     h: Helpers,
     ss32: bool,
@@ -283,6 +286,9 @@ pub(super) struct Code {
     /// Each direct exit's cell, with the offset of the code that leaves
     /// unlinked, the cell's jump target until it is linked.
     pub unlinked: Vec<(usize, usize)>,
+    /// Where the code depends on the block's EIP (`reloc.rs`), in the
+    /// order it asked `cell_for`.
+    pub relocs: Vec<Reloc>,
 }
 
 /// Where a block starts: the physical address of its first byte, its EIP
@@ -460,6 +466,7 @@ pub(super) fn block(
         cell_for,
         origin: shape.origin,
         unlinked: Vec::new(),
+        relocs: Vec::new(),
         l,
         h,
         ss32: shape.ss32,
@@ -505,10 +512,9 @@ pub(super) fn block(
     let chained = e.ops.offset().0;
     let (no_room, outside) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
     if !shape.cs_4g {
-        dynasm!(e.ops
-            ; cmp DWORD [r15 + l.cs_limit], shape.last_needed as i32
-            ; jb =>outside
-        );
+        dynasm!(e.ops ; cmp DWORD [r15 + l.cs_limit], shape.last_needed as i32);
+        e.eip_imm(shape.last_needed);
+        dynasm!(e.ops ; jb =>outside);
     }
     dynasm!(e.ops
         ; mov rdx, QWORD budget::cost(e.own_start.2, true) as i64
@@ -596,11 +602,13 @@ pub(super) fn block(
     );
     e.exit(start, e.own_start.2, EXIT_END);
     let unlinked = std::mem::take(&mut e.unlinked);
+    let relocs = std::mem::take(&mut e.relocs);
     Some(Code {
         bytes: e.ops.finalize().ok()?,
         body,
         chained,
         unlinked,
+        relocs,
     })
 }
 
@@ -724,10 +732,28 @@ impl Emitter<'_> {
         );
     }
 
+    /// Records that the 32-bit immediate just assembled (the last four
+    /// bytes) is `value`, an EIP of the block's (`reloc.rs`).
+    fn eip_imm(&mut self, value: u32) {
+        let at = (self.ops.offset().0 - 4) as u32;
+        self.relocs.push(Reloc::Eip { at, value });
+    }
+
+    /// Records that the 64-bit immediate just assembled is `cell`, the
+    /// cell of a direct exit to `target`, or (`None`) a set of cells.
+    fn cell_imm(&mut self, cell: usize, target: Option<u32>) {
+        let at = (self.ops.offset().0 - 8) as u32;
+        self.relocs.push(match target {
+            Some(target) => Reloc::Cell { at, cell, target },
+            None => Reloc::Set { at, set: cell },
+        });
+    }
+
     fn exit(&mut self, eip: u32, retired: u32, why: u32) {
         let (at, code, done) = (self.l.eip, self.code(retired, why), self.done);
+        dynasm!(self.ops ; mov DWORD [r15 + at], eip as i32);
+        self.eip_imm(eip);
         dynasm!(self.ops
-            ; mov DWORD [r15 + at], eip as i32
             ; mov eax, code
             ; jmp =>done
         );
@@ -760,6 +786,7 @@ impl Emitter<'_> {
         self.spill(self.dirty);
         let Some(cell) = (self.cell_for)(Some(target)) else {
             dynasm!(self.ops ; mov ebx, target as i32);
+            self.eip_imm(target);
             return self.leave_to_ebx(retired);
         };
         let l = self.l;
@@ -771,13 +798,13 @@ impl Emitter<'_> {
         // when leaving: blocks store it at every exit and need it nowhere
         // else.
         debug_assert_eq!(offset_of!(Cell, body), 0);
-        dynasm!(self.ops
-            ; mov rax, QWORD cell as i64
-            ; jmp QWORD [rax]
-        );
+        dynasm!(self.ops ; mov rax, QWORD cell as i64);
+        self.cell_imm(cell, Some(target));
+        dynasm!(self.ops ; jmp QWORD [rax]);
         self.unlinked.push((cell, self.ops.offset().0));
+        dynasm!(self.ops ; mov DWORD [r15 + at], target as i32);
+        self.eip_imm(target);
         dynasm!(self.ops
-            ; mov DWORD [r15 + at], target as i32
             ; mov QWORD [r15 + l.link_from], rax
             ; mov eax, code
             ; jmp =>done
@@ -1934,6 +1961,7 @@ impl Emitter<'_> {
             }
             Op::Call { target } => {
                 dynasm!(self.ops ; mov ebx, it.next as i32);
+                self.eip_imm(it.next);
                 self.push_ebx(b, bail);
                 self.direct_exit(target, i + 1);
             }
@@ -1947,6 +1975,7 @@ impl Emitter<'_> {
                         ; mov r12d, ebx
                         ; mov ebx, it.next as i32
                     );
+                    self.eip_imm(it.next);
                     self.push_ebx(b, bail);
                     dynasm!(self.ops ; mov ebx, r12d);
                 }
@@ -1968,8 +1997,9 @@ impl Emitter<'_> {
                     ; mov rsi, QWORD [r15 + l.bus]
                     ; mov rdx, QWORD insn as i64
                     ; mov ecx, it.eip as i32
-                    ; mov r8d, (self.own_start.2 - i - 1) as i32
                 );
+                self.eip_imm(it.eip);
+                dynasm!(self.ops ; mov r8d, (self.own_start.2 - i - 1) as i32);
                 self.call_out(f);
                 dynasm!(self.ops
                     ; cmp eax, WRITE_BAIL as i32
@@ -2388,6 +2418,9 @@ impl Emitter<'_> {
             // take a cell for nothing.)
             ; mov eax, ebx
             ; sub eax, o.eip.wrapping_sub(o.phys & 0xFFF) as i32
+        );
+        self.eip_imm(o.eip.wrapping_sub(o.phys & 0xFFF));
+        dynasm!(self.ops
             ; cmp eax, 0x1000
             ; jae =>other
             // Its cell (`chain.rs`).
@@ -2397,6 +2430,9 @@ impl Emitter<'_> {
             ; and ecx, (SET - 1) as i32
             ; imul ecx, ecx, size_of::<Cell>() as i32
             ; mov rdx, QWORD set as i64
+        );
+        self.cell_imm(set, None);
+        dynasm!(self.ops
             ; add rdx, rcx
             // Claimed by this target: on through its body, the target's
             // chained entry once linked, else the code below.

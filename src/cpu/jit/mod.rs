@@ -34,6 +34,7 @@ mod lazy_flags;
 mod liveness;
 mod perf_map;
 mod regs;
+mod reloc;
 
 use super::bus::Bus;
 use super::flags::TF;
@@ -43,6 +44,7 @@ use super::{Cpu, SegReg, Segment};
 use crate::x86;
 use arena::Arena;
 use block::{Item, Op, MAX_INSNS};
+use emit::Origin;
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -53,6 +55,9 @@ use std::mem::offset_of;
 pub struct JitStats {
     /// Blocks translated.
     pub blocks_compiled: u64,
+    /// Blocks made by copying a translation of the same bytes at another
+    /// EIP (`reloc.rs`).
+    pub blocks_copied: u64,
     /// Bytes of generated code in the arena now.
     pub code_bytes: u64,
     /// Blocks dropped because their page was written.
@@ -187,6 +192,8 @@ struct Formed {
     refused: Option<u32>,
     /// The last item's bytes on the next page, when it runs into it.
     cross: Option<helpers::Cross>,
+    /// An execute watch ended them.
+    watched: bool,
 }
 
 /// At most this many instructions in one chain of blocks.
@@ -229,6 +236,11 @@ pub(crate) struct Jit {
     /// Every translated block (and every "interpreter here" entry) since
     /// the last flush, by physical address, EIP and key.
     blocks: HashMap<(u32, u32, u8), Slot, BuildHasherDefault<KeyHasher>>,
+    /// Translations to copy for the same bytes at another EIP
+    /// (`reloc.rs`), by physical address and key.
+    templates: HashMap<(u32, u8), reloc::Template, BuildHasherDefault<KeyHasher>>,
+    /// Check every copy against a fresh translation (for tests).
+    check_copies: bool,
     pub stats: JitStats,
     /// The bus type the blocks' helper addresses were taken for.
     bus_type: Option<TypeId>,
@@ -281,6 +293,7 @@ impl Clone for Jit {
             enabled: self.enabled,
             handlers_only: self.handlers_only,
             eager: self.eager,
+            check_copies: self.check_copies,
             ..Jit::default()
         }
     }
@@ -309,6 +322,7 @@ impl Jit {
         if !self.slots.is_empty() || !self.blocks.is_empty() {
             self.slots = Vec::new();
             self.blocks = HashMap::default();
+            self.templates = HashMap::default();
             self.stats.flushes += 1;
         }
         if let Some(a) = &mut self.arena {
@@ -356,6 +370,51 @@ fn layout() -> emit::Layout {
     }
 }
 
+/// The helpers' addresses for bus type `B`.
+fn helper_addrs<B: Bus + 'static>() -> emit::Helpers {
+    emit::Helpers {
+        read: helpers::read::<B> as *const () as usize,
+        write: helpers::write::<B> as *const () as usize,
+        calc: helpers::calc as *const () as usize,
+        interp: helpers::interp::<B> as *const () as usize,
+        interp_cross: helpers::interp_cross::<B> as *const () as usize,
+        settle: lazy_flags::settle as *const () as usize,
+    }
+}
+
+/// What the block at `at` (CS:`eip`) with `key` may assume.
+fn shape(key: u8, at: &super::fetch::CodeAt, eip: u32, last_needed: u32) -> emit::Shape {
+    emit::Shape {
+        ss32: key & KEY_SS32 != 0,
+        flat: key & KEY_FLAT != 0,
+        cs_4g: key & KEY_CS_4G != 0,
+        key,
+        origin: Origin {
+            phys: at.phys,
+            eip,
+            lin: at.lin,
+        },
+        last_needed,
+    }
+}
+
+/// The lowest CS offset a block at `eip` names (its start or a branch
+/// target), when every target is an offset from `eip` that does not wrap
+/// (so it moves with the block: `reloc.rs`).
+fn lowest_named(items: &[Item], eip: u32) -> Option<u32> {
+    let mut low = eip;
+    for it in items {
+        if let Op::Jmp { target } | Op::Jcc { target, .. } | Op::Call { target } = it.op {
+            let off = target.wrapping_sub(eip) as i32;
+            if !it.insn.op32 || i64::from(eip) + i64::from(off) != i64::from(target) {
+                return None;
+            }
+            low = low.min(target);
+        }
+    }
+    Some(low)
+}
+
 fn index(phys: u32) -> usize {
     (phys ^ (phys >> 15)) as usize & (SLOTS - 1)
 }
@@ -379,6 +438,13 @@ impl Cpu {
     pub fn set_jit_eager(&mut self, on: bool) {
         self.jit.flush();
         self.jit.eager = on;
+    }
+    /// Checks every block made by copying another's translation
+    /// (`reloc.rs`) against a fresh translation, panicking on a
+    /// difference: for tests.
+    pub fn set_jit_check_copies(&mut self, on: bool) {
+        self.jit.flush();
+        self.jit.check_copies = on;
     }
     /// True while blocks are translated and run.
     pub fn jit_enabled(&self) -> bool {
@@ -500,7 +566,10 @@ impl Cpu {
                                 return BlockRun::None;
                             }
                         }
-                        let s = self.compile(bus, &at, eip, key);
+                        let s = match self.copy_block(bus, &at, eip, key, stamp) {
+                            Some(s) => s,
+                            None => self.compile(bus, &at, eip, key),
+                        };
                         self.jit.blocks.insert(id, s);
                         s
                     }
@@ -647,10 +716,12 @@ impl Cpu {
             last_needed: 0,
             refused: None,
             cross: None,
+            watched: false,
         };
         while f.items.len() < MAX_INSNS && f.bytes < page.len() {
             let at = eip.wrapping_add(f.bytes as u32);
             if bus.exec_watched(cs_base.wrapping_add(at), phys + f.bytes as u32) {
+                f.watched = true;
                 if f.items.is_empty() {
                     // (Whatever the bytes: the address is watched.)
                     f.refused = Some(1);
@@ -788,6 +859,113 @@ impl Cpu {
         })
     }
 
+    /// The block at `at` (CS:`eip`, with `key`, its page at `stamp`) as a
+    /// copy of the translation of the same bytes at another EIP
+    /// (`reloc.rs`), when there is one to copy.
+    fn copy_block<B: Bus + 'static>(
+        &mut self,
+        bus: &mut B,
+        at: &super::fetch::CodeAt,
+        eip: u32,
+        key: u8,
+        stamp: u64,
+    ) -> Option<Slot> {
+        let Jit {
+            templates,
+            cells,
+            arena,
+            stats,
+            ..
+        } = &mut self.jit;
+        let t = templates.get(&(at.phys, key))?;
+        if t.stamp != stamp || t.origin.eip == eip || !t.fits(eip, at.lin) {
+            return None;
+        }
+        if (0..t.extent.bytes).any(|k| bus.exec_watched(at.lin.wrapping_add(k), at.phys + k)) {
+            return None;
+        }
+        let arena = arena.as_mut()?;
+        let delta = eip.wrapping_sub(t.origin.eip);
+        let cs_base = at.lin.wrapping_sub(eip);
+        let mut new_cells = Vec::new();
+        for r in t.relocs.iter() {
+            new_cells.push(match *r {
+                reloc::Reloc::Cell { target, .. } => {
+                    let target = target.wrapping_add(delta);
+                    let to = chain::same_page(at.phys, eip, target)?;
+                    cells.alloc(to, target, cs_base.wrapping_add(target), key, stamp)?
+                }
+                reloc::Reloc::Set { .. } => cells.alloc_set(stamp, eip ^ 0x8000_0000)?,
+                reloc::Reloc::Eip { .. } => continue,
+            });
+        }
+        let code = t.relocate(arena.code(t.code, t.len)?, eip, &new_cells)?;
+        if !arena.fits(code.len()) {
+            return None;
+        }
+        let addr = arena.append(&code)?;
+        let offset = arena.used() - code.len();
+        perf_map::record(&code, addr, offset, at.phys, eip, t.extent.insns as usize);
+        for &(k, off) in t.unlinked.iter() {
+            cells.leave_unlinked(new_cells[k], addr + off);
+        }
+        let slot = Slot {
+            phys: at.phys,
+            eip,
+            lin: at.lin,
+            key,
+            stamp,
+            code: addr,
+            body: addr + t.body,
+            chained: addr + t.chained,
+            insns: t.extent.insns,
+            last_needed: t.last_needed_at(eip),
+            cold: false,
+        };
+        stats.blocks_copied += 1;
+        stats.code_bytes = arena.used() as u64;
+        if self.jit.check_copies {
+            self.check_copy(bus, at, eip, key, &code, addr, new_cells);
+        }
+        Some(slot)
+    }
+
+    /// Panics unless `code`, a copy made for the block at `at` (CS:`eip`)
+    /// at host address `addr` with `new_cells`, is what translating the
+    /// block there gives.
+    #[allow(clippy::too_many_arguments)]
+    fn check_copy<B: Bus + 'static>(
+        &self,
+        bus: &mut B,
+        at: &super::fetch::CodeAt,
+        eip: u32,
+        key: u8,
+        code: &[u8],
+        addr: usize,
+        new_cells: Vec<usize>,
+    ) {
+        let f = self.form(bus, at, eip);
+        let mut given = new_cells.into_iter();
+        let mut cell_for = |target: Option<u32>| match target {
+            Some(target) => chain::same_page(at.phys, eip, target).and_then(|_| given.next()),
+            None => given.next(),
+        };
+        let fresh = emit::block(
+            &f.items,
+            addr,
+            layout(),
+            helper_addrs::<B>(),
+            shape(key, at, eip, f.last_needed),
+            &mut cell_for,
+        )
+        .expect("the copied block translates");
+        assert!(
+            fresh.bytes == code,
+            "the copy of the block at {eip:#x} (physical {:#x}) differs from its translation",
+            at.phys
+        );
+    }
+
     /// Translates the block at physical `phys` (CS:`eip`).
     fn compile<B: Bus + 'static>(
         &mut self,
@@ -810,6 +988,7 @@ impl Cpu {
             last_needed,
             refused,
             cross,
+            watched,
         } = self.form(bus, at, eip);
         if items.is_empty() {
             if let Some(len) = refused {
@@ -852,14 +1031,15 @@ impl Cpu {
                 _ => {}
             }
         }
-        let helpers = emit::Helpers {
-            read: helpers::read::<B> as *const () as usize,
-            write: helpers::write::<B> as *const () as usize,
-            calc: helpers::calc as *const () as usize,
-            interp: helpers::interp::<B> as *const () as usize,
-            interp_cross: helpers::interp_cross::<B> as *const () as usize,
-            settle: lazy_flags::settle as *const () as usize,
-        };
+        // A copy at another EIP is what translating there would give
+        // (`reloc.rs`).
+        let low = (key & KEY_CODE32 != 0
+            && handlers.is_empty()
+            && cross.is_none()
+            && !watched
+            && reloc::far_from_top(eip, pos as u32))
+        .then(|| lowest_named(&items, eip))
+        .flatten();
         if self.jit.arena.is_none() {
             self.jit.arena = Arena::new();
         }
@@ -870,43 +1050,37 @@ impl Cpu {
                 stats,
                 handler_insns,
                 cross_insns,
+                templates,
                 ..
             } = &mut self.jit;
             let Some(arena) = arena else {
                 return slot;
             };
             let stamp = slot.stamp;
-            let mut cell_for = |target: Option<u32>| match target {
-                Some(target) => {
-                    let to = chain::same_page(phys, eip, target)?;
-                    cells.alloc(
-                        to,
+            // (Whether a cell was refused: a copy would then differ from
+            // a later translation, which might get one.)
+            let mut short = false;
+            let mut cell_for = |target: Option<u32>| {
+                let cell = match target {
+                    Some(target) => cells.alloc(
+                        chain::same_page(phys, eip, target)?,
                         target,
                         at.lin.wrapping_sub(eip).wrapping_add(target),
                         key,
                         stamp,
-                    )
-                }
-                // (An EIP half the address space away is off the page.)
-                None => cells.alloc_set(stamp, eip ^ 0x8000_0000),
+                    ),
+                    // (An EIP half the address space away is off the page.)
+                    None => cells.alloc_set(stamp, eip ^ 0x8000_0000),
+                };
+                short |= cell.is_none();
+                cell
             };
             let Some(code) = emit::block(
                 &items,
                 arena.next_addr(),
                 layout(),
-                helpers,
-                emit::Shape {
-                    ss32: key & KEY_SS32 != 0,
-                    flat: key & KEY_FLAT != 0,
-                    cs_4g: key & KEY_CS_4G != 0,
-                    key,
-                    origin: emit::Origin {
-                        phys,
-                        eip,
-                        lin: at.lin,
-                    },
-                    last_needed,
-                },
+                helper_addrs::<B>(),
+                shape(key, at, eip, last_needed),
                 &mut cell_for,
             ) else {
                 return slot;
@@ -916,6 +1090,7 @@ impl Cpu {
                 body,
                 chained,
                 unlinked,
+                relocs,
             } = code;
             if !arena.fits(code.len()) {
                 // (The cells just made go with the flush.)
@@ -924,13 +1099,37 @@ impl Cpu {
             }
             match arena.append(&code) {
                 Some(addr) => {
-                    let at = arena.used() - code.len();
-                    perf_map::record(&code, addr, at, phys, eip, items.len());
+                    let offset = arena.used() - code.len();
+                    perf_map::record(&code, addr, offset, phys, eip, items.len());
                     slot.code = addr;
                     slot.body = addr + body;
                     slot.chained = addr + chained;
-                    for (cell, at) in unlinked {
+                    for &(cell, at) in &unlinked {
                         cells.leave_unlinked(cell, addr + at);
+                    }
+                    if let (Some(low), false) = (low, short) {
+                        templates.insert(
+                            (phys, key),
+                            reloc::Template::new(
+                                addr,
+                                code.len(),
+                                Origin {
+                                    phys,
+                                    eip,
+                                    lin: at.lin,
+                                },
+                                stamp,
+                                reloc::Extent {
+                                    bytes: pos as u32,
+                                    insns: items.len() as u32,
+                                    low,
+                                    last_needed,
+                                },
+                                (body, chained),
+                                &unlinked,
+                                relocs,
+                            ),
+                        );
                     }
                     slot.insns = items.len() as u32;
                     slot.last_needed = last_needed;
