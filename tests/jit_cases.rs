@@ -779,10 +779,15 @@ impl Asm {
 /// Runs `a` with the JIT and `b` without for `n` instructions and compares
 /// registers and RAM; returns the JIT machine's counters.
 fn diff_machines(mut a: Machine, mut b: Machine, n: u64) -> moon86::cpu::JitStats {
-    let log = run_jit(&mut a, n);
-    run_int(&mut b, n);
-    eprintln!("jit: {}  {:?}\nint: {}", regs(&a), log, regs(&b));
-    assert_eq!(regs(&a), regs(&b));
+    run_both(&mut a, &mut b, n)
+}
+
+/// [`diff_machines`], leaving the machines to the caller.
+fn run_both(a: &mut Machine, b: &mut Machine, n: u64) -> moon86::cpu::JitStats {
+    let log = run_jit(a, n);
+    run_int(b, n);
+    eprintln!("jit: {}  {:?}\nint: {}", regs(a), log, regs(b));
+    assert_eq!(regs(a), regs(b));
     let mut ba = vec![0u8; 1 << 20];
     let mut bb = ba.clone();
     a.board.mem.read_bytes(0, &mut ba).unwrap();
@@ -1383,4 +1388,52 @@ fn code_mapped_at_two_addresses_is_translated_once_and_copied() {
     let st = diff_machines(make(true), make(false), 400);
     assert!(st.blocks_copied >= 4, "{st:?}");
     assert!(st.chained > 0, "{st:?}");
+}
+
+#[test]
+fn rep_string_instructions_run_inside_blocks_and_restart_after_a_fault_part_way() {
+    // REP STOSD fills, REPE CMPSB stops at the first difference, and REP
+    // MOVSD copies from identity-mapped memory towards linear 0x440000,
+    // which is not mapped: its 65th dword faults (#PF, no IDT: shutdown)
+    // after 64 were copied. The block runs them by their handler; the one
+    // that faults keeps its progress and the interpreter restarts it from
+    // there, so the registers, CR2 and memory are the interpreter's own.
+    let code = [
+        0xBF, 0x00, 0x90, 0x00, 0x00, // mov edi, 0x9000
+        0xB8, 0x11, 0x22, 0x33, 0x44, // mov eax, 0x44332211
+        0xB9, 0x40, 0x00, 0x00, 0x00, // mov ecx, 0x40
+        0xF3, 0xAB, // rep stosd
+        0xBE, 0x00, 0x90, 0x00, 0x00, // mov esi, 0x9000
+        0xBF, 0x00, 0xA0, 0x00, 0x00, // mov edi, 0xA000
+        0xB9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 0x100
+        0xF3, 0xA6, // repe cmpsb
+        0xBE, 0x00, 0x90, 0x00, 0x00, // mov esi, 0x9000
+        0xBF, 0x00, 0xFF, 0x43, 0x00, // mov edi, 0x43FF00
+        0xB9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 0x100
+        0xF3, 0xA5, // rep movsd
+        0xF4, // hlt
+    ];
+    let make = |jit: bool| {
+        let mut m = paged(&code, jit);
+        // 0xA000 holds what the fill writes, but for its 6th byte.
+        let mut same = 0x4433_2211u32.to_le_bytes().repeat(0x40);
+        same[5] = 0;
+        m.board.mem.write_bytes(0xA000, &same).unwrap();
+        m
+    };
+    let (mut a, mut b) = (make(true), make(false));
+    let st = run_both(&mut a, &mut b, 100);
+    assert_eq!(a.cpu.cr2(), b.cpu.cr2());
+    assert_eq!(a.cpu.cr2(), 0x44_0000);
+    assert_eq!(
+        a.cpu.gpr(Gpr::Ecx),
+        0xC0,
+        "64 dwords copied before the fault"
+    );
+    assert!(a.cpu.shutdown_cause().is_some() && b.cpu.shutdown_cause().is_some());
+    assert!(
+        st.handler_insns >= 3,
+        "the REP instructions ran outside blocks: {st:?}"
+    );
+    assert_eq!(st.exits_bail, 1, "{st:?}");
 }

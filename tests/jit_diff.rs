@@ -455,8 +455,8 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
             out.extend(&a.to_le_bytes()[..n]);
         }
         24 => {
-            // String instructions (translated without REP, run by the
-            // interpreter with it) and BCD instructions (interpreted).
+            // String instructions (translated without REP, run by their
+            // handler with it) and BCD instructions (handler calls).
             if r.chance(15) {
                 // A small count in ECX first (replacing this instruction's
                 // prefixes, which would change the MOV), so the REP form
