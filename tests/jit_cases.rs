@@ -1391,15 +1391,19 @@ fn code_mapped_at_two_addresses_is_translated_once_and_copied() {
 }
 
 #[test]
-fn rep_string_instructions_run_inside_blocks_and_restart_after_a_fault_part_way() {
-    // REP STOSD fills, REPE CMPSB stops at the first difference, and REP
-    // MOVSD copies from identity-mapped memory towards linear 0x440000,
-    // which is not mapped: its 65th dword faults (#PF, no IDT: shutdown)
-    // after 64 were copied. The block runs them by their handler; the one
-    // that faults keeps its progress and the interpreter restarts it from
-    // there, so the registers, CR2 and memory are the interpreter's own.
+fn rep_string_instructions_run_inside_blocks_unless_one_could_fault() {
+    // Twice round a loop, REP STOSD fills and REPE CMPSB stops at the
+    // first difference; then REP MOVSD copies from identity-mapped memory
+    // towards linear 0x440000, which is not mapped: its 65th dword faults
+    // (#PF, no IDT: shutdown) after 64 were copied. A REP runs by its
+    // handler inside the block when none of its iterations can fault: the
+    // second time round (the first, its pages are not in the TLB yet, so
+    // it bails before it starts). REP MOVSD bails likewise, and the
+    // interpreter runs it whole (a part done by the handler could not be
+    // taken back), so the registers, CR2 and memory are its own.
     let code = [
-        0xBF, 0x00, 0x90, 0x00, 0x00, // mov edi, 0x9000
+        0xBB, 0x02, 0x00, 0x00, 0x00, // mov ebx, 2
+        0xBF, 0x00, 0x90, 0x00, 0x00, // top: mov edi, 0x9000
         0xB8, 0x11, 0x22, 0x33, 0x44, // mov eax, 0x44332211
         0xB9, 0x40, 0x00, 0x00, 0x00, // mov ecx, 0x40
         0xF3, 0xAB, // rep stosd
@@ -1407,6 +1411,8 @@ fn rep_string_instructions_run_inside_blocks_and_restart_after_a_fault_part_way(
         0xBF, 0x00, 0xA0, 0x00, 0x00, // mov edi, 0xA000
         0xB9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 0x100
         0xF3, 0xA6, // repe cmpsb
+        0x4B, // dec ebx
+        0x75, 0xDB, // jnz top
         0xBE, 0x00, 0x90, 0x00, 0x00, // mov esi, 0x9000
         0xBF, 0x00, 0xFF, 0x43, 0x00, // mov edi, 0x43FF00
         0xB9, 0x00, 0x01, 0x00, 0x00, // mov ecx, 0x100
@@ -1434,6 +1440,51 @@ fn rep_string_instructions_run_inside_blocks_and_restart_after_a_fault_part_way(
     assert!(
         st.handler_insns >= 3,
         "the REP instructions ran outside blocks: {st:?}"
+    );
+    assert_eq!(st.exits_bail, 3, "the second round's REPs bailed: {st:?}");
+}
+
+#[test]
+fn x87_instructions_run_inside_blocks_and_a_frozen_one_is_left_to_the_interpreter() {
+    // x87 instructions are handler calls inside the block. FDIVP by zero
+    // with the zero-divide exception unmasked leaves it pending; the next
+    // waiting instruction (FLD1), with CR0.NE clear, freezes before it
+    // runs until IRQ 13 (a halt, EIP on it): its handler call reports that
+    // and the block bails, so the interpreter freezes there as it would
+    // alone. FST's store and the whole x87 state match the interpreter's.
+    let code = [
+        0xDB, 0xE3, // fninit
+        0xD9, 0xE8, // fld1
+        0xD9, 0xE8, // fld1
+        0xDE, 0xC1, // faddp st1, st0
+        0xD9, 0x15, 0x00, 0x90, 0x00, 0x00, // fst dword [0x9000]
+        0xD9, 0x2D, 0x10, 0x90, 0x00, 0x00, // fldcw [0x9010]
+        0xD9, 0xEE, // fldz
+        0xDE, 0xF9, // fdivp st1, st0
+        0xD9, 0xE8, // fld1 (frozen here)
+        0xF4, // hlt
+    ];
+    let make = |jit: bool| {
+        let mut m = paged(&code, jit);
+        // The default control word with ZM (bit 2) clear.
+        m.board
+            .mem
+            .write_bytes(0x9010, &0x037Bu16.to_le_bytes())
+            .unwrap();
+        m
+    };
+    let (mut a, mut b) = (make(true), make(false));
+    let st = run_both(&mut a, &mut b, 20);
+    assert!(a.cpu.fpu() == b.cpu.fpu(), "the x87 state differs");
+    assert!(a.cpu.is_halted(), "FLD1 did not freeze");
+    assert_eq!(a.cpu.eip(), CODE + 24, "frozen before FLD1");
+    assert_eq!(a.cpu.fpu().status_word() & 0x84, 0x84, "ZE pending");
+    let mut two = [0u8; 4];
+    a.board.mem.read_bytes(0x9000, &mut two).unwrap();
+    assert_eq!(f32::from_le_bytes(two), 2.0);
+    assert!(
+        st.handler_insns >= 8,
+        "the x87 instructions ran outside blocks: {st:?}"
     );
     assert_eq!(st.exits_bail, 1, "{st:?}");
 }

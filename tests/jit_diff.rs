@@ -291,7 +291,7 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
         }
     };
     let v = if code32 { 4 } else { 2 };
-    match r.below(30) {
+    match r.below(31) {
         0..=5 => {
             // ALU: op r/m,r / r,r/m (byte and full) and AL/eAX,imm.
             let op = (r.below(8) as u8) << 3;
@@ -456,7 +456,8 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
         }
         24 => {
             // String instructions (translated without REP, run by their
-            // handler with it) and BCD instructions (handler calls).
+            // handler with it, when no iteration can fault) and BCD
+            // instructions (handler calls).
             if r.chance(15) {
                 // A small count in ECX first (replacing this instruction's
                 // prefixes, which would change the MOV), so the REP form
@@ -529,6 +530,20 @@ fn instruction(r: &mut Rng, code32: bool, out: &mut Vec<u8>) {
                 _ => {
                     out.push(0xF0);
                     out.push([0x01, 0x29, 0x31, 0x21, 0x09, 0x11, 0x19, 0x87][r.below(8) as usize]);
+                    modrm(r, out, None);
+                }
+            }
+        }
+        30 => {
+            // The x87 (handler calls): any escape opcode with a register or
+            // memory operand, now and then FWAIT or FNINIT; exceptions
+            // unmasked by a loaded control word freeze the next waiting
+            // one (CR0.NE is clear).
+            match r.below(8) {
+                0 => out.push(0x9B),
+                1 => out.extend([0xDB, 0xE3]),
+                _ => {
+                    out.push(0xD8 + r.below(8) as u8);
                     modrm(r, out, None);
                 }
             }
@@ -888,6 +903,7 @@ fn state(m: &Machine) -> String {
     for sr in SegReg::ALL {
         s += &format!(" {}={:?}", sr.name(), c.segment(sr));
     }
+    s += &format!(" fpu={:?}", c.fpu());
     s
 }
 
@@ -990,6 +1006,13 @@ fn run_many_as(mode: Mode, count: u64, jit: Jit) {
         .ok()
         .map(|s| s.parse::<u64>().expect("MOON86_JIT_DIFF_SCALE is a number"))
         .unwrap_or(1);
+    if let Ok(seed) = std::env::var("MOON86_JIT_DIFF_SEED") {
+        // One program, as a failure names it.
+        let seed = u64::from_str_radix(seed.trim_start_matches("0x"), 16)
+            .expect("MOON86_JIT_DIFF_SEED is a hexadecimal seed");
+        run_one(mode, seed, jit);
+        return;
+    }
     let base = count;
     let count = count * scale;
     let mut native = 0;

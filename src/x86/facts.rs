@@ -246,15 +246,13 @@ impl Mn {
             | Bts | Btr | Btc | Bsf | Bsr | Sahf | Lahf | Pusha | Popa | Pushf | Bound | Xadd
             | Cmpxchg | Cmpxchg8b | Cpuid | Rdmsr | Rdpmc | Smsw | Sgdt | Sidt | Sldt | Str
             | Verr | Verw | Lar | Lsl | Arpl | Enter | Loop | Loope | Loopne | Jcxz | Cli | Sti
-            | Popf => Jit::Call,
+            | Popf | Wait | Esc => Jit::Call,
             // Segment and descriptor-table loads, mode and privilege
             // changes, MSR writes, far transfers and interrupts, port I/O,
-            // HLT, the FPU, the TLB and caches, and the undefined opcodes.
-            Ins | Outs | In | Out | Callf | Jmpf | Retf | Iret | Int | Int3 | Into | Int1
-            | Wait | Esc | Les | Lds | Lss | Lfs | Lgs | Hlt | Lldt | Ltr | Lgdt | Lidt | Lmsw
-            | Clts | Ud | Ud2 | Invlpg | Invd | Wbinvd | Wrmsr | Sysenter | Sysexit => {
-                Jit::Interpret
-            }
+            // HLT, the TLB and caches, and the undefined opcodes.
+            Ins | Outs | In | Out | Callf | Jmpf | Retf | Iret | Int | Int3 | Into | Int1 | Les
+            | Lds | Lss | Lfs | Lgs | Hlt | Lldt | Ltr | Lgdt | Lidt | Lmsw | Clts | Ud | Ud2
+            | Invlpg | Invd | Wbinvd | Wrmsr | Sysenter | Sysexit => Jit::Interpret,
         }
     }
 

@@ -18,6 +18,7 @@ mod shift;
 mod stack;
 mod string;
 mod string_bulk;
+mod string_whole;
 mod system;
 mod vme;
 

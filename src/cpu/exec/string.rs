@@ -139,6 +139,16 @@ impl Cpu {
         Ok(())
     }
 
+    /// The size of the elements string instruction `insn` moves.
+    pub(super) fn element_bytes(insn: &Insn) -> u8 {
+        let wide = insn.ops.iter().any(|o| matches!(o, Opnd::Xv | Opnd::Yv));
+        if wide {
+            Self::vsize(insn)
+        } else {
+            1
+        }
+    }
+
     pub(super) fn set_count(&mut self, insn: &Insn, c: u32) {
         if insn.addr32 {
             self.gpr[1] = c;
@@ -152,8 +162,7 @@ impl Cpu {
         bus: &mut B,
         insn: &Insn,
     ) -> Result<(), Fault> {
-        let wide = insn.ops.iter().any(|o| matches!(o, Opnd::Xv | Opnd::Yv));
-        let bytes = if wide { Self::vsize(insn) } else { 1 };
+        let bytes = Self::element_bytes(insn);
         if insn.rep == Rep::None {
             return self.string_once(bus, insn, bytes).map_err(|(f, _)| f);
         }

@@ -197,16 +197,10 @@ fn loc(insn: &Insn, i: usize) -> Option<Loc> {
 /// its handler (the differential tests compare the two).
 pub(super) fn translate(insn: &Insn, next: u32, model: Model, inline: bool) -> Option<Op> {
     // An instruction the model lacks is the interpreter's to refuse, as is
-    // one longer than the 286 takes. A REP string instruction runs by its
-    // handler: one that faults part-way keeps the iterations it completed
-    // (the count and index registers moved past them, their memory
-    // written), and the bail leaves it to the interpreter, which goes on
-    // from there and faults at the same iteration with the same state, as
-    // the instruction restarts on a real CPU. Not on the 286, whose count
-    // on a fault is one ahead (`exec_string`), so a restart would differ.
-    let repeated = insn.rep != x86::Rep::None && insn.mn.is_string();
+    // one longer than the 286 takes. (A REP string instruction runs by its
+    // handler, which bails unless no iteration can fault:
+    // `helpers::run_handler`.)
     if insn.facts.jit() == Jit::Interpret
-        || (repeated && model == Model::I286)
         || !model.has(insn.facts.since())
         || (model == Model::I286 && insn.len > 10)
     {

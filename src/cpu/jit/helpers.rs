@@ -17,7 +17,7 @@ use crate::cpu::exec::Flow;
 use crate::cpu::paging::Access;
 use crate::cpu::segment::Use;
 use crate::cpu::{Cpu, SegReg};
-use crate::x86::{Insn, Mn};
+use crate::x86::{Insn, Mn, Rep};
 
 /// A read helper's result when the access must be left to the interpreter.
 pub(super) const READ_BAIL: u64 = 1 << 32;
@@ -267,7 +267,15 @@ fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, afte
     if bus.watches_memory() && insn.touches_memory() {
         return WRITE_BAIL;
     }
+    // A REP string instruction only when none of its iterations can
+    // fault (`exec/string_whole.rs`): a bail must leave nothing done.
+    if insn.rep != Rep::None && insn.mn.is_string() && !cpu.rep_runs_whole(insn) {
+        return WRITE_BAIL;
+    }
     let undo = cpu.advance(insn.len, start);
+    // (An x87 instruction sets the last-instruction pointers before its
+    // memory operand may fault: a bail puts them back too.)
+    let fpu = matches!(insn.mn, Mn::Esc | Mn::Wait).then(|| cpu.fpu.clone());
     // The instruction count as the interpreter has it while the
     // instruction runs (the TSC and the performance counters read it):
     // the count at the chain's entry and the chain's instructions up to
@@ -277,15 +285,21 @@ fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, afte
     let result = cpu.execute(bus, insn);
     cpu.icount = icount;
     match result {
-        Ok(flow) => {
-            debug_assert_eq!(flow, Flow::Next, "{insn:?} runs by its handler");
+        Ok(Flow::Next) => {
             if bus.code_stamp(cpu.jit.running_page) != Some(cpu.jit.running_stamp) {
                 return WRITE_SMC;
             }
             WRITE_OK
         }
-        Err(_) => {
+        // A fault, or anything but going on to the next instruction (an
+        // x87 instruction that freezes on a pending unmasked exception
+        // reports a halt, having changed nothing but EIP): the interpreter
+        // runs the instruction again from here.
+        _ => {
             cpu.undo(insn, undo);
+            if let Some(fpu) = fpu {
+                cpu.fpu = fpu;
+            }
             WRITE_BAIL
         }
     }
