@@ -194,6 +194,19 @@ fn limit_faults_and_shutdown() {
         r.write_u8(0x20000, 0x77);
     });
     assert_eq!(cpu.gpr(Gpr::Eax) & 0xFF, 0x77);
+    // POPA with SP = 0xFFF5: its sixth word (DX) straddles the limit at
+    // the top of the stack, while its last wraps to 0x0003: #SS with
+    // nothing popped.
+    let (cpu, mut ram, _) = run1(&[0x61], |c, _| {
+        c.set_gpr(Gpr::Esp, 0xFFF5);
+        for (g, v) in [(Gpr::Edi, 0x1111), (Gpr::Esi, 0x2222), (Gpr::Ebp, 0x3333)] {
+            c.set_gpr(g, v);
+        }
+        c.set_gpr(Gpr::Ebx, 0x4444);
+    });
+    assert_eq!(entered(&cpu, &mut ram), Some((12, 0)));
+    let kept = [Gpr::Edi, Gpr::Esi, Gpr::Ebp, Gpr::Ebx].map(|g| cpu.gpr(g));
+    assert_eq!(kept, [0x1111, 0x2222, 0x3333, 0x4444]);
     // push with SP = 1: #SS, whose delivery faults again -> #DF -> shutdown.
     let (cpu, _, out) = run1(&[0x50], |c, _| c.set_gpr(Gpr::Esp, 1));
     assert_eq!(out, StepOutcome::Shutdown);

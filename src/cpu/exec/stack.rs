@@ -67,14 +67,21 @@ impl Cpu {
                 Ok(())
             }
             Mn::Popa => {
-                // Check the whole frame first so a fault leaves nothing popped.
-                self.peek_stack(bus, u32::from(v) * 8 - u32::from(v), v)?;
-                for n in (0..8u8).rev() {
-                    let val = self.pop(bus, v)?;
+                // The whole frame is read first, so that a fault at any of
+                // its elements (one may wrap past the top of a 16-bit
+                // stack) leaves nothing popped. DI is at the stack's top,
+                // AX deepest; the SP image is skipped.
+                let mut frame = [0u32; 8];
+                for (k, val) in frame.iter_mut().enumerate() {
+                    *val = self.peek_stack(bus, k as u32 * u32::from(v), v)?;
+                }
+                for (k, val) in frame.into_iter().enumerate() {
+                    let n = 7 - k as u8;
                     if n != 4 {
                         self.set_reg(n, v, val);
                     }
                 }
+                self.set_sp(self.gpr[4].wrapping_add(8 * u32::from(v)));
                 Ok(())
             }
             Mn::Pushf => {
