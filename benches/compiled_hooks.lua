@@ -4,7 +4,7 @@
 -- comes (the script times them), and fails unless the guest left through
 -- the exit port.
 --
---   moon86 run benches/compiled_hooks.lua KERNEL none|exec100|io|hotpage
+--   moon86 run benches/compiled_hooks.lua KERNEL none|exec100|io|hotpage|filtered
 --
 --   none     no hooks (the baseline, run the same way)
 --   exec100  100 execute hooks on addresses the guest never runs, and a
@@ -12,9 +12,12 @@
 --   io       an I/O hook on a port the guest never touches (0x2E8, COM4)
 --   hotpage  an execute hook on a never-run address of the page with the
 --            most executed code (given as the third argument, hex)
+--   filtered a write hook on the top 256 bytes of the guest's stack, the
+--            most written memory it has, whose value filter no write
+--            there passes
 local kernel, mode, hot = arg[1], arg[2] or "none", arg[3]
 if not kernel then
-  io.stderr:write("usage: compiled_hooks.lua KERNEL none|exec100|io|hotpage [ADDR]\n")
+  io.stderr:write("usage: compiled_hooks.lua KERNEL none|exec100|io|hotpage|filtered [ADDR]\n")
   os.exit(2)
 end
 
@@ -33,6 +36,9 @@ elseif mode == "io" then
   vm:on_io(0x2E8, never)
 elseif mode == "hotpage" then
   vm:on_exec(assert(tonumber(hot), "hotpage needs an address"), never)
+elseif mode == "filtered" then
+  -- (The stack starts at 0x3FF000: guests/bench/compiled.c's entry.)
+  vm:on_write({ 0x3FEF00, 0x3FF000 }, never, { value = 0xDEADBEEF })
 elseif mode ~= "none" then
   io.stderr:write(("compiled_hooks.lua: unknown mode %q\n"):format(mode))
   os.exit(2)

@@ -65,7 +65,8 @@ def main():
         # (0x100030: the HLT after `call kmain` in compiled.bin, never
         # reached as the guest leaves through the exit port; on the page
         # that holds every phase's code.)
-        for mode, extra in (("exec100", []), ("io", []), ("hotpage", ["0x100030"])):
+        for mode, extra in (("exec100", []), ("io", []), ("hotpage", ["0x100030"]),
+                            ("filtered", [])):
             emulators[mode] = [a.moon86, "run", script, a.kernel, mode] + extra
             hooked.append(mode)
     if a.interp:

@@ -973,15 +973,15 @@ fn an_exec_watch_inside_a_translated_loop_stops_there_and_the_rest_stays_transla
 
 #[test]
 fn memory_watches_see_translated_and_handler_accesses_as_the_interpreter_does() {
-    use moon86::machine::WatchSet;
+    use moon86::machine::{MemRange, WatchSet};
     // A write watch on BTS's first dword (a handler call) and a read
     // watch on ADD's (inline code): they report at the same instructions
     // and counts as without the JIT: ADD's read in each of the 35
     // watched iterations, BTS's write while its bit (EAX = 6, 7, ...)
     // is in that dword (26 times).
     let watches = WatchSet {
-        mem_write: vec![(0x20000, 0x20004)],
-        mem_read: vec![(0x20100, 0x20104)],
+        mem_write: vec![MemRange::all(0x20000, 0x20004)],
+        mem_read: vec![MemRange::all(0x20100, 0x20104)],
         ..WatchSet::default()
     };
     let events = watched_like_the_interpreter(&watches, 35 * 3);
@@ -990,15 +990,67 @@ fn memory_watches_see_translated_and_handler_accesses_as_the_interpreter_does() 
 }
 
 #[test]
+fn a_filtered_watch_reports_only_the_accesses_its_filter_accepts() {
+    use moon86::machine::{AccessFilter, MemRange, WatchSet};
+    // ADD's dword is written 35 times while watched. A filter on the low
+    // bit of what it holds after the write keeps the odd sums: the same
+    // events, in the same order, as the unfiltered watch's odd ones, with
+    // the JIT as without it; a size no access has reports nothing. A
+    // write the filter refuses stays in generated code (it goes through
+    // the write helper rather than to the interpreter), and so does a
+    // refused read: with all refused,
+    // ADD runs translated in each of the 35 iterations, as INC, INC, DEC
+    // and JNZ do (only BTS, a handler call, goes to the interpreter while
+    // memory is watched).
+    let range = MemRange::all(0x20100, 0x20104);
+    let watch = |only: AccessFilter| WatchSet {
+        mem_write: vec![MemRange { only, ..range }],
+        ..WatchSet::default()
+    };
+    let all = watched_like_the_interpreter(&watch(AccessFilter::ANY), 35 * 3);
+    let new_value = |e: &String| -> u32 {
+        let tail = &e[e.find("new: ").expect("a write event") + 5..];
+        tail[..tail.find(|c: char| !c.is_ascii_digit()).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    let odd: Vec<String> = all
+        .iter()
+        .filter(|e| new_value(e) & 1 == 1)
+        .cloned()
+        .collect();
+    assert!(!odd.is_empty() && odd.len() < all.len(), "{all:?}");
+    let only_odd = AccessFilter {
+        size: Some(4),
+        mask: 1,
+        value: Some(1),
+    };
+    assert_eq!(watched_like_the_interpreter(&watch(only_odd), 35 * 3), odd);
+    let bytes = AccessFilter {
+        size: Some(1),
+        ..AccessFilter::ANY
+    };
+    assert!(watched_like_the_interpreter(&watch(bytes), 35 * 5).is_empty());
+    let reads = WatchSet {
+        mem_read: vec![MemRange {
+            only: bytes,
+            ..range
+        }],
+        ..WatchSet::default()
+    };
+    assert!(watched_like_the_interpreter(&reads, 35 * 5).is_empty());
+}
+
+#[test]
 fn a_watch_of_one_kind_leaves_the_other_kind_its_direct_path() {
     use moon86::cpu::Bus;
-    use moon86::machine::WatchSet;
+    use moon86::machine::{MemRange, WatchSet};
     // A write watch on ADD's dword (read, then written, by inline code):
     // its 35 writes are reported as without the JIT, its reads are not
     // watched, and reads of its page keep generated code's direct path
     // to RAM, as writes of a page with only a read watch do.
     let watches = WatchSet {
-        mem_write: vec![(0x20100, 0x20104)],
+        mem_write: vec![MemRange::all(0x20100, 0x20104)],
         ..WatchSet::default()
     };
     let events = watched_like_the_interpreter(&watches, 35 * 3);
@@ -1006,8 +1058,8 @@ fn a_watch_of_one_kind_leaves_the_other_kind_its_direct_path() {
     assert_eq!((count("Read"), count("Write")), (0, 35), "{events:?}");
     let mut m = paged(&[0xF4], true);
     m.set_watches(&WatchSet {
-        mem_write: vec![(0x20100, 0x20104)],
-        mem_read: vec![(0x21100, 0x21104)],
+        mem_write: vec![MemRange::all(0x20100, 0x20104)],
+        mem_read: vec![MemRange::all(0x21100, 0x21104)],
         ..WatchSet::default()
     });
     let b = &mut m.board;
@@ -1019,9 +1071,9 @@ fn a_watch_of_one_kind_leaves_the_other_kind_its_direct_path() {
 
 #[test]
 fn a_port_watch_leaves_the_loop_translated() {
-    use moon86::machine::WatchSet;
+    use moon86::machine::{PortRange, WatchSet};
     let watches = WatchSet {
-        io: vec![(0x2E8, 0x2E8)],
+        io: vec![PortRange::all(0x2E8, 0x2E8)],
         ..WatchSet::default()
     };
     assert!(watched_like_the_interpreter(&watches, 35 * 5).is_empty());

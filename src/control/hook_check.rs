@@ -87,7 +87,7 @@ pub fn check(kind: &HookKind, filter: &Filter) -> Result<(), ControlError> {
         } => return Err(bad("period", "a period must be longer than zero".into())),
         _ => {}
     }
-    if let Some(size) = filter.size {
+    if let Some(size) = filter.access.size {
         if ![1, 2, 4].contains(&size) {
             return Err(bad(
                 "size",

@@ -13,7 +13,7 @@
 //! front end reports back through [`HookTable::text_result`].
 
 use crate::cpu::SegReg;
-use crate::machine::{Machine, WatchSet};
+use crate::machine::{AccessFilter, Machine, MemRange, PortRange, WatchSet};
 // What fires carry, named here so front ends need nothing below control/.
 pub use crate::cpu::{CpuMode, InterruptSource};
 pub use crate::machine::{Event, EventRecord, ModeBits};
@@ -29,6 +29,19 @@ pub enum IoDir {
     In,
     Out,
     Both,
+}
+
+impl IoDir {
+    /// The machine's watch of ports `first..=last` in this direction.
+    fn ports(self, first: u16, last: u16, only: AccessFilter) -> PortRange {
+        PortRange {
+            first,
+            last,
+            ins: self != IoDir::Out,
+            outs: self != IoDir::In,
+            only,
+        }
+    }
 }
 
 /// What a hook watches. Address ranges are `start..end`, end exclusive.
@@ -179,11 +192,9 @@ fn range_text(start: u64, end: u64) -> String {
 /// Conditions checked in Rust before a hook fires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
-    /// Only accesses of this many bytes (memory and I/O hooks).
-    pub size: Option<u8>,
-    /// With `value`: fire only when `(value & mask) == value` compare.
-    pub mask: u32,
-    pub value: Option<u32>,
+    /// Memory and I/O hooks: only accesses of this size and value. The
+    /// machine checks it too, so accesses it refuses cost no event.
+    pub access: AccessFilter,
     /// Ignore the first `skip` matches.
     pub skip: u64,
     /// Then fire on every `every`-th match (1: each).
@@ -195,9 +206,7 @@ pub struct Filter {
 impl Default for Filter {
     fn default() -> Filter {
         Filter {
-            size: None,
-            mask: u32::MAX,
-            value: None,
+            access: AccessFilter::ANY,
             skip: 0,
             every: 1,
             limit: None,
@@ -276,17 +285,10 @@ impl Hook {
         true
     }
 
-    fn value_ok(&self, size: u8, value: u32) -> bool {
-        let f = &self.info.filter;
-        f.size.is_none_or(|s| s == size) && f.value.is_none_or(|v| value & f.mask == v & f.mask)
-    }
-
     /// True when the kind and the value filters match `event`.
     fn matches(&self, event: &Event) -> bool {
-        let within = |start: u64, end: u64, addr: u32, size: u8| {
-            let a = u64::from(addr);
-            a < end && start < a + u64::from(size.max(1))
-        };
+        let only = self.info.filter.access;
+        let range = |start: u64, end: u64| MemRange { start, end, only };
         match (&self.info.kind, event) {
             (
                 HookKind::Exec {
@@ -300,17 +302,17 @@ impl Hook {
                 },
             ) => {
                 let addr = if *physical { *p } else { Some(*linear) };
-                addr.is_some_and(|a| within(*start, *end, a, 1))
+                addr.is_some_and(|a| MemRange::all(*start, *end).reports(a, 1, 0))
             }
             (HookKind::Read { start, end }, Event::Read { addr, size, value }) => {
-                within(*start, *end, *addr, *size) && self.value_ok(*size, *value)
+                range(*start, *end).reports(*addr, *size, *value)
             }
             (
                 HookKind::Write { start, end, .. },
                 Event::Write {
                     addr, size, new, ..
                 },
-            ) => within(*start, *end, *addr, *size) && self.value_ok(*size, *new),
+            ) => range(*start, *end).reports(*addr, *size, *new),
             (
                 HookKind::Io { first, last, dir },
                 Event::Io {
@@ -319,14 +321,9 @@ impl Hook {
                     size,
                     value,
                 },
-            ) => {
-                let dir_ok = match dir {
-                    IoDir::Both => true,
-                    IoDir::In => !out,
-                    IoDir::Out => *out,
-                };
-                dir_ok && first <= port && port <= last && self.value_ok(*size, *value)
-            }
+            ) => dir
+                .ports(*first, *last, only)
+                .reports(*out, *port, *size, *value),
             (
                 HookKind::Disk {
                     drive,
@@ -490,6 +487,8 @@ impl HookTable {
     pub fn watch_set(&self) -> WatchSet {
         let mut w = WatchSet::default();
         for h in self.hooks.iter().filter(|h| h.info.enabled) {
+            let only = h.info.filter.access;
+            let range = |start: u64, end: u64| MemRange { start, end, only };
             match &h.info.kind {
                 HookKind::Exec {
                     start,
@@ -501,9 +500,9 @@ impl HookTable {
                     end,
                     physical: true,
                 } => w.exec_physical.push((*start, *end)),
-                HookKind::Read { start, end } => w.mem_read.push((*start, *end)),
-                HookKind::Write { start, end, .. } => w.mem_write.push((*start, *end)),
-                HookKind::Io { first, last, .. } => w.io.push((*first, *last)),
+                HookKind::Read { start, end } => w.mem_read.push(range(*start, *end)),
+                HookKind::Write { start, end, .. } => w.mem_write.push(range(*start, *end)),
+                HookKind::Io { first, last, dir } => w.io.push(dir.ports(*first, *last, only)),
                 HookKind::Disk { .. } => w.disk = true,
                 HookKind::Interrupt { .. } => w.interrupts = true,
                 HookKind::ModeChange => w.mode = true,

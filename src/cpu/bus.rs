@@ -85,6 +85,23 @@ pub trait Bus {
         false
     }
 
+    /// For a read [`Bus::watched`] flagged: its value, when the `len`
+    /// bytes at physical `addr` are plain RAM (so reading them has no side
+    /// effect) and no read watch reports that value; `None` leaves the
+    /// read to the interpreter. The default: `None`.
+    fn read_unreported(&mut self, _addr: u32, _len: u32) -> Option<u32> {
+        None
+    }
+
+    /// For a write [`Bus::watched`] flagged: true when the `len` bytes at
+    /// physical `addr` are plain RAM (which then holds the low `len` bytes
+    /// of `value`) and no write watch reports that value, so the JIT may
+    /// make the write itself through the bus; false leaves it to the
+    /// interpreter. The default: false.
+    fn write_unreported(&mut self, _addr: u32, _len: u32, _value: u32) -> bool {
+        false
+    }
+
     /// True when some CPU memory read or write is watched: the JIT then
     /// leaves each handler call that touches memory to the interpreter, as
     /// the handler's accesses are not checked one by one. The default:

@@ -4,7 +4,7 @@
 //! (see `watch.rs`) and keeps what they saw until the run loop collects it.
 
 use super::clock::VirtualClock;
-use super::watch::{overlaps, AddrSet, Event, MemWatch};
+use super::watch::{overlaps, reported, AddrSet, Event, MemWatch, PortRange};
 use crate::cpu::{Bus, IoSize};
 use crate::devices::IoBus;
 use crate::mem::GuestMemory;
@@ -22,7 +22,7 @@ pub struct Board {
     /// Memory watches (an empty hull when none).
     pub(super) mem_watch: MemWatch,
     /// Watched port ranges, inclusive.
-    pub(super) io_watch: Vec<(u16, u16)>,
+    pub(super) io_watch: Vec<PortRange>,
     /// Execute watches by linear and by physical address (checked by the
     /// run loop before the interpreter's instructions, and by the JIT when
     /// it forms blocks: `Bus::exec_watched`).
@@ -181,6 +181,20 @@ impl Bus for Board {
         let side = self.mem_watch.side(write);
         side.near(a) || side.near(a.wrapping_add(len - 1))
     }
+    fn read_unreported(&mut self, addr: u32, len: u32) -> Option<u32> {
+        if self.a20_mask != !0 || !self.mem.plain_ram_at(addr, len) {
+            return None;
+        }
+        let size = len as u8;
+        let value = self.plain_read(addr, size);
+        (!reported(&self.mem_watch.read, addr, size, value)).then_some(value)
+    }
+    fn write_unreported(&mut self, addr: u32, len: u32, value: u32) -> bool {
+        let held = value & (u32::MAX >> (32 - 8 * len.min(4)));
+        self.a20_mask == !0
+            && self.mem.plain_ram_at(addr, len)
+            && !reported(&self.mem_watch.write, addr, len as u8, held)
+    }
     fn watches_memory(&self) -> bool {
         !(self.mem_watch.read.is_empty() && self.mem_watch.write.is_empty())
     }
@@ -236,7 +250,7 @@ impl Board {
     #[inline(never)]
     fn watch_read(&mut self, addr: u32, size: u8, value: u32) {
         let a = addr & self.a20_mask;
-        if overlaps(&self.mem_watch.read, a, size) {
+        if reported(&self.mem_watch.read, a, size, value) {
             self.events.push(Event::Read {
                 addr: a,
                 size,
@@ -260,15 +274,14 @@ impl Board {
             2 => self.plain_write_u16(addr, value as u16),
             _ => self.plain_write_u32(addr, value),
         }
-        if self
-            .mem_watch
-            .screen
-            .is_some_and(|s| overlaps(&[s], a, size))
-        {
+        if self.mem_watch.screen.is_some_and(|s| s.overlaps(a, size)) {
             self.screen_dirty = true;
         }
         if watched {
             let new = self.plain_read(addr, size);
+            if !reported(&self.mem_watch.write, a, size, new) {
+                return;
+            }
             self.events.push(Event::Write {
                 addr: a,
                 size,
@@ -281,15 +294,16 @@ impl Board {
 
     #[inline(never)]
     fn watch_io(&mut self, out: bool, port: u16, size: IoSize, value: u32) {
+        let size = size.bytes() as u8;
         if self
             .io_watch
             .iter()
-            .any(|&(first, last)| first <= port && port <= last)
+            .any(|w| w.reports(out, port, size, value))
         {
             self.events.push(Event::Io {
                 out,
                 port,
-                size: size.bytes() as u8,
+                size,
                 value,
             });
         }

@@ -25,7 +25,7 @@ pub use drives::{media_name, DriveConfig, DriveId, DriveInterface, FLOPPY_DRIVES
 pub use run::{HaltReason, RunExit};
 pub use serial::SerialLog;
 pub use snapshot::{MachineState, StateError};
-pub use watch::{Event, EventRecord, ModeBits, WatchSet};
+pub use watch::{AccessFilter, Event, EventRecord, MemRange, ModeBits, PortRange, WatchSet};
 
 use crate::cpu::Cpu;
 use crate::devices::{DeviceId, Frame, IoBus, VGA_TEXT_BASE, VGA_TEXT_SIZE};

@@ -1,7 +1,10 @@
 //! Watches: the raw conditions the run loop checks on behalf of hooks, and
 //! the events it reports when one is met. `machine/` knows nothing of
-//! callbacks, filters or Lua: `control/hooks.rs` compiles its hook table
-//! into a [`WatchSet`] and turns the [`EventRecord`]s back into hook fires.
+//! callbacks or Lua, and of a hook's filters only the [`AccessFilter`] (an
+//! access's size and value), which the board applies so that an access no
+//! filter accepts makes no event: `control/hooks.rs` compiles its hook
+//! table into a [`WatchSet`] and turns the [`EventRecord`]s back into hook
+//! fires.
 //!
 //! Costs: with no watch set the run loop is the plain one. With any watch
 //! set it checks execute watches before every instruction the interpreter
@@ -12,7 +15,9 @@
 //! against the hull of the read watches, and writes against that of the
 //! write watches (one compare), before looking at the ranges themselves,
 //! and only pages holding a byte watched for reads (writes) lose
-//! generated code's direct path for reads (writes). `benches/phase_times.py --hooks`
+//! generated code's direct path for reads (writes); there its helper
+//! makes an access to plain RAM that no filter accepts itself, and leaves
+//! the others to the interpreter. `benches/phase_times.py --hooks`
 //! measures what idle hooks cost the JIT (see docs/performance.md).
 
 use crate::cpu::{CpuMode, InterruptSource};
@@ -25,11 +30,11 @@ pub struct WatchSet {
     /// Execute watches on physical addresses of the instruction's first byte.
     pub exec_physical: Vec<(u64, u64)>,
     /// Physical memory ranges whose CPU reads are reported.
-    pub mem_read: Vec<(u64, u64)>,
+    pub mem_read: Vec<MemRange>,
     /// Physical memory ranges whose CPU writes are reported.
-    pub mem_write: Vec<(u64, u64)>,
-    /// I/O port ranges, inclusive, whose accesses are reported.
-    pub io: Vec<(u16, u16)>,
+    pub mem_write: Vec<MemRange>,
+    /// I/O port ranges whose accesses are reported.
+    pub io: Vec<PortRange>,
     /// Report every interrupt and exception the CPU delivers.
     pub interrupts: bool,
     /// Report changes of the CPU mode (real, protected, V86, paging).
@@ -56,6 +61,112 @@ impl WatchSet {
             && self.io.is_empty()
             && !self.interrupts
             && !self.mode)
+    }
+}
+
+/// Which accesses to a watched range are reported, by their size and the
+/// value they moved (for a write, the value memory holds after it). The
+/// board checks it, so an access it refuses never leaves the run loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessFilter {
+    /// Only accesses of this many bytes.
+    pub size: Option<u8>,
+    /// With `value`: only accesses whose value agrees with it in the bits
+    /// of `mask`.
+    pub mask: u32,
+    pub value: Option<u32>,
+}
+
+impl AccessFilter {
+    /// Every access.
+    pub const ANY: AccessFilter = AccessFilter {
+        size: None,
+        mask: u32::MAX,
+        value: None,
+    };
+
+    /// True when an access of `size` bytes moving `value` is reported.
+    #[inline]
+    pub fn accepts(&self, size: u8, value: u32) -> bool {
+        self.size.is_none_or(|s| s == size)
+            && self.value.is_none_or(|v| (value ^ v) & self.mask == 0)
+    }
+}
+
+impl Default for AccessFilter {
+    fn default() -> AccessFilter {
+        AccessFilter::ANY
+    }
+}
+
+/// A watched range of physical memory, `start..end`, and which accesses to
+/// it count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemRange {
+    pub start: u64,
+    pub end: u64,
+    pub only: AccessFilter,
+}
+
+impl MemRange {
+    /// Every access to `start..end`.
+    pub fn all(start: u64, end: u64) -> MemRange {
+        MemRange {
+            start,
+            end,
+            only: AccessFilter::ANY,
+        }
+    }
+
+    /// True when `size` bytes at `addr` overlap the range (an access of
+    /// no size counts as one byte).
+    #[inline]
+    pub(super) fn overlaps(&self, addr: u32, size: u8) -> bool {
+        let a = u64::from(addr);
+        a < self.end && self.start < a + u64::from(size.max(1))
+    }
+
+    /// True when an access of `size` bytes at `addr` that moved `value`
+    /// overlaps the range and its filter accepts it.
+    #[inline]
+    pub fn reports(&self, addr: u32, size: u8, value: u32) -> bool {
+        self.overlaps(addr, size) && self.only.accepts(size, value)
+    }
+}
+
+/// A watched range of I/O ports, `first..=last`, the directions watched and
+/// which accesses count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+    /// IN instructions are reported.
+    pub ins: bool,
+    /// OUT instructions are reported.
+    pub outs: bool,
+    pub only: AccessFilter,
+}
+
+impl PortRange {
+    /// Every access to `first..=last`, either way.
+    pub fn all(first: u16, last: u16) -> PortRange {
+        PortRange {
+            first,
+            last,
+            ins: true,
+            outs: true,
+            only: AccessFilter::ANY,
+        }
+    }
+
+    /// True when an access (an OUT when `out`) of `size` bytes moving
+    /// `value` through `port` is reported.
+    #[inline]
+    pub fn reports(&self, out: bool, port: u16, size: u8, value: u32) -> bool {
+        (if out { self.outs } else { self.ins })
+            && self.first <= port
+            && port <= self.last
+            && self.only.accepts(size, value)
     }
 }
 
@@ -189,10 +300,10 @@ impl AddrSet {
 pub(super) struct MemWatch {
     pub(super) reads: WatchedSide,
     pub(super) writes: WatchedSide,
-    pub(super) read: Vec<(u64, u64)>,
-    pub(super) write: Vec<(u64, u64)>,
+    pub(super) read: Vec<MemRange>,
+    pub(super) write: Vec<MemRange>,
     /// The VGA text buffer, when screen writes are tracked.
-    pub(super) screen: Option<(u64, u64)>,
+    pub(super) screen: Option<MemRange>,
 }
 
 /// Where accesses of one kind (reads or writes) may touch a watched byte.
@@ -238,10 +349,13 @@ impl WatchedSide {
 
 impl MemWatch {
     pub(super) fn new(set: &WatchSet, screen: (u64, u64)) -> MemWatch {
-        let screen = set.screen.then_some(screen);
-        let written: Vec<_> = set.mem_write.iter().chain(&screen).copied().collect();
+        let screen = set.screen.then(|| MemRange::all(screen.0, screen.1));
+        let spans = |ranges: &[MemRange]| -> Vec<(u64, u64)> {
+            ranges.iter().map(|r| (r.start, r.end)).collect()
+        };
+        let written = spans(&[&set.mem_write[..], screen.as_slice()].concat());
         MemWatch {
-            reads: WatchedSide::new(&set.mem_read),
+            reads: WatchedSide::new(&spans(&set.mem_read)),
             writes: WatchedSide::new(&written),
             read: set.mem_read.clone(),
             write: set.mem_write.clone(),
@@ -261,10 +375,14 @@ impl MemWatch {
 }
 
 /// True when `size` bytes at `addr` overlap one of `ranges`.
-pub(super) fn overlaps(ranges: &[(u64, u64)], addr: u32, size: u8) -> bool {
-    let a = u64::from(addr);
-    let e = a + u64::from(size);
-    ranges.iter().any(|&(s, end)| a < end && s < e)
+pub(super) fn overlaps(ranges: &[MemRange], addr: u32, size: u8) -> bool {
+    ranges.iter().any(|r| r.overlaps(addr, size))
+}
+
+/// True when an access of `size` bytes at `addr` that moved `value` is
+/// reported by one of `ranges`.
+pub(super) fn reported(ranges: &[MemRange], addr: u32, size: u8, value: u32) -> bool {
+    ranges.iter().any(|r| r.reports(addr, size, value))
 }
 
 #[cfg(test)]
@@ -289,7 +407,7 @@ mod tests {
     #[test]
     fn mem_watch_hull_catches_accesses_reaching_in() {
         let set = WatchSet {
-            mem_write: vec![(0x2000, 0x2004)],
+            mem_write: vec![MemRange::all(0x2000, 0x2004)],
             ..WatchSet::default()
         };
         let w = MemWatch::new(&set, (0xB8000, 0xC0000));
@@ -312,8 +430,8 @@ mod tests {
         // their direct path (`Bus::host_page`); the screen counts when
         // tracked, as a write watch; each kind marks only its own pages.
         let set = WatchSet {
-            mem_read: vec![(0x1FFF, 0x2001)],
-            mem_write: vec![(0x80_0000, 0x80_0004)],
+            mem_read: vec![MemRange::all(0x1FFF, 0x2001)],
+            mem_write: vec![MemRange::all(0x80_0000, 0x80_0004)],
             screen: true,
             ..WatchSet::default()
         };
@@ -331,5 +449,40 @@ mod tests {
             assert!(!w.reads.pages.page_marked(page), "{page:#x}");
             assert!(!w.writes.pages.page_marked(page), "{page:#x}");
         }
+    }
+
+    #[test]
+    fn filters_pick_accesses_by_size_and_value() {
+        let only = AccessFilter {
+            size: Some(2),
+            mask: 0xFF00,
+            value: Some(0x1234),
+        };
+        assert!(only.accepts(2, 0x12FF));
+        assert!(!only.accepts(2, 0x13FF), "a bit under the mask differs");
+        assert!(!only.accepts(4, 0x1234), "another size");
+        assert!(AccessFilter::ANY.accepts(1, 0xAB));
+        let ranges = [
+            MemRange::all(0x100, 0x104),
+            MemRange {
+                start: 0x200,
+                end: 0x204,
+                only,
+            },
+        ];
+        assert!(reported(&ranges, 0x102, 1, 0));
+        assert!(reported(&ranges, 0x1FF, 2, 0x1200), "reaches in from below");
+        assert!(!reported(&ranges, 0x200, 2, 0x5500));
+        assert!(
+            overlaps(&ranges, 0x200, 2),
+            "overlaps, refused by its filter"
+        );
+        let port = PortRange {
+            ins: false,
+            ..PortRange::all(0x3F8, 0x3FF)
+        };
+        assert!(port.reports(true, 0x3F8, 1, 0x41));
+        assert!(!port.reports(false, 0x3F8, 1, 0x41), "an IN, OUTs only");
+        assert!(!port.reports(true, 0x400, 1, 0x41));
     }
 }

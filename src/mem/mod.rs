@@ -85,6 +85,13 @@ impl GuestMemory {
         self.overlay = lo.zip(hi).unwrap_or((0, 0));
     }
 
+    /// True when the `len` bytes at `addr` are plain RAM with no ROM over
+    /// them (where a read has no side effect, and a write is kept as
+    /// written).
+    pub fn plain_ram_at(&self, addr: u32, len: u32) -> bool {
+        self.plain_ram(addr.into(), len.into())
+    }
+
     /// True when `addr..addr+len` is plain RAM with no ROM over it.
     fn plain_ram(&self, addr: u64, len: u64) -> bool {
         let end = addr + len;

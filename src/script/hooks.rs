@@ -9,6 +9,7 @@ use crate::control::hooks::{
     CpuMode, Event, Filter, FireEvent, HookId, HookInfo, HookKind, InterruptSource, IoDir, ModeBits,
 };
 use crate::control::{parse_duration, value::seconds_scaled, Vm};
+use crate::machine::AccessFilter;
 use mlua::{Lua, Table, Value as LuaValue};
 
 fn err(e: impl ToString) -> String {
@@ -279,9 +280,11 @@ fn opts(lua: &Lua, v: &LuaValue, what: &str, own: &[&str]) -> ArgResult<(Filter,
         to_bounded(&v, &format!("{what}: {k}"), max).map(Some)
     };
     let filter = Filter {
-        size: num("size", 255)?.map(|s| s as u8),
-        mask: num("mask", u32::MAX.into())?.map_or(u32::MAX, |m| m as u32),
-        value: num("value", u32::MAX.into())?.map(|v| v as u32),
+        access: AccessFilter {
+            size: num("size", 255)?.map(|s| s as u8),
+            mask: num("mask", u32::MAX.into())?.map_or(u32::MAX, |m| m as u32),
+            value: num("value", u32::MAX.into())?.map(|v| v as u32),
+        },
         skip: num("skip", u64::MAX >> 1)?.unwrap_or(0),
         every: num("every", u64::MAX >> 1)?.unwrap_or(1),
         limit: num("limit", u64::MAX >> 1)?,

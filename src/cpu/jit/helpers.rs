@@ -75,8 +75,9 @@ impl Cpu {
     }
 
     /// The physical address of `bytes` at `seg:off` for a JIT access, when
-    /// it needs no exception, lies on one page, and touches nothing
-    /// watched; `None` leaves the access to the interpreter.
+    /// it needs no exception and lies on one page, and whether it may
+    /// touch something watched (`Bus::watched`); `None` leaves the access
+    /// to the interpreter.
     #[inline]
     fn jit_physical<B: Bus>(
         &mut self,
@@ -85,7 +86,7 @@ impl Cpu {
         off: u32,
         bytes: u8,
         how: Use,
-    ) -> Option<u32> {
+    ) -> Option<(u32, bool)> {
         let lin = self.linear_for(seg, off, u32::from(bytes), how).ok()?;
         if (lin & 0xFFF) + u32::from(bytes) > 0x1000 {
             return None;
@@ -107,7 +108,7 @@ impl Cpu {
         } else {
             lin
         };
-        (!bus.watched(phys, u32::from(bytes), how == Use::Write)).then_some(phys)
+        Some((phys, bus.watched(phys, u32::from(bytes), how == Use::Write)))
     }
 }
 
@@ -123,9 +124,16 @@ pub(super) extern "sysv64" fn read<B: Bus>(
     // nothing else touches the CPU or the bus while the block runs.
     let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
     let (seg, bytes) = unpack(seg_size);
-    let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Read) else {
+    let Some((p, watched)) = cpu.jit_physical(bus, seg, off, bytes, Use::Read) else {
         return READ_BAIL;
     };
+    if watched {
+        // Only a read no watch reports stays here: the interpreter's step
+        // reports the others.
+        return bus
+            .read_unreported(p, u32::from(bytes))
+            .map_or(READ_BAIL, u64::from);
+    }
     cpu.host_fill(bus, seg, off, p, Use::Read);
     u64::from(match bytes {
         1 => u32::from(bus.read_u8(p)),
@@ -146,9 +154,12 @@ pub(super) extern "sysv64" fn write<B: Bus>(
     // SAFETY: as in `read`.
     let (cpu, bus) = unsafe { (&mut *cpu, &mut *bus) };
     let (seg, bytes) = unpack(seg_size);
-    let Some(p) = cpu.jit_physical(bus, seg, off, bytes, Use::Write) else {
+    let Some((p, watched)) = cpu.jit_physical(bus, seg, off, bytes, Use::Write) else {
         return WRITE_BAIL;
     };
+    if watched && !bus.write_unreported(p, u32::from(bytes), value) {
+        return WRITE_BAIL;
+    }
     cpu.host_fill(bus, seg, off, p, Use::Write);
     match bytes {
         1 => bus.write_u8(p, value as u8),
