@@ -12,7 +12,9 @@ a table with the ratio moon86 / QEMU per phase and for the total.
 With --hooks, moon86 also runs the kernel through
 benches/compiled_hooks.lua with hooks that never fire (100 execute hooks
 and a write watch; an I/O hook on a port the guest never touches; an
-execute hook on the page of the hot code), and the table gives each one's time over the plain JIT's, run the same way.
+execute hook on the page of the hot code; a write hook on the top of the
+stack whose value filter no write passes), and the table gives each one's
+time over the plain JIT's, run the same way.
 
   benches/phase_times.py [--runs N] [--moon86 PATH] [--no-qemu] [--interp] [--hooks] [KERNEL]
 """
@@ -90,10 +92,11 @@ def main():
             best[name] = [min(x, y) for x, y in zip(best.get(name, times), times)]
 
     names = list(emulators)
-    head = f"{'phase':<28}" + "".join(f"{n + ' s':>10}" for n in names)
+    width = {n: max(10, len(n) + 4) for n in names}
+    head = f"{'phase':<28}" + "".join(f"{n + ' s':>{width[n]}}" for n in names)
     if "qemu" in best:
         head += f"{'jit/qemu':>10}"
-    head += "".join(f"{m + '/jit':>12}" for m in hooked)
+    head += "".join(f"{m + '/jit':>14}" for m in hooked)
     print(f"best of {a.runs} runs; seconds per phase, from the line before it")
     print(head)
     rows = [(text.split(" checksum")[0], i) for i, text in enumerate(printed["jit"])]
@@ -101,13 +104,13 @@ def main():
         cells = []
         for n in names:
             cells.append(sum(best[n]) if i is None else best[n][i])
-        line = f"{label:<28}" + "".join(f"{c:>10.3f}" for c in cells)
+        line = f"{label:<28}" + "".join(f"{c:>{width[n]}.3f}" for n, c in zip(names, cells))
         if "qemu" in best:
             j, q = cells[names.index("jit")], cells[names.index("qemu")]
             line += f"{j / q:>10.2f}" if q > 0 else f"{'-':>10}"
         for m in hooked:
             h, j = cells[names.index(m)], cells[names.index("jit")]
-            line += f"{h / j:>12.3f}" if j > 0 else f"{'-':>12}"
+            line += f"{h / j:>14.3f}" if j > 0 else f"{'-':>14}"
         print(line)
 
 
