@@ -93,11 +93,12 @@ pub trait Bus {
         None
     }
 
-    /// For a write [`Bus::watched`] flagged: true when the `len` bytes at
+    /// For a write [`Bus::watched`] flagged: when the `len` bytes at
     /// physical `addr` are plain RAM (which then holds the low `len` bytes
-    /// of `value`) and no write watch reports that value, so the JIT may
-    /// make the write itself through the bus; false leaves it to the
-    /// interpreter. The default: false.
+    /// of `value`) and no write watch reports that value, makes the write
+    /// (as the bus's `write_*` would, without an event) and returns true;
+    /// false, having written nothing, leaves it to the interpreter. The
+    /// default: false.
     fn write_unreported(&mut self, _addr: u32, _len: u32, _value: u32) -> bool {
         false
     }

@@ -190,10 +190,17 @@ impl Bus for Board {
         (!reported(&self.mem_watch.read, addr, size, value)).then_some(value)
     }
     fn write_unreported(&mut self, addr: u32, len: u32, value: u32) -> bool {
+        let size = len as u8;
         let held = value & (u32::MAX >> (32 - 8 * len.min(4)));
-        self.a20_mask == !0
-            && self.mem.plain_ram_at(addr, len)
-            && !reported(&self.mem_watch.write, addr, len as u8, held)
+        if self.a20_mask != !0
+            || !self.mem.plain_ram_at(addr, len)
+            || reported(&self.mem_watch.write, addr, size, held)
+        {
+            return false;
+        }
+        self.plain_write(addr, size, value);
+        self.note_screen_write(addr, size);
+        true
     }
     fn watches_memory(&self) -> bool {
         !(self.mem_watch.read.is_empty() && self.mem_watch.write.is_empty())
@@ -260,6 +267,23 @@ impl Board {
         }
     }
 
+    fn plain_write(&mut self, addr: u32, size: u8, value: u32) {
+        match size {
+            1 => self.plain_write_u8(addr, value as u8),
+            2 => self.plain_write_u16(addr, value as u16),
+            _ => self.plain_write_u32(addr, value),
+        }
+    }
+
+    /// Marks the screen changed when the tracked text buffer holds one of
+    /// the `size` bytes written at `addr`.
+    fn note_screen_write(&mut self, addr: u32, size: u8) {
+        let a = addr & self.a20_mask;
+        if self.mem_watch.screen.is_some_and(|s| s.overlaps(a, size)) {
+            self.screen_dirty = true;
+        }
+    }
+
     #[inline(never)]
     fn watch_write(&mut self, addr: u32, size: u8, value: u32) {
         let a = addr & self.a20_mask;
@@ -269,14 +293,8 @@ impl Board {
         } else {
             0
         };
-        match size {
-            1 => self.plain_write_u8(addr, value as u8),
-            2 => self.plain_write_u16(addr, value as u16),
-            _ => self.plain_write_u32(addr, value),
-        }
-        if self.mem_watch.screen.is_some_and(|s| s.overlaps(a, size)) {
-            self.screen_dirty = true;
-        }
+        self.plain_write(addr, size, value);
+        self.note_screen_write(addr, size);
         if watched {
             let new = self.plain_read(addr, size);
             if !reported(&self.mem_watch.write, a, size, new) {

@@ -157,14 +157,19 @@ pub(super) extern "sysv64" fn write<B: Bus>(
     let Some((p, watched)) = cpu.jit_physical(bus, seg, off, bytes, Use::Write) else {
         return WRITE_BAIL;
     };
-    if watched && !bus.write_unreported(p, u32::from(bytes), value) {
-        return WRITE_BAIL;
-    }
-    cpu.host_fill(bus, seg, off, p, Use::Write);
-    match bytes {
-        1 => bus.write_u8(p, value as u8),
-        2 => bus.write_u16(p, value as u16),
-        _ => bus.write_u32(p, value),
+    if watched {
+        // Only a write no watch reports is made here: the interpreter's
+        // step reports the others.
+        if !bus.write_unreported(p, u32::from(bytes), value) {
+            return WRITE_BAIL;
+        }
+    } else {
+        cpu.host_fill(bus, seg, off, p, Use::Write);
+        match bytes {
+            1 => bus.write_u8(p, value as u8),
+            2 => bus.write_u16(p, value as u16),
+            _ => bus.write_u32(p, value),
+        }
     }
     if bus.code_stamp(cpu.jit.running_page) != Some(cpu.jit.running_stamp) {
         return WRITE_SMC;
