@@ -159,6 +159,20 @@ do
   t.eq(h.matches, 2)
 end
 
+-- hooks sharing a range keep their own filters (the machine reports what
+-- any of them accepts; each hook then checks its own)
+do
+  local vm = guest()
+  local odd, three, all = {}, {}, {}
+  vm:on_write(COUNTER, function(ev) odd[#odd + 1] = ev.new end, { value = 1, mask = 1 })
+  vm:on_write(COUNTER, function(ev) three[#three + 1] = ev.new end, { value = 3 })
+  vm:on_write({ COUNTER, COUNTER + 2 }, function(ev) all[#all + 1] = ev.new end, { size = 2 })
+  finish(vm)
+  t.eq(table.concat(odd, ","), "1,3,5")
+  t.eq(table.concat(three, ","), "3")
+  t.eq(table.concat(all, ","), "1,2,3,4,5")
+end
+
 -- a pre-write hook sees memory as before the write and may replace the value
 do
   local vm = guest()
