@@ -1119,8 +1119,11 @@ impl Emitter<'_> {
     /// The instruction's flags: EFLAGS bits in `clear` are to become the
     /// host bits of ebp in `keep` (the others of `clear` zero). They stay
     /// pending until something may see them; dead flags are not computed
-    /// at all, and any pending ones they overwrite are dropped.
-    fn set_flags(&mut self, keep: i32, clear: i32) {
+    /// at all, and any pending ones they overwrite are dropped. Returns
+    /// true when the code it adds changes the host's flags (taking CF out
+    /// of a recipe), which then no longer hold the instruction's.
+    fn set_flags(&mut self, keep: i32, clear: i32) -> bool {
+        let mut host_lost = false;
         if self.capture {
             debug_assert!(self.pending.is_none_or(|p| p.clear & !clear == 0));
             if self.recipe != Recipe::Clear {
@@ -1133,6 +1136,7 @@ impl Emitter<'_> {
                 } else {
                     debug_assert_eq!(clear & STATUS, STATUS & !CF);
                     self.cf_out_of_recipe();
+                    host_lost = true;
                 }
                 self.recipe = Recipe::Clear;
             }
@@ -1143,6 +1147,7 @@ impl Emitter<'_> {
                 clear: p.clear & !clear,
             });
         }
+        host_lost
     }
 
     /// Puts pending flags into EFLAGS (uses eax and ebp).
@@ -1637,15 +1642,17 @@ impl Emitter<'_> {
                         self.store_recipe(kind, RAX, None);
                     }
                 }
-                if written != 0 && recipe.is_none() {
-                    self.set_flags(written | carried, written | carried);
-                }
+                // (A Jcc right after may branch on the host's flags only
+                // while they are still the INC's or DEC's.)
+                let host_lost = written != 0
+                    && recipe.is_none()
+                    && self.set_flags(written | carried, written | carried);
                 match dst {
                     Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
                     Loc::Reg(n) => self.store_reg(RBX, n, b),
                     _ => self.smc_check(i, it.next),
                 }
-                if self.capture && written != 0 && dst != Loc::Mem {
+                if self.capture && written != 0 && dst != Loc::Mem && !host_lost {
                     self.host_flags = written | carried;
                 }
             }
@@ -1796,7 +1803,9 @@ impl Emitter<'_> {
                 }
                 match recipe {
                     Some(_) => self.recipe_cf(),
-                    None => self.set_flags(-1, clear),
+                    None => {
+                        self.set_flags(-1, clear);
+                    }
                 }
                 match dst {
                     Loc::Reg(n) if in_place.is_some() => self.dirty |= 1 << n,
@@ -1840,7 +1849,9 @@ impl Emitter<'_> {
                 self.imul(b);
                 match recipe {
                     true => self.mul_recipe(RBX, b),
-                    false => self.set_flags(-1, STATUS),
+                    false => {
+                        self.set_flags(-1, STATUS);
+                    }
                 }
                 self.store_reg(RBX, n, b);
             }
@@ -1893,7 +1904,9 @@ impl Emitter<'_> {
                 self.mul_wide(signed, b);
                 match recipe {
                     true => self.mul_recipe(RAX, b),
-                    false => self.set_flags(-1, STATUS),
+                    false => {
+                        self.set_flags(-1, STATUS);
+                    }
                 }
                 self.store_reg(RAX, 0, b);
                 self.store_reg(RDX, 2, b);
