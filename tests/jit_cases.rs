@@ -655,6 +655,38 @@ fn shifts_by_cl_match_the_interpreter_for_every_kind_of_count() {
 }
 
 #[test]
+fn shifts_and_rotates_by_cl_leave_the_interpreters_flags_where_they_are_seen() {
+    // SHL, SHR, SAR, ROL and ROR of EAX by CL, then PUSHFD / POP EBX: the
+    // flags (OF and AF included, which the JIT fixes up after the host's
+    // instruction) go where the registers are compared, for counts of 0
+    // (nothing changes), 1 (SHR's OF), more, and past 31 (masked). The
+    // JIT's machine runs the code once first, so that all of it is
+    // translated when the compared run starts.
+    for ext in [4u8, 5, 7, 0, 1] {
+        let code = [0xD3, 0xC0 | ext << 3, 0x9C, 0x5B, 0xF4];
+        for count in [0u32, 1, 2, 30, 31, 32, 33, 255] {
+            for eax in [0x8765_4321u32, 0x4000_0000, 0xC000_0001, 1] {
+                diff(&code, 4, |m| {
+                    let start = |m: &mut Machine| {
+                        m.cpu.set_eip(CODE);
+                        m.cpu.set_halted(false);
+                        m.cpu.set_gpr(Gpr::Esp, 0xE000);
+                        m.cpu.set_gpr(Gpr::Ecx, count);
+                        m.cpu.set_gpr(Gpr::Eax, eax);
+                        m.cpu.set_eflags(0x8D7);
+                    };
+                    if m.cpu.jit_enabled() {
+                        start(m);
+                        run_jit(m, 4);
+                    }
+                    start(m);
+                });
+            }
+        }
+    }
+}
+
+#[test]
 fn chained_blocks_keep_the_budget() {
     // Three blocks on one page chained in a loop: for every budget the
     // JIT stops on exactly the instruction the interpreter reaches.

@@ -1872,20 +1872,27 @@ impl Emitter<'_> {
                 } else {
                     None
                 };
-                let (code, f) = (calc_code(calc, b) as i32, self.h.calc as i64);
-                self.spill(self.dirty);
-                self.dirty = 0;
-                dynasm!(self.ops
-                    ; mov rdi, r15
-                    ; mov esi, code
-                    ; mov edx, ebx
-                    ; mov ecx, r13d
-                );
-                self.call_out(f);
-                dynasm!(self.ops
-                    ; mov ebx, eax
-                );
-                self.reload();
+                match calc {
+                    Calc::Shift(mn) if b == 4 && mn != Mn::Rcl && mn != Mn::Rcr => {
+                        self.shift_by_r13(mn);
+                    }
+                    _ => {
+                        let (code, f) = (calc_code(calc, b) as i32, self.h.calc as i64);
+                        self.spill(self.dirty);
+                        self.dirty = 0;
+                        dynasm!(self.ops
+                            ; mov rdi, r15
+                            ; mov esi, code
+                            ; mov edx, ebx
+                            ; mov ecx, r13d
+                        );
+                        self.call_out(f);
+                        dynasm!(self.ops
+                            ; mov ebx, eax
+                        );
+                        self.reload();
+                    }
+                }
                 match (dst, restore) {
                     (Loc::Reg(n), _) => self.store_reg(RBX, n, b),
                     (_, Some(restore)) => {
@@ -2117,6 +2124,85 @@ impl Emitter<'_> {
                 ; or ebp, eax),
         }
         clear
+    }
+
+    /// A 32-bit SHL, SHR, SAR, ROL or ROR of ebx by r13d (masked to 5
+    /// bits, as the CPU masks it) with the host's instruction, its flags
+    /// put into EFLAGS as the interpreter's `Cpu::shift` defines them (what
+    /// the `calc` helper would do, without the call): a count of 0 changes
+    /// nothing; else CF, SF, ZF and PF are the host's, AF is clear, and OF
+    /// is SHL's top bit of the result against CF, SHR's operand top bit
+    /// for a count of 1 (else clear), SAR's clear; a rotate changes only CF
+    /// (the host's) and OF (ROL: the result's top bit against CF; ROR: its
+    /// two top bits against each other). Uses eax, ecx and edx; ebp is
+    /// left alone (it may hold EFLAGS for a bail's restore).
+    fn shift_by_r13(&mut self, mn: Mn) {
+        const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
+        const OF_SHIFT: i8 = 11;
+        let (done, ef) = (self.ops.new_dynamic_label(), self.l.eflags);
+        dynasm!(self.ops
+            ; mov ecx, r13d
+            ; and ecx, 31
+            ; jz =>done
+            ; mov edx, ebx
+        );
+        match mn {
+            Mn::Shl | Mn::Sal => dynasm!(self.ops ; shl ebx, cl),
+            Mn::Shr => dynasm!(self.ops ; shr ebx, cl),
+            Mn::Sar => dynasm!(self.ops ; sar ebx, cl),
+            Mn::Rol => dynasm!(self.ops ; rol ebx, cl),
+            _ => dynasm!(self.ops ; ror ebx, cl),
+        }
+        dynasm!(self.ops ; pushfq ; pop rax);
+        match mn {
+            Mn::Shl | Mn::Sal => dynasm!(self.ops
+                ; and eax, SZPC
+                ; mov edx, ebx
+                ; shr edx, 31
+                ; xor edx, eax
+                ; and edx, 1
+                ; shl edx, OF_SHIFT
+                ; or eax, edx),
+            Mn::Shr => {
+                let not_one = self.ops.new_dynamic_label();
+                dynasm!(self.ops
+                    ; and eax, SZPC
+                    ; cmp ecx, 1
+                    ; jne =>not_one
+                    ; shr edx, 31
+                    ; shl edx, OF_SHIFT
+                    ; or eax, edx
+                    ; =>not_one
+                );
+            }
+            Mn::Sar => dynasm!(self.ops ; and eax, SZPC),
+            Mn::Rol => dynasm!(self.ops
+                ; and eax, CF
+                ; mov edx, ebx
+                ; shr edx, 31
+                ; xor edx, ebx
+                ; and edx, 1
+                ; shl edx, OF_SHIFT
+                ; or eax, edx),
+            _ => dynasm!(self.ops
+                ; and eax, CF
+                ; mov edx, ebx
+                ; shr edx, 31
+                ; mov ecx, ebx
+                ; shr ecx, 30
+                ; xor edx, ecx
+                ; and edx, 1
+                ; shl edx, OF_SHIFT
+                ; or eax, edx),
+        }
+        let clear = i32::from(mn.flags().written);
+        dynasm!(self.ops
+            ; mov ecx, DWORD [r15 + ef]
+            ; and ecx, !clear
+            ; or ecx, eax
+            ; mov DWORD [r15 + ef], ecx
+            ; =>done
+        );
     }
 
     /// ebx = ebx * r13d (`bytes` 2 or 4 wide, signed, truncated) with the
