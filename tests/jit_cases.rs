@@ -687,6 +687,62 @@ fn shifts_and_rotates_by_cl_leave_the_interpreters_flags_where_they_are_seen() {
 }
 
 #[test]
+fn divisions_match_the_interpreter_and_leave_the_flags_before_them() {
+    // CMP ESI, EDI (flags something sees only after the division), then
+    // DIV or IDIV of EDX:EAX by ECX (then four NOPs) or by the dword at
+    // 0x9000, then PUSHFD / POP EBX / HLT, run whole as one block. Ordinary quotients, negative ones, and each
+    // way to #DE (a zero divisor; a quotient too large, unsigned and
+    // signed, including -2^63 / -1 of the 64-bit dividend), which the
+    // interpreter raises (no IDT: shutdown) with nothing changed.
+    for div in [
+        [0xF7u8, 0xF1, 0x90, 0x90, 0x90, 0x90],
+        [0xF7, 0xF9, 0x90, 0x90, 0x90, 0x90],
+    ]
+    .into_iter()
+    .chain([
+        [0xF7, 0x35, 0x00, 0x90, 0x00, 0x00],
+        [0xF7, 0x3D, 0x00, 0x90, 0x00, 0x00],
+    ]) {
+        let mut code = vec![0x39, 0xFE];
+        code.extend(div);
+        code.extend([0x9C, 0x5B, 0xF4]);
+        for (edx, eax, by) in [
+            (0u32, 100u32, 7u32),
+            (5, 0x1234, 7),
+            (7, 0, 7),
+            (0, 5, 0),
+            (0xFFFF_FFFF, 0xFFFF_FF9C, 7),
+            (0x8000_0000, 0, 0xFFFF_FFFF),
+            (0xFFFF_FFFF, 0x8000_0000, 0xFFFF_FFFF),
+            (0, 0x7FFF_FFFF, 0xFFFF_FFFF),
+            (0xFFFF_FFFF, 0x8000_0000, 1),
+            (0x1234_5678, 0x9ABC_DEF0, 0x7FFF_FFFF),
+            (0x3FFF_FFFF, 0xFFFF_FFFF, 0x8000_0000),
+        ] {
+            diff(&code, 12, |m| {
+                let start = |m: &mut Machine| {
+                    m.cpu.set_eip(CODE);
+                    m.cpu.set_halted(false);
+                    m.cpu.set_gpr(Gpr::Esp, 0xE000);
+                    for (g, v) in [(Gpr::Edx, edx), (Gpr::Eax, eax), (Gpr::Ecx, by)] {
+                        m.cpu.set_gpr(g, v);
+                    }
+                    m.cpu.set_gpr(Gpr::Esi, 3);
+                    m.cpu.set_gpr(Gpr::Edi, 5);
+                    m.cpu.set_eflags(0x002);
+                    m.board.mem.write_bytes(0x9000, &by.to_le_bytes()).unwrap();
+                };
+                if m.cpu.jit_enabled() {
+                    start(m);
+                    run_jit(m, 12);
+                }
+                start(m);
+            });
+        }
+    }
+}
+
+#[test]
 fn chained_blocks_keep_the_budget() {
     // Three blocks on one page chained in a loop: for every budget the
     // JIT stops on exactly the instruction the interpreter reaches.

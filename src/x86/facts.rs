@@ -241,12 +241,12 @@ impl Mn {
             | Movzx | Movsx | Lea | Push | Pop | Xchg | Setcc | Clc | Stc | Cmc | Cld | Std
             | Cbw | Cwd | Rol | Ror | Rcl | Rcr | Shl | Shr | Sal | Sar | Imul | Nop | Cmovcc
             | Bswap | Leave | Rdtsc | Movs | Cmps | Stos | Lods | Scas | Jmp | Jcc | Call | Ret
-            | Mul => Jit::Inline,
-            Div | Idiv | Daa | Das | Aaa | Aas | Aam | Aad | Salc | Xlat | Shld | Shrd | Bt
-            | Bts | Btr | Btc | Bsf | Bsr | Sahf | Lahf | Pusha | Popa | Pushf | Bound | Xadd
-            | Cmpxchg | Cmpxchg8b | Cpuid | Rdmsr | Rdpmc | Smsw | Sgdt | Sidt | Sldt | Str
-            | Verr | Verw | Lar | Lsl | Arpl | Enter | Loop | Loope | Loopne | Jcxz | Cli | Sti
-            | Popf | Wait | Esc => Jit::Call,
+            | Mul | Div | Idiv => Jit::Inline,
+            Daa | Das | Aaa | Aas | Aam | Aad | Salc | Xlat | Shld | Shrd | Bt | Bts | Btr
+            | Btc | Bsf | Bsr | Sahf | Lahf | Pusha | Popa | Pushf | Bound | Xadd | Cmpxchg
+            | Cmpxchg8b | Cpuid | Rdmsr | Rdpmc | Smsw | Sgdt | Sidt | Sldt | Str | Verr | Verw
+            | Lar | Lsl | Arpl | Enter | Loop | Loope | Loopne | Jcxz | Cli | Sti | Popf | Wait
+            | Esc => Jit::Call,
             // Segment and descriptor-table loads, mode and privilege
             // changes, MSR writes, far transfers and interrupts, port I/O,
             // HLT, the TLB and caches, and the undefined opcodes.

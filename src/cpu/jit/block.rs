@@ -92,6 +92,13 @@ pub(super) enum Op {
         signed: bool,
         src: Loc,
     },
+    /// 32-bit DIV or IDIV: EAX, EDX = EDX:EAX / `src`, remainder (the
+    /// flags as they were, as the interpreter leaves them); a divisor of
+    /// zero or a quotient too large bails, for the interpreter's #DE.
+    Div {
+        signed: bool,
+        src: Loc,
+    },
     /// `dst = calc(a, b)` with the flags the interpreter computes.
     Calc {
         calc: Calc,
@@ -311,6 +318,13 @@ fn inline_op(insn: &Insn, next: u32, model: Model) -> Option<Op> {
             },
             _ => return None,
         },
+        Div | Idiv => match loc(insn, 0)? {
+            src @ (Loc::Reg(_) | Loc::Mem) if Cpu::size_of(insn, insn.ops[0]) == 4 => Op::Div {
+                signed: insn.mn == Idiv,
+                src,
+            },
+            _ => return None,
+        },
         Imul if insn.ops.len() >= 2 => {
             let (a, b) = if insn.ops.len() == 3 {
                 (loc(insn, 1)?, loc(insn, 2)?)
@@ -378,7 +392,8 @@ pub(super) fn op_bytes(insn: &Insn, op: &Op) -> u8 {
         | Op::Mov { .. }
         | Op::Xchg { .. }
         | Op::Calc { .. }
-        | Op::MulWide { .. } => Cpu::size_of(insn, insn.ops[0]),
+        | Op::MulWide { .. }
+        | Op::Div { .. } => Cpu::size_of(insn, insn.ops[0]),
         Op::Setcc { .. } => 1,
         Op::Cmov { .. } => Cpu::size_of(insn, insn.ops[0]),
         Op::Str { .. } if !insn.ops.iter().any(|o| matches!(o, Opnd::Xv | Opnd::Yv)) => 1,

@@ -1918,6 +1918,16 @@ impl Emitter<'_> {
                 self.store_reg(RAX, 0, b);
                 self.store_reg(RDX, 2, b);
             }
+            Op::Div { signed, src } => {
+                self.ea(&it.insn);
+                self.load_any(R13, src, 4, seg, bail);
+                self.load_reg(RAX, 0, 4);
+                self.load_reg(RDX, 2, 4);
+                let bail = self.bail_to(bail);
+                self.div(signed, bail);
+                self.store_reg(RAX, 0, 4);
+                self.store_reg(RDX, 2, 4);
+            }
             Op::Nop => {}
             Op::Cmov { cc, dst, src } => {
                 let skip = self.ops.new_dynamic_label();
@@ -2202,6 +2212,43 @@ impl Emitter<'_> {
             ; or ecx, eax
             ; mov DWORD [r15 + ef], ecx
             ; =>done
+        );
+    }
+
+    /// eax, edx = edx:eax / r13d, remainder, with the host's DIV or (as
+    /// 64 bits by 64) IDIV, going to `bail` first where the guest's
+    /// instruction raises #DE: a zero divisor, or a quotient that does not
+    /// fit 32 bits (and, signed, the one dividend whose 64-bit quotient
+    /// would not fit either). Leaves the guest's flags alone (uses rcx).
+    fn div(&mut self, signed: bool, bail: DynamicLabel) {
+        if !signed {
+            dynasm!(self.ops
+                ; test r13d, r13d
+                ; jz =>bail
+                ; cmp edx, r13d
+                ; jae =>bail
+                ; div r13d
+            );
+            return;
+        }
+        let fits = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; shl rdx, 32
+            ; or rax, rdx
+            ; movsxd rcx, r13d
+            ; test rcx, rcx
+            ; jz =>bail
+            ; cmp rcx, -1
+            ; jne =>fits
+            ; mov rdx, QWORD i64::MIN
+            ; cmp rax, rdx
+            ; je =>bail
+            ; =>fits
+            ; cqo
+            ; idiv rcx
+            ; movsxd rcx, eax
+            ; cmp rcx, rax
+            ; jne =>bail
         );
     }
 

@@ -95,6 +95,8 @@ fn may_leave(it: &Item) -> bool {
             Op::Cmov { src, .. } | Op::Extend { src, .. } | Op::MulWide { src, .. } => {
                 src == Loc::Mem
             }
+            // (It bails on a zero divisor or a quotient too large.)
+            Op::Div { .. } => true,
             Op::Xchg { a, b } => mem(&[a, b]),
             Op::Str { .. }
             | Op::Leave
@@ -141,6 +143,14 @@ pub(super) fn effects(it: &Item, live: i32) -> Effects {
         };
     }
     let exits = may_leave(it);
+    if let Op::Div { .. } = it.op {
+        // The SDM leaves the flags undefined; the interpreter keeps them.
+        return Effects {
+            reads: 0,
+            writes: 0,
+            exits,
+        };
+    }
     if flags_in_memory(it) {
         return Effects {
             reads: STATUS,

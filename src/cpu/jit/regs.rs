@@ -104,7 +104,7 @@ fn count(it: &Item, uses: &mut [u32; 8], high: &mut u8) {
             reg(EAX, 4);
             reg(EDX, 4);
         }
-        Op::MulWide { src, .. } => {
+        Op::MulWide { src, .. } | Op::Div { src, .. } => {
             loc(src, b, &mut reg);
             reg(EAX, 4);
             reg(EDX, 4);
