@@ -50,6 +50,7 @@ pub(crate) struct Undo {
 }
 pub use bus::{Bus, IoSize};
 pub use fault::Fault;
+pub use flags::mask as operand_mask;
 pub use flat_ram::FlatRam;
 pub use interrupt::{Delivery, Source as InterruptSource};
 pub use jit::{BlockRun, JitStats};

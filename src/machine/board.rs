@@ -5,7 +5,7 @@
 
 use super::clock::VirtualClock;
 use super::watch::{overlaps, reported, AddrSet, Event, MemWatch, PortRange};
-use crate::cpu::{Bus, IoSize};
+use crate::cpu::{operand_mask, Bus, IoSize};
 use crate::devices::IoBus;
 use crate::mem::GuestMemory;
 
@@ -182,7 +182,7 @@ impl Bus for Board {
         side.near(a) || side.near(a.wrapping_add(len - 1))
     }
     fn read_unreported(&mut self, addr: u32, len: u32) -> Option<u32> {
-        if self.a20_mask != !0 || !self.mem.plain_ram_at(addr, len) {
+        if !self.plain_ram_as_is(addr, len) {
             return None;
         }
         let size = len as u8;
@@ -191,10 +191,13 @@ impl Bus for Board {
     }
     fn write_unreported(&mut self, addr: u32, len: u32, value: u32) -> bool {
         let size = len as u8;
-        let held = value & (u32::MAX >> (32 - 8 * len.min(4)));
-        if self.a20_mask != !0
-            || !self.mem.plain_ram_at(addr, len)
-            || reported(&self.mem_watch.write, addr, size, held)
+        if !self.plain_ram_as_is(addr, len)
+            || reported(
+                &self.mem_watch.write,
+                addr,
+                size,
+                value & operand_mask(size),
+            )
         {
             return false;
         }
@@ -265,6 +268,12 @@ impl Board {
             });
             self.io_touched = true;
         }
+    }
+
+    /// True when the `len` bytes at `addr` are plain RAM at that very
+    /// address (the A20 gate open, so it does not wrap).
+    fn plain_ram_as_is(&self, addr: u32, len: u32) -> bool {
+        self.a20_mask == !0 && self.mem.plain_ram_at(addr, len)
     }
 
     fn plain_write(&mut self, addr: u32, size: u8, value: u32) {

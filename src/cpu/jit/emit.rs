@@ -114,6 +114,7 @@ const RAX: u8 = 0;
 const RCX: u8 = 1;
 const RDX: u8 = 2;
 const RBX: u8 = 3;
+const RBP: u8 = 5;
 const R13: u8 = 13;
 
 struct Emitter<'c> {
@@ -2069,8 +2070,6 @@ impl Emitter<'_> {
     /// ebx); returns the EFLAGS bits those replace.
     fn shift_imm(&mut self, r: u8, mn: Mn, count: u8, bytes: u8) -> i32 {
         debug_assert!(r == RBX || !self.capture);
-        const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
-        const OF_SHIFT: i8 = 11;
         let top = (bytes * 8 - 1) as i8;
         let ext = shift_ext(mn);
         let clear = i32::from(mn.flags().written);
@@ -2093,47 +2092,66 @@ impl Emitter<'_> {
             return clear;
         }
         self.capture_flags();
-        match mn {
-            Mn::Shl | Mn::Sal => dynasm!(self.ops
-                ; and ebp, SZPC
-                ; mov eax, ebx
-                ; shr eax, top
-                ; xor eax, ebp
-                ; and eax, 1
-                ; shl eax, OF_SHIFT
-                ; or ebp, eax),
-            Mn::Shr => {
-                dynasm!(self.ops ; and ebp, SZPC);
-                if count == 1 {
-                    dynasm!(self.ops
-                        ; mov eax, r13d
-                        ; shr eax, top
-                        ; and eax, 1
-                        ; shl eax, OF_SHIFT
-                        ; or ebp, eax);
-                }
-            }
-            Mn::Sar => dynasm!(self.ops ; and ebp, SZPC),
-            Mn::Rol => dynasm!(self.ops
-                ; and ebp, CF
-                ; mov eax, ebx
-                ; shr eax, top
-                ; xor eax, ebx
-                ; and eax, 1
-                ; shl eax, OF_SHIFT
-                ; or ebp, eax),
-            _ => dynasm!(self.ops
-                ; and ebp, CF
-                ; mov eax, ebx
-                ; shr eax, top
-                ; mov ecx, ebx
-                ; shr ecx, top - 1
-                ; xor eax, ecx
-                ; and eax, 1
-                ; shl eax, OF_SHIFT
-                ; or ebp, eax),
+        self.shift_flags_fixup(mn, top, RBP, RAX, RCX);
+        if mn == Mn::Shr && count == 1 {
+            self.shr_of(top, RBP, R13, RAX);
         }
         clear
+    }
+
+    /// After the host's shift or rotate of ebx by a count of 1 or more,
+    /// its flags in host `fl`: leaves in `fl` the status flags the
+    /// interpreter defines (`exec/shift.rs`): a shift's SF, ZF, PF and CF
+    /// as the host's, a rotate's CF; AF clear; OF from the result, `top`
+    /// being its top bit (SHL: against CF; ROL: against bit 0; ROR:
+    /// against the bit below the top; SAR: clear; SHR: clear here, see
+    /// [`Emitter::shr_of`]). Uses hosts `t` and `t2`.
+    fn shift_flags_fixup(&mut self, mn: Mn, top: i8, fl: u8, t: u8, t2: u8) {
+        const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
+        match mn {
+            Mn::Shl | Mn::Sal => dynasm!(self.ops
+                ; and Rd(fl), SZPC
+                ; mov Rd(t), ebx
+                ; shr Rd(t), top
+                ; xor Rd(t), Rd(fl)),
+            Mn::Shr | Mn::Sar => {
+                dynasm!(self.ops ; and Rd(fl), SZPC);
+                return;
+            }
+            Mn::Rol => dynasm!(self.ops
+                ; and Rd(fl), CF
+                ; mov Rd(t), ebx
+                ; shr Rd(t), top
+                ; xor Rd(t), ebx),
+            _ => dynasm!(self.ops
+                ; and Rd(fl), CF
+                ; mov Rd(t), ebx
+                ; shr Rd(t), top
+                ; mov Rd(t2), ebx
+                ; shr Rd(t2), top - 1
+                ; xor Rd(t), Rd(t2)),
+        }
+        self.or_of(fl, t);
+    }
+
+    /// SHR's OF for a count of 1: the top bit (`top`) of the operand, in
+    /// host `operand`, into host `fl` (uses host `t`).
+    fn shr_of(&mut self, top: i8, fl: u8, operand: u8, t: u8) {
+        dynasm!(self.ops
+            ; mov Rd(t), Rd(operand)
+            ; shr Rd(t), top
+        );
+        self.or_of(fl, t);
+    }
+
+    /// Bit 0 of host `t` into host `fl` as OF (changes `t`).
+    fn or_of(&mut self, fl: u8, t: u8) {
+        const OF_SHIFT: i8 = 11;
+        dynasm!(self.ops
+            ; and Rd(t), 1
+            ; shl Rd(t), OF_SHIFT
+            ; or Rd(fl), Rd(t)
+        );
     }
 
     /// A 32-bit SHL, SHR, SAR, ROL or ROR of ebx by r13d (masked to 5
@@ -2147,8 +2165,6 @@ impl Emitter<'_> {
     /// two top bits against each other). Uses eax, ecx and edx; ebp is
     /// left alone (it may hold EFLAGS for a bail's restore).
     fn shift_by_r13(&mut self, mn: Mn) {
-        const SZPC: i32 = 0x80 | 0x40 | 0x04 | CF;
-        const OF_SHIFT: i8 = 11;
         let (done, ef) = (self.ops.new_dynamic_label(), self.l.eflags);
         dynasm!(self.ops
             ; mov ecx, r13d
@@ -2164,46 +2180,16 @@ impl Emitter<'_> {
             _ => dynasm!(self.ops ; ror ebx, cl),
         }
         dynasm!(self.ops ; pushfq ; pop rax);
-        match mn {
-            Mn::Shl | Mn::Sal => dynasm!(self.ops
-                ; and eax, SZPC
-                ; mov edx, ebx
-                ; shr edx, 31
-                ; xor edx, eax
-                ; and edx, 1
-                ; shl edx, OF_SHIFT
-                ; or eax, edx),
-            Mn::Shr => {
-                let not_one = self.ops.new_dynamic_label();
-                dynasm!(self.ops
-                    ; and eax, SZPC
-                    ; cmp ecx, 1
-                    ; jne =>not_one
-                    ; shr edx, 31
-                    ; shl edx, OF_SHIFT
-                    ; or eax, edx
-                    ; =>not_one
-                );
-            }
-            Mn::Sar => dynasm!(self.ops ; and eax, SZPC),
-            Mn::Rol => dynasm!(self.ops
-                ; and eax, CF
-                ; mov edx, ebx
-                ; shr edx, 31
-                ; xor edx, ebx
-                ; and edx, 1
-                ; shl edx, OF_SHIFT
-                ; or eax, edx),
-            _ => dynasm!(self.ops
-                ; and eax, CF
-                ; mov edx, ebx
-                ; shr edx, 31
-                ; mov ecx, ebx
-                ; shr ecx, 30
-                ; xor edx, ecx
-                ; and edx, 1
-                ; shl edx, OF_SHIFT
-                ; or eax, edx),
+        // (The operand stays in edx for SHR, whose fix-up leaves it.)
+        self.shift_flags_fixup(mn, 31, RAX, RDX, RCX);
+        if mn == Mn::Shr {
+            let not_one = self.ops.new_dynamic_label();
+            dynasm!(self.ops
+                ; cmp ecx, 1
+                ; jne =>not_one
+            );
+            self.shr_of(31, RAX, RDX, RDX);
+            dynasm!(self.ops ; =>not_one);
         }
         let clear = i32::from(mn.flags().written);
         dynasm!(self.ops
