@@ -324,6 +324,7 @@ impl Vm {
             return Ok(self.settle(exit, resume_state));
         }
         let mut left = budget;
+        let mut first = true;
         loop {
             let m = self.machine.as_mut().ok_or(ControlError::Destroyed)?;
             let now = m.now_ns();
@@ -332,7 +333,12 @@ impl Vm {
                 (a, b) => a.or(b),
             };
             m.deadline_tick = next.map(|ns| m.board.clock.tick_at_ns(ns));
-            let (exit, done) = m.run(left.min(RUN_SLICE));
+            // (Between slices only the hooks' own bookkeeping runs: the
+            // machine is as the last slice left it.)
+            let (exit, done) = match std::mem::replace(&mut first, false) {
+                true => m.run(left.min(RUN_SLICE)),
+                false => m.run_on(left.min(RUN_SLICE)),
+            };
             self.retired += done;
             left -= done.min(left);
             match exit {

@@ -64,7 +64,8 @@ pub trait Bus {
     }
     /// Where the stamp of the page holding `addr` lives, for generated
     /// code that checks it without calling the bus: valid until
-    /// [`Bus::host_epoch`] changes or the next run of the machine (the
+    /// [`Bus::host_epoch`] changes or the next run of the machine that
+    /// the control API starts (the
     /// default: nowhere, so nothing relies on it).
     fn code_stamp_at(&mut self, _addr: u32) -> Option<*const u64> {
         None

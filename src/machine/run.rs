@@ -126,6 +126,16 @@ impl Machine {
         (exit, done)
     }
 
+    /// Runs like [`Machine::run`], for a caller that has changed nothing
+    /// in the machine since the last run returned (the control API's next
+    /// slice of one run): what the JIT knows of the CPU and the board
+    /// (segments, host pointers, its jump cache) still holds.
+    pub fn run_on(&mut self, budget: u64) -> (RunExit, u64) {
+        let mut done = 0u64;
+        let exit = self.run_counted::<false>(budget, &mut done);
+        (exit, done)
+    }
+
     /// Runs like [`Machine::run`] with a budget of `budget`, but returns
     /// as soon as anything retired: one pass of the run loop, that is one
     /// translated block (with the blocks chained into it) and, when the

@@ -86,4 +86,21 @@ t.eq(con.cpu.eip, 0xFFF0, "reset without images: the reset vector")
 local junk = t.machine(string.rep("\xFF", 64))
 local why = junk:run(10000)
 t.truthy(why == "budget" or why == "halted" or why == "shutdown", "garbage run ends: " .. why)
+-- One long run keeps what the JIT learnt across its internal slices (a
+-- slice is 1 Mi instructions): a call to another page and the return
+-- from it go on through the jump cache, where separate runs, after which
+-- anything may have changed, start it afresh. Same instructions, same
+-- result, fewer returns to the dispatcher.
+-- 0000: call 1000h ; jmp 0000h ... 1000: ret
+local far_call = "\xE8\xFD\x0F\xEB\xFB" .. string.rep("\x90", 0x1000 - 5) .. "\xC3"
+local whole, sliced = t.machine(far_call), t.machine(far_call)
+t.eq(whole.jit, true)
+t.eq(whole:run(4 << 20), "budget")
+for _ = 1, 4 do t.eq(sliced:run(1 << 20), "budget") end
+t.eq(whole.icount, sliced.icount)
+t.eq(whole.cpu.eip, sliced.cpu.eip)
+t.eq(whole.cpu.esp, sliced.cpu.esp)
+t.truthy(whole["jit_stats.jumped"] > 1000, "the call and the return chain through the jump cache")
+t.truthy(whole["jit_stats.entries"] < sliced["jit_stats.entries"],
+  ("entries: one run %d, four runs %d"):format(whole["jit_stats.entries"], sliced["jit_stats.entries"]))
 print("execution: ok")

@@ -17,7 +17,9 @@
 //! match, CS's limit covers the block (checked only where the key does not
 //! say the limit is 4 GiB) and the instruction budget its
 //! length. The generation (64 bits, never reused) changes at every run of
-//! the machine and whenever the bus's host epoch moves (A20, watches,
+//! the machine the control API starts (`Machine::run`; not between the
+//! slices of one run, `Machine::run_on`, where nothing else touches the
+//! machine) and whenever the bus's host epoch moves (A20, watches,
 //! remapped RAM), with the TLB's host entries, so no entry, and no stamp
 //! pointer in it, outlives either. A block is translated for one linear
 //! address (its execute watches: `Bus::exec_watched`), which the entry's
@@ -55,7 +57,7 @@ pub(super) struct Entry {
 }
 
 /// Entries in the table (a power of two).
-pub(super) const ENTRIES: usize = 4096;
+pub(super) const ENTRIES: usize = 16384;
 
 /// The entry index of EIP `eip`, as generated code computes it.
 pub(super) fn index(eip: u32) -> usize {
