@@ -432,6 +432,11 @@ pub(super) fn block(
     let cached_label = ops.new_dynamic_label();
     let by_recipe = (0..items.len())
         .map(|i| {
+            // (Asked only when `Emitter::capture`, never of an
+            // instruction that writes no flags.)
+            if liveness::effects(&items[i], live[i]).writes == 0 {
+                return false;
+            }
             // The flags its host instruction leaves as the guest's, for a
             // Jcc right after it (none from a multiply: `host_flags`).
             let host = match items[i].op {
