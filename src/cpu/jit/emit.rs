@@ -1693,13 +1693,22 @@ impl Emitter<'_> {
             } => {
                 self.ea(&it.insn);
                 self.load_any(RAX, src, src_bytes, seg, bail);
+                // Straight into the host register that keeps a 32-bit
+                // destination, else through ebx.
+                let (to, cached) = match self.cached32(Loc::Reg(dst), b) {
+                    Some(h) => (h, true),
+                    None => (RBX, false),
+                };
                 match (signed, src_bytes) {
-                    (true, 1) => dynasm!(self.ops ; movsx ebx, al),
-                    (false, 1) => dynasm!(self.ops ; movzx ebx, al),
-                    (true, _) => dynasm!(self.ops ; movsx ebx, ax),
-                    (false, _) => dynasm!(self.ops ; movzx ebx, ax),
+                    (true, 1) => dynasm!(self.ops ; movsx Rd(to), al),
+                    (false, 1) => dynasm!(self.ops ; movzx Rd(to), al),
+                    (true, _) => dynasm!(self.ops ; movsx Rd(to), ax),
+                    (false, _) => dynasm!(self.ops ; movzx Rd(to), ax),
                 }
-                self.store_reg(RBX, dst, b);
+                match cached {
+                    true => self.dirty |= 1 << dst,
+                    false => self.store_reg(RBX, dst, b),
+                }
             }
             Op::Lea { dst } => match self.cached32(Loc::Reg(dst), b) {
                 // Straight into the host register that keeps it.
