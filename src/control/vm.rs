@@ -335,10 +335,9 @@ impl Vm {
             m.deadline_tick = next.map(|ns| m.board.clock.tick_at_ns(ns));
             // (Between slices only the hooks' own bookkeeping runs: the
             // machine is as the last slice left it.)
-            let (exit, done) = match std::mem::replace(&mut first, false) {
-                true => m.run(left.min(RUN_SLICE)),
-                false => m.run_on(left.min(RUN_SLICE)),
-            };
+            let slice = left.min(RUN_SLICE);
+            let (exit, done) = if first { m.run(slice) } else { m.run_on(slice) };
+            first = false;
             self.retired += done;
             left -= done.min(left);
             match exit {

@@ -121,9 +121,7 @@ impl Machine {
     pub fn run(&mut self, budget: u64) -> (RunExit, u64) {
         // Anything may have changed since the last run.
         self.cpu.forget_jit_host_state();
-        let mut done = 0u64;
-        let exit = self.run_counted::<false>(budget, &mut done);
-        (exit, done)
+        self.run_on(budget)
     }
 
     /// Runs like [`Machine::run`], for a caller that has changed nothing

@@ -94,7 +94,7 @@ t.truthy(why == "budget" or why == "halted" or why == "shutdown", "garbage run e
 -- 0000: call 1000h ; jmp 0000h ... 1000: ret
 local far_call = "\xE8\xFD\x0F\xEB\xFB" .. string.rep("\x90", 0x1000 - 5) .. "\xC3"
 local whole, sliced = t.machine(far_call), t.machine(far_call)
-t.eq(whole.jit, true)
+whole.jit, sliced.jit = true, true -- (whatever MOON86_JIT says)
 t.eq(whole:run(4 << 20), "budget")
 for _ = 1, 4 do t.eq(sliced:run(1 << 20), "budget") end
 t.eq(whole.icount, sliced.icount)
