@@ -1585,6 +1585,72 @@ fn rep_string_instructions_run_inside_blocks_unless_one_could_fault() {
 }
 
 #[test]
+fn rep_movs_and_stos_on_host_pages_match_the_interpreter() {
+    // Twice round a loop (the first round's accesses put the pages in the
+    // TLB and its host entries; the second round's REPs then run at once
+    // from the block, `Cpu::rep_on_host_pages`): an overlapping forward
+    // byte copy (each byte copies the one before), an overlapping dword
+    // copy two bytes up, a word fill, a dword fill that crosses into the
+    // next page (left to the general way) and a byte copy with DF set
+    // (likewise). EBP sums the pointers and counts each REP leaves.
+    // Registers and all of memory must be the interpreter's.
+    let code = [
+        0xBB, 0x02, 0x00, 0x00, 0x00, // mov ebx, 2
+        0xBE, 0x00, 0x90, 0x00, 0x00, // top: mov esi, 0x9000
+        0xBF, 0x01, 0x90, 0x00, 0x00, // mov edi, 0x9001
+        0x8B, 0x06, // mov eax, [esi]
+        0x89, 0x07, // mov [edi], eax
+        0xB9, 0x80, 0x00, 0x00, 0x00, // mov ecx, 0x80
+        0xF3, 0xA4, // rep movsb
+        0x01, 0xF5, // add ebp, esi
+        0x01, 0xFD, // add ebp, edi
+        0xBE, 0x00, 0x91, 0x00, 0x00, // mov esi, 0x9100
+        0xBF, 0x02, 0x91, 0x00, 0x00, // mov edi, 0x9102
+        0xB9, 0x20, 0x00, 0x00, 0x00, // mov ecx, 0x20
+        0xF3, 0xA5, // rep movsd
+        0x01, 0xF5, // add ebp, esi
+        0x01, 0xFD, // add ebp, edi
+        0x01, 0xCD, // add ebp, ecx
+        0xBF, 0x00, 0xA0, 0x00, 0x00, // mov edi, 0xA000
+        0x89, 0x07, // mov [edi], eax
+        0x66, 0xB8, 0xEF, 0xBE, // mov ax, 0xBEEF
+        0xB9, 0x10, 0x00, 0x00, 0x00, // mov ecx, 0x10
+        0x66, 0xF3, 0xAB, // rep stosw
+        0x01, 0xFD, // add ebp, edi
+        0xBF, 0xFC, 0xAF, 0x00, 0x00, // mov edi, 0xAFFC
+        0xB9, 0x02, 0x00, 0x00, 0x00, // mov ecx, 2
+        0xB8, 0x78, 0x56, 0x34, 0x12, // mov eax, 0x12345678
+        0xF3, 0xAB, // rep stosd
+        0xFD, // std
+        0xBE, 0x0F, 0xA0, 0x00, 0x00, // mov esi, 0xA00F
+        0xBF, 0x0F, 0xA1, 0x00, 0x00, // mov edi, 0xA10F
+        0xB9, 0x04, 0x00, 0x00, 0x00, // mov ecx, 4
+        0xF3, 0xA4, // rep movsb
+        0xFC, // cld
+        0x4B, // dec ebx
+        0x0F, 0x85, 0x00, 0x00, 0x00, 0x00, // jnz top (patched below)
+        0xF4, // hlt
+    ];
+    let mut code = code.to_vec();
+    let jnz = code.len() - 5;
+    let back = 5i32 - (jnz as i32 + 4);
+    code[jnz..jnz + 4].copy_from_slice(&back.to_le_bytes());
+    let make = |jit: bool| {
+        let mut m = paged(&code, jit);
+        let bytes: Vec<u8> = (0..0x300u32).map(|k| (k * 7 + 3) as u8).collect();
+        m.board.mem.write_bytes(0x9000, &bytes).unwrap();
+        m
+    };
+    let (mut a, mut b) = (make(true), make(false));
+    let st = run_both(&mut a, &mut b, 200);
+    assert!(a.cpu.is_halted(), "{}", regs(&a));
+    assert!(st.handler_insns >= 5, "{st:?}");
+    let mut copied = [0u8; 4];
+    a.board.mem.read_bytes(0x9070, &mut copied).unwrap();
+    assert_eq!(copied, [3; 4], "the byte copy repeats the first byte");
+}
+
+#[test]
 fn x87_instructions_run_inside_blocks_and_a_frozen_one_is_left_to_the_interpreter() {
     // x87 instructions are handler calls inside the block. FDIVP by zero
     // with the zero-divide exception unmasked leaves it pending; the next

@@ -80,6 +80,66 @@ impl Cpu {
         true
     }
 
+    /// Runs the whole REP MOVS or REP STOS `insn` (at CS:`start`) at once
+    /// and sets EIP past it when it needs nothing the general way checks
+    /// element by element: 32-bit addressing, DF clear, and every element
+    /// of each side within its segment, aligned as alignment checking
+    /// wants, and on one page that the TLB's host entries already reach
+    /// for that access (so plain RAM, nothing watched, no cached code on
+    /// the destination, the translation allowed and marked). Generated
+    /// code calls this before the interpreter's handler: the result is the
+    /// same, without the handler's dispatch and its page-by-page checks.
+    /// Returns false, having changed nothing, otherwise.
+    pub(crate) fn rep_on_host_pages(&mut self, insn: &Insn, start: u32) -> bool {
+        if self.model == Model::I286 || self.flag(DF) || !insn.addr32 {
+            return false;
+        }
+        let bytes = Self::element_bytes(insn);
+        let count = self.gpr[1];
+        let span = u64::from(count) * u64::from(bytes);
+        if count == 0 || span > 0x1000 {
+            return false;
+        }
+        let span = span as u32;
+        let Some(dst) = self.host_span(SegReg::Es, self.gpr[7], bytes, span, Use::Write) else {
+            return false;
+        };
+        let b = usize::from(bytes);
+        match insn.mn {
+            Mn::Stos => {
+                let v = self.reg(0, bytes);
+                // SAFETY: `host_span` found the whole range on one host
+                // page of plain RAM that may be written directly.
+                unsafe { fill(dst, v, b, count as usize) };
+            }
+            Mn::Movs => {
+                let seg = insn.data_seg();
+                let Some(src) = self.host_span(seg, self.gpr[6], bytes, span, Use::Read) else {
+                    return false;
+                };
+                // SAFETY: as for STOS, both ranges found by `host_span`.
+                unsafe { copy(dst, src, b, count as usize) };
+                self.gpr[6] = self.gpr[6].wrapping_add(span);
+            }
+            _ => return false,
+        }
+        self.gpr[7] = self.gpr[7].wrapping_add(span);
+        self.gpr[1] = 0;
+        self.advance(insn.len, start);
+        true
+    }
+
+    /// The host address of the `span` bytes at offset `off` of `seg`, for
+    /// elements of `bytes` accessed as `how`, when the segment allows
+    /// them all, alignment checking has nothing to say and a host entry
+    /// of the TLB holds them (all on one page).
+    fn host_span(&self, seg: SegReg, off: u32, bytes: u8, span: u32, how: Use) -> Option<*mut u8> {
+        let lin = self.linear_for(seg, off, span, how).ok()?;
+        self.check_alignment(lin, bytes).ok()?;
+        self.tlb
+            .host_addr(lin, how == Use::Write, self.jit.host_key, span)
+    }
+
     /// The host page and the room left on it for elements at the offset in
     /// index register `index` of `seg`, or `None` when the first element
     /// cannot go in bulk.

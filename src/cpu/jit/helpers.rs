@@ -283,6 +283,11 @@ fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, afte
     if bus.watches_memory() && insn.touches_memory() {
         return WRITE_BAIL;
     }
+    // REP MOVS/STOS within a page each side that the host entries reach,
+    // at once (a plain write: never on cached code).
+    if insn.rep != Rep::None && cpu.rep_on_host_pages(insn, start) {
+        return WRITE_OK;
+    }
     // A REP string instruction only when none of its iterations can
     // fault (`exec/string_whole.rs`): a bail must leave nothing done.
     if insn.rep != Rep::None && insn.mn.is_string() && !cpu.rep_runs_whole(insn) {
