@@ -13,10 +13,11 @@
 //! front end reports back through [`HookTable::text_result`].
 
 use crate::cpu::SegReg;
-use crate::machine::{AccessFilter, Machine, MemRange, PortRange, WatchSet};
-// What fires carry, named here so front ends need nothing below control/.
+use crate::machine::{Machine, MemRange, PortRange, WatchSet};
+// What fires carry and filters hold, named here so front ends need
+// nothing below control/.
 pub use crate::cpu::{CpuMode, InterruptSource};
-pub use crate::machine::{Event, EventRecord, ModeBits};
+pub use crate::machine::{AccessFilter, Event, EventRecord, ModeBits};
 use std::time::Duration;
 
 /// Names a hook for as long as it exists; never reused within a VM.

@@ -6,10 +6,10 @@
 
 use super::convert::{to_bounded, to_string, to_u64, ArgResult};
 use crate::control::hooks::{
-    CpuMode, Event, Filter, FireEvent, HookId, HookInfo, HookKind, InterruptSource, IoDir, ModeBits,
+    AccessFilter, CpuMode, Event, Filter, FireEvent, HookId, HookInfo, HookKind, InterruptSource,
+    IoDir, ModeBits,
 };
 use crate::control::{parse_duration, value::seconds_scaled, Vm};
-use crate::machine::AccessFilter;
 use mlua::{Lua, Table, Value as LuaValue};
 
 fn err(e: impl ToString) -> String {
