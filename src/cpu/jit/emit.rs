@@ -932,16 +932,27 @@ impl Emitter<'_> {
                 RAX
             })
         });
-        match (base, index) {
-            (None, None) => dynasm!(self.ops ; mov Rd(r), disp),
-            (Some(b), None) => dynasm!(self.ops ; lea Rd(r), [Rq(b) + disp]),
-            (None, Some(x)) => match m.scale {
+        // (A displacement that fits a byte takes one: the code's size
+        // counts.)
+        match (base, index, i8::try_from(disp).ok()) {
+            (None, None, _) => dynasm!(self.ops ; mov Rd(r), disp),
+            // (The base already where the address goes.)
+            (Some(b), None, Some(0)) if b == r => {}
+            (Some(b), None, Some(d)) => dynasm!(self.ops ; lea Rd(r), [BYTE Rq(b) + d]),
+            (Some(b), None, None) => dynasm!(self.ops ; lea Rd(r), [Rq(b) + disp]),
+            (None, Some(x), _) => match m.scale {
                 0 => dynasm!(self.ops ; lea Rd(r), [Rq(x) + disp]),
                 1 => dynasm!(self.ops ; lea Rd(r), [Rq(x) * 2 + disp]),
                 2 => dynasm!(self.ops ; lea Rd(r), [Rq(x) * 4 + disp]),
                 _ => dynasm!(self.ops ; lea Rd(r), [Rq(x) * 8 + disp]),
             },
-            (Some(b), Some(x)) => match m.scale {
+            (Some(b), Some(x), Some(d)) => match m.scale {
+                0 => dynasm!(self.ops ; lea Rd(r), [BYTE Rq(b) + Rq(x) + d]),
+                1 => dynasm!(self.ops ; lea Rd(r), [BYTE Rq(b) + Rq(x) * 2 + d]),
+                2 => dynasm!(self.ops ; lea Rd(r), [BYTE Rq(b) + Rq(x) * 4 + d]),
+                _ => dynasm!(self.ops ; lea Rd(r), [BYTE Rq(b) + Rq(x) * 8 + d]),
+            },
+            (Some(b), Some(x), None) => match m.scale {
                 0 => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) + disp]),
                 1 => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) * 2 + disp]),
                 2 => dynasm!(self.ops ; lea Rd(r), [Rq(b) + Rq(x) * 4 + disp]),
@@ -1020,8 +1031,11 @@ impl Emitter<'_> {
             );
         }
         let key = self.l.host_key;
-        let tag = offset_of!(HostEntry, tags) as i32 + kind * 4;
-        let addend = offset_of!(HostEntry, addend) as i32;
+        // (Short displacements, as the code's size counts: the fields of
+        // a host entry and the last byte's offset all fit a byte.)
+        let tag = (offset_of!(HostEntry, tags) as i32 + kind * 4) as i8;
+        let addend = offset_of!(HostEntry, addend) as i8;
+        const _: () = assert!(offset_of!(HostEntry, addend) < 128 && size_of::<HostEntry>() <= 128);
         let shift = size_of::<HostEntry>().trailing_zeros() as i8;
         debug_assert!(size_of::<HostEntry>().is_power_of_two() && shift <= 12);
         dynasm!(self.ops
@@ -1037,14 +1051,14 @@ impl Emitter<'_> {
         if last == 0 {
             dynasm!(self.ops ; mov edx, eax);
         } else {
-            dynasm!(self.ops ; lea edx, [rax + last]);
+            dynasm!(self.ops ; lea edx, [BYTE rax + last as i8]);
         }
         dynasm!(self.ops
             ; and edx, !0xFFF
             ; or edx, DWORD [r15 + key]
-            ; cmp edx, DWORD [r14 + rcx + tag]
+            ; cmp edx, DWORD [BYTE r14 + rcx + tag]
             ; jne =>slow
-            ; add rax, QWORD [r14 + rcx + addend]
+            ; add rax, QWORD [BYTE r14 + rcx + addend]
         );
         match (acc.write, acc.bytes) {
             (None, 1) => dynasm!(self.ops ; movzx eax, BYTE [rax]),
