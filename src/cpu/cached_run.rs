@@ -56,7 +56,7 @@ impl Cpu {
             }
             let insn = *cached;
             self.icount = self.icount.wrapping_add(1);
-            self.jit.seg_live = 0;
+            self.jit_near.seg_live = 0;
             self.shadow_ss = false;
             self.shadow_sti = false;
             self.task_switched = false;

@@ -174,11 +174,19 @@ pub enum CpuMode {
 /// state: a restored CPU starts with an empty cache. A host-side field
 /// added here must be `#[serde(skip)]` and carried over by
 /// `Machine::restore_state`.
+///
+/// `repr(C)`, the registers, EIP, EFLAGS and the JIT's busiest fields
+/// first: generated code reaches them with one-byte displacements
+/// (`jit::layout`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[repr(C)]
 pub struct Cpu {
     gpr: [u32; 8],
     eip: u32,
     eflags: u32,
+    /// The JIT's busiest fields (see `jit::Near`): host side.
+    #[serde(skip)]
+    jit_near: jit::Near,
     segs: [Segment; 6],
     cr0: u32,
     cr2: u32,
@@ -276,6 +284,7 @@ impl Cpu {
             fpu: fpu::Fpu::new(),
             record_deliveries: false,
             deliveries: Vec::new(),
+            jit_near: jit::Near::default(),
             jit: jit::Jit::default(),
         };
         cpu.reset();
@@ -347,7 +356,7 @@ impl Cpu {
             };
         }
         self.icount = self.icount.wrapping_add(1);
-        self.jit.seg_live = 0;
+        self.jit_near.seg_live = 0;
         self.shadow_ss = false;
         self.shadow_sti = false;
         self.task_switched = false;
@@ -449,7 +458,7 @@ impl Cpu {
         }
         self.halted = false;
         self.task_switched = false;
-        self.jit.seg_live = 0;
+        self.jit_near.seg_live = 0;
         let ret = self.eip;
         match self.deliver(bus, vector, Source::External, None, ret) {
             Ok(()) => StepOutcome::Executed,

@@ -432,7 +432,7 @@ impl Cpu {
         self.check_alignment(lin, N)?;
         if let Some(p) = self
             .tlb
-            .host_addr(lin, false, self.jit.host_key, u32::from(N))
+            .host_addr(lin, false, self.jit_near.host_key, u32::from(N))
         {
             // SAFETY: a host entry holds a pointer `Bus::host_page` gave
             // for this linear page's frame under the current key, valid
@@ -467,7 +467,7 @@ impl Cpu {
         self.check_alignment(lin, N)?;
         if let Some(p) = self
             .tlb
-            .host_addr(lin, true, self.jit.host_key, u32::from(N))
+            .host_addr(lin, true, self.jit_near.host_key, u32::from(N))
         {
             // SAFETY: as in `load`, for an entry made for writing.
             unsafe { write_le::<N>(p, v) };
@@ -496,7 +496,7 @@ impl Cpu {
             lin
         };
         if let Some(page) = bus.host_page(phys, write) {
-            self.tlb.host_fill(lin, write, self.jit.host_key, page);
+            self.tlb.host_fill(lin, write, self.jit_near.host_key, page);
         }
     }
 

@@ -137,7 +137,7 @@ impl Cpu {
         let lin = self.linear_for(seg, off, span, how).ok()?;
         self.check_alignment(lin, bytes).ok()?;
         self.tlb
-            .host_addr(lin, how == Use::Write, self.jit.host_key, span)
+            .host_addr(lin, how == Use::Write, self.jit_near.host_key, span)
     }
 
     /// The host page and the room left on it for elements at the offset in

@@ -52,20 +52,22 @@ pub(super) const EXIT_BAIL: u32 = 1;
 pub(super) const EXIT_SMC: u32 = 2;
 
 /// Where the CPU's fields are, as byte offsets from the `Cpu` pointer.
+/// The ones generated code uses most are bytes: they lie within a one-byte
+/// displacement (`jit::layout`), which keeps the code short.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Layout {
-    pub gpr: i32,
-    pub eip: i32,
-    pub eflags: i32,
+    pub gpr: i8,
+    pub eip: i8,
+    pub eflags: i8,
     pub cs_limit: i32,
     /// The segments' inline bounds (`[helpers::SegFast; 6]`) and their
     /// live bits, the TLB host key, and the TLB's host-table pointer.
     pub seg_fast: i32,
     pub seg_live: i32,
-    pub host_key: i32,
+    pub host_key: i8,
     pub host_table: i32,
     /// The bus pointer for helper calls (`Jit::bus`).
-    pub bus: i32,
+    pub bus: i8,
     /// The jump cache (`jump.rs`): CS's base, CR0, the running page, the
     /// table's pointer, the TLB entries' pointer and the `jumped`
     /// statistic.
@@ -85,11 +87,11 @@ pub(super) struct Layout {
     /// `budget.rs`), the budget at the chain's entry (plain) and the
     /// unlinked cell.
     pub running_stamp: i32,
-    pub budget: i32,
+    pub budget: i8,
     pub budget_top: i32,
     pub link_from: i32,
     /// The flags recipe (`lazy_flags::LazyFlags`).
-    pub lazy: i32,
+    pub lazy: i8,
 }
 
 /// Addresses of the helpers for the bus type being run.
@@ -511,7 +513,7 @@ pub(super) fn block(
         ; push WRITE_OK as i32
         ; mov r15, rdi
         ; mov r14, QWORD [rdi + l.host_table]
-        ; mov r11, QWORD [rdi + l.budget]
+        ; mov r11, QWORD [BYTE rdi + l.budget]
         ; jmp =>body_label
     );
     // The chained entry: the CS limit (unless 4 GiB) and the budget, which
@@ -576,7 +578,7 @@ pub(super) fn block(
                 let to = e.bail_to(to);
                 let ef = e.l.eflags;
                 dynasm!(e.ops
-                    ; mov DWORD [r15 + ef], ebp
+                    ; mov DWORD [BYTE r15 + ef], ebp
                     ; jmp =>to
                 );
             }
@@ -593,7 +595,7 @@ pub(super) fn block(
     }
     dynasm!(e.ops
         ; =>done
-        ; mov QWORD [r15 + l.budget], r11
+        ; mov QWORD [BYTE r15 + l.budget], r11
         ; add rsp, 8
         ; pop r15
         ; pop r14
@@ -640,8 +642,8 @@ fn cond_flags(cc: u8) -> i32 {
 }
 
 /// Offset of guest register `n` at width `bytes` (AH..BH for 4-7 at 1).
-fn gpr_at(l: &Layout, n: u8, bytes: u8) -> i32 {
-    let n = i32::from(n & 7);
+fn gpr_at(l: &Layout, n: u8, bytes: u8) -> i8 {
+    let n = (n & 7) as i8;
     if bytes == 1 && n >= 4 {
         l.gpr + 4 * (n - 4) + 1
     } else {
@@ -689,7 +691,7 @@ impl Emitter<'_> {
         for n in 0..8u8 {
             if let (Some(h), true) = (self.cache.host[usize::from(n)], dirty & 1 << n != 0) {
                 let off = gpr_at(&self.l, n, 4);
-                dynasm!(self.ops ; mov DWORD [r15 + off], Rd(h));
+                dynasm!(self.ops ; mov DWORD [BYTE r15 + off], Rd(h));
             }
         }
     }
@@ -700,7 +702,7 @@ impl Emitter<'_> {
         for n in 0..8u8 {
             if let Some(h) = self.cache.host[usize::from(n)] {
                 let off = gpr_at(&self.l, n, 4);
-                dynasm!(self.ops ; mov Rd(h), DWORD [r15 + off]);
+                dynasm!(self.ops ; mov Rd(h), DWORD [BYTE r15 + off]);
             }
         }
     }
@@ -760,7 +762,7 @@ impl Emitter<'_> {
 
     fn exit(&mut self, eip: u32, retired: u32, why: u32) {
         let (at, code, done) = (self.l.eip, self.code(retired, why), self.done);
-        dynasm!(self.ops ; mov DWORD [r15 + at], eip as i32);
+        dynasm!(self.ops ; mov DWORD [BYTE r15 + at], eip as i32);
         self.eip_imm(eip);
         dynasm!(self.ops
             ; mov eax, code
@@ -811,7 +813,7 @@ impl Emitter<'_> {
         self.cell_imm(cell, Some(target));
         dynasm!(self.ops ; jmp QWORD [rax]);
         self.unlinked.push((cell, self.ops.offset().0));
-        dynasm!(self.ops ; mov DWORD [r15 + at], target as i32);
+        dynasm!(self.ops ; mov DWORD [BYTE r15 + at], target as i32);
         self.eip_imm(target);
         dynasm!(self.ops
             ; mov QWORD [r15 + l.link_from], rax
@@ -850,9 +852,9 @@ impl Emitter<'_> {
         }
         let off = gpr_at(&self.l, n, bytes);
         match bytes {
-            1 => dynasm!(self.ops ; movzx Rd(r), BYTE [r15 + off]),
-            2 => dynasm!(self.ops ; movzx Rd(r), WORD [r15 + off]),
-            _ => dynasm!(self.ops ; mov Rd(r), DWORD [r15 + off]),
+            1 => dynasm!(self.ops ; movzx Rd(r), BYTE [BYTE r15 + off]),
+            2 => dynasm!(self.ops ; movzx Rd(r), WORD [BYTE r15 + off]),
+            _ => dynasm!(self.ops ; mov Rd(r), DWORD [BYTE r15 + off]),
         }
     }
 
@@ -874,16 +876,16 @@ impl Emitter<'_> {
                 return;
             }
             // AH..BH of a cached register: through its slot.
-            dynasm!(self.ops ; mov DWORD [r15 + slot], Rd(h));
+            dynasm!(self.ops ; mov DWORD [BYTE r15 + slot], Rd(h));
         }
         let off = gpr_at(&self.l, n, bytes);
         match bytes {
-            1 => dynasm!(self.ops ; mov BYTE [r15 + off], Rb(r)),
-            2 => dynasm!(self.ops ; mov WORD [r15 + off], Rw(r)),
-            _ => dynasm!(self.ops ; mov DWORD [r15 + off], Rd(r)),
+            1 => dynasm!(self.ops ; mov BYTE [BYTE r15 + off], Rb(r)),
+            2 => dynasm!(self.ops ; mov WORD [BYTE r15 + off], Rw(r)),
+            _ => dynasm!(self.ops ; mov DWORD [BYTE r15 + off], Rd(r)),
         }
         if let Some(h) = cached {
-            dynasm!(self.ops ; mov Rd(h), DWORD [r15 + slot]);
+            dynasm!(self.ops ; mov Rd(h), DWORD [BYTE r15 + slot]);
         }
     }
 
@@ -936,8 +938,9 @@ impl Emitter<'_> {
         // counts.)
         match (base, index, i8::try_from(disp).ok()) {
             (None, None, _) => dynasm!(self.ops ; mov Rd(r), disp),
-            // (The base already where the address goes.)
+            // (The base already where the address goes, or a move.)
             (Some(b), None, Some(0)) if b == r => {}
+            (Some(b), None, Some(0)) => dynasm!(self.ops ; mov Rd(r), Rd(b)),
             (Some(b), None, Some(d)) => dynasm!(self.ops ; lea Rd(r), [BYTE Rq(b) + d]),
             (Some(b), None, None) => dynasm!(self.ops ; lea Rd(r), [Rq(b) + disp]),
             (None, Some(x), _) => match m.scale {
@@ -1055,7 +1058,7 @@ impl Emitter<'_> {
         }
         dynasm!(self.ops
             ; and edx, !0xFFF
-            ; or edx, DWORD [r15 + key]
+            ; or edx, DWORD [BYTE r15 + key]
             ; cmp edx, DWORD [BYTE r14 + rcx + tag]
             ; jne =>slow
             ; add rax, QWORD [BYTE r14 + rcx + addend]
@@ -1082,7 +1085,7 @@ impl Emitter<'_> {
                 let f = self.h.read as i64;
                 dynasm!(self.ops
                     ; mov rdi, r15
-                    ; mov rsi, QWORD [r15 + bus]
+                    ; mov rsi, QWORD [BYTE r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
                 );
@@ -1099,7 +1102,7 @@ impl Emitter<'_> {
                 dynasm!(self.ops
                     ; mov r8d, Rd(val)
                     ; mov rdi, r15
-                    ; mov rsi, QWORD [r15 + bus]
+                    ; mov rsi, QWORD [BYTE r15 + bus]
                     ; mov edx, arg
                     ; mov ecx, Rd(off)
                 );
@@ -1126,8 +1129,9 @@ impl Emitter<'_> {
             flags: self.pending,
             dirty: self.dirty,
         });
+        const _: () = assert!(WRITE_SMC < 128);
         dynasm!(self.ops
-            ; cmp DWORD [rsp], WRITE_SMC as i32
+            ; cmp DWORD [rsp], BYTE WRITE_SMC as i32
             ; je =>smc
         );
     }
@@ -1155,7 +1159,7 @@ impl Emitter<'_> {
                 // pending (`flags_before`).
                 if clear & STATUS == STATUS {
                     let kind = self.lazy_at(offset_of!(LazyFlags, kind));
-                    dynasm!(self.ops ; mov DWORD [r15 + kind], 0);
+                    dynasm!(self.ops ; mov DWORD [BYTE r15 + kind], 0);
                 } else {
                     debug_assert_eq!(clear & STATUS, STATUS & !CF);
                     self.cf_out_of_recipe();
@@ -1181,10 +1185,10 @@ impl Emitter<'_> {
         let ef = self.l.eflags;
         dynasm!(self.ops
             ; and ebp, keep
-            ; mov eax, DWORD [r15 + ef]
+            ; mov eax, DWORD [BYTE r15 + ef]
             ; and eax, !clear
             ; or eax, ebp
-            ; mov DWORD [r15 + ef], eax
+            ; mov DWORD [BYTE r15 + ef], eax
         );
     }
 
@@ -1246,15 +1250,15 @@ impl Emitter<'_> {
         match self.recipe {
             Recipe::Set => return,
             Recipe::Unknown => dynasm!(self.ops
-                ; cmp DWORD [r15 + kind], 0
+                ; cmp DWORD [BYTE r15 + kind], 0
                 ; jne =>done
             ),
             Recipe::Clear => {}
         }
         dynasm!(self.ops
-            ; mov eax, DWORD [r15 + ef]
+            ; mov eax, DWORD [BYTE r15 + ef]
             ; and eax, CF
-            ; mov BYTE [r15 + cf], al
+            ; mov BYTE [BYTE r15 + cf], al
             ; =>done
         );
     }
@@ -1273,15 +1277,15 @@ impl Emitter<'_> {
         let none = self.ops.new_dynamic_label();
         if self.recipe == Recipe::Unknown {
             dynasm!(self.ops
-                ; cmp DWORD [r15 + kind], 0
+                ; cmp DWORD [BYTE r15 + kind], 0
                 ; je =>none
             );
         }
         dynasm!(self.ops
-            ; movzx eax, BYTE [r15 + cf]
-            ; and DWORD [r15 + ef], !CF
-            ; or DWORD [r15 + ef], eax
-            ; mov DWORD [r15 + kind], 0
+            ; movzx eax, BYTE [BYTE r15 + cf]
+            ; and DWORD [BYTE r15 + ef], !CF
+            ; or DWORD [BYTE r15 + ef], eax
+            ; mov DWORD [BYTE r15 + kind], 0
             ; =>none
         );
     }
@@ -1300,7 +1304,7 @@ impl Emitter<'_> {
         });
         let kind = self.lazy_at(offset_of!(LazyFlags, kind));
         dynasm!(self.ops
-            ; cmp DWORD [r15 + kind], 0
+            ; cmp DWORD [BYTE r15 + kind], 0
             ; jne =>stub
             ; =>back
         );
@@ -1314,15 +1318,15 @@ impl Emitter<'_> {
         let budget = self.l.budget;
         dynasm!(self.ops
             ; mov rax, QWORD f
-            ; mov QWORD [r15 + budget], r11
+            ; mov QWORD [BYTE r15 + budget], r11
             ; call rax
-            ; mov r11, QWORD [r15 + budget]
+            ; mov r11, QWORD [BYTE r15 + budget]
         );
     }
 
     /// The offset from the CPU of the recipe's field at `field`.
-    fn lazy_at(&self, field: usize) -> i32 {
-        self.l.lazy + field as i32
+    fn lazy_at(&self, field: usize) -> i8 {
+        self.l.lazy + field as i8
     }
 
     /// Leaves the flags of `mn` (`bytes` wide) on host `a` and `b` (a
@@ -1336,13 +1340,13 @@ impl Emitter<'_> {
             self.lazy_at(offset_of!(LazyFlags, b)),
             self.lazy_at(offset_of!(LazyFlags, kind)),
         );
-        dynasm!(self.ops ; mov DWORD [r15 + ka], Rd(a));
+        dynasm!(self.ops ; mov DWORD [BYTE r15 + ka], Rd(a));
         match b {
-            Some(Ok(r)) => dynasm!(self.ops ; mov DWORD [r15 + kb], Rd(r)),
-            Some(Err(v)) => dynasm!(self.ops ; mov DWORD [r15 + kb], v as i32),
+            Some(Ok(r)) => dynasm!(self.ops ; mov DWORD [BYTE r15 + kb], Rd(r)),
+            Some(Err(v)) => dynasm!(self.ops ; mov DWORD [BYTE r15 + kb], v as i32),
             None => {}
         }
-        dynasm!(self.ops ; mov DWORD [r15 + kk], kind as i32);
+        dynasm!(self.ops ; mov DWORD [BYTE r15 + kk], kind as i32);
         // It replaces every status flag: nothing is pending any more.
         self.pending = None;
         self.recipe = Recipe::Set;
@@ -1362,7 +1366,7 @@ impl Emitter<'_> {
     /// into the recipe.
     fn recipe_cf(&mut self) {
         let cf = self.lazy_at(offset_of!(LazyFlags, cf));
-        dynasm!(self.ops ; setc BYTE [r15 + cf]);
+        dynasm!(self.ops ; setc BYTE [BYTE r15 + cf]);
     }
 
     /// Jcc `cc` right after an instruction that left the flags it reads in
@@ -1400,7 +1404,7 @@ impl Emitter<'_> {
     /// arithmetic on EFLAGS (no POPF).
     fn cond(&mut self, cc: u8) {
         let ef = self.l.eflags;
-        dynasm!(self.ops ; mov eax, DWORD [r15 + ef]);
+        dynasm!(self.ops ; mov eax, DWORD [BYTE r15 + ef]);
         match cc >> 1 {
             0 => dynasm!(self.ops ; shr eax, 11),
             1 => {}
@@ -1445,7 +1449,7 @@ impl Emitter<'_> {
             _ => None,
         };
         match mask {
-            Some(m) => dynasm!(self.ops ; test DWORD [r15 + ef], m),
+            Some(m) => dynasm!(self.ops ; test DWORD [BYTE r15 + ef], m),
             None => {
                 self.cond(cc & !1);
                 dynasm!(self.ops ; test al, al);
@@ -1566,12 +1570,12 @@ impl Emitter<'_> {
                     if std::mem::take(&mut self.cf_in_recipe) {
                         let cf = self.lazy_at(offset_of!(LazyFlags, cf));
                         dynasm!(self.ops
-                            ; mov al, BYTE [r15 + cf]
+                            ; mov al, BYTE [BYTE r15 + cf]
                             ; shr al, 1
                         );
                     } else {
                         let ef = self.l.eflags;
-                        dynasm!(self.ops ; bt DWORD [r15 + ef], 0);
+                        dynasm!(self.ops ; bt DWORD [BYTE r15 + ef], 0);
                     }
                 }
                 let recipe = lazy_flags::kind(mn, b).filter(|_| {
@@ -1784,11 +1788,11 @@ impl Emitter<'_> {
             Op::Flags(mn) => {
                 let ef = self.l.eflags;
                 match mn {
-                    Mn::Clc => dynasm!(self.ops ; and DWORD [r15 + ef], !CF),
-                    Mn::Stc => dynasm!(self.ops ; or DWORD [r15 + ef], CF),
-                    Mn::Cmc => dynasm!(self.ops ; xor DWORD [r15 + ef], CF),
-                    Mn::Cld => dynasm!(self.ops ; and DWORD [r15 + ef], !0x400),
-                    _ => dynasm!(self.ops ; or DWORD [r15 + ef], 0x400),
+                    Mn::Clc => dynasm!(self.ops ; and DWORD [BYTE r15 + ef], !CF),
+                    Mn::Stc => dynasm!(self.ops ; or DWORD [BYTE r15 + ef], CF),
+                    Mn::Cmc => dynasm!(self.ops ; xor DWORD [BYTE r15 + ef], CF),
+                    Mn::Cld => dynasm!(self.ops ; and DWORD [BYTE r15 + ef], !0x400),
+                    _ => dynasm!(self.ops ; or DWORD [BYTE r15 + ef], 0x400),
                 }
             }
             Op::Convert { widen } => {
@@ -1899,7 +1903,7 @@ impl Emitter<'_> {
                 self.load_any(R13, second, b2, seg, bail);
                 let restore = if dst == Loc::Mem {
                     let ef = self.l.eflags;
-                    dynasm!(self.ops ; mov ebp, DWORD [r15 + ef]);
+                    dynasm!(self.ops ; mov ebp, DWORD [BYTE r15 + ef]);
                     Some(self.lazy(Stub::Restore(bail)))
                 } else {
                     None
@@ -2056,7 +2060,7 @@ impl Emitter<'_> {
                 self.dirty = 0;
                 dynasm!(self.ops
                     ; mov rdi, r15
-                    ; mov rsi, QWORD [r15 + l.bus]
+                    ; mov rsi, QWORD [BYTE r15 + l.bus]
                     ; mov rdx, QWORD insn as i64
                     ; mov ecx, it.eip as i32
                 );
@@ -2071,7 +2075,7 @@ impl Emitter<'_> {
                 dynasm!(self.ops ; je =>bail);
                 if it.insn.mn.branches() {
                     // The handler has set EIP.
-                    dynasm!(self.ops ; mov ebx, DWORD [r15 + l.eip]);
+                    dynasm!(self.ops ; mov ebx, DWORD [BYTE r15 + l.eip]);
                     self.exit_to_ebx(i + 1);
                 } else if it.ends_block() {
                     // Back to the run loop, which looks at IF and TF (the
@@ -2224,10 +2228,10 @@ impl Emitter<'_> {
         }
         let clear = i32::from(mn.flags().written);
         dynasm!(self.ops
-            ; mov ecx, DWORD [r15 + ef]
+            ; mov ecx, DWORD [BYTE r15 + ef]
             ; and ecx, !clear
             ; or ecx, eax
-            ; mov DWORD [r15 + ef], ecx
+            ; mov DWORD [BYTE r15 + ef], ecx
             ; =>done
         );
     }
@@ -2381,7 +2385,7 @@ impl Emitter<'_> {
         // The step: +/-1 from DF (bit 10), times the operand size.
         let ef = self.l.eflags;
         dynasm!(self.ops
-            ; mov ecx, DWORD [r15 + ef]
+            ; mov ecx, DWORD [BYTE r15 + ef]
             ; shl ecx, 21
             ; sar ecx, 31
             ; or ecx, 1
@@ -2400,11 +2404,11 @@ impl Emitter<'_> {
                 (Some(h), false) => dynasm!(self.ops ; add Rw(h), cx),
                 (None, true) => {
                     let off = gpr_at(&self.l, n, 4);
-                    dynasm!(self.ops ; add DWORD [r15 + off], ecx);
+                    dynasm!(self.ops ; add DWORD [BYTE r15 + off], ecx);
                 }
                 (None, false) => {
                     let off = gpr_at(&self.l, n, 4);
-                    dynasm!(self.ops ; add WORD [r15 + off], cx);
+                    dynasm!(self.ops ; add WORD [BYTE r15 + off], cx);
                 }
             }
             if self.host(n).is_some() {
@@ -2615,7 +2619,7 @@ impl Emitter<'_> {
             ; lea rax, [=>unlinked]
             ; mov QWORD [rdx + c_body], rax
             ; =>unlinked
-            ; mov DWORD [r15 + l.eip], ebx
+            ; mov DWORD [BYTE r15 + l.eip], ebx
             ; mov QWORD [r15 + l.link_from], rdx
             ; mov eax, code
             ; jmp =>done
@@ -2629,7 +2633,7 @@ impl Emitter<'_> {
         self.jump_on();
         let (at, done) = (self.l.eip, self.done);
         dynasm!(self.ops
-            ; mov DWORD [r15 + at], ebx
+            ; mov DWORD [BYTE r15 + at], ebx
             ; mov eax, self.code(retired, EXIT_END)
             ; jmp =>done
         );
@@ -2663,6 +2667,11 @@ impl Emitter<'_> {
         }
         if base == 0x84 {
             self.ops.extend([0xF7, 0xC0 | (dst & 7)]);
+        } else if let Ok(short) = i8::try_from(imm as i32) {
+            // (The sign-extended byte form: shorter, the same operation.)
+            self.ops
+                .extend([0x83, 0xC0 | base | (dst & 7), short as u8]);
+            return;
         } else {
             self.ops.extend([0x81, 0xC0 | base | (dst & 7)]);
         }

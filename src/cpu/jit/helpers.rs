@@ -67,10 +67,10 @@ impl Cpu {
             base: s.base,
             limit: s.limit,
         };
-        self.jit.seg_live |= 1 << (seg as usize * 2 + usize::from(write));
+        self.jit_near.seg_live |= 1 << (seg as usize * 2 + usize::from(write));
         if let Some(page) = bus.host_page(phys, write) {
             let lin = s.base.wrapping_add(off);
-            self.tlb.host_fill(lin, write, self.jit.host_key, page);
+            self.tlb.host_fill(lin, write, self.jit_near.host_key, page);
         }
     }
 
@@ -171,7 +171,7 @@ pub(super) extern "sysv64" fn write<B: Bus>(
             _ => bus.write_u32(p, value),
         }
     }
-    if bus.code_stamp(cpu.jit.running_page) != Some(cpu.jit.running_stamp) {
+    if bus.code_stamp(cpu.jit_near.running_page) != Some(cpu.jit_near.running_stamp) {
         return WRITE_SMC;
     }
     WRITE_OK
@@ -302,12 +302,12 @@ fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, afte
     // the count at the chain's entry and the chain's instructions up to
     // and including this one.
     let icount = cpu.icount;
-    cpu.icount = icount.wrapping_add(u64::from(cpu.jit.chain_retired(after)));
+    cpu.icount = icount.wrapping_add(u64::from(cpu.chain_retired(after)));
     let result = cpu.execute(bus, insn);
     cpu.icount = icount;
     match result {
         Ok(Flow::Next) => {
-            if bus.code_stamp(cpu.jit.running_page) != Some(cpu.jit.running_stamp) {
+            if bus.code_stamp(cpu.jit_near.running_page) != Some(cpu.jit_near.running_stamp) {
                 return WRITE_SMC;
             }
             WRITE_OK

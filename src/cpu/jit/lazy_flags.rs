@@ -64,10 +64,10 @@ impl Cpu {
     /// Puts the status flags of a pending recipe into EFLAGS.
     #[inline]
     pub(super) fn settle_flags(&mut self) {
-        if self.jit.lazy.kind == 0 {
+        if self.jit_near.lazy.kind == 0 {
             return;
         }
-        let r = std::mem::take(&mut self.jit.lazy);
+        let r = std::mem::take(&mut self.jit_near.lazy);
         let Some(&mn) = (r.kind & 0xFF)
             .checked_sub(1)
             .and_then(|op| OPS.get(op as usize))
@@ -153,7 +153,7 @@ mod tests {
                             // An INC/DEC takes CF from the recipe, not
                             // from EFLAGS.
                             got.set_flag(CF, !cf);
-                            got.jit.lazy = LazyFlags {
+                            got.jit_near.lazy = LazyFlags {
                                 kind: kind(mn, bytes).unwrap(),
                                 a,
                                 b,
@@ -161,7 +161,7 @@ mod tests {
                             };
                             got.settle_flags();
                             assert_eq!(got.eflags, want.eflags, "{mn:?} {a:#x} {b:#x} {bytes}");
-                            assert_eq!(got.jit.lazy.kind, 0);
+                            assert_eq!(got.jit_near.lazy.kind, 0);
                         }
                     }
                 }

@@ -209,10 +209,55 @@ const KEY_FLAT: u8 = 0x04;
 const KEY_CS_4G: u8 = 0x08;
 const KEY_USED: u8 = 0x80;
 
+/// The JIT's fields that generated code uses most, kept in the `Cpu`
+/// right after the registers, EIP and EFLAGS (`Cpu::jit_near`; both
+/// `repr(C)`), so that they lie within a one-byte displacement of the
+/// `Cpu` pointer (`layout`): short code runs faster. Host-side only,
+/// never serialised, and, like the rest of the JIT's state, meaningful
+/// only while blocks run.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub(crate) struct Near {
+    /// Status flags generated code left as a recipe (`lazy_flags.rs`);
+    /// settled before `run_block` returns.
+    pub(super) lazy: lazy_flags::LazyFlags,
+    /// The TLB's host key for the running code (generation and privilege;
+    /// `Tlb::host_key`), set before each block.
+    pub(crate) host_key: u32,
+    /// Which `seg_fast` entries may be used, by access kind (bit
+    /// `2 * segment + write`). Cleared whenever the interpreter runs an
+    /// instruction or delivers an interrupt, or a run starts: the only
+    /// times a segment register can change.
+    pub(super) seg_live: u16,
+    /// The instructions blocks may still retire in this run after the
+    /// current one (packed with the chained hops: `budget.rs`).
+    pub(super) budget: u64,
+    /// The bus of the running block, for generated code's helper calls.
+    pub(super) bus: usize,
+    /// The running block's page (physical address) and stamp, for the write
+    /// helper's self-modification check and the chaining check.
+    pub(super) running_page: u32,
+    pub(super) running_stamp: u64,
+}
+
 /// The JIT's state inside a [`Cpu`]: host-side only, never serialised.
-/// The default is off and empty.
+/// The default is off and empty. (Its busiest fields are in [`Near`].)
 #[derive(Default)]
 pub(crate) struct Jit {
+    /// The budget at the chain's entry (plain), and the cell of the exit
+    /// that last returned unlinked (0: none; `chain.rs`).
+    budget_top: u64,
+    link_from: usize,
+    /// Per segment register, its base and limit for generated code's
+    /// inline checks (see `helpers.rs`).
+    pub(super) seg_fast: [helpers::SegFast; 6],
+    /// The key jump cache entries must carry now: (generation + 1) * 2,
+    /// plus 1 at user privilege.
+    jump_key: u64,
+    /// The TLB's entries for the jump cache's checks.
+    tlb_entries: usize,
+    /// The jump cache (`jump.rs`).
+    jump: jump::JumpCache,
     pub enabled: bool,
     /// Every instruction a block runs by calling its handler, none inline
     /// (for the differential tests).
@@ -244,46 +289,14 @@ pub(crate) struct Jit {
     pub stats: JitStats,
     /// The bus type the blocks' helper addresses were taken for.
     bus_type: Option<TypeId>,
-    /// The running block's page (physical address) and stamp, for the write
-    /// helper's self-modification check and the chaining check.
-    pub(super) running_page: u32,
-    pub(super) running_stamp: u64,
-    /// Chaining (`chain.rs`): the exits' cells; the instructions blocks may
-    /// still retire in this run after the current one; the instructions
-    /// retired by the blocks before the current one; and the cell of the
-    /// exit that last returned unlinked (0: none).
+    /// Chaining (`chain.rs`): the exits' cells.
     cells: chain::Cells,
-    /// (Packed with the chained hops: `budget.rs`.)
-    budget: u64,
-    budget_top: u64,
-    link_from: usize,
-    /// Per segment register, its base and limit for generated code's
-    /// inline checks (see `helpers.rs`).
-    pub(super) seg_fast: [helpers::SegFast; 6],
-    /// Which `seg_fast` entries may be used, by access kind (bit
-    /// `2 * segment + write`). Cleared whenever the interpreter runs an
-    /// instruction or delivers an interrupt, or a run starts: the only
-    /// times a segment register can change.
-    pub(super) seg_live: u16,
-    /// The TLB's host key for the running code (generation and privilege;
-    /// `Tlb::host_key`), set before each block.
-    pub(crate) host_key: u32,
     /// The bus's `host_epoch` and address when the host entries were made.
     host_epoch: u64,
     host_bus: usize,
-    /// The bus of the running block, for generated code's helper calls.
-    bus: usize,
-    /// The jump cache (`jump.rs`) and the TLB's entries for its checks.
-    jump: jump::JumpCache,
-    tlb_entries: usize,
     /// The jump cache's generation (moved with every forgetting of host
-    /// state) and the key entries must carry now: (generation + 1) * 2,
-    /// plus 1 at user privilege.
+    /// state).
     jump_gen: u64,
-    jump_key: u64,
-    /// Status flags generated code left as a recipe (`lazy_flags.rs`);
-    /// settled before `run_block` returns.
-    lazy: lazy_flags::LazyFlags,
 }
 
 /// A copy has the same setting and an empty cache.
@@ -305,15 +318,17 @@ impl std::fmt::Debug for Jit {
     }
 }
 
-impl Jit {
-    /// Drops every block.
+impl Cpu {
     /// The instructions the running chain of blocks has retired, less
     /// `after` of the current block's: the budget its blocks took (each
     /// takes all its instructions as it starts), less those.
     pub(super) fn chain_retired(&self, after: u32) -> u32 {
-        (self.budget_top - budget::left(self.budget)) as u32 - after
+        (self.jit.budget_top - budget::left(self.jit_near.budget)) as u32 - after
     }
+}
 
+impl Jit {
+    /// Drops every block.
     pub fn flush(&mut self) {
         self.host_bus = 0;
         self.jump.clear();
@@ -340,21 +355,46 @@ fn jit(off: usize) -> i32 {
     (offset_of!(Cpu, jit) + off) as i32
 }
 
+/// The offset from the CPU of the `Near` field at `off`.
+fn near(off: usize) -> i32 {
+    (offset_of!(Cpu, jit_near) + off) as i32
+}
+
+// The fields generated code reaches with a one-byte displacement of the
+// `Cpu` pointer (`Cpu` and `Near` are `repr(C)` for this), each wholly
+// within it.
+const NEAR_GPR: usize = offset_of!(Cpu, gpr);
+const NEAR_EIP: usize = offset_of!(Cpu, eip);
+const NEAR_EFLAGS: usize = offset_of!(Cpu, eflags);
+const NEAR_HOST_KEY: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, host_key);
+const NEAR_BUS: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, bus);
+const NEAR_BUDGET: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, budget);
+const NEAR_LAZY: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, lazy);
+const _: () = assert!(
+    NEAR_GPR + 32 <= 128
+        && NEAR_EIP + 4 <= 128
+        && NEAR_EFLAGS + 4 <= 128
+        && NEAR_HOST_KEY + 4 <= 128
+        && NEAR_BUS + 8 <= 128
+        && NEAR_BUDGET + 8 <= 128
+        && NEAR_LAZY + std::mem::size_of::<lazy_flags::LazyFlags>() <= 128
+);
+
 fn layout() -> emit::Layout {
     let cs = offset_of!(Cpu, segs) + SegReg::Cs as usize * std::mem::size_of::<Segment>();
     emit::Layout {
-        gpr: offset_of!(Cpu, gpr) as i32,
-        eip: offset_of!(Cpu, eip) as i32,
-        eflags: offset_of!(Cpu, eflags) as i32,
+        gpr: NEAR_GPR as i8,
+        eip: NEAR_EIP as i8,
+        eflags: NEAR_EFLAGS as i8,
         cs_limit: (cs + offset_of!(Segment, limit)) as i32,
         seg_fast: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_fast)) as i32,
-        seg_live: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_live)) as i32,
-        host_key: (offset_of!(Cpu, jit) + offset_of!(Jit, host_key)) as i32,
+        seg_live: near(offset_of!(Near, seg_live)),
+        host_key: NEAR_HOST_KEY as i8,
         host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
-        bus: jit(offset_of!(Jit, bus)),
+        bus: NEAR_BUS as i8,
         cs_base: (cs + offset_of!(Segment, base)) as i32,
         cr0: offset_of!(Cpu, cr0) as i32,
-        running_page: jit(offset_of!(Jit, running_page)),
+        running_page: near(offset_of!(Near, running_page)),
         jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, base)),
         tlb_entries: jit(offset_of!(Jit, tlb_entries)),
         jump_count: jit(offset_of!(Jit, stats) + offset_of!(JitStats, jumped)),
@@ -362,11 +402,11 @@ fn layout() -> emit::Layout {
         icount: offset_of!(Cpu, icount) as i32,
         tsc_offset: (offset_of!(Cpu, msr) + offset_of!(super::msr::Msrs, tsc_offset)) as i32,
         cr4: offset_of!(Cpu, cr4) as i32,
-        running_stamp: jit(offset_of!(Jit, running_stamp)),
-        budget: jit(offset_of!(Jit, budget)),
+        running_stamp: near(offset_of!(Near, running_stamp)),
+        budget: NEAR_BUDGET as i8,
         budget_top: jit(offset_of!(Jit, budget_top)),
         link_from: jit(offset_of!(Jit, link_from)),
-        lazy: jit(offset_of!(Jit, lazy)),
+        lazy: NEAR_LAZY as i8,
     }
 }
 
@@ -463,7 +503,7 @@ impl Cpu {
     /// from outside (between runs) calls it.
     #[inline]
     pub fn forget_jit_host_state(&mut self) {
-        self.jit.seg_live = 0;
+        self.jit_near.seg_live = 0;
         self.jit.jump_gen += 1;
         self.tlb.host_forget();
     }
@@ -481,7 +521,7 @@ impl Cpu {
             self.jit.host_epoch = epoch;
             self.jit.host_bus = bus_at;
         }
-        self.jit.host_key = self.tlb.host_key(self.user());
+        self.jit_near.host_key = self.tlb.host_key(self.user());
     }
 
     /// Runs the translated block at CS:EIP when there is one of at most
@@ -598,15 +638,15 @@ impl Cpu {
         if slot.code == 0 || u64::from(slot.insns) > max || slot.last_needed > at.last {
             return BlockRun::None;
         }
-        self.jit.running_page = at.phys;
-        self.jit.running_stamp = slot.stamp;
+        self.jit_near.running_page = at.phys;
+        self.jit_near.running_stamp = slot.stamp;
         // Chained blocks may retire up to `max` in all (capped so that the
         // count fits the return value).
         self.jit.budget_top = max.min(MAX_CHAIN);
-        self.jit.budget = budget::pack(self.jit.budget_top - u64::from(slot.insns));
+        self.jit_near.budget = budget::pack(self.jit.budget_top - u64::from(slot.insns));
         self.task_switched = false;
         self.sync_host_entries(bus);
-        self.jit.bus = self.jit.host_bus;
+        self.jit_near.bus = self.jit.host_bus;
         self.jit.tlb_entries = self.tlb.entries_ptr() as usize;
         self.jit.jump.ensure();
         self.jit.jump_key = (self.jit.jump_gen + 1) << 1 | u64::from(self.user());
@@ -628,10 +668,10 @@ impl Cpu {
             unsafe { std::mem::transmute::<usize, _>(slot.code) };
         let r = f(self, bus);
         self.settle_flags();
-        let (retired, why) = (self.jit.chain_retired(r & 0xFFFF), r >> 16);
+        let (retired, why) = (self.chain_retired(r & 0xFFFF), r >> 16);
         self.icount = self.icount.wrapping_add(u64::from(retired));
         let st = &mut self.jit.stats;
-        st.chained += budget::hops(self.jit.budget);
+        st.chained += budget::hops(self.jit_near.budget);
         st.entries += 1;
         st.instructions += u64::from(retired);
         match why {
