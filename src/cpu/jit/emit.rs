@@ -245,6 +245,14 @@ enum Stub {
         back: DynamicLabel,
         dirty: u8,
     },
+    /// A direct exit's way out while its cell is unlinked (the cell's
+    /// jump target until then; rax = the cell): leave for the dispatcher
+    /// with EIP = `target`, `retired` instructions done, naming the cell.
+    Unlinked {
+        cell: usize,
+        target: u32,
+        retired: u32,
+    },
 }
 
 /// One guest memory access: segment, width, the host register holding the
@@ -591,6 +599,11 @@ pub(super) fn block(
                 e.call_helper(acc, bail, dirty);
                 dynasm!(e.ops ; jmp =>back);
             }
+            Stub::Unlinked {
+                cell,
+                target,
+                retired,
+            } => e.unlinked_exit(cell, target, retired),
         }
     }
     dynasm!(e.ops
@@ -800,11 +813,9 @@ impl Emitter<'_> {
             self.eip_imm(target);
             return self.leave_to_ebx(retired);
         };
-        let l = self.l;
-        let (at, done, code) = (l.eip, self.done, self.code(retired, EXIT_END));
         // Through the cell's body: the target's chained entry once linked
         // (valid whenever this block runs: see `chain.rs`; it checks the
-        // CS limit and the budget itself), until then the code below,
+        // CS limit and the budget itself), until then the stub's code,
         // which leaves for the dispatcher to link it. EIP is stored only
         // when leaving: blocks store it at every exit and need it nowhere
         // else.
@@ -812,6 +823,19 @@ impl Emitter<'_> {
         dynasm!(self.ops ; mov rax, QWORD cell as i64);
         self.cell_imm(cell, Some(target));
         dynasm!(self.ops ; jmp QWORD [rax]);
+        // (Out of line, so that the code that runs stays dense.)
+        self.stub(Stub::Unlinked {
+            cell,
+            target,
+            retired,
+        });
+    }
+
+    /// [`Stub::Unlinked`]'s code, which it records as the cell's code
+    /// that leaves unlinked.
+    fn unlinked_exit(&mut self, cell: usize, target: u32, retired: u32) {
+        let l = self.l;
+        let (at, done, code) = (l.eip, self.done, self.code(retired, EXIT_END));
         self.unlinked.push((cell, self.ops.offset().0));
         dynasm!(self.ops ; mov DWORD [BYTE r15 + at], target as i32);
         self.eip_imm(target);
@@ -1129,11 +1153,11 @@ impl Emitter<'_> {
             flags: self.pending,
             dirty: self.dirty,
         });
+        // (`cmp DWORD [rsp], imm8`, which dynasm would encode with a
+        // 32-bit immediate.)
         const _: () = assert!(WRITE_SMC < 128);
-        dynasm!(self.ops
-            ; cmp DWORD [rsp], BYTE WRITE_SMC as i32
-            ; je =>smc
-        );
+        self.ops.extend([0x83, 0x3C, 0x24, WRITE_SMC as u8]);
+        dynasm!(self.ops ; je =>smc);
     }
 
     /// Host flags into ebp (unless the instruction's flags are dead).
