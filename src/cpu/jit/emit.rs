@@ -535,9 +535,9 @@ pub(super) fn block(
         e.eip_imm(shape.last_needed);
         dynasm!(e.ops ; jb =>outside);
     }
+    let cost = budget::cost(e.own_start.2, true) as i32;
     dynasm!(e.ops
-        ; mov rdx, QWORD budget::cost(e.own_start.2, true) as i64
-        ; sub r11, rdx
+        ; sub r11, cost
         ; jb =>no_room
     );
     let body = e.ops.offset().0;
@@ -621,7 +621,7 @@ pub(super) fn block(
     // (The chained entry's way back, out of line.)
     dynasm!(e.ops
         ; =>no_room
-        ; add r11, rdx
+        ; add r11, cost
         ; =>outside
     );
     e.exit(start, e.own_start.2, EXIT_END);
@@ -749,7 +749,7 @@ impl Emitter<'_> {
         let after = self.own_start.2 - i - 1;
         dynasm!(self.ops
             ; mov rcx, r11
-            ; shr rcx, 32
+            ; shr rcx, budget::SHIFT as i8
             ; mov rax, QWORD [r15 + l.budget_top]
             ; sub rax, rcx
             ; sub rax, after as i32
@@ -799,8 +799,12 @@ impl Emitter<'_> {
                 self.flush_flags();
             }
             let not_now = self.ops.new_dynamic_label();
-            dynasm!(self.ops ; mov rdx, QWORD budget::cost(insns, false) as i64);
-            self.take_budget(RDX, not_now);
+            let cost = budget::cost(insns, false) as i32;
+            dynasm!(self.ops
+                ; cmp r11, cost
+                ; jb =>not_now
+                ; sub r11, cost
+            );
             dynasm!(self.ops
                 ; jmp =>body
                 ; =>not_now
@@ -2452,7 +2456,9 @@ impl Emitter<'_> {
         let l = self.l;
         let miss = self.ops.new_dynamic_label();
         let unpaged = self.ops.new_dynamic_label();
-        let o = |f: usize| f as i32;
+        // (An entry's fields lie within a byte's displacement.)
+        const _: () = assert!(size_of::<Entry>() <= 128);
+        let o = |f: usize| f as i8;
         let (j_eip, j_lin, j_gen, j_last, j_insns, j_key, j_paged, j_user, j_tlb) = (
             o(offset_of!(Entry, eip)),
             o(offset_of!(Entry, lin)),
@@ -2485,19 +2491,19 @@ impl Emitter<'_> {
             ; shl eax, entry_shift
             ; mov rdx, QWORD [r15 + l.jump_table]
             ; add rdx, rax
-            ; cmp ebx, DWORD [rdx + j_eip]
+            ; cmp ebx, DWORD [BYTE rdx + j_eip]
             ; jne =>miss
             ; mov rax, QWORD [r15 + l.jump_key]
-            ; cmp rax, QWORD [rdx + j_gen]
+            ; cmp rax, QWORD [BYTE rdx + j_gen]
             ; jne =>miss
-            ; cmp BYTE [rdx + j_key], key as i8
+            ; cmp BYTE [BYTE rdx + j_key], key as i8
             ; jne =>miss
         );
         if !self.cs_4g {
             // (Under a 4 GiB CS limit, which the key says, every block
             // fits.)
             dynasm!(self.ops
-                ; mov eax, DWORD [rdx + j_last]
+                ; mov eax, DWORD [BYTE rdx + j_last]
                 ; cmp eax, DWORD [r15 + l.cs_limit]
                 ; ja =>miss
             );
@@ -2505,12 +2511,12 @@ impl Emitter<'_> {
         dynasm!(self.ops
             ; mov eax, DWORD [r15 + l.cs_base]
             ; add eax, ebx
-            ; cmp eax, DWORD [rdx + j_lin]
+            ; cmp eax, DWORD [BYTE rdx + j_lin]
             ; jne =>miss
             // Paging as it was; with paging on, the same TLB slot contents.
             ; mov ecx, DWORD [r15 + l.cr0]
             ; shr ecx, 31
-            ; cmp cl, BYTE [rdx + j_paged]
+            ; cmp cl, BYTE [BYTE rdx + j_paged]
             ; jne =>miss
             ; test cl, cl
             ; jz =>unpaged
@@ -2521,28 +2527,28 @@ impl Emitter<'_> {
             ; mov rcx, QWORD [r15 + l.tlb_entries]
             ; add rcx, rax
             ; mov rax, QWORD [rcx]
-            ; cmp rax, QWORD [rdx + j_tlb]
+            ; cmp rax, QWORD [BYTE rdx + j_tlb]
             ; jne =>miss
-            ; mov ax, WORD [rcx + 8]
-            ; cmp ax, WORD [rdx + j_user]
+            ; mov ax, WORD [BYTE rcx + 8]
+            ; cmp ax, WORD [BYTE rdx + j_user]
             ; jne =>miss
             ; =>unpaged
             // The page's bytes as translated.
-            ; mov rax, QWORD [rdx + j_stamp_at]
+            ; mov rax, QWORD [BYTE rdx + j_stamp_at]
             ; mov rax, QWORD [rax]
-            ; cmp rax, QWORD [rdx + j_stamp]
+            ; cmp rax, QWORD [BYTE rdx + j_stamp]
             ; jne =>miss
-            ; mov ecx, DWORD [rdx + j_insns]
-            ; shl rcx, 32
+            ; mov ecx, DWORD [BYTE rdx + j_insns]
+            ; shl rcx, budget::SHIFT as i8
         );
         self.take_budget(RCX, miss);
         dynasm!(self.ops
             ; add QWORD [r15 + l.jump_count], 1
             // The block now running is on that page.
             ; mov QWORD [r15 + l.running_stamp], rax
-            ; mov eax, DWORD [rdx + j_phys]
+            ; mov eax, DWORD [BYTE rdx + j_phys]
             ; mov DWORD [r15 + l.running_page], eax
-            ; jmp QWORD [rdx + j_body]
+            ; jmp QWORD [BYTE rdx + j_body]
             ; =>miss
         );
     }

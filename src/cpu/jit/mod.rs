@@ -198,7 +198,13 @@ struct Formed {
 
 /// At most this many instructions in one chain of blocks.
 const MAX_CHAIN: u64 = 1 << 24;
-const _: () = assert!(MAX_CHAIN <= budget::MAX);
+// (Its hops fit below the budget's instructions, and a block's cost is a
+// positive 32-bit immediate: `budget.rs`.)
+const _: () = assert!(
+    MAX_CHAIN <= budget::MAX
+        && MAX_CHAIN < (1 << budget::SHIFT) - 1
+        && ((MAX_INSNS as u64) << budget::SHIFT) < 1 << 31
+);
 
 /// Block table entries (a power of two).
 const SLOTS: usize = 1 << 15;
