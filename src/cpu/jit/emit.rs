@@ -9,7 +9,7 @@
 //! is stored at every exit.
 //!
 //! Host registers: r11 = the instruction budget and the chained hops
-//! (`Jit::budget`, packed as `budget.rs` says; loaded by the prologue,
+//! (`Near::budget`, packed as `budget.rs` says; loaded by the prologue,
 //! kept across chained blocks and the jump cache, stored around helper
 //! calls and when the code returns, so neither count is a chain of memory
 //! read-modify-writes), r15 = the CPU, r14 = the
@@ -66,7 +66,7 @@ pub(super) struct Layout {
     pub seg_live: i32,
     pub host_key: i8,
     pub host_table: i32,
-    /// The bus pointer for helper calls (`Jit::bus`).
+    /// The bus pointer for helper calls (`Near::bus`).
     pub bus: i8,
     /// The jump cache (`jump.rs`): CS's base, CR0, the running page, the
     /// table's pointer, the TLB entries' pointer and the `jumped`
@@ -1340,7 +1340,7 @@ impl Emitter<'_> {
     }
 
     /// Calls the helper at `f` (its arguments in place), with the budget
-    /// in `Jit::budget` around the call (helpers read it, and r11 is
+    /// in `Near::budget` around the call (helpers read it, and r11 is
     /// theirs to clobber).
     fn call_out(&mut self, f: i64) {
         let budget = self.l.budget;
