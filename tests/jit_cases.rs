@@ -586,7 +586,30 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0x0F, 0x92, 0xC7, // n3: setc bh
         0xF4, // hlt
     ];
-    for code in [code, host, chained, stored, more, kept_cf, no_recipe] {
+    // The recipes a settle stub redoes on the host (32-bit ADD, SUB,
+    // CMP, AND, TEST), each read first thing by the next block (PUSHFD
+    // sees every status flag, AF included):
+    //   mov edx, 2 / top: add eax, ebx / jmp n1
+    //   n1: pushfd / pop esi / sub eax, ebx / jmp n2
+    //   n2: pushfd / pop edi / cmp eax, ebx / jmp n3
+    //   n3: pushfd / pop ebp / and eax, ebx / jmp n4
+    //   n4: pushfd / pop ecx / test eax, ebx / jmp n5
+    //   n5: seta cl / dec edx / jnz top / hlt
+    let on_host: &[u8] = &[
+        0xBA, 2, 0, 0, 0, // mov edx, 2
+        0x01, 0xD8, 0xEB, 0x00, // top: add eax, ebx / jmp n1
+        0x9C, 0x5E, 0x29, 0xD8, 0xEB, 0x00, // n1: pushfd / pop esi / sub eax, ebx / jmp n2
+        0x9C, 0x5F, 0x39, 0xD8, 0xEB, 0x00, // n2: pushfd / pop edi / cmp eax, ebx / jmp n3
+        0x9C, 0x5D, 0x21, 0xD8, 0xEB, 0x00, // n3: pushfd / pop ebp / and eax, ebx / jmp n4
+        0x9C, 0x59, 0x85, 0xD8, 0xEB, 0x00, // n4: pushfd / pop ecx / test eax, ebx / jmp n5
+        0x0F, 0x97, 0xC1, // n5: seta cl
+        0x4A, // dec edx
+        0x75, 0xDE, // jnz top
+        0xF4, // hlt
+    ];
+    for code in [
+        code, host, chained, stored, more, kept_cf, no_recipe, on_host,
+    ] {
         flags_match_after_every_budget(code);
     }
 }

@@ -573,6 +573,7 @@ pub(super) fn block(
                 e.exit(eip, retired, why);
             }
             Stub::Settle { back, dirty } => {
+                e.settle_on_host(back);
                 e.spill(dirty);
                 let f = e.h.settle as i64;
                 dynasm!(e.ops
@@ -1337,6 +1338,64 @@ impl Emitter<'_> {
             ; =>back
         );
         self.recipe = Recipe::Clear;
+    }
+
+    /// The start of a settle stub: the commonest recipes (32-bit ADD,
+    /// SUB, CMP, AND and TEST) redone by the host, whose flags for them
+    /// are the interpreter's (AF cleared for the logic ones, as
+    /// `Cpu::alu` does), merged into EFLAGS; then on to `back`. Any other
+    /// recipe falls through to the call of `lazy_flags::settle`. Uses eax
+    /// and ecx (free here, as around that call).
+    fn settle_on_host(&mut self, back: DynamicLabel) {
+        let code = |mn| lazy_flags::kind(mn, 4).unwrap_or(0) as i32;
+        let (kind, a, b, ef) = (
+            self.lazy_at(offset_of!(LazyFlags, kind)),
+            self.lazy_at(offset_of!(LazyFlags, a)),
+            self.lazy_at(offset_of!(LazyFlags, b)),
+            self.l.eflags,
+        );
+        let [sub, add, and, merge, general] = [(); 5].map(|_| self.ops.new_dynamic_label());
+        dynasm!(self.ops
+            ; mov eax, DWORD [BYTE r15 + kind]
+            ; cmp eax, code(Mn::Cmp)
+            ; je =>sub
+            ; cmp eax, code(Mn::Sub)
+            ; je =>sub
+            ; cmp eax, code(Mn::Add)
+            ; je =>add
+            ; cmp eax, code(Mn::Test)
+            ; je =>and
+            ; cmp eax, code(Mn::And)
+            ; jne =>general
+            ; =>and
+            ; mov eax, DWORD [BYTE r15 + a]
+            ; and eax, DWORD [BYTE r15 + b]
+            ; pushfq
+            ; pop rax
+            ; and eax, STATUS & !AF
+            ; jmp =>merge
+            ; =>sub
+            ; mov eax, DWORD [BYTE r15 + a]
+            ; cmp eax, DWORD [BYTE r15 + b]
+            ; pushfq
+            ; pop rax
+            ; and eax, STATUS
+            ; jmp =>merge
+            ; =>add
+            ; mov eax, DWORD [BYTE r15 + a]
+            ; add eax, DWORD [BYTE r15 + b]
+            ; pushfq
+            ; pop rax
+            ; and eax, STATUS
+            ; =>merge
+            ; mov ecx, DWORD [BYTE r15 + ef]
+            ; and ecx, !STATUS
+            ; or ecx, eax
+            ; mov DWORD [BYTE r15 + ef], ecx
+            ; mov DWORD [BYTE r15 + kind], 0
+            ; jmp =>back
+            ; =>general
+        );
     }
 
     /// Calls the helper at `f` (its arguments in place), with the budget
