@@ -940,6 +940,12 @@ impl Emitter<'_> {
         }
     }
 
+    /// True when the block's data segments are flat and `seg` is one of
+    /// them: an offset is then the linear address.
+    fn flat_seg(&self, seg: SegReg) -> bool {
+        self.flat && matches!(seg, SegReg::Ds | SegReg::Es | SegReg::Ss)
+    }
+
     /// The effective address's offset into r12d.
     fn ea(&mut self, insn: &Insn) {
         self.ea_to(insn, 12);
@@ -1039,9 +1045,13 @@ impl Emitter<'_> {
         });
         let kind = i32::from(acc.write.is_some());
         let (off, last) = (acc.off, i32::from(acc.bytes) - 1);
-        let flat = self.flat && matches!(acc.seg, SegReg::Ds | SegReg::Es | SegReg::Ss);
+        let flat = self.flat_seg(acc.seg);
+        // (An offset in eax is only ever a flat segment's: `Op::Mov`.)
+        debug_assert!(flat || off != RAX);
         if flat {
-            dynasm!(self.ops ; mov eax, Rd(off));
+            if off != RAX {
+                dynasm!(self.ops ; mov eax, Rd(off));
+            }
         } else {
             let live_bit = 1i16 << (acc.seg as i32 * 2 + kind);
             let sf = self.l.seg_fast + acc.seg as i32 * size_of::<SegFast>() as i32;
@@ -1777,15 +1787,26 @@ impl Emitter<'_> {
                     self.dirty |= 1 << n;
                     return;
                 }
-                self.ea(&it.insn);
+                // The address straight into eax, where the inline check
+                // of a flat segment wants it (the helper, when called,
+                // takes it from there too), else into r12d.
+                let ea = match self.flat_seg(seg) {
+                    true => RAX,
+                    false => 12,
+                };
+                self.ea_to(&it.insn, ea);
                 // A load goes from eax (where the read leaves it) to the
                 // register; a store writes ebx.
                 let via = if dst == Loc::Mem { RBX } else { RAX };
-                self.load_any(via, src, b, seg, bail);
+                if src == Loc::Mem {
+                    self.read(seg, b, ea, bail);
+                } else {
+                    self.load(via, src, b);
+                }
                 match dst {
                     Loc::Reg(n) => self.store_reg(via, n, b),
                     _ => {
-                        self.write(seg, b, 12, RBX, bail);
+                        self.write(seg, b, ea, RBX, bail);
                         self.smc_check(i, it.next);
                     }
                 }
@@ -1796,8 +1817,16 @@ impl Emitter<'_> {
                 src,
                 src_bytes,
             } => {
-                self.ea(&it.insn);
-                self.load_any(RAX, src, src_bytes, seg, bail);
+                // (The address into eax where it may, as `Op::Mov` does.)
+                let ea = match self.flat_seg(seg) {
+                    true => RAX,
+                    false => 12,
+                };
+                self.ea_to(&it.insn, ea);
+                match src {
+                    Loc::Mem => self.read(seg, src_bytes, ea, bail),
+                    _ => self.load(RAX, src, src_bytes),
+                }
                 // Straight into the host register that keeps a 32-bit
                 // destination, else through ebx.
                 let (to, cached) = match self.cached32(Loc::Reg(dst), b) {
