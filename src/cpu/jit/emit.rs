@@ -1625,16 +1625,22 @@ impl Emitter<'_> {
                     Loc::Reg(_) | Loc::Imm(_) => self.cached32(dst, b),
                     Loc::Mem => None,
                 };
-                self.ea(&it.insn);
+                // (The address into eax where it may, as `Op::Mov` does,
+                // unless the write back needs it after the read.)
+                let ea = match self.flat_seg(seg) && !(writes && dst == Loc::Mem) {
+                    true => RAX,
+                    false => 12,
+                };
+                self.ea_to(&it.insn, ea);
                 match (dst, src) {
                     _ if in_place.is_some() => {}
                     (Loc::Mem, _) => {
-                        self.read(seg, b, 12, bail);
+                        self.read(seg, b, ea, bail);
                         dynasm!(self.ops ; mov ebx, eax);
                         self.load(RCX, src, b);
                     }
                     (_, Loc::Mem) => {
-                        self.read(seg, b, 12, bail);
+                        self.read(seg, b, ea, bail);
                         self.load(RBX, dst, b);
                         dynasm!(self.ops ; mov ecx, eax);
                     }
