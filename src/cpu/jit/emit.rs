@@ -59,7 +59,7 @@ pub(super) struct Layout {
     pub gpr: i8,
     pub eip: i8,
     pub eflags: i8,
-    pub cs_limit: i32,
+    pub cs_limit: i8,
     /// The segments' inline bounds (`[helpers::SegFast; 6]`) and their
     /// live bits, the TLB host key, and the TLB's host-table pointer.
     pub seg_fast: i32,
@@ -71,7 +71,7 @@ pub(super) struct Layout {
     /// The jump cache (`jump.rs`): CS's base, CR0, the running page, the
     /// table's pointer, the TLB entries' pointer and the `jumped`
     /// statistic.
-    pub cs_base: i32,
+    pub cs_base: i8,
     pub cr0: i32,
     pub running_page: i32,
     pub jump_table: i32,
@@ -531,7 +531,7 @@ pub(super) fn block(
     let chained = e.ops.offset().0;
     let (no_room, outside) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
     if !shape.cs_4g {
-        dynasm!(e.ops ; cmp DWORD [r15 + l.cs_limit], shape.last_needed as i32);
+        dynasm!(e.ops ; cmp DWORD [BYTE r15 + l.cs_limit], shape.last_needed as i32);
         e.eip_imm(shape.last_needed);
         dynasm!(e.ops ; jb =>outside);
     }
@@ -2598,12 +2598,12 @@ impl Emitter<'_> {
             // fits.)
             dynasm!(self.ops
                 ; mov eax, DWORD [BYTE rdx + j_last]
-                ; cmp eax, DWORD [r15 + l.cs_limit]
+                ; cmp eax, DWORD [BYTE r15 + l.cs_limit]
                 ; ja =>miss
             );
         }
         dynasm!(self.ops
-            ; mov eax, DWORD [r15 + l.cs_base]
+            ; mov eax, DWORD [BYTE r15 + l.cs_base]
             ; add eax, ebx
             ; cmp eax, DWORD [BYTE rdx + j_lin]
             ; jne =>miss
@@ -2655,7 +2655,7 @@ impl Emitter<'_> {
         }
         let (limit, bail) = (self.l.cs_limit, self.bail_to(bail));
         dynasm!(self.ops
-            ; cmp ebx, DWORD [r15 + limit]
+            ; cmp ebx, DWORD [BYTE r15 + limit]
             ; ja =>bail
         );
     }

@@ -376,6 +376,9 @@ const NEAR_HOST_KEY: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, host_k
 const NEAR_BUS: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, bus);
 const NEAR_BUDGET: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, budget);
 const NEAR_LAZY: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, lazy);
+const NEAR_CS: usize = offset_of!(Cpu, segs) + SegReg::Cs as usize * std::mem::size_of::<Segment>();
+const NEAR_CS_BASE: usize = NEAR_CS + offset_of!(Segment, base);
+const NEAR_CS_LIMIT: usize = NEAR_CS + offset_of!(Segment, limit);
 const _: () = assert!(
     NEAR_GPR + 32 <= 128
         && NEAR_EIP + 4 <= 128
@@ -384,21 +387,22 @@ const _: () = assert!(
         && NEAR_BUS + 8 <= 128
         && NEAR_BUDGET + 8 <= 128
         && NEAR_LAZY + std::mem::size_of::<lazy_flags::LazyFlags>() <= 128
+        && NEAR_CS_BASE + 4 <= 128
+        && NEAR_CS_LIMIT + 4 <= 128
 );
 
 fn layout() -> emit::Layout {
-    let cs = offset_of!(Cpu, segs) + SegReg::Cs as usize * std::mem::size_of::<Segment>();
     emit::Layout {
         gpr: NEAR_GPR as i8,
         eip: NEAR_EIP as i8,
         eflags: NEAR_EFLAGS as i8,
-        cs_limit: (cs + offset_of!(Segment, limit)) as i32,
+        cs_limit: NEAR_CS_LIMIT as i8,
         seg_fast: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_fast)) as i32,
         seg_live: near(offset_of!(Near, seg_live)),
         host_key: NEAR_HOST_KEY as i8,
         host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
         bus: NEAR_BUS as i8,
-        cs_base: (cs + offset_of!(Segment, base)) as i32,
+        cs_base: NEAR_CS_BASE as i8,
         cr0: offset_of!(Cpu, cr0) as i32,
         running_page: near(offset_of!(Near, running_page)),
         jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, base)),
