@@ -221,7 +221,7 @@ const KEY_USED: u8 = 0x80;
 /// `Cpu` pointer (`layout`): short code runs faster. Host-side only,
 /// never serialised, and, like the rest of the JIT's state, meaningful
 /// only while blocks run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Debug, Default)]
 #[repr(C)]
 pub(crate) struct Near {
     /// Status flags generated code left as a recipe (`lazy_flags.rs`);
@@ -244,6 +244,14 @@ pub(crate) struct Near {
     /// helper's self-modification check and the chaining check.
     pub(super) running_page: u32,
     pub(super) running_stamp: u64,
+}
+
+/// A copy starts afresh, as a copy of the `Jit` does: the segment bounds
+/// its live bits vouch for are the `Jit`'s, which a copy does not keep.
+impl Clone for Near {
+    fn clone(&self) -> Self {
+        Near::default()
+    }
 }
 
 /// The JIT's state inside a [`Cpu`]: host-side only, never serialised.
