@@ -1364,7 +1364,7 @@ impl Emitter<'_> {
             self.lazy_at(offset_of!(LazyFlags, b)),
             self.l.eflags,
         );
-        let [sub, add, and, merge, general] = [(); 5].map(|_| self.ops.new_dynamic_label());
+        let [sub, add, host, merge, general] = [(); 5].map(|_| self.ops.new_dynamic_label());
         dynasm!(self.ops
             ; mov eax, DWORD [BYTE r15 + kind]
             ; cmp eax, code(Mn::Cmp)
@@ -1374,10 +1374,10 @@ impl Emitter<'_> {
             ; cmp eax, code(Mn::Add)
             ; je =>add
             ; cmp eax, code(Mn::Test)
-            ; je =>and
+            ; je >logic
             ; cmp eax, code(Mn::And)
             ; jne =>general
-            ; =>and
+            ; logic:
             ; mov eax, DWORD [BYTE r15 + a]
             ; and eax, DWORD [BYTE r15 + b]
             ; pushfq
@@ -1387,13 +1387,11 @@ impl Emitter<'_> {
             ; =>sub
             ; mov eax, DWORD [BYTE r15 + a]
             ; cmp eax, DWORD [BYTE r15 + b]
-            ; pushfq
-            ; pop rax
-            ; and eax, STATUS
-            ; jmp =>merge
+            ; jmp =>host
             ; =>add
             ; mov eax, DWORD [BYTE r15 + a]
             ; add eax, DWORD [BYTE r15 + b]
+            ; =>host
             ; pushfq
             ; pop rax
             ; and eax, STATUS

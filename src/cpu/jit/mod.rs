@@ -192,6 +192,11 @@ struct Formed {
     refused: Option<u32>,
     /// The last item's bytes on the next page, when it runs into it.
     cross: Option<helpers::Cross>,
+    /// An instruction running into the next page ended them, as a handler
+    /// call or not: what they are then depends on that page, as mapped at
+    /// their linear address, so a copy at another is not theirs
+    /// (`reloc.rs`).
+    page_cut: bool,
     /// An execute watch ended them.
     watched: bool,
 }
@@ -774,6 +779,7 @@ impl Cpu {
             last_needed: 0,
             refused: None,
             cross: None,
+            page_cut: false,
             watched: false,
         };
         while f.items.len() < MAX_INSNS && f.bytes < page.len() {
@@ -791,7 +797,8 @@ impl Cpu {
                 // runs into the next page ends the block as a handler call
                 // that checks its bytes there, where it can.
                 let to_end = (0x1000 - (phys & 0xFFF)) as usize;
-                let cross = if page.len() == to_end {
+                f.page_cut = page.len() == to_end;
+                let cross = if f.page_cut {
                     self.cross_at(bus, at, &page[f.bytes..], code32)
                 } else {
                     Some(None)
@@ -1046,6 +1053,7 @@ impl Cpu {
             last_needed,
             refused,
             cross,
+            page_cut,
             watched,
         } = self.form(bus, at, eip);
         if items.is_empty() {
@@ -1094,6 +1102,7 @@ impl Cpu {
         let low = (key & KEY_CODE32 != 0
             && handlers.is_empty()
             && cross.is_none()
+            && !page_cut
             && !watched
             && reloc::far_from_top(eip, pos as u32))
         .then(|| lowest_named(&items, eip))

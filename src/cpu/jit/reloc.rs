@@ -12,9 +12,10 @@
 //! A template is made only of a block whose copies are exactly what
 //! translating at their EIP would give (`Cpu::compile`): 32-bit code (an
 //! offset wraps at 4 GiB, not at 64 KiB), no 16-bit branch target (masked
-//! to 16 bits), no handler call (its decode is shared by address), no
-//! instruction running into the next page, not cut short by an execute
-//! watch, every cell it asked for given, and no EIP it names wrapping.
+//! to 16 bits), no handler call (its decode is shared by address), not
+//! ended by an instruction running into the next page (as a handler call
+//! or not: what ends the block there depends on how the next page is
+//! mapped at its linear address), not cut short by an execute watch, every cell it asked for given, and no EIP it names wrapping.
 //! A copy is made for the same CS base (so linear address and CS offset
 //! move alike), where no EIP it names wraps ([`Template::fits`]) and no
 //! execute watch covers its bytes (`Cpu::copy_block`). With
