@@ -376,46 +376,45 @@ fn jit(off: usize) -> i32 {
 
 /// The offset from the CPU of the `Near` field at `off`.
 fn near(off: usize) -> i32 {
-    (offset_of!(Cpu, jit_near) + off) as i32
+    (NEAR + off) as i32
 }
 
-// The fields generated code reaches with a one-byte displacement of the
-// `Cpu` pointer (`Cpu` and `Near` are `repr(C)` for this), each wholly
-// within it.
-const NEAR_GPR: usize = offset_of!(Cpu, gpr);
-const NEAR_EIP: usize = offset_of!(Cpu, eip);
-const NEAR_EFLAGS: usize = offset_of!(Cpu, eflags);
-const NEAR_HOST_KEY: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, host_key);
-const NEAR_BUS: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, bus);
-const NEAR_BUDGET: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, budget);
-const NEAR_LAZY: usize = offset_of!(Cpu, jit_near) + offset_of!(Near, lazy);
-const NEAR_CS: usize = offset_of!(Cpu, segs) + SegReg::Cs as usize * std::mem::size_of::<Segment>();
-const NEAR_CS_BASE: usize = NEAR_CS + offset_of!(Segment, base);
-const NEAR_CS_LIMIT: usize = NEAR_CS + offset_of!(Segment, limit);
-const _: () = assert!(
-    NEAR_GPR + 32 <= 128
-        && NEAR_EIP + 4 <= 128
-        && NEAR_EFLAGS + 4 <= 128
-        && NEAR_HOST_KEY + 4 <= 128
-        && NEAR_BUS + 8 <= 128
-        && NEAR_BUDGET + 8 <= 128
-        && NEAR_LAZY + std::mem::size_of::<lazy_flags::LazyFlags>() <= 128
-        && NEAR_CS_BASE + 4 <= 128
-        && NEAR_CS_LIMIT + 4 <= 128
+/// The offset of a field of `len` bytes at `off` from the `Cpu` pointer,
+/// which generated code reaches with a one-byte displacement: evaluated
+/// for the constants below, so a field that moved out of reach (`Cpu`
+/// and `Near` are `repr(C)` for this) fails the build.
+const fn near_field(off: usize, len: usize) -> i8 {
+    assert!(off + len <= 128, "out of a one-byte displacement's reach");
+    off as i8
+}
+
+const NEAR: usize = offset_of!(Cpu, jit_near);
+const CS: usize = offset_of!(Cpu, segs) + SegReg::Cs as usize * std::mem::size_of::<Segment>();
+const NEAR_GPR: i8 = near_field(offset_of!(Cpu, gpr), 32);
+const NEAR_EIP: i8 = near_field(offset_of!(Cpu, eip), 4);
+const NEAR_EFLAGS: i8 = near_field(offset_of!(Cpu, eflags), 4);
+const NEAR_HOST_KEY: i8 = near_field(NEAR + offset_of!(Near, host_key), 4);
+const NEAR_BUS: i8 = near_field(NEAR + offset_of!(Near, bus), 8);
+const NEAR_BUDGET: i8 = near_field(NEAR + offset_of!(Near, budget), 8);
+const NEAR_LAZY: i8 = near_field(
+    NEAR + offset_of!(Near, lazy),
+    std::mem::size_of::<lazy_flags::LazyFlags>(),
 );
+const NEAR_CS_BASE: i8 = near_field(CS + offset_of!(Segment, base), 4);
+const NEAR_CS_LIMIT: i8 = near_field(CS + offset_of!(Segment, limit), 4);
 
 fn layout() -> emit::Layout {
     emit::Layout {
-        gpr: NEAR_GPR as i8,
-        eip: NEAR_EIP as i8,
-        eflags: NEAR_EFLAGS as i8,
-        cs_limit: NEAR_CS_LIMIT as i8,
+        gpr: NEAR_GPR,
+        eip: NEAR_EIP,
+        eflags: NEAR_EFLAGS,
+        cs_limit: NEAR_CS_LIMIT,
         seg_fast: (offset_of!(Cpu, jit) + offset_of!(Jit, seg_fast)) as i32,
         seg_live: near(offset_of!(Near, seg_live)),
-        host_key: NEAR_HOST_KEY as i8,
+        host_key: NEAR_HOST_KEY,
         host_table: (offset_of!(Cpu, tlb) + Tlb::host_table_offset()) as i32,
-        bus: NEAR_BUS as i8,
-        cs_base: NEAR_CS_BASE as i8,
+        bus: NEAR_BUS,
+        cs_base: NEAR_CS_BASE,
         cr0: offset_of!(Cpu, cr0) as i32,
         running_page: near(offset_of!(Near, running_page)),
         jump_table: jit(offset_of!(Jit, jump) + offset_of!(jump::JumpCache, base)),
@@ -426,10 +425,10 @@ fn layout() -> emit::Layout {
         tsc_offset: (offset_of!(Cpu, msr) + offset_of!(super::msr::Msrs, tsc_offset)) as i32,
         cr4: offset_of!(Cpu, cr4) as i32,
         running_stamp: near(offset_of!(Near, running_stamp)),
-        budget: NEAR_BUDGET as i8,
+        budget: NEAR_BUDGET,
         budget_top: jit(offset_of!(Jit, budget_top)),
         link_from: jit(offset_of!(Jit, link_from)),
-        lazy: NEAR_LAZY as i8,
+        lazy: NEAR_LAZY,
     }
 }
 
