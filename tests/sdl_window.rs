@@ -139,6 +139,11 @@ fn start_xvfb() -> (Reaped, String) {
     let mut xvfb = Command::new("Xvfb")
         .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-br"])
         .args(["-nolisten", "tcp"])
+        // An X server resets when its last client leaves, and refuses
+        // connections while it does: the capture loop's xwd leaving just
+        // as moon86's SDL connected failed about one run in sixty with
+        // "SDL: x11 not available" (the display answered a moment later).
+        .arg("-noreset")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -152,13 +157,28 @@ fn start_xvfb() -> (Reaped, String) {
     (Reaped(xvfb), display)
 }
 
+/// The X server's root window, through xwd. xwd reads each window's
+/// pixels in turn, so a window that goes away meanwhile (SDL replaces its
+/// first window when it sets up its renderer) fails the capture with
+/// BadDrawable or BadWindow, about one run in three hundred; such a
+/// capture is taken again.
 fn capture(display: &str) -> Image {
-    let out = Command::new("xwd")
-        .args(["-root", "-silent", "-display", display])
-        .output()
-        .expect("xwd runs");
-    assert!(out.status.success(), "xwd: {out:?}");
-    parse_xwd(&out.stdout)
+    for _ in 0..10 {
+        let out = Command::new("xwd")
+            .args(["-root", "-silent", "-display", display])
+            .output()
+            .expect("xwd runs");
+        if out.status.success() {
+            return parse_xwd(&out.stdout);
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("BadDrawable") || err.contains("BadWindow"),
+            "xwd: {out:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("xwd failed ten times in a row: windows kept going away");
 }
 
 /// The bounding box of the pixels that are not black (the root window is).
