@@ -1554,6 +1554,43 @@ fn code_mapped_at_two_addresses_is_translated_once_and_copied() {
 }
 
 #[test]
+fn a_block_cut_by_an_unmapped_next_page_is_not_copied_where_that_page_is_mapped() {
+    // Physical page 0x30000 ends with TEST and then MOV EBX, imm32
+    // running into the next page; `paged` maps the pair at 0x30000 and at
+    // 0x400000. A RET at 0x30F00 puts page 0x30000 in the TLB (the JIT
+    // compiles only on pages the TLB holds; the interpreter takes the
+    // first instruction elsewhere); then the call at 0x30FFD finds page
+    // 0x31000 not in it, so its block ends before the MOV, which the
+    // interpreter then runs. Through the other mapping, RETs at 0x400F00
+    // and 0x401004 put both pages in the TLB first, so translating at
+    // 0x400FFD takes the MOV into the block: a copy of the first block
+    // would not be its translation, and the copy check (on here) would
+    // say so.
+    let mut main = Asm::new(CODE);
+    for f in [0x30F00, 0x30FFD, 0x40_0F00, 0x40_1004, 0x40_0FFD] {
+        main.call(f);
+    }
+    main.bytes(&[0xF4]);
+    let make = |jit: bool| {
+        let mut m = paged(&main.out, jit);
+        m.cpu.set_jit_check_copies(true);
+        m.board.mem.write_bytes(0x30F00, &[0xC3]).unwrap();
+        let tail = [0x85, 0xC0, 0xBB, 0x11, 0x22, 0x33, 0x44, 0xC3];
+        m.board.mem.write_bytes(0x30FFD, &tail).unwrap();
+        m
+    };
+    let st = diff_machines(make(true), make(false), 100);
+    let mut m = make(true);
+    run_jit(&mut m, 100);
+    assert_eq!(m.cpu.gpr(Gpr::Ebx), 0x4433_2211);
+    assert!(m.cpu.is_halted());
+    assert!(
+        st.handler_insns >= 1,
+        "the MOV ran inside the block at 0x400FFD: {st:?}"
+    );
+}
+
+#[test]
 fn rep_string_instructions_run_inside_blocks_unless_one_could_fault() {
     // Twice round a loop, REP STOSD fills and REPE CMPSB stops at the
     // first difference; then REP MOVSD copies from identity-mapped memory
