@@ -614,6 +614,53 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
     }
 }
 
+#[test]
+fn a_jcc_after_a_store_branches_on_the_recipe_for_every_condition() {
+    // For each operation whose recipe a Jcc redoes on the host (ADD,
+    // SUB, CMP, AND, TEST), at each width, and each of the 16
+    // conditions: the operation, a store between it and the Jcc (whose
+    // inline check changes the host's flags), then the Jcc over an INC,
+    // and EDI rotated so each branch's outcome keeps its place:
+    //   op al/ax/eax, bl/bx/ebx / mov [esp-4], ecx / jcc +1 / inc edi
+    //   rol edi, 1
+    // From states that make each condition go both ways (equal,
+    // unsigned and signed order, overflow, zero and sign results, at
+    // each width).
+    let mut code = Vec::new();
+    for (prefix, ops) in [
+        (&[][..], [0x01u8, 0x29, 0x39, 0x21, 0x85]),
+        (&[0x66][..], [0x01, 0x29, 0x39, 0x21, 0x85]),
+        (&[][..], [0x00, 0x28, 0x38, 0x20, 0x84]),
+    ] {
+        for op in ops {
+            for cc in 0..16u8 {
+                code.extend(prefix);
+                code.extend([op, 0xD8, 0x89, 0x4C, 0x24, 0xFC, 0x70 + cc, 0x01, 0x47, 0xD1, 0xC7]);
+            }
+        }
+    }
+    code.push(0xF4);
+    for (eax, ebx) in [
+        (5u32, 5u32),
+        (3, 7),
+        (7, 3),
+        (0x7FFF_FFFF, 0xFFFF_FFFF),
+        (0x8000_0000, 1),
+        (0x8000_0000, 0x8000_0000),
+        (0xFFFF_FFFF, 1),
+        (0x1234_5678, 0xF0F0_F0F0),
+        (0x0000_7F05, 0x0000_FF05),
+        (0x0000_8080, 0x0000_0101),
+        (0x0000_00FF, 0x0000_0001),
+    ] {
+        diff(&code, 3 * 5 * 80 + 1, |m| {
+            m.cpu.set_gpr(Gpr::Eax, eax);
+            m.cpu.set_gpr(Gpr::Ebx, ebx);
+            m.cpu.set_gpr(Gpr::Ecx, 0x5555_AAAA);
+        });
+    }
+}
+
 /// Runs `code` (at CODE, flat and paged) for every budget up to 80 from
 /// two starting states, translated and linked first; the registers and
 /// EFLAGS must be the interpreter's.

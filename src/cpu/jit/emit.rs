@@ -179,6 +179,9 @@ struct Emitter<'c> {
     /// ([`by_recipe`]), and what generated code knows of the recipe here.
     by_recipe: Vec<bool>,
     recipe: Recipe,
+    /// The kind of the recipe this block set last (meaningful while
+    /// `recipe` is [`Recipe::Set`]).
+    recipe_kind: u32,
     /// The status flags the host's own flags register holds as the guest
     /// computed them, right after an instruction that left them there
     /// (0 once anything else is emitted): a Jcc right after it branches
@@ -382,6 +385,21 @@ fn keeps_host_flags(it: &Item) -> bool {
     }
 }
 
+/// The operations whose recipe a Jcc redoes on the host
+/// (`Emitter::jcc_on_recipe`).
+const REDONE_FOR_JCC: [Mn; 5] = [Mn::Add, Mn::Sub, Mn::Cmp, Mn::And, Mn::Test];
+
+/// The recipe kind of `it` when a Jcc can branch on its flags by redoing
+/// its operation on the recipe's operands: ADD, SUB, CMP, AND and TEST
+/// of any width, which leave a recipe whenever they leave their flags for
+/// later (a write to memory never does).
+fn redone_for_jcc(it: &Item) -> Option<u32> {
+    match it.op {
+        Op::Alu { mn, .. } if REDONE_FOR_JCC.contains(&mn) => lazy_flags::kind(mn, it.bytes),
+        _ => None,
+    }
+}
+
 /// True when the flags instruction `i` of `items` computes (`live` as
 /// `liveness::live_after` gives) are seen, before later instructions
 /// overwrite them all, only by leaving the block, or by a Jcc right after
@@ -390,10 +408,18 @@ fn keeps_host_flags(it: &Item) -> bool {
 /// there as the guest's): generated code may then
 /// leave them as a recipe (`lazy_flags.rs`) instead of capturing them.
 fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
+    let redo = redone_for_jcc(&items[i]).is_some();
     let mut host_kept = true;
     for (k, it) in items.iter().enumerate().skip(i + 1) {
-        if let (true, Op::Jcc { cc, .. }) = (host_kept, it.op) {
-            return cond_flags(cc) & !host == 0;
+        if let Op::Jcc { cc, .. } = it.op {
+            if host_kept && cond_flags(cc) & !host == 0 {
+                return true;
+            }
+            // (A Jcc after instructions that clobber the host's flags
+            // redoes the recipe's operation: `Emitter::jcc_on_recipe`.)
+            if redo || host_kept {
+                return redo;
+            }
         }
         host_kept &= keeps_host_flags(it);
         let fx = liveness::effects(it, live[k]);
@@ -508,6 +534,7 @@ pub(super) fn block(
         pending: None,
         by_recipe: Vec::new(),
         recipe: Recipe::Unknown,
+        recipe_kind: 0,
         host_flags: 0,
     };
     dynasm!(e.ops
@@ -1445,6 +1472,7 @@ impl Emitter<'_> {
         // It replaces every status flag: nothing is pending any more.
         self.pending = None;
         self.recipe = Recipe::Set;
+        self.recipe_kind = kind;
     }
 
     /// Right after a multiply's host instruction (computing no flags of its
@@ -1462,6 +1490,38 @@ impl Emitter<'_> {
     fn recipe_cf(&mut self) {
         let cf = self.lazy_at(offset_of!(LazyFlags, cf));
         dynasm!(self.ops ; setc BYTE [BYTE r15 + cf]);
+    }
+
+    /// For a Jcc while a recipe this block set is pending: when it is one
+    /// of [`REDONE_FOR_JCC`]'s, redoes its operation at its width on the
+    /// recipe's operands, leaving the guest's status flags (but AF, which
+    /// no Jcc reads) in the host's, and says so. The recipe stays
+    /// pending. Uses eax.
+    fn jcc_on_recipe(&mut self) -> bool {
+        let (a, b) = (
+            self.lazy_at(offset_of!(LazyFlags, a)),
+            self.lazy_at(offset_of!(LazyFlags, b)),
+        );
+        let bytes = (self.recipe_kind >> 8) as u8;
+        let Some(mn) = REDONE_FOR_JCC
+            .into_iter()
+            .find(|&mn| lazy_flags::kind(mn, bytes) == Some(self.recipe_kind))
+        else {
+            return false;
+        };
+        dynasm!(self.ops ; mov eax, DWORD [BYTE r15 + a]);
+        match (mn, bytes) {
+            (Mn::Add, 1) => dynasm!(self.ops ; add al, BYTE [BYTE r15 + b]),
+            (Mn::Add, 2) => dynasm!(self.ops ; add ax, WORD [BYTE r15 + b]),
+            (Mn::Add, _) => dynasm!(self.ops ; add eax, DWORD [BYTE r15 + b]),
+            (Mn::And | Mn::Test, 1) => dynasm!(self.ops ; and al, BYTE [BYTE r15 + b]),
+            (Mn::And | Mn::Test, 2) => dynasm!(self.ops ; and ax, WORD [BYTE r15 + b]),
+            (Mn::And | Mn::Test, _) => dynasm!(self.ops ; and eax, DWORD [BYTE r15 + b]),
+            (_, 1) => dynasm!(self.ops ; cmp al, BYTE [BYTE r15 + b]),
+            (_, 2) => dynasm!(self.ops ; cmp ax, WORD [BYTE r15 + b]),
+            _ => dynasm!(self.ops ; cmp eax, DWORD [BYTE r15 + b]),
+        }
+        true
     }
 
     /// Jcc `cc` right after an instruction that left the flags it reads in
@@ -1603,6 +1663,9 @@ impl Emitter<'_> {
         if let Op::Jcc { cc, target } = it.op {
             let needs = cond_flags(cc);
             if host_flags & needs == needs {
+                return self.jcc_on_host_flags(i, it, cc, target);
+            }
+            if self.recipe == Recipe::Set && !self.carry && self.jcc_on_recipe() {
                 return self.jcc_on_host_flags(i, it, cc, target);
             }
         }
