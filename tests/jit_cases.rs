@@ -615,6 +615,77 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
 }
 
 #[test]
+fn setcc_and_cmovcc_take_the_recipe_for_every_condition() {
+    // As the Jcc case below, for SETcc (right after the operation, and
+    // after a store) and CMOVcc (after a store, from memory), each
+    // outcome summed into EDI:
+    //   op al/ax/eax, bl/bx/ebx / setcc dl / add edi, edx / rol edi, 1
+    //   op / mov [esp-4], ecx / setcc dl / add edi, edx / rol edi, 1
+    //   op / mov [esp-4], ecx / cmovcc esi, [esp-4] / add edi, esi
+    //   rol edi, 1 / inc ecx
+    let snippets: [&[u8]; 3] = [
+        &[0x0F, 0x90, 0xC2, 0x01, 0xD7, 0xD1, 0xC7],
+        &[
+            0x89, 0x4C, 0x24, 0xFC, 0x0F, 0x90, 0xC2, 0x01, 0xD7, 0xD1, 0xC7,
+        ],
+        &[
+            0x89, 0x4C, 0x24, 0xFC, 0x0F, 0x40, 0x74, 0x24, 0xFC, 0x01, 0xF7, 0xD1, 0xC7, 0x41,
+        ],
+    ];
+    for (k, snippet) in snippets.into_iter().enumerate() {
+        // (Where the condition code goes in the snippet.)
+        let at = if k == 0 { 1 } else { 5 };
+        let mut code = Vec::new();
+        for (prefix, op) in every_redone_operation() {
+            for cc in 0..16u8 {
+                code.extend(prefix);
+                code.extend([op, 0xD8]);
+                let mut s = snippet.to_vec();
+                s[at] += cc;
+                code.extend(s);
+            }
+        }
+        code.push(0xF4);
+        for (eax, ebx) in REDONE_STATES {
+            diff(&code, 10_000, |m| {
+                m.cpu.set_gpr(Gpr::Eax, eax);
+                m.cpu.set_gpr(Gpr::Ebx, ebx);
+                m.cpu.set_gpr(Gpr::Ecx, 0x5555_AAAA);
+            });
+        }
+    }
+}
+
+/// The operations whose recipe a Jcc, SETcc or CMOVcc redoes (ADD, SUB,
+/// CMP, AND, TEST of EAX by EBX), at each width: (prefix, opcode).
+fn every_redone_operation() -> Vec<(&'static [u8], u8)> {
+    let mut ops = Vec::new();
+    for (prefix, base) in [(&[][..], 1u8), (&[0x66][..], 1), (&[][..], 0)] {
+        for row in [0x00u8, 0x28, 0x38, 0x20, 0x84] {
+            ops.push((prefix, row + base));
+        }
+    }
+    ops
+}
+
+/// EAX and EBX that make each condition go both ways after those
+/// operations: equal, unsigned and signed order, overflow, zero and sign
+/// results, at each width.
+const REDONE_STATES: [(u32, u32); 11] = [
+    (5, 5),
+    (3, 7),
+    (7, 3),
+    (0x7FFF_FFFF, 0xFFFF_FFFF),
+    (0x8000_0000, 1),
+    (0x8000_0000, 0x8000_0000),
+    (0xFFFF_FFFF, 1),
+    (0x1234_5678, 0xF0F0_F0F0),
+    (0x0000_7F05, 0x0000_FF05),
+    (0x0000_8080, 0x0000_0101),
+    (0x0000_00FF, 0x0000_0001),
+];
+
+#[test]
 fn a_jcc_after_a_store_branches_on_the_recipe_for_every_condition() {
     // For each operation whose recipe a Jcc redoes on the host (ADD,
     // SUB, CMP, AND, TEST), at each width, and each of the 16
@@ -627,33 +698,27 @@ fn a_jcc_after_a_store_branches_on_the_recipe_for_every_condition() {
     // unsigned and signed order, overflow, zero and sign results, at
     // each width).
     let mut code = Vec::new();
-    for (prefix, ops) in [
-        (&[][..], [0x01u8, 0x29, 0x39, 0x21, 0x85]),
-        (&[0x66][..], [0x01, 0x29, 0x39, 0x21, 0x85]),
-        (&[][..], [0x00, 0x28, 0x38, 0x20, 0x84]),
-    ] {
-        for op in ops {
-            for cc in 0..16u8 {
-                code.extend(prefix);
-                code.extend([op, 0xD8, 0x89, 0x4C, 0x24, 0xFC, 0x70 + cc, 0x01, 0x47, 0xD1, 0xC7]);
-            }
+    for (prefix, op) in every_redone_operation() {
+        for cc in 0..16u8 {
+            code.extend(prefix);
+            code.extend([
+                op,
+                0xD8,
+                0x89,
+                0x4C,
+                0x24,
+                0xFC,
+                0x70 + cc,
+                0x01,
+                0x47,
+                0xD1,
+                0xC7,
+            ]);
         }
     }
     code.push(0xF4);
-    for (eax, ebx) in [
-        (5u32, 5u32),
-        (3, 7),
-        (7, 3),
-        (0x7FFF_FFFF, 0xFFFF_FFFF),
-        (0x8000_0000, 1),
-        (0x8000_0000, 0x8000_0000),
-        (0xFFFF_FFFF, 1),
-        (0x1234_5678, 0xF0F0_F0F0),
-        (0x0000_7F05, 0x0000_FF05),
-        (0x0000_8080, 0x0000_0101),
-        (0x0000_00FF, 0x0000_0001),
-    ] {
-        diff(&code, 3 * 5 * 80 + 1, |m| {
+    for (eax, ebx) in REDONE_STATES {
+        diff(&code, 10_000, |m| {
             m.cpu.set_gpr(Gpr::Eax, eax);
             m.cpu.set_gpr(Gpr::Ebx, ebx);
             m.cpu.set_gpr(Gpr::Ecx, 0x5555_AAAA);

@@ -171,6 +171,9 @@ struct Emitter<'c> {
     /// This instruction (an ADC or SBB) takes CF from the recipe this
     /// block left.
     cf_in_recipe: bool,
+    /// This instruction (a SETcc or CMOVcc) takes its condition from the
+    /// recipe this block left, redone on the host.
+    redo: bool,
     /// Whether the instruction being emitted computes its flags.
     capture: bool,
     /// Flags computed but not yet in EFLAGS (see [`Pending`]).
@@ -385,18 +388,25 @@ fn keeps_host_flags(it: &Item) -> bool {
     }
 }
 
-/// The operations whose recipe a Jcc redoes on the host
-/// (`Emitter::jcc_on_recipe`).
-const REDONE_FOR_JCC: [Mn; 5] = [Mn::Add, Mn::Sub, Mn::Cmp, Mn::And, Mn::Test];
+/// The operations whose recipe a Jcc, SETcc or CMOVcc redoes on the
+/// host (`Emitter::redo_recipe`): ADD, SUB, CMP, AND and TEST of any
+/// width, which leave a recipe whenever they leave their flags for later
+/// (a write to memory never does).
+const REDONE: [Mn; 5] = [Mn::Add, Mn::Sub, Mn::Cmp, Mn::And, Mn::Test];
 
-/// The recipe kind of `it` when a Jcc can branch on its flags by redoing
-/// its operation on the recipe's operands: ADD, SUB, CMP, AND and TEST
-/// of any width, which leave a recipe whenever they leave their flags for
-/// later (a write to memory never does).
-fn redone_for_jcc(it: &Item) -> Option<u32> {
+/// The operation of recipe `kind`, if it is one of [`REDONE`].
+fn redone_op(kind: u32) -> Option<Mn> {
+    let bytes = (kind >> 8) as u8;
+    REDONE
+        .into_iter()
+        .find(|&mn| lazy_flags::kind(mn, bytes) == Some(kind))
+}
+
+/// Whether `it`'s recipe is one a Jcc, SETcc or CMOVcc redoes.
+fn redone(it: &Item) -> bool {
     match it.op {
-        Op::Alu { mn, .. } if REDONE_FOR_JCC.contains(&mn) => lazy_flags::kind(mn, it.bytes),
-        _ => None,
+        Op::Alu { mn, .. } => lazy_flags::kind(mn, it.bytes).and_then(redone_op).is_some(),
+        _ => false,
     }
 }
 
@@ -408,7 +418,7 @@ fn redone_for_jcc(it: &Item) -> Option<u32> {
 /// there as the guest's): generated code may then
 /// leave them as a recipe (`lazy_flags.rs`) instead of capturing them.
 fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
-    let redo = redone_for_jcc(&items[i]).is_some();
+    let redo = redone(&items[i]);
     let mut host_kept = true;
     for (k, it) in items.iter().enumerate().skip(i + 1) {
         if let Op::Jcc { cc, .. } = it.op {
@@ -416,10 +426,13 @@ fn by_recipe(items: &[Item], live: &[i32], i: usize, host: i32) -> bool {
                 return true;
             }
             // (A Jcc after instructions that clobber the host's flags
-            // redoes the recipe's operation: `Emitter::jcc_on_recipe`.)
+            // redoes the recipe's operation: `Emitter::redo_recipe`.)
             if redo || host_kept {
                 return redo;
             }
+        }
+        if redo && matches!(it.op, Op::Setcc { .. } | Op::Cmov { .. }) {
+            return true;
         }
         host_kept &= keeps_host_flags(it);
         let fx = liveness::effects(it, live[k]);
@@ -530,6 +543,7 @@ pub(super) fn block(
         carry: false,
         carry_in: false,
         cf_in_recipe: false,
+        redo: false,
         capture: true,
         pending: None,
         by_recipe: Vec::new(),
@@ -1279,6 +1293,13 @@ impl Emitter<'_> {
         if self.cf_in_recipe {
             reads = 0;
         }
+        // (A SETcc or CMOVcc redoes a recipe this block set.)
+        self.redo = matches!(it.op, Op::Setcc { .. } | Op::Cmov { .. })
+            && !self.carry_in
+            && self.recipe_redone();
+        if self.redo {
+            reads = 0;
+        }
         if reads != 0
             || (self.capture && written != STATUS && !self.inc_dec_by_recipe(i, it) && !inc_dec(it))
         {
@@ -1492,25 +1513,26 @@ impl Emitter<'_> {
         dynasm!(self.ops ; setc BYTE [BYTE r15 + cf]);
     }
 
-    /// For a Jcc while a recipe this block set is pending: when it is one
-    /// of [`REDONE_FOR_JCC`]'s, redoes its operation at its width on the
-    /// recipe's operands, leaving the guest's status flags (but AF, which
-    /// no Jcc reads) in the host's, and says so. The recipe stays
-    /// pending. Uses eax.
-    fn jcc_on_recipe(&mut self) -> bool {
+    /// Whether a recipe this block set is pending and a Jcc, SETcc or
+    /// CMOVcc may redo it ([`REDONE`]).
+    fn recipe_redone(&self) -> bool {
+        self.recipe == Recipe::Set && redone_op(self.recipe_kind).is_some()
+    }
+
+    /// For a Jcc, SETcc or CMOVcc while [`Emitter::recipe_redone`]: its
+    /// operation again at its width on the recipe's operands, leaving the
+    /// guest's status flags (but AF, which no condition reads) in the
+    /// host's. The recipe stays pending. Uses eax.
+    fn redo_recipe(&mut self) {
         let (a, b) = (
             self.lazy_at(offset_of!(LazyFlags, a)),
             self.lazy_at(offset_of!(LazyFlags, b)),
         );
         let bytes = (self.recipe_kind >> 8) as u8;
-        let Some(mn) = REDONE_FOR_JCC
-            .into_iter()
-            .find(|&mn| lazy_flags::kind(mn, bytes) == Some(self.recipe_kind))
-        else {
-            return false;
-        };
+        let mn = redone_op(self.recipe_kind);
+        debug_assert!(mn.is_some());
         dynasm!(self.ops ; mov eax, DWORD [BYTE r15 + a]);
-        match (mn, bytes) {
+        match (mn.unwrap_or(Mn::Cmp), bytes) {
             (Mn::Add, 1) => dynasm!(self.ops ; add al, BYTE [BYTE r15 + b]),
             (Mn::Add, 2) => dynasm!(self.ops ; add ax, WORD [BYTE r15 + b]),
             (Mn::Add, _) => dynasm!(self.ops ; add eax, DWORD [BYTE r15 + b]),
@@ -1521,7 +1543,6 @@ impl Emitter<'_> {
             (_, 2) => dynasm!(self.ops ; cmp ax, WORD [BYTE r15 + b]),
             _ => dynasm!(self.ops ; cmp eax, DWORD [BYTE r15 + b]),
         }
-        true
     }
 
     /// Jcc `cc` right after an instruction that left the flags it reads in
@@ -1530,29 +1551,34 @@ impl Emitter<'_> {
     /// leaves.
     fn jcc_on_host_flags(&mut self, i: u32, it: &Item, cc: u8, target: u32) {
         let taken = self.ops.new_dynamic_label();
-        match cc {
-            0 => dynasm!(self.ops ; jo =>taken),
-            1 => dynasm!(self.ops ; jno =>taken),
-            2 => dynasm!(self.ops ; jb =>taken),
-            3 => dynasm!(self.ops ; jae =>taken),
-            4 => dynasm!(self.ops ; je =>taken),
-            5 => dynasm!(self.ops ; jne =>taken),
-            6 => dynasm!(self.ops ; jbe =>taken),
-            7 => dynasm!(self.ops ; ja =>taken),
-            8 => dynasm!(self.ops ; js =>taken),
-            9 => dynasm!(self.ops ; jns =>taken),
-            10 => dynasm!(self.ops ; jp =>taken),
-            11 => dynasm!(self.ops ; jnp =>taken),
-            12 => dynasm!(self.ops ; jl =>taken),
-            13 => dynasm!(self.ops ; jge =>taken),
-            14 => dynasm!(self.ops ; jle =>taken),
-            _ => dynasm!(self.ops ; jg =>taken),
-        }
+        self.host_jcc(cc, taken);
         let pending = self.pending;
         self.direct_exit(it.next, i + 1);
         self.pending = pending;
         dynasm!(self.ops ; =>taken);
         self.direct_exit(target, i + 1);
+    }
+
+    /// The host's Jcc `cc` to `to`, on the host's flags.
+    fn host_jcc(&mut self, cc: u8, to: DynamicLabel) {
+        match cc {
+            0 => dynasm!(self.ops ; jo =>to),
+            1 => dynasm!(self.ops ; jno =>to),
+            2 => dynasm!(self.ops ; jb =>to),
+            3 => dynasm!(self.ops ; jae =>to),
+            4 => dynasm!(self.ops ; je =>to),
+            5 => dynasm!(self.ops ; jne =>to),
+            6 => dynasm!(self.ops ; jbe =>to),
+            7 => dynasm!(self.ops ; ja =>to),
+            8 => dynasm!(self.ops ; js =>to),
+            9 => dynasm!(self.ops ; jns =>to),
+            10 => dynasm!(self.ops ; jp =>to),
+            11 => dynasm!(self.ops ; jnp =>to),
+            12 => dynasm!(self.ops ; jl =>to),
+            13 => dynasm!(self.ops ; jge =>to),
+            14 => dynasm!(self.ops ; jle =>to),
+            _ => dynasm!(self.ops ; jg =>to),
+        }
     }
 
     /// Condition `cc` of the guest flags into eax (0 or 1), by bit
@@ -1665,7 +1691,8 @@ impl Emitter<'_> {
             if host_flags & needs == needs {
                 return self.jcc_on_host_flags(i, it, cc, target);
             }
-            if self.recipe == Recipe::Set && !self.carry && self.jcc_on_recipe() {
+            if self.recipe_redone() && !self.carry {
+                self.redo_recipe();
                 return self.jcc_on_host_flags(i, it, cc, target);
             }
         }
@@ -1958,7 +1985,13 @@ impl Emitter<'_> {
             },
             Op::Setcc { cc, dst } => {
                 self.ea(&it.insn);
-                self.cond(cc);
+                if self.redo {
+                    self.redo_recipe();
+                    // SETcc al, on the host's flags.
+                    dynasm!(self.ops ; .bytes [0x0F, 0x90 | cc, 0xC0]);
+                } else {
+                    self.cond(cc);
+                }
                 dynasm!(self.ops ; movzx ebx, al);
                 match dst {
                     Loc::Reg(n) => self.store_reg(RBX, n, 1),
@@ -2152,7 +2185,12 @@ impl Emitter<'_> {
                 let skip = self.ops.new_dynamic_label();
                 self.ea(&it.insn);
                 self.load_any(RBX, src, b, seg, bail);
-                self.jump_if(cc ^ 1, skip);
+                if self.redo {
+                    self.redo_recipe();
+                    self.host_jcc(cc ^ 1, skip);
+                } else {
+                    self.jump_if(cc ^ 1, skip);
+                }
                 self.store_reg(RBX, dst, b);
                 dynasm!(self.ops ; =>skip);
             }
