@@ -607,8 +607,36 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
         0x75, 0xDE, // jnz top
         0xF4, // hlt
     ];
+    // ADC and SBB leave recipes too, with the CF they took: from the
+    // recipe before (a store between), from EFLAGS, at each width; and
+    // one pending when a write faults (the page is read-only):
+    //   mov edx, 2 / top: add eax, ebx / mov [esp-4], eax / adc ecx, esi
+    //   jmp n1 / n1: pushfd / pop edi / sbb ecx, 7 / jmp n2
+    //   n2: pushfd / pop ebp / adc cl, bl / jmp n3
+    //   n3: pushfd / pop esi / adc ax, bx / jmp n4
+    //   n4: setc bh / dec edx / jnz top / mov edi, [0x40F000]
+    //   adc ecx, esi / mov [0x40F000], ecx / hlt
+    let carries: &[u8] = &[
+        0xBA, 2, 0, 0, 0, // mov edx, 2
+        0x01, 0xD8, // top: add eax, ebx
+        0x89, 0x44, 0x24, 0xFC, // mov [esp-4], eax
+        0x11, 0xF1, // adc ecx, esi
+        0xEB, 0x00, // jmp n1
+        0x9C, 0x5F, 0x83, 0xD9, 0x07, 0xEB,
+        0x00, // n1: pushfd / pop edi / sbb ecx, 7 / jmp n2
+        0x9C, 0x5D, 0x10, 0xD9, 0xEB, 0x00, // n2: pushfd / pop ebp / adc cl, bl / jmp n3
+        0x9C, 0x5E, 0x66, 0x11, 0xD8, 0xEB,
+        0x00, // n3: pushfd / pop esi / adc ax, bx / jmp n4
+        0x0F, 0x92, 0xC7, // n4: setc bh
+        0x4A, // dec edx
+        0x75, 0xDC, // jnz top
+        0x8B, 0x3D, 0x00, 0xF0, 0x40, 0x00, // mov edi, [0x40F000] (fills the TLB)
+        0x11, 0xF1, // adc ecx, esi
+        0x89, 0x0D, 0x00, 0xF0, 0x40, 0x00, // mov [0x40F000], ecx (read-only)
+        0xF4, // hlt
+    ];
     for code in [
-        code, host, chained, stored, more, kept_cf, no_recipe, on_host,
+        code, host, chained, stored, more, kept_cf, no_recipe, on_host, carries,
     ] {
         flags_match_after_every_budget(code);
     }

@@ -1779,6 +1779,11 @@ impl Emitter<'_> {
                         _ => (RBX, Ok(RCX)),
                     };
                     self.store_recipe(kind, a, Some(second));
+                    if i32::from(row.read) & CF != 0 {
+                        // (ADC and SBB: the host's CF is the one it takes.)
+                        let carry_in = self.lazy_at(offset_of!(LazyFlags, carry_in));
+                        dynasm!(self.ops ; setc BYTE [BYTE r15 + carry_in]);
+                    }
                 }
                 match (in_place, src_host, src) {
                     (Some(h), Some(r), _) => self.raw_rr32(base, h, r),

@@ -29,14 +29,17 @@ pub(crate) struct LazyFlags {
     /// DEC, the CF it keeps, which its settling takes). A byte, so that
     /// reading it never waits on a wider store's forwarding.
     pub cf: u8,
+    /// For an ADC or SBB, the CF it took (0 or 1).
+    pub carry_in: u8,
 }
 
 /// The operations a recipe can name, by their code (1-based; 0 is none).
 /// `Mn::Mul` stands for the flags of every multiply (MUL and IMUL): `a`
 /// is the low half of the product, `cf` whether the high half was needed.
 /// The shifts by a constant from 1 to one less than the width (the host
-/// runs those exactly) store their operand and count.
-const OPS: [Mn; 13] = [
+/// runs those exactly) store their operand and count. ADC and SBB store
+/// the CF they took in `carry_in`.
+const OPS: [Mn; 15] = [
     Mn::Add,
     Mn::Sub,
     Mn::Cmp,
@@ -50,6 +53,8 @@ const OPS: [Mn; 13] = [
     Mn::Shl,
     Mn::Shr,
     Mn::Sar,
+    Mn::Adc,
+    Mn::Sbb,
 ];
 
 /// The recipe code for `mn` on `bytes`-wide operands, if a recipe can
@@ -85,6 +90,10 @@ impl Cpu {
             Mn::Mul => self.set_status(r.a, bytes, r.cf != 0, r.cf != 0, false),
             Mn::Shl | Mn::Shr | Mn::Sar => {
                 self.shift(mn, r.a, r.b, bytes);
+            }
+            Mn::Adc | Mn::Sbb => {
+                self.set_flag(CF, r.carry_in != 0);
+                self.alu(mn, r.a, r.b, bytes);
             }
             _ => {
                 self.alu(mn, r.a, r.b, bytes);
@@ -158,6 +167,7 @@ mod tests {
                                 a,
                                 b,
                                 cf: u8::from(cf),
+                                carry_in: u8::from(cf),
                             };
                             got.settle_flags();
                             assert_eq!(got.eflags, want.eflags, "{mn:?} {a:#x} {b:#x} {bytes}");
