@@ -609,27 +609,37 @@ fn flags_left_as_a_recipe_are_the_interpreters_wherever_they_are_seen() {
     ];
     // ADC and SBB leave recipes too, with the CF they took: from the
     // recipe before (a store between), from EFLAGS, at each width; and
-    // one pending when a write faults (the page is read-only):
-    //   mov edx, 2 / top: add eax, ebx / mov [esp-4], eax / adc ecx, esi
-    //   jmp n1 / n1: pushfd / pop edi / sbb ecx, 7 / jmp n2
-    //   n2: pushfd / pop ebp / adc cl, bl / jmp n3
-    //   n3: pushfd / pop esi / adc ax, bx / jmp n4
+    // one pending when a write faults (the page is read-only). Each is
+    // read first thing by the next block (SETZ settles it, by the settle
+    // stub's own code for 32-bit ones; then PUSHFD, which the
+    // interpreter runs, sees every status flag):
+    //   mov edx, 2 / top: cmp eax, ebx / mov [esp-4], eax / adc ecx, esi
+    //   jmp n1 / n1: setz ah / pushfd / pop edi / sbb ecx, 7 / jmp n2
+    //   n2: setz ah / pushfd / pop ebp / adc cl, bl / jmp n3
+    //   n3: setz ah / pushfd / pop esi / adc ax, bx / jmp n4
     //   n4: setc bh / dec edx / jnz top / mov edi, [0x40F000]
     //   adc ecx, esi / mov [0x40F000], ecx / hlt
     let carries: &[u8] = &[
         0xBA, 2, 0, 0, 0, // mov edx, 2
-        0x01, 0xD8, // top: add eax, ebx
+        0x39, 0xD8, // top: cmp eax, ebx (CF 1 each time from the first state)
         0x89, 0x44, 0x24, 0xFC, // mov [esp-4], eax
         0x11, 0xF1, // adc ecx, esi
         0xEB, 0x00, // jmp n1
-        0x9C, 0x5F, 0x83, 0xD9, 0x07, 0xEB,
-        0x00, // n1: pushfd / pop edi / sbb ecx, 7 / jmp n2
-        0x9C, 0x5D, 0x10, 0xD9, 0xEB, 0x00, // n2: pushfd / pop ebp / adc cl, bl / jmp n3
-        0x9C, 0x5E, 0x66, 0x11, 0xD8, 0xEB,
-        0x00, // n3: pushfd / pop esi / adc ax, bx / jmp n4
+        0x0F, 0x94, 0xC4, // n1: setz ah
+        0x9C, 0x5F, // pushfd / pop edi
+        0x83, 0xD9, 0x07, // sbb ecx, 7
+        0xEB, 0x00, // jmp n2
+        0x0F, 0x94, 0xC4, // n2: setz ah
+        0x9C, 0x5D, // pushfd / pop ebp
+        0x10, 0xD9, // adc cl, bl
+        0xEB, 0x00, // jmp n3
+        0x0F, 0x94, 0xC4, // n3: setz ah
+        0x9C, 0x5E, // pushfd / pop esi
+        0x66, 0x11, 0xD8, // adc ax, bx
+        0xEB, 0x00, // jmp n4
         0x0F, 0x92, 0xC7, // n4: setc bh
         0x4A, // dec edx
-        0x75, 0xDC, // jnz top
+        0x75, 0xD3, // jnz top
         0x8B, 0x3D, 0x00, 0xF0, 0x40, 0x00, // mov edi, [0x40F000] (fills the TLB)
         0x11, 0xF1, // adc ecx, esi
         0x89, 0x0D, 0x00, 0xF0, 0x40, 0x00, // mov [0x40F000], ecx (read-only)

@@ -1399,20 +1399,22 @@ impl Emitter<'_> {
     }
 
     /// The start of a settle stub: the commonest recipes (32-bit ADD,
-    /// SUB, CMP, AND and TEST) redone by the host, whose flags for them
-    /// are the interpreter's (AF cleared for the logic ones, as
+    /// SUB, CMP, AND, TEST, ADC and SBB) redone by the host, whose flags
+    /// for them are the interpreter's (AF cleared for the logic ones, as
     /// `Cpu::alu` does), merged into EFLAGS; then on to `back`. Any other
     /// recipe falls through to the call of `lazy_flags::settle`. Uses eax
     /// and ecx (free here, as around that call).
     fn settle_on_host(&mut self, back: DynamicLabel) {
         let code = |mn| lazy_flags::kind(mn, 4).unwrap_or(0) as i32;
-        let (kind, a, b, ef) = (
+        let (kind, a, b, carry_in, ef) = (
             self.lazy_at(offset_of!(LazyFlags, kind)),
             self.lazy_at(offset_of!(LazyFlags, a)),
             self.lazy_at(offset_of!(LazyFlags, b)),
+            self.lazy_at(offset_of!(LazyFlags, carry_in)),
             self.l.eflags,
         );
         let [sub, add, host, merge, general] = [(); 5].map(|_| self.ops.new_dynamic_label());
+        let [adc, sbb, logic] = [(); 3].map(|_| self.ops.new_dynamic_label());
         dynasm!(self.ops
             ; mov eax, DWORD [BYTE r15 + kind]
             ; cmp eax, code(Mn::Cmp)
@@ -1421,11 +1423,15 @@ impl Emitter<'_> {
             ; je =>sub
             ; cmp eax, code(Mn::Add)
             ; je =>add
+            ; cmp eax, code(Mn::Adc)
+            ; je =>adc
+            ; cmp eax, code(Mn::Sbb)
+            ; je =>sbb
             ; cmp eax, code(Mn::Test)
-            ; je >logic
+            ; je =>logic
             ; cmp eax, code(Mn::And)
             ; jne =>general
-            ; logic:
+            ; =>logic
             ; mov eax, DWORD [BYTE r15 + a]
             ; and eax, DWORD [BYTE r15 + b]
             ; pushfq
@@ -1439,6 +1445,19 @@ impl Emitter<'_> {
             ; =>add
             ; mov eax, DWORD [BYTE r15 + a]
             ; add eax, DWORD [BYTE r15 + b]
+            ; jmp =>host
+            // (The CF they took into the host's CF, then the operation.)
+            ; =>adc
+            ; movzx ecx, BYTE [BYTE r15 + carry_in]
+            ; shr ecx, 1
+            ; mov eax, DWORD [BYTE r15 + a]
+            ; adc eax, DWORD [BYTE r15 + b]
+            ; jmp =>host
+            ; =>sbb
+            ; movzx ecx, BYTE [BYTE r15 + carry_in]
+            ; shr ecx, 1
+            ; mov eax, DWORD [BYTE r15 + a]
+            ; sbb eax, DWORD [BYTE r15 + b]
             ; =>host
             ; pushfq
             ; pop rax
