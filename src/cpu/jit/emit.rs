@@ -1446,18 +1446,23 @@ impl Emitter<'_> {
             ; mov eax, DWORD [BYTE r15 + a]
             ; add eax, DWORD [BYTE r15 + b]
             ; jmp =>host
-            // (The CF they took into the host's CF, then the operation.)
-            ; =>adc
-            ; movzx ecx, BYTE [BYTE r15 + carry_in]
-            ; shr ecx, 1
-            ; mov eax, DWORD [BYTE r15 + a]
-            ; adc eax, DWORD [BYTE r15 + b]
-            ; jmp =>host
-            ; =>sbb
-            ; movzx ecx, BYTE [BYTE r15 + carry_in]
-            ; shr ecx, 1
-            ; mov eax, DWORD [BYTE r15 + a]
-            ; sbb eax, DWORD [BYTE r15 + b]
+        );
+        // ADC and SBB: the CF they took into the host's, then the
+        // operation.
+        for (label, mn) in [(adc, Mn::Adc), (sbb, Mn::Sbb)] {
+            dynasm!(self.ops
+                ; =>label
+                ; movzx ecx, BYTE [BYTE r15 + carry_in]
+                ; shr ecx, 1
+                ; mov eax, DWORD [BYTE r15 + a]
+            );
+            match mn {
+                Mn::Adc => dynasm!(self.ops ; adc eax, DWORD [BYTE r15 + b]),
+                _ => dynasm!(self.ops ; sbb eax, DWORD [BYTE r15 + b]),
+            }
+            dynasm!(self.ops ; jmp =>host);
+        }
+        dynasm!(self.ops
             ; =>host
             ; pushfq
             ; pop rax
