@@ -1378,6 +1378,47 @@ fn self_modifying_store_keeps_its_flags_when_the_next_instruction_overwrites_the
     assert_eq!(regs(&a), regs(&b), "after {ran:?}");
 }
 
+#[test]
+fn a_mov_that_rewrites_the_rest_of_its_block_leaves_it() {
+    // Three MOVs to memory (a byte immediate, a dword from a register,
+    // a word immediate) each rewrite an instruction later in the same
+    // block; the block must leave after each (`Emitter::store_last`: the
+    // helper's path checks, since only the helper writes code pages), so
+    // the new instructions run:
+    //   mov byte [p1+1], 5 / p1: mov eax, 1
+    //   mov [p2+1], ecx / p2: mov ebx, 2
+    //   mov word [p3+1], 0x0707 / p3: mov edx, 3 / hlt
+    let mut code = Vec::new();
+    let at = |code: &Vec<u8>, extra: usize| CODE + (code.len() + extra) as u32;
+    let p1 = at(&code, 7) + 1;
+    code.extend([0xC6, 0x05]);
+    code.extend(p1.to_le_bytes());
+    code.push(5);
+    code.extend([0xB8, 1, 0, 0, 0]);
+    let p2 = at(&code, 6) + 1;
+    code.extend([0x89, 0x0D]);
+    code.extend(p2.to_le_bytes());
+    code.extend([0xBB, 2, 0, 0, 0]);
+    let p3 = at(&code, 9) + 1;
+    code.extend([0x66, 0xC7, 0x05]);
+    code.extend(p3.to_le_bytes());
+    code.extend([0x07, 0x07]);
+    code.extend([0xBA, 3, 0, 0, 0]);
+    code.push(0xF4);
+    diff(&code, 20, |m| m.cpu.set_gpr(Gpr::Ecx, 0x1234_5678));
+    let mut m = paged(&code, true);
+    m.cpu.set_gpr(Gpr::Ecx, 0x1234_5678);
+    run_jit(&mut m, 20);
+    assert_eq!(
+        (
+            m.cpu.gpr(Gpr::Eax),
+            m.cpu.gpr(Gpr::Ebx),
+            m.cpu.gpr(Gpr::Edx)
+        ),
+        (5, 0x1234_5678, 0x0707)
+    );
+}
+
 /// A pentium-m machine in flat 32-bit PM under PAE paging, running `code`
 /// at CODE: the PDPT at 0x80000, its first directory at 0x81000, whose
 /// first entry leads to the table at 0x82000, identity-mapping the first

@@ -262,13 +262,16 @@ enum Stub {
 }
 
 /// One guest memory access: segment, width, the host register holding the
-/// offset, and for a write the one holding the value.
+/// offset, and for a write the one holding the value and, when the write
+/// ends its instruction, the exit to take when it changed the block's
+/// code (`Emitter::store_last`).
 #[derive(Clone, Copy)]
 struct Access {
     seg: SegReg,
     bytes: u8,
     off: u8,
     write: Option<u8>,
+    smc: Option<DynamicLabel>,
 }
 
 /// What a block's code may assume of the segments, fixed when it is
@@ -1051,6 +1054,7 @@ impl Emitter<'_> {
                 bytes,
                 off,
                 write: None,
+                smc: None,
             },
             bail,
         );
@@ -1059,6 +1063,30 @@ impl Emitter<'_> {
     /// Writes host `val` at `seg`:(host `off`), or bails; a helper's status
     /// goes to `[rsp]` for [`Emitter::smc_check`].
     fn write(&mut self, seg: SegReg, bytes: u8, off: u8, val: u8, bail: Bail) {
+        self.write_or_leave(seg, bytes, off, val, bail, None);
+    }
+
+    /// [`Emitter::write`] of ebx for a write that ends instruction `i`
+    /// (which changes nothing after it): only the helper can write this
+    /// block's code (the inline path never writes a code page), so the
+    /// helper's path checks its status and leaves, and the inline path
+    /// checks nothing (as [`Emitter::smc_check`] would after it).
+    fn store_last(&mut self, seg: SegReg, bytes: u8, off: u8, bail: Bail, i: u32, next: u32) {
+        let smc = self.smc_exit(i, next);
+        self.write_or_leave(seg, bytes, off, RBX, bail, Some(smc));
+    }
+
+    /// [`Emitter::write`], the helper's path going to `smc` (if any) when
+    /// the write changed the block's code.
+    fn write_or_leave(
+        &mut self,
+        seg: SegReg,
+        bytes: u8,
+        off: u8,
+        val: u8,
+        bail: Bail,
+        smc: Option<DynamicLabel>,
+    ) {
         debug_assert!(val > RDX, "the fast path uses rax, rcx and rdx");
         self.access(
             Access {
@@ -1066,6 +1094,7 @@ impl Emitter<'_> {
                 bytes,
                 off,
                 write: Some(val),
+                smc,
             },
             bail,
         );
@@ -1195,6 +1224,12 @@ impl Emitter<'_> {
                     ; je =>bail
                     ; mov DWORD [rsp], eax
                 );
+                if let Some(smc) = acc.smc {
+                    dynasm!(self.ops
+                        ; cmp eax, WRITE_SMC as i32
+                        ; je =>smc
+                    );
+                }
             }
         }
     }
@@ -1202,18 +1237,24 @@ impl Emitter<'_> {
     /// After an instruction that wrote memory: leave when the write changed
     /// this block's code.
     fn smc_check(&mut self, i: u32, next: u32) {
-        let smc = self.stub(Stub::Exit {
-            eip: next,
-            retired: i + 1,
-            why: EXIT_SMC,
-            flags: self.pending,
-            dirty: self.dirty,
-        });
+        let smc = self.smc_exit(i, next);
         // (`cmp DWORD [rsp], imm8`, which dynasm would encode with a
         // 32-bit immediate.)
         const _: () = assert!(WRITE_SMC < 128);
         self.ops.extend([0x83, 0x3C, 0x24, WRITE_SMC as u8]);
         dynasm!(self.ops ; je =>smc);
+    }
+
+    /// The exit after instruction `i` when a write changed the block's
+    /// code: EIP = `next`, with the state as it is now.
+    fn smc_exit(&mut self, i: u32, next: u32) -> DynamicLabel {
+        self.stub(Stub::Exit {
+            eip: next,
+            retired: i + 1,
+            why: EXIT_SMC,
+            flags: self.pending,
+            dirty: self.dirty,
+        })
     }
 
     /// Host flags into ebp (unless the instruction's flags are dead).
@@ -1928,10 +1969,7 @@ impl Emitter<'_> {
                 }
                 match dst {
                     Loc::Reg(n) => self.store_reg(via, n, b),
-                    _ => {
-                        self.write(seg, b, ea, RBX, bail);
-                        self.smc_check(i, it.next);
-                    }
+                    _ => self.store_last(seg, b, ea, bail, i, it.next),
                 }
             }
             Op::Extend {
