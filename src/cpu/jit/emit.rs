@@ -397,20 +397,14 @@ fn keeps_host_flags(it: &Item) -> bool {
 /// (a write to memory never does).
 const REDONE: [Mn; 5] = [Mn::Add, Mn::Sub, Mn::Cmp, Mn::And, Mn::Test];
 
-/// The operation of recipe `kind`, if it is one of [`REDONE`].
-fn redone_op(kind: u32) -> Option<Mn> {
-    let bytes = (kind >> 8) as u8;
-    REDONE
-        .into_iter()
-        .find(|&mn| lazy_flags::kind(mn, bytes) == Some(kind))
+/// The operation and width of recipe `kind`, if it is one of [`REDONE`].
+fn redone_op(kind: u32) -> Option<(Mn, u8)> {
+    lazy_flags::op_of(kind).filter(|(mn, _)| REDONE.contains(mn))
 }
 
 /// Whether `it`'s recipe is one a Jcc, SETcc or CMOVcc redoes.
 fn redone(it: &Item) -> bool {
-    match it.op {
-        Op::Alu { mn, .. } => lazy_flags::kind(mn, it.bytes).and_then(redone_op).is_some(),
-        _ => false,
-    }
+    matches!(it.op, Op::Alu { mn, .. } if REDONE.contains(&mn))
 }
 
 /// True when the flags instruction `i` of `items` computes (`live` as
@@ -1447,61 +1441,42 @@ impl Emitter<'_> {
     /// and ecx (free here, as around that call).
     fn settle_on_host(&mut self, back: DynamicLabel) {
         let code = |mn| lazy_flags::kind(mn, 4).unwrap_or(0) as i32;
-        let (kind, a, b, carry_in, ef) = (
-            self.lazy_at(offset_of!(LazyFlags, kind)),
-            self.lazy_at(offset_of!(LazyFlags, a)),
-            self.lazy_at(offset_of!(LazyFlags, b)),
-            self.lazy_at(offset_of!(LazyFlags, carry_in)),
-            self.l.eflags,
-        );
-        let [sub, add, host, merge, general] = [(); 5].map(|_| self.ops.new_dynamic_label());
-        let [adc, sbb, logic] = [(); 3].map(|_| self.ops.new_dynamic_label());
-        dynasm!(self.ops
-            ; mov eax, DWORD [BYTE r15 + kind]
-            ; cmp eax, code(Mn::Cmp)
-            ; je =>sub
-            ; cmp eax, code(Mn::Sub)
-            ; je =>sub
-            ; cmp eax, code(Mn::Add)
-            ; je =>add
-            ; cmp eax, code(Mn::Adc)
-            ; je =>adc
-            ; cmp eax, code(Mn::Sbb)
-            ; je =>sbb
-            ; cmp eax, code(Mn::Test)
-            ; je =>logic
-            ; cmp eax, code(Mn::And)
-            ; jne =>general
-            ; =>logic
-            ; mov eax, DWORD [BYTE r15 + a]
-            ; and eax, DWORD [BYTE r15 + b]
-            ; pushfq
-            ; pop rax
-            ; and eax, STATUS & !AF
-            ; jmp =>merge
-            ; =>sub
-            ; mov eax, DWORD [BYTE r15 + a]
-            ; cmp eax, DWORD [BYTE r15 + b]
-            ; jmp =>host
-            ; =>add
-            ; mov eax, DWORD [BYTE r15 + a]
-            ; add eax, DWORD [BYTE r15 + b]
-            ; jmp =>host
-        );
-        // ADC and SBB: the CF they took into the host's, then the
-        // operation.
-        for (label, mn) in [(adc, Mn::Adc), (sbb, Mn::Sbb)] {
+        let (kind, ef) = (self.lazy_at(offset_of!(LazyFlags, kind)), self.l.eflags);
+        let [host, merge, general] = [(); 3].map(|_| self.ops.new_dynamic_label());
+        // Each operation redone, with its code's label; SUB is redone as
+        // CMP and TEST as AND (the same flags).
+        let ops = [Mn::Cmp, Mn::Add, Mn::Adc, Mn::Sbb, Mn::And]
+            .map(|mn| (mn, self.ops.new_dynamic_label()));
+        let label = |mn| ops.iter().find(|&&(m, _)| m == mn).map(|&(_, l)| l);
+        dynasm!(self.ops ; mov eax, DWORD [BYTE r15 + kind]);
+        for (mn, as_mn) in [
+            (Mn::Cmp, Mn::Cmp),
+            (Mn::Sub, Mn::Cmp),
+            (Mn::Add, Mn::Add),
+            (Mn::Adc, Mn::Adc),
+            (Mn::Sbb, Mn::Sbb),
+            (Mn::Test, Mn::And),
+            (Mn::And, Mn::And),
+        ] {
+            let to = label(as_mn).unwrap_or(general);
             dynasm!(self.ops
-                ; =>label
-                ; movzx ecx, BYTE [BYTE r15 + carry_in]
-                ; shr ecx, 1
-                ; mov eax, DWORD [BYTE r15 + a]
+                ; cmp eax, code(mn)
+                ; je =>to
             );
+        }
+        dynasm!(self.ops ; jmp =>general);
+        for (mn, at) in ops {
+            dynasm!(self.ops ; =>at);
+            self.redo_op(mn, 4);
             match mn {
-                Mn::Adc => dynasm!(self.ops ; adc eax, DWORD [BYTE r15 + b]),
-                _ => dynasm!(self.ops ; sbb eax, DWORD [BYTE r15 + b]),
+                Mn::And => dynasm!(self.ops
+                    ; pushfq
+                    ; pop rax
+                    ; and eax, STATUS & !AF
+                    ; jmp =>merge
+                ),
+                _ => dynasm!(self.ops ; jmp =>host),
             }
-            dynasm!(self.ops ; jmp =>host);
         }
         dynasm!(self.ops
             ; =>host
@@ -1589,18 +1564,37 @@ impl Emitter<'_> {
     /// guest's status flags (but AF, which no condition reads) in the
     /// host's. The recipe stays pending. Uses eax.
     fn redo_recipe(&mut self) {
-        let (a, b) = (
+        let op = redone_op(self.recipe_kind);
+        debug_assert!(op.is_some());
+        let (mn, bytes) = op.unwrap_or((Mn::Cmp, 4));
+        self.redo_op(mn, bytes);
+    }
+
+    /// A recipe's operation `mn` (ADD, SUB/CMP, AND/TEST, ADC or SBB),
+    /// `bytes` wide, on its operands in `Near::lazy` (ADC and SBB with the
+    /// CF they took): the result in eax, the guest's status flags in the
+    /// host's (AF too, but for the logic operations, whose AF the
+    /// interpreter clears). Uses eax and ecx.
+    fn redo_op(&mut self, mn: Mn, bytes: u8) {
+        let (a, b, carry_in) = (
             self.lazy_at(offset_of!(LazyFlags, a)),
             self.lazy_at(offset_of!(LazyFlags, b)),
+            self.lazy_at(offset_of!(LazyFlags, carry_in)),
         );
-        let bytes = (self.recipe_kind >> 8) as u8;
-        let mn = redone_op(self.recipe_kind);
-        debug_assert!(mn.is_some());
+        if matches!(mn, Mn::Adc | Mn::Sbb) {
+            debug_assert_eq!(bytes, 4);
+            dynasm!(self.ops
+                ; movzx ecx, BYTE [BYTE r15 + carry_in]
+                ; shr ecx, 1
+            );
+        }
         dynasm!(self.ops ; mov eax, DWORD [BYTE r15 + a]);
-        match (mn.unwrap_or(Mn::Cmp), bytes) {
+        match (mn, bytes) {
             (Mn::Add, 1) => dynasm!(self.ops ; add al, BYTE [BYTE r15 + b]),
             (Mn::Add, 2) => dynasm!(self.ops ; add ax, WORD [BYTE r15 + b]),
             (Mn::Add, _) => dynasm!(self.ops ; add eax, DWORD [BYTE r15 + b]),
+            (Mn::Adc, _) => dynasm!(self.ops ; adc eax, DWORD [BYTE r15 + b]),
+            (Mn::Sbb, _) => dynasm!(self.ops ; sbb eax, DWORD [BYTE r15 + b]),
             (Mn::And | Mn::Test, 1) => dynasm!(self.ops ; and al, BYTE [BYTE r15 + b]),
             (Mn::And | Mn::Test, 2) => dynasm!(self.ops ; and ax, WORD [BYTE r15 + b]),
             (Mn::And | Mn::Test, _) => dynasm!(self.ops ; and eax, DWORD [BYTE r15 + b]),

@@ -65,6 +65,14 @@ pub(super) fn kind(mn: Mn, bytes: u8) -> Option<u32> {
     Some(op | u32::from(bytes) << 8)
 }
 
+/// The operation and width a recipe code names ([`kind`]'s inverse).
+pub(super) fn op_of(kind: u32) -> Option<(Mn, u8)> {
+    let mn = (kind & 0xFF)
+        .checked_sub(1)
+        .and_then(|op| OPS.get(op as usize))?;
+    Some((*mn, (kind >> 8) as u8))
+}
+
 impl Cpu {
     /// Puts the status flags of a pending recipe into EFLAGS.
     #[inline]
@@ -73,13 +81,9 @@ impl Cpu {
             return;
         }
         let r = std::mem::take(&mut self.jit_near.lazy);
-        let Some(&mn) = (r.kind & 0xFF)
-            .checked_sub(1)
-            .and_then(|op| OPS.get(op as usize))
-        else {
+        let Some((mn, bytes)) = op_of(r.kind) else {
             return;
         };
-        let bytes = (r.kind >> 8) as u8;
         match mn {
             Mn::Inc | Mn::Dec => {
                 self.set_flag(CF, r.cf != 0);
