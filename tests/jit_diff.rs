@@ -811,6 +811,11 @@ enum Jit {
     On,
     /// Every instruction a block runs calls the interpreter's handler.
     HandlersOnly,
+    /// No JIT: the interpreter's runs of cached fast forms
+    /// (`Cpu::run_cached`, the traces of `cpu/traces.rs`), with every
+    /// instruction of the program in the decoded-instruction cache from
+    /// the start, against single steps.
+    Traces,
 }
 
 fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: Jit) -> Machine {
@@ -819,7 +824,8 @@ fn machine(mode: Mode, code: &[u8], r: &mut Rng, jit: Jit) -> Machine {
         ..MachineConfig::default()
     })
     .expect("a machine");
-    m.cpu.set_jit_enabled(jit != Jit::Off);
+    m.cpu
+        .set_jit_enabled(!matches!(jit, Jit::Off | Jit::Traces));
     m.cpu.set_jit_eager(true);
     m.cpu.set_jit_handlers_only(jit == Jit::HandlersOnly);
     let mem = &mut m.board.mem;
@@ -953,11 +959,25 @@ fn run_one(mode: Mode, seed: u64, jit: Jit) -> (u64, bool, u64) {
     let regs_seed = r.next();
     let mut a = machine(mode, &code, &mut Rng(regs_seed), jit);
     let mut b = machine(mode, &code, &mut Rng(regs_seed), Jit::Off);
+    if jit == Jit::Traces {
+        prime(&mut a, &mut b);
+    }
     let mut native = 0u64;
     let mut steps = 0;
+    let mut runs = 0usize;
     while steps < 400 && !a.cpu.is_halted() {
         let before = state(&a);
-        let ran = a.cpu.run_block(&mut a.board, 64);
+        let ran = if jit == Jit::Traces {
+            // Budgets that also cut traces short.
+            let max = [64, 3, 1, 17][runs % 4];
+            runs += 1;
+            match a.cpu.run_cached(&mut a.board, max) {
+                (0, _) => BlockRun::None,
+                (n, _) => BlockRun::Ran(n as u32),
+            }
+        } else {
+            a.cpu.run_block(&mut a.board, 64)
+        };
         let (n, step) = match ran {
             BlockRun::None => (0, true),
             BlockRun::Ran(n) => (n, false),
@@ -987,11 +1007,24 @@ fn run_one(mode: Mode, seed: u64, jit: Jit) -> (u64, bool, u64) {
             if oa == StepOutcome::Shutdown {
                 break;
             }
+            if jit == Jit::Traces {
+                // Again after code was written over or control went
+                // elsewhere (a fault's handler, a far jump).
+                prime(&mut a, &mut b);
+            }
         }
     }
     let handlers = PM_HANDLER + 1..=PM_HANDLER + 256;
     let handled = a.cpu.is_halted() && handlers.contains(&a.cpu.linear_pc());
     (native, handled, a.cpu.jit_stats().handler_insns)
+}
+
+/// Puts the instructions ahead of CS:EIP in the decoded-instruction caches
+/// of both machines, as a second visit finds them (both, so that fetching
+/// leaves the same accessed bits in each).
+fn prime(a: &mut Machine, b: &mut Machine) {
+    let ahead = a.cpu.prime_icache_ahead(&mut a.board, 64);
+    assert_eq!(ahead, b.cpu.prime_icache_ahead(&mut b.board, 64));
 }
 
 /// Runs `count` programs in `mode`, times `MOON86_JIT_DIFF_SCALE` (1 unless
@@ -1035,15 +1068,16 @@ fn run_many_as(mode: Mode, count: u64, jit: Jit) {
         handled += u64::from(h);
         handler_calls += c;
     }
-    // The test is only worth something if the JIT ran a good share.
+    // The test is only worth something if the JIT (or the traces) ran a
+    // good share.
     assert!(
         native > base * 5,
-        "only {native} instructions ran in JIT blocks"
+        "only {native} instructions ran in JIT blocks (or traces)"
     );
     // Blocks call handlers for the instructions the JIT has no code of its
     // own for, and for all of them in the handlers-only twin.
     assert!(
-        handler_calls > base * if jit == Jit::HandlersOnly { 10 } else { 1 },
+        jit == Jit::Traces || handler_calls > base * if jit == Jit::HandlersOnly { 10 } else { 1 },
         "only {handler_calls} instructions were translated as handler calls"
     );
     if mode.system() {
@@ -1146,4 +1180,49 @@ fn handlers_only_virtual_8086() {
 #[test]
 fn handlers_only_virtual_8086_with_vme() {
     run_many_as(Mode::V86Vme, 1000, Jit::HandlersOnly);
+}
+
+#[test]
+fn traces_real_mode() {
+    run_many_as(Mode::Real, 150, Jit::Traces);
+}
+
+#[test]
+fn traces_flat_protected() {
+    run_many_as(Mode::Flat32, 150, Jit::Traces);
+}
+
+#[test]
+fn traces_paged_protected() {
+    run_many_as(Mode::Paged32, 150, Jit::Traces);
+}
+
+#[test]
+fn traces_pae_paged_protected() {
+    run_many_as(Mode::PaePaged32, 150, Jit::Traces);
+}
+
+#[test]
+fn traces_16bit_stack() {
+    run_many_as(Mode::Stack16, 100, Jit::Traces);
+}
+
+#[test]
+fn traces_16bit_protected() {
+    run_many_as(Mode::Prot16, 1000, Jit::Traces);
+}
+
+#[test]
+fn traces_16bit_protected_32bit_stack() {
+    run_many_as(Mode::Prot16Stack32, 1000, Jit::Traces);
+}
+
+#[test]
+fn traces_virtual_8086() {
+    run_many_as(Mode::V86, 1500, Jit::Traces);
+}
+
+#[test]
+fn traces_virtual_8086_with_vme() {
+    run_many_as(Mode::V86Vme, 1000, Jit::Traces);
 }

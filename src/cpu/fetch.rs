@@ -113,6 +113,26 @@ impl Cpu {
             .is_some_and(|(_, form)| form.is_fast())
     }
 
+    /// [`Cpu::prime_icache`] for up to `count` instructions one after
+    /// another from CS:EIP, as a run that went straight through them would
+    /// leave the cache, stopping at the first that cannot be fetched or
+    /// decoded; EIP is left as it was. Returns how many were decoded.
+    pub fn prime_icache_ahead<B: Bus + ?Sized>(&mut self, bus: &mut B, count: usize) -> usize {
+        let start = self.eip;
+        let wrap = if self.code32() { u32::MAX } else { 0xFFFF };
+        let mut done = 0;
+        while done < count {
+            let Ok(insn) = self.fetch_decode(bus, self.eip) else {
+                break;
+            };
+            self.fill(bus, self.eip, &insn);
+            self.eip = self.eip.wrapping_add(u32::from(insn.len)) & wrap;
+            done += 1;
+        }
+        self.eip = start;
+        done
+    }
+
     /// Fetches and decodes the instruction at CS:`eip`. The bytes on a
     /// second page are translated only when the instruction needs them;
     /// running past CS's limit or over 15 bytes is #GP(0).

@@ -9,6 +9,7 @@
 //! looked up and filled.
 
 use super::exec::Form;
+use super::traces::Traces;
 use crate::x86::{self, Insn};
 
 /// Number of entries (a power of two).
@@ -37,6 +38,9 @@ pub(crate) struct ICache {
     /// Off: every step fetches and decodes (the reference behaviour the
     /// cache is checked against).
     pub enabled: bool,
+    /// The cached fast forms as straight lines (`traces.rs`), built from
+    /// the slots and dropped with them.
+    pub traces: Traces,
 }
 
 impl std::fmt::Debug for ICache {
@@ -57,6 +61,7 @@ impl Default for ICache {
         ICache {
             slots: Vec::new(),
             enabled: true,
+            traces: Traces::default(),
         }
     }
 }
@@ -110,6 +115,7 @@ impl ICache {
     /// Drops every entry.
     pub fn flush(&mut self) {
         self.slots = Vec::new();
+        self.traces.flush();
     }
 }
 

@@ -37,6 +37,7 @@ mod segment;
 mod shutdown;
 mod task;
 mod tlb;
+mod traces;
 mod wide_phys;
 
 pub use crate::x86::{Gpr, SegReg};
@@ -187,6 +188,10 @@ pub struct Cpu {
     /// The JIT's busiest fields (see `jit::Near`): host side.
     #[serde(skip)]
     jit_near: jit::Near,
+    /// What a run of cached fast forms settled once for all its accesses
+    /// (see `cached_run.rs`); meaningful only during a run.
+    #[serde(skip)]
+    run: cached_run::RunFacts,
     segs: [Segment; 6],
     cr0: u32,
     cr2: u32,
@@ -285,6 +290,7 @@ impl Cpu {
             record_deliveries: false,
             deliveries: Vec::new(),
             jit_near: jit::Near::default(),
+            run: cached_run::RunFacts::default(),
             jit: jit::Jit::default(),
         };
         cpu.reset();
@@ -397,7 +403,7 @@ impl Cpu {
     ) -> StepOutcome {
         let trap = self.eflags & TF != 0;
         let undo = self.advance(len, start);
-        match self.execute_form::<false, B>(bus, insn, form) {
+        match self.execute_form(bus, insn, form) {
             Ok(Flow::SoftInt) => StepOutcome::Executed,
             Ok(flow) => {
                 if trap && !self.shadow_ss {

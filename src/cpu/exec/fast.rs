@@ -18,7 +18,6 @@ use super::super::bus::Bus;
 use super::super::fault::Fault;
 use super::super::flags::{mask, sext};
 use super::super::paging::Access;
-use super::super::segment::Use;
 use super::super::Cpu;
 use super::super::SegReg;
 use super::Flow;
@@ -85,6 +84,46 @@ pub(crate) enum Kind {
     String,
     /// CLC, STC, CMC, CLD, STD.
     FlagOp,
+}
+
+impl Kind {
+    /// Every kind, in declaration order (`ALL[k as usize] == k`).
+    pub(crate) const ALL: [Kind; 34] = [
+        Kind::General,
+        Kind::AluRR,
+        Kind::AluRI,
+        Kind::AluRM,
+        Kind::AluMR,
+        Kind::AluMI,
+        Kind::MovRR,
+        Kind::MovRI,
+        Kind::MovRM,
+        Kind::MovMR,
+        Kind::MovMI,
+        Kind::Lea,
+        Kind::UnaryR,
+        Kind::UnaryM,
+        Kind::ExtendR,
+        Kind::ExtendM,
+        Kind::PushR,
+        Kind::PushI,
+        Kind::PopR,
+        Kind::Jcc,
+        Kind::Jmp,
+        Kind::Call,
+        Kind::Ret,
+        Kind::Shift,
+        Kind::Bits,
+        Kind::MulDiv,
+        Kind::Imul,
+        Kind::Xchg,
+        Kind::Convert,
+        Kind::Setcc,
+        Kind::Newer,
+        Kind::NearBranch,
+        Kind::String,
+        Kind::FlagOp,
+    ];
 }
 
 /// An instruction's fast form: three bytes, kept beside the decoded
@@ -161,9 +200,31 @@ impl Form {
         }
     }
 
+    /// Where the form's handler is in `handlers::Handlers::TABLE`: its
+    /// kind, and its width as 0 (byte), 1 (word) or 2 (dword).
+    pub(crate) fn handler_index(self) -> (u8, u8) {
+        (self.kind as u8, self.bits >> 6)
+    }
+
+    /// The same form with kind `kind` (a constant where a handler sets it,
+    /// so that the kind's match folds away).
+    #[inline(always)]
+    pub(super) fn with_kind(self, kind: Kind) -> Form {
+        Form { kind, ..self }
+    }
+
     /// True for a real fast form (not [`Form::GENERAL`]).
     pub(crate) fn is_fast(self) -> bool {
         self.kind != Kind::General
+    }
+
+    /// True for an unconditional transfer of control, after which a
+    /// trace (`cpu/traces.rs`) ends.
+    pub(crate) fn ends_trace(self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Jmp | Kind::Call | Kind::Ret | Kind::NearBranch
+        )
     }
 
     /// True when the form may write memory.
@@ -267,10 +328,11 @@ impl Form {
 }
 
 impl Cpu {
-    /// Runs `insn` through its fast form `f` (given by [`Form::of`]);
-    /// `self.eip` already points past it. The same as `execute`.
+    /// Runs `insn` through its fast form `f` (given by [`Form::of`]),
+    /// outside a run; `self.eip` already points past it. The same as
+    /// `execute`. (Inside a run, `handlers.rs` calls the form directly.)
     #[inline(always)]
-    pub(crate) fn execute_form<const RUN: bool, B: Bus + ?Sized>(
+    pub(crate) fn execute_form<B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         insn: &Insn,
@@ -279,15 +341,16 @@ impl Cpu {
         // One copy of the forms per width, so that the width-dependent
         // masks and register accesses fold away.
         match f.bytes() {
-            4 => self.execute_sized::<4, RUN, B>(bus, insn, f),
-            2 => self.execute_sized::<2, RUN, B>(bus, insn, f),
-            _ => self.execute_sized::<1, RUN, B>(bus, insn, f),
+            4 => self.execute_sized::<4, false, B>(bus, insn, f),
+            2 => self.execute_sized::<2, false, B>(bus, insn, f),
+            _ => self.execute_sized::<1, false, B>(bus, insn, f),
         }
     }
 
-    /// [`Cpu::execute_form`] for a form `N` bytes wide.
+    /// [`Cpu::execute_form`] for a form `N` bytes wide; `RUN` inside a
+    /// run of cached fast forms (`cpu/cached_run.rs`), only there.
     #[inline(always)]
-    fn execute_sized<const N: u8, const RUN: bool, B: Bus + ?Sized>(
+    pub(super) fn execute_sized<const N: u8, const RUN: bool, B: Bus + ?Sized>(
         &mut self,
         bus: &mut B,
         insn: &Insn,
@@ -415,8 +478,9 @@ impl Cpu {
     }
 
     /// Reads `N` bytes at `seg:off` as `read_mem` does; inside a run
-    /// (`RUN`, after `sync_host_entries`), through the page's host entry
-    /// once the segment and alignment checks have passed, and an access
+    /// (`RUN`, after `sync_host_entries` and with the run's `RunFacts`),
+    /// through the page's host entry once the segment and alignment
+    /// checks have passed (`Cpu::run_linear`), and an access
     /// that went the long way leaves an entry for the next.
     #[inline(always)]
     fn load<const N: u8, const RUN: bool, B: Bus + ?Sized>(
@@ -428,8 +492,7 @@ impl Cpu {
         if !RUN {
             return self.read_mem(bus, seg, off, N);
         }
-        let lin = self.linear_for(seg, off, u32::from(N), Use::Read)?;
-        self.check_alignment(lin, N)?;
+        let lin = self.run_linear::<N>(seg, off, false)?;
         if let Some(p) = self
             .tlb
             .host_addr(lin, false, self.jit_near.host_key, u32::from(N))
@@ -463,8 +526,7 @@ impl Cpu {
         if !RUN {
             return self.write_mem(bus, seg, off, N, v);
         }
-        let lin = self.linear_for(seg, off, u32::from(N), Use::Write)?;
-        self.check_alignment(lin, N)?;
+        let lin = self.run_linear::<N>(seg, off, true)?;
         if let Some(p) = self
             .tlb
             .host_addr(lin, true, self.jit_near.host_key, u32::from(N))
@@ -627,6 +689,13 @@ mod tests {
             }
         }
         assert!(fast > 10_000, "only {fast} encodings got a fast form");
+    }
+
+    #[test]
+    fn every_kind_is_listed_at_its_own_index() {
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod far;
 mod fast;
 mod fast_syscall;
 mod gate;
+mod handlers;
 mod newer;
 mod protected;
 mod shift;
@@ -23,6 +24,7 @@ mod system;
 mod vme;
 
 pub(crate) use fast::Form;
+pub(crate) use handlers::Handlers;
 
 use super::bus::Bus;
 use super::fault::Fault;
