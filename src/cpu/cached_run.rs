@@ -18,7 +18,7 @@
 //! returned, as it does after a block.
 
 use super::bus::Bus;
-use super::exec::Handlers;
+use super::exec::{handler_index, Handlers};
 use super::fault::Fault;
 use super::flags::TF;
 use super::segment::{Use, ACCESS_P};
@@ -181,10 +181,7 @@ impl Cpu {
                 };
                 self.eip = next;
                 n += 1;
-                let handler = Handlers::<B>::TABLE
-                    .get(usize::from(op.kind))
-                    .and_then(|row| row.get(usize::from(op.width)));
-                let Some(handler) = handler else {
+                let Some(handler) = Handlers::<B>::TABLE.get(usize::from(op.handler)) else {
                     break 'traces;
                 };
                 if let Err(f) = handler(self, bus, &op.insn, op.form) {
@@ -215,13 +212,14 @@ impl Cpu {
             if !form.is_fast() {
                 break;
             }
-            let (kind, width) = form.handler_index();
+            let Some(handler) = handler_index(form) else {
+                break;
+            };
             ops.push(Op {
                 insn: *insn,
                 form,
                 writes: form.writes_memory(),
-                kind,
-                width,
+                handler,
             });
             at = at.wrapping_add(u32::from(insn.len));
             if form.ends_trace() || ops.len() == MAX_OPS || at & 0xFFF == 0 {

@@ -33,9 +33,8 @@ pub(crate) struct Op {
     pub form: Form,
     /// `form.writes_memory()`, kept at hand.
     pub writes: bool,
-    /// `form.handler_index()`.
-    pub kind: u8,
-    pub width: u8,
+    /// Where its handler is in `exec::Handlers::TABLE`.
+    pub handler: u16,
 }
 
 /// Where a trace is.

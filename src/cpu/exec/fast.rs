@@ -200,10 +200,15 @@ impl Form {
         }
     }
 
-    /// Where the form's handler is in `handlers::Handlers::TABLE`: its
-    /// kind, and its width as 0 (byte), 1 (word) or 2 (dword).
-    pub(crate) fn handler_index(self) -> (u8, u8) {
-        (self.kind as u8, self.bits >> 6)
+    pub(super) fn kind(self) -> Kind {
+        self.kind
+    }
+    pub(super) fn mn(self) -> Mn {
+        self.mn
+    }
+    /// The width as 0 (byte), 1 (word) or 2 (dword).
+    pub(super) fn width_index(self) -> u8 {
+        self.bits >> 6
     }
 
     /// The same form with kind `kind` (a constant where a handler sets it,
@@ -211,6 +216,13 @@ impl Form {
     #[inline(always)]
     pub(super) fn with_kind(self, kind: Kind) -> Form {
         Form { kind, ..self }
+    }
+
+    /// The same form with operation `mn` (a constant where a handler sets
+    /// it).
+    #[inline(always)]
+    pub(super) fn with_mn(self, mn: Mn) -> Form {
+        Form { mn, ..self }
     }
 
     /// True for a real fast form (not [`Form::GENERAL`]).

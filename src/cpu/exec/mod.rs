@@ -24,7 +24,7 @@ mod system;
 mod vme;
 
 pub(crate) use fast::Form;
-pub(crate) use handlers::Handlers;
+pub(crate) use handlers::{index_of as handler_index, Handlers};
 
 use super::bus::Bus;
 use super::fault::Fault;
