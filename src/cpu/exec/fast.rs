@@ -84,11 +84,14 @@ pub(crate) enum Kind {
     String,
     /// CLC, STC, CMC, CLD, STD.
     FlagOp,
+    /// A shift or rotate (`mn`) of a register, by the immediate (source
+    /// 0), by one (1) or by CL (2).
+    ShiftR,
 }
 
 impl Kind {
     /// Every kind, in declaration order (`ALL[k as usize] == k`).
-    pub(crate) const ALL: [Kind; 34] = [
+    pub(crate) const ALL: [Kind; 35] = [
         Kind::General,
         Kind::AluRR,
         Kind::AluRI,
@@ -123,6 +126,7 @@ impl Kind {
         Kind::NearBranch,
         Kind::String,
         Kind::FlagOp,
+        Kind::ShiftR,
     ];
 }
 
@@ -324,7 +328,18 @@ impl Form {
             Ret => matches!(ops, [] | [Opnd::Iw])
                 .then(|| Form::new(Kind::Ret, Ret, Cpu::vsize(insn), 0, 0)),
             Loop | Loope | Loopne | Jcxz => family(Kind::NearBranch),
-            Rol | Ror | Rcl | Rcr | Shl | Shr | Sal | Sar => family(Kind::Shift),
+            Rol | Ror | Rcl | Rcr | Shl | Shr | Sal | Sar => match ops {
+                [a @ (Opnd::Eb | Opnd::Ev), count] if insn.mem.is_none() => {
+                    let Reg(d) = loc(insn, *a)? else { return None };
+                    match count {
+                        Opnd::Ib => form(Kind::ShiftR, d, 0),
+                        Opnd::One => form(Kind::ShiftR, d, 1),
+                        Opnd::CL => form(Kind::ShiftR, d, 2),
+                        _ => family(Kind::Shift),
+                    }
+                }
+                _ => family(Kind::Shift),
+            },
             Shld | Shrd | Bt | Bts | Btr | Btc | Bsf | Bsr => family(Kind::Bits),
             Mul | Div | Idiv => family(Kind::MulDiv),
             Imul => family(Kind::Imul),
@@ -485,6 +500,15 @@ impl Cpu {
             Kind::NearBranch => self.exec_branch(bus, insn)?,
             Kind::String => self.exec_string(bus, insn)?,
             Kind::FlagOp => self.exec_flagop(insn)?,
+            Kind::ShiftR => {
+                let count = match f.src() {
+                    0 => insn.imm,
+                    1 => 1,
+                    _ => self.gpr[1] & 0xFF,
+                };
+                let r = self.shift(f.mn, self.reg(f.dst(), n), count, n);
+                self.set_reg(f.dst(), n, r);
+            }
         }
         Ok(Flow::Next)
     }
@@ -701,6 +725,17 @@ mod tests {
             }
         }
         assert!(fast > 10_000, "only {fast} encodings got a fast form");
+    }
+
+    #[test]
+    fn a_shift_of_a_register_has_a_form_of_its_own() {
+        let cpu = Cpu::new();
+        for bytes in [&[0xC1, 0xE0, 0x03][..], &[0xD1, 0xE8], &[0xD2, 0xF8]] {
+            let insn = decode(bytes, true).unwrap();
+            assert_eq!(Form::of(&cpu, &insn).kind, Kind::ShiftR, "{bytes:02x?}");
+        }
+        let insn = decode(&[0xD3, 0x20], true).unwrap();
+        assert_eq!(Form::of(&cpu, &insn).kind, Kind::Shift, "shl [eax], cl");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The fast forms (`fast.rs`) as functions, one per kind, operation and
 //! width, in one table a trace (`cpu/traces.rs`) indexes. Each is the fast
 //! path's own code with its kind, width and (for ALU operations,
-//! INC/DEC/NOT/NEG and MOVZX/MOVSX) operation fixed, so its matches and
+//! INC/DEC/NOT/NEG, MOVZX/MOVSX and shifts) operation fixed, so its matches and
 //! masks fold away and an instruction costs one indirect call from the run
 //! loop (`cpu/cached_run.rs`) instead of a dispatch on its kind and
 //! another on its operation; small functions also keep the loop's
@@ -18,10 +18,10 @@ use std::marker::PhantomData;
 /// A fast form's handler: runs `insn` (its form given) inside a run.
 pub(crate) type Handler<B> = fn(&mut Cpu, &mut B, &Insn, Form) -> Result<Flow, Fault>;
 
-/// The operations a handler is made for, by index: the ALU operations
-/// (0-8), INC/DEC/NOT/NEG (9-12), MOVZX/MOVSX (13-14). A handler whose
-/// index is past the end takes the operation from the form.
-const OPS: [Mn; 15] = [
+/// The operations a handler is made for: the ALU operations,
+/// INC/DEC/NOT/NEG, MOVZX/MOVSX and the shifts and rotates. A handler made
+/// for none (index `usize::MAX`) takes the operation from the form.
+const OPS: [Mn; 23] = [
     Mn::Add,
     Mn::Or,
     Mn::Adc,
@@ -37,10 +37,30 @@ const OPS: [Mn; 15] = [
     Mn::Neg,
     Mn::Movzx,
     Mn::Movsx,
+    Mn::Rol,
+    Mn::Ror,
+    Mn::Rcl,
+    Mn::Rcr,
+    Mn::Shl,
+    Mn::Shr,
+    Mn::Sal,
+    Mn::Sar,
 ];
 
-/// The fast form of kind `Kind::ALL[K]` and operation `OPS[M]` (any, past
-/// the end), `N` bytes wide.
+/// `mn`'s index in [`OPS`] (a compile-time error if it is not there).
+const fn op_index(mn: Mn) -> usize {
+    let mut i = 0;
+    while i < OPS.len() {
+        if OPS[i] as u16 == mn as u16 {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not an operation with handlers of its own")
+}
+
+/// The fast form of kind `Kind::ALL[K]` and operation `OPS[M]` (any, for
+/// `usize::MAX`), `N` bytes wide.
 fn handler<const K: usize, const M: usize, const N: u8, B: Bus + ?Sized>(
     cpu: &mut Cpu,
     bus: &mut B,
@@ -58,31 +78,71 @@ fn handler<const K: usize, const M: usize, const N: u8, B: Bus + ?Sized>(
 /// The handlers for a bus type.
 pub(crate) struct Handlers<B: ?Sized>(PhantomData<B>);
 
-/// Lists the handlers' (kind, operation) pairs once: as [`PAIRS`], and as
-/// the table of handlers, three widths (1, 2, 4 bytes) a pair.
+/// The operation index of a pair: `Any` or an [`Mn`] of [`OPS`].
+macro_rules! op {
+    (Any) => {
+        usize::MAX
+    };
+    ($m:ident) => {
+        op_index(Mn::$m)
+    };
+}
+
+/// Lists the (kind, operation) pairs with handlers of their own once: as
+/// [`PAIRS`], and as the table of handlers, three widths (1, 2, 4 bytes) a
+/// pair.
 macro_rules! handlers {
-    ($(($k:literal, $m:literal))*) => {
+    ($($k:ident: $($m:ident)+;)*) => {
         /// The (kind, operation) of each row of [`Handlers::TABLE`].
-        const PAIRS: &[(usize, usize)] = &[$(($k, $m)),*];
+        const PAIRS: &[(usize, usize)] = &[$($((Kind::$k as usize, op!($m)),)+)*];
 
         impl<B: Bus + ?Sized> Handlers<B> {
             /// Three entries a pair of [`PAIRS`]: byte, word, dword.
-            pub const TABLE: [Handler<B>; 3 * PAIRS.len()] = [
-                $(handler::<$k, $m, 1, B>, handler::<$k, $m, 2, B>, handler::<$k, $m, 4, B>,)*
-            ];
+            pub const TABLE: [Handler<B>; 3 * PAIRS.len()] = [$($(
+                handler::<{ Kind::$k as usize }, { op!($m) }, 1, B>,
+                handler::<{ Kind::$k as usize }, { op!($m) }, 2, B>,
+                handler::<{ Kind::$k as usize }, { op!($m) }, 4, B>,
+            )+)*];
         }
     };
 }
 
 handlers! {
-    (0, 15) (1, 0) (1, 1) (1, 2) (1, 3) (1, 4) (1, 5) (1, 6) (1, 7) (1, 8) (2, 0) (2, 1) (2, 2)
-    (2, 3) (2, 4) (2, 5) (2, 6) (2, 7) (2, 8) (3, 0) (3, 1) (3, 2) (3, 3) (3, 4) (3, 5) (3, 6)
-    (3, 7) (3, 8) (4, 0) (4, 1) (4, 2) (4, 3) (4, 4) (4, 5) (4, 6) (4, 7) (4, 8) (5, 0) (5, 1)
-    (5, 2) (5, 3) (5, 4) (5, 5) (5, 6) (5, 7) (5, 8) (6, 15) (7, 15) (8, 15) (9, 15) (10, 15)
-    (11, 15) (12, 9) (12, 10) (12, 11) (12, 12) (13, 9) (13, 10) (13, 11) (13, 12) (14, 13)
-    (14, 14) (15, 13) (15, 14) (16, 15) (17, 15) (18, 15) (19, 15) (20, 15) (21, 15) (22, 15)
-    (23, 15) (24, 15) (25, 15) (26, 15) (27, 15) (28, 15) (29, 15) (30, 15) (31, 15) (32, 15)
-    (33, 15)
+    General: Any;
+    AluRR: Add Or Adc Sbb And Sub Xor Cmp Test;
+    AluRI: Add Or Adc Sbb And Sub Xor Cmp Test;
+    AluRM: Add Or Adc Sbb And Sub Xor Cmp Test;
+    AluMR: Add Or Adc Sbb And Sub Xor Cmp Test;
+    AluMI: Add Or Adc Sbb And Sub Xor Cmp Test;
+    MovRR: Any;
+    MovRI: Any;
+    MovRM: Any;
+    MovMR: Any;
+    MovMI: Any;
+    Lea: Any;
+    UnaryR: Inc Dec Not Neg;
+    UnaryM: Inc Dec Not Neg;
+    ExtendR: Movzx Movsx;
+    ExtendM: Movzx Movsx;
+    PushR: Any;
+    PushI: Any;
+    PopR: Any;
+    Jcc: Any;
+    Jmp: Any;
+    Call: Any;
+    Ret: Any;
+    Shift: Any;
+    Bits: Any;
+    MulDiv: Any;
+    Imul: Any;
+    Xchg: Any;
+    Convert: Any;
+    Setcc: Any;
+    Newer: Any;
+    NearBranch: Any;
+    String: Any;
+    FlagOp: Any;
+    ShiftR: Rol Ror Rcl Rcr Shl Shr Sal Sar;
 }
 
 /// Where `form`'s handler is in [`Handlers::TABLE`].
@@ -109,7 +169,7 @@ mod tests {
         }
         for (i, p) in PAIRS.iter().enumerate() {
             assert!(!PAIRS[..i].contains(p), "{p:?} twice");
-            assert!(p.1 <= OPS.len(), "{p:?}");
+            assert!(p.1 < OPS.len() || p.1 == usize::MAX, "{p:?}");
         }
     }
 }

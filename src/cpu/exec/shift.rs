@@ -10,6 +10,7 @@ use crate::x86::{Insn, Mn};
 
 impl Cpu {
     /// Applies a shift or rotate; returns the result (flags set in place).
+    #[inline]
     pub(crate) fn shift(&mut self, mn: Mn, a: u32, count: u32, bytes: u8) -> u32 {
         let count = count & 31;
         let m = mask(bytes);
