@@ -1,11 +1,12 @@
 //! The interpreter's traces (`cpu/traces.rs`, run by `Cpu::run_cached`)
 //! where a copy of straight-line code could go wrong: code written over by
 //! an instruction of the same trace, and 16-bit code whose IP wraps while
-//! the bytes that follow in memory are cached code too. The random
+//! the bytes that follow in memory are cached code too, and alignment
+//! checking at CPL 3, which the random programs never turn on. The random
 //! differential tests (`jit_diff.rs`, `traces_*`) check traces against
 //! single steps everywhere else.
 
-use moon86::cpu::{Gpr, SegReg};
+use moon86::cpu::{Gpr, SegReg, Segment};
 use moon86::machine::{Machine, MachineConfig};
 
 /// A real-mode machine without the JIT, every segment at 0.
@@ -30,7 +31,7 @@ fn machine() -> Machine {
 fn run_primed(m: &mut Machine, ahead: usize) -> u64 {
     let mut traced = 0;
     for _ in 0..1000 {
-        if m.cpu.is_halted() {
+        if m.cpu.is_halted() || m.cpu.is_shutdown() {
             return traced;
         }
         m.cpu.prime_icache_ahead(&mut m.board, ahead);
@@ -101,4 +102,33 @@ fn sixteen_bit_ip_wraps_inside_a_page_that_goes_on() {
     assert_eq!(m.cpu.gpr(Gpr::Eax) & 0xFFFF, 4);
     assert_eq!(m.cpu.gpr(Gpr::Ebx) & 0xFFFF, 1, "ran on past IP 0xFFFF");
     assert_eq!(m.cpu.gpr(Gpr::Ecx) & 0xFFFF, 1, "did not wrap to IP 0");
+}
+
+#[test]
+fn a_misaligned_load_at_cpl_3_with_alignment_checks_on_faults_inside_a_trace() {
+    let mut m = machine();
+    // Protected mode with CR0.AM and EFLAGS.AC, flat ring-3 segments, no
+    // IDT: the #AC cannot be delivered and ends in a shutdown, before the
+    // instruction after the load.
+    m.cpu.set_cr0(1 | 1 << 18);
+    m.cpu.set_segment(SegReg::Cs, Segment::flat(0x1B, 0xFA));
+    for s in [SegReg::Ds, SegReg::Es, SegReg::Ss, SegReg::Fs, SegReg::Gs] {
+        m.cpu.set_segment(s, Segment::flat(0x23, 0xF2));
+    }
+    m.cpu.set_eflags(1 << 18);
+    let code = [
+        0xB8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1
+        0x8B, 0x03, // mov eax, [ebx]
+        0xB9, 0x02, 0x00, 0x00, 0x00, // mov ecx, 2
+        0xF4, // hlt
+    ];
+    m.board.mem.write_bytes(0x1000, &code).unwrap();
+    m.cpu.set_eip(0x1000);
+    m.cpu.set_gpr(Gpr::Ebx, 0x2001);
+    m.cpu.set_gpr(Gpr::Ecx, 0);
+    let traced = run_primed(&mut m, 8);
+    assert!(traced >= 1, "the load did not run in a trace");
+    assert!(m.cpu.is_shutdown());
+    assert_eq!(m.cpu.gpr(Gpr::Eax), 1, "the misaligned load completed");
+    assert_eq!(m.cpu.gpr(Gpr::Ecx), 0, "ran past the misaligned load");
 }
