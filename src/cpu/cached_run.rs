@@ -22,7 +22,7 @@ use super::exec::{handler_index, Handlers};
 use super::fault::Fault;
 use super::flags::TF;
 use super::segment::{Use, ACCESS_P};
-use super::traces::{Op, Traces, MAX_OPS};
+use super::traces::{Op, Traces};
 use super::SegReg;
 use super::{Cpu, StepOutcome, Undo};
 
@@ -206,26 +206,23 @@ impl Cpu {
     /// instruction there is not cached or has no fast form.
     #[inline(never)]
     fn build_trace(&self, phys: u32, code32: bool, stamp: u64, traces: &mut Traces) -> bool {
-        let mut ops: Vec<Op> = Vec::with_capacity(MAX_OPS);
+        let first = traces.start();
         let mut at = phys;
         while let Some((insn, form)) = self.icache.get(at, code32, stamp) {
-            if !form.is_fast() {
-                break;
-            }
-            let Some(handler) = handler_index(form) else {
+            let Some(handler) = handler_index(form).filter(|_| form.is_fast()) else {
                 break;
             };
-            ops.push(Op {
+            let op = Op {
                 insn: *insn,
                 form,
                 writes: form.writes_memory(),
                 handler,
-            });
+            };
             at = at.wrapping_add(u32::from(insn.len));
-            if form.ends_trace() || ops.len() == MAX_OPS || at & 0xFFF == 0 {
+            if !traces.push(first, op) || form.ends_trace() || at & 0xFFF == 0 {
                 break;
             }
         }
-        traces.insert(phys, code32, stamp, &ops)
+        traces.finish(first, phys, code32, stamp)
     }
 }

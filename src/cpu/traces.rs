@@ -84,9 +84,12 @@ impl Clone for Traces {
 }
 
 impl Traces {
+    /// A head for `phys`: its offset in the page mixed with the page's
+    /// number, so that code at the same offset of two pages (a loop in
+    /// each of two copies of a program) need not share one.
     #[inline]
     fn index(phys: u32) -> usize {
-        (phys as usize) & (HEADS - 1)
+        ((phys ^ (phys >> 12).wrapping_mul(0x9E5)) as usize) & (HEADS - 1)
     }
 
     /// The trace starting at `phys`, decoded with `code32`, whose page
@@ -113,29 +116,46 @@ impl Traces {
             .is_some_and(|h| h.phys == phys && h.stamp == stamp && h.code32 == code32)
     }
 
-    /// Stores the trace of `ops`, which starts at `phys` and was built
-    /// from slots of `stamp`; false (nothing stored) when `ops` is empty,
-    /// longer than [`MAX_OPS`] or not within a page.
-    pub fn insert(&mut self, phys: u32, code32: bool, stamp: u64, ops: &[Op]) -> bool {
-        let span: u32 = ops.iter().map(|op| u32::from(op.insn.len)).sum();
-        if ops.is_empty() || ops.len() > MAX_OPS || span > 0x1000 {
-            return false;
-        }
+    /// Starts a trace: makes room for [`MAX_OPS`] instructions (dropping
+    /// every trace when the arena is full) and returns where the trace's
+    /// first instruction goes, for [`Traces::push`] and [`Traces::finish`].
+    pub fn start(&mut self) -> usize {
         if self.heads.is_empty() {
             self.heads = vec![EMPTY; HEADS];
             self.arena.reserve_exact(ARENA);
         }
-        if self.arena.len() + ops.len() > ARENA {
+        if self.arena.len() + MAX_OPS > ARENA {
             self.flush_keeping_memory();
         }
-        let first = self.arena.len();
-        self.arena.extend_from_slice(ops);
+        self.arena.len()
+    }
+
+    /// Appends an instruction to the trace begun at `first`; false when
+    /// it already holds [`MAX_OPS`].
+    pub fn push(&mut self, first: usize, op: Op) -> bool {
+        if self.arena.len() - first >= MAX_OPS {
+            return false;
+        }
+        self.arena.push(op);
+        true
+    }
+
+    /// Ends the trace begun at `first`, which starts at `phys` and was
+    /// built from slots of `stamp`: it becomes the one found for them.
+    /// False (nothing kept) when it is empty.
+    pub fn finish(&mut self, first: usize, phys: u32, code32: bool, stamp: u64) -> bool {
+        let Some(ops) = self.arena.get(first..).filter(|ops| !ops.is_empty()) else {
+            return false;
+        };
+        // (At most 64 instructions of at most 15 bytes.)
+        let span: u32 = ops.iter().map(|op| u32::from(op.insn.len)).sum();
+        let count = ops.len();
         self.heads[Self::index(phys)] = Head {
             stamp,
             phys,
             code32,
             first: first as u32,
-            count: ops.len() as u16,
+            count: count as u16,
             span: span as u16,
         };
         true
