@@ -3,9 +3,12 @@
 //! the very next instruction, REP MOVS over code, page-crossing writes,
 //! writes through an alias page, PTE changes with INVLPG or a CR3 reload)
 //! comes from `guests/cputest/smc.S`; writes by the control API over code
-//! that already ran are checked here directly. Setting MOON86_LINUX_KERNEL
-//! (and optionally MOON86_LINUX_INITRD) adds a differential run over the
-//! first instructions of a Linux boot.
+//! that already ran are checked here directly. A differential run over the
+//! first instructions of a Linux boot takes Debian's kernel and initramfs
+//! from `scripts/fetch-guests.py`, or MOON86_LINUX_KERNEL (and optionally
+//! MOON86_LINUX_INITRD) when set.
+
+mod common;
 
 use moon86::control::{StopReason, Vm};
 use moon86::cpu::{Gpr, Model, SegReg};
@@ -254,11 +257,13 @@ fn the_a20_gate_folds_cached_code_and_writes() {
 
 #[test]
 fn linux_boot_slice_is_the_same_with_and_without_the_cache() {
-    let Some(kernel) = std::env::var_os("MOON86_LINUX_KERNEL") else {
-        eprintln!("MOON86_LINUX_KERNEL not set: skipping the Linux differential run");
-        return;
+    let (kernel, initrd) = match std::env::var_os("MOON86_LINUX_KERNEL") {
+        Some(k) => (k, std::env::var_os("MOON86_LINUX_INITRD")),
+        None => (
+            common::guest("kernel").as_os_str().to_owned(),
+            Some(common::guest("initramfs").as_os_str().to_owned()),
+        ),
     };
-    let initrd = std::env::var_os("MOON86_LINUX_INITRD");
     let budget = std::env::var("MOON86_LINUX_BUDGET")
         .ok()
         .and_then(|s| s.parse().ok())
