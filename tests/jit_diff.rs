@@ -814,7 +814,8 @@ enum Jit {
     /// No JIT: the interpreter's runs of cached fast forms
     /// (`Cpu::run_cached`, the traces of `cpu/traces.rs`), with every
     /// instruction of the program in the decoded-instruction cache from
-    /// the start, against single steps.
+    /// the start, against single steps with the cache off (the general
+    /// path, without fast forms).
     Traces,
 }
 
@@ -960,6 +961,9 @@ fn run_one(mode: Mode, seed: u64, jit: Jit) -> (u64, bool, u64) {
     let mut a = machine(mode, &code, &mut Rng(regs_seed), jit);
     let mut b = machine(mode, &code, &mut Rng(regs_seed), Jit::Off);
     if jit == Jit::Traces {
+        // The reference steps every instruction through the general path,
+        // so the fast forms traces run are checked against it too.
+        b.cpu.set_icache_enabled(false);
         prime(&mut a, &mut b);
     }
     let mut native = 0u64;

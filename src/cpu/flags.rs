@@ -131,6 +131,7 @@ impl Cpu {
     }
 
     /// Evaluates condition code `cc` (0-15, the Jcc/SETcc encoding).
+    #[inline]
     pub(crate) fn cond(&self, cc: u8) -> bool {
         let f = |b| self.flag(b);
         let r = match cc >> 1 {

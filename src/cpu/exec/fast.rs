@@ -87,11 +87,25 @@ pub(crate) enum Kind {
     /// A shift or rotate (`mn`) of a register, by the immediate (source
     /// 0), by one (1) or by CL (2).
     ShiftR,
+    /// SETcc of a byte register.
+    SetccR,
+    /// CMOVcc between registers.
+    CmovR,
+    /// CMOVcc from memory (read whatever the condition).
+    CmovM,
+    /// Two-operand IMUL of registers.
+    ImulR,
+    /// Two-operand IMUL of a register by memory.
+    ImulM,
+    /// Three-operand IMUL: a register by the immediate into a register.
+    ImulRI,
+    /// Three-operand IMUL: memory by the immediate into a register.
+    ImulMI,
 }
 
 impl Kind {
     /// Every kind, in declaration order (`ALL[k as usize] == k`).
-    pub(crate) const ALL: [Kind; 35] = [
+    pub(crate) const ALL: [Kind; 42] = [
         Kind::General,
         Kind::AluRR,
         Kind::AluRI,
@@ -127,6 +141,13 @@ impl Kind {
         Kind::String,
         Kind::FlagOp,
         Kind::ShiftR,
+        Kind::SetccR,
+        Kind::CmovR,
+        Kind::CmovM,
+        Kind::ImulR,
+        Kind::ImulM,
+        Kind::ImulRI,
+        Kind::ImulMI,
     ];
 }
 
@@ -342,11 +363,34 @@ impl Form {
             },
             Shld | Shrd | Bt | Bts | Btr | Btc | Bsf | Bsr => family(Kind::Bits),
             Mul | Div | Idiv => family(Kind::MulDiv),
-            Imul => family(Kind::Imul),
+            Imul => match ops {
+                [d, s] => match (loc(insn, *d)?, loc(insn, *s)?) {
+                    (Reg(d), Reg(s)) => form(Kind::ImulR, d, s),
+                    (Reg(d), Mem) => form(Kind::ImulM, d, 0),
+                    _ => None,
+                },
+                [d, s, Opnd::Iv | Opnd::Ibs] => match (loc(insn, *d)?, loc(insn, *s)?) {
+                    (Reg(d), Reg(s)) => form(Kind::ImulRI, d, s),
+                    (Reg(d), Mem) => form(Kind::ImulMI, d, 0),
+                    _ => None,
+                },
+                _ => family(Kind::Imul),
+            },
             Xchg => family(Kind::Xchg),
             Cbw | Cwd => family(Kind::Convert),
-            Setcc => family(Kind::Setcc),
-            Cmovcc | Bswap | Xadd | Cmpxchg => family(Kind::Newer),
+            Setcc => match (ops, insn.mem) {
+                ([Opnd::Eb], None) => form(Kind::SetccR, insn.modrm?.rm, 0),
+                _ => family(Kind::Setcc),
+            },
+            Cmovcc => match ops {
+                [d, s] => match (loc(insn, *d)?, loc(insn, *s)?) {
+                    (Reg(d), Reg(s)) => form(Kind::CmovR, d, s),
+                    (Reg(d), Mem) => form(Kind::CmovM, d, 0),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Bswap | Xadd | Cmpxchg => family(Kind::Newer),
             Movs | Cmps | Stos | Lods | Scas => family(Kind::String),
             Clc | Stc | Cmc | Cld | Std => family(Kind::FlagOp),
             _ => None,
@@ -500,6 +544,38 @@ impl Cpu {
             Kind::NearBranch => self.exec_branch(bus, insn)?,
             Kind::String => self.exec_string(bus, insn)?,
             Kind::FlagOp => self.exec_flagop(insn)?,
+            Kind::SetccR => {
+                let c = self.cond((insn.opcode & 15) as u8);
+                self.set_reg(f.dst(), 1, u32::from(c));
+            }
+            Kind::CmovR => {
+                if self.cond((insn.opcode & 15) as u8) {
+                    self.set_reg(f.dst(), n, self.reg(f.src(), n));
+                }
+            }
+            Kind::CmovM => {
+                let (seg, off) = self.ea(insn);
+                let v = self.load::<N, RUN, B>(bus, seg, off)?;
+                if self.cond((insn.opcode & 15) as u8) {
+                    self.set_reg(f.dst(), n, v);
+                }
+            }
+            Kind::ImulR | Kind::ImulM | Kind::ImulRI | Kind::ImulMI => {
+                let (x, y) = match f.kind {
+                    Kind::ImulR => (self.reg(f.dst(), n), self.reg(f.src(), n)),
+                    Kind::ImulRI => (self.reg(f.src(), n), insn.imm),
+                    _ => {
+                        let (seg, off) = self.ea(insn);
+                        let m = self.load::<N, RUN, B>(bus, seg, off)?;
+                        match f.kind {
+                            Kind::ImulM => (self.reg(f.dst(), n), m),
+                            _ => (m, insn.imm),
+                        }
+                    }
+                };
+                let lo = self.imul2(x, y, n);
+                self.set_reg(f.dst(), n, lo);
+            }
             Kind::ShiftR => {
                 let count = match f.src() {
                     0 => insn.imm,

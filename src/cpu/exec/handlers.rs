@@ -143,6 +143,13 @@ handlers! {
     String: Any;
     FlagOp: Any;
     ShiftR: Rol Ror Rcl Rcr Shl Shr Sal Sar;
+    SetccR: Any;
+    CmovR: Any;
+    CmovM: Any;
+    ImulR: Any;
+    ImulM: Any;
+    ImulRI: Any;
+    ImulMI: Any;
 }
 
 /// Where `form`'s handler is in [`Handlers::TABLE`].
