@@ -1,6 +1,7 @@
 //! The interpreter's fast path. Most of what compiled code runs is a few
 //! forms: ALU operations, MOV, LEA, INC/DEC/NOT/NEG, MOVZX/MOVSX, PUSH and
-//! POP of a register, and near branches. When an instruction enters the
+//! POP of a register, near branches, shifts, SETcc and CMOVcc of
+//! registers, and IMUL into a register. When an instruction enters the
 //! decoded-instruction cache, [`Form::of`] resolves its operands (which
 //! register, memory, or the immediate) and width once; each later run goes
 //! straight to the few lines below, without the general dispatcher, the
