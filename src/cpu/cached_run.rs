@@ -21,7 +21,7 @@ use super::bus::Bus;
 use super::exec::{handler_index, Handlers};
 use super::fault::Fault;
 use super::flags::TF;
-use super::segment::{Use, ACCESS_P};
+use super::segment::{expand_down, Use};
 use super::traces::{Op, Traces};
 use super::SegReg;
 use super::{Cpu, StepOutcome, Undo};
@@ -45,27 +45,19 @@ impl Cpu {
     fn run_facts(&self) -> RunFacts {
         let mut seg_ok = 0;
         for seg in SegReg::ALL {
-            let a = self.segs[seg as usize].access;
-            let expand_down = a & 0x1C == 0x14;
-            let code = a & 0x08 != 0;
-            let present = !self.protected() || a & ACCESS_P != 0;
-            let (read, write) = if self.protected() {
-                (!code || a & 0x02 != 0, !code && a & 0x02 != 0)
-            } else {
-                (true, true)
-            };
-            let bit = 1u16 << (2 * seg as u16);
-            if present && !expand_down {
-                seg_ok |= if read { bit } else { 0 } | if write { bit << 1 } else { 0 };
+            // (Expand-down segments keep the whole check.)
+            if expand_down(&self.segs[seg as usize]) {
+                continue;
+            }
+            for (how, bit) in [(Use::Read, 0), (Use::Write, 1)] {
+                if self.segment_allows(seg, how) {
+                    seg_ok |= 1u16 << (2 * seg as u16 + bit);
+                }
             }
         }
-        const AM: u32 = 1 << 18;
         RunFacts {
             seg_ok,
-            align: self.model.is_486_plus()
-                && self.cr0 & AM != 0
-                && self.eflags & super::flags::AC != 0
-                && self.cpl() == 3,
+            align: self.alignment_checked(),
         }
     }
 
@@ -155,10 +147,8 @@ impl Cpu {
                 break;
             }
             let phys = page_phys | (lin & 0xFFF);
-            if !traces.has(phys, at.code32, stamp)
-                && !self.build_trace(phys, at.code32, stamp, traces)
-            {
-                break;
+            if !traces.has(phys, at.code32, stamp) {
+                self.build_trace(phys, at.code32, stamp, traces);
             }
             let Some(trace) = traces.get(phys, at.code32, stamp) else {
                 break;
@@ -202,10 +192,10 @@ impl Cpu {
     }
 
     /// Builds the trace that starts at `phys` from the decoded-instruction
-    /// cache's slots of `stamp` (see `traces.rs`); false when the
+    /// cache's slots of `stamp` (see `traces.rs`); none when the
     /// instruction there is not cached or has no fast form.
     #[inline(never)]
-    fn build_trace(&self, phys: u32, code32: bool, stamp: u64, traces: &mut Traces) -> bool {
+    fn build_trace(&self, phys: u32, code32: bool, stamp: u64, traces: &mut Traces) {
         let first = traces.start();
         let mut at = phys;
         while let Some((insn, form)) = self.icache.get(at, code32, stamp) {
@@ -223,6 +213,6 @@ impl Cpu {
                 break;
             }
         }
-        traces.finish(first, phys, code32, stamp)
+        traces.finish(first, phys, code32, stamp);
     }
 }

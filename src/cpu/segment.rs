@@ -25,11 +25,16 @@ pub(crate) enum Use {
     Write,
 }
 
+/// True for an expand-down data segment (type bit 2 of a data segment).
+pub(crate) fn expand_down(s: &Segment) -> bool {
+    s.access & 0x1C == 0x14
+}
+
 /// True when `size` bytes at `off` lie within the segment's limit (with the
 /// expand-down rule for data segments whose type has bit 2 set).
 pub(crate) fn within_limit(s: &Segment, off: u32, size: u32) -> bool {
     let last = u64::from(off) + u64::from(size.max(1)) - 1;
-    if s.access & 0x1C == 0x14 {
+    if expand_down(s) {
         let top = if s.access & ACCESS_DB != 0 {
             0xFFFF_FFFF
         } else {
@@ -74,24 +79,28 @@ impl Cpu {
         how: Use,
     ) -> Result<u32, Fault> {
         let s = &self.segs[seg as usize];
-        if self.protected() {
-            let a = s.access;
-            let code = a & 0x08 != 0;
-            let bad_type = match how {
-                Use::Probe => false,
-                // Execute-only code cannot be read.
-                Use::Read => code && a & 0x02 == 0,
-                // Code and read-only data cannot be written.
-                Use::Write => code || a & 0x02 == 0,
-            };
-            if a & ACCESS_P == 0 || bad_type {
-                return Err(self.seg_fault(seg));
-            }
-        }
-        if !within_limit(s, off, size) {
+        if !self.segment_allows(seg, how) || !within_limit(s, off, size) {
             return Err(self.seg_fault(seg));
         }
         Ok(s.base.wrapping_add(off))
+    }
+
+    /// True when `seg` may be used `how` as far as its presence and type
+    /// go (always outside protected mode); the limit is another check.
+    pub(crate) fn segment_allows(&self, seg: SegReg, how: Use) -> bool {
+        if !self.protected() {
+            return true;
+        }
+        let a = self.segs[seg as usize].access;
+        let code = a & 0x08 != 0;
+        let bad_type = match how {
+            Use::Probe => false,
+            // Execute-only code cannot be read.
+            Use::Read => code && a & 0x02 == 0,
+            // Code and read-only data cannot be written.
+            Use::Write => code || a & 0x02 == 0,
+        };
+        a & ACCESS_P != 0 && !bad_type
     }
 
     /// True when memory accesses are made at user privilege (CPL 3).
@@ -131,17 +140,21 @@ impl Cpu {
     /// mode checks.
     #[inline]
     pub(crate) fn check_alignment(&self, lin: u32, bytes: u8) -> Result<(), Fault> {
-        const AM: u32 = 1 << 18;
-        const AC: u32 = 1 << 18;
-        if lin & (u32::from(bytes).max(1) - 1) != 0
-            && self.model.is_486_plus()
-            && self.cr0() & AM != 0
-            && self.eflags() & AC != 0
-            && self.cpl() == 3
-        {
+        if lin & (u32::from(bytes).max(1) - 1) != 0 && self.alignment_checked() {
             return Err(Fault::Ac);
         }
         Ok(())
+    }
+
+    /// True when misaligned data accesses raise #AC: a 486 or later with
+    /// CR0.AM and EFLAGS.AC set, at CPL 3.
+    pub(crate) fn alignment_checked(&self) -> bool {
+        const AM: u32 = 1 << 18;
+        const AC: u32 = 1 << 18;
+        self.model.is_486_plus()
+            && self.cr0() & AM != 0
+            && self.eflags() & AC != 0
+            && self.cpl() == 3
     }
 
     /// Checks that `bytes` at `seg:off` could be written (segment and

@@ -24,7 +24,7 @@ const HEADS: usize = 1 << HEADS_BITS;
 /// The arena's capacity in instructions; when full, every trace is dropped.
 const ARENA: usize = 1 << 16;
 /// The most instructions one trace holds.
-pub(crate) const MAX_OPS: usize = 64;
+const MAX_OPS: usize = 64;
 
 /// One instruction of a trace.
 #[derive(Clone, Copy)]
@@ -141,11 +141,11 @@ impl Traces {
     }
 
     /// Ends the trace begun at `first`, which starts at `phys` and was
-    /// built from slots of `stamp`: it becomes the one found for them.
-    /// False (nothing kept) when it is empty.
-    pub fn finish(&mut self, first: usize, phys: u32, code32: bool, stamp: u64) -> bool {
+    /// built from slots of `stamp`: it becomes the one found for them,
+    /// unless it is empty.
+    pub fn finish(&mut self, first: usize, phys: u32, code32: bool, stamp: u64) {
         let Some(ops) = self.arena.get(first..).filter(|ops| !ops.is_empty()) else {
-            return false;
+            return;
         };
         // (At most 64 instructions of at most 15 bytes.)
         let span: u32 = ops.iter().map(|op| u32::from(op.insn.len)).sum();
@@ -158,7 +158,6 @@ impl Traces {
             count: count as u16,
             span: span as u16,
         };
-        true
     }
 
     /// Drops every trace, keeping the allocations.

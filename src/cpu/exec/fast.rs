@@ -24,10 +24,24 @@ use super::super::SegReg;
 use super::Flow;
 use crate::x86::{Insn, Mn, Opnd};
 
-/// What the fast path does with an instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum Kind {
+/// Declares [`Kind`] and [`Kind::ALL`] from one list.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $v:ident,)*) => {
+        /// What the fast path does with an instruction.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub(crate) enum Kind {
+            $($(#[$doc])* $v,)*
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order (`ALL[k as usize] == k`).
+            pub(crate) const ALL: &[Kind] = &[$(Kind::$v),*];
+        }
+    };
+}
+
+kinds! {
     /// Not a fast form: the general path runs it.
     General,
     /// An ALU operation (`mn`), destination and source registers.
@@ -65,19 +79,20 @@ pub(crate) enum Kind {
     // the dispatcher and the gate; each holds only instructions that do
     // no port I/O and change neither CS, the paging registers, IF nor TF
     // (see `cpu/cached_run.rs`).
-    /// Shifts and rotates.
+    /// Shifts and rotates of memory.
     Shift,
     /// SHLD/SHRD, BT/BTS/BTR/BTC, BSF/BSR.
     Bits,
     /// One-operand MUL, DIV, IDIV.
     MulDiv,
-    /// IMUL, every form.
+    /// One-operand IMUL.
     Imul,
     Xchg,
     /// CBW/CWDE, CWD/CDQ.
     Convert,
+    /// SETcc to memory.
     Setcc,
-    /// CMOVcc, BSWAP, XADD, CMPXCHG.
+    /// BSWAP, XADD, CMPXCHG.
     Newer,
     /// Near indirect JMP and CALL, LOOP/LOOPE/LOOPNE, JCXZ.
     NearBranch,
@@ -102,54 +117,6 @@ pub(crate) enum Kind {
     ImulRI,
     /// Three-operand IMUL: memory by the immediate into a register.
     ImulMI,
-}
-
-impl Kind {
-    /// Every kind, in declaration order (`ALL[k as usize] == k`).
-    pub(crate) const ALL: [Kind; 42] = [
-        Kind::General,
-        Kind::AluRR,
-        Kind::AluRI,
-        Kind::AluRM,
-        Kind::AluMR,
-        Kind::AluMI,
-        Kind::MovRR,
-        Kind::MovRI,
-        Kind::MovRM,
-        Kind::MovMR,
-        Kind::MovMI,
-        Kind::Lea,
-        Kind::UnaryR,
-        Kind::UnaryM,
-        Kind::ExtendR,
-        Kind::ExtendM,
-        Kind::PushR,
-        Kind::PushI,
-        Kind::PopR,
-        Kind::Jcc,
-        Kind::Jmp,
-        Kind::Call,
-        Kind::Ret,
-        Kind::Shift,
-        Kind::Bits,
-        Kind::MulDiv,
-        Kind::Imul,
-        Kind::Xchg,
-        Kind::Convert,
-        Kind::Setcc,
-        Kind::Newer,
-        Kind::NearBranch,
-        Kind::String,
-        Kind::FlagOp,
-        Kind::ShiftR,
-        Kind::SetccR,
-        Kind::CmovR,
-        Kind::CmovM,
-        Kind::ImulR,
-        Kind::ImulM,
-        Kind::ImulRI,
-        Kind::ImulMI,
-    ];
 }
 
 /// An instruction's fast form: three bytes, kept beside the decoded
