@@ -145,6 +145,11 @@ struct Emitter<'c> {
     /// and its length: a direct exit back to its own start goes straight
     /// there (a loop), its cached registers still in place.
     own_start: (u32, DynamicLabel, u32),
+    /// For a block that jumps back to its own start, the loop's head: the
+    /// budget for another round taken, then on into the body with the
+    /// cached registers in place, so that a Jcc back to the start jumps
+    /// there itself (one taken branch a round) when no flags are pending.
+    loop_head: Option<DynamicLabel>,
     /// The guest registers held in host registers (`regs.rs`), and those
     /// of them changed since they were last stored in the `Cpu` struct.
     cache: Cache,
@@ -516,6 +521,7 @@ pub(super) fn block(
             .fold(0, |d, n| d | 1 << n),
         false => 0,
     };
+    let loop_head = loops.then(|| ops.new_dynamic_label());
     let mut e = Emitter {
         ops,
         cell_for,
@@ -530,6 +536,7 @@ pub(super) fn block(
         key: shape.key,
         done,
         own_start: (start, cached_label, items.len() as u32),
+        loop_head,
         cache,
         dirty,
         stubs: Vec::new(),
@@ -582,6 +589,16 @@ pub(super) fn block(
     dynasm!(e.ops ; =>body_label);
     e.by_recipe = by_recipe;
     e.reload();
+    let loop_cost = budget::cost(e.own_start.2, false) as i32;
+    let loop_no_room = e.ops.new_dynamic_label();
+    if let Some(head) = e.loop_head {
+        dynasm!(e.ops
+            ; jmp =>cached_label
+            ; =>head
+            ; sub r11, loop_cost
+            ; jb =>loop_no_room
+        );
+    }
     dynasm!(e.ops ; =>cached_label);
     let mut ended = false;
     for (i, item) in items.iter().enumerate() {
@@ -664,6 +681,16 @@ pub(super) fn block(
         ; =>outside
     );
     e.exit(start, e.own_start.2, EXIT_END);
+    if e.loop_head.is_some() {
+        // (The loop head's way back: every cached register counts as
+        // changed in a loop.)
+        dynasm!(e.ops
+            ; =>loop_no_room
+            ; add r11, loop_cost
+        );
+        e.spill(dirty);
+        e.exit(start, e.own_start.2, EXIT_END);
+    }
     let unlinked = std::mem::take(&mut e.unlinked);
     let relocs = std::mem::take(&mut e.relocs);
     Some(Code {
@@ -826,6 +853,10 @@ impl Emitter<'_> {
     /// into the target's block when its cell is linked and still valid
     /// (see `chain.rs`), else back to the dispatcher, naming the cell.
     fn direct_exit(&mut self, target: u32, retired: u32) {
+        if let Some(head) = self.back_edge(target, retired) {
+            dynasm!(self.ops ; jmp =>head);
+            return;
+        }
         let (start, body, insns) = self.own_start;
         if target == start {
             // Back to this block's own start: it is valid (a write to its
@@ -872,6 +903,16 @@ impl Emitter<'_> {
             target,
             retired,
         });
+    }
+
+    /// The loop head, for a jump to `target` after `retired` of the
+    /// block's instructions when that is back to its start from its end
+    /// with no flags pending (pending flags go into EFLAGS on the way
+    /// back, or stay out of it: [`Emitter::direct_exit`]).
+    fn back_edge(&self, target: u32, retired: u32) -> Option<DynamicLabel> {
+        let (start, _, insns) = self.own_start;
+        let head = self.loop_head?;
+        (target == start && retired == insns && self.pending.is_none()).then_some(head)
     }
 
     /// [`Stub::Unlinked`]'s code, which it records as the cell's code
@@ -1609,6 +1650,10 @@ impl Emitter<'_> {
     /// the path, and each path puts the pending flags into EFLAGS as it
     /// leaves.
     fn jcc_on_host_flags(&mut self, i: u32, it: &Item, cc: u8, target: u32) {
+        if let Some(head) = self.back_edge(target, i + 1) {
+            self.host_jcc(cc, head);
+            return self.direct_exit(it.next, i + 1);
+        }
         let taken = self.ops.new_dynamic_label();
         self.host_jcc(cc, taken);
         let pending = self.pending;
@@ -2300,13 +2345,19 @@ impl Emitter<'_> {
                 self.store_reg(RAX, 2, 4);
             }
             Op::Jmp { target } => self.direct_exit(target, i + 1),
-            Op::Jcc { cc, target } => {
-                let taken = self.ops.new_dynamic_label();
-                self.jump_if(cc, taken);
-                self.direct_exit(it.next, i + 1);
-                dynasm!(self.ops ; =>taken);
-                self.direct_exit(target, i + 1);
-            }
+            Op::Jcc { cc, target } => match self.back_edge(target, i + 1) {
+                Some(head) => {
+                    self.jump_if(cc, head);
+                    self.direct_exit(it.next, i + 1);
+                }
+                None => {
+                    let taken = self.ops.new_dynamic_label();
+                    self.jump_if(cc, taken);
+                    self.direct_exit(it.next, i + 1);
+                    dynasm!(self.ops ; =>taken);
+                    self.direct_exit(target, i + 1);
+                }
+            },
             Op::Call { target } => {
                 dynasm!(self.ops ; mov ebx, it.next as i32);
                 self.eip_imm(it.next);
