@@ -1945,3 +1945,58 @@ fn x87_instructions_run_inside_blocks_and_a_frozen_one_is_left_to_the_interprete
     );
     assert_eq!(st.exits_bail, 1, "{st:?}");
 }
+
+#[test]
+fn runs_of_pushes_and_pops_match_the_interpreter_on_and_across_pages() {
+    // Twice (the first time through fills the TLB): push eax / push ebx /
+    // push 0x12345678 / push ecx / pop edx / pop esi / pop edi / pop ebp /
+    // pop ecx; then hlt. Runs of four PUSHes and of five POPs, which the
+    // JIT does at once when their slots share a page.
+    let run = [
+        0x50, 0x53, 0x68, 0x78, 0x56, 0x34, 0x12, 0x51, 0x5A, 0x5E, 0x5F, 0x5D, 0x59,
+    ];
+    let code = [&run[..], &run, &[0xF4]].concat();
+    // ESP: every slot on one page; the PUSHes' on one, the POPs' across
+    // two; both across two pages, contiguous and not (linear 0x411000 is
+    // physical 0x50000); the third PUSH to an absent page (linear
+    // 0x3FF000); the third to a read-only one (0x40F000).
+    for esp in [0xE800u32, 0xE000, 0xE008, 0x41_1008, 0x40_0008, 0x41_0008] {
+        for n in 1..21 {
+            let setup = |m: &mut Machine| {
+                for (g, v) in [
+                    (Gpr::Eax, 0xA0A0_A0A0u32),
+                    (Gpr::Ebx, 0xB0B0_B0B0),
+                    (Gpr::Ecx, 0xC0C0_C0C0),
+                    (Gpr::Esp, esp),
+                ] {
+                    m.cpu.set_gpr(g, v);
+                }
+                for (page, pte) in [(15, (0x30000u32 + (15 << 12)) | 5), (17, 0x50000 | 7)] {
+                    m.board
+                        .mem
+                        .write_bytes(0x82000 + 4 * page, &pte.to_le_bytes())
+                        .unwrap();
+                }
+            };
+            let mut a = paged(&code, true);
+            let mut b = paged(&code, false);
+            setup(&mut a);
+            setup(&mut b);
+            let log = run_jit(&mut a, n);
+            run_int(&mut b, n);
+            assert_eq!(regs(&a), regs(&b), "esp {esp:#x}, budget {n}: {log:?}");
+            let mut ma = vec![0u8; 1 << 20];
+            let mut mb = ma.clone();
+            a.board.mem.read_bytes(0, &mut ma).unwrap();
+            b.board.mem.read_bytes(0, &mut mb).unwrap();
+            assert!(ma == mb, "esp {esp:#x}, budget {n}: memory differs");
+            if n == 20 && esp == 0xE800 {
+                assert!(
+                    a.cpu.jit_stats().instructions >= 17,
+                    "{:?}",
+                    a.cpu.jit_stats()
+                );
+            }
+        }
+    }
+}

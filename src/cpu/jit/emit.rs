@@ -118,6 +118,11 @@ const RDX: u8 = 2;
 const RBX: u8 = 3;
 const RBP: u8 = 5;
 const R13: u8 = 13;
+/// The guest's stack pointer (a guest register number).
+const ESP: u8 = 4;
+/// The most PUSHes or POPs [`Emitter::stack_run`] does at once (their
+/// slots' last byte within a one-byte displacement).
+const MAX_STACK_RUN: usize = 8;
 
 struct Emitter<'c> {
     ops: Asm,
@@ -601,9 +606,17 @@ pub(super) fn block(
     }
     dynasm!(e.ops ; =>cached_label);
     let mut ended = false;
-    for (i, item) in items.iter().enumerate() {
-        e.item(i as u32, item);
-        ended = item.ends_block();
+    let mut i = 0;
+    while i < items.len() {
+        let run = e.stack_run_len(&items[i..]);
+        if run > 0 {
+            e.stack_run(i as u32, &items[i..i + run]);
+            i += run;
+            continue;
+        }
+        e.item(i as u32, &items[i]);
+        ended = items[i].ends_block();
+        i += 1;
     }
     if !ended {
         let last = items.last()?;
@@ -1177,6 +1190,24 @@ impl Emitter<'_> {
                 ; add eax, DWORD [r15 + base]
             );
         }
+        self.host_pointer(kind, last, slow);
+        match (acc.write, acc.bytes) {
+            (None, 1) => dynasm!(self.ops ; movzx eax, BYTE [rax]),
+            (None, 2) => dynasm!(self.ops ; movzx eax, WORD [rax]),
+            (None, _) => dynasm!(self.ops ; mov eax, DWORD [rax]),
+            (Some(v), 1) => dynasm!(self.ops ; mov BYTE [rax], Rb(v)),
+            (Some(v), 2) => dynasm!(self.ops ; mov WORD [rax], Rw(v)),
+            (Some(v), _) => dynasm!(self.ops ; mov DWORD [rax], Rd(v)),
+        }
+        dynasm!(self.ops ; =>back);
+    }
+
+    /// The host pointer for the linear address in eax into rax, when the
+    /// TLB's host entry for its page (reads for `kind` 0, writes for 1)
+    /// matches and the byte `last` bytes on lies on the same page; else
+    /// to `slow`. Uses rax, rcx and rdx.
+    fn host_pointer(&mut self, kind: i32, last: i32, slow: DynamicLabel) {
+        debug_assert!((0..128).contains(&last));
         let key = self.l.host_key;
         // (Short displacements, as the code's size counts: the fields of
         // a host entry and the last byte's offset all fit a byte.)
@@ -1207,15 +1238,6 @@ impl Emitter<'_> {
             ; jne =>slow
             ; add rax, QWORD [BYTE r14 + rcx + addend]
         );
-        match (acc.write, acc.bytes) {
-            (None, 1) => dynasm!(self.ops ; movzx eax, BYTE [rax]),
-            (None, 2) => dynasm!(self.ops ; movzx eax, WORD [rax]),
-            (None, _) => dynasm!(self.ops ; mov eax, DWORD [rax]),
-            (Some(v), 1) => dynasm!(self.ops ; mov BYTE [rax], Rb(v)),
-            (Some(v), 2) => dynasm!(self.ops ; mov WORD [rax], Rw(v)),
-            (Some(v), _) => dynasm!(self.ops ; mov DWORD [rax], Rd(v)),
-        }
-        dynasm!(self.ops ; =>back);
     }
 
     /// The helper call for an access (the slow path): a read's value in
@@ -1748,21 +1770,19 @@ impl Emitter<'_> {
 
     /// SP - `bytes` (wrapped to the stack width) into r13d.
     fn push_slot(&mut self, bytes: u8) {
-        self.load_reg(RAX, 4, 4);
-        dynasm!(self.ops ; sub eax, i32::from(bytes));
+        self.load_reg(R13, ESP, 4);
+        dynasm!(self.ops ; sub r13d, i32::from(bytes));
         if !self.ss32 {
-            dynasm!(self.ops ; movzx eax, ax);
+            dynasm!(self.ops ; movzx r13d, r13w);
         }
-        dynasm!(self.ops ; mov r13d, eax);
     }
 
     /// SP (wrapped to the stack width) into r13d.
     fn pop_slot(&mut self) {
-        self.load_reg(RAX, 4, 4);
+        self.load_reg(R13, ESP, 4);
         if !self.ss32 {
-            dynasm!(self.ops ; movzx eax, ax);
+            dynasm!(self.ops ; movzx r13d, r13w);
         }
-        dynasm!(self.ops ; mov r13d, eax);
     }
 
     /// Stores host `r` as the new stack pointer (the low half only on a
@@ -1777,6 +1797,105 @@ impl Emitter<'_> {
         self.push_slot(bytes);
         self.write(SegReg::Ss, bytes, R13, RBX, bail);
         self.set_sp(R13);
+    }
+
+    /// How many of `items` from the first make a run of PUSHes, or of
+    /// POPs, of whole 32-bit registers (not ESP) or constants on a flat
+    /// 32-bit stack that [`Emitter::stack_run`] may do at once: none
+    /// unless at least two.
+    fn stack_run_len(&self, items: &[Item]) -> usize {
+        if !(self.flat && self.ss32) {
+            return 0;
+        }
+        let push = |it: &Item| match it.op {
+            Op::Push { src: Loc::Reg(n) } if it.bytes == 4 && n != ESP => Some(true),
+            Op::Push { src: Loc::Imm(_) } if it.bytes == 4 => Some(true),
+            Op::Pop { dst } if it.bytes == 4 && dst != ESP => Some(false),
+            _ => None,
+        };
+        let Some(first) = items.first().and_then(push) else {
+            return 0;
+        };
+        match items
+            .iter()
+            .take(MAX_STACK_RUN)
+            .take_while(|it| push(it) == Some(first))
+            .count()
+        {
+            n if n >= 2 => n,
+            _ => 0,
+        }
+    }
+
+    /// A run of PUSHes or POPs ([`Emitter::stack_run_len`]) from item
+    /// `i`: when the stack's slots for all of them lie on one page that
+    /// the TLB's host entry covers for the access, they go through one
+    /// check and move the stack pointer once (a function's prologue and
+    /// epilogue); otherwise each runs as on its own, out of line. Nothing
+    /// in the fast path can fault, write code or bail, so doing the run
+    /// at once is the same as doing it in order.
+    fn stack_run(&mut self, i: u32, run: &[Item]) {
+        debug_assert!(!self.carry && run.len() >= 2);
+        self.host_flags = 0;
+        let (slow, done) = (self.ops.new_dynamic_label(), self.ops.new_dynamic_label());
+        let push = matches!(run[0].op, Op::Push { .. });
+        let span = 4 * run.len() as i32;
+        self.load_reg(RAX, ESP, 4);
+        if push {
+            dynasm!(self.ops ; sub eax, span);
+        }
+        self.host_pointer(i32::from(push), span - 1, slow);
+        for (j, it) in run.iter().enumerate() {
+            match it.op {
+                Op::Push { src } => {
+                    // The first PUSH takes the highest slot.
+                    let at = (span - 4 * (j as i32 + 1)) as i8;
+                    match (src, self.cached32(src, 4)) {
+                        (_, Some(h)) => dynasm!(self.ops ; mov DWORD [BYTE rax + at], Rd(h)),
+                        (Loc::Imm(v), _) => {
+                            dynasm!(self.ops ; mov DWORD [BYTE rax + at], v as i32)
+                        }
+                        _ => {
+                            self.load(RBX, src, 4);
+                            dynasm!(self.ops ; mov DWORD [BYTE rax + at], ebx);
+                        }
+                    }
+                }
+                Op::Pop { dst } => {
+                    let at = 4 * j as i8;
+                    match self.host(dst) {
+                        Some(h) => {
+                            dynasm!(self.ops ; mov Rd(h), DWORD [BYTE rax + at]);
+                            self.dirty |= 1 << dst;
+                        }
+                        None => {
+                            dynasm!(self.ops ; mov ebx, DWORD [BYTE rax + at]);
+                            self.store_reg(RBX, dst, 4);
+                        }
+                    }
+                }
+                _ => unreachable!("stack_run_len takes only PUSH and POP"),
+            }
+        }
+        let span = if push { -span } else { span };
+        match self.host(ESP) {
+            Some(h) => {
+                dynasm!(self.ops ; add Rd(h), span);
+                self.dirty |= 1 << ESP;
+            }
+            None => {
+                let slot = gpr_at(&self.l, ESP, 4);
+                dynasm!(self.ops ; add DWORD [BYTE r15 + slot], span);
+            }
+        }
+        dynasm!(self.ops
+            ; jmp =>done
+            ; =>slow
+        );
+        for (j, it) in run.iter().enumerate() {
+            self.item(i + j as u32, it);
+        }
+        dynasm!(self.ops ; =>done);
     }
 
     fn item(&mut self, i: u32, it: &Item) {
