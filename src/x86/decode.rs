@@ -85,6 +85,24 @@ impl Insn {
     pub fn data_seg(&self) -> SegReg {
         self.seg_override.unwrap_or(SegReg::Ds)
     }
+
+    /// The segment register a MOV or POP loads, when its destination is
+    /// one (a MOV to a register number past GS names none: #UD).
+    pub fn loads_segment(&self) -> Option<SegReg> {
+        if !matches!(self.mn, Mn::Mov | Mn::Pop) {
+            return None;
+        }
+        match self.ops.first()? {
+            Opnd::Sw => SegReg::ALL.get(usize::from(self.modrm?.reg)).copied(),
+            Opnd::SEs => Some(SegReg::Es),
+            Opnd::SCs => Some(SegReg::Cs),
+            Opnd::SSs => Some(SegReg::Ss),
+            Opnd::SDs => Some(SegReg::Ds),
+            Opnd::SFs => Some(SegReg::Fs),
+            Opnd::SGs => Some(SegReg::Gs),
+            _ => None,
+        }
+    }
 }
 
 struct Reader<'a> {

@@ -50,7 +50,9 @@ pub enum Jit {
     Inline,
     /// Generated code calls the interpreter's handler, and the block goes
     /// on after it (the handler commits nothing when it faults, and the
-    /// block then leaves the instruction to the interpreter).
+    /// block then leaves the instruction to the interpreter). A segment
+    /// load (MOV or POP to DS, ES, FS or GS) is one: the block leaves after
+    /// it when it changed what the block was compiled for.
     Call,
     /// The block ends before it and the interpreter runs it: it changes
     /// what blocks are compiled for (segments, mode, privilege, paging,
@@ -111,6 +113,10 @@ impl Facts {
             1 => Jit::Call,
             _ => Jit::Interpret,
         }
+    }
+    /// These facts, with blocks calling the interpreter's handler.
+    pub const fn called(self) -> Facts {
+        Facts(self.0 & 0x3F | (Jit::Call as u8) << 6)
     }
     /// These facts, with the block ending before the instruction.
     pub const fn interpreted(self) -> Facts {

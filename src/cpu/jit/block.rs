@@ -207,7 +207,10 @@ pub(super) fn translate(insn: &Insn, next: u32, model: Model, inline: bool) -> O
     // one longer than the 286 takes. (A REP string instruction runs by its
     // handler, which bails unless no iteration can fault:
     // `helpers::run_handler`.)
+    // (A load of SS opens an interrupt shadow, which only the run loop
+    // keeps.)
     if insn.facts.jit() == Jit::Interpret
+        || insn.loads_segment() == Some(SegReg::Ss)
         || !model.has(insn.facts.since())
         || (model == Model::I286 && insn.len > 10)
     {

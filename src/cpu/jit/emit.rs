@@ -29,7 +29,7 @@
 use super::block::{Calc, Item, Loc, Op};
 use super::budget;
 use super::chain::Cell;
-use super::helpers::{calc_code, seg_size, SegFast, WRITE_BAIL, WRITE_OK, WRITE_SMC};
+use super::helpers::{calc_code, seg_size, SegFast, LEAVE, WRITE_BAIL, WRITE_OK, WRITE_SMC};
 use super::lazy_flags::{self, LazyFlags};
 use super::liveness::{self, native_imul, native_shift, CF, STATUS};
 use super::regs::{self, Cache};
@@ -2536,6 +2536,18 @@ impl Emitter<'_> {
                 } else if liveness::writes_guest_memory(it) {
                     dynasm!(self.ops ; mov DWORD [rsp], eax);
                     self.smc_check(i, it.next);
+                } else if it.insn.loads_segment().is_some() {
+                    let leave = self.stub(Stub::Exit {
+                        eip: it.next,
+                        retired: i + 1,
+                        why: EXIT_END,
+                        flags: self.pending,
+                        dirty: self.dirty,
+                    });
+                    dynasm!(self.ops
+                        ; cmp eax, LEAVE as i32
+                        ; je =>leave
+                    );
                 }
             }
             Op::Ret { extra } => {

@@ -26,6 +26,9 @@ pub(super) const WRITE_OK: u32 = 0;
 pub(super) const WRITE_BAIL: u32 = 1;
 /// The write went through and changed the code of the running block.
 pub(super) const WRITE_SMC: u32 = 2;
+/// A handler's instruction ran and changed what the block was compiled
+/// for: the block leaves after it.
+pub(super) const LEAVE: u32 = 3;
 
 /// Packs a segment and an access size into a helper's third argument.
 pub(super) fn seg_size(seg: SegReg, bytes: u8) -> u32 {
@@ -303,10 +306,21 @@ fn run_handler<B: Bus>(cpu: &mut Cpu, bus: &mut B, insn: &Insn, start: u32, afte
     // and including this one.
     let icount = cpu.icount;
     cpu.icount = icount.wrapping_add(u64::from(cpu.chain_retired(after)));
+    let loads = insn.loads_segment().is_some();
+    let flat = loads && cpu.flat_data();
     let result = cpu.execute(bus, insn);
     cpu.icount = icount;
     match result {
         Ok(Flow::Next) => {
+            // A segment loaded: generated code forgets the bounds it knew,
+            // and the block leaves when its data segments' flatness, part
+            // of its key, changed.
+            if loads {
+                cpu.jit_near.seg_live = 0;
+                if cpu.flat_data() != flat {
+                    return LEAVE;
+                }
+            }
             if bus.code_stamp(cpu.jit_near.running_page) != Some(cpu.jit_near.running_stamp) {
                 return WRITE_SMC;
             }
