@@ -2000,3 +2000,55 @@ fn runs_of_pushes_and_pops_match_the_interpreter_on_and_across_pages() {
         }
     }
 }
+
+#[test]
+fn an_epilogue_of_pops_and_ret_matches_the_interpreter_on_and_across_pages() {
+    // Twice (the first call fills the TLB for reads): push 1 / push 2 /
+    // call f; then hlt; f: push ebx / push esi / push edi / mov ebx,
+    // 0x11111111 / mov esi, 0x22222222 / mov edi, 0x33333333 / pop edi /
+    // pop esi / pop ebx / ret or ret 8. The POPs and the RET make one run,
+    // done at once when their slots share a page.
+    for ret in [&[0xC3u8][..], &[0xC2, 8, 0]] {
+        let mut code = vec![0x6A, 1, 0x6A, 2, 0xE8, 10, 0, 0, 0];
+        code.extend([0x6A, 1, 0x6A, 2, 0xE8, 1, 0, 0, 0, 0xF4]);
+        code.extend([0x53, 0x56, 0x57]);
+        for (op, v) in [
+            (0xBBu8, 0x1111_1111u32),
+            (0xBE, 0x2222_2222),
+            (0xBF, 0x3333_3333),
+        ] {
+            code.push(op);
+            code.extend(v.to_le_bytes());
+        }
+        code.extend([0x5F, 0x5E, 0x5B]);
+        code.extend(ret);
+        // ESP: every slot on one page; the return address the first slot
+        // of the next page; the saved registers across two pages.
+        for esp in [0xE800u32, 0xE00C, 0xE014, 0xE01C] {
+            for n in 1..30 {
+                let setup = |m: &mut Machine| {
+                    for (g, v) in [
+                        (Gpr::Ebx, 0xB0B0_B0B0u32),
+                        (Gpr::Esi, 0x5151_5151),
+                        (Gpr::Edi, 0xD1D1_D1D1),
+                        (Gpr::Esp, esp),
+                    ] {
+                        m.cpu.set_gpr(g, v);
+                    }
+                };
+                let mut a = paged(&code, true);
+                let mut b = paged(&code, false);
+                setup(&mut a);
+                setup(&mut b);
+                let log = run_jit(&mut a, n);
+                run_int(&mut b, n);
+                assert_eq!(regs(&a), regs(&b), "esp {esp:#x}, budget {n}: {log:?}");
+                let mut ma = vec![0u8; 1 << 20];
+                let mut mb = ma.clone();
+                a.board.mem.read_bytes(0, &mut ma).unwrap();
+                b.board.mem.read_bytes(0, &mut mb).unwrap();
+                assert!(ma == mb, "esp {esp:#x}, budget {n}: memory differs");
+            }
+        }
+    }
+}

@@ -200,6 +200,10 @@ struct Emitter<'c> {
     /// (0 once anything else is emitted): a Jcc right after it branches
     /// on them.
     host_flags: i32,
+    /// Where the RET that ends a run of POPs ([`Emitter::stack_run`])
+    /// leaves with its target in ebx and ESP moved: the run's fast path
+    /// jumps there too.
+    ret_exit: Option<DynamicLabel>,
 }
 
 /// Status flags an instruction computed that are not yet in EFLAGS: the
@@ -559,6 +563,7 @@ pub(super) fn block(
         recipe: Recipe::Unknown,
         recipe_kind: 0,
         host_flags: 0,
+        ret_exit: None,
     };
     dynasm!(e.ops
         ; .arch x64
@@ -611,6 +616,7 @@ pub(super) fn block(
         let run = e.stack_run_len(&items[i..]);
         if run > 0 {
             e.stack_run(i as u32, &items[i..i + run]);
+            ended = items[i + run - 1].ends_block();
             i += run;
             continue;
         }
@@ -1816,12 +1822,22 @@ impl Emitter<'_> {
         let Some(first) = items.first().and_then(push) else {
             return 0;
         };
-        match items
+        let n = items
             .iter()
             .take(MAX_STACK_RUN)
             .take_while(|it| push(it) == Some(first))
-            .count()
-        {
+            .count();
+        // POPs may take a near RET after them (an epilogue) when its
+        // target needs no CS-limit check and no flags are pending, so
+        // that it cannot bail.
+        let ret = !first
+            && n < MAX_STACK_RUN
+            && self.cs_4g
+            && self.pending.is_none()
+            && items
+                .get(n)
+                .is_some_and(|it| matches!(it.op, Op::Ret { .. }) && it.bytes == 4);
+        match n + usize::from(ret) {
             n if n >= 2 => n,
             _ => 0,
         }
@@ -1874,9 +1890,17 @@ impl Emitter<'_> {
                         }
                     }
                 }
-                _ => unreachable!("stack_run_len takes only PUSH and POP"),
+                Op::Ret { .. } => {
+                    let at = 4 * j as i8;
+                    dynasm!(self.ops ; mov ebx, DWORD [BYTE rax + at]);
+                }
+                _ => unreachable!("stack_run_len takes only PUSH, POP and RET"),
             }
         }
+        let span = match run.last().map(|it| it.op) {
+            Some(Op::Ret { extra }) => span + extra as i32,
+            _ => span,
+        };
         let span = if push { -span } else { span };
         match self.host(ESP) {
             Some(h) => {
@@ -1888,13 +1912,19 @@ impl Emitter<'_> {
                 dynasm!(self.ops ; add DWORD [BYTE r15 + slot], span);
             }
         }
+        // (A RET's exit is assembled once, by the RET below.)
+        let to = match run.last().map(|it| it.op) {
+            Some(Op::Ret { .. }) => *self.ret_exit.insert(self.ops.new_dynamic_label()),
+            _ => done,
+        };
         dynasm!(self.ops
-            ; jmp =>done
+            ; jmp =>to
             ; =>slow
         );
         for (j, it) in run.iter().enumerate() {
             self.item(i + j as u32, it);
         }
+        debug_assert!(self.ret_exit.is_none());
         dynasm!(self.ops ; =>done);
     }
 
@@ -2557,6 +2587,9 @@ impl Emitter<'_> {
                 self.check_target(bail);
                 dynasm!(self.ops ; lea eax, [r13 + (i32::from(b) + extra as i32)]);
                 self.set_sp(RAX);
+                if let Some(at) = self.ret_exit.take() {
+                    dynasm!(self.ops ; =>at);
+                }
                 self.exit_indirect(i + 1);
             }
         }
