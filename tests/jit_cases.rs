@@ -1946,6 +1946,19 @@ fn x87_instructions_run_inside_blocks_and_a_frozen_one_is_left_to_the_interprete
     assert_eq!(st.exits_bail, 1, "{st:?}");
 }
 
+/// Runs `code` (at CODE, paged) for `n` instructions with the JIT and
+/// without, after `setup` on each: the registers and the first MiB of
+/// memory must match ([`run_both`]). Returns the JIT's machine.
+fn diff_with_memory(code: &[u8], n: u64, setup: impl Fn(&mut Machine), what: &str) -> Machine {
+    let mut a = paged(code, true);
+    let mut b = paged(code, false);
+    setup(&mut a);
+    setup(&mut b);
+    eprintln!("{what}, budget {n}");
+    run_both(&mut a, &mut b, n);
+    a
+}
+
 #[test]
 fn runs_of_pushes_and_pops_match_the_interpreter_on_and_across_pages() {
     // Twice (the first time through fills the TLB): push eax / push ebx /
@@ -1978,18 +1991,7 @@ fn runs_of_pushes_and_pops_match_the_interpreter_on_and_across_pages() {
                         .unwrap();
                 }
             };
-            let mut a = paged(&code, true);
-            let mut b = paged(&code, false);
-            setup(&mut a);
-            setup(&mut b);
-            let log = run_jit(&mut a, n);
-            run_int(&mut b, n);
-            assert_eq!(regs(&a), regs(&b), "esp {esp:#x}, budget {n}: {log:?}");
-            let mut ma = vec![0u8; 1 << 20];
-            let mut mb = ma.clone();
-            a.board.mem.read_bytes(0, &mut ma).unwrap();
-            b.board.mem.read_bytes(0, &mut mb).unwrap();
-            assert!(ma == mb, "esp {esp:#x}, budget {n}: memory differs");
+            let a = diff_with_memory(&code, n, setup, &format!("esp {esp:#x}"));
             if n == 20 && esp == 0xE800 {
                 assert!(
                     a.cpu.jit_stats().instructions >= 17,
@@ -2036,18 +2038,7 @@ fn an_epilogue_of_pops_and_ret_matches_the_interpreter_on_and_across_pages() {
                         m.cpu.set_gpr(g, v);
                     }
                 };
-                let mut a = paged(&code, true);
-                let mut b = paged(&code, false);
-                setup(&mut a);
-                setup(&mut b);
-                let log = run_jit(&mut a, n);
-                run_int(&mut b, n);
-                assert_eq!(regs(&a), regs(&b), "esp {esp:#x}, budget {n}: {log:?}");
-                let mut ma = vec![0u8; 1 << 20];
-                let mut mb = ma.clone();
-                a.board.mem.read_bytes(0, &mut ma).unwrap();
-                b.board.mem.read_bytes(0, &mut mb).unwrap();
-                assert!(ma == mb, "esp {esp:#x}, budget {n}: memory differs");
+                diff_with_memory(&code, n, setup, &format!("esp {esp:#x}"));
             }
         }
     }
