@@ -1311,10 +1311,16 @@ impl Emitter<'_> {
     /// The exit after instruction `i` when a write changed the block's
     /// code: EIP = `next`, with the state as it is now.
     fn smc_exit(&mut self, i: u32, next: u32) -> DynamicLabel {
+        self.exit_after(i, next, EXIT_SMC)
+    }
+
+    /// The exit after instruction `i` for `why`: EIP = `next`, with the
+    /// state as it is now.
+    fn exit_after(&mut self, i: u32, next: u32, why: u32) -> DynamicLabel {
         self.stub(Stub::Exit {
             eip: next,
             retired: i + 1,
-            why: EXIT_SMC,
+            why,
             flags: self.pending,
             dirty: self.dirty,
         })
@@ -1861,61 +1867,43 @@ impl Emitter<'_> {
             dynasm!(self.ops ; sub eax, span);
         }
         self.host_pointer(i32::from(push), span - 1, slow);
+        // The first PUSH takes the highest slot; POPs and a RET go up.
         for (j, it) in run.iter().enumerate() {
+            let at = 4 * j as i8;
             match it.op {
                 Op::Push { src } => {
-                    // The first PUSH takes the highest slot.
-                    let at = (span - 4 * (j as i32 + 1)) as i8;
-                    match (src, self.cached32(src, 4)) {
-                        (_, Some(h)) => dynasm!(self.ops ; mov DWORD [BYTE rax + at], Rd(h)),
-                        (Loc::Imm(v), _) => {
-                            dynasm!(self.ops ; mov DWORD [BYTE rax + at], v as i32)
-                        }
-                        _ => {
-                            self.load(RBX, src, 4);
-                            dynasm!(self.ops ; mov DWORD [BYTE rax + at], ebx);
-                        }
-                    }
+                    self.load(RBX, src, 4);
+                    let at = span as i8 - 4 - at;
+                    dynasm!(self.ops ; mov DWORD [BYTE rax + at], ebx);
                 }
                 Op::Pop { dst } => {
-                    let at = 4 * j as i8;
-                    match self.host(dst) {
-                        Some(h) => {
-                            dynasm!(self.ops ; mov Rd(h), DWORD [BYTE rax + at]);
-                            self.dirty |= 1 << dst;
-                        }
-                        None => {
-                            dynasm!(self.ops ; mov ebx, DWORD [BYTE rax + at]);
-                            self.store_reg(RBX, dst, 4);
-                        }
-                    }
-                }
-                Op::Ret { .. } => {
-                    let at = 4 * j as i8;
                     dynasm!(self.ops ; mov ebx, DWORD [BYTE rax + at]);
+                    self.store_reg(RBX, dst, 4);
                 }
+                Op::Ret { .. } => dynasm!(self.ops ; mov ebx, DWORD [BYTE rax + at]),
                 _ => unreachable!("stack_run_len takes only PUSH, POP and RET"),
             }
         }
-        let span = match run.last().map(|it| it.op) {
-            Some(Op::Ret { extra }) => span + extra as i32,
-            _ => span,
+        let ret = match run.last().map(|it| it.op) {
+            Some(Op::Ret { extra }) => Some(extra as i32),
+            _ => None,
         };
-        let span = if push { -span } else { span };
+        let moved = span + ret.unwrap_or(0);
+        let moved = if push { -moved } else { moved };
         match self.host(ESP) {
             Some(h) => {
-                dynasm!(self.ops ; add Rd(h), span);
+                dynasm!(self.ops ; add Rd(h), moved);
                 self.dirty |= 1 << ESP;
             }
             None => {
                 let slot = gpr_at(&self.l, ESP, 4);
-                dynasm!(self.ops ; add DWORD [BYTE r15 + slot], span);
+                dynasm!(self.ops ; add DWORD [BYTE r15 + slot], moved);
             }
         }
         // (A RET's exit is assembled once, by the RET below.)
-        let to = match run.last().map(|it| it.op) {
-            Some(Op::Ret { .. }) => *self.ret_exit.insert(self.ops.new_dynamic_label()),
-            _ => done,
+        let to = match ret {
+            Some(_) => *self.ret_exit.insert(self.ops.new_dynamic_label()),
+            None => done,
         };
         dynasm!(self.ops
             ; jmp =>to
@@ -2567,13 +2555,7 @@ impl Emitter<'_> {
                     dynasm!(self.ops ; mov DWORD [rsp], eax);
                     self.smc_check(i, it.next);
                 } else if it.insn.loads_segment().is_some() {
-                    let leave = self.stub(Stub::Exit {
-                        eip: it.next,
-                        retired: i + 1,
-                        why: EXIT_END,
-                        flags: self.pending,
-                        dirty: self.dirty,
-                    });
+                    let leave = self.exit_after(i, it.next, EXIT_END);
                     dynasm!(self.ops
                         ; cmp eax, LEAVE as i32
                         ; je =>leave
